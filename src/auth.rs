@@ -1,0 +1,351 @@
+//! Users, argon2id password hashes, sessions and tokens, lockout, and the role matrix:
+//! the one place that decides who may do what.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::db::audit::{self, Entry, hex};
+use crate::error::{Error, Result};
+use crate::schema::Entity;
+
+/// Failed logins in a row that lock an account, and for how long.
+pub const MAX_FAILURES: i64 = 5;
+pub const LOCK_SECONDS: i64 = 15 * 60;
+/// Longest password accepted, in bytes (refused, never truncated).
+pub const MAX_PASSWORD: usize = 1024;
+pub const MIN_PASSWORD: usize = 8;
+/// The one message for every login failure, so it tells an attacker nothing.
+pub const LOGIN_FAILED: &str =
+    "login failed: wrong user name or password, or the account is locked or disabled";
+
+/// A role, per SPEC "Roles".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Manager,
+    Sales,
+    Service,
+    Viewer,
+}
+
+pub const ROLES: [&str; 5] = ["admin", "manager", "sales", "service", "viewer"];
+
+impl Role {
+    pub fn parse(s: &str) -> Result<Role> {
+        match s.trim().to_lowercase().as_str() {
+            "admin" => Ok(Role::Admin),
+            "manager" => Ok(Role::Manager),
+            "sales" => Ok(Role::Sales),
+            "service" => Ok(Role::Service),
+            "viewer" => Ok(Role::Viewer),
+            _ => Err(Error::usage(format!("unknown role '{s}'"))
+                .hint(format!("roles: {}", ROLES.join(", ")))),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        ROLES[self as usize]
+    }
+}
+
+/// The logged-in user, read fresh from the database by every command.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+/// What a command wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Delete,
+    Import,
+    Export,
+    Report,
+    Audit,
+    ManageUsers,
+}
+
+/// The entities the `sales` role may change (only records it owns).
+const SALES_WRITES: &[&str] = &[
+    "customer",
+    "contact",
+    "lead",
+    "opportunity",
+    "quote",
+    "quote_line",
+    "order",
+    "order_line",
+    "contract",
+    "activity",
+];
+/// The entities the `service` role may read.
+const SERVICE_READS: &[&str] = &["customer", "contact", "ticket", "product"];
+
+/// The role matrix. `owns` says whether the user owns the record (None: no record involved).
+pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option<bool>) -> bool {
+    let name = entity.map_or("", |e| e.name);
+    match role {
+        Role::Admin => true,
+        Role::Manager => !matches!(action, Action::Audit | Action::ManageUsers),
+        Role::Sales => match action {
+            Action::Read | Action::Report => true,
+            Action::Create | Action::Update | Action::Delete => {
+                SALES_WRITES.contains(&name) && owns != Some(false)
+            }
+            _ => false,
+        },
+        Role::Service => match action {
+            Action::Read => SERVICE_READS.contains(&name),
+            Action::Report => true,
+            Action::Create | Action::Update => name == "ticket",
+            _ => false,
+        },
+        Role::Viewer => matches!(action, Action::Read | Action::Report),
+    }
+}
+
+/// Hashes a password with argon2id (the crate's defaults: 19 MiB, t=2, p=1).
+pub fn hash_password(password: &str) -> Result<String> {
+    check_password(password)?;
+    let salt =
+        SaltString::encode_b64(&random_bytes(16)?).map_err(|e| Error::internal(e.to_string()))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| Error::internal(e.to_string()))?
+        .to_string())
+}
+
+/// Refuses passwords that are too short or too long (never truncates).
+pub fn check_password(password: &str) -> Result<()> {
+    if password.len() > MAX_PASSWORD {
+        return Err(Error::invalid(format!(
+            "the password is too long (at most {MAX_PASSWORD} bytes)"
+        )));
+    }
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(Error::invalid(format!(
+            "the password is too short (at least {MIN_PASSWORD} characters)"
+        )));
+    }
+    Ok(())
+}
+
+fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A hash of a password nobody knows, verified for unknown users so their timing matches.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2wKzGE0kPnx+8JPfzGnu2H8rrt+Fv3m8xYgkJqNnpw8";
+
+fn random_bytes(n: usize) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Checks a password and opens a session; every attempt is audited with its true reason.
+/// The check runs inside one IMMEDIATE transaction, so parallel attempts are counted one by one.
+pub fn login(
+    conn: &mut Connection,
+    name: &str,
+    password: &str,
+    ttl: i64,
+) -> Result<(User, String)> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let now = crate::clock::now();
+    let row: Option<(i64, String, String, bool, i64, i64)> = tx
+        .query_row(
+            "SELECT id, role, password_hash, disabled, failed_logins, locked_until FROM users WHERE name = ?",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .optional()?;
+    let fail = |tx: rusqlite::Transaction, reason: &str| -> Result<(User, String)> {
+        audit::log(
+            &tx,
+            &[Entry {
+                user: Some(name),
+                action: "login_failed",
+                detail: Some(reason.into()),
+                ..Entry::default()
+            }],
+        )?;
+        tx.commit()?;
+        Err(Error::auth(LOGIN_FAILED))
+    };
+    let Some((id, role, hash, disabled, failures, locked_until)) = row else {
+        let _ = verify_password(DUMMY_HASH, password);
+        return fail(tx, "unknown user");
+    };
+    if locked_until > now {
+        let _ = verify_password(DUMMY_HASH, password);
+        return fail(tx, "account locked");
+    }
+    if !verify_password(&hash, password) {
+        let failures = failures + 1;
+        let lock = if failures >= MAX_FAILURES {
+            now + LOCK_SECONDS
+        } else {
+            0
+        };
+        let stored_failures = if lock > 0 { 0 } else { failures };
+        tx.execute(
+            "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
+            params![stored_failures, lock, id],
+        )?;
+        let reason = if lock > 0 {
+            "wrong password; account locked for 15 minutes"
+        } else {
+            "wrong password"
+        };
+        return fail(tx, reason);
+    }
+    if disabled {
+        return fail(tx, "account disabled");
+    }
+    let token = hex(&random_bytes(32)?);
+    tx.execute(
+        "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?",
+        [id],
+    )?;
+    tx.execute(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        params![token_hash(&token), id, now, now + ttl],
+    )?;
+    audit::log(
+        &tx,
+        &[Entry {
+            user: Some(name),
+            action: "login",
+            ..Entry::default()
+        }],
+    )?;
+    tx.commit()?;
+    Ok((
+        User {
+            id,
+            name: name.to_string(),
+            role: Role::parse(&role)?,
+        },
+        token,
+    ))
+}
+
+/// The user of a valid session token.
+pub fn session_user(conn: &Connection, token: &str) -> Result<User> {
+    let now = crate::clock::now();
+    let row: Option<(i64, String, String, bool, i64, i64, bool)> = conn
+        .query_row(
+            "SELECT u.id, u.name, u.role, u.disabled, s.created_at, s.expires_at, s.revoked
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+            [token_hash(token.trim())],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    let relogin = "log in again with `crm login`";
+    let Some((id, name, role, disabled, created, expires, revoked)) = row else {
+        return Err(
+            Error::auth("not logged in (no valid session for this database)").hint(relogin),
+        );
+    };
+    // A clock set back before the session began must not revive it either.
+    if revoked || now >= expires || now < created {
+        return Err(Error::auth("the session has expired or was logged out").hint(relogin));
+    }
+    if disabled {
+        return Err(Error::auth("the account is disabled"));
+    }
+    Ok(User {
+        id,
+        name,
+        role: Role::parse(&role)?,
+    })
+}
+
+/// Revokes a session in the database, so a copied token stops working too.
+pub fn logout(conn: &Connection, token: &str, user: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
+        [token_hash(token.trim())],
+    )?;
+    audit::log(
+        conn,
+        &[Entry {
+            user: Some(user),
+            action: "logout",
+            ..Entry::default()
+        }],
+    )
+}
+
+/// The token file for a database: one per database, under the XDG state directory.
+pub fn token_path(db: &Path) -> PathBuf {
+    let canonical = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    let id = hex(&Sha256::digest(canonical.as_os_str().as_encoded_bytes()));
+    crate::paths::state_dir().join(format!("session-{}", &id[..16]))
+}
+
+/// Reads the saved token, refusing a file others can read (as psql does with .pgpass).
+pub fn read_token(path: &Path) -> Result<Option<String>> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(None);
+    };
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(Error::auth(format!(
+            "the token file {} is readable by others; refusing it",
+            path.display()
+        ))
+        .hint("remove it and log in again, or chmod 600 it"));
+    }
+    Ok(Some(std::fs::read_to_string(path)?.trim().to_string()))
+}
+
+/// Saves the token in a 0600 file inside a 0700 directory, written whole then renamed.
+pub fn write_token(path: &Path, token: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let dir = path.parent().expect("token path has a directory");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(token.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}

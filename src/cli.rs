@@ -1,0 +1,63 @@
+//! The clap command tree: global flags here, each subcommand's definition in its own
+//! `cmd/` file, entity flags generated from the registry.
+
+use clap::{Arg, ArgAction, Command};
+
+use crate::cmd::COMMANDS;
+
+/// The whole `crm` command, as parsing, `--help`, man pages and completions see it.
+pub fn build() -> Command {
+    let mut cmd = Command::new("crm")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("A customer relationship management system for the terminal, on SQLite")
+        .long_about(
+            "crm keeps customers, contacts, leads, opportunities, quotes, orders, contracts, follow-ups, \
+             service tickets and campaigns in one SQLite file. Every operation is a subcommand that a person \
+             can type and a shell script can rely on: tables for people, JSON and CSV for scripts, and an \
+             exit status that tells the truth (0 ok, 2 usage, 3 not found, 4 invalid, 5 conflict, 6 auth, \
+             7 denied, 8 busy, 9 storage).",
+        )
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .arg(Arg::new("db").long("db").global(true).value_name("PATH").env("CRM_DB").help("Database file [default: $XDG_DATA_HOME/crm/crm.db]"))
+        .arg(
+            Arg::new("format")
+                .long("format")
+                .global(true)
+                .value_name("FORMAT")
+                .env("CRM_FORMAT")
+                .value_parser(["table", "json", "csv", "tsv", "jsonl"])
+                .help("Output format"),
+        )
+        .arg(Arg::new("quiet").short('q').long("quiet").global(true).action(ArgAction::SetTrue).help("Silence messages and progress"))
+        .arg(
+            Arg::new("color")
+                .long("color")
+                .global(true)
+                .value_name("WHEN")
+                .value_parser(["auto", "always", "never"])
+                .help("Colour output [default: auto; NO_COLOR is honoured]"),
+        )
+        .arg(Arg::new("no_input").long("no-input").global(true).action(ArgAction::SetTrue).help("Never prompt; a missing value is an error"))
+        .arg(
+            Arg::new("busy_timeout")
+                .long("busy-timeout")
+                .global(true)
+                .value_name("SECS")
+                .value_parser(clap::value_parser!(f64))
+                .help("How long to wait for a locked database [default: 5]"),
+        )
+        .arg(
+            Arg::new("lang")
+                .long("lang")
+                .global(true)
+                .value_name("LANG")
+                .env("CRM_LANG")
+                .value_parser(["en", "zh"])
+                .help("Language of table headers and labels (en, zh)"),
+        );
+    for c in COMMANDS {
+        cmd = cmd.subcommand((c.command)());
+    }
+    cmd
+}

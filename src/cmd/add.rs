@@ -1,0 +1,57 @@
+//! `crm add ENTITY [--FIELD VALUE]…`: creates one record, prompting on a terminal for the
+//! required fields not given.
+
+use clap::{ArgMatches, Command};
+
+use crate::auth::Action;
+use crate::context::Ctx;
+use crate::db::records::{self, Draft};
+use crate::error::{Error, Result};
+use crate::schema::Entity;
+
+pub fn command() -> Command {
+    Command::new("add")
+        .about("Create a record")
+        .long_about("Create a record. Flags come from the entity's fields (`crm add customer --help`). On a terminal, crm prompts for required fields that were not given; with --no-input or without a terminal a missing required field is a usage error (exit 2).")
+        .subcommand_required(true)
+        .subcommands(super::entity_subcommands("Create a", false, |c| c))
+}
+
+pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    let (name, sub) = m.subcommand().expect("entity subcommand is required");
+    let e = Entity::get(name)?;
+    ctx.authorize(Action::Create, Some(e), None)?;
+    let user = ctx.user()?;
+    let interactive = ctx.g.interactive;
+    let conn = &ctx.db()?.conn;
+    let mut d = Draft::empty(e);
+    let mut given = Vec::new();
+    super::read_flags(conn, e, sub, &mut d, &mut given)?;
+    for f in e
+        .writable()
+        .filter(|f| f.required && !given.contains(&f.name))
+    {
+        if !interactive {
+            return Err(
+                Error::usage(format!("{} {} is required", e.name, f.name)).hint(format!(
+                    "pass --{} (prompts only run on a terminal without --no-input)",
+                    f.flag()
+                )),
+            );
+        }
+        let v = crate::prompt::field(conn, f, None)?;
+        d.set(f.name, v);
+    }
+    records::fill_defaults(conn, &mut d, &user.name)?;
+    let owns = super::owns(conn, &user, &d)?;
+    ctx.authorize(Action::Create, Some(e), owns)?;
+    let db = ctx.db()?;
+    let tx = db.write()?;
+    let id = records::insert(&tx, d, &user.name)?;
+    tx.commit()?;
+    if ctx.out.quiet {
+        return ctx.out.data(&format!("{id}\n"));
+    }
+    ctx.out.msg(&format!("created {} {id}", e.name));
+    super::print_record(ctx, e, id)
+}

@@ -1,0 +1,137 @@
+//! `crm demo`: builds a demo database with sample data from `examples/demo/`, logs in as its
+//! admin, and prints what to try next — the README's first command.
+
+use clap::{Arg, ArgMatches, Command};
+
+use crate::context::Ctx;
+use crate::db::audit::{self, Entry};
+use crate::db::records::{self, Draft};
+use crate::error::{Error, Result};
+use crate::schema::Entity;
+
+/// The demo admin's password, printed for the user: this database holds only sample data.
+pub const DEMO_PASSWORD: &str = "demo-password";
+const DEMO_FILE: &str = "crm-demo.db";
+
+/// Sample CSVs compiled in, so `crm demo` works from any directory.
+const SAMPLES: &[(&str, &str)] = &[
+    (
+        "customer",
+        include_str!("../../examples/demo/customers.csv"),
+    ),
+    ("contact", include_str!("../../examples/demo/contacts.csv")),
+];
+
+pub fn command() -> Command {
+    Command::new("demo")
+        .about("Create a demo database with sample data and log in to it")
+        .long_about("Create a demo database (./crm-demo.db unless --db is given) with sample customers and contacts, users admin, li.lei (sales) and han.meimei (manager), all with the password 'demo-password', and log in as admin. Rerunning it rebuilds the demo database.")
+        .arg(Arg::new("path").long("path").value_name("PATH").help("Where to create the demo database [default: ./crm-demo.db]"))
+}
+
+fn is_demo(path: &std::path::Path) -> bool {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return false;
+    };
+    conn.query_row(
+        "SELECT COUNT(*) FROM audit WHERE action = 'demo'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .is_ok_and(|n| n > 0)
+}
+
+pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    let path = std::path::PathBuf::from(
+        m.get_one::<String>("path")
+            .map_or(DEMO_FILE, String::as_str),
+    );
+    if path.exists() {
+        if !is_demo(&path) {
+            return Err(Error::conflict(format!(
+                "{} exists and is not a demo database",
+                path.display()
+            ))
+            .hint("pass --path for another file"));
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if p.exists() {
+                std::fs::remove_file(p)?;
+            }
+        }
+    }
+    ctx.g.db = path.clone();
+    let hash = crate::auth::hash_password(DEMO_PASSWORD)?;
+    let db = ctx.create_db()?;
+    let tx = db.write()?;
+    let now = crate::clock::now();
+    for (name, role) in [
+        ("admin", "admin"),
+        ("li.lei", "sales"),
+        ("han.meimei", "manager"),
+        ("wang.fang", "service"),
+    ] {
+        tx.execute("INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", rusqlite::params![name, role, hash, now, now])?;
+    }
+    audit::log(
+        &tx,
+        &[Entry {
+            user: Some("admin"),
+            action: "demo",
+            detail: Some("demo database created".into()),
+            ..Entry::default()
+        }],
+    )?;
+    let mut counts = Vec::new();
+    for (entity, csv_text) in SAMPLES {
+        let e = Entity::get(entity)?;
+        let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+        let headers: Vec<String> = rdr.headers()?.iter().map(str::to_string).collect();
+        let mut n = 0;
+        for rec in rdr.records() {
+            let rec = rec?;
+            let mut d = Draft::empty(e);
+            for (h, v) in headers.iter().zip(rec.iter()) {
+                let f = e.field(h)?;
+                d.set(
+                    f.name,
+                    records::parse_value(&tx, f, v)
+                        .map_err(|why| Error::internal(format!("demo data {entity}.{h}: {why}")))?,
+                );
+            }
+            records::insert(&tx, d, "admin")?;
+            n += 1;
+        }
+        counts.push(format!("{n} {entity}s"));
+    }
+    tx.commit()?;
+    let (_, token) = crate::auth::login(&mut ctx.db()?.conn, "admin", DEMO_PASSWORD, 8 * 3600)?;
+    crate::auth::write_token(&crate::auth::token_path(&path), &token)?;
+    let shown = path.display();
+    ctx.out.msg(&format!(
+        "created the demo database {shown} with {} and logged in as admin",
+        counts.join(", ")
+    ));
+    ctx.out.msg(&format!(
+        "\ntry next:\n  export CRM_DB={abs}\n  crm find customer\n  crm find customer 科技\n  crm find customer --where level=A --sort name\n  crm show customer C000001\n  crm add customer --name \"示例客户\" --level B --city 深圳\n  crm find contact --format json\n  crm schema customer --lang zh\n  crm audit --limit 10\n\nusers admin, li.lei (sales), han.meimei (manager), wang.fang (service); password: {DEMO_PASSWORD}",
+        abs = std::fs::canonicalize(&path).unwrap_or(path.clone()).display()
+    ));
+    let e = Entity::get("customer")?;
+    let cols: Vec<&'static crate::schema::Field> =
+        ["code", "name", "level", "status", "city", "owner"]
+            .iter()
+            .map(|n| e.field(n))
+            .collect::<Result<_>>()?;
+    let mut q = crate::db::query::Query::new(e);
+    q.limit = Some(8);
+    let rows = crate::db::query::rows(&ctx.db()?.conn, &q, &cols)?;
+    let json: Vec<Vec<serde_json::Value>> = rows
+        .iter()
+        .map(|r| crate::render::json_row(&cols, r))
+        .collect();
+    let columns = crate::render::columns(ctx, &cols);
+    ctx.out.rows(&columns, &json)
+}

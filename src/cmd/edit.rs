@@ -1,0 +1,118 @@
+//! `crm edit ENTITY ID [--FIELD VALUE]… [--unset FIELD]…`: changes fields; with none given on a
+//! terminal, walks every field with its current value as the default.
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use rusqlite::types::Value;
+
+use crate::auth::Action;
+use crate::context::Ctx;
+use crate::db::records;
+use crate::error::{Error, Result};
+use crate::schema::Entity;
+
+pub fn command() -> Command {
+    Command::new("edit")
+        .about("Change a record's fields")
+        .subcommand_required(true)
+        .subcommands(super::entity_subcommands("Change a", true, |c| {
+            c.arg(
+                Arg::new("unset")
+                    .long("unset")
+                    .value_name("FIELD")
+                    .action(ArgAction::Append)
+                    .help("Clear a field (repeatable)"),
+            )
+        }))
+}
+
+pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    let (name, sub) = m.subcommand().expect("entity subcommand is required");
+    let e = Entity::get(name)?;
+    ctx.authorize(Action::Update, Some(e), None)?;
+    let user = ctx.user()?;
+    let interactive = ctx.g.interactive;
+    let conn = &ctx.db()?.conn;
+    let id = records::resolve_target(
+        conn,
+        e,
+        sub.get_one::<String>("id").expect("id is required"),
+    )?;
+    let old = records::must_get(conn, e, id)?;
+    let mut new = old.draft.clone();
+    let mut given = Vec::new();
+    super::read_flags(conn, e, sub, &mut new, &mut given)?;
+    for name in sub.get_many::<String>("unset").into_iter().flatten() {
+        let f = e.field(name)?;
+        if f.read_only {
+            return Err(Error::usage(format!(
+                "{} {} is set by crm and cannot be changed",
+                e.name, f.name
+            )));
+        }
+        if given.contains(&f.name) {
+            return Err(Error::usage(format!(
+                "--{} and --unset {} contradict each other",
+                f.flag(),
+                f.name
+            )));
+        }
+        new.set(f.name, Value::Null);
+        given.push(f.name);
+    }
+    if given.is_empty() {
+        if !interactive {
+            return Err(Error::usage("nothing to change").hint(format!(
+                "pass field flags, see `crm edit {} --help`",
+                e.name
+            )));
+        }
+        for f in e.writable() {
+            let current = records::show_value(f, new.get(f.name));
+            let shown = match (f.kind, new.get(f.name)) {
+                (crate::schema::Kind::Ref(t), Value::Integer(rid)) => {
+                    let target = Entity::get(t)?;
+                    super::display_row(
+                        conn,
+                        target,
+                        *rid,
+                        &[target.key.map_or(&crate::schema::SYSTEM_FIELDS[0], |k| {
+                            target.field(k).expect("key")
+                        })],
+                    )
+                    .ok()
+                    .and_then(|r| r.first().map(|v| f.kind.format(v)))
+                    .or(current)
+                }
+                _ => current,
+            };
+            let v = crate::prompt::field(conn, f, shown)?;
+            new.set(f.name, v);
+        }
+    }
+    let owns_old = super::owns(conn, &user, &old.draft)?;
+    ctx.authorize(Action::Update, Some(e), owns_old)?;
+    let conn = &ctx.db()?.conn;
+    let owns_new = super::owns(conn, &user, &new)?;
+    ctx.authorize(Action::Update, Some(e), owns_new)?;
+    let db = ctx.db()?;
+    let tx = db.write()?;
+    // The record may have changed while the prompts waited: refuse rather than overwrite.
+    let current = records::must_get(&tx, e, id)?;
+    if current.updated_at != old.updated_at || current.draft != old.draft {
+        return Err(
+            Error::conflict(format!("{} {id} changed since it was read", e.name))
+                .hint("run the edit again"),
+        );
+    }
+    let changed = records::update(&tx, &old, new, &user.name)?;
+    tx.commit()?;
+    ctx.out.msg(&if changed {
+        format!("updated {} {id}", e.name)
+    } else {
+        format!("{} {id} unchanged", e.name)
+    });
+    if ctx.out.quiet {
+        return Ok(());
+    }
+    super::print_record(ctx, e, id)
+}

@@ -1,0 +1,92 @@
+//! `crm init [--admin NAME] [--password-stdin]`: creates the database and its first admin.
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use crate::context::Ctx;
+use crate::db::audit::{self, Entry};
+use crate::error::{Error, Result};
+
+pub fn command() -> Command {
+    Command::new("init")
+        .about("Create the database and its first admin user")
+        .arg(
+            Arg::new("admin")
+                .long("admin")
+                .value_name("NAME")
+                .default_value("admin")
+                .help("Name of the first admin"),
+        )
+        .arg(password_stdin_arg())
+}
+
+pub fn password_stdin_arg() -> Arg {
+    Arg::new("password_stdin")
+        .long("password-stdin")
+        .action(ArgAction::SetTrue)
+        .help("Read the password from the first line of stdin")
+}
+
+/// Whether a database file already holds a finished crm schema with users.
+fn initialised(ctx: &Ctx) -> bool {
+    if !ctx.g.db.exists() {
+        return false;
+    }
+    let Ok(conn) = rusqlite::Connection::open_with_flags(
+        &ctx.g.db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    ) else {
+        return true;
+    };
+    // A file left by an init killed before its first user is finished by a rerun.
+    conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))
+        .map_or(true, |n| n > 0)
+}
+
+pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    if initialised(ctx) {
+        return Err(Error::conflict(format!(
+            "a database already exists at {}",
+            ctx.g.db.display()
+        ))
+        .hint("nothing was changed; use --db PATH for another database"));
+    }
+    let name = m.get_one::<String>("admin").expect("has default");
+    super::user::check_name(name)?;
+    let password = crate::prompt::password(
+        ctx,
+        m.get_flag("password_stdin"),
+        &format!("Password for {name}"),
+        true,
+    )?;
+    let hash = crate::auth::hash_password(&password)?;
+    let db = ctx.create_db()?;
+    let tx = db.write()?;
+    let n: i64 = tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+    if n > 0 {
+        return Err(Error::conflict("the database already has users"));
+    }
+    let now = crate::clock::now();
+    tx.execute(
+        "INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, 'admin', ?, ?, ?)",
+        rusqlite::params![name, hash, now, now],
+    )?;
+    audit::log(
+        &tx,
+        &[Entry {
+            user: Some(name),
+            action: "user_add",
+            entity: Some("user"),
+            field: Some("role"),
+            new: Some("admin".into()),
+            detail: Some(format!("init: {name}")),
+            ..Entry::default()
+        }],
+    )?;
+    tx.commit()?;
+    ctx.out.msg(&format!(
+        "created {} with admin user '{name}'",
+        ctx.g.db.display()
+    ));
+    ctx.out.msg("next: crm login");
+    Ok(())
+}

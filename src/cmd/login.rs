@@ -1,0 +1,78 @@
+//! `crm login [--user NAME] [--password-stdin] [--ttl DURATION] [--print-token]`.
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+
+pub fn command() -> Command {
+    Command::new("login")
+        .about("Log in and save a session token for this database")
+        .arg(
+            Arg::new("user")
+                .long("user")
+                .short('u')
+                .value_name("NAME")
+                .help("User name (prompted on a terminal)"),
+        )
+        .arg(super::init::password_stdin_arg())
+        .arg(
+            Arg::new("ttl")
+                .long("ttl")
+                .value_name("DURATION")
+                .default_value("8h")
+                .help("Session lifetime: 90s, 30m, 8h, 7d"),
+        )
+        .arg(
+            Arg::new("print_token")
+                .long("print-token")
+                .action(ArgAction::SetTrue)
+                .help("Print the token (for CRM_TOKEN) instead of saving it"),
+        )
+}
+
+/// Parses `90s`, `30m`, `8h`, `7d` into seconds.
+pub fn parse_duration(s: &str) -> Result<i64> {
+    let s = s.trim();
+    let bad = || Error::usage(format!("'{s}' is not a duration")).hint("write 90s, 30m, 8h or 7d");
+    let unit = s.chars().last().ok_or_else(bad)?;
+    let n: i64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    let mult = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return Err(bad()),
+    };
+    if n <= 0 || n > 366 {
+        return Err(Error::usage(format!(
+            "--ttl {s} is out of range (1 to 366 units)"
+        )));
+    }
+    Ok(n * mult)
+}
+
+pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    let ttl = parse_duration(m.get_one::<String>("ttl").expect("default"))?;
+    let name = match m.get_one::<String>("user") {
+        Some(n) => n.clone(),
+        None if ctx.g.interactive => dialoguer::Input::<String>::new()
+            .with_prompt("User")
+            .interact_text()
+            .map_err(|e| Error::new(crate::error::ErrorKind::Interrupted, e.to_string()))?,
+        None => return Err(ctx.require_flag("--user NAME", "a user name")),
+    };
+    let password = crate::prompt::password(ctx, m.get_flag("password_stdin"), "Password", false)?;
+    let db = ctx.db()?;
+    let (user, token) = crate::auth::login(&mut db.conn, &name, &password, ttl)?;
+    if m.get_flag("print_token") {
+        return ctx.out.data(&format!("{token}\n"));
+    }
+    crate::auth::write_token(&crate::auth::token_path(&ctx.g.db), &token)?;
+    ctx.out.msg(&format!(
+        "logged in as {} ({})",
+        user.name,
+        user.role.as_str()
+    ));
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! The subcommands: one small file each, listed once here so parsing, help, man pages and
+//! completions all see the same set.
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use crate::auth::User;
+use crate::context::Ctx;
+use crate::db::query::{Filter, Op, Query};
+use crate::db::records::{self, Draft};
+use crate::error::{Error, Result};
+use crate::schema::{Entity, Field, Kind, SYSTEM_FIELDS};
+
+mod add;
+mod audit;
+mod completions;
+mod delete;
+mod demo;
+mod edit;
+mod find;
+mod init;
+mod login;
+mod schema;
+mod session;
+mod show;
+mod user;
+
+/// A subcommand: its clap definition and what runs it.
+pub struct Cmd {
+    pub name: &'static str,
+    pub command: fn() -> Command,
+    pub run: fn(&mut Ctx, &ArgMatches) -> Result<()>,
+}
+
+/// Every subcommand, in `crm --help` order.
+pub const COMMANDS: &[Cmd] = &[
+    Cmd {
+        name: "demo",
+        command: demo::command,
+        run: demo::run,
+    },
+    Cmd {
+        name: "init",
+        command: init::command,
+        run: init::run,
+    },
+    Cmd {
+        name: "login",
+        command: login::command,
+        run: login::run,
+    },
+    Cmd {
+        name: "logout",
+        command: session::logout_command,
+        run: session::logout,
+    },
+    Cmd {
+        name: "whoami",
+        command: session::whoami_command,
+        run: session::whoami,
+    },
+    Cmd {
+        name: "user",
+        command: user::command,
+        run: user::run,
+    },
+    Cmd {
+        name: "add",
+        command: add::command,
+        run: add::run,
+    },
+    Cmd {
+        name: "edit",
+        command: edit::command,
+        run: edit::run,
+    },
+    Cmd {
+        name: "show",
+        command: show::command,
+        run: show::run,
+    },
+    Cmd {
+        name: "find",
+        command: find::command,
+        run: find::run,
+    },
+    Cmd {
+        name: "delete",
+        command: delete::command,
+        run: delete::run,
+    },
+    Cmd {
+        name: "schema",
+        command: schema::command,
+        run: schema::run,
+    },
+    Cmd {
+        name: "audit",
+        command: audit::command,
+        run: audit::run,
+    },
+    Cmd {
+        name: "completions",
+        command: completions::command,
+        run: completions::run,
+    },
+    Cmd {
+        name: "generate-man",
+        command: completions::man_command,
+        run: completions::man,
+    },
+];
+
+/// The `--FIELD VALUE` flag of a field, generated from the registry.
+pub fn field_arg(f: &Field) -> Arg {
+    let mut help = format!("{} / {} [{}]", f.en, f.zh, f.kind.type_name());
+    if let Kind::Choice(choices) = f.kind {
+        help.push_str(&format!(
+            " one of: {}",
+            choices
+                .iter()
+                .map(|(v, _)| *v)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if let Kind::Ref(target) = f.kind {
+        help.push_str(&format!(" ({target} id or key)"));
+    }
+    if f.required {
+        help.push_str(" (required)");
+    }
+    Arg::new(f.name)
+        .long(f.flag())
+        .value_name(f.kind.type_name().to_uppercase())
+        .help(help)
+}
+
+/// One subcommand per entity, each with the entity's writable fields as flags.
+pub fn entity_subcommands(
+    about: &str,
+    with_id: bool,
+    extra: fn(Command) -> Command,
+) -> Vec<Command> {
+    crate::schema::ENTITIES
+        .iter()
+        .map(|e| {
+            let mut c =
+                Command::new(e.name).about(format!("{about} {} ({})", e.en.to_lowercase(), e.zh));
+            if e.name.contains('_') {
+                c = c.alias(e.name.replace('_', "-"));
+            }
+            if with_id {
+                c = c.arg(
+                    Arg::new("id")
+                        .required(true)
+                        .value_name("ID")
+                        .help("Record id, or its unique key"),
+                );
+            }
+            for f in e.writable() {
+                c = c.arg(field_arg(f));
+            }
+            extra(c)
+        })
+        .collect()
+}
+
+/// Reads the field flags given into a draft (only those given are marked in `given`).
+pub fn read_flags(
+    conn: &Connection,
+    e: &'static Entity,
+    m: &ArgMatches,
+    d: &mut Draft,
+    given: &mut Vec<&'static str>,
+) -> Result<()> {
+    for f in e.writable() {
+        if let Some(text) = m.get_one::<String>(f.name) {
+            let v = records::parse_value(conn, f, text)
+                .map_err(|why| Error::invalid(format!("--{}: {why}", f.flag())))?;
+            d.set(f.name, v);
+            given.push(f.name);
+        }
+    }
+    Ok(())
+}
+
+/// Whether the user owns the record a draft describes (None where ownership does not apply).
+pub fn owns(conn: &Connection, user: &User, d: &Draft) -> Result<Option<bool>> {
+    if let Some(owner) = d.entity.owner {
+        return Ok(Some(d.text(owner) == Some(user.name.as_str())));
+    }
+    if let Some(via) = d.entity.owner_via {
+        let Kind::Ref(target) = d
+            .entity
+            .fields
+            .iter()
+            .find(|f| f.name == via)
+            .expect("owner_via names a field")
+            .kind
+        else {
+            return Ok(None);
+        };
+        let Some(id) = d.int(via) else {
+            return Ok(None);
+        };
+        let target = Entity::get(target)?;
+        return match records::get(conn, target, id)? {
+            Some(parent) => owns(conn, user, &parent.draft),
+            None => Ok(None),
+        };
+    }
+    Ok(None)
+}
+
+/// The display row of one record, with the given columns.
+pub fn display_row(
+    conn: &Connection,
+    e: &'static Entity,
+    id: i64,
+    cols: &[&'static Field],
+) -> Result<Vec<Value>> {
+    let mut q = Query::new(e);
+    q.filters.push(Filter {
+        field: &SYSTEM_FIELDS[0],
+        op: Op::Eq,
+        value: Value::Integer(id),
+    });
+    crate::db::query::rows(conn, &q, cols)?
+        .pop()
+        .ok_or_else(|| Error::not_found(format!("no {} with id {id}", e.name)))
+}
+
+/// Prints one record as `show`, `add` and `edit` do.
+pub fn print_record(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
+    let cols: Vec<&'static Field> = e.columns().collect();
+    let row = display_row(&ctx.db()?.conn, e, id, &cols)?;
+    let columns = crate::render::columns(ctx, &cols);
+    ctx.out
+        .record(&columns, &crate::render::json_row(&cols, &row))
+}
+
+/// A `--yes` flag.
+pub fn yes_arg() -> Arg {
+    Arg::new("yes")
+        .long("yes")
+        .short('y')
+        .action(ArgAction::SetTrue)
+        .help("Do not ask for confirmation")
+}

@@ -1,0 +1,276 @@
+//! `crm user add|list|edit|passwd`: user administration (admin only, except changing one's
+//! own password).
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use rusqlite::{OptionalExtension, params};
+
+use crate::auth::{self, Action, Role};
+use crate::context::Ctx;
+use crate::db::audit::{self, Entry};
+use crate::error::{Error, Result};
+use crate::output::Column;
+
+pub fn command() -> Command {
+    let role = || {
+        Arg::new("role")
+            .long("role")
+            .value_name("ROLE")
+            .value_parser(auth::ROLES)
+            .help("admin, manager, sales, service or viewer")
+    };
+    Command::new("user")
+        .about("Manage users and roles")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("add")
+                .about("Add a user")
+                .arg(Arg::new("name").required(true).value_name("NAME"))
+                .arg(role().required(true))
+                .arg(super::init::password_stdin_arg()),
+        )
+        .subcommand(Command::new("list").about("List users"))
+        .subcommand(
+            Command::new("edit")
+                .about("Change a user's role or enable/disable the account")
+                .arg(Arg::new("name").required(true).value_name("NAME"))
+                .arg(role())
+                .arg(
+                    Arg::new("disable")
+                        .long("disable")
+                        .action(ArgAction::SetTrue)
+                        .conflicts_with("enable"),
+                )
+                .arg(
+                    Arg::new("enable")
+                        .long("enable")
+                        .action(ArgAction::SetTrue)
+                        .help("Enable the account and lift a lockout"),
+                ),
+        )
+        .subcommand(
+            Command::new("passwd")
+                .about("Change a password (your own, or any user's as admin)")
+                .arg(Arg::new("name").value_name("NAME"))
+                .arg(super::init::password_stdin_arg()),
+        )
+}
+
+/// User names: 1 to 64 characters, no control characters or surrounding spaces.
+pub fn check_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.chars().count() > 64
+        || name.chars().any(char::is_control)
+        || name.trim() != name
+    {
+        return Err(Error::invalid(format!(
+            "'{}' is not a valid user name (1 to 64 characters, no control characters or surrounding spaces)",
+            name.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    match m.subcommand().expect("subcommand required") {
+        ("add", s) => add(ctx, s),
+        ("list", _) => list(ctx),
+        ("edit", s) => edit(ctx, s),
+        ("passwd", s) => passwd(ctx, s),
+        _ => unreachable!("clap knows the subcommands"),
+    }
+}
+
+fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    let me = ctx.authorize(Action::ManageUsers, None, None)?;
+    let name = m.get_one::<String>("name").expect("required");
+    check_name(name)?;
+    let role = Role::parse(m.get_one::<String>("role").expect("required"))?;
+    let pw = crate::prompt::password(
+        ctx,
+        m.get_flag("password_stdin"),
+        &format!("Password for {name}"),
+        true,
+    )?;
+    let hash = auth::hash_password(&pw)?;
+    let db = ctx.db()?;
+    let tx = db.write()?;
+    let exists: Option<i64> = tx
+        .query_row("SELECT id FROM users WHERE name = ?", [name], |r| r.get(0))
+        .optional()?;
+    if exists.is_some() {
+        return Err(Error::conflict(format!("user '{name}' already exists")));
+    }
+    let now = crate::clock::now();
+    tx.execute(
+        "INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        params![name, role.as_str(), hash, now, now],
+    )?;
+    let id = tx.last_insert_rowid();
+    audit::log(
+        &tx,
+        &[Entry {
+            user: Some(&me.name),
+            action: "user_add",
+            entity: Some("user"),
+            record_id: Some(id),
+            field: Some("role"),
+            new: Some(role.as_str().into()),
+            detail: Some(name.clone()),
+            ..Entry::default()
+        }],
+    )?;
+    tx.commit()?;
+    ctx.out
+        .msg(&format!("added user {name} ({})", role.as_str()));
+    Ok(())
+}
+
+fn list(ctx: &mut Ctx) -> Result<()> {
+    ctx.authorize(Action::ManageUsers, None, None)?;
+    let now = crate::clock::now();
+    let conn = &ctx.db()?.conn;
+    let mut stmt = conn.prepare(
+        "SELECT id, name, role, disabled, locked_until, created_at FROM users ORDER BY id",
+    )?;
+    let rows: Vec<Vec<serde_json::Value>> = stmt
+        .query_map([], |r| {
+            let locked: i64 = r.get(4)?;
+            Ok(vec![
+                r.get::<_, i64>(0)?.into(),
+                r.get::<_, String>(1)?.into(),
+                r.get::<_, String>(2)?.into(),
+                serde_json::Value::Bool(r.get::<_, bool>(3)?),
+                serde_json::Value::Bool(locked > now),
+                crate::schema::kinds::format_datetime(r.get(5)?).into(),
+            ])
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    drop(stmt);
+    let cols: Vec<Column> = ["id", "name", "role", "disabled", "locked", "created_at"]
+        .iter()
+        .map(|k| Column {
+            key: (*k).into(),
+            header: (*k).into(),
+        })
+        .collect();
+    ctx.out.rows(&cols, &rows)
+}
+
+fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    let me = ctx.authorize(Action::ManageUsers, None, None)?;
+    let name = m.get_one::<String>("name").expect("required");
+    let db = ctx.db()?;
+    let tx = db.write()?;
+    let (id, old_role, old_disabled): (i64, String, bool) = tx
+        .query_row(
+            "SELECT id, role, disabled FROM users WHERE name = ?",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("no user named '{name}'")))?;
+    let mut entries = Vec::new();
+    if let Some(role) = m.get_one::<String>("role") {
+        let role = Role::parse(role)?;
+        if role.as_str() != old_role {
+            tx.execute(
+                "UPDATE users SET role = ?, updated_at = ? WHERE id = ?",
+                params![role.as_str(), crate::clock::now(), id],
+            )?;
+            entries.push((
+                "role",
+                Some(old_role.clone()),
+                Some(role.as_str().to_string()),
+            ));
+        }
+    }
+    let disabled = if m.get_flag("disable") {
+        Some(true)
+    } else if m.get_flag("enable") {
+        Some(false)
+    } else {
+        None
+    };
+    if let Some(d) = disabled {
+        if d && name == &me.name {
+            return Err(Error::conflict("you cannot disable your own account"));
+        }
+        tx.execute("UPDATE users SET disabled = ?, failed_logins = 0, locked_until = CASE WHEN ? THEN locked_until ELSE 0 END, updated_at = ? WHERE id = ?", params![d, d, crate::clock::now(), id])?;
+        if d != old_disabled {
+            entries.push((
+                "disabled",
+                Some(old_disabled.to_string()),
+                Some(d.to_string()),
+            ));
+        }
+    }
+    if entries.is_empty() && disabled.is_none() {
+        return Err(
+            Error::usage("nothing to change").hint("pass --role ROLE, --disable or --enable")
+        );
+    }
+    let audit_rows: Vec<Entry> = entries
+        .iter()
+        .map(|(field, old, new)| Entry {
+            user: Some(&me.name),
+            action: "user_edit",
+            entity: Some("user"),
+            record_id: Some(id),
+            field: Some(field),
+            old: old.clone(),
+            new: new.clone(),
+            detail: Some(name.clone()),
+        })
+        .collect();
+    audit::log(&tx, &audit_rows)?;
+    tx.commit()?;
+    ctx.out.msg(&format!("updated user {name}"));
+    Ok(())
+}
+
+fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    let me = ctx.user()?;
+    let name = m
+        .get_one::<String>("name")
+        .cloned()
+        .unwrap_or_else(|| me.name.clone());
+    if name != me.name {
+        ctx.authorize(Action::ManageUsers, None, None)?;
+    }
+    let pw = crate::prompt::password(
+        ctx,
+        m.get_flag("password_stdin"),
+        &format!("New password for {name}"),
+        true,
+    )?;
+    let hash = auth::hash_password(&pw)?;
+    let token_hash_keep = ctx.token()?.map(|t| {
+        crate::db::audit::hex(&<sha2::Sha256 as sha2::Digest>::digest(t.trim().as_bytes()))
+    });
+    let db = ctx.db()?;
+    let tx = db.write()?;
+    let id: i64 = tx
+        .query_row("SELECT id FROM users WHERE name = ?", [&name], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("no user named '{name}'")))?;
+    tx.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = 0, updated_at = ? WHERE id = ?", params![hash, crate::clock::now(), id])?;
+    // Other sessions of that user end: a changed password must lock out whoever knew the old one.
+    tx.execute(
+        "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND token_hash IS NOT ?",
+        params![id, token_hash_keep],
+    )?;
+    audit::log(
+        &tx,
+        &[Entry {
+            user: Some(&me.name),
+            action: "user_passwd",
+            entity: Some("user"),
+            record_id: Some(id),
+            detail: Some(name.clone()),
+            ..Entry::default()
+        }],
+    )?;
+    tx.commit()?;
+    ctx.out.msg(&format!("changed the password of {name}"));
+    Ok(())
+}

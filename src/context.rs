@@ -1,0 +1,166 @@
+//! What every command runs with: the global flags, the output, the database (opened on
+//! first use), the logged-in user, and the one door to the role matrix.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::ArgMatches;
+
+use crate::auth::{self, Action, User};
+use crate::db::audit::{self, Entry};
+use crate::db::{Db, OpenMode};
+use crate::error::{Error, Result};
+use crate::output::{Column, Format, Output};
+use crate::schema::{Entity, Field};
+
+/// The global flags, read once.
+#[derive(Debug, Clone)]
+pub struct Globals {
+    pub db: PathBuf,
+    pub busy: Duration,
+    pub no_input: bool,
+    /// Prompts are allowed: stdin and stderr are terminals and `--no-input` was not given.
+    pub interactive: bool,
+    pub zh: bool,
+}
+
+/// A running command's context.
+pub struct Ctx {
+    pub g: Globals,
+    pub out: Output,
+    db: Option<Db>,
+    user: Option<User>,
+}
+
+impl Ctx {
+    pub fn from_matches(m: &ArgMatches) -> Result<Ctx> {
+        let format = Format::parse(
+            m.get_one::<String>("format")
+                .map_or("table", String::as_str),
+        )?;
+        let quiet = m.get_flag("quiet");
+        let color = m.get_one::<String>("color").map_or("auto", String::as_str);
+        let out = Output::new(format, quiet, color);
+        let db = m
+            .get_one::<String>("db")
+            .map_or_else(crate::paths::default_db, PathBuf::from);
+        let busy = m.get_one::<f64>("busy_timeout").copied().unwrap_or(5.0);
+        if !(0.0..=86_400.0).contains(&busy) {
+            return Err(Error::usage(
+                "--busy-timeout takes seconds between 0 and 86400",
+            ));
+        }
+        let no_input = m.get_flag("no_input");
+        let interactive =
+            !no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        let zh = m
+            .get_one::<String>("lang")
+            .is_some_and(|l| l.starts_with("zh"));
+        Ok(Ctx {
+            g: Globals {
+                db,
+                busy: Duration::from_secs_f64(busy),
+                no_input,
+                interactive,
+                zh,
+            },
+            out,
+            db: None,
+            user: None,
+        })
+    }
+
+    /// The database, opened (and migrated) on first use.
+    pub fn db(&mut self) -> Result<&mut Db> {
+        if self.db.is_none() {
+            self.db = Some(Db::open(&self.g.db, OpenMode::Existing, self.g.busy)?);
+        }
+        Ok(self.db.as_mut().expect("just opened"))
+    }
+
+    /// Creates the database (for `init` and `demo`).
+    pub fn create_db(&mut self) -> Result<&mut Db> {
+        self.db = Some(Db::open(&self.g.db, OpenMode::Create, self.g.busy)?);
+        Ok(self.db.as_mut().expect("just opened"))
+    }
+
+    /// The session token: `CRM_TOKEN`, else the token file of this database.
+    pub fn token(&self) -> Result<Option<String>> {
+        if let Ok(t) = std::env::var("CRM_TOKEN") {
+            if !t.trim().is_empty() {
+                return Ok(Some(t));
+            }
+        }
+        auth::read_token(&auth::token_path(&self.g.db))
+    }
+
+    /// The logged-in user; exit 6 without a valid session.
+    pub fn user(&mut self) -> Result<User> {
+        if let Some(u) = &self.user {
+            return Ok(u.clone());
+        }
+        let token = self.token()?.ok_or_else(|| {
+            Error::auth("not logged in").hint("run `crm login` (or set CRM_TOKEN)")
+        })?;
+        let u = auth::session_user(&self.db()?.conn, &token)?;
+        self.user = Some(u.clone());
+        Ok(u)
+    }
+
+    /// The one door to the role matrix: checks the action, audits a refusal, exits 7.
+    pub fn authorize(
+        &mut self,
+        action: Action,
+        entity: Option<&Entity>,
+        owns: Option<bool>,
+    ) -> Result<User> {
+        let user = self.user()?;
+        if auth::allowed(user.role, action, entity, owns) {
+            return Ok(user);
+        }
+        let what = format!("{action:?}").to_lowercase();
+        let target = entity.map_or(String::new(), |e| format!(" {}", e.name));
+        let ownership = if owns == Some(false) {
+            " (not the owner)"
+        } else {
+            ""
+        };
+        let db = self.db()?;
+        let tx = db.write()?;
+        audit::log(
+            &tx,
+            &[Entry {
+                user: Some(&user.name),
+                action: "denied",
+                entity: entity.map(|e| e.name),
+                detail: Some(format!("{what}{target}{ownership}")),
+                ..Entry::default()
+            }],
+        )?;
+        tx.commit()?;
+        Err(Error::denied(format!(
+            "role {} may not {what}{target}{ownership}",
+            user.role.as_str()
+        )))
+    }
+
+    /// The header of a field's column: its name, or its Chinese label with `--lang zh`.
+    pub fn column(&self, f: &Field) -> Column {
+        Column {
+            key: f.name.to_string(),
+            header: if self.g.zh {
+                f.zh.to_string()
+            } else {
+                f.name.to_string()
+            },
+        }
+    }
+
+    /// Fails with a usage error when prompting is needed but not allowed.
+    pub fn require_flag(&self, flag: &str, what: &str) -> Error {
+        Error::usage(format!("{what} is required")).hint(format!(
+            "pass {flag} (prompts only run on a terminal without --no-input)"
+        ))
+    }
+}

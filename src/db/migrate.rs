@@ -1,0 +1,175 @@
+//! Versioned migrations over `PRAGMA user_version`: each step runs in one IMMEDIATE
+//! transaction with its version bump, so a database is at the old or the new version,
+//! never between, and a file made by an older build opens in a newer one.
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::error::{Error, Result};
+use crate::schema::{ENTITIES, Entity, Kind, ident};
+
+type Step = fn(&Transaction) -> Result<()>;
+
+/// The migrations, in order; the database's `user_version` counts how many ran.
+const STEPS: &[Step] = &[v1_base, v2_import_batches, v3_stage_history];
+
+/// The version this build writes.
+pub fn latest() -> i64 {
+    i64::try_from(STEPS.len()).expect("few steps")
+}
+
+/// Runs every pending step.
+pub fn run(conn: &Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > latest() {
+        return Err(Error::storage(format!(
+            "the database is at schema version {current}, newer than this crm ({})",
+            latest()
+        ))
+        .hint("upgrade crm"));
+    }
+    if current == latest() {
+        return Ok(());
+    }
+    let done = usize::try_from(current).unwrap_or(0);
+    for (i, step) in (0_i64..).zip(STEPS.iter()).skip(done) {
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > i {
+            continue; // another process ran this step while we waited for the lock
+        }
+        step(&tx)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The CREATE TABLE statement for an entity, from the registry.
+pub fn create_table_sql(e: &Entity) -> String {
+    let mut cols = vec!["\"id\" INTEGER PRIMARY KEY".to_string()];
+    for f in e.fields {
+        let mut c = format!("{} {}", ident(f.name), f.kind.sql_type());
+        if f.unique {
+            c.push_str(" UNIQUE");
+        }
+        if let Kind::Ref(target) = f.kind {
+            c.push_str(&format!(" REFERENCES {}(\"id\")", ident(target)));
+        }
+        cols.push(c);
+    }
+    cols.push("\"created_at\" INTEGER NOT NULL".into());
+    cols.push("\"updated_at\" INTEGER NOT NULL".into());
+    format!(
+        "CREATE TABLE {} (\n  {}\n) STRICT",
+        e.table(),
+        cols.join(",\n  ")
+    )
+}
+
+fn index_sql(e: &Entity) -> Vec<String> {
+    e.fields
+        .iter()
+        .filter(|f| {
+            !f.unique && (matches!(f.kind, Kind::Ref(_) | Kind::User) || f.name == "status")
+        })
+        .map(|f| {
+            format!(
+                "CREATE INDEX {} ON {}({})",
+                ident(&format!("{}_{}", e.name, f.name)),
+                e.table(),
+                ident(f.name)
+            )
+        })
+        .collect()
+}
+
+fn v1_base(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(&format!(
+        "PRAGMA application_id = {}",
+        super::APPLICATION_ID
+    ))?;
+    tx.execute_batch(
+        "CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            revoked INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            user TEXT,
+            action TEXT NOT NULL,
+            entity TEXT,
+            record_id INTEGER,
+            field TEXT,
+            old TEXT,
+            new TEXT,
+            detail TEXT,
+            hash TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX audit_entity ON audit(entity, record_id);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    )?;
+    for e in ENTITIES {
+        tx.execute_batch(&create_table_sql(e))?;
+        for sql in index_sql(e) {
+            tx.execute_batch(&sql)?;
+        }
+    }
+    Ok(())
+}
+
+/// Import batches: what `crm import history` lists and `crm import revert` needs.
+fn v2_import_batches(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE import_batch (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            user TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            file TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            inserted INTEGER NOT NULL,
+            updated INTEGER NOT NULL,
+            unchanged INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            reverted_at INTEGER
+        ) STRICT;
+        CREATE TABLE import_change (
+            batch INTEGER NOT NULL REFERENCES import_batch(id),
+            record_id INTEGER NOT NULL,
+            before TEXT,
+            after_updated_at INTEGER NOT NULL,
+            PRIMARY KEY (batch, record_id)
+        ) STRICT, WITHOUT ROWID;",
+    )?;
+    Ok(())
+}
+
+/// The date each opportunity entered each stage, for funnel conversion and cycle times.
+fn v3_stage_history(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE opportunity_stage (
+            id INTEGER PRIMARY KEY,
+            opportunity INTEGER NOT NULL REFERENCES \"opportunity\"(id) ON DELETE CASCADE,
+            stage TEXT NOT NULL,
+            entered_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX opportunity_stage_opp ON opportunity_stage(opportunity, entered_at);",
+    )?;
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! The only place SQL lives: opening the database with its pragmas, migrations,
+//! generic record storage, search and the audit log.
+
+pub mod audit;
+pub mod migrate;
+pub mod query;
+pub mod records;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::{Error, Result};
+
+/// Marks a SQLite file as a crm database (`PRAGMA application_id`): "CRM1".
+pub const APPLICATION_ID: i64 = 0x4352_4d31;
+
+/// An open crm database.
+pub struct Db {
+    pub conn: Connection,
+    pub path: PathBuf,
+}
+
+/// Whether opening may create the file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    Create,
+    Existing,
+}
+
+impl Db {
+    /// Opens (or creates) the database, sets the pragmas and runs pending migrations.
+    pub fn open(path: &Path, mode: OpenMode, busy: Duration) -> Result<Db> {
+        let exists = path.exists();
+        if !exists && mode == OpenMode::Existing {
+            return Err(
+                Error::storage(format!("no crm database at {}", path.display()))
+                    .hint("create one with `crm init`, or pass --db PATH"),
+            );
+        }
+        if !exists {
+            create_private_file(path)?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| storage_for(path, e))?;
+        conn.busy_timeout(busy)?;
+        let db = Db {
+            conn,
+            path: path.to_path_buf(),
+        };
+        db.configure().map_err(|e| storage_context(path, e))?;
+        if mode == OpenMode::Existing {
+            db.check_ours()?;
+        }
+        migrate::run(&db.conn).map_err(|e| storage_context(path, e))?;
+        Ok(db)
+    }
+
+    fn configure(&self) -> Result<()> {
+        // trusted_schema=OFF: a hostile file's views and triggers cannot call risky functions.
+        self.conn
+            .execute_batch("PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON;")?;
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal")
+            && !self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
+        {
+            return Err(Error::storage(format!(
+                "cannot switch {} to WAL mode (got {mode})",
+                self.path.display()
+            )));
+        }
+        self.conn.execute_batch("PRAGMA synchronous = FULL;")?;
+        Ok(())
+    }
+
+    /// Refuses a SQLite file that is not a crm database.
+    fn check_ours(&self) -> Result<()> {
+        let app: i64 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| storage_for(&self.path, e))?;
+        if app != APPLICATION_ID {
+            return Err(
+                Error::storage(format!("{} is not a crm database", self.path.display()))
+                    .hint("check --db; crm only opens files it created with `crm init`"),
+            );
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction with `BEGIN IMMEDIATE`, so concurrent writers wait for the
+    /// lock (busy timeout) instead of failing at their first write.
+    pub fn write(&mut self) -> Result<Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+}
+
+/// Creates an empty file readable only by its owner; SQLite's -wal and -shm inherit its mode.
+fn create_private_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::storage(format!("cannot create directory {}: {e}", dir.display()))
+        })?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::storage(format!("cannot create {}: {e}", path.display())))?;
+    Ok(())
+}
+
+fn storage_for(path: &Path, e: rusqlite::Error) -> Error {
+    storage_context(path, Error::from(e))
+}
+
+/// Names the file in storage errors, so the one line says which database is at fault.
+fn storage_context(path: &Path, e: Error) -> Error {
+    if e.kind == crate::error::ErrorKind::Storage || e.kind == crate::error::ErrorKind::Internal {
+        let mut out = Error::storage(format!("{}: {}", path.display(), e.message));
+        out.hint = e
+            .hint
+            .or_else(|| Some("check the path; restore a backup if the file is damaged".into()));
+        return out;
+    }
+    e
+}

@@ -1,0 +1,248 @@
+//! `find` and `export` queries: typed `--where` filters, text search, sorting and paging,
+//! built from registry names with every value bound.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
+
+use crate::error::{Error, Result};
+use crate::schema::{Entity, Field, Kind, ident};
+
+/// A comparison of `--where`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Contains,
+}
+
+/// One parsed `--where` term.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub field: &'static Field,
+    pub op: Op,
+    pub value: Value,
+}
+
+/// What to find.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub entity: &'static Entity,
+    pub text: Option<String>,
+    pub filters: Vec<Filter>,
+    pub sort: Vec<(&'static Field, bool)>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+impl Query {
+    pub fn new(entity: &'static Entity) -> Query {
+        Query {
+            entity,
+            text: None,
+            filters: Vec::new(),
+            sort: Vec::new(),
+            limit: None,
+            offset: None,
+        }
+    }
+}
+
+/// Escapes LIKE wildcards so user text matches literally (`ESCAPE '\'`).
+pub fn like_pattern(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Parses `field=v`, `field!=v`, `field>v`, `>=`, `<`, `<=`, `field~substring`.
+pub fn parse_where(conn: &Connection, e: &'static Entity, expr: &str) -> Result<Filter> {
+    let name_end = expr
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(expr.len());
+    let (name, rest) = expr.split_at(name_end);
+    let ops = [
+        ("!=", Op::Ne),
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        ("=", Op::Eq),
+        (">", Op::Gt),
+        ("<", Op::Lt),
+        ("~", Op::Contains),
+    ];
+    let (op, text) = ops
+        .iter()
+        .find_map(|(s, op)| rest.strip_prefix(s).map(|t| (*op, t)))
+        .ok_or_else(|| {
+            Error::usage(format!("cannot read --where '{expr}'"))
+                .hint("write FIELD=VALUE, FIELD!=VALUE, FIELD>VALUE, >=, <, <= or FIELD~TEXT")
+        })?;
+    let field = e.field(name)?;
+    let value = if op == Op::Contains || text.is_empty() {
+        if text.is_empty() {
+            Value::Null
+        } else {
+            Value::Text(text.to_string())
+        }
+    } else {
+        match crate::db::records::parse_value(conn, field, text) {
+            Ok(v) => v,
+            // A reference to a record that does not exist matches nothing.
+            Err(_) if matches!(field.kind, Kind::Ref(_)) => Value::Integer(-1),
+            Err(why) => return Err(Error::usage(format!("--where {expr}: {why}"))),
+        }
+    };
+    Ok(Filter { field, op, value })
+}
+
+/// The SQL expression that shows a column: references as the referenced record's key.
+fn column_expr(f: &Field) -> String {
+    if let Kind::Ref(target) = f.kind {
+        if let Ok(t) = Entity::get(target) {
+            if let Some(key) = t.key {
+                return format!(
+                    "COALESCE((SELECT k.{} FROM {} k WHERE k.\"id\" = t.{}), t.{})",
+                    ident(key),
+                    t.table(),
+                    ident(f.name),
+                    ident(f.name)
+                );
+            }
+        }
+    }
+    format!("t.{}", ident(f.name))
+}
+
+fn where_sql(q: &Query, args: &mut Vec<Value>) -> String {
+    let mut terms: Vec<String> = Vec::new();
+    if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
+        let fields: Vec<String> = q
+            .entity
+            .fields
+            .iter()
+            .filter(|f| f.kind.is_searchable())
+            .map(|f| {
+                args.push(Value::Text(like_pattern(text)));
+                format!("t.{} LIKE ? ESCAPE '\\'", ident(f.name))
+            })
+            .collect();
+        terms.push(format!("({})", fields.join(" OR ")));
+    }
+    for f in &q.filters {
+        let col = format!("t.{}", ident(f.field.name));
+        let term = match (f.op, &f.value) {
+            (Op::Eq, Value::Null) => format!("{col} IS NULL"),
+            (Op::Ne, Value::Null) => format!("{col} IS NOT NULL"),
+            (_, Value::Null) => "0".to_string(),
+            (Op::Contains, v) => {
+                args.push(Value::Text(like_pattern(&f.field.kind.format(v))));
+                format!("{col} LIKE ? ESCAPE '\\'")
+            }
+            (Op::Eq, Value::Text(t)) if f.field.kind == Kind::Tags => {
+                args.push(Value::Text(format!(";{t};")));
+                format!("instr(';' || {col} || ';', ?) > 0")
+            }
+            (Op::Ne, Value::Text(t)) if f.field.kind == Kind::Tags => {
+                args.push(Value::Text(format!(";{t};")));
+                format!("({col} IS NULL OR instr(';' || {col} || ';', ?) = 0)")
+            }
+            (op, v) => {
+                args.push(v.clone());
+                let sym = match op {
+                    Op::Eq => "=",
+                    Op::Ne => "IS NOT",
+                    Op::Gt => ">",
+                    Op::Ge => ">=",
+                    Op::Lt => "<",
+                    _ => "<=",
+                };
+                format!("{col} {sym} ?")
+            }
+        };
+        terms.push(term);
+    }
+    if terms.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", terms.join(" AND "))
+    }
+}
+
+/// Builds the SELECT for the given columns.
+pub fn select_sql(q: &Query, columns: &[&'static Field], args: &mut Vec<Value>) -> String {
+    let cols: Vec<String> = columns.iter().map(|f| column_expr(f)).collect();
+    let mut sql = format!(
+        "SELECT {} FROM {} t{}",
+        cols.join(", "),
+        q.entity.table(),
+        where_sql(q, args)
+    );
+    let mut order: Vec<String> = q
+        .sort
+        .iter()
+        .map(|(f, desc)| format!("t.{}{}", ident(f.name), if *desc { " DESC" } else { "" }))
+        .collect();
+    order.push("t.\"id\"".into());
+    sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    if q.limit.is_some() || q.offset.is_some() {
+        sql.push_str(&format!(
+            " LIMIT {} OFFSET {}",
+            q.limit.unwrap_or(-1),
+            q.offset.unwrap_or(0)
+        ));
+    }
+    sql
+}
+
+/// Streams matching rows (values aligned with `columns`) to a callback.
+pub fn for_each(
+    conn: &Connection,
+    q: &Query,
+    columns: &[&'static Field],
+    mut f: impl FnMut(&[Value]) -> Result<()>,
+) -> Result<()> {
+    let mut args = Vec::new();
+    let sql = select_sql(q, columns, &mut args);
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args))?;
+    let mut buf: Vec<Value> = Vec::with_capacity(columns.len());
+    while let Some(r) = rows.next()? {
+        buf.clear();
+        for i in 0..columns.len() {
+            buf.push(r.get::<_, Value>(i)?);
+        }
+        f(&buf)?;
+    }
+    Ok(())
+}
+
+/// Collects matching rows.
+pub fn rows(conn: &Connection, q: &Query, columns: &[&'static Field]) -> Result<Vec<Vec<Value>>> {
+    let mut out = Vec::new();
+    for_each(conn, q, columns, |r| {
+        out.push(r.to_vec());
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Counts matching rows.
+pub fn count(conn: &Connection, q: &Query) -> Result<i64> {
+    let mut args = Vec::new();
+    let sql = format!(
+        "SELECT COUNT(*) FROM {} t{}",
+        q.entity.table(),
+        where_sql(q, &mut args)
+    );
+    Ok(conn.query_row(&sql, params_from_iter(args), |r| r.get(0))?)
+}

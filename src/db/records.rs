@@ -1,0 +1,421 @@
+//! Generic record storage for every entity of the registry: insert, update, delete and
+//! read, each write audited field by field in the caller's transaction.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
+
+use crate::db::audit::{self, Entry};
+use crate::error::{Error, Result};
+use crate::schema::{Default, ENTITIES, Entity, Field, Kind, ident};
+
+/// A record's values for the entity's own fields (not id or timestamps), in registry order.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub entity: &'static Entity,
+    pub values: Vec<Value>,
+}
+
+impl PartialEq for Draft {
+    fn eq(&self, other: &Draft) -> bool {
+        self.entity.name == other.entity.name && self.values == other.values
+    }
+}
+
+impl Draft {
+    pub fn empty(entity: &'static Entity) -> Draft {
+        Draft {
+            entity,
+            values: vec![Value::Null; entity.fields.len()],
+        }
+    }
+    fn index(&self, name: &str) -> usize {
+        self.entity
+            .fields
+            .iter()
+            .position(|f| f.name == name)
+            .unwrap_or_else(|| panic!("registry has no field {name}"))
+    }
+    /// The value of a field (panics on a name not in the registry: a programming error).
+    pub fn get(&self, name: &str) -> &Value {
+        &self.values[self.index(name)]
+    }
+    pub fn set(&mut self, name: &str, v: Value) {
+        let i = self.index(name);
+        self.values[i] = v;
+    }
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.get(name) {
+            Value::Integer(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// A stored record: id, raw field values (references as ids), timestamps.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub id: i64,
+    pub draft: Draft,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn field_list(e: &Entity) -> String {
+    e.fields
+        .iter()
+        .map(|f| ident(f.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads one record's raw values.
+pub fn get(conn: &Connection, e: &'static Entity, id: i64) -> Result<Option<Stored>> {
+    let sql = format!(
+        "SELECT {}, \"created_at\", \"updated_at\" FROM {} WHERE \"id\" = ?",
+        field_list(e),
+        e.table()
+    );
+    let n = e.fields.len();
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], |r| {
+            let values = (0..n)
+                .map(|i| r.get::<_, Value>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Stored {
+                id,
+                draft: Draft { entity: e, values },
+                created_at: r.get(n)?,
+                updated_at: r.get(n + 1)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Reads one record or fails with not_found.
+pub fn must_get(conn: &Connection, e: &'static Entity, id: i64) -> Result<Stored> {
+    get(conn, e, id)?.ok_or_else(|| Error::not_found(format!("no {} with id {id}", e.name)))
+}
+
+/// Finds a record id by id text or by the entity's unique key.
+pub fn resolve(conn: &Connection, e: &'static Entity, text: &str) -> Result<Option<i64>> {
+    let text = text.trim();
+    if let Some(key) = e.key {
+        let sql = format!("SELECT \"id\" FROM {} WHERE {} = ?", e.table(), ident(key));
+        if let Some(id) = conn
+            .prepare_cached(&sql)?
+            .query_row([text], |r| r.get(0))
+            .optional()?
+        {
+            return Ok(Some(id));
+        }
+    }
+    if let Ok(id) = text.parse::<i64>() {
+        let sql = format!("SELECT \"id\" FROM {} WHERE \"id\" = ?", e.table());
+        return Ok(conn
+            .prepare_cached(&sql)?
+            .query_row([id], |r| r.get(0))
+            .optional()?);
+    }
+    Ok(None)
+}
+
+/// The id of a record named by `crm show customer C000001` or `… 12`.
+pub fn resolve_target(conn: &Connection, e: &'static Entity, text: &str) -> Result<i64> {
+    resolve(conn, e, text)?
+        .ok_or_else(|| Error::not_found(format!("no {} with id or key '{text}'", e.name)))
+}
+
+/// Parses one user-supplied value for a field: kind rules, then references and users.
+pub fn parse_value(conn: &Connection, f: &Field, text: &str) -> Result<Value, String> {
+    let v = f.kind.parse(text)?;
+    match (f.kind, &v) {
+        (Kind::Ref(target), Value::Text(t)) => {
+            let target = crate::schema::Entity::get(target).map_err(|e| e.message)?;
+            match resolve(conn, target, t).map_err(|e| e.message)? {
+                Some(id) => Ok(Value::Integer(id)),
+                None => Err(format!("no {} with id or key '{t}'", target.name)),
+            }
+        }
+        (Kind::User, Value::Text(t)) => {
+            let found: Option<String> = conn
+                .query_row("SELECT name FROM users WHERE name = ?", [t], |r| r.get(0))
+                .optional()
+                .map_err(|e| e.to_string())?;
+            found.ok_or_else(|| format!("no user named '{t}'"))?;
+            Ok(v)
+        }
+        _ => Ok(v),
+    }
+}
+
+/// Formats a raw value for the audit log and messages.
+pub fn show_value(f: &Field, v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        _ => Some(f.kind.format(v)),
+    }
+}
+
+fn next_key(conn: &Connection, e: &Entity, field: &str, prefix: &str) -> Result<String> {
+    let max: i64 = conn.query_row(
+        &format!("SELECT COALESCE(MAX(\"id\"), 0) FROM {}", e.table()),
+        [],
+        |r| r.get(0),
+    )?;
+    let sql = format!("SELECT 1 FROM {} WHERE {} = ?", e.table(), ident(field));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut n = max + 1;
+    loop {
+        let candidate = format!("{prefix}{n:06}");
+        if !stmt.exists([&candidate])? {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
+}
+
+/// Fills defaults for fields left empty.
+pub fn fill_defaults(conn: &Connection, d: &mut Draft, user: &str) -> Result<()> {
+    for (i, f) in d.entity.fields.iter().enumerate() {
+        if d.values[i] != Value::Null {
+            continue;
+        }
+        d.values[i] = match f.default {
+            Default::None => Value::Null,
+            Default::Value(s) => f.kind.parse(s).map_err(Error::internal)?,
+            Default::CurrentUser => Value::Text(user.to_string()),
+            Default::Generated(prefix) => Value::Text(next_key(conn, d.entity, f.name, prefix)?),
+            Default::Today => Value::Text(crate::clock::today().format("%Y-%m-%d").to_string()),
+            Default::Now => Value::Integer(crate::clock::now()),
+        };
+    }
+    Ok(())
+}
+
+/// Fails naming the first required field that is empty.
+pub fn check_required(d: &Draft) -> Result<()> {
+    for (f, v) in d.entity.fields.iter().zip(&d.values) {
+        if f.required && *v == Value::Null {
+            return Err(
+                Error::invalid(format!("{} {} is required", d.entity.name, f.name))
+                    .hint(format!("pass --{}", f.flag())),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn unique_conflict(conn: &Connection, d: &Draft, except: Option<i64>) -> Result<()> {
+    for (f, v) in d.entity.fields.iter().zip(&d.values) {
+        if !f.unique || *v == Value::Null {
+            continue;
+        }
+        let sql = format!(
+            "SELECT \"id\" FROM {} WHERE {} = ? AND \"id\" IS NOT ?",
+            d.entity.table(),
+            ident(f.name)
+        );
+        let other: Option<i64> = conn
+            .prepare_cached(&sql)?
+            .query_row(rusqlite::params![v, except], |r| r.get(0))
+            .optional()?;
+        if let Some(other) = other {
+            return Err(Error::conflict(format!(
+                "{} {} '{}' is already taken by record {other}",
+                d.entity.name,
+                f.name,
+                f.kind.format(v)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Inserts a record (defaults filled, rules applied, required checked) and audits each value.
+pub fn insert(conn: &Connection, mut d: Draft, user: &str) -> Result<i64> {
+    fill_defaults(conn, &mut d, user)?;
+    crate::rules::apply(conn, &mut d, None)?;
+    check_required(&d)?;
+    unique_conflict(conn, &d, None)?;
+    let e = d.entity;
+    let now = crate::clock::now();
+    let marks = vec!["?"; e.fields.len() + 2].join(", ");
+    let sql = format!(
+        "INSERT INTO {} ({}, \"created_at\", \"updated_at\") VALUES ({marks})",
+        e.table(),
+        field_list(e)
+    );
+    let mut args = d.values.clone();
+    args.push(Value::Integer(now));
+    args.push(Value::Integer(now));
+    conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+    let id = conn.last_insert_rowid();
+    let entries: Vec<Entry> = e
+        .fields
+        .iter()
+        .zip(&d.values)
+        .filter(|(_, v)| **v != Value::Null)
+        .map(|(f, v)| Entry {
+            user: Some(user),
+            action: "create",
+            entity: Some(e.name),
+            record_id: Some(id),
+            field: Some(f.name),
+            new: show_value(f, v),
+            ..Entry::default()
+        })
+        .collect();
+    audit::log(conn, &entries)?;
+    crate::rules::after_write(conn, &d, id)?;
+    Ok(id)
+}
+
+/// Applies changes to a stored record; audits each changed field. Returns whether anything changed.
+pub fn update(conn: &Connection, old: &Stored, mut new: Draft, user: &str) -> Result<bool> {
+    crate::rules::apply(conn, &mut new, Some(old))?;
+    check_required(&new)?;
+    let e = old.draft.entity;
+    let changed: Vec<usize> = (0..e.fields.len())
+        .filter(|&i| old.draft.values[i] != new.values[i])
+        .collect();
+    if changed.is_empty() {
+        return Ok(false);
+    }
+    unique_conflict(conn, &new, Some(old.id))?;
+    let sets: Vec<String> = changed
+        .iter()
+        .map(|&i| format!("{} = ?", ident(e.fields[i].name)))
+        .collect();
+    let sql = format!(
+        "UPDATE {} SET {}, \"updated_at\" = ? WHERE \"id\" = ?",
+        e.table(),
+        sets.join(", ")
+    );
+    let mut args: Vec<Value> = changed.iter().map(|&i| new.values[i].clone()).collect();
+    args.push(Value::Integer(crate::clock::now().max(old.updated_at)));
+    args.push(Value::Integer(old.id));
+    conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+    let entries: Vec<Entry> = changed
+        .iter()
+        .map(|&i| {
+            let f = &e.fields[i];
+            Entry {
+                user: Some(user),
+                action: "update",
+                entity: Some(e.name),
+                record_id: Some(old.id),
+                field: Some(f.name),
+                old: show_value(f, &old.draft.values[i]),
+                new: show_value(f, &new.values[i]),
+                ..Entry::default()
+            }
+        })
+        .collect();
+    audit::log(conn, &entries)?;
+    crate::rules::after_write(conn, &new, old.id)?;
+    Ok(true)
+}
+
+/// The records of other entities that reference this one: (entity, field, ids).
+pub fn referrers(
+    conn: &Connection,
+    e: &Entity,
+    id: i64,
+) -> Result<Vec<(&'static Entity, &'static str, Vec<i64>)>> {
+    let mut out = Vec::new();
+    for other in ENTITIES {
+        for f in other.fields {
+            if f.kind == Kind::Ref(e.name) {
+                let sql = format!(
+                    "SELECT \"id\" FROM {} WHERE {} = ? ORDER BY \"id\"",
+                    other.table(),
+                    ident(f.name)
+                );
+                let ids: Vec<i64> = conn
+                    .prepare_cached(&sql)?
+                    .query_map([id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                if !ids.is_empty() {
+                    out.push((other, f.name, ids));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes a record, auditing every old value. With `cascade`, first deletes what references it.
+pub fn delete(
+    conn: &Connection,
+    e: &'static Entity,
+    id: i64,
+    user: &str,
+    cascade: bool,
+) -> Result<()> {
+    let old = must_get(conn, e, id)?;
+    let refs = referrers(conn, e, id)?;
+    if !refs.is_empty() {
+        if !cascade {
+            let list: Vec<String> = refs
+                .iter()
+                .map(|(o, f, ids)| {
+                    format!(
+                        "{} {} ({})",
+                        ids.len(),
+                        o.name,
+                        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",") + " via " + f
+                    )
+                })
+                .collect();
+            return Err(Error::conflict(format!(
+                "{} {id} is referenced by {}",
+                e.name,
+                list.join("; ")
+            ))
+            .hint("delete those first, or pass --cascade to delete them too"));
+        }
+        for (other, _, ids) in refs {
+            for rid in ids {
+                if get(conn, other, rid)?.is_some() {
+                    delete(conn, other, rid, user, true)?;
+                }
+            }
+        }
+    }
+    conn.prepare_cached(&format!("DELETE FROM {} WHERE \"id\" = ?", e.table()))?
+        .execute([id])?;
+    let mut entries: Vec<Entry> = e
+        .fields
+        .iter()
+        .zip(&old.draft.values)
+        .filter(|(_, v)| **v != Value::Null)
+        .map(|(f, v)| Entry {
+            user: Some(user),
+            action: "delete",
+            entity: Some(e.name),
+            record_id: Some(id),
+            field: Some(f.name),
+            old: show_value(f, v),
+            ..Entry::default()
+        })
+        .collect();
+    if entries.is_empty() {
+        entries.push(Entry {
+            user: Some(user),
+            action: "delete",
+            entity: Some(e.name),
+            record_id: Some(id),
+            ..Entry::default()
+        });
+    }
+    audit::log(conn, &entries)?;
+    crate::rules::after_delete(conn, &old.draft)?;
+    Ok(())
+}

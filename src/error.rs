@@ -1,0 +1,185 @@
+//! The one error type: its kind decides the exit status (SPEC "Exit status"), and it can carry a hint.
+
+use std::fmt;
+
+/// What went wrong, as the contract's exit status table names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Internal,
+    Usage,
+    NotFound,
+    Invalid,
+    Conflict,
+    Auth,
+    Denied,
+    Busy,
+    Storage,
+    Interrupted,
+}
+
+impl ErrorKind {
+    /// The process exit status for this kind.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Internal => 1,
+            ErrorKind::Usage => 2,
+            ErrorKind::NotFound => 3,
+            ErrorKind::Invalid => 4,
+            ErrorKind::Conflict => 5,
+            ErrorKind::Auth => 6,
+            ErrorKind::Denied => 7,
+            ErrorKind::Busy => 8,
+            ErrorKind::Storage => 9,
+            ErrorKind::Interrupted => 130,
+        }
+    }
+
+    /// The `kind` string of the JSON error object.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Internal => "internal",
+            ErrorKind::Usage => "usage",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Denied => "denied",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// An error with its kind, a one-line message and an optional hint line.
+#[derive(Debug, Clone)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: one_line(&message.into()),
+            hint: None,
+        }
+    }
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn usage(m: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Usage, m)
+    }
+    pub fn not_found(m: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, m)
+    }
+    pub fn invalid(m: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, m)
+    }
+    pub fn conflict(m: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, m)
+    }
+    pub fn auth(m: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Auth, m)
+    }
+    pub fn denied(m: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Denied, m)
+    }
+    pub fn storage(m: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Storage, m)
+    }
+    pub fn internal(m: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, m)
+    }
+}
+
+/// Messages are one line: control characters of user input must not forge extra lines.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode as C;
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+            let detail = msg.clone().unwrap_or_else(|| f.to_string());
+            return match f.code {
+                C::DatabaseBusy | C::DatabaseLocked => Error::new(
+                    ErrorKind::Busy,
+                    format!("the database is locked ({detail})"),
+                )
+                .hint("another crm command holds the database; retry, or raise --busy-timeout"),
+                C::DiskFull => Error::storage(format!("the disk is full (SQLITE_FULL): {detail}"))
+                    .hint("free some space; nothing of this command was written"),
+                C::ReadOnly => Error::storage(format!("the database is read-only: {detail}")),
+                C::NotADatabase => {
+                    Error::storage(format!("not a crm database (SQLITE_NOTADB): {detail}"))
+                        .hint("check --db, or restore a backup")
+                }
+                C::DatabaseCorrupt => Error::storage(format!(
+                    "the database is corrupt (SQLITE_CORRUPT): {detail}"
+                ))
+                .hint("restore a backup; crm never repairs by deleting"),
+                C::CannotOpen => Error::storage(format!("cannot open the database: {detail}")),
+                C::SystemIoFailure => Error::storage(format!("I/O error (SQLITE_IOERR): {detail}")),
+                C::ConstraintViolation if detail.contains("UNIQUE") => {
+                    Error::conflict(format!("a unique value is already taken ({detail})"))
+                }
+                C::ConstraintViolation if detail.contains("FOREIGN KEY") => {
+                    Error::conflict(format!("the record is referenced by others ({detail})"))
+                }
+                _ => Error::internal(format!("database error: {detail}")),
+            };
+        }
+        Error::internal(format!("database error: {e}"))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => Error::not_found(e.to_string()),
+            std::io::ErrorKind::PermissionDenied => Error::storage(e.to_string()),
+            _ if e.raw_os_error() == Some(28) => Error::storage(format!("the disk is full: {e}")),
+            _ => Error::storage(e.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        if e.is_io() {
+            return Error::from(std::io::Error::from(e));
+        }
+        Error::internal(e.to_string())
+    }
+}
+
+impl From<csv::Error> for Error {
+    fn from(e: csv::Error) -> Self {
+        if e.is_io_error() {
+            if let csv::ErrorKind::Io(io) = e.into_kind() {
+                return Error::from(io);
+            }
+            return Error::storage("I/O error");
+        }
+        Error::invalid(format!("malformed CSV: {e}"))
+    }
+}

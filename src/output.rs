@@ -1,0 +1,229 @@
+//! Every byte crm writes goes through here: data to stdout in the chosen format, messages
+//! and errors to stderr. A closed stdout pipe ends the process quietly with success.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde_json::Value as J;
+
+use crate::error::{Error, Result};
+
+/// The output formats of `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Tsv,
+    Jsonl,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Result<Format> {
+        match s.to_lowercase().as_str() {
+            "table" => Ok(Format::Table),
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            "tsv" => Ok(Format::Tsv),
+            "jsonl" => Ok(Format::Jsonl),
+            _ => Err(Error::usage(format!("unknown format '{s}'"))
+                .hint("formats: table, json, csv, tsv")),
+        }
+    }
+}
+
+/// A column of tabular output: its key and the header shown in tables.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub key: String,
+    pub header: String,
+}
+
+/// Where and how to write.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub format: Format,
+    pub quiet: bool,
+    pub color: bool,
+    pub stdout_tty: bool,
+    pub stderr_tty: bool,
+}
+
+/// Writes to stdout; a closed pipe (`crm find … | head -1`) is success, so exit 0 at once.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(e.into()),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Text of a JSON value for table and CSV cells: lists joined by `;`.
+pub fn cell_text(v: &J) -> String {
+    match v {
+        J::Null => String::new(),
+        J::String(s) => s.clone(),
+        J::Array(a) => a.iter().map(cell_text).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    }
+}
+
+/// Control characters shown escaped on a terminal, so stored text cannot drive the screen.
+fn escape_controls(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+impl Output {
+    pub fn new(format: Format, quiet: bool, color: &str) -> Output {
+        let stdout_tty = std::io::stdout().is_terminal();
+        let stderr_tty = std::io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match color {
+            "always" => true,
+            "never" => false,
+            _ => stdout_tty && !no_color,
+        };
+        Output {
+            format,
+            quiet,
+            color,
+            stdout_tty,
+            stderr_tty,
+        }
+    }
+
+    /// A message for the person at the terminal (stderr), unless `--quiet`.
+    pub fn msg(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Writes raw data to stdout.
+    pub fn data(&self, text: &str) -> Result<()> {
+        write_stdout(text.as_bytes())
+    }
+
+    /// Prints a JSON document on stdout.
+    pub fn json(&self, v: &J) -> Result<()> {
+        let mut s = serde_json::to_string_pretty(v)?;
+        s.push('\n');
+        write_stdout(s.as_bytes())
+    }
+
+    /// Prints rows in the chosen format: a JSON array of objects, CSV/TSV with a header, or a table.
+    pub fn rows(&self, columns: &[Column], rows: &[Vec<J>]) -> Result<()> {
+        match self.format {
+            Format::Json => {
+                let list: Vec<J> = rows.iter().map(|r| object(columns, r)).collect();
+                self.json(&J::Array(list))
+            }
+            Format::Jsonl => {
+                let mut s = String::new();
+                for r in rows {
+                    s.push_str(&serde_json::to_string(&object(columns, r))?);
+                    s.push('\n');
+                }
+                self.data(&s)
+            }
+            Format::Csv | Format::Tsv => {
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(if self.format == Format::Tsv {
+                        b'\t'
+                    } else {
+                        b','
+                    })
+                    .from_writer(Vec::new());
+                w.write_record(columns.iter().map(|c| c.key.as_str()))?;
+                for r in rows {
+                    w.write_record(r.iter().map(cell_text))?;
+                }
+                let bytes = w.into_inner().map_err(|e| Error::internal(e.to_string()))?;
+                write_stdout(&bytes)
+            }
+            Format::Table => {
+                let mut t = self.new_table();
+                t.set_header(columns.iter().map(|c| c.header.clone()));
+                for r in rows {
+                    t.add_row(r.iter().map(|v| escape_controls(&cell_text(v))));
+                }
+                self.data(&format!("{t}\n"))
+            }
+        }
+    }
+
+    /// Prints one record: a JSON object, a one-row CSV, or a two-column table.
+    pub fn record(&self, columns: &[Column], values: &[J]) -> Result<()> {
+        match self.format {
+            Format::Json => self.json(&object(columns, values)),
+            Format::Table => {
+                let mut t = self.new_table();
+                for (c, v) in columns.iter().zip(values) {
+                    t.add_row(vec![c.header.clone(), escape_controls(&cell_text(v))]);
+                }
+                self.data(&format!("{t}\n"))
+            }
+            _ => self.rows(columns, &[values.to_vec()]),
+        }
+    }
+
+    fn new_table(&self) -> Table {
+        let mut t = Table::new();
+        t.load_preset(presets::UTF8_FULL_CONDENSED);
+        if self.stdout_tty {
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+            t.load_preset(presets::ASCII_MARKDOWN);
+        }
+        t
+    }
+
+    /// Reports an error: `error: …` and `hint: …` lines, plus a JSON object under `--format json`.
+    pub fn error(&self, e: &Error) {
+        let prefix = if self.stderr_tty && self.color {
+            "\x1b[31merror:\x1b[0m"
+        } else {
+            "error:"
+        };
+        let mut s = format!("{prefix} {}\n", e.message);
+        if let Some(h) = &e.hint {
+            s.push_str(&format!("hint: {h}\n"));
+        }
+        if self.format == Format::Json {
+            let obj = serde_json::json!({"error": {"kind": e.kind.name(), "message": e.message}});
+            s.push_str(&format!("{obj}\n"));
+        }
+        let _ = std::io::stderr().write_all(s.as_bytes());
+    }
+}
+
+/// A JSON object of the columns' keys and the values, in column order.
+pub fn object(columns: &[Column], values: &[J]) -> J {
+    J::Object(
+        columns
+            .iter()
+            .zip(values)
+            .map(|(c, v)| (c.key.clone(), v.clone()))
+            .collect(),
+    )
+}
+
+/// One line on stderr, for prompts' own feedback.
+pub fn eprint_line(s: &str) {
+    eprintln!("{s}");
+}

@@ -1,0 +1,66 @@
+//! Turning stored records into output rows: columns chosen by `--columns`, values through
+//! each field's kind, so tables, JSON and CSV agree.
+
+use rusqlite::types::Value;
+use serde_json::Value as J;
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::Column;
+use crate::schema::{Entity, Field};
+
+/// The fields named by `--columns A,B` (exactly those, in that order), or every column.
+pub fn pick_columns(e: &'static Entity, spec: Option<&String>) -> Result<Vec<&'static Field>> {
+    match spec {
+        None => Ok(e.columns().collect()),
+        Some(s) => {
+            let cols = s
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| e.field(c))
+                .collect::<Result<Vec<_>>>()?;
+            if cols.is_empty() {
+                return Err(Error::usage("--columns names no field"));
+            }
+            Ok(cols)
+        }
+    }
+}
+
+/// The default table columns: without `--columns`, long text and timestamps are left out
+/// of tables so a list fits a terminal; JSON and CSV always get every field.
+pub fn list_columns(
+    ctx: &Ctx,
+    e: &'static Entity,
+    spec: Option<&String>,
+) -> Result<Vec<&'static Field>> {
+    if spec.is_some() || ctx.out.format != crate::output::Format::Table {
+        return pick_columns(e, spec);
+    }
+    let hidden = [
+        "notes",
+        "address",
+        "website",
+        "credit_code",
+        "created_at",
+        "updated_at",
+        "last_contacted_at",
+        "segment",
+    ];
+    Ok(e.columns().filter(|f| !hidden.contains(&f.name)).collect())
+}
+
+/// Output columns for fields.
+pub fn columns(ctx: &Ctx, fields: &[&'static Field]) -> Vec<Column> {
+    fields.iter().map(|f| ctx.column(f)).collect()
+}
+
+/// One row's JSON values.
+pub fn json_row(fields: &[&'static Field], values: &[Value]) -> Vec<J> {
+    fields
+        .iter()
+        .zip(values)
+        .map(|(f, v)| f.kind.to_json(v))
+        .collect()
+}

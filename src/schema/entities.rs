@@ -1,0 +1,487 @@
+//! The entities of the CRM and their fields: flat and long on purpose, the single source
+//! for tables, flags, prompts, validation, CSV headers, JSON keys and `crm schema`.
+
+use super::kinds::{Choice, Kind};
+use super::{Default, Entity, Field};
+
+const fn f(name: &'static str, kind: Kind, en: &'static str, zh: &'static str) -> Field {
+    Field {
+        name,
+        kind,
+        en,
+        zh,
+        required: false,
+        unique: false,
+        default: Default::None,
+        read_only: false,
+    }
+}
+
+impl Field {
+    const fn req(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    const fn uniq(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+    const fn def(mut self, d: Default) -> Self {
+        self.default = d;
+        self
+    }
+    const fn ro(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+}
+
+const TEXT: Kind = Kind::Text;
+const MONEY: Kind = Kind::Money { min_zero: true };
+const QUANTITY: Kind = Kind::Integer {
+    min: 1,
+    max: 1_000_000_000,
+};
+const PERCENT: Kind = Kind::Integer { min: 0, max: 100 };
+
+/// `id`, then `created_at` and `updated_at`: present on every record, set only by crm.
+pub static SYSTEM_FIELDS: [Field; 3] = [
+    f(
+        "id",
+        Kind::Integer {
+            min: 1,
+            max: i64::MAX,
+        },
+        "ID",
+        "编号",
+    )
+    .ro(),
+    f("created_at", Kind::DateTime, "Created at", "创建时间").ro(),
+    f("updated_at", Kind::DateTime, "Updated at", "更新时间").ro(),
+];
+
+const CUSTOMER_KIND: &[Choice] = &[("company", "企业"), ("person", "个人")];
+const CUSTOMER_LEVEL: &[Choice] = &[("A", "A类"), ("B", "B类"), ("C", "C类"), ("D", "D类")];
+const CUSTOMER_STATUS: &[Choice] = &[
+    ("prospect", "潜在客户"),
+    ("active", "活跃客户"),
+    ("inactive", "休眠客户"),
+    ("lost", "已流失"),
+];
+const LEAD_STATUS: &[Choice] = &[
+    ("new", "新线索"),
+    ("contacted", "已联系"),
+    ("qualified", "已确认"),
+    ("disqualified", "无效"),
+    ("converted", "已转化"),
+];
+/// Opportunity stages in funnel order; the probability each one implies is in `rules`.
+pub const STAGES: &[Choice] = &[
+    ("prospecting", "初步接洽"),
+    ("qualification", "需求确认"),
+    ("proposal", "方案报价"),
+    ("negotiation", "商务谈判"),
+    ("won", "赢单"),
+    ("lost", "输单"),
+];
+const QUOTE_STATUS: &[Choice] = &[
+    ("draft", "草稿"),
+    ("sent", "已发送"),
+    ("accepted", "已接受"),
+    ("rejected", "已拒绝"),
+    ("expired", "已过期"),
+];
+const ORDER_STATUS: &[Choice] = &[
+    ("draft", "草稿"),
+    ("confirmed", "已确认"),
+    ("shipped", "已发货"),
+    ("paid", "已付款"),
+    ("cancelled", "已取消"),
+];
+const CONTRACT_STATUS: &[Choice] = &[
+    ("draft", "起草"),
+    ("active", "执行中"),
+    ("terminated", "已终止"),
+];
+const ACTIVITY_TYPE: &[Choice] = &[
+    ("call", "电话"),
+    ("meeting", "会议"),
+    ("visit", "拜访"),
+    ("email", "邮件"),
+    ("wechat", "微信"),
+    ("note", "备注"),
+    ("task", "任务"),
+];
+const TICKET_TYPE: &[Choice] = &[
+    ("inquiry", "咨询"),
+    ("complaint", "投诉"),
+    ("repair", "维修"),
+    ("return", "退货"),
+    ("other", "其他"),
+];
+const PRIORITY: &[Choice] = &[
+    ("low", "低"),
+    ("normal", "中"),
+    ("high", "高"),
+    ("urgent", "紧急"),
+];
+const TICKET_STATUS: &[Choice] = &[
+    ("new", "新建"),
+    ("open", "处理中"),
+    ("pending", "待反馈"),
+    ("resolved", "已解决"),
+    ("closed", "已关闭"),
+];
+const CAMPAIGN_TYPE: &[Choice] = &[
+    ("email", "邮件营销"),
+    ("event", "线下活动"),
+    ("webinar", "线上活动"),
+    ("ads", "广告"),
+    ("other", "其他"),
+];
+const CAMPAIGN_STATUS: &[Choice] = &[
+    ("planned", "策划中"),
+    ("active", "执行中"),
+    ("completed", "已结束"),
+];
+
+const OWNER: Field = f("owner", Kind::User, "Owner", "负责人").def(Default::CurrentUser);
+const NOTES: Field = f("notes", TEXT, "Notes", "备注");
+const CURRENCY: Field = f("currency", TEXT, "Currency", "币种").def(Default::Value("CNY"));
+
+/// Every entity, in the order `crm schema` lists them.
+pub static ENTITIES: &[Entity] = &[
+    Entity {
+        name: "customer",
+        en: "Customer",
+        zh: "客户",
+        key: Some("code"),
+        owner: Some("owner"),
+        owner_via: None,
+        title: "name",
+        fields: &[
+            f("code", TEXT, "Code", "客户编号")
+                .uniq()
+                .def(Default::Generated("C")),
+            f("name", TEXT, "Name", "客户名称").req(),
+            f("kind", Kind::Choice(CUSTOMER_KIND), "Kind", "客户类型")
+                .def(Default::Value("company")),
+            f("industry", TEXT, "Industry", "所属行业"),
+            f("level", Kind::Choice(CUSTOMER_LEVEL), "Level", "客户等级"),
+            f(
+                "status",
+                Kind::Choice(CUSTOMER_STATUS),
+                "Status",
+                "客户状态",
+            )
+            .def(Default::Value("prospect")),
+            f("source", TEXT, "Source", "客户来源"),
+            OWNER,
+            f("phone", Kind::Phone, "Phone", "电话"),
+            f("email", Kind::Email, "Email", "邮箱"),
+            f("website", TEXT, "Website", "网址"),
+            f("city", TEXT, "City", "城市"),
+            f("address", TEXT, "Address", "地址"),
+            f("tags", Kind::Tags, "Tags", "标签"),
+            f("credit_code", Kind::CreditCode, "Credit code", "信用代码"),
+            NOTES,
+            f("segment", TEXT, "Segment", "客户细分").ro(),
+            f(
+                "last_contacted_at",
+                Kind::DateTime,
+                "Last contacted",
+                "最近跟进",
+            )
+            .ro(),
+        ],
+    },
+    Entity {
+        name: "contact",
+        en: "Contact",
+        zh: "联系人",
+        key: None,
+        owner: None,
+        owner_via: Some("customer"),
+        title: "name",
+        fields: &[
+            f("customer", Kind::Ref("customer"), "Customer", "所属客户").req(),
+            f("name", TEXT, "Name", "姓名").req(),
+            f("title", TEXT, "Title", "职务"),
+            f("phone", Kind::Phone, "Phone", "电话"),
+            f("mobile", Kind::Phone, "Mobile", "手机"),
+            f("email", Kind::Email, "Email", "邮箱"),
+            f("wechat", TEXT, "WeChat", "微信"),
+            f("is_primary", Kind::Bool, "Primary", "主联系人").def(Default::Value("false")),
+            NOTES,
+        ],
+    },
+    Entity {
+        name: "campaign",
+        en: "Campaign",
+        zh: "市场活动",
+        key: Some("name"),
+        owner: Some("owner"),
+        owner_via: None,
+        title: "name",
+        fields: &[
+            f("name", TEXT, "Name", "活动名称").req().uniq(),
+            f("type", Kind::Choice(CAMPAIGN_TYPE), "Type", "活动类型").def(Default::Value("other")),
+            f(
+                "status",
+                Kind::Choice(CAMPAIGN_STATUS),
+                "Status",
+                "活动状态",
+            )
+            .def(Default::Value("planned")),
+            f("start_date", Kind::Date, "Start date", "开始日期"),
+            f("end_date", Kind::Date, "End date", "结束日期"),
+            f("budget", MONEY, "Budget", "预算"),
+            f("actual_cost", MONEY, "Actual cost", "实际成本"),
+            f("expected_revenue", MONEY, "Expected revenue", "预期收入"),
+            OWNER,
+            NOTES,
+        ],
+    },
+    Entity {
+        name: "lead",
+        en: "Lead",
+        zh: "营销线索",
+        key: None,
+        owner: Some("owner"),
+        owner_via: None,
+        title: "name",
+        fields: &[
+            f("name", TEXT, "Name", "姓名").req(),
+            f("company", TEXT, "Company", "公司名称"),
+            f("phone", Kind::Phone, "Phone", "电话"),
+            f("email", Kind::Email, "Email", "邮箱"),
+            f("source", TEXT, "Source", "线索来源"),
+            f("campaign", Kind::Ref("campaign"), "Campaign", "市场活动"),
+            f("status", Kind::Choice(LEAD_STATUS), "Status", "线索状态").def(Default::Value("new")),
+            OWNER,
+            NOTES,
+        ],
+    },
+    Entity {
+        name: "opportunity",
+        en: "Opportunity",
+        zh: "销售机会",
+        key: None,
+        owner: Some("owner"),
+        owner_via: None,
+        title: "name",
+        fields: &[
+            f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
+            f("name", TEXT, "Name", "机会名称").req(),
+            f("stage", Kind::Choice(STAGES), "Stage", "销售阶段")
+                .def(Default::Value("prospecting")),
+            f("amount", MONEY, "Amount", "预计金额"),
+            CURRENCY,
+            f("probability", PERCENT, "Probability", "成交概率"),
+            f("expected_close", Kind::Date, "Expected close", "预计成交"),
+            OWNER,
+            f("source", TEXT, "Source", "来源"),
+            f("campaign", Kind::Ref("campaign"), "Campaign", "市场活动"),
+            f("lost_reason", TEXT, "Lost reason", "丢单原因"),
+            f("closed_at", Kind::DateTime, "Closed at", "关闭时间").ro(),
+            NOTES,
+        ],
+    },
+    Entity {
+        name: "product",
+        en: "Product",
+        zh: "产品",
+        key: Some("code"),
+        owner: None,
+        owner_via: None,
+        title: "name",
+        fields: &[
+            f("code", TEXT, "Code", "产品编号")
+                .uniq()
+                .def(Default::Generated("P")),
+            f("name", TEXT, "Name", "产品名称").req(),
+            f("unit_price", MONEY, "Unit price", "单价"),
+            f("unit", TEXT, "Unit", "单位"),
+            f("active", Kind::Bool, "Active", "是否启用").def(Default::Value("true")),
+            NOTES,
+        ],
+    },
+    Entity {
+        name: "quote",
+        en: "Quote",
+        zh: "报价",
+        key: Some("number"),
+        owner: Some("owner"),
+        owner_via: None,
+        title: "number",
+        fields: &[
+            f("number", TEXT, "Number", "报价单号")
+                .uniq()
+                .def(Default::Generated("Q")),
+            f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
+            f(
+                "opportunity",
+                Kind::Ref("opportunity"),
+                "Opportunity",
+                "销售机会",
+            ),
+            f("valid_until", Kind::Date, "Valid until", "有效期至"),
+            f("status", Kind::Choice(QUOTE_STATUS), "Status", "报价状态")
+                .def(Default::Value("draft")),
+            f("amount", MONEY, "Amount", "报价金额").ro(),
+            CURRENCY,
+            OWNER,
+            NOTES,
+        ],
+    },
+    Entity {
+        name: "quote_line",
+        en: "Quote line",
+        zh: "报价明细",
+        key: None,
+        owner: None,
+        owner_via: Some("quote"),
+        title: "product",
+        fields: &[
+            f("quote", Kind::Ref("quote"), "Quote", "报价单").req(),
+            f("product", Kind::Ref("product"), "Product", "产品").req(),
+            f("quantity", QUANTITY, "Quantity", "数量").def(Default::Value("1")),
+            f("unit_price", MONEY, "Unit price", "单价"),
+            f("discount", PERCENT, "Discount %", "折扣%").def(Default::Value("0")),
+            f("amount", MONEY, "Amount", "金额").ro(),
+        ],
+    },
+    Entity {
+        name: "order",
+        en: "Order",
+        zh: "订单",
+        key: Some("number"),
+        owner: Some("owner"),
+        owner_via: None,
+        title: "number",
+        fields: &[
+            f("number", TEXT, "Number", "订单编号")
+                .uniq()
+                .def(Default::Generated("SO")),
+            f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
+            f(
+                "opportunity",
+                Kind::Ref("opportunity"),
+                "Opportunity",
+                "销售机会",
+            ),
+            f("quote", Kind::Ref("quote"), "Quote", "报价单"),
+            f("order_date", Kind::Date, "Order date", "下单日期").def(Default::Today),
+            f("status", Kind::Choice(ORDER_STATUS), "Status", "订单状态")
+                .def(Default::Value("draft")),
+            f("amount", MONEY, "Amount", "订单金额"),
+            CURRENCY,
+            OWNER,
+            NOTES,
+        ],
+    },
+    Entity {
+        name: "order_line",
+        en: "Order line",
+        zh: "订单明细",
+        key: None,
+        owner: None,
+        owner_via: Some("order"),
+        title: "product",
+        fields: &[
+            f("order", Kind::Ref("order"), "Order", "订单").req(),
+            f("product", Kind::Ref("product"), "Product", "产品").req(),
+            f("quantity", QUANTITY, "Quantity", "数量").def(Default::Value("1")),
+            f("unit_price", MONEY, "Unit price", "单价"),
+            f("discount", PERCENT, "Discount %", "折扣%").def(Default::Value("0")),
+            f("amount", MONEY, "Amount", "金额").ro(),
+        ],
+    },
+    Entity {
+        name: "contract",
+        en: "Contract",
+        zh: "合同",
+        key: Some("number"),
+        owner: Some("owner"),
+        owner_via: None,
+        title: "title",
+        fields: &[
+            f("number", TEXT, "Number", "合同编号")
+                .uniq()
+                .def(Default::Generated("HT")),
+            f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
+            f("title", TEXT, "Title", "合同名称").req(),
+            f("amount", MONEY, "Amount", "合同金额"),
+            CURRENCY,
+            f("signed_date", Kind::Date, "Signed date", "签订日期"),
+            f("start_date", Kind::Date, "Start date", "开始日期"),
+            f("end_date", Kind::Date, "End date", "到期日期"),
+            f(
+                "status",
+                Kind::Choice(CONTRACT_STATUS),
+                "Status",
+                "合同状态",
+            )
+            .def(Default::Value("draft")),
+            OWNER,
+            NOTES,
+        ],
+    },
+    Entity {
+        name: "activity",
+        en: "Activity",
+        zh: "跟进记录",
+        key: None,
+        owner: Some("owner"),
+        owner_via: None,
+        title: "subject",
+        fields: &[
+            f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
+            f("contact", Kind::Ref("contact"), "Contact", "联系人"),
+            f(
+                "opportunity",
+                Kind::Ref("opportunity"),
+                "Opportunity",
+                "销售机会",
+            ),
+            f("type", Kind::Choice(ACTIVITY_TYPE), "Type", "跟进方式").def(Default::Value("note")),
+            f("subject", TEXT, "Subject", "主题").req(),
+            f("due_at", Kind::DateTime, "Due at", "计划时间"),
+            f("done_at", Kind::DateTime, "Done at", "完成时间"),
+            OWNER,
+            NOTES,
+        ],
+    },
+    Entity {
+        name: "ticket",
+        en: "Ticket",
+        zh: "服务工单",
+        key: Some("number"),
+        owner: None,
+        owner_via: None,
+        title: "subject",
+        fields: &[
+            f("number", TEXT, "Number", "工单编号")
+                .uniq()
+                .def(Default::Generated("T")),
+            f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
+            f("contact", Kind::Ref("contact"), "Contact", "联系人"),
+            f("type", Kind::Choice(TICKET_TYPE), "Type", "服务类型").def(Default::Value("inquiry")),
+            f("subject", TEXT, "Subject", "主题").req(),
+            f("priority", Kind::Choice(PRIORITY), "Priority", "优先级")
+                .def(Default::Value("normal")),
+            f("status", Kind::Choice(TICKET_STATUS), "Status", "处理状态")
+                .def(Default::Value("new")),
+            f("assignee", Kind::User, "Assignee", "处理人"),
+            f("opened_at", Kind::DateTime, "Opened at", "受理时间").def(Default::Now),
+            f("resolved_at", Kind::DateTime, "Resolved at", "解决时间").ro(),
+            f(
+                "satisfaction",
+                Kind::Integer { min: 1, max: 5 },
+                "Satisfaction",
+                "满意度",
+            ),
+            NOTES,
+        ],
+    },
+];

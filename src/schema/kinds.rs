@@ -1,0 +1,373 @@
+//! Field kinds: the only text↔value paths (`parse` and `format`), so every command,
+//! import and export agree byte for byte.
+
+use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone};
+use rusqlite::types::Value;
+
+/// A choice: its stored value and its Chinese label (also accepted as input).
+pub type Choice = (&'static str, &'static str);
+
+/// What a field holds, how it is stored, parsed and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Free text, stored verbatim (leading zeros and spaces kept).
+    Text,
+    Email,
+    /// Chinese mobiles, landlines with area code, `+` international numbers; stored as typed.
+    Phone,
+    /// A whole number within an inclusive range.
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    /// Exact money with two decimals, stored as integer minor units (fen, cents).
+    Money {
+        min_zero: bool,
+    },
+    /// `YYYY-MM-DD`, stored as text (sorts and compares as a date).
+    Date,
+    /// A moment, stored as Unix seconds, shown as RFC 3339 with the local offset.
+    DateTime,
+    Bool,
+    Choice(&'static [Choice]),
+    /// A `;`-separated list, stored `;`-joined, shown as a JSON array.
+    Tags,
+    /// The id of a record of the named entity (entered by id or by its unique key).
+    Ref(&'static str),
+    /// A user name.
+    User,
+    /// China unified social credit code (GB 32100-2015), checksum verified.
+    CreditCode,
+}
+
+impl Kind {
+    /// The short name `crm schema` shows.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Email => "email",
+            Kind::Phone => "phone",
+            Kind::Integer { .. } => "integer",
+            Kind::Money { .. } => "money",
+            Kind::Date => "date",
+            Kind::DateTime => "datetime",
+            Kind::Bool => "bool",
+            Kind::Choice(_) => "choice",
+            Kind::Tags => "tags",
+            Kind::Ref(_) => "reference",
+            Kind::User => "user",
+            Kind::CreditCode => "credit_code",
+        }
+    }
+
+    /// The SQLite column type.
+    pub fn sql_type(self) -> &'static str {
+        match self {
+            Kind::Integer { .. }
+            | Kind::Money { .. }
+            | Kind::DateTime
+            | Kind::Bool
+            | Kind::Ref(_) => "INTEGER",
+            _ => "TEXT",
+        }
+    }
+
+    /// Whether `find TEXT` searches this field.
+    pub fn is_searchable(self) -> bool {
+        matches!(
+            self,
+            Kind::Text | Kind::Email | Kind::Phone | Kind::Tags | Kind::CreditCode
+        )
+    }
+
+    /// Parses user text into the stored value. References and users are resolved by the
+    /// database layer; here they only pass through as text or id.
+    pub fn parse(self, input: &str) -> Result<Value, String> {
+        if self != Kind::Text && input.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        if input.contains('\0') {
+            return Err("contains a NUL byte".into());
+        }
+        let s = input.trim();
+        match self {
+            Kind::Text => {
+                if input.is_empty() {
+                    Ok(Value::Null)
+                } else {
+                    Ok(Value::Text(input.to_string()))
+                }
+            }
+            Kind::Email => parse_email(s),
+            Kind::Phone => parse_phone(s),
+            Kind::Integer { min, max } => {
+                let n: i64 = s
+                    .parse()
+                    .map_err(|_| format!("'{s}' is not a whole number"))?;
+                if n < min || n > max {
+                    return Err(format!("{n} is outside {min}..{max}"));
+                }
+                Ok(Value::Integer(n))
+            }
+            Kind::Money { min_zero } => {
+                let cents = parse_money(s)?;
+                if min_zero && cents < 0 {
+                    return Err(format!("'{s}' is negative; the amount must be 0 or more"));
+                }
+                Ok(Value::Integer(cents))
+            }
+            Kind::Date => parse_date(s).map(|d| Value::Text(d.format("%Y-%m-%d").to_string())),
+            Kind::DateTime => parse_datetime(s).map(Value::Integer),
+            Kind::Bool => parse_bool(s).map(|b| Value::Integer(i64::from(b))),
+            Kind::Choice(choices) => parse_choice(choices, s).map(|c| Value::Text(c.to_string())),
+            Kind::Tags => {
+                let tags = split_tags(s);
+                if tags.is_empty() {
+                    Ok(Value::Null)
+                } else {
+                    Ok(Value::Text(tags.join(";")))
+                }
+            }
+            Kind::Ref(_) | Kind::User => Ok(Value::Text(s.to_string())),
+            Kind::CreditCode => parse_credit_code(s).map(Value::Text),
+        }
+    }
+
+    /// Formats a stored value as text (table, CSV, prompts). Null is the empty string.
+    pub fn format(self, v: &Value) -> String {
+        match (self, v) {
+            (_, Value::Null) => String::new(),
+            (Kind::Money { .. }, Value::Integer(c)) => format_money(*c),
+            (Kind::DateTime, Value::Integer(t)) => format_datetime(*t),
+            (Kind::Bool, Value::Integer(b)) => if *b != 0 { "true" } else { "false" }.to_string(),
+            (_, Value::Integer(i)) => i.to_string(),
+            (_, Value::Real(r)) => r.to_string(),
+            (_, Value::Text(t)) => t.clone(),
+            (_, Value::Blob(_)) => String::from("<blob>"),
+        }
+    }
+
+    /// The JSON form of a stored value: numbers stay numbers, money is an exact string,
+    /// tags an array, booleans `true`/`false`.
+    pub fn to_json(self, v: &Value) -> serde_json::Value {
+        use serde_json::Value as J;
+        match (self, v) {
+            (_, Value::Null) => J::Null,
+            (Kind::Bool, Value::Integer(b)) => J::Bool(*b != 0),
+            (Kind::Tags, Value::Text(t)) => {
+                J::Array(split_tags(t).into_iter().map(J::String).collect())
+            }
+            (Kind::Money { .. } | Kind::DateTime, _) => J::String(self.format(v)),
+            (_, Value::Integer(i)) => J::from(*i),
+            (_, Value::Real(r)) => J::from(*r),
+            _ => J::String(self.format(v)),
+        }
+    }
+}
+
+fn parse_email(s: &str) -> Result<Value, String> {
+    let bad = || format!("'{s}' is not an email address");
+    let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(Value::Text(s.to_string()))
+    } else {
+        Err(bad())
+    }
+}
+
+fn parse_phone(s: &str) -> Result<Value, String> {
+    let bad = |why: &str| format!("'{s}' is not a phone number ({why})");
+    let body = s.strip_prefix('+').unwrap_or(s);
+    if !body
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'))
+    {
+        return Err(bad("only digits, spaces, '-', '(', ')' and a leading '+'"));
+    }
+    let digits: String = body.chars().filter(char::is_ascii_digit).collect();
+    if !(5..=15).contains(&digits.len()) {
+        return Err(bad("5 to 15 digits"));
+    }
+    let looks_mobile = !s.starts_with('+') && digits.len() == 11 && digits.starts_with('1');
+    if looks_mobile && !matches!(digits.as_bytes()[1], b'3'..=b'9') {
+        return Err(bad("a Chinese mobile starts with 13–19"));
+    }
+    Ok(Value::Text(s.to_string()))
+}
+
+/// Parses `1234`, `1234.5`, `-0.05` into minor units. Thousands separators are refused:
+/// `1.234,56` and `1,234` mean different amounts in different countries.
+pub fn parse_money(s: &str) -> Result<i64, String> {
+    let bad = || format!("'{s}' is not an amount (write it like 1234.56)");
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (whole, frac) = body.split_once('.').unwrap_or((body, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    if frac.len() > 2 {
+        return Err(format!("'{s}' has more than two decimals"));
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    let cents = whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(|| format!("'{s}' is too large"))?;
+    Ok(if neg { -cents } else { cents })
+}
+
+/// Formats minor units as `1234.50`.
+pub fn format_money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let a = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+/// Dates: ISO `2023-07-08`, `2023/7/8`, `2023.7.8`, `2023年7月8日`. Forms where day and month
+/// could be swapped are never guessed.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    let norm: String = s
+        .trim_end_matches('日')
+        .chars()
+        .map(|c| {
+            if matches!(c, '/' | '.' | '年' | '月') {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let parts: Vec<&str> = norm.split('-').collect();
+    let bad = || format!("'{s}' is not a date (use YYYY-MM-DD)");
+    if parts.len() != 3
+        || parts[0].len() != 4
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(bad());
+    }
+    let y: i32 = parts[0].parse().map_err(|_| bad())?;
+    let m: u32 = parts[1].parse().map_err(|_| bad())?;
+    let d: u32 = parts[2].parse().map_err(|_| bad())?;
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("'{s}' is not a real date"))
+}
+
+/// Date-times: RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` / a bare date in local time.
+pub fn parse_datetime(s: &str) -> Result<i64, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp());
+    }
+    let local = |n: NaiveDateTime| {
+        Local
+            .from_local_datetime(&n)
+            .earliest()
+            .map(|t| t.timestamp())
+            .ok_or_else(|| format!("'{s}' does not exist in the local time zone"))
+    };
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, f) {
+            return local(n);
+        }
+    }
+    if let Ok(d) = parse_date(s) {
+        return local(d.and_hms_opt(0, 0, 0).expect("midnight exists"));
+    }
+    Err(format!(
+        "'{s}' is not a date-time (use 2026-11-25T09:30:00+08:00 or 2026-11-25 09:30)"
+    ))
+}
+
+/// RFC 3339 in the local offset, whole seconds.
+pub fn format_datetime(t: i64) -> String {
+    match Local.timestamp_opt(t, 0).single() {
+        Some(d) => d.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        None => t.to_string(),
+    }
+}
+
+pub fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" | "是" | "t" => Ok(true),
+        "false" | "no" | "n" | "0" | "否" | "f" => Ok(false),
+        _ => Err(format!(
+            "'{s}' is not a yes/no value (true, false, yes, no, 1, 0, 是, 否)"
+        )),
+    }
+}
+
+fn parse_choice(choices: &'static [Choice], s: &str) -> Result<&'static str, String> {
+    choices
+        .iter()
+        .find(|(v, zh)| v.eq_ignore_ascii_case(s) || *zh == s)
+        .map(|(v, _)| *v)
+        .ok_or_else(|| {
+            let list: Vec<&str> = choices.iter().map(|(v, _)| *v).collect();
+            format!("'{s}' is not one of {}", list.join(", "))
+        })
+}
+
+/// Splits a tags value on `;` (or the full-width `；`), trimming and dropping empties and repeats.
+pub fn split_tags(s: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in s
+        .split([';', '；'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_string());
+        }
+    }
+    out
+}
+
+const CREDIT_CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+const CREDIT_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
+
+/// The GB 32100-2015 check character for the first 17 characters, if they are valid.
+pub fn credit_check_char(first17: &str) -> Option<char> {
+    let mut sum = 0;
+    for (i, c) in first17.chars().enumerate() {
+        let v = u32::try_from(CREDIT_CHARS.find(c)?).ok()?;
+        sum += v * CREDIT_WEIGHTS.get(i)?;
+    }
+    let check = (31 - sum % 31) % 31;
+    CREDIT_CHARS.chars().nth(check as usize)
+}
+
+fn parse_credit_code(s: &str) -> Result<String, String> {
+    let code = s.to_uppercase();
+    if code.chars().count() != 18 || !code.chars().all(|c| CREDIT_CHARS.contains(c)) {
+        return Err(format!(
+            "'{s}' is not a unified social credit code (18 characters of 0-9 and A-Y without I, O, S, V, Z)"
+        ));
+    }
+    let (body, check) = code.split_at(17);
+    if credit_check_char(body).map(String::from).as_deref() != Some(check) {
+        return Err(format!("'{s}' fails the credit code checksum"));
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,111 @@
+//! The registry of entities: one declarative list that drives schema, flags, prompts,
+//! validation, output and docs.
+
+pub mod entities;
+pub mod kinds;
+
+pub use entities::{ENTITIES, SYSTEM_FIELDS};
+pub use kinds::Kind;
+
+use crate::error::{Error, Result};
+
+/// How a field gets its value when none is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Default {
+    None,
+    /// A fixed text value, parsed by the field's kind.
+    Value(&'static str),
+    /// The logged-in user's name.
+    CurrentUser,
+    /// A generated unique key: the prefix and the next free number.
+    Generated(&'static str),
+    /// Today's date.
+    Today,
+    /// The current moment.
+    Now,
+}
+
+/// One field of an entity.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub en: &'static str,
+    pub zh: &'static str,
+    pub required: bool,
+    pub unique: bool,
+    pub default: Default,
+    /// Set by crm itself (ids, timestamps, derived values); no flag or CSV column sets it.
+    pub read_only: bool,
+}
+
+impl Field {
+    /// The `--flag` name: the field name in kebab case.
+    pub fn flag(&self) -> String {
+        self.name.replace('_', "-")
+    }
+}
+
+/// One entity: a table, its fields, and what the generic machinery needs to know.
+#[derive(Debug)]
+pub struct Entity {
+    pub name: &'static str,
+    pub en: &'static str,
+    pub zh: &'static str,
+    /// The unique field by which references and imports find a record.
+    pub key: Option<&'static str>,
+    /// The field naming the owning user, for the `sales` role.
+    pub owner: Option<&'static str>,
+    /// A reference field through whose record ownership is decided (a contact's customer).
+    pub owner_via: Option<&'static str>,
+    /// The field whose value names the record in messages and related lists.
+    pub title: &'static str,
+    pub fields: &'static [Field],
+}
+
+impl Entity {
+    /// The registry entry for a name (`order-line` and `order_line` both work).
+    pub fn get(name: &str) -> Result<&'static Entity> {
+        let norm = name.trim().to_lowercase().replace('-', "_");
+        ENTITIES.iter().find(|e| e.name == norm).ok_or_else(|| {
+            let names: Vec<&str> = ENTITIES.iter().map(|e| e.name).collect();
+            Error::usage(format!("unknown entity '{name}'"))
+                .hint(format!("entities: {}", names.join(", ")))
+        })
+    }
+
+    /// The field of that name, or a usage error listing the valid ones.
+    pub fn field(&self, name: &str) -> Result<&'static Field> {
+        let norm = name.trim().replace('-', "_");
+        self.columns().find(|f| f.name == norm).ok_or_else(|| {
+            let names: Vec<&str> = self.columns().map(|f| f.name).collect();
+            Error::usage(format!("unknown field '{name}' for {}", self.name))
+                .hint(format!("fields: {}", names.join(", ")))
+        })
+    }
+
+    /// Every column: `id`, the entity's fields, `created_at`, `updated_at`.
+    pub fn columns(&self) -> impl Iterator<Item = &'static Field> + Clone + use<> {
+        let fields: &'static [Field] = self.fields;
+        SYSTEM_FIELDS[..1]
+            .iter()
+            .chain(fields.iter())
+            .chain(SYSTEM_FIELDS[1..].iter())
+    }
+
+    /// The fields a user may set.
+    pub fn writable(&self) -> impl Iterator<Item = &'static Field> + use<> {
+        let fields: &'static [Field] = self.fields;
+        fields.iter().filter(|f| !f.read_only)
+    }
+
+    /// The SQL table name (identifiers come only from here, always quoted).
+    pub fn table(&self) -> String {
+        format!("\"{}\"", self.name)
+    }
+}
+
+/// Quotes an identifier taken from the registry.
+pub fn ident(name: &str) -> String {
+    format!("\"{name}\"")
+}

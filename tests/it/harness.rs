@@ -1,0 +1,193 @@
+//! A hermetic environment for running the `crm` binary: temp HOME and XDG dirs, fixed TZ,
+//! NO_COLOR, a fresh database, and helpers to log in as each role.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// The password every test user gets.
+pub const PW: &str = "correct horse battery";
+
+/// A temp home with its own database.
+pub struct Env {
+    pub dir: TempDir,
+    pub db: PathBuf,
+}
+
+/// What a run of `crm` produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+    /// Asserts the exit status, showing the output when it differs.
+    #[track_caller]
+    pub fn code(&self, want: i32) -> &Run {
+        assert_eq!(
+            self.code, want,
+            "exit status; stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    #[track_caller]
+    pub fn ok(&self) -> &Run {
+        self.code(0)
+    }
+    /// The stdout parsed as JSON.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+    /// Exactly one `error:` line on stderr.
+    #[track_caller]
+    pub fn one_error_line(&self) -> &Run {
+        let n = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count();
+        assert_eq!(n, 1, "want one error line, got:\n{}", self.stderr);
+        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        self
+    }
+}
+
+impl Env {
+    /// A fresh environment with no database yet.
+    pub fn empty() -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("crm.db");
+        Env { dir, db }
+    }
+
+    /// A fresh database with admin `admin` logged in.
+    pub fn new() -> Env {
+        let env = Env::empty();
+        env.run_stdin(&["init", "--password-stdin"], PW).ok();
+        env.login("admin");
+        env
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A `crm` command with the hermetic environment and `--db` set.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("crm").expect("crm binary");
+        let home = self.dir.path();
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("TZ", "Asia/Shanghai")
+            .env("NO_COLOR", "1")
+            .env("CRM_DB", &self.db)
+            .current_dir(home);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd().args(args).output().expect("run crm"))
+    }
+
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        Run::from(
+            self.cmd()
+                .args(args)
+                .write_stdin(stdin.to_string())
+                .output()
+                .expect("run crm"),
+        )
+    }
+
+    /// Runs with extra environment variables.
+    pub fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut c = self.cmd();
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        Run::from(c.args(args).output().expect("run crm"))
+    }
+
+    /// Logs in (saving the token file).
+    pub fn login(&self, user: &str) {
+        self.run_stdin(&["login", "--user", user, "--password-stdin"], PW)
+            .ok();
+    }
+
+    /// A token for a user, for `CRM_TOKEN`.
+    pub fn token(&self, user: &str) -> String {
+        self.run_stdin(
+            &["login", "--user", user, "--password-stdin", "--print-token"],
+            PW,
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_string()
+    }
+
+    /// Adds a user with a role (as the logged-in admin).
+    pub fn add_user(&self, name: &str, role: &str) {
+        self.run_stdin(
+            &["user", "add", name, "--role", role, "--password-stdin"],
+            PW,
+        )
+        .ok();
+    }
+
+    /// Runs as a given user through `CRM_TOKEN`.
+    pub fn run_as(&self, token: &str, args: &[&str]) -> Run {
+        self.run_env(args, &[("CRM_TOKEN", token)])
+    }
+
+    /// `add -q` and the new id.
+    #[track_caller]
+    pub fn add(&self, entity: &str, fields: &[&str]) -> i64 {
+        let mut args = vec!["add", entity, "-q"];
+        args.extend_from_slice(fields);
+        let r = self.run(&args);
+        r.ok();
+        r.stdout
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("add printed no id: {}", r.stdout))
+    }
+
+    /// Opens the database directly, as an independent witness.
+    pub fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(&self.db).expect("open db")
+    }
+
+    /// One integer from SQL.
+    pub fn sql_int(&self, sql: &str) -> i64 {
+        self.sql().query_row(sql, [], |r| r.get(0)).expect("sql")
+    }
+}
+
+/// Writes a file under the env.
+pub fn write(path: &Path, content: impl AsRef<[u8]>) {
+    std::fs::write(path, content).expect("write file");
+}
