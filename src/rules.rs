@@ -1,23 +1,162 @@
 //! Rules that span fields or records (a close date after an open date, a stage's default
 //! probability): one entry per entity, called by the generic record storage on every write,
-//! so commands and imports obey them alike.
+//! so commands and imports obey them alike. Each entity's rules live in `rules/ENTITY.rs`.
+//!
+//! Derived values of *other* records (a parent's amount, a customer's last contact) are kept
+//! with a plain UPDATE in the same transaction: they are audited through the change they
+//! follow from, and they do not bump the parent's `updated_at`, so an edit or an import of
+//! the parent is not mistaken for a conflict.
 
-use rusqlite::Connection;
+mod activity;
+mod lines;
+mod opportunity;
+mod ticket;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::db::records::{Draft, Stored};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::schema::{Entity, Field, Kind};
+
+pub use opportunity::probability_of;
+pub use ticket::{SERVICE_HOURS, TICKET_CLOSED, TICKET_OPEN, transitions_from};
 
 /// Checks and completes a record before it is written. `old` is the stored record on update.
-pub fn apply(_conn: &Connection, _d: &mut Draft, _old: Option<&Stored>) -> Result<()> {
-    Ok(())
+pub fn apply(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+    match d.entity.name {
+        "opportunity" => opportunity::apply(d, old),
+        "quote_line" | "order_line" => lines::apply_line(conn, d, old),
+        "quote" => {
+            same_customer(conn, d, "opportunity")?;
+            lines::apply_parent(conn, d, old)
+        }
+        "order" => {
+            same_customer(conn, d, "opportunity")?;
+            same_customer(conn, d, "quote")?;
+            lines::apply_parent(conn, d, old)
+        }
+        "contract" => {
+            date_order(d, "start_date", "end_date")?;
+            contract_status(d)
+        }
+        "campaign" => date_order(d, "start_date", "end_date"),
+        "activity" => activity::apply(conn, d, old),
+        "ticket" => ticket::apply(conn, d, old),
+        _ => Ok(()),
+    }
 }
 
 /// Keeps derived values of other records current after a write (a customer's last contact).
-pub fn after_write(_conn: &Connection, _d: &Draft, _id: i64) -> Result<()> {
-    Ok(())
+pub fn after_write(conn: &Connection, d: &Draft, id: i64) -> Result<()> {
+    match d.entity.name {
+        "opportunity" => opportunity::record_stage(conn, d, id),
+        "quote_line" | "order_line" => lines::after_line(conn, d),
+        "activity" => activity::after(conn, d),
+        _ => Ok(()),
+    }
 }
 
 /// Keeps derived values current after a delete.
-pub fn after_delete(_conn: &Connection, _d: &Draft) -> Result<()> {
+pub fn after_delete(conn: &Connection, d: &Draft) -> Result<()> {
+    match d.entity.name {
+        "quote_line" | "order_line" => lines::after_line(conn, d),
+        "activity" => activity::after(conn, d),
+        _ => Ok(()),
+    }
+}
+
+/// A column that readers see through an expression instead of its stored value, with the
+/// one parameter that expression binds (pushed onto `args` in place).
+///
+/// A contract's `status` reads `expired` once its `end_date` has passed while it is stored as
+/// `active`: derived at query time, never by a job, so `find --where status=expired`, `show`,
+/// JSON and export all agree and nothing goes stale.
+pub fn shown_column(e: &Entity, f: &Field, args: &mut Vec<Value>) -> Option<String> {
+    if e.name == "contract" && f.name == "status" {
+        args.push(Value::Text(today()));
+        return Some(
+            "(CASE WHEN t.\"status\" = 'active' AND t.\"end_date\" < ? THEN 'expired' ELSE t.\"status\" END)"
+                .to_string(),
+        );
+    }
+    None
+}
+
+fn today() -> String {
+    crate::clock::today().format("%Y-%m-%d").to_string()
+}
+
+/// `expired` is only ever derived: writing it (an exported CSV read back) stores `active`,
+/// and is refused while the end date has not passed.
+fn contract_status(d: &mut Draft) -> Result<()> {
+    if d.text("status") != Some("expired") {
+        return Ok(());
+    }
+    match d.text("end_date") {
+        Some(end) if end < today().as_str() => {
+            d.set("status", Value::Text("active".into()));
+            Ok(())
+        }
+        _ => Err(Error::invalid(
+            "contract status expired is derived: a contract shows as expired once its end_date has passed",
+        )
+        .hint("set --end-date, or use --status terminated")),
+    }
+}
+
+/// Dates stored as `YYYY-MM-DD` compare as text.
+fn date_order(d: &Draft, start: &str, end: &str) -> Result<()> {
+    if let (Some(s), Some(e)) = (d.text(start), d.text(end)) {
+        if e < s {
+            return Err(Error::invalid(format!(
+                "{} {end} {e} is before its {start} {s}",
+                d.entity.name
+            )));
+        }
+    }
     Ok(())
 }
+
+/// A referenced record (a contact, an opportunity, a quote) must belong to the same customer.
+fn same_customer(conn: &Connection, d: &Draft, field: &str) -> Result<()> {
+    let (Some(customer), Some(rid)) = (d.int("customer"), d.int(field)) else {
+        return Ok(());
+    };
+    let Some(Kind::Ref(target)) = d
+        .entity
+        .fields
+        .iter()
+        .find(|f| f.name == field)
+        .map(|f| f.kind)
+    else {
+        return Ok(());
+    };
+    let sql = format!(
+        "SELECT \"customer\" FROM {} WHERE \"id\" = ?",
+        Entity::get(target)?.table()
+    );
+    let theirs: Option<Option<i64>> = conn
+        .prepare_cached(&sql)?
+        .query_row([rid], |r| r.get(0))
+        .optional()?;
+    match theirs {
+        Some(Some(c)) if c != customer => Err(Error::invalid(format!(
+            "{} {field} {rid} belongs to customer {c}, not to customer {customer}",
+            d.entity.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a value is empty (null or blank text).
+fn blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Text(t) => t.trim().is_empty(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

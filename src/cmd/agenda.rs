@@ -1,0 +1,219 @@
+//! `crm agenda [--days N] [--user U] [--as-of DATE]` (提醒与预警): overdue and due follow-ups,
+//! open opportunities past their expected close, contracts ending soon, tickets past their
+//! service time, customers without a follow-up for 30 days — grouped for a terminal, one
+//! JSON object with an array per group for a cron job.
+
+mod groups;
+
+use chrono::TimeZone;
+use clap::{Arg, ArgMatches, Command};
+use serde_json::{Value as J, json};
+
+use crate::auth::{Action, Role};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::{Column, Format, object};
+use crate::schema::Entity;
+use groups::{AsOf, Item};
+
+type GroupFn = fn(&rusqlite::Connection, &AsOf) -> Result<Vec<Item>>;
+
+/// The groups: JSON key, entity, English and Chinese headings, and the query.
+const GROUPS: &[(&str, &str, &str, &str, GroupFn)] = &[
+    (
+        "followups",
+        "activity",
+        "Follow-ups overdue and due today",
+        "跟进提醒（逾期与今日到期）",
+        groups::followups,
+    ),
+    (
+        "opportunities",
+        "opportunity",
+        "Open opportunities past expected close",
+        "超期未成交的销售机会",
+        groups::opportunities,
+    ),
+    (
+        "contracts",
+        "contract",
+        "Contracts ending soon",
+        "即将到期的合同",
+        groups::contracts,
+    ),
+    (
+        "tickets",
+        "ticket",
+        "Tickets past their service time",
+        "超时未解决的工单",
+        groups::tickets,
+    ),
+    (
+        "customers",
+        "customer",
+        "Customers without a follow-up for 30 days",
+        "30 天未跟进的客户",
+        groups::customers,
+    ),
+];
+
+const KEYS: &[&str] = &[
+    "id",
+    "number",
+    "subject",
+    "customer",
+    "customer_name",
+    "owner",
+    "status",
+    "when",
+    "detail",
+];
+
+pub fn command() -> Command {
+    Command::new("agenda")
+        .about("What needs attention: due follow-ups, late deals, expiring contracts, late tickets")
+        .long_about("What needs attention (提醒与预警): follow-up plans and tasks overdue or due today; open opportunities past their expected close; active contracts ending within --days; tickets open past their priority's service time (urgent 4h, high 1 day, normal 3 days, low 7 days); customers (not lost) without a follow-up for 30 days. Sales and service users see their own records (service also unassigned tickets) unless --user names another user or `all`; others see everyone's.")
+        .arg(Arg::new("days").long("days").value_name("N").default_value("30").value_parser(clap::value_parser!(i64).range(0..=3650)).help("Contracts ending within N days"))
+        .arg(Arg::new("user").long("user").value_name("USER").help("Only this user's records, or `all`"))
+        .arg(Arg::new("as-of").long("as-of").value_name("DATE").help("Compute the agenda as of this date (00:00) or date-time [default: now]"))
+}
+
+fn as_of(ctx: &Ctx, m: &ArgMatches, user: Option<String>) -> Result<AsOf> {
+    let text = m.get_one::<String>("as-of");
+    let midnight = |d: chrono::NaiveDate| {
+        chrono::Local
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+            .earliest()
+            .map_or(0, |t| t.timestamp())
+    };
+    let (moment, today) = match text {
+        None => (crate::clock::now(), crate::clock::today()),
+        Some(t) => match crate::schema::kinds::parse_date(t) {
+            Ok(d) => (midnight(d), d),
+            Err(_) => {
+                let m = crate::schema::kinds::parse_datetime(t)
+                    .map_err(|why| Error::usage(format!("--as-of: {why}")))?;
+                let d = chrono::Local
+                    .timestamp_opt(m, 0)
+                    .single()
+                    .map_or(crate::clock::today(), |d| d.date_naive());
+                (m, d)
+            }
+        },
+    };
+    Ok(AsOf {
+        moment,
+        today,
+        day_end: midnight(today + chrono::Duration::days(1)),
+        days: *m.get_one::<i64>("days").expect("has a default"),
+        user,
+        zh: ctx.g.zh,
+    })
+}
+
+pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    // Each group is shown only to roles that may read its entity (service: tickets, customers).
+    let me = ctx.user()?;
+    let user = match m.get_one::<String>("user").map(String::as_str) {
+        Some("all") => None,
+        Some(u) => {
+            let f = Entity::get("activity")?.field("owner")?;
+            crate::db::records::parse_value(&ctx.db()?.conn, f, u).map_err(Error::not_found)?;
+            Some(u.to_string())
+        }
+        None if matches!(me.role, Role::Sales | Role::Service) => Some(me.name.clone()),
+        None => None,
+    };
+    let at = as_of(ctx, m, user)?;
+    let conn = &ctx.db()?.conn;
+    let mut names = groups::Names::default();
+    let mut out: Vec<(&str, &str, Vec<Vec<J>>)> = Vec::new();
+    for (key, entity, en, zh, query) in GROUPS {
+        if !crate::auth::allowed(me.role, Action::Read, Some(Entity::get(entity)?), None) {
+            continue;
+        }
+        let mut rows = Vec::new();
+        for i in query(conn, &at)? {
+            let (code, name) = match i.customer {
+                Some(c) => {
+                    let (code, name) = names.get(conn, c)?;
+                    (json!(code), json!(name))
+                }
+                None => (J::Null, J::Null),
+            };
+            rows.push(vec![
+                json!(i.id),
+                json!(i.number),
+                json!(i.subject),
+                code,
+                name,
+                json!(i.owner),
+                json!(i.status),
+                json!(i.when),
+                json!(i.detail),
+            ]);
+        }
+        out.push((key, if at.zh { zh } else { en }, rows));
+    }
+    let columns: Vec<Column> = KEYS
+        .iter()
+        .map(|k| Column {
+            key: (*k).into(),
+            header: (*k).into(),
+        })
+        .collect();
+    match ctx.out.format {
+        Format::Json => {
+            let mut doc = serde_json::Map::new();
+            doc.insert(
+                "as_of".into(),
+                json!(crate::schema::kinds::format_datetime(at.moment)),
+            );
+            doc.insert("days".into(), json!(at.days));
+            doc.insert("user".into(), json!(at.user));
+            for (key, _, rows) in &out {
+                doc.insert(
+                    (*key).into(),
+                    J::Array(rows.iter().map(|r| object(&columns, r)).collect()),
+                );
+            }
+            ctx.out.json(&J::Object(doc))
+        }
+        Format::Table => {
+            let shown: Vec<usize> = vec![0, 1, 2, 4, 5, 6, 7, 8];
+            let cols: Vec<Column> = shown.iter().map(|&i| columns[i].clone()).collect();
+            for (n, (_, heading, rows)) in out.iter().enumerate() {
+                let gap = if n == 0 { "" } else { "\n" };
+                ctx.out
+                    .data(&format!("{gap}{heading} ({})\n", rows.len()))?;
+                if !rows.is_empty() {
+                    let picked: Vec<Vec<J>> = rows
+                        .iter()
+                        .map(|r| shown.iter().map(|&i| r[i].clone()).collect())
+                        .collect();
+                    ctx.out.rows(&cols, &picked)?;
+                }
+            }
+            Ok(())
+        }
+        _ => {
+            // CSV, TSV, JSON lines: one flat list with the group as the first column.
+            let mut cols = vec![Column {
+                key: "group".into(),
+                header: "group".into(),
+            }];
+            cols.extend(columns);
+            let flat: Vec<Vec<J>> = out
+                .iter()
+                .flat_map(|(key, _, rows)| {
+                    rows.iter().map(move |r| {
+                        std::iter::once(json!(key))
+                            .chain(r.iter().cloned())
+                            .collect()
+                    })
+                })
+                .collect();
+            ctx.out.rows(&cols, &flat)
+        }
+    }
+}
