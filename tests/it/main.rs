@@ -4,3 +4,5 @@
 mod harness;
 
 mod core;
+mod crm_rules;
+mod crm_support;
