@@ -4,5 +4,6 @@
 mod harness;
 
 mod core;
+mod crm_flows;
 mod crm_rules;
 mod crm_support;
