@@ -23,7 +23,7 @@ impl<'a> At<'a> {
                 "--password-stdin",
                 "--print-token",
                 "--ttl",
-                "30d",
+                "300d",
             ])
             .write_stdin(PW)
             .output()

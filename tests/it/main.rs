@@ -4,6 +4,7 @@
 mod harness;
 
 mod core;
+mod crm_agenda;
 mod crm_flows;
 mod crm_rules;
 mod crm_support;

@@ -30,6 +30,14 @@ impl AsOf {
             .format("%Y-%m-%d")
             .to_string()
     }
+    /// Calendar days from a moment's local date to the agenda's day.
+    fn days_since(&self, t: i64) -> i64 {
+        use chrono::TimeZone;
+        chrono::Local
+            .timestamp_opt(t, 0)
+            .single()
+            .map_or(0, |d| (self.today - d.date_naive()).num_days())
+    }
     fn say(&self, en: String, zh: String) -> String {
         if self.zh { zh } else { en }
     }
@@ -134,7 +142,7 @@ pub fn followups(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
     let mut out = Vec::new();
     for (id, d) in find(conn, e, f, "due_at")? {
         let due = d.int("due_at").unwrap_or_default();
-        let late = (at.moment - due).div_euclid(86_400);
+        let late = at.days_since(due);
         let detail = if due >= at.moment {
             at.say("due today".into(), "今天到期".into())
         } else if late >= 1 {
@@ -280,7 +288,7 @@ pub fn customers(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
     let mut found = Vec::new();
     for (id, d) in find(conn, e, never, "created_at")? {
         let created = records::must_get(conn, e, id)?.created_at;
-        let n = (at.moment - created) / 86_400;
+        let n = at.days_since(created);
         let detail = at.say(
             format!("never followed up (added {n} days ago)"),
             format!("从未跟进（{n} 天前创建）"),
@@ -300,7 +308,7 @@ pub fn customers(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
     }
     for (id, d) in find(conn, e, contacted, "last_contacted_at")? {
         let last = d.int("last_contacted_at").unwrap_or_default();
-        let n = (at.moment - last) / 86_400;
+        let n = at.days_since(last);
         let detail = at.say(
             format!("no follow-up for {n} days"),
             format!("{n} 天未跟进"),
