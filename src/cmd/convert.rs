@@ -88,6 +88,7 @@ fn quote(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let oe = Entity::get("order")?;
     let le = Entity::get("order_line")?;
     ctx.authorize(Action::Read, Some(qe), None)?;
+    ctx.authorize(Action::Create, Some(oe), None)?;
     let user = ctx.user()?;
     let conn = &ctx.db()?.conn;
     let id = records::resolve_target(conn, qe, m.get_one::<String>("id").expect("required"))?;

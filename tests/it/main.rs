@@ -6,5 +6,6 @@ mod harness;
 mod core;
 mod crm_agenda;
 mod crm_flows;
+mod crm_roles;
 mod crm_rules;
 mod crm_support;
