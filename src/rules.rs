@@ -107,13 +107,13 @@ fn contract_status(d: &mut Draft) -> Result<()> {
 
 /// Dates stored as `YYYY-MM-DD` compare as text.
 fn date_order(d: &Draft, start: &str, end: &str) -> Result<()> {
-    if let (Some(s), Some(e)) = (d.text(start), d.text(end)) {
-        if e < s {
-            return Err(Error::invalid(format!(
-                "{} {end} {e} is before its {start} {s}",
-                d.entity.name
-            )));
-        }
+    if let (Some(s), Some(e)) = (d.text(start), d.text(end))
+        && e < s
+    {
+        return Err(Error::invalid(format!(
+            "{} {end} {e} is before its {start} {s}",
+            d.entity.name
+        )));
     }
     Ok(())
 }

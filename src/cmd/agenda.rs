@@ -88,9 +88,10 @@ fn as_of(ctx: &Ctx, m: &ArgMatches, user: Option<String>) -> Result<AsOf> {
     };
     let (moment, today) = match text {
         None => (crate::clock::now(), crate::clock::today()),
-        Some(t) => match crate::schema::kinds::parse_date(t) {
-            Ok(d) => (midnight(d), d),
-            Err(_) => {
+        Some(t) => {
+            if let Ok(d) = crate::schema::kinds::parse_date(t) {
+                (midnight(d), d)
+            } else {
                 let m = crate::schema::kinds::parse_datetime(t)
                     .map_err(|why| Error::usage(format!("--as-of: {why}")))?;
                 let d = chrono::Local
@@ -99,7 +100,7 @@ fn as_of(ctx: &Ctx, m: &ArgMatches, user: Option<String>) -> Result<AsOf> {
                     .map_or(crate::clock::today(), |d| d.date_naive());
                 (m, d)
             }
-        },
+        }
     };
     Ok(AsOf {
         moment,

@@ -1,5 +1,5 @@
 //! `crm done activity ID [--at DATETIME] [--notes TEXT]`: completes a follow-up plan or task;
-//! the customer's last_contacted_at follows.
+//! the customer's `last_contacted_at` follows.
 
 use clap::{Arg, ArgMatches, Command};
 use rusqlite::types::Value;

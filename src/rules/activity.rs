@@ -33,15 +33,12 @@ pub fn apply(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<(
             .hint("a planned follow-up takes --due-at"));
         }
     }
-    if let Some(o) = old {
-        if let Some(before) = o
-            .draft
-            .int("customer")
-            .filter(|c| Some(*c) != d.int("customer"))
-        {
-            // The activity moves to another customer: the one it leaves is recomputed now.
-            last_contacted(conn, before, Some(o.id))?;
-        }
+    if let Some(o) = old
+        && let Some(before) = o.draft.int("customer")
+        && Some(before) != d.int("customer")
+    {
+        // The activity moves to another customer: the one it leaves is recomputed now.
+        last_contacted(conn, before, Some(o.id))?;
     }
     Ok(())
 }

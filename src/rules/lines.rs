@@ -60,11 +60,12 @@ pub fn apply_line(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Res
         .ok_or_else(|| Error::invalid(format!("{} amount is too large", d.entity.name)))?;
     d.set("amount", Value::Integer(amount));
     let parent = parent_of(d.entity.name);
-    if let Some(o) = old {
-        if let Some(before) = o.draft.int(parent).filter(|p| Some(*p) != d.int(parent)) {
-            // The line moves to another parent: the one it leaves loses its amount now.
-            recompute(conn, d.entity, before, Some(o.id))?;
-        }
+    if let Some(o) = old
+        && let Some(before) = o.draft.int(parent)
+        && Some(before) != d.int(parent)
+    {
+        // The line moves to another parent: the one it leaves loses its amount now.
+        recompute(conn, d.entity, before, Some(o.id))?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::harness::Env;
 
 /// Where the records are written: well before the agenda's day.
 const CREATED: &str = "2026-10-01T09:00:00+08:00";
-/// When the follow-ups were done (a done_at may not lie in the future).
+/// When the follow-ups were done (a `done_at` may not lie in the future).
 const LATER: &str = "2026-11-29T09:00:00+08:00";
 /// When the agenda is asked for: the session's clock; `--as-of` fixes the agenda's day.
 const ASKED: &str = "2026-12-01T12:00:00+08:00";

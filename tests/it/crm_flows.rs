@@ -46,19 +46,22 @@ fn convert_lead_creates_or_links_a_customer() {
     assert_eq!(out["customer_created"], true);
     assert_eq!(out["contact_created"], true);
     let code = out["customer"].as_str().unwrap().to_string();
-    let c = env.sql_int(&format!("SELECT id FROM customer WHERE code = '{code}'"));
-    assert_eq!(field(&env, "customer", c, "name"), "新材料有限公司");
-    assert_eq!(field(&env, "customer", c, "kind"), "company");
-    assert_eq!(field(&env, "customer", c, "source"), "展会");
-    let k = out["contact"].as_i64().unwrap();
-    assert_eq!(field(&env, "contact", k, "name"), "钱七");
-    assert_eq!(field(&env, "contact", k, "mobile"), "13700001111");
-    assert_eq!(field(&env, "contact", k, "email"), "qian@xincai.example.cn");
-    assert_eq!(field(&env, "contact", k, "is_primary"), true);
-    let o = out["opportunity"].as_i64().unwrap();
-    assert_eq!(field(&env, "opportunity", o, "amount"), "5000.00");
-    assert_eq!(field(&env, "opportunity", o, "campaign"), "展会");
-    assert_eq!(field(&env, "opportunity", o, "customer"), code.as_str());
+    let cust = env.sql_int(&format!("SELECT id FROM customer WHERE code = '{code}'"));
+    assert_eq!(field(&env, "customer", cust, "name"), "新材料有限公司");
+    assert_eq!(field(&env, "customer", cust, "kind"), "company");
+    assert_eq!(field(&env, "customer", cust, "source"), "展会");
+    let contact = out["contact"].as_i64().unwrap();
+    assert_eq!(field(&env, "contact", contact, "name"), "钱七");
+    assert_eq!(field(&env, "contact", contact, "mobile"), "13700001111");
+    assert_eq!(
+        field(&env, "contact", contact, "email"),
+        "qian@xincai.example.cn"
+    );
+    assert_eq!(field(&env, "contact", contact, "is_primary"), true);
+    let opp = out["opportunity"].as_i64().unwrap();
+    assert_eq!(field(&env, "opportunity", opp, "amount"), "5000.00");
+    assert_eq!(field(&env, "opportunity", opp, "campaign"), "展会");
+    assert_eq!(field(&env, "opportunity", opp, "customer"), code.as_str());
     assert_eq!(field(&env, "lead", lead, "status"), "converted");
     assert_eq!(
         env.sql_int(&format!("SELECT COUNT(*) FROM audit WHERE action = 'convert' AND entity = 'lead' AND record_id = {lead}")),
@@ -76,7 +79,10 @@ fn convert_lead_creates_or_links_a_customer() {
     assert_eq!(linked["customer"], code.as_str());
     assert_eq!(linked["customer_created"], false);
     assert_eq!(linked["matched_by"], "phone");
-    assert_eq!(linked["contact"], k, "the same person is not added twice");
+    assert_eq!(
+        linked["contact"], contact,
+        "the same person is not added twice"
+    );
     assert!(r.stderr.contains("existing customer"), "{}", r.stderr);
     assert_eq!(count(&env, "customer"), customers);
 
@@ -220,33 +226,47 @@ fn convert_quote_copies_lines_into_an_order() {
 #[test]
 fn delete_refuses_referenced_records_unless_cascade() {
     let env = Env::new();
-    let c = env.add("customer", &["--name", "乙"]);
-    let cs = c.to_string();
+    let cust = env.add("customer", &["--name", "乙"]);
+    let cs = cust.to_string();
     env.add(
         "product",
         &["--code", "P1", "--name", "a", "--unit-price", "10"],
     );
-    let k = env
+    let contact = env
         .add("contact", &["--customer", &cs, "--name", "张"])
         .to_string();
-    let o = env
+    let opp = env
         .add("opportunity", &["--customer", &cs, "--name", "单"])
         .to_string();
-    env.run(&["edit", "opportunity", &o, "--stage", "proposal"])
+    env.run(&["edit", "opportunity", &opp, "--stage", "proposal"])
         .ok();
     env.add(
         "quote",
-        &["--customer", &cs, "--opportunity", &o, "--line", "P1:2"],
+        &["--customer", &cs, "--opportunity", &opp, "--line", "P1:2"],
     );
     env.add("order", &["--customer", &cs, "--line", "P1:1"]);
     env.add("contract", &["--customer", &cs, "--title", "合同"]);
     env.add(
         "activity",
-        &["--customer", &cs, "--contact", &k, "--subject", "拜访"],
+        &[
+            "--customer",
+            &cs,
+            "--contact",
+            &contact,
+            "--subject",
+            "拜访",
+        ],
     );
     env.add(
         "ticket",
-        &["--customer", &cs, "--contact", &k, "--subject", "报修"],
+        &[
+            "--customer",
+            &cs,
+            "--contact",
+            &contact,
+            "--subject",
+            "报修",
+        ],
     );
 
     // show lists what hangs on the customer.

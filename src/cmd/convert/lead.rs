@@ -146,20 +146,21 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             &user.name,
         )?,
     };
-    let contact = match ids_where(&tx, ke, "customer", Value::Integer(customer))?
+    // The same person already on file at that customer is kept, not added twice.
+    let same_name = ids_where(&tx, ke, "customer", Value::Integer(customer))?
         .into_iter()
         .find(|k| {
             records::get(&tx, ke, *k)
                 .ok()
                 .flatten()
                 .is_some_and(|k| k.draft.text("name") == lead.draft.text("name"))
-        }) {
-        Some(k) => (k, false),
-        None => {
-            let mut d = plan.contact;
-            d.set("customer", Value::Integer(customer));
-            (records::insert(&tx, d, &user.name)?, true)
-        }
+        });
+    let contact = if let Some(k) = same_name {
+        (k, false)
+    } else {
+        let mut d = plan.contact;
+        d.set("customer", Value::Integer(customer));
+        (records::insert(&tx, d, &user.name)?, true)
     };
     let opportunity = match plan.opportunity {
         Some(mut d) => {
