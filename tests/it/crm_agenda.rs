@@ -265,3 +265,62 @@ fn agenda_groups_as_of_a_fixed_day() {
     assert!(csv.starts_with("group,id,number,subject"), "{csv}");
     assert_eq!(csv.lines().count(), 1 + 2 + 2 + 2 + 3 + 2);
 }
+
+#[test]
+fn demo_agenda_has_something_in_every_group() {
+    let env = Env::empty();
+    let demo = env.path("demo.db");
+    let demo = demo.to_str().unwrap();
+    let now = [("CRM_TEST_NOW", "2026-11-26T09:00:00+08:00")];
+    let r = env.run_env(&["demo", "--path", demo], &now);
+    r.ok();
+    assert!(
+        r.stderr.contains("7 opportunity") && r.stderr.contains("6 ticket"),
+        "{}",
+        r.stderr
+    );
+    let run = |args: &[&str]| {
+        let mut a = vec!["--db", demo, "--format", "json"];
+        a.extend_from_slice(args);
+        env.run_env(&a, &now).ok().json()
+    };
+    let agenda = run(&["agenda"]);
+    let count = |g: &str| agenda[g].as_array().map_or(0, Vec::len);
+    let counts: Vec<usize> = [
+        "followups",
+        "opportunities",
+        "contracts",
+        "tickets",
+        "customers",
+    ]
+    .iter()
+    .map(|g| count(g))
+    .collect();
+    assert_eq!(counts, [2, 2, 2, 3, 3], "{agenda}");
+    // The sample quote and the order made from it agree line for line.
+    assert_eq!(run(&["show", "quote", "Q-2026-001"])["amount"], "96000.00");
+    assert_eq!(run(&["show", "order", "SO-2026-001"])["amount"], "96000.00");
+    assert_eq!(run(&["show", "order", "SO-2026-002"])["amount"], "45000.00");
+    assert_eq!(
+        run(&["show", "contract", "HT-2025-009"])["status"],
+        "expired"
+    );
+    let shown = run(&["show", "customer", "C000001"]);
+    for e in [
+        "contact",
+        "opportunity",
+        "quote",
+        "contract",
+        "activity",
+        "ticket",
+    ] {
+        assert!(
+            shown["related"][e].is_array(),
+            "C000001 lists its {e}s: {shown}"
+        );
+    }
+    // The lead whose company is already a customer links to it.
+    let lead = run(&["convert", "lead", "4"]);
+    assert_eq!(lead["customer"], "C000006");
+    assert_eq!(lead["matched_by"], "name");
+}
