@@ -142,11 +142,21 @@ fn same_customer(conn: &Connection, d: &Draft, field: &str) -> Result<()> {
         .optional()?;
     match theirs {
         Some(Some(c)) if c != customer => Err(Error::invalid(format!(
-            "{} {field} {rid} belongs to customer {c}, not to customer {customer}",
-            d.entity.name
+            "{} {field} {rid} belongs to customer {}, not to customer {}",
+            d.entity.name,
+            customer_code(conn, c)?,
+            customer_code(conn, customer)?
         ))),
         _ => Ok(()),
     }
+}
+
+/// A customer's code for messages (its id when it has none).
+fn customer_code(conn: &Connection, id: i64) -> Result<String> {
+    let e = Entity::get("customer")?;
+    Ok(crate::db::records::get(conn, e, id)?
+        .and_then(|c| c.draft.text("code").map(str::to_string))
+        .unwrap_or_else(|| id.to_string()))
 }
 
 /// Whether a value is empty (null or blank text).

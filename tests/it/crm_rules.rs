@@ -671,3 +671,88 @@ fn ticket_transitions_resolve_time_and_satisfaction() {
     );
     assert!(field(&env, "ticket", old, "resolved_at").is_string());
 }
+
+#[test]
+fn references_stay_within_one_customer() {
+    let env = Env::new();
+    let a = customer(&env, "甲").to_string();
+    let b = customer(&env, "乙").to_string();
+    let opp = env
+        .add("opportunity", &["--customer", &a, "--name", "甲的机会"])
+        .to_string();
+    let contact = env
+        .add("contact", &["--customer", &a, "--name", "甲的人"])
+        .to_string();
+    let quote = env.add("quote", &["--customer", &a]).to_string();
+    for args in [
+        vec![
+            "add",
+            "quote",
+            "--customer",
+            b.as_str(),
+            "--opportunity",
+            opp.as_str(),
+        ],
+        vec![
+            "add",
+            "order",
+            "--customer",
+            b.as_str(),
+            "--quote",
+            quote.as_str(),
+        ],
+        vec![
+            "add",
+            "order",
+            "--customer",
+            b.as_str(),
+            "--opportunity",
+            opp.as_str(),
+        ],
+        vec![
+            "add",
+            "ticket",
+            "--customer",
+            b.as_str(),
+            "--contact",
+            contact.as_str(),
+            "--subject",
+            "s",
+        ],
+        vec![
+            "add",
+            "activity",
+            "--customer",
+            b.as_str(),
+            "--opportunity",
+            opp.as_str(),
+            "--subject",
+            "s",
+        ],
+        vec![
+            "edit",
+            "quote",
+            quote.as_str(),
+            "--customer",
+            b.as_str(),
+            "--opportunity",
+            opp.as_str(),
+        ],
+    ] {
+        let r = env.run(&args);
+        r.code(4).one_error_line();
+        assert!(
+            r.stderr.contains("belongs to customer"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    env.add(
+        "order",
+        &["--customer", &a, "--quote", &quote, "--opportunity", &opp],
+    );
+    env.add(
+        "ticket",
+        &["--customer", &a, "--contact", &contact, "--subject", "s"],
+    );
+}
