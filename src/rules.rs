@@ -3,9 +3,9 @@
 //! so commands and imports obey them alike. Each entity's rules live in `rules/ENTITY.rs`.
 //!
 //! Derived values of *other* records (a parent's amount, a customer's last contact) are kept
-//! with a plain UPDATE in the same transaction: they are audited through the change they
-//! follow from, and they do not bump the parent's `updated_at`, so an edit or an import of
-//! the parent is not mistaken for a conflict.
+//! by `derive` in the same transaction and audited like any change (with the cause in
+//! `detail`); they do not bump that record's `updated_at`, so an edit or an import of it is
+//! not mistaken for a conflict by a change the user did not make to it.
 
 mod activity;
 mod lines;
@@ -15,9 +15,10 @@ mod ticket;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::db::records::{Draft, Stored};
+use crate::db::audit::{self, Entry};
+use crate::db::records::{Draft, Stored, show_value};
 use crate::error::{Error, Result};
-use crate::schema::{Entity, Field, Kind};
+use crate::schema::{Entity, Field, Kind, ident};
 
 pub use opportunity::probability_of;
 pub use ticket::{SERVICE_HOURS, TICKET_CLOSED, TICKET_OPEN, transitions_from};
@@ -48,22 +49,93 @@ pub fn apply(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<(
 }
 
 /// Keeps derived values of other records current after a write (a customer's last contact).
-pub fn after_write(conn: &Connection, d: &Draft, id: i64) -> Result<()> {
+/// `old` is the record before an update.
+pub fn after_write(
+    conn: &Connection,
+    d: &Draft,
+    old: Option<&Draft>,
+    id: i64,
+    user: &str,
+) -> Result<()> {
+    let cause = Cause {
+        entity: d.entity.name,
+        id,
+        user,
+    };
     match d.entity.name {
         "opportunity" => opportunity::record_stage(conn, d, id),
-        "quote_line" | "order_line" => lines::after_line(conn, d),
-        "activity" => activity::after(conn, d),
+        "quote_line" | "order_line" => lines::after_line(conn, d, old, &cause),
+        "activity" => activity::after(conn, d, old, &cause),
         _ => Ok(()),
     }
 }
 
 /// Keeps derived values current after a delete.
-pub fn after_delete(conn: &Connection, d: &Draft) -> Result<()> {
+pub fn after_delete(conn: &Connection, d: &Draft, id: i64, user: &str) -> Result<()> {
+    let cause = Cause {
+        entity: d.entity.name,
+        id,
+        user,
+    };
     match d.entity.name {
-        "quote_line" | "order_line" => lines::after_line(conn, d),
-        "activity" => activity::after(conn, d),
+        "quote_line" | "order_line" => lines::after_line(conn, d, None, &cause),
+        "activity" => activity::after(conn, d, None, &cause),
         _ => Ok(()),
     }
+}
+
+/// The write a derived value follows from, for its audit row.
+struct Cause<'a> {
+    entity: &'static str,
+    id: i64,
+    user: &'a str,
+}
+
+/// Sets a derived field of a record and audits the change (nothing when it is unchanged).
+fn derive(
+    conn: &Connection,
+    e: &'static Entity,
+    id: i64,
+    field: &'static str,
+    new: Value,
+    cause: &Cause,
+) -> Result<()> {
+    let f = e.field(field)?;
+    let sql = format!(
+        "SELECT {} FROM {} WHERE \"id\" = ?",
+        ident(field),
+        e.table()
+    );
+    let Some(old) = conn
+        .prepare_cached(&sql)?
+        .query_row([id], |r| r.get::<_, Value>(0))
+        .optional()?
+    else {
+        return Ok(()); // the record is gone (a cascade deletes it next)
+    };
+    if old == new {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE {} SET {} = ? WHERE \"id\" = ?",
+        e.table(),
+        ident(field)
+    );
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params![new, id])?;
+    audit::log(
+        conn,
+        &[Entry {
+            user: Some(cause.user),
+            action: "update",
+            entity: Some(e.name),
+            record_id: Some(id),
+            field: Some(f.name),
+            old: show_value(f, &old),
+            new: show_value(f, &new),
+            detail: Some(format!("derived: follows {} {}", cause.entity, cause.id)),
+        }],
+    )
 }
 
 /// A column that readers see through an expression instead of its stored value, with the

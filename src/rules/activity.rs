@@ -5,6 +5,7 @@
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
+use super::Cause;
 use crate::db::records::{Draft, Stored};
 use crate::error::{Error, Result};
 
@@ -33,28 +34,29 @@ pub fn apply(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<(
             .hint("a planned follow-up takes --due-at"));
         }
     }
-    if let Some(o) = old
-        && let Some(before) = o.draft.int("customer")
-        && Some(before) != d.int("customer")
+    Ok(())
+}
+
+/// After an activity is written or deleted, its customer's last contact follows (and the
+/// customer it left, when it moved).
+pub fn after(conn: &Connection, d: &Draft, old: Option<&Draft>, cause: &Cause) -> Result<()> {
+    let now = d.int("customer");
+    if let Some(c) = now {
+        last_contacted(conn, c, cause)?;
+    }
+    if let Some(before) = old
+        .and_then(|o| o.int("customer"))
+        .filter(|b| Some(*b) != now)
     {
-        // The activity moves to another customer: the one it leaves is recomputed now.
-        last_contacted(conn, before, Some(o.id))?;
+        last_contacted(conn, before, cause)?;
     }
     Ok(())
 }
 
-/// After an activity is written or deleted, its customer's last contact follows.
-pub fn after(conn: &Connection, d: &Draft) -> Result<()> {
-    match d.int("customer") {
-        Some(c) => last_contacted(conn, c, None),
-        None => Ok(()),
-    }
-}
-
-fn last_contacted(conn: &Connection, customer: i64, except: Option<i64>) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE \"customer\" SET \"last_contacted_at\" = (SELECT MAX(\"done_at\") FROM \"activity\" WHERE \"customer\" = ?1 AND \"id\" IS NOT ?2) WHERE \"id\" = ?1",
-    )?
-    .execute(rusqlite::params![customer, except])?;
-    Ok(())
+fn last_contacted(conn: &Connection, customer: i64, cause: &Cause) -> Result<()> {
+    let last: Value = conn
+        .prepare_cached("SELECT MAX(\"done_at\") FROM \"activity\" WHERE \"customer\" = ?")?
+        .query_row([customer], |r| r.get(0))?;
+    let e = crate::schema::Entity::get("customer")?;
+    super::derive(conn, e, customer, "last_contacted_at", last, cause)
 }

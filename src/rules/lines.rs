@@ -5,6 +5,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
+use super::Cause;
 use crate::db::records::{Draft, Stored};
 use crate::error::{Error, Result};
 use crate::schema::{Entity, ident};
@@ -59,14 +60,6 @@ pub fn apply_line(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Res
     let amount = line_amount(quantity, d.int("unit_price").unwrap_or(0), discount)
         .ok_or_else(|| Error::invalid(format!("{} amount is too large", d.entity.name)))?;
     d.set("amount", Value::Integer(amount));
-    let parent = parent_of(d.entity.name);
-    if let Some(o) = old
-        && let Some(before) = o.draft.int(parent)
-        && Some(before) != d.int(parent)
-    {
-        // The line moves to another parent: the one it leaves loses its amount now.
-        recompute(conn, d.entity, before, Some(o.id))?;
-    }
     Ok(())
 }
 
@@ -79,7 +72,7 @@ pub fn apply_parent(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> R
         }
         return Ok(());
     };
-    let Some(sum) = line_sum(conn, line, o.id, None)? else {
+    let Some(sum) = line_sum(conn, line, o.id)? else {
         if d.entity.name == "quote" {
             d.set("amount", Value::Integer(0));
         }
@@ -102,41 +95,35 @@ pub fn apply_parent(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> R
     )))
 }
 
-/// Sets the parent's amount to the sum of its lines after a line was written or deleted.
-pub fn after_line(conn: &Connection, d: &Draft) -> Result<()> {
-    match d.int(parent_of(d.entity.name)) {
-        Some(parent) => recompute(conn, d.entity, parent, None),
-        None => Ok(()),
+/// Sets the parent's amount to the sum of its lines after a line was written or deleted;
+/// a line moved to another parent updates the one it left too.
+pub fn after_line(conn: &Connection, d: &Draft, old: Option<&Draft>, cause: &Cause) -> Result<()> {
+    let parent = parent_of(d.entity.name);
+    let now = d.int(parent);
+    if let Some(p) = now {
+        recompute(conn, d.entity, p, cause)?;
     }
+    if let Some(before) = old.and_then(|o| o.int(parent)).filter(|b| Some(*b) != now) {
+        recompute(conn, d.entity, before, cause)?;
+    }
+    Ok(())
 }
 
-/// The sum of a parent's line amounts (leaving one line out), None when it has no lines.
-fn line_sum(
-    conn: &Connection,
-    line: &Entity,
-    parent: i64,
-    except: Option<i64>,
-) -> Result<Option<i64>> {
+/// The sum of a parent's line amounts, None when it has no lines.
+fn line_sum(conn: &Connection, line: &Entity, parent: i64) -> Result<Option<i64>> {
     let sql = format!(
-        "SELECT COUNT(*), COALESCE(SUM(\"amount\"), 0) FROM {} WHERE {} = ? AND \"id\" IS NOT ?",
+        "SELECT COUNT(*), COALESCE(SUM(\"amount\"), 0) FROM {} WHERE {} = ?",
         line.table(),
         ident(parent_of(line.name))
     );
     let (n, sum): (i64, i64) = conn
         .prepare_cached(&sql)?
-        .query_row(rusqlite::params![parent, except], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+        .query_row([parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok((n > 0).then_some(sum))
 }
 
-fn recompute(conn: &Connection, line: &Entity, parent: i64, except: Option<i64>) -> Result<()> {
-    let sum = line_sum(conn, line, parent, except)?.unwrap_or(0);
-    let sql = format!(
-        "UPDATE {} SET \"amount\" = ? WHERE \"id\" = ?",
-        ident(parent_of(line.name))
-    );
-    conn.prepare_cached(&sql)?
-        .execute(rusqlite::params![sum, parent])?;
-    Ok(())
+fn recompute(conn: &Connection, line: &Entity, parent: i64, cause: &Cause) -> Result<()> {
+    let sum = line_sum(conn, line, parent)?.unwrap_or(0);
+    let pe = Entity::get(parent_of(line.name))?;
+    super::derive(conn, pe, parent, "amount", Value::Integer(sum), cause)
 }

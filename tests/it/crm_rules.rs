@@ -190,6 +190,14 @@ fn quote_and_order_lines_derive_amounts() {
         &["--quote", &qs, "--product", "P2", "--unit-price", "450.50"],
     );
     assert_eq!(field(&env, "quote", q, "amount"), "5847.80");
+    // The derived amount is audited like any change, naming the line it follows.
+    assert_eq!(
+        env.sql_int(&format!(
+            "SELECT COUNT(*) FROM audit WHERE entity = 'quote' AND record_id = {q} AND field = 'amount' \
+             AND old = '5397.30' AND new = '5847.80' AND detail = 'derived: follows quote_line {l2}'"
+        )),
+        1
+    );
     env.run(&["edit", "quote_line", &l2.to_string(), "--quantity", "2"])
         .ok();
     assert_eq!(field(&env, "quote", q, "amount"), "6298.30");
@@ -512,6 +520,13 @@ fn activities_keep_last_contacted_at() {
     assert_eq!(logged["subject"], "电话沟通报价");
     assert_eq!(logged["done_at"], "2026-11-25T10:00:00+08:00");
     assert_eq!(last(c), "2026-11-25T10:00:00+08:00");
+    assert_eq!(
+        env.sql_int(&format!(
+            "SELECT COUNT(*) FROM audit WHERE entity = 'customer' AND record_id = {c} \
+             AND field = 'last_contacted_at' AND old IS NULL AND detail LIKE 'derived: follows activity %'"
+        )),
+        1
+    );
     at.run(&["log", "customer", &cs, "未来", "--at", "2026-12-25"])
         .code(4)
         .one_error_line();
