@@ -97,7 +97,7 @@ fn derive(
     e: &'static Entity,
     id: i64,
     field: &'static str,
-    new: Value,
+    new: &Value,
     cause: &Cause,
 ) -> Result<()> {
     let f = e.field(field)?;
@@ -113,7 +113,7 @@ fn derive(
     else {
         return Ok(()); // the record is gone (a cascade deletes it next)
     };
-    if old == new {
+    if old == *new {
         return Ok(());
     }
     let sql = format!(
@@ -132,7 +132,7 @@ fn derive(
             record_id: Some(id),
             field: Some(f.name),
             old: show_value(f, &old),
-            new: show_value(f, &new),
+            new: show_value(f, new),
             detail: Some(format!("derived: follows {} {}", cause.entity, cause.id)),
         }],
     )

@@ -58,5 +58,5 @@ fn last_contacted(conn: &Connection, customer: i64, cause: &Cause) -> Result<()>
         .prepare_cached("SELECT MAX(\"done_at\") FROM \"activity\" WHERE \"customer\" = ?")?
         .query_row([customer], |r| r.get(0))?;
     let e = crate::schema::Entity::get("customer")?;
-    super::derive(conn, e, customer, "last_contacted_at", last, cause)
+    super::derive(conn, e, customer, "last_contacted_at", &last, cause)
 }

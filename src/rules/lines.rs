@@ -125,5 +125,5 @@ fn line_sum(conn: &Connection, line: &Entity, parent: i64) -> Result<Option<i64>
 fn recompute(conn: &Connection, line: &Entity, parent: i64, cause: &Cause) -> Result<()> {
     let sum = line_sum(conn, line, parent)?.unwrap_or(0);
     let pe = Entity::get(parent_of(line.name))?;
-    super::derive(conn, pe, parent, "amount", Value::Integer(sum), cause)
+    super::derive(conn, pe, parent, "amount", &Value::Integer(sum), cause)
 }
