@@ -4,6 +4,7 @@
 //! JSON object with an array per group for a cron job.
 
 mod groups;
+mod render;
 
 use chrono::TimeZone;
 use clap::{Arg, ArgMatches, Command};
@@ -12,7 +13,6 @@ use serde_json::{Value as J, json};
 use crate::auth::{Action, Role};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::output::{Column, Format, object};
 use crate::schema::Entity;
 use groups::{AsOf, Item};
 
@@ -55,18 +55,6 @@ const GROUPS: &[(&str, &str, &str, &str, GroupFn)] = &[
         "30 天未跟进的客户",
         groups::customers,
     ),
-];
-
-const KEYS: &[&str] = &[
-    "id",
-    "number",
-    "subject",
-    "customer",
-    "customer_name",
-    "owner",
-    "status",
-    "when",
-    "detail",
 ];
 
 pub fn command() -> Command {
@@ -128,7 +116,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let at = as_of(ctx, m, user)?;
     let conn = &ctx.db()?.conn;
     let mut names = groups::Names::default();
-    let mut out: Vec<(&str, &str, Vec<Vec<J>>)> = Vec::new();
+    let mut out: Vec<render::Group> = Vec::new();
     for (key, entity, en, zh, query) in GROUPS {
         if !crate::auth::allowed(me.role, Action::Read, Some(Entity::get(entity)?), None) {
             continue;
@@ -156,65 +144,5 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }
         out.push((key, if at.zh { zh } else { en }, rows));
     }
-    let columns: Vec<Column> = KEYS
-        .iter()
-        .map(|k| Column {
-            key: (*k).into(),
-            header: (*k).into(),
-        })
-        .collect();
-    match ctx.out.format {
-        Format::Json => {
-            let mut doc = serde_json::Map::new();
-            doc.insert(
-                "as_of".into(),
-                json!(crate::schema::kinds::format_datetime(at.moment)),
-            );
-            doc.insert("days".into(), json!(at.days));
-            doc.insert("user".into(), json!(at.user));
-            for (key, _, rows) in &out {
-                doc.insert(
-                    (*key).into(),
-                    J::Array(rows.iter().map(|r| object(&columns, r)).collect()),
-                );
-            }
-            ctx.out.json(&J::Object(doc))
-        }
-        Format::Table => {
-            let shown: Vec<usize> = vec![0, 1, 2, 4, 5, 6, 7, 8];
-            let cols: Vec<Column> = shown.iter().map(|&i| columns[i].clone()).collect();
-            for (n, (_, heading, rows)) in out.iter().enumerate() {
-                let gap = if n == 0 { "" } else { "\n" };
-                ctx.out
-                    .data(&format!("{gap}{heading} ({})\n", rows.len()))?;
-                if !rows.is_empty() {
-                    let picked: Vec<Vec<J>> = rows
-                        .iter()
-                        .map(|r| shown.iter().map(|&i| r[i].clone()).collect())
-                        .collect();
-                    ctx.out.rows(&cols, &picked)?;
-                }
-            }
-            Ok(())
-        }
-        _ => {
-            // CSV, TSV, JSON lines: one flat list with the group as the first column.
-            let mut cols = vec![Column {
-                key: "group".into(),
-                header: "group".into(),
-            }];
-            cols.extend(columns);
-            let flat: Vec<Vec<J>> = out
-                .iter()
-                .flat_map(|(key, _, rows)| {
-                    rows.iter().map(move |r| {
-                        std::iter::once(json!(key))
-                            .chain(r.iter().cloned())
-                            .collect()
-                    })
-                })
-                .collect();
-            ctx.out.rows(&cols, &flat)
-        }
-    }
+    render::print(ctx, &at, &out)
 }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::schema::{Entity, SYSTEM_FIELDS};
 
 mod lead;
+mod plan;
 
 pub fn command() -> Command {
     Command::new("convert")

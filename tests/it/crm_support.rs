@@ -78,3 +78,8 @@ pub fn ids(v: &serde_json::Value) -> Vec<i64> {
         .map(|r| r["id"].as_i64().expect("an id"))
         .collect()
 }
+
+/// A customer to hang records on.
+pub fn customer(env: &Env, name: &str) -> i64 {
+    env.add("customer", &["--name", name])
+}

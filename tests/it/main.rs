@@ -8,4 +8,5 @@ mod crm_agenda;
 mod crm_flows;
 mod crm_roles;
 mod crm_rules;
+mod crm_service;
 mod crm_support;
