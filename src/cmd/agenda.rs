@@ -14,9 +14,9 @@ use crate::auth::{Action, Role};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
-use groups::{AsOf, Item};
+use groups::AsOf;
 
-type GroupFn = fn(&rusqlite::Connection, &AsOf) -> Result<Vec<Item>>;
+type GroupFn = fn(&rusqlite::Connection, &AsOf) -> Result<groups::Found>;
 
 /// The groups: JSON key, entity, English and Chinese headings, and the query.
 const GROUPS: &[(&str, &str, &str, &str, GroupFn)] = &[
@@ -62,6 +62,7 @@ pub fn command() -> Command {
         .about("What needs attention: due follow-ups, late deals, expiring contracts, late tickets")
         .long_about("What needs attention (提醒与预警): follow-up plans and tasks overdue or due today; open opportunities past their expected close; active contracts ending within --days; tickets open past their priority's service time (urgent 4h, high 1 day, normal 3 days, low 7 days); customers (not lost) without a follow-up for 30 days. Sales and service users see their own records (service also unassigned tickets) unless --user names another user or `all`; others see everyone's.")
         .arg(Arg::new("days").long("days").value_name("N").default_value("30").value_parser(clap::value_parser!(i64).range(0..=3650)).help("Contracts ending within N days"))
+        .arg(Arg::new("limit").long("limit").value_name("N").default_value("50").value_parser(clap::value_parser!(i64).range(0..)).help("List at most N records per group, the most pressing first (0: all)"))
         .arg(Arg::new("user").long("user").value_name("USER").help("Only this user's records, or `all`"))
         .arg(Arg::new("as-of").long("as-of").value_name("DATE").help("Compute the agenda as of this date (00:00) or date-time [default: now]"))
 }
@@ -95,6 +96,7 @@ fn as_of(ctx: &Ctx, m: &ArgMatches, user: Option<String>) -> Result<AsOf> {
         today,
         day_end: midnight(today + chrono::Duration::days(1)),
         days: *m.get_one::<i64>("days").expect("has a default"),
+        limit: *m.get_one::<i64>("limit").expect("has a default"),
         user,
         zh: ctx.g.zh,
     })
@@ -122,7 +124,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             continue;
         }
         let mut rows = Vec::new();
-        for i in query(conn, &at)? {
+        let found = query(conn, &at)?;
+        for i in found.items {
             let (code, name) = match i.customer {
                 Some(c) => {
                     let (code, name) = names.get(conn, c)?;
@@ -142,7 +145,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 json!(i.detail),
             ]);
         }
-        out.push((key, if at.zh { zh } else { en }, rows));
+        out.push((key, if at.zh { zh } else { en }, found.total, rows));
     }
     render::print(ctx, &at, &out)
 }

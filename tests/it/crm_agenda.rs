@@ -180,6 +180,26 @@ fn agenda_groups_as_of_a_fixed_day() {
         ids(&agenda(&["--days", "60"])["contracts"]),
         [ends_today, soon, far]
     );
+    // --limit keeps the most pressing per group and says how many there are in all.
+    let one = agenda(&["--limit", "1"]);
+    assert_eq!(ids(&one["customers"]), [never]);
+    assert_eq!(ids(&one["tickets"]), [low]);
+    assert_eq!(
+        (
+            one["totals"]["customers"].as_i64(),
+            one["totals"]["tickets"].as_i64()
+        ),
+        (Some(2), Some(3))
+    );
+    let limited = at
+        .run_at(ASKED, &["agenda", "--as-of", "2026-12-01", "--limit", "1"])
+        .ok()
+        .stdout
+        .clone();
+    assert!(
+        limited.contains("Tickets past their service time (1 of 3)"),
+        "{limited}"
+    );
     let rep = agenda(&["--user", "rep"]);
     assert_eq!(ids(&rep["followups"]), [today]);
     assert_eq!(ids(&rep["opportunities"]), [rep_opp]);
@@ -229,7 +249,18 @@ fn agenda_groups_as_of_a_fixed_day() {
         .ok()
         .json();
     let keys: Vec<&String> = svc.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["as_of", "days", "user", "tickets", "customers"]);
+    assert_eq!(
+        keys,
+        [
+            "as_of",
+            "days",
+            "user",
+            "limit",
+            "totals",
+            "tickets",
+            "customers"
+        ]
+    );
 
     // The table groups with headings; zh headings with --lang zh.
     let table = at

@@ -20,6 +20,8 @@ pub struct AsOf {
     /// Unix seconds of the next local midnight.
     pub day_end: i64,
     pub days: i64,
+    /// Most records listed per group (0: all); the total is counted either way.
+    pub limit: i64,
     pub user: Option<String>,
     pub zh: bool,
 }
@@ -67,23 +69,47 @@ fn text(s: &str) -> Value {
     Value::Text(s.to_string())
 }
 
-/// The matching records' raw values, sorted by `sort`.
+/// A group's records (at most the limit) and how many there are in all.
+#[derive(Default)]
+pub struct Found {
+    pub items: Vec<Item>,
+    pub total: i64,
+}
+
+impl Found {
+    /// Merges sorted parts: keeps the first `limit` by their sort key.
+    fn merged(mut parts: Vec<(i64, Item)>, total: i64, limit: i64) -> Found {
+        parts.sort_by_key(|(t, i)| (*t, i.id));
+        if limit > 0 {
+            parts.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        }
+        Found {
+            items: parts.into_iter().map(|(_, i)| i).collect(),
+            total,
+        }
+    }
+}
+
+/// The first matching records' raw values, sorted by `sort`, and the count of all matches.
 fn find(
     conn: &Connection,
     e: &'static Entity,
     filters: Vec<Filter>,
     sort: &str,
-) -> Result<Vec<(i64, Draft)>> {
+    at: &AsOf,
+) -> Result<(Vec<(i64, Draft)>, i64)> {
     let mut q = Query::new(e);
     q.filters = filters;
+    let total = crate::db::query::count(conn, &q)?;
     q.sort.push((e.field(sort)?, false));
+    q.limit = (at.limit > 0).then_some(at.limit);
     let mut out = Vec::new();
     for row in crate::db::query::rows(conn, &q, &[&SYSTEM_FIELDS[0]])? {
         if let Some(Value::Integer(id)) = row.first() {
             out.push((*id, records::must_get(conn, e, *id)?.draft));
         }
     }
-    Ok(out)
+    Ok((out, total))
 }
 
 fn owned(e: &'static Entity, field: &str, at: &AsOf, mut f: Vec<Filter>) -> Result<Vec<Filter>> {
@@ -128,7 +154,7 @@ fn item(
 }
 
 /// Follow-up plans and tasks not done and due by the end of the day.
-pub fn followups(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
+pub fn followups(conn: &Connection, at: &AsOf) -> Result<Found> {
     let e = Entity::get("activity")?;
     let f = owned(
         e,
@@ -139,8 +165,9 @@ pub fn followups(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
             filter(e, "due_at", Op::Lt, Value::Integer(at.day_end))?,
         ],
     )?;
+    let (rows, total) = find(conn, e, f, "due_at", at)?;
     let mut out = Vec::new();
-    for (id, d) in find(conn, e, f, "due_at")? {
+    for (id, d) in rows {
         let due = d.int("due_at").unwrap_or_default();
         let late = at.days_since(due);
         let detail = if due >= at.moment {
@@ -155,11 +182,11 @@ pub fn followups(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
         };
         out.push(item(id, &d, "subject", "owner", "type", "due_at", detail));
     }
-    Ok(out)
+    Ok(Found { items: out, total })
 }
 
 /// Open opportunities whose expected close date has passed.
-pub fn opportunities(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
+pub fn opportunities(conn: &Connection, at: &AsOf) -> Result<Found> {
     let e = Entity::get("opportunity")?;
     let f = owned(
         e,
@@ -171,8 +198,9 @@ pub fn opportunities(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
             filter(e, "expected_close", Op::Lt, text(&at.date(0)))?,
         ],
     )?;
+    let (rows, total) = find(conn, e, f, "expected_close", at)?;
     let mut out = Vec::new();
-    for (id, d) in find(conn, e, f, "expected_close")? {
+    for (id, d) in rows {
         let n = days_between(d.text("expected_close"), at.today);
         let detail = at.say(
             format!("expected close passed {n} day(s) ago"),
@@ -188,11 +216,11 @@ pub fn opportunities(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
             detail,
         ));
     }
-    Ok(out)
+    Ok(Found { items: out, total })
 }
 
 /// Active contracts ending within the next `days` days.
-pub fn contracts(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
+pub fn contracts(conn: &Connection, at: &AsOf) -> Result<Found> {
     let e = Entity::get("contract")?;
     // The status a reader sees is derived (active → expired), so match "not draft and not
     // terminated": that is active whatever the real clock says.
@@ -207,8 +235,9 @@ pub fn contracts(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
             filter(e, "end_date", Op::Le, text(&at.date(at.days)))?,
         ],
     )?;
+    let (rows, total) = find(conn, e, f, "end_date", at)?;
     let mut out = Vec::new();
-    for (id, d) in find(conn, e, f, "end_date")? {
+    for (id, d) in rows {
         let n = -days_between(d.text("end_date"), at.today);
         let detail = if n == 0 {
             at.say("ends today".into(), "今天到期".into())
@@ -217,13 +246,13 @@ pub fn contracts(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
         };
         out.push(item(id, &d, "title", "owner", "status", "end_date", detail));
     }
-    Ok(out)
+    Ok(Found { items: out, total })
 }
 
 /// Open tickets past their priority's service time; with a user, theirs and unassigned ones.
-pub fn tickets(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
+pub fn tickets(conn: &Connection, at: &AsOf) -> Result<Found> {
     let e = Entity::get("ticket")?;
-    let mut found = Vec::new();
+    let (mut found, mut total) = (Vec::new(), 0);
     for (priority, hours) in crate::rules::SERVICE_HOURS {
         let mut base = vec![
             filter(e, "priority", Op::Eq, text(priority))?,
@@ -243,25 +272,26 @@ pub fn tickets(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
             sets.push(base);
         }
         for f in sets {
-            for (id, d) in find(conn, e, f, "opened_at")? {
+            let (rows, n) = find(conn, e, f, "opened_at", at)?;
+            total += n;
+            for (id, d) in rows {
                 let open = (at.moment - d.int("opened_at").unwrap_or_default()) / 3600;
                 let detail = at.say(
                     format!("{priority}: open {open}h, service time {hours}h"),
                     format!("{priority}：已受理 {open} 小时，时限 {hours} 小时"),
                 );
                 found.push((
-                    d.int("opened_at"),
+                    d.int("opened_at").unwrap_or_default(),
                     item(id, &d, "subject", "assignee", "status", "opened_at", detail),
                 ));
             }
         }
     }
-    found.sort_by_key(|(t, i)| (*t, i.id));
-    Ok(found.into_iter().map(|(_, i)| i).collect())
+    Ok(Found::merged(found, total, at.limit))
 }
 
 /// Customers (not lost) without a follow-up for 30 days (never: added over 30 days ago).
-pub fn customers(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
+pub fn customers(conn: &Connection, at: &AsOf) -> Result<Found> {
     const QUIET_DAYS: i64 = 30;
     let e = Entity::get("customer")?;
     let cutoff = Value::Integer(at.moment - QUIET_DAYS * 86_400);
@@ -285,8 +315,9 @@ pub fn customers(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
             filter(e, "created_at", Op::Lt, cutoff)?,
         ],
     )?;
+    let (rows, never_total) = find(conn, e, never, "created_at", at)?;
     let mut found = Vec::new();
-    for (id, d) in find(conn, e, never, "created_at")? {
+    for (id, d) in rows {
         let created = records::must_get(conn, e, id)?.created_at;
         let n = at.days_since(created);
         let detail = at.say(
@@ -306,7 +337,8 @@ pub fn customers(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
             ),
         ));
     }
-    for (id, d) in find(conn, e, contacted, "last_contacted_at")? {
+    let (rows, contacted_total) = find(conn, e, contacted, "last_contacted_at", at)?;
+    for (id, d) in rows {
         let last = d.int("last_contacted_at").unwrap_or_default();
         let n = at.days_since(last);
         let detail = at.say(
@@ -326,9 +358,12 @@ pub fn customers(conn: &Connection, at: &AsOf) -> Result<Vec<Item>> {
             ),
         ));
     }
-    found.sort_by_key(|(t, i)| (*t, i.id));
     // The record is the customer itself: its code is `number`, its name `subject`.
-    Ok(found.into_iter().map(|(_, i)| i).collect())
+    Ok(Found::merged(
+        found,
+        never_total + contacted_total,
+        at.limit,
+    ))
 }
 
 /// Whole days from a `YYYY-MM-DD` date to `today` (positive when the date is past).

@@ -8,8 +8,8 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::output::{Column, Format, object};
 
-/// One group's JSON key, heading and rows (values in `KEYS` order).
-pub type Group = (&'static str, &'static str, Vec<Vec<J>>);
+/// One group's JSON key, heading, total count and listed rows (values in `KEYS` order).
+pub type Group = (&'static str, &'static str, i64, Vec<Vec<J>>);
 
 /// The keys of every agenda item.
 pub const KEYS: &[&str] = &[
@@ -44,7 +44,13 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
             );
             doc.insert("days".into(), json!(at.days));
             doc.insert("user".into(), json!(at.user));
-            for (key, _, rows) in out {
+            doc.insert("limit".into(), json!(at.limit));
+            let totals: serde_json::Map<String, J> = out
+                .iter()
+                .map(|(k, _, t, _)| ((*k).to_string(), json!(t)))
+                .collect();
+            doc.insert("totals".into(), J::Object(totals));
+            for (key, _, _, rows) in out {
                 doc.insert(
                     (*key).into(),
                     J::Array(rows.iter().map(|r| object(&columns, r)).collect()),
@@ -54,10 +60,12 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
         }
         Format::Table => {
             let cols: Vec<Column> = TABLE.iter().map(|&i| columns[i].clone()).collect();
-            for (n, (_, heading, rows)) in out.iter().enumerate() {
+            for (n, (_, heading, total, rows)) in out.iter().enumerate() {
                 let gap = if n == 0 { "" } else { "\n" };
-                ctx.out
-                    .data(&format!("{gap}{heading} ({})\n", rows.len()))?;
+                ctx.out.data(&format!(
+                    "{gap}{heading} ({})\n",
+                    shown_count(rows.len(), *total)
+                ))?;
                 if !rows.is_empty() {
                     let picked: Vec<Vec<J>> = rows
                         .iter()
@@ -77,7 +85,7 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
             cols.extend(columns);
             let flat: Vec<Vec<J>> = out
                 .iter()
-                .flat_map(|(key, _, rows)| {
+                .flat_map(|(key, _, _, rows)| {
                     rows.iter().map(move |r| {
                         std::iter::once(json!(key))
                             .chain(r.iter().cloned())
@@ -87,5 +95,14 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
                 .collect();
             ctx.out.rows(&cols, &flat)
         }
+    }
+}
+
+/// `12`, or `50 of 1234` when the list was cut at the limit.
+fn shown_count(listed: usize, total: i64) -> String {
+    if i64::try_from(listed).is_ok_and(|l| l < total) {
+        format!("{listed} of {total}")
+    } else {
+        total.to_string()
     }
 }
