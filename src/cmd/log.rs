@@ -40,10 +40,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             d.set(other, Value::Integer(id));
         }
     }
-    d.set(
-        "subject",
-        Value::Text(m.get_one::<String>("text").expect("required").clone()),
-    );
+    let text = m.get_one::<String>("text").expect("required");
+    if text.trim().is_empty() {
+        return Err(Error::usage("the follow-up text is empty")
+            .hint("crm log customer ID \"what happened\""));
+    }
+    d.set("subject", Value::Text(text.clone()));
     for (flag, field) in [("type", "type"), ("at", "done_at"), ("notes", "notes")] {
         if let Some(text) = m.get_one::<String>(flag) {
             let v = records::parse_value(conn, ae.field(field)?, text)

@@ -120,6 +120,9 @@ fn activities_keep_last_contacted_at() {
         .json();
     assert_eq!(by_contact["customer"], field(&env, "customer", c, "code"));
     env.run(&["done", "activity", "999"]).code(3);
+    env.run(&["log", "customer", &cs, " "])
+        .code(2)
+        .one_error_line();
     env.run(&["log", "customer", "NOPE", "x"]).code(3);
 }
 
