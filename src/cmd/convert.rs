@@ -127,6 +127,15 @@ fn quote(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     )?;
     let db = ctx.db()?;
     let tx = db.write()?;
+    // Checked again under the write lock, so two conversions cannot both make an order.
+    if records::must_get(&tx, qe, id)?.draft != q.draft
+        || !ids_where(&tx, oe, "quote", Value::Integer(id))?.is_empty()
+    {
+        return Err(
+            Error::conflict(format!("quote {number} changed since it was read"))
+                .hint("run the command again"),
+        );
+    }
     let order = records::insert(&tx, d, &user.name)?;
     for lid in &quote_lines {
         let l = records::must_get(&tx, Entity::get("quote_line")?, *lid)?;

@@ -1,7 +1,7 @@
 //! The CRM workflows through the binary: lead and quote conversion, cascade deletes and
 //! their refusal, and what `show customer` lists.
 
-use crate::crm_support::field;
+use crate::crm_support::{field, race};
 use crate::harness::Env;
 
 fn count(env: &Env, table: &str) -> i64 {
@@ -344,4 +344,35 @@ fn delete_refuses_referenced_records_unless_cascade() {
         1
     );
     env.run(&["delete", "product", "P1", "--yes"]).ok();
+}
+
+/// Parallel conversions of one lead or quote: one wins, the rest exit 5. (The window between
+/// the read and the write lock is narrow, so this checks the outcome; the re-check under the
+/// lock is what guarantees it.)
+#[test]
+fn concurrent_conversions_happen_once() {
+    let env = Env::new();
+    let c = env.add("customer", &["--name", "丙"]).to_string();
+    env.add(
+        "product",
+        &["--code", "P1", "--name", "a", "--unit-price", "10"],
+    );
+    env.add(
+        "quote",
+        &["--customer", &c, "--status", "accepted", "--line", "P1:2"],
+    );
+    let lead = env
+        .add("lead", &["--name", "并发", "--company", "并发公司"])
+        .to_string();
+    assert_eq!(race(&env, 4, &["convert", "quote", "1"]), [0, 5, 5, 5]);
+    assert_eq!((count(&env, "order"), count(&env, "order_line")), (1, 1));
+    assert_eq!(race(&env, 4, &["convert", "lead", &lead]), [0, 5, 5, 5]);
+    assert_eq!(
+        env.sql_int("SELECT COUNT(*) FROM customer WHERE name = '并发公司'"),
+        1
+    );
+    assert_eq!(
+        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'convert'"),
+        2
+    );
 }

@@ -83,3 +83,40 @@ pub fn ids(v: &serde_json::Value) -> Vec<i64> {
 pub fn customer(env: &Env, name: &str) -> i64 {
     env.add("customer", &["--name", name])
 }
+
+/// Starts `crm` as a child process in the env (for commands that must race each other).
+pub fn spawn(env: &Env, args: &[&str]) -> std::process::Child {
+    let home = env.dir.path();
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("crm"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("TZ", "Asia/Shanghai")
+        .env("NO_COLOR", "1")
+        .env("CRM_DB", &env.db)
+        .current_dir(home)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn crm")
+}
+
+/// Runs the same command in `n` processes at once; their exit statuses, sorted.
+pub fn race(env: &Env, n: usize, args: &[&str]) -> Vec<i32> {
+    let children: Vec<_> = (0..n).map(|_| spawn(env, args)).collect();
+    let mut codes: Vec<i32> = children
+        .into_iter()
+        .map(|c| {
+            c.wait_with_output()
+                .expect("wait")
+                .status
+                .code()
+                .unwrap_or(-1)
+        })
+        .collect();
+    codes.sort_unstable();
+    codes
+}

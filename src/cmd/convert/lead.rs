@@ -90,6 +90,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     ctx.authorize(Action::Update, Some(le), owns)?;
     let db = ctx.db()?;
     let tx = db.write()?;
+    // Another process may have converted or changed the lead meanwhile: refuse, not repeat.
+    if records::must_get(&tx, le, id)?.draft != lead.draft {
+        return Err(
+            Error::conflict(format!("lead {id} changed since it was read"))
+                .hint("run the command again"),
+        );
+    }
     let customer = match existing {
         Some(c) => c,
         None => records::insert(
