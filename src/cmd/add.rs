@@ -14,7 +14,7 @@ pub fn command() -> Command {
         .about("Create a record")
         .long_about("Create a record. Flags come from the entity's fields (`crm add customer --help`). On a terminal, crm prompts for required fields that were not given; with --no-input or without a terminal a missing required field is a usage error (exit 2).")
         .subcommand_required(true)
-        .subcommands(super::entity_subcommands("Create a", false, |c| c))
+        .subcommands(super::entity_subcommands("Create a", false, super::lines::extra_args))
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
@@ -43,11 +43,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         d.set(f.name, v);
     }
     records::fill_defaults(conn, &mut d, &user.name)?;
+    let lines = super::lines::parse(conn, e, sub)?;
     let owns = super::owns(conn, &user, &d)?;
     ctx.authorize(Action::Create, Some(e), owns)?;
     let db = ctx.db()?;
     let tx = db.write()?;
     let id = records::insert(&tx, d, &user.name)?;
+    super::lines::insert(&tx, e, id, &lines, &user.name)?;
     tx.commit()?;
     if ctx.out.quiet {
         return ctx.out.data(&format!("{id}\n"));

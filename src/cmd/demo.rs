@@ -20,6 +20,35 @@ const SAMPLES: &[(&str, &str)] = &[
         include_str!("../../examples/demo/customers.csv"),
     ),
     ("contact", include_str!("../../examples/demo/contacts.csv")),
+    (
+        "campaign",
+        include_str!("../../examples/demo/campaigns.csv"),
+    ),
+    ("lead", include_str!("../../examples/demo/leads.csv")),
+    ("product", include_str!("../../examples/demo/products.csv")),
+    (
+        "opportunity",
+        include_str!("../../examples/demo/opportunities.csv"),
+    ),
+    ("quote", include_str!("../../examples/demo/quotes.csv")),
+    (
+        "quote_line",
+        include_str!("../../examples/demo/quote_lines.csv"),
+    ),
+    ("order", include_str!("../../examples/demo/orders.csv")),
+    (
+        "order_line",
+        include_str!("../../examples/demo/order_lines.csv"),
+    ),
+    (
+        "contract",
+        include_str!("../../examples/demo/contracts.csv"),
+    ),
+    (
+        "activity",
+        include_str!("../../examples/demo/activities.csv"),
+    ),
+    ("ticket", include_str!("../../examples/demo/tickets.csv")),
 ];
 
 pub fn command() -> Command {
@@ -105,7 +134,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             records::insert(&tx, d, "admin")?;
             n += 1;
         }
-        counts.push(format!("{n} {entity}s"));
+        counts.push(format!("{n} {entity}"));
     }
     tx.commit()?;
     let (_, token) = crate::auth::login(&mut ctx.db()?.conn, "admin", DEMO_PASSWORD, 8 * 3600)?;
@@ -116,7 +145,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         counts.join(", ")
     ));
     ctx.out.msg(&format!(
-        "\ntry next:\n  export CRM_DB={abs}\n  crm find customer\n  crm find customer 科技\n  crm find customer --where level=A --sort name\n  crm show customer C000001\n  crm add customer --name \"示例客户\" --level B --city 深圳\n  crm find contact --format json\n  crm schema customer --lang zh\n  crm audit --limit 10\n\nusers admin, li.lei (sales), han.meimei (manager), wang.fang (service); password: {DEMO_PASSWORD}",
+        "\ntry next:\n  export CRM_DB={abs}\n  crm find customer\n  crm find customer 科技\n  crm find customer --where level=A --sort name\n  crm show customer C000001\n  crm agenda\n  crm add customer --name \"示例客户\" --level B --city 深圳\n  crm find contact --format json\n  crm schema customer --lang zh\n  crm audit --limit 10\n\nusers admin, li.lei (sales), han.meimei (manager), wang.fang (service); password: {DEMO_PASSWORD}",
         abs = std::fs::canonicalize(&path).unwrap_or(path.clone()).display()
     ));
     let e = Entity::get("customer")?;

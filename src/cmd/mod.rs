@@ -13,13 +13,18 @@ use crate::error::{Error, Result};
 use crate::schema::{Entity, Field, Kind, SYSTEM_FIELDS};
 
 mod add;
+mod agenda;
 mod audit;
 mod completions;
+mod convert;
 mod delete;
 mod demo;
+mod done;
 mod edit;
 mod find;
 mod init;
+mod lines;
+mod log;
 mod login;
 mod schema;
 mod session;
@@ -89,6 +94,26 @@ pub const COMMANDS: &[Cmd] = &[
         name: "delete",
         command: delete::command,
         run: delete::run,
+    },
+    Cmd {
+        name: "convert",
+        command: convert::command,
+        run: convert::run,
+    },
+    Cmd {
+        name: "log",
+        command: log::command,
+        run: log::run,
+    },
+    Cmd {
+        name: "done",
+        command: done::command,
+        run: done::run,
+    },
+    Cmd {
+        name: "agenda",
+        command: agenda::command,
+        run: agenda::run,
     },
     Cmd {
         name: "schema",

@@ -139,7 +139,8 @@ fn where_sql(q: &Query, args: &mut Vec<Value>) -> String {
         terms.push(format!("({})", fields.join(" OR ")));
     }
     for f in &q.filters {
-        let col = format!("t.{}", ident(f.field.name));
+        let col = crate::rules::shown_column(q.entity, f.field, args)
+            .unwrap_or_else(|| format!("t.{}", ident(f.field.name)));
         let term = match (f.op, &f.value) {
             (Op::Eq, Value::Null) => format!("{col} IS NULL"),
             (Op::Ne, Value::Null) => format!("{col} IS NOT NULL"),
@@ -180,7 +181,10 @@ fn where_sql(q: &Query, args: &mut Vec<Value>) -> String {
 
 /// Builds the SELECT for the given columns.
 pub fn select_sql(q: &Query, columns: &[&'static Field], args: &mut Vec<Value>) -> String {
-    let cols: Vec<String> = columns.iter().map(|f| column_expr(f)).collect();
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|f| crate::rules::shown_column(q.entity, f, args).unwrap_or_else(|| column_expr(f)))
+        .collect();
     let mut sql = format!(
         "SELECT {} FROM {} t{}",
         cols.join(", "),

@@ -273,7 +273,7 @@ pub fn insert(conn: &Connection, mut d: Draft, user: &str) -> Result<i64> {
         })
         .collect();
     audit::log(conn, &entries)?;
-    crate::rules::after_write(conn, &d, id)?;
+    crate::rules::after_write(conn, &d, None, id, user)?;
     Ok(id)
 }
 
@@ -319,7 +319,7 @@ pub fn update(conn: &Connection, old: &Stored, mut new: Draft, user: &str) -> Re
         })
         .collect();
     audit::log(conn, &entries)?;
-    crate::rules::after_write(conn, &new, old.id)?;
+    crate::rules::after_write(conn, &new, Some(&old.draft), old.id, user)?;
     Ok(true)
 }
 
@@ -416,6 +416,6 @@ pub fn delete(
         });
     }
     audit::log(conn, &entries)?;
-    crate::rules::after_delete(conn, &old.draft)?;
+    crate::rules::after_delete(conn, &old.draft, id, user)?;
     Ok(())
 }

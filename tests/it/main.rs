@@ -4,3 +4,9 @@
 mod harness;
 
 mod core;
+mod crm_agenda;
+mod crm_flows;
+mod crm_roles;
+mod crm_rules;
+mod crm_service;
+mod crm_support;

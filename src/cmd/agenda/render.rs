@@ -1,0 +1,108 @@
+//! How the agenda is shown: a heading and a table per group on a terminal, one JSON object
+//! with an array per group, or one flat CSV/TSV/JSON-lines list with the group first.
+
+use serde_json::{Value as J, json};
+
+use super::groups::AsOf;
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::output::{Column, Format, object};
+
+/// One group's JSON key, heading, total count and listed rows (values in `KEYS` order).
+pub type Group = (&'static str, &'static str, i64, Vec<Vec<J>>);
+
+/// The keys of every agenda item.
+pub const KEYS: &[&str] = &[
+    "id",
+    "number",
+    "subject",
+    "customer",
+    "customer_name",
+    "owner",
+    "status",
+    "when",
+    "detail",
+];
+
+/// The columns a terminal table shows (the customer's code is left to JSON and CSV).
+const TABLE: [usize; 8] = [0, 1, 2, 4, 5, 6, 7, 8];
+
+pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
+    let columns: Vec<Column> = KEYS
+        .iter()
+        .map(|k| Column {
+            key: (*k).into(),
+            header: (*k).into(),
+        })
+        .collect();
+    match ctx.out.format {
+        Format::Json => {
+            let mut doc = serde_json::Map::new();
+            doc.insert(
+                "as_of".into(),
+                json!(crate::schema::kinds::format_datetime(at.moment)),
+            );
+            doc.insert("days".into(), json!(at.days));
+            doc.insert("user".into(), json!(at.user));
+            doc.insert("limit".into(), json!(at.limit));
+            let totals: serde_json::Map<String, J> = out
+                .iter()
+                .map(|(k, _, t, _)| ((*k).to_string(), json!(t)))
+                .collect();
+            doc.insert("totals".into(), J::Object(totals));
+            for (key, _, _, rows) in out {
+                doc.insert(
+                    (*key).into(),
+                    J::Array(rows.iter().map(|r| object(&columns, r)).collect()),
+                );
+            }
+            ctx.out.json(&J::Object(doc))
+        }
+        Format::Table => {
+            let cols: Vec<Column> = TABLE.iter().map(|&i| columns[i].clone()).collect();
+            for (n, (_, heading, total, rows)) in out.iter().enumerate() {
+                let gap = if n == 0 { "" } else { "\n" };
+                ctx.out.data(&format!(
+                    "{gap}{heading} ({})\n",
+                    shown_count(rows.len(), *total)
+                ))?;
+                if !rows.is_empty() {
+                    let picked: Vec<Vec<J>> = rows
+                        .iter()
+                        .map(|r| TABLE.iter().map(|&i| r[i].clone()).collect())
+                        .collect();
+                    ctx.out.rows(&cols, &picked)?;
+                }
+            }
+            Ok(())
+        }
+        _ => {
+            // CSV, TSV, JSON lines: one flat list with the group as the first column.
+            let mut cols = vec![Column {
+                key: "group".into(),
+                header: "group".into(),
+            }];
+            cols.extend(columns);
+            let flat: Vec<Vec<J>> = out
+                .iter()
+                .flat_map(|(key, _, _, rows)| {
+                    rows.iter().map(move |r| {
+                        std::iter::once(json!(key))
+                            .chain(r.iter().cloned())
+                            .collect()
+                    })
+                })
+                .collect();
+            ctx.out.rows(&cols, &flat)
+        }
+    }
+}
+
+/// `12`, or `50 of 1234` when the list was cut at the limit.
+fn shown_count(listed: usize, total: i64) -> String {
+    if i64::try_from(listed).is_ok_and(|l| l < total) {
+        format!("{listed} of {total}")
+    } else {
+        total.to_string()
+    }
+}

@@ -1,0 +1,129 @@
+//! Quote and order lines: a line's unit price defaults to its product's, its amount is
+//! quantity × unit price × (100 − discount) / 100, and the parent's amount is the sum of its
+//! lines (an order without lines may carry a plain amount instead).
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::Cause;
+use crate::db::records::{Draft, Stored};
+use crate::error::{Error, Result};
+use crate::schema::{Entity, ident};
+
+/// The parent field of a line entity (`quote_line.quote`, `order_line.order`).
+fn parent_of(line: &str) -> &'static str {
+    if line == "quote_line" {
+        "quote"
+    } else {
+        "order"
+    }
+}
+
+/// A line's amount in minor units, rounded half up; None when it would overflow.
+pub fn line_amount(quantity: i64, unit_price: i64, discount: i64) -> Option<i64> {
+    let gross = i128::from(quantity) * i128::from(unit_price) * i128::from(100 - discount);
+    i64::try_from((gross + 50).div_euclid(100)).ok()
+}
+
+pub fn apply_line(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+    let Some(product) = d.int("product") else {
+        return Ok(()); // the required-field check names it
+    };
+    let (price, active, code): (Option<i64>, Option<i64>, String) = conn
+        .prepare_cached(
+            "SELECT \"unit_price\", \"active\", \"code\" FROM \"product\" WHERE \"id\" = ?",
+        )?
+        .query_row([product], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?
+        .ok_or_else(|| Error::invalid(format!("no product with id {product}")))?;
+    let product_changed = old.is_none_or(|o| o.draft.int("product") != Some(product));
+    if product_changed && active == Some(0) {
+        return Err(Error::invalid(format!(
+            "product {code} is inactive and cannot be put on a new line"
+        ))
+        .hint(format!(
+            "reactivate it: crm edit product {code} --active true"
+        )));
+    }
+    if d.int("unit_price").is_none() {
+        let price = price.ok_or_else(|| {
+            Error::invalid(format!(
+                "{} unit_price is required: product {code} has no unit price",
+                d.entity.name
+            ))
+            .hint("pass --unit-price, or set the product's unit_price")
+        })?;
+        d.set("unit_price", Value::Integer(price));
+    }
+    let quantity = d.int("quantity").unwrap_or(1);
+    let discount = d.int("discount").unwrap_or(0);
+    let amount = line_amount(quantity, d.int("unit_price").unwrap_or(0), discount)
+        .ok_or_else(|| Error::invalid(format!("{} amount is too large", d.entity.name)))?;
+    d.set("amount", Value::Integer(amount));
+    Ok(())
+}
+
+/// A quote's amount is always the sum of its lines; an order's is too once it has lines.
+pub fn apply_parent(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+    let line = Entity::get(&format!("{}_line", d.entity.name))?;
+    let Some(o) = old else {
+        if d.entity.name == "quote" {
+            d.set("amount", Value::Integer(0));
+        }
+        return Ok(());
+    };
+    let Some(sum) = line_sum(conn, line, o.id)? else {
+        if d.entity.name == "quote" {
+            d.set("amount", Value::Integer(0));
+        }
+        return Ok(());
+    };
+    let given = d.int("amount");
+    if given == Some(sum) || d.entity.name == "quote" || given == o.draft.int("amount") {
+        d.set("amount", Value::Integer(sum));
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "{} {} has lines: its amount is their sum, {}",
+        d.entity.name,
+        d.text("number").unwrap_or_default(),
+        crate::schema::kinds::format_money(sum)
+    ))
+    .hint(format!(
+        "change the lines instead (crm find {} --where {}={})",
+        line.name, d.entity.name, o.id
+    )))
+}
+
+/// Sets the parent's amount to the sum of its lines after a line was written or deleted;
+/// a line moved to another parent updates the one it left too.
+pub fn after_line(conn: &Connection, d: &Draft, old: Option<&Draft>, cause: &Cause) -> Result<()> {
+    let parent = parent_of(d.entity.name);
+    let now = d.int(parent);
+    if let Some(p) = now {
+        recompute(conn, d.entity, p, cause)?;
+    }
+    if let Some(before) = old.and_then(|o| o.int(parent)).filter(|b| Some(*b) != now) {
+        recompute(conn, d.entity, before, cause)?;
+    }
+    Ok(())
+}
+
+/// The sum of a parent's line amounts, None when it has no lines.
+fn line_sum(conn: &Connection, line: &Entity, parent: i64) -> Result<Option<i64>> {
+    let sql = format!(
+        "SELECT COUNT(*), COALESCE(SUM(\"amount\"), 0) FROM {} WHERE {} = ?",
+        line.table(),
+        ident(parent_of(line.name))
+    );
+    let (n, sum): (i64, i64) = conn
+        .prepare_cached(&sql)?
+        .query_row([parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok((n > 0).then_some(sum))
+}
+
+fn recompute(conn: &Connection, line: &Entity, parent: i64, cause: &Cause) -> Result<()> {
+    let sum = line_sum(conn, line, parent)?.unwrap_or(0);
+    let pe = Entity::get(parent_of(line.name))?;
+    super::derive(conn, pe, parent, "amount", &Value::Integer(sum), cause)
+}

@@ -1,0 +1,89 @@
+//! Opportunity rules: the probability a stage implies, the lost reason, the close time, and
+//! the history of the stages entered (for funnel conversion and cycle-time reports).
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::db::records::{Draft, Stored};
+use crate::error::{Error, Result};
+
+/// Each stage's default probability, in funnel order.
+const PROBABILITY: &[(&str, i64)] = &[
+    ("prospecting", 10),
+    ("qualification", 20),
+    ("proposal", 50),
+    ("negotiation", 70),
+    ("won", 100),
+    ("lost", 0),
+];
+
+/// The probability a stage implies.
+pub fn probability_of(stage: &str) -> i64 {
+    PROBABILITY
+        .iter()
+        .find(|(s, _)| *s == stage)
+        .map_or(0, |(_, p)| *p)
+}
+
+fn is_closed(stage: &str) -> bool {
+    matches!(stage, "won" | "lost")
+}
+
+/// The probability follows the stage when none is given, or when the stage changes and the
+/// probability was left as it was (an edit cannot tell "given the same value" from "not
+/// given", so an unchanged probability counts as not given). A won or lost deal's
+/// probability is a fact (100 or 0), not an estimate.
+pub fn apply(d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+    let Some(stage) = d.text("stage").map(str::to_string) else {
+        return Ok(()); // the required-field check names it
+    };
+    let old_stage = old.and_then(|o| o.draft.text("stage"));
+    let stage_changed = old_stage != Some(stage.as_str());
+    let implied = probability_of(&stage);
+    let prob = d.int("probability");
+    let prob_kept = old.is_some_and(|o| o.draft.int("probability") == prob);
+    if prob.is_none() || (stage_changed && prob_kept) {
+        d.set("probability", Value::Integer(implied));
+    }
+    if is_closed(&stage) && d.int("probability") != Some(implied) {
+        return Err(Error::invalid(format!(
+            "a {stage} opportunity has probability {implied}, not {}",
+            d.int("probability").unwrap_or_default()
+        ))
+        .hint(format!("pass --probability {implied} or leave it out")));
+    }
+    if stage == "lost" && super::blank(d.get("lost_reason")) {
+        return Err(
+            Error::invalid("opportunity lost_reason is required when the stage is lost")
+                .hint("pass --lost-reason TEXT (丢单原因)"),
+        );
+    }
+    if !is_closed(&stage) {
+        d.set("closed_at", Value::Null);
+    } else if stage_changed || d.int("closed_at").is_none() {
+        d.set("closed_at", Value::Integer(crate::clock::now()));
+    }
+    Ok(())
+}
+
+/// Adds a stage-history row when the opportunity is new or its stage differs from the last
+/// one recorded (comparing with the history itself needs no old record, and a rolled-back
+/// write takes its row with it).
+pub fn record_stage(conn: &Connection, d: &Draft, id: i64) -> Result<()> {
+    let Some(stage) = d.text("stage") else {
+        return Ok(());
+    };
+    let last: Option<String> = conn
+        .prepare_cached(
+            "SELECT stage FROM opportunity_stage WHERE opportunity = ? ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    if last.as_deref() != Some(stage) {
+        conn.prepare_cached(
+            "INSERT INTO opportunity_stage (opportunity, stage, entered_at) VALUES (?, ?, ?)",
+        )?
+        .execute(params![id, stage, crate::clock::now()])?;
+    }
+    Ok(())
+}
