@@ -100,6 +100,9 @@ impl Ctx {
         if let Some(u) = &self.user {
             return Ok(u.clone());
         }
+        // The database first: a missing or damaged file is a storage error (exit 9), whatever
+        // the session state.
+        self.db()?;
         let token = self.token()?.ok_or_else(|| {
             Error::auth("not logged in").hint("run `crm login` (or set CRM_TOKEN)")
         })?;

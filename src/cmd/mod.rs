@@ -177,8 +177,17 @@ pub fn read_flags(
 ) -> Result<()> {
     for f in e.writable() {
         if let Some(text) = m.get_one::<String>(f.name) {
-            let v = records::parse_value(conn, f, text)
-                .map_err(|why| Error::invalid(format!("--{}: {why}", f.flag())))?;
+            let v = records::parse_value(conn, f, text).map_err(|why| {
+                // A well-formed reference naming no record is "not found" (exit 3), not invalid.
+                let missing =
+                    matches!(f.kind, Kind::Ref(_) | Kind::User) && f.kind.parse(text).is_ok();
+                let msg = format!("--{}: {why}", f.flag());
+                if missing {
+                    Error::not_found(msg)
+                } else {
+                    Error::invalid(msg)
+                }
+            })?;
             d.set(f.name, v);
             given.push(f.name);
         }

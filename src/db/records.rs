@@ -351,6 +351,27 @@ pub fn referrers(
     Ok(out)
 }
 
+/// The records a `--cascade` delete of this one would also delete, depth first.
+pub fn cascade_closure(
+    conn: &Connection,
+    e: &'static Entity,
+    id: i64,
+) -> Result<Vec<(&'static Entity, i64)>> {
+    let mut out: Vec<(&'static Entity, i64)> = Vec::new();
+    let mut todo = vec![(e, id)];
+    while let Some((ent, rid)) = todo.pop() {
+        for (other, _, ids) in referrers(conn, ent, rid)? {
+            for oid in ids {
+                if !out.iter().any(|(o, i)| o.name == other.name && *i == oid) {
+                    out.push((other, oid));
+                    todo.push((other, oid));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Deletes a record, auditing every old value. With `cascade`, first deletes what references it.
 pub fn delete(
     conn: &Connection,
