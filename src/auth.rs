@@ -72,6 +72,8 @@ pub enum Action {
     Report,
     Audit,
     ManageUsers,
+    /// `check` and `backup`: whole-database maintenance (admin and manager).
+    Maintain,
 }
 
 /// The entities the `sales` role may change (only records it owns).

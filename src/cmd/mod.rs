@@ -14,6 +14,8 @@ use crate::schema::{Entity, Field, Kind, SYSTEM_FIELDS};
 
 mod add;
 mod audit;
+mod backup;
+mod check;
 mod completions;
 mod delete;
 mod demo;
@@ -99,6 +101,16 @@ pub const COMMANDS: &[Cmd] = &[
         name: "audit",
         command: audit::command,
         run: audit::run,
+    },
+    Cmd {
+        name: "check",
+        command: check::command,
+        run: check::run,
+    },
+    Cmd {
+        name: "backup",
+        command: backup::command,
+        run: backup::run,
     },
     Cmd {
         name: "completions",
