@@ -3,4 +3,5 @@
 
 mod harness;
 
-mod core;
+mod core_find;
+mod core_records;
