@@ -279,6 +279,14 @@ pub fn session_user(conn: &Connection, token: &str) -> Result<User> {
     };
     // A clock set back before the session began must not revive it either.
     if revoked || now >= expires || now < created {
+        if !revoked {
+            // Expiry is made permanent, so a clock later set back cannot revive the session.
+            // Best effort: on a read-only database the check above still refuses it.
+            let _ = conn.execute(
+                "UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
+                [token_hash(token.trim())],
+            );
+        }
         return Err(Error::auth("the session has expired or was logged out").hint(relogin));
     }
     if disabled {

@@ -4,34 +4,117 @@
 use crate::harness::Env;
 
 fn names(v: &serde_json::Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn seeded() -> Env {
     let env = Env::new();
-    env.add("customer", &["--name", "深圳腾达科技有限公司", "--city", "深圳", "--level", "A", "--tags", "vip;华南", "--code", "K1"]);
-    env.add("customer", &["--name", "50% Discount Store", "--level", "B", "--tags", "retail", "--code", "K2"]);
-    env.add("customer", &["--name", "50 Percent Ltd", "--level", "C", "--tags", "vip2", "--code", "K3"]);
-    env.add("customer", &["--name", "under_score co", "--email", "Boss@Example.com", "--code", "K4"]);
+    env.add(
+        "customer",
+        &[
+            "--name",
+            "深圳腾达科技有限公司",
+            "--city",
+            "深圳",
+            "--level",
+            "A",
+            "--tags",
+            "vip;华南",
+            "--code",
+            "K1",
+        ],
+    );
+    env.add(
+        "customer",
+        &[
+            "--name",
+            "50% Discount Store",
+            "--level",
+            "B",
+            "--tags",
+            "retail",
+            "--code",
+            "K2",
+        ],
+    );
+    env.add(
+        "customer",
+        &[
+            "--name",
+            "50 Percent Ltd",
+            "--level",
+            "C",
+            "--tags",
+            "vip2",
+            "--code",
+            "K3",
+        ],
+    );
+    env.add(
+        "customer",
+        &[
+            "--name",
+            "under_score co",
+            "--email",
+            "Boss@Example.com",
+            "--code",
+            "K4",
+        ],
+    );
     env
 }
 
 #[test]
 fn text_search_chinese_case_and_literal_wildcards() {
     let env = seeded();
-    let j = env.run(&["find", "customer", "科技", "--format", "json"]).ok().json();
+    let j = env
+        .run(&["find", "customer", "科技", "--format", "json"])
+        .ok()
+        .json();
     assert_eq!(names(&j), ["深圳腾达科技有限公司"]);
-    let j = env.run(&["find", "customer", "50%", "--format", "json"]).ok().json();
+    let j = env
+        .run(&["find", "customer", "50%", "--format", "json"])
+        .ok()
+        .json();
     assert_eq!(names(&j), ["50% Discount Store"], "% is literal");
-    let j = env.run(&["find", "customer", "e_c", "--format", "json"]).ok().json();
+    let j = env
+        .run(&["find", "customer", "e_c", "--format", "json"])
+        .ok()
+        .json();
     assert!(names(&j).is_empty(), "_ is literal");
-    let j = env.run(&["find", "customer", "der_sc", "--format", "json"]).ok().json();
+    let j = env
+        .run(&["find", "customer", "der_sc", "--format", "json"])
+        .ok()
+        .json();
     assert_eq!(names(&j), ["under_score co"]);
-    let j = env.run(&["find", "customer", "boss@example", "--format", "json"]).ok().json();
-    assert_eq!(names(&j), ["under_score co"], "case-insensitive over email too");
-    let j = env.run(&["find", "customer", "DISCOUNT", "--format", "json"]).ok().json();
+    let j = env
+        .run(&["find", "customer", "boss@example", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        names(&j),
+        ["under_score co"],
+        "case-insensitive over email too"
+    );
+    let j = env
+        .run(&["find", "customer", "DISCOUNT", "--format", "json"])
+        .ok()
+        .json();
     assert_eq!(names(&j), ["50% Discount Store"]);
-    let j = env.run(&["find", "customer", "'; DROP TABLE customer;--", "--format", "json"]).ok().json();
+    let j = env
+        .run(&[
+            "find",
+            "customer",
+            "'; DROP TABLE customer;--",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
     assert!(names(&j).is_empty());
     assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 4);
 }
@@ -39,33 +122,131 @@ fn text_search_chinese_case_and_literal_wildcards() {
 #[test]
 fn typed_where_sort_paging_columns_count() {
     let env = seeded();
-    let j = env.run(&["find", "customer", "--where", "level>=B", "--sort", "level:desc", "--format", "json"]).ok().json();
+    let j = env
+        .run(&[
+            "find",
+            "customer",
+            "--where",
+            "level>=B",
+            "--sort",
+            "level:desc",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
     assert_eq!(names(&j), ["50 Percent Ltd", "50% Discount Store"]);
-    let j = env.run(&["find", "customer", "--where", "tags=vip", "--format", "json"]).ok().json();
-    assert_eq!(names(&j), ["深圳腾达科技有限公司"], "tags membership, not substring (vip2)");
-    let j = env.run(&["find", "customer", "--where", "tags!=vip", "--format", "json"]).ok().json();
+    let j = env
+        .run(&[
+            "find", "customer", "--where", "tags=vip", "--format", "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        names(&j),
+        ["深圳腾达科技有限公司"],
+        "tags membership, not substring (vip2)"
+    );
+    let j = env
+        .run(&[
+            "find",
+            "customer",
+            "--where",
+            "tags!=vip",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
     assert_eq!(j.as_array().unwrap().len(), 3);
-    let j = env.run(&["find", "customer", "--where", "city~圳", "--where", "level=A", "--format", "json"]).ok().json();
+    let j = env
+        .run(&[
+            "find", "customer", "--where", "city~圳", "--where", "level=A", "--format", "json",
+        ])
+        .ok()
+        .json();
     assert_eq!(j.as_array().unwrap().len(), 1);
-    let j = env.run(&["find", "customer", "--where", "city=", "--format", "json"]).ok().json();
-    assert_eq!(j.as_array().unwrap().len(), 3, "FIELD= matches an empty field");
-    let j = env.run(&["find", "customer", "--sort", "code:desc", "--limit", "2", "--offset", "1", "--columns", "code,name", "--format", "json"]).ok().json();
-    assert_eq!(j, serde_json::json!([{"code": "K3", "name": "50 Percent Ltd"}, {"code": "K2", "name": "50% Discount Store"}]));
+    let j = env
+        .run(&["find", "customer", "--where", "city=", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        j.as_array().unwrap().len(),
+        3,
+        "FIELD= matches an empty field"
+    );
+    let j = env
+        .run(&[
+            "find",
+            "customer",
+            "--sort",
+            "code:desc",
+            "--limit",
+            "2",
+            "--offset",
+            "1",
+            "--columns",
+            "code,name",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        j,
+        serde_json::json!([{"code": "K3", "name": "50 Percent Ltd"}, {"code": "K2", "name": "50% Discount Store"}])
+    );
     let r = env.run(&["find", "customer", "50", "--count"]);
     assert_eq!(r.ok().stdout, "2\n");
-    let csv = env.run(&["find", "customer", "--columns", "code,tags", "--format", "csv", "--sort", "code"]).ok().stdout.clone();
+    let csv = env
+        .run(&[
+            "find",
+            "customer",
+            "--columns",
+            "code,tags",
+            "--format",
+            "csv",
+            "--sort",
+            "code",
+        ])
+        .ok()
+        .stdout
+        .clone();
     assert_eq!(csv.lines().next().unwrap(), "code,tags");
     assert_eq!(csv.lines().nth(1).unwrap(), "K1,vip;华南");
-    let tsv = env.run(&["find", "customer", "--columns", "code,name", "--format", "tsv", "--sort", "code", "--limit", "1"]).ok().stdout.clone();
+    let tsv = env
+        .run(&[
+            "find",
+            "customer",
+            "--columns",
+            "code,name",
+            "--format",
+            "tsv",
+            "--sort",
+            "code",
+            "--limit",
+            "1",
+        ])
+        .ok()
+        .stdout
+        .clone();
     assert_eq!(tsv, "code\tname\nK1\t深圳腾达科技有限公司\n");
     // unknown fields are usage errors
-    for args in [["--where", "bogus=1"], ["--sort", "bogus"], ["--columns", "code,bogus"], ["--where", "name"], ["--sort", "name:sideways"]] {
+    for args in [
+        ["--where", "bogus=1"],
+        ["--sort", "bogus"],
+        ["--columns", "code,bogus"],
+        ["--where", "name"],
+        ["--sort", "name:sideways"],
+    ] {
         let mut a = vec!["find", "customer"];
         a.extend_from_slice(&args);
         env.run(&a).code(2).one_error_line();
     }
     env.run(&["find", "nosuch"]).code(2).one_error_line();
-    env.run(&["find", "customer", "--where", "created_at>notadate"]).code(2).one_error_line();
+    env.run(&["find", "customer", "--where", "created_at>notadate"])
+        .code(2)
+        .one_error_line();
 }
 
 #[test]
@@ -73,41 +254,102 @@ fn where_compares_money_as_numbers_and_dates_as_dates() {
     let env = Env::new();
     let c = env.add("customer", &["--name", "buyer"]).to_string();
     let o = |name: &str, amount: &str, close: &str| {
-        env.add("opportunity", &["--customer", &c, "--name", name, "--amount", amount, "--expected-close", close]);
+        env.add(
+            "opportunity",
+            &[
+                "--customer",
+                &c,
+                "--name",
+                name,
+                "--amount",
+                amount,
+                "--expected-close",
+                close,
+            ],
+        );
     };
     o("nine", "9", "2026-1-5");
     o("ten", "10.00", "2026/02/01");
     o("hundred", "100.5", "2025年12月31日");
     let pick = |w: &str| {
-        let mut v = names(&env.run(&["find", "opportunity", "--where", w, "--format", "json", "--sort", "amount"]).ok().json());
+        let mut v = names(
+            &env.run(&[
+                "find",
+                "opportunity",
+                "--where",
+                w,
+                "--format",
+                "json",
+                "--sort",
+                "amount",
+            ])
+            .ok()
+            .json(),
+        );
         v.sort();
         v
     };
-    assert_eq!(pick("amount>9.5"), ["hundred", "ten"], "as text '9' > '10'; as numbers not");
+    assert_eq!(
+        pick("amount>9.5"),
+        ["hundred", "ten"],
+        "as text '9' > '10'; as numbers not"
+    );
     assert_eq!(pick("amount>=100.50"), ["hundred"]);
     assert_eq!(pick("amount<10"), ["nine"]);
     assert_eq!(pick("expected_close<2026-01-10"), ["hundred", "nine"]);
     assert_eq!(pick("expected_close>=2026/2/1"), ["ten"]);
-    let j = env.run(&["find", "opportunity", "--sort", "amount:desc", "--columns", "amount", "--format", "json"]).ok().json();
-    assert_eq!(j, serde_json::json!([{"amount": "100.50"}, {"amount": "10.00"}, {"amount": "9.00"}]));
-    env.run(&["find", "opportunity", "--where", "amount>ten"]).code(2).one_error_line();
+    let j = env
+        .run(&[
+            "find",
+            "opportunity",
+            "--sort",
+            "amount:desc",
+            "--columns",
+            "amount",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        j,
+        serde_json::json!([{"amount": "100.50"}, {"amount": "10.00"}, {"amount": "9.00"}])
+    );
+    env.run(&["find", "opportunity", "--where", "amount>ten"])
+        .code(2)
+        .one_error_line();
 }
 
 #[test]
 fn closed_pipe_is_success_and_no_panic() {
     let env = Env::new();
     for i in 0..40 {
-        env.add("customer", &["--name", &format!("customer number {i} {}", "x".repeat(3000))]);
+        env.add(
+            "customer",
+            &[
+                "--name",
+                &format!("customer number {i} {}", "x".repeat(3000)),
+            ],
+        );
     }
     let r = env.sh("$CRM find customer | head -1; echo \"rc=${PIPESTATUS:-$?}\"");
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     let r = env.sh("set -o pipefail 2>/dev/null; $CRM find customer --format json | head -c 10 >/dev/null; echo rc=$?");
-    assert!(!r.stderr.contains("panicked") && !r.stderr.contains("Broken pipe"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("panicked") && !r.stderr.contains("Broken pipe"),
+        "{}",
+        r.stderr
+    );
     // the exit status of crm itself, through a fifo-free trick: run it, close the read end early
     let r = env.sh("$CRM find customer --format csv | (head -c 1 >/dev/null); echo done");
     r.ok();
-    let r = env.sh("( $CRM find customer --format json; echo \"crm=$?\" >&2 ) | head -c 10 >/dev/null");
-    assert!(r.stderr.contains("crm=0"), "crm exits 0 on a closed pipe: {}", r.stderr);
+    let r =
+        env.sh("( $CRM find customer --format json; echo \"crm=$?\" >&2 ) | head -c 10 >/dev/null");
+    assert!(
+        r.stderr.contains("crm=0"),
+        "crm exits 0 on a closed pipe: {}",
+        r.stderr
+    );
     let r = env.sh("( $CRM find customer; echo \"crm=$?\" >&2 ) | head -1 >/dev/null");
     assert!(r.stderr.contains("crm=0"), "{}", r.stderr);
     assert!(!r.stderr.contains("panicked"));
@@ -116,9 +358,16 @@ fn closed_pipe_is_success_and_no_panic() {
 #[test]
 fn no_color_and_no_ansi_when_not_a_terminal() {
     let env = seeded();
-    for args in [vec!["find", "customer"], vec!["show", "customer", "nope"], vec!["find", "customer", "--color", "auto"]] {
+    for args in [
+        vec!["find", "customer"],
+        vec!["show", "customer", "nope"],
+        vec!["find", "customer", "--color", "auto"],
+    ] {
         let r = env.run(&args);
-        assert!(!r.stdout.contains('\x1b') && !r.stderr.contains('\x1b'), "{r:?}");
+        assert!(
+            !r.stdout.contains('\x1b') && !r.stderr.contains('\x1b'),
+            "{r:?}"
+        );
     }
     let r = env.run_env(&["show", "customer", "nope"], &[("NO_COLOR", "")]);
     assert!(!r.stderr.contains('\x1b'), "stderr is not a terminal");

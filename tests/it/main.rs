@@ -3,5 +3,6 @@
 
 mod harness;
 
+mod core_auth;
 mod core_find;
 mod core_records;
