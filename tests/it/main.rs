@@ -6,3 +6,4 @@ mod harness;
 mod core_auth;
 mod core_find;
 mod core_records;
+mod core_roles;
