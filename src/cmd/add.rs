@@ -42,8 +42,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         let v = crate::prompt::field(conn, f, None)?;
         d.set(f.name, v);
     }
-    records::fill_defaults(conn, &mut d, &user.name)?;
-    let owns = super::owns(conn, &user, &d)?;
+    // Ownership is judged on the record as it would be stored (owner defaults to the user);
+    // the draft itself gets its defaults inside the write transaction, so a generated code
+    // is taken under the lock and two concurrent adds cannot pick the same one.
+    let mut complete = d.clone();
+    records::fill_defaults(conn, &mut complete, &user.name)?;
+    let owns = super::owns(conn, &user, &complete)?;
     ctx.authorize(Action::Create, Some(e), owns)?;
     let db = ctx.db()?;
     let tx = db.write()?;

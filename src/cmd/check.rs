@@ -25,12 +25,17 @@ type Outcome = (&'static str, bool, String);
 /// Runs every check on an open connection.
 pub fn checks(conn: &rusqlite::Connection) -> Result<Vec<Outcome>> {
     let mut out = Vec::new();
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let ok = integrity.len() == 1 && integrity[0] == "ok";
-    out.push(("integrity", ok, integrity.join("; ")));
+    // A badly damaged page can make integrity_check itself fail: that is its answer too.
+    let integrity: rusqlite::Result<Vec<String>> = conn
+        .prepare("PRAGMA integrity_check")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect());
+    match integrity {
+        Ok(lines) => {
+            let ok = lines.len() == 1 && lines[0] == "ok";
+            out.push(("integrity", ok, lines.join("; ")));
+        }
+        Err(e) => out.push(("integrity", false, Error::from(e).message)),
+    }
     let fk: Vec<String> = conn
         .prepare("PRAGMA foreign_key_check")?
         .query_map([], |r| {

@@ -6,4 +6,5 @@ mod harness;
 mod core_auth;
 mod core_find;
 mod core_records;
+mod core_reliability;
 mod core_roles;
