@@ -39,7 +39,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let tmp = file.with_file_name(tmp_name);
     let result = write_checked(ctx, &tmp, &file);
     if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        // VACUUM INTO may leave its own journal next to the temp file when it fails.
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            let mut p = tmp.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
         return result;
     }
     let db = ctx.db()?;

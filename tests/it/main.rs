@@ -5,6 +5,7 @@ mod harness;
 
 mod core_auth;
 mod core_find;
+mod core_maint;
 mod core_records;
 mod core_reliability;
 mod core_roles;
