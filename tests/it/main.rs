@@ -4,6 +4,7 @@
 mod harness;
 
 mod core_auth;
+mod core_docs;
 mod core_find;
 mod core_maint;
 mod core_records;
