@@ -7,6 +7,7 @@ mod core_auth;
 mod core_docs;
 mod core_find;
 mod core_maint;
+mod core_prompts;
 mod core_records;
 mod core_reliability;
 mod core_roles;
