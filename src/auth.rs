@@ -163,13 +163,24 @@ fn token_hash(token: &str) -> String {
 }
 
 /// Checks a password and opens a session; every attempt is audited with its true reason.
-/// The check runs inside one IMMEDIATE transaction, so parallel attempts are counted one by one.
+/// The slow hash is verified before taking the write lock (so parallel logins do not queue
+/// behind each other's argon2); the failure count is then read and bumped inside one
+/// IMMEDIATE transaction, so parallel attempts are counted one by one.
 pub fn login(
     conn: &mut Connection,
     name: &str,
     password: &str,
     ttl: i64,
 ) -> Result<(User, String)> {
+    let hash: Option<String> = conn
+        .query_row(
+            "SELECT password_hash FROM users WHERE name = ?",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let verified =
+        verify_password(hash.as_deref().unwrap_or(DUMMY_HASH), password) && hash.is_some();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let now = crate::clock::now();
     let row: Option<(i64, String, String, bool, i64, i64)> = tx
@@ -192,15 +203,15 @@ pub fn login(
         tx.commit()?;
         Err(Error::auth(LOGIN_FAILED))
     };
-    let Some((id, role, hash, disabled, failures, locked_until)) = row else {
-        let _ = verify_password(DUMMY_HASH, password);
+    let Some((id, role, current_hash, disabled, failures, locked_until)) = row else {
         return fail(tx, "unknown user");
     };
     if locked_until > now {
-        let _ = verify_password(DUMMY_HASH, password);
         return fail(tx, "account locked");
     }
-    if !verify_password(&hash, password) {
+    // A password changed while we verified: the old one no longer counts as right.
+    let ok = verified && hash.as_deref() == Some(current_hash.as_str());
+    if !ok {
         let failures = failures + 1;
         let lock = if failures >= MAX_FAILURES {
             now + LOCK_SECONDS
