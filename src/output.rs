@@ -109,7 +109,7 @@ impl Output {
     /// A message for the person at the terminal (stderr), unless `--quiet`.
     pub fn msg(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprint_line(text);
         }
     }
 
@@ -212,6 +212,125 @@ impl Output {
     }
 }
 
+/// Rows written one at a time as they are read (JSON, JSON lines, CSV, TSV), so a large
+/// `find` holds one row in memory, not the whole result. Tables still need every row first
+/// to size their columns, so `Output::stream` returns None for them.
+pub struct RowStream<'a> {
+    format: Format,
+    columns: &'a [Column],
+    out: Sink,
+    first: bool,
+}
+
+enum Sink {
+    Raw(PipeOut),
+    Csv(Box<csv::Writer<PipeOut>>),
+}
+
+/// Buffered stdout where a closed pipe ends the process quietly with success.
+pub struct PipeOut(std::io::BufWriter<std::io::StdoutLock<'static>>);
+
+fn pipe_ok<T>(r: std::io::Result<T>) -> std::io::Result<T> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => other,
+    }
+}
+
+impl Write for PipeOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        pipe_ok(self.0.write(buf))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        pipe_ok(self.0.flush())
+    }
+}
+
+impl RowStream<'_> {
+    /// Writes one row.
+    pub fn row(&mut self, values: &[J]) -> Result<()> {
+        match self.format {
+            Format::Json => {
+                let pretty = serde_json::to_string_pretty(&object(self.columns, values))?;
+                let mut s = String::with_capacity(pretty.len() + 64);
+                s.push_str(if self.first { "[\n" } else { ",\n" });
+                for (i, line) in pretty.lines().enumerate() {
+                    if i > 0 {
+                        s.push('\n');
+                    }
+                    s.push_str("  ");
+                    s.push_str(line);
+                }
+                self.raw(s.as_bytes())?;
+            }
+            Format::Jsonl => {
+                let mut line = serde_json::to_string(&object(self.columns, values))?;
+                line.push('\n');
+                self.raw(line.as_bytes())?;
+            }
+            _ => {
+                if let Sink::Csv(w) = &mut self.out {
+                    w.write_record(values.iter().map(cell_text))?;
+                }
+            }
+        }
+        self.first = false;
+        Ok(())
+    }
+
+    fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Sink::Raw(w) = &mut self.out {
+            w.write_all(bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the document (closes the JSON array) and flushes.
+    pub fn finish(mut self) -> Result<()> {
+        if self.format == Format::Json {
+            let end: &[u8] = if self.first { b"[]\n" } else { b"\n]\n" };
+            self.raw(end)?;
+        }
+        match &mut self.out {
+            Sink::Raw(w) => w.flush()?,
+            Sink::Csv(w) => w.flush()?,
+        }
+        Ok(())
+    }
+}
+
+impl Output {
+    /// A row stream for every format but tables (which need all rows to size columns).
+    pub fn stream<'a>(&self, columns: &'a [Column]) -> Result<Option<RowStream<'a>>> {
+        if self.format == Format::Table {
+            return Ok(None);
+        }
+        let pipe = PipeOut(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout().lock(),
+        ));
+        let out = if matches!(self.format, Format::Csv | Format::Tsv) {
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(if self.format == Format::Tsv {
+                    b'\t'
+                } else {
+                    b','
+                })
+                .from_writer(pipe);
+            w.write_record(columns.iter().map(|c| c.key.as_str()))?;
+            Sink::Csv(Box::new(w))
+        } else {
+            Sink::Raw(pipe)
+        };
+        Ok(Some(RowStream {
+            format: self.format,
+            columns,
+            out,
+            first: true,
+        }))
+    }
+}
+
 /// A JSON object of the columns' keys and the values, in column order.
 pub fn object(columns: &[Column], values: &[J]) -> J {
     J::Object(
@@ -224,6 +343,10 @@ pub fn object(columns: &[Column], values: &[J]) -> J {
 }
 
 /// One line on stderr, for prompts' own feedback.
+/// A closed or broken stderr is ignored rather than a panic (`eprintln!` would panic).
 pub fn eprint_line(s: &str) {
-    eprintln!("{s}");
+    let mut line = String::with_capacity(s.len() + 1);
+    line.push_str(s);
+    line.push('\n');
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
