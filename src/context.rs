@@ -122,7 +122,12 @@ impl Ctx {
         if auth::allowed(user.role, action, entity, owns) {
             return Ok(user);
         }
-        let what = format!("{action:?}").to_lowercase();
+        let what = match action {
+            Action::ManageUsers => "manage users".to_string(),
+            Action::Audit => "read the audit log".to_string(),
+            Action::Maintain => "check or back up the database".to_string(),
+            other => format!("{other:?}").to_lowercase(),
+        };
         let target = entity.map_or(String::new(), |e| format!(" {}", e.name));
         let ownership = if owns == Some(false) {
             " (not the owner)"

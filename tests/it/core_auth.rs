@@ -423,3 +423,86 @@ mod clock {
         .code(2);
     }
 }
+
+#[test]
+fn user_commands_and_their_exit_codes() {
+    let env = Env::new();
+    env.add_user("bob", "sales");
+    env.run_stdin(
+        &["user", "add", "bob", "--role", "viewer", "--password-stdin"],
+        PW,
+    )
+    .code(5)
+    .one_error_line();
+    env.run(&["user", "add", "x", "--role", "king", "--password-stdin"])
+        .code(2)
+        .one_error_line();
+    env.run(&["user", "add", "x"]).code(2).one_error_line();
+    env.run(&["user", "edit", "nobody", "--role", "viewer"])
+        .code(3)
+        .one_error_line();
+    env.run(&["user", "edit", "bob"]).code(2).one_error_line();
+    env.run(&["user", "edit", "bob", "--disable", "--enable"])
+        .code(2)
+        .one_error_line();
+    env.run_stdin(&["user", "passwd", "nobody", "--password-stdin"], PW)
+        .code(3)
+        .one_error_line();
+    env.run_stdin(
+        &[
+            "user",
+            "add",
+            " padded",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        PW,
+    )
+    .code(4)
+    .one_error_line();
+    // the last enabled admin can be neither demoted nor disabled
+    let users_before = env.sql_int("SELECT COUNT(*) FROM users WHERE role='admin'");
+    let r = env.run(&["user", "edit", "admin", "--role", "viewer"]);
+    r.code(5).one_error_line();
+    assert!(r.stderr.contains("last enabled admin"), "{}", r.stderr);
+    assert_eq!(
+        env.sql_int("SELECT COUNT(*) FROM users WHERE role='admin'"),
+        users_before
+    );
+    env.run(&["user", "edit", "admin", "--disable"])
+        .code(5)
+        .one_error_line();
+    env.run(&["user", "edit", "bob", "--role", "admin"]).ok();
+    env.run(&["user", "edit", "admin", "--role", "viewer"]).ok();
+    let list = env.run(&["user", "list", "--format", "json"]);
+    list.code(7).one_error_line(); // admin is a viewer now, on its very next command
+    assert!(list.stderr.contains("manage users"), "{}", list.stderr);
+    let bob = env.token("bob");
+    let list = env
+        .run_as(&bob, &["user", "list", "--format", "json"])
+        .ok()
+        .json();
+    let roles: Vec<(String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap().into(),
+                u["role"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("admin".into(), "viewer".into()),
+            ("bob".into(), "admin".into())
+        ]
+    );
+    assert!(
+        env.audit_count("action='user_edit' AND field='role' AND old='admin' AND new='viewer'")
+            == 1
+    );
+}
