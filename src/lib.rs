@@ -27,7 +27,12 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     let mut ctx = match context::Ctx::from_matches(&matches) {
         Ok(c) => c,
         Err(e) => {
-            output::Output::new(output::Format::Table, false, "auto").error(&e);
+            let format = if json {
+                output::Format::Json
+            } else {
+                output::Format::Table
+            };
+            output::Output::new(format, false, "auto").error(&e);
             return e.kind.exit_code();
         }
     };

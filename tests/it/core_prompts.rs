@@ -16,7 +16,22 @@ struct Pty {
 
 impl Pty {
     fn spawn(env: &Env, args: &[&str]) -> Pty {
-        let mut c = std::process::Command::new(Env::bin());
+        Self::spawn_env(env, args, &[("NO_COLOR", "1")])
+    }
+    fn spawn_env(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Pty {
+        Self::spawn_prog(env, Env::bin().as_os_str(), args, vars)
+    }
+    /// `crm` run by a shell that then waits for a line, so the pty stays open until every
+    /// byte of a quickly exiting command has been read.
+    fn spawn_held(env: &Env, args: &str, vars: &[(&str, &str)]) -> Pty {
+        let script = format!("\"$CRM\" {args}; echo \"exit=$?\"; read x");
+        let mut vars = vars.to_vec();
+        let bin = Env::bin();
+        vars.push(("CRM", bin.to_str().unwrap()));
+        Self::spawn_prog(env, "sh".as_ref(), &["-c", &script], &vars)
+    }
+    fn spawn_prog(env: &Env, prog: &std::ffi::OsStr, args: &[&str], vars: &[(&str, &str)]) -> Pty {
+        let mut c = std::process::Command::new(prog);
         c.args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -25,8 +40,10 @@ impl Pty {
             .env("XDG_STATE_HOME", env.path("state"))
             .env("CRM_DB", &env.db)
             .env("TERM", "xterm")
-            .env("NO_COLOR", "1")
             .env("TZ", "Asia/Shanghai");
+        for (k, v) in vars {
+            c.env(k, v);
+        }
         let mut s = Session::spawn(c).expect("spawn on a pty");
         s.set_expect_timeout(Some(Duration::from_secs(20)));
         Pty {
@@ -241,4 +258,26 @@ fn delete_asks_on_a_terminal() {
     let (code, screen) = p.finish();
     assert_eq!(code, 0, "{screen}");
     assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    let env = Env::new();
+    let run = |args: &str, vars: &[(&str, &str)]| {
+        let mut p = Pty::spawn_held(&env, args, vars);
+        p.wait("exit=3");
+        p.send(ENTER);
+        let (_, screen) = p.finish();
+        assert!(screen.contains("error:"), "{screen:?}");
+        screen
+    };
+    let screen = run("show customer 999", &[]);
+    assert!(
+        screen.contains("\x1b[31merror:"),
+        "coloured on a terminal: {screen:?}"
+    );
+    let screen = run("show customer 999", &[("NO_COLOR", "1")]);
+    assert!(!screen.contains('\x1b'), "{screen:?}");
+    let screen = run("show customer 999 --color never", &[]);
+    assert!(!screen.contains('\x1b'), "{screen:?}");
 }
