@@ -311,19 +311,22 @@ pub fn session_user(conn: &Connection, token: &str) -> Result<User> {
 }
 
 /// Revokes a session in the database, so a copied token stops working too.
-pub fn logout(conn: &Connection, token: &str, user: &str) -> Result<()> {
-    conn.execute(
+pub fn logout(conn: &mut Connection, token: &str, user: &str) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
         "UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
         [token_hash(token.trim())],
     )?;
     audit::log(
-        conn,
+        &tx,
         &[Entry {
             user: Some(user),
             action: "logout",
             ..Entry::default()
         }],
-    )
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// The token file for a database: one per database, under the XDG state directory.

@@ -40,7 +40,9 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         let rec = records::must_get(conn, e, id)?;
         let owns = super::owns(conn, &user, &rec.draft)?;
         ctx.authorize(Action::Delete, Some(e), owns)?;
-        ids.push(id);
+        if !ids.contains(&id) {
+            ids.push(id); // `delete customer 3 C000003` names one record twice
+        }
     }
     let cascade = m.get_flag("cascade");
     if cascade {

@@ -56,6 +56,23 @@ pub fn log(conn: &Connection, entries: &[Entry]) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
+    // Reading the last hash and appending must be one locked step, or two writers would
+    // chain to the same row and the log would look tampered with. Outside a transaction
+    // (a caller's slip), take the write lock here.
+    if conn.is_autocommit() {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let r = append(conn, entries);
+        if r.is_ok() {
+            conn.execute_batch("COMMIT")?;
+        } else {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        return r;
+    }
+    append(conn, entries)
+}
+
+fn append(conn: &Connection, entries: &[Entry]) -> Result<()> {
     let at = crate::clock::now();
     let mut prev: String = conn
         .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| {

@@ -92,6 +92,10 @@ fn print_token_and_crm_token() {
     let r = env.run_as(&t, &["whoami", "--format", "json"]);
     assert_eq!(r.ok().json()["name"], "admin");
     assert!(!r.stderr.contains(&t));
+    // logging out the CRM_TOKEN session leaves the saved session alone
+    env.run_as(&t, &["logout"]).ok();
+    env.run_as(&t, &["whoami"]).code(6).one_error_line();
+    env.run(&["whoami"]).ok();
 }
 
 #[test]
@@ -285,6 +289,7 @@ fn five_failures_lock_and_parallel_attempts_are_counted_exactly() {
             .iter()
             .any(|u| u["name"] == "bob" && u["locked"] == true)
     );
+    env.run(&["audit", "--verify"]).ok(); // parallel writers kept one hash chain
     // an admin can lift it
     env.run(&["user", "edit", "bob", "--enable"]).ok();
     env.run_stdin(
