@@ -87,10 +87,10 @@ impl Ctx {
 
     /// The session token: `CRM_TOKEN`, else the token file of this database.
     pub fn token(&self) -> Result<Option<String>> {
-        if let Ok(t) = std::env::var("CRM_TOKEN") {
-            if !t.trim().is_empty() {
-                return Ok(Some(t));
-            }
+        if let Ok(t) = std::env::var("CRM_TOKEN")
+            && !t.trim().is_empty()
+        {
+            return Ok(Some(t));
         }
         auth::read_token(&auth::token_path(&self.g.db))
     }

@@ -1,4 +1,4 @@
-//! crm: a customer relationship management system for the terminal, on SQLite.
+//! crm: a customer relationship management system for the terminal, on `SQLite`.
 //! The library behind the `crm` binary, used by its tests and examples.
 
 pub mod auth;

@@ -58,7 +58,7 @@ pub fn field(
         let text = input.interact_text().map_err(io_err)?;
         match parse_value(conn, f, &text) {
             Ok(v) if f.required && v == rusqlite::types::Value::Null => {
-                crate::output::eprint_line(&format!("{} is required", f.name))
+                crate::output::eprint_line(&format!("{} is required", f.name));
             }
             Ok(v) => return Ok(v),
             Err(why) => crate::output::eprint_line(&format!("invalid {}: {why}", f.name)),

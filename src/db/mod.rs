@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-/// Marks a SQLite file as a crm database (`PRAGMA application_id`): "CRM1".
+/// Marks a `SQLite` file as a crm database (`PRAGMA application_id`): "CRM1".
 pub const APPLICATION_ID: i64 = 0x4352_4d31;
 
 /// An open crm database.
@@ -94,7 +94,7 @@ impl Db {
         Ok(())
     }
 
-    /// Refuses a SQLite file that is not a crm database.
+    /// Refuses a `SQLite` file that is not a crm database.
     fn check_ours(&self) -> Result<()> {
         let app: i64 = self
             .conn
@@ -124,7 +124,7 @@ fn is_cant_open(e: &rusqlite::Error) -> bool {
 
 /// A database on a read-only mount without its `-wal`/`-shm` files cannot be opened the usual
 /// way; with no `-wal` there is nothing beyond the main file, so it is read as immutable.
-/// Every write then fails with SQLITE_READONLY (exit 9, "read-only").
+/// Every write then fails with `SQLITE_READONLY` (exit 9, "read-only").
 fn open_read_only(path: &Path) -> Option<Connection> {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
@@ -138,7 +138,10 @@ fn open_read_only(path: &Path) -> Option<Connection> {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
                 uri.push(char::from(*b));
             }
-            _ => uri.push_str(&format!("%{b:02X}")),
+            _ => {
+                use std::fmt::Write;
+                let _ = write!(uri, "%{b:02X}");
+            }
         }
     }
     uri.push_str("?immutable=1");
@@ -148,7 +151,7 @@ fn open_read_only(path: &Path) -> Option<Connection> {
     Connection::open_with_flags(uri, flags).ok()
 }
 
-/// Creates an empty file readable only by its owner; SQLite's -wal and -shm inherit its mode.
+/// Creates an empty file readable only by its owner; `SQLite`'s -wal and -shm inherit its mode.
 fn create_private_file(path: &Path) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -107,18 +107,17 @@ pub fn parse_where(conn: &Connection, e: &'static Entity, expr: &str) -> Result<
 
 /// The SQL expression that shows a column: references as the referenced record's key.
 fn column_expr(f: &Field) -> String {
-    if let Kind::Ref(target) = f.kind {
-        if let Ok(t) = Entity::get(target) {
-            if let Some(key) = t.key {
-                return format!(
-                    "COALESCE((SELECT k.{} FROM {} k WHERE k.\"id\" = t.{}), t.{})",
-                    ident(key),
-                    t.table(),
-                    ident(f.name),
-                    ident(f.name)
-                );
-            }
-        }
+    if let Kind::Ref(target) = f.kind
+        && let Ok(t) = Entity::get(target)
+        && let Some(key) = t.key
+    {
+        return format!(
+            "COALESCE((SELECT k.{} FROM {} k WHERE k.\"id\" = t.{}), t.{})",
+            ident(key),
+            t.table(),
+            ident(f.name),
+            ident(f.name)
+        );
     }
     format!("t.{}", ident(f.name))
 }

@@ -98,7 +98,7 @@ pub fn get(conn: &Connection, e: &'static Entity, id: i64) -> Result<Option<Stor
         .optional()?)
 }
 
-/// Reads one record or fails with not_found.
+/// Reads one record or fails with `not_found`.
 pub fn must_get(conn: &Connection, e: &'static Entity, id: i64) -> Result<Stored> {
     get(conn, e, id)?.ok_or_else(|| Error::not_found(format!("no {} with id {id}", e.name)))
 }

@@ -96,7 +96,7 @@ fn backup_writes_a_checked_private_copy_and_never_a_partial_file() {
     assert!(!env.path("no").exists());
     let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
@@ -129,6 +129,7 @@ fn backup_to_a_full_disk_fails_with_9_and_leaves_no_file() {
         .status()
         .is_ok_and(|s| s.success());
     if !mounted {
+        #[allow(clippy::print_stdout)]
         println!("SKIPPED: full-disk backup test (cannot mount a tmpfs here)");
         return;
     }
@@ -136,7 +137,7 @@ fn backup_to_a_full_disk_fails_with_9_and_leaves_no_file() {
     let r = env.run(&["backup", file.to_str().unwrap()]);
     let listing: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .map(|e| e.file_name())
         .collect();
     let _ = std::process::Command::new("umount").arg(&dir).status();

@@ -1,5 +1,5 @@
 //! A hermetic environment for running the `crm` binary: temp HOME and XDG dirs, fixed TZ,
-//! NO_COLOR, a fresh database, and helpers to log in as each role.
+//! `NO_COLOR`, a fresh database, and helpers to log in as each role.
 
 #![allow(dead_code)]
 
