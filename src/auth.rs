@@ -361,7 +361,10 @@ pub fn write_token(path: &Path, token: &str) -> Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(dir)?;
-    let tmp = path.with_extension("tmp");
+    // The directory is crm's own: keep it private even if something else created it.
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    // A temp name per process, so parallel logins to one database do not collide.
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     let mut f = std::fs::OpenOptions::new()
         .write(true)

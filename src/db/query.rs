@@ -88,6 +88,13 @@ pub fn parse_where(conn: &Connection, e: &'static Entity, expr: &str) -> Result<
                 .hint("write FIELD=VALUE, FIELD!=VALUE, FIELD>VALUE, >=, <, <= or FIELD~TEXT")
         })?;
     let field = e.field(name)?;
+    if text.is_empty() && !matches!(op, Op::Eq | Op::Ne) {
+        return Err(
+            Error::usage(format!("--where '{expr}' has no value to compare with")).hint(
+                "FIELD= and FIELD!= test for an empty field; the other comparisons need a value",
+            ),
+        );
+    }
     let value = if op == Op::Contains || text.is_empty() {
         if text.is_empty() {
             Value::Null
