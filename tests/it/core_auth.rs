@@ -511,3 +511,48 @@ fn user_commands_and_their_exit_codes() {
             == 1
     );
 }
+
+#[test]
+fn parallel_logins_saving_the_token_file_all_succeed_and_keep_it_private() {
+    use std::os::unix::fs::DirBuilderExt;
+    let env = Env::empty();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    let dir = env.path("state").join("crm");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(&dir)
+        .unwrap();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            let mut c = std::process::Command::new(Env::bin());
+            c.args(["login", "--user", "admin", "--password-stdin"])
+                .env_clear()
+                .env("HOME", env.dir.path())
+                .env("XDG_STATE_HOME", env.path("state"))
+                .env("CRM_DB", &env.db)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{PW}\n").as_bytes())
+                .unwrap();
+            child
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    token_file(&env); // exactly one file, no temp files left
+    env.run(&["whoami"]).ok();
+}
