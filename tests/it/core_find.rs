@@ -372,3 +372,83 @@ fn no_color_and_no_ansi_when_not_a_terminal() {
     let r = env.run_env(&["show", "customer", "nope"], &[("NO_COLOR", "")]);
     assert!(!r.stderr.contains('\x1b'), "stderr is not a terminal");
 }
+
+#[test]
+fn streamed_formats_are_complete_documents() {
+    let env = seeded();
+    let j = env
+        .run(&["find", "customer", "--format", "json", "--sort", "code"])
+        .ok()
+        .json();
+    assert_eq!(j.as_array().unwrap().len(), 4);
+    assert_eq!(j[0]["tags"], serde_json::json!(["vip", "华南"]));
+    let empty = env.run(&["find", "customer", "nothing-matches", "--format", "json"]);
+    assert_eq!(empty.ok().stdout, "[]\n");
+    let lines = env
+        .run(&[
+            "find",
+            "customer",
+            "--format",
+            "jsonl",
+            "--columns",
+            "code",
+            "--sort",
+            "code",
+        ])
+        .ok()
+        .stdout
+        .clone();
+    assert_eq!(
+        lines,
+        "{\"code\":\"K1\"}\n{\"code\":\"K2\"}\n{\"code\":\"K3\"}\n{\"code\":\"K4\"}\n"
+    );
+    let csv = env.run(&[
+        "find",
+        "customer",
+        "nothing-matches",
+        "--format",
+        "csv",
+        "--columns",
+        "code,name",
+    ]);
+    assert_eq!(csv.ok().stdout, "code,name\n");
+    // --db and --format after the subcommand, --busy-timeout checked
+    let db = env.db.to_str().unwrap().to_string();
+    let r = env.run(&["find", "customer", "--count", "--db", &db]);
+    assert_eq!(r.ok().stdout, "4\n");
+    env.run(&["find", "customer", "--busy-timeout", "100000"])
+        .code(2)
+        .one_error_line();
+    env.run(&["find", "customer", "--busy-timeout", "soon"])
+        .code(2)
+        .one_error_line();
+    // a table without a terminal: Markdown-style, Chinese aligned by display width
+    let t = env
+        .run(&[
+            "find",
+            "customer",
+            "--columns",
+            "code,name",
+            "--sort",
+            "code",
+        ])
+        .ok()
+        .stdout
+        .clone();
+    let first = t.lines().next().unwrap();
+    assert_eq!(first.trim_end(), first);
+    assert!(
+        t.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("| K1   | 深圳腾达科技有限公司 |"),
+        "{t}"
+    );
+    assert!(
+        t.lines()
+            .nth(3)
+            .unwrap()
+            .starts_with("| K2   | 50% Discount Store   |"),
+        "{t}"
+    );
+}
