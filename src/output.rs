@@ -293,6 +293,14 @@ impl RowStream<'_> {
         Ok(())
     }
 
+    /// Drops what is still buffered instead of writing it: after an error, a result that
+    /// fit in the buffer leaves stdout empty rather than holding half a document.
+    pub fn abandon(self) {
+        // Both writers flush when dropped; forgetting them (a small, one-off leak just before
+        // the process exits) is the way to discard their buffers.
+        std::mem::forget(self.out);
+    }
+
     /// Ends the document (closes the JSON array) and flushes.
     pub fn finish(mut self) -> Result<()> {
         if self.format == Format::Json {

@@ -67,10 +67,14 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     }
     let columns = render::columns(ctx, &cols);
     if let Some(mut stream) = ctx.out.stream(&columns)? {
-        query::for_each(&ctx.db()?.conn, &q, &cols, |r| {
-            stream.row(&render::json_row(&cols, r))
-        })?;
-        return stream.finish();
+        let conn = &ctx.db()?.conn;
+        return match query::for_each(conn, &q, &cols, |r| stream.row(&render::json_row(&cols, r))) {
+            Ok(()) => stream.finish(),
+            Err(e) => {
+                stream.abandon();
+                Err(e)
+            }
+        };
     }
     let rows = query::rows(&ctx.db()?.conn, &q, &cols)?;
     let json: Vec<Vec<serde_json::Value>> =

@@ -222,6 +222,15 @@ fn a_flipped_page_is_found_by_check_and_reads_of_it_fail_with_9() {
     let r = env.run(&["check"]);
     r.code(9).one_error_line();
     assert!(r.stderr.contains("integrity"), "{}", r.stderr);
+    for format in ["json", "csv", "table"] {
+        let r = env.run(&["find", "customer", "--format", format]);
+        r.code(9).one_error_line();
+        assert!(
+            r.stdout.is_empty(),
+            "no half document on stdout: {}",
+            r.stdout
+        );
+    }
     let r = env.run(&["find", "customer"]);
     r.code(9).one_error_line();
     assert!(
