@@ -149,3 +149,60 @@ fn backup_to_a_full_disk_fails_with_9_and_leaves_no_file() {
     );
     assert!(listing.is_empty(), "nothing left: {listing:?}");
 }
+
+#[test]
+fn backup_under_write_load_is_one_consistent_committed_state() {
+    let env = Env::new();
+    let token = env.token("admin");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let (db, home, token, stop) = (
+                env.db.clone(),
+                env.dir.path().to_path_buf(),
+                token.clone(),
+                stop.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 5 {
+                    let o = std::process::Command::new(Env::bin())
+                        .env_clear()
+                        .env("HOME", &home)
+                        .env("CRM_DB", &db)
+                        .env("CRM_TOKEN", &token)
+                        .args(["add", "customer", "--name", &format!("w{w} {n}"), "-q"])
+                        .output()
+                        .unwrap();
+                    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for i in 0..3 {
+        let file = env.path(&format!("b{i}.db"));
+        env.run_as(&token, &["backup", file.to_str().unwrap()]).ok();
+        let copy = rusqlite::Connection::open(&file).unwrap();
+        let ok: String = copy
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        // a committed state: every customer has its create audit rows, and no more
+        let (c, a): (i64, i64) = copy
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM customer), (SELECT COUNT(*) FROM audit WHERE action='create' AND field='name')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(c, a);
+        counts.push(c);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written: i64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), written);
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+}
