@@ -556,3 +556,28 @@ fn parallel_logins_saving_the_token_file_all_succeed_and_keep_it_private() {
     token_file(&env); // exactly one file, no temp files left
     env.run(&["whoami"]).ok();
 }
+
+#[test]
+fn init_finishes_a_database_left_without_users_by_a_killed_init() {
+    let env = Env::empty();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    // as if `crm init` was killed after the schema but before the first user
+    env.sql().execute_batch("DELETE FROM users").unwrap();
+    env.run_stdin(&["init", "--admin", "boss", "--password-stdin"], PW)
+        .ok();
+    env.run_stdin(&["login", "--user", "boss", "--password-stdin"], PW)
+        .ok();
+    env.run_stdin(&["init", "--password-stdin"], PW)
+        .code(5)
+        .one_error_line();
+    // a file that is not a crm database is never overwritten by init
+    let other = env.path("notes.txt");
+    std::fs::write(&other, "my notes").unwrap();
+    let r = env.run_stdin(
+        &["--db", other.to_str().unwrap(), "init", "--password-stdin"],
+        PW,
+    );
+    assert_ne!(r.code, 0);
+    r.one_error_line();
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "my notes");
+}
