@@ -175,25 +175,36 @@ pub fn read(conn: &Connection, f: &Filter) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Recomputes the hash chain; returns the id of the first row that does not match.
+/// Recomputes the hash chain row by row (never the whole log in memory); returns the id of
+/// the first row that does not match.
 pub fn verify(conn: &Connection) -> Result<Option<i64>> {
-    let rows = read(conn, &Filter::default())?;
+    let mut stmt = conn.prepare(
+        "SELECT id, at, user, action, entity, record_id, field, old, new, detail, hash FROM audit ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
     let mut prev = String::new();
-    for r in rows {
+    while let Some(r) = rows.next()? {
+        let (user, action, entity, field): (
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+        ) = (r.get(2)?, r.get(3)?, r.get(4)?, r.get(6)?);
         let e = Entry {
-            user: r.user.as_deref(),
-            action: &r.action,
-            entity: r.entity.as_deref(),
-            record_id: r.record_id,
-            field: r.field.as_deref(),
-            old: r.old.clone(),
-            new: r.new.clone(),
-            detail: r.detail.clone(),
+            user: user.as_deref(),
+            action: &action,
+            entity: entity.as_deref(),
+            record_id: r.get(5)?,
+            field: field.as_deref(),
+            old: r.get(7)?,
+            new: r.get(8)?,
+            detail: r.get(9)?,
         };
-        if row_hash(&prev, r.at, &e) != r.hash {
-            return Ok(Some(r.id));
+        let hash: String = r.get(10)?;
+        if row_hash(&prev, r.get(1)?, &e) != hash {
+            return Ok(Some(r.get(0)?));
         }
-        prev = r.hash;
+        prev = hash;
     }
     Ok(None)
 }
