@@ -72,6 +72,8 @@ pub enum Action {
     Report,
     Audit,
     ManageUsers,
+    /// `check` and `backup`: whole-database maintenance (admin and manager).
+    Maintain,
 }
 
 /// The entities the `sales` role may change (only records it owns).
@@ -161,13 +163,24 @@ fn token_hash(token: &str) -> String {
 }
 
 /// Checks a password and opens a session; every attempt is audited with its true reason.
-/// The check runs inside one IMMEDIATE transaction, so parallel attempts are counted one by one.
+/// The slow hash is verified before taking the write lock (so parallel logins do not queue
+/// behind each other's argon2); the failure count is then read and bumped inside one
+/// IMMEDIATE transaction, so parallel attempts are counted one by one.
 pub fn login(
     conn: &mut Connection,
     name: &str,
     password: &str,
     ttl: i64,
 ) -> Result<(User, String)> {
+    let hash: Option<String> = conn
+        .query_row(
+            "SELECT password_hash FROM users WHERE name = ?",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let verified =
+        verify_password(hash.as_deref().unwrap_or(DUMMY_HASH), password) && hash.is_some();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let now = crate::clock::now();
     let row: Option<(i64, String, String, bool, i64, i64)> = tx
@@ -190,15 +203,15 @@ pub fn login(
         tx.commit()?;
         Err(Error::auth(LOGIN_FAILED))
     };
-    let Some((id, role, hash, disabled, failures, locked_until)) = row else {
-        let _ = verify_password(DUMMY_HASH, password);
+    let Some((id, role, current_hash, disabled, failures, locked_until)) = row else {
         return fail(tx, "unknown user");
     };
     if locked_until > now {
-        let _ = verify_password(DUMMY_HASH, password);
         return fail(tx, "account locked");
     }
-    if !verify_password(&hash, password) {
+    // A password changed while we verified: the old one no longer counts as right.
+    let ok = verified && hash.as_deref() == Some(current_hash.as_str());
+    if !ok {
         let failures = failures + 1;
         let lock = if failures >= MAX_FAILURES {
             now + LOCK_SECONDS
@@ -277,6 +290,14 @@ pub fn session_user(conn: &Connection, token: &str) -> Result<User> {
     };
     // A clock set back before the session began must not revive it either.
     if revoked || now >= expires || now < created {
+        if !revoked {
+            // Expiry is made permanent, so a clock later set back cannot revive the session.
+            // Best effort: on a read-only database the check above still refuses it.
+            let _ = conn.execute(
+                "UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
+                [token_hash(token.trim())],
+            );
+        }
         return Err(Error::auth("the session has expired or was logged out").hint(relogin));
     }
     if disabled {
@@ -290,19 +311,22 @@ pub fn session_user(conn: &Connection, token: &str) -> Result<User> {
 }
 
 /// Revokes a session in the database, so a copied token stops working too.
-pub fn logout(conn: &Connection, token: &str, user: &str) -> Result<()> {
-    conn.execute(
+pub fn logout(conn: &mut Connection, token: &str, user: &str) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
         "UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
         [token_hash(token.trim())],
     )?;
     audit::log(
-        conn,
+        &tx,
         &[Entry {
             user: Some(user),
             action: "logout",
             ..Entry::default()
         }],
-    )
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// The token file for a database: one per database, under the XDG state directory.
@@ -337,7 +361,10 @@ pub fn write_token(path: &Path, token: &str) -> Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(dir)?;
-    let tmp = path.with_extension("tmp");
+    // The directory is crm's own: keep it private even if something else created it.
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    // A temp name per process, so parallel logins to one database do not collide.
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     let mut f = std::fs::OpenOptions::new()
         .write(true)

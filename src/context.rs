@@ -87,10 +87,10 @@ impl Ctx {
 
     /// The session token: `CRM_TOKEN`, else the token file of this database.
     pub fn token(&self) -> Result<Option<String>> {
-        if let Ok(t) = std::env::var("CRM_TOKEN") {
-            if !t.trim().is_empty() {
-                return Ok(Some(t));
-            }
+        if let Ok(t) = std::env::var("CRM_TOKEN")
+            && !t.trim().is_empty()
+        {
+            return Ok(Some(t));
         }
         auth::read_token(&auth::token_path(&self.g.db))
     }
@@ -100,6 +100,9 @@ impl Ctx {
         if let Some(u) = &self.user {
             return Ok(u.clone());
         }
+        // The database first: a missing or damaged file is a storage error (exit 9), whatever
+        // the session state.
+        self.db()?;
         let token = self.token()?.ok_or_else(|| {
             Error::auth("not logged in").hint("run `crm login` (or set CRM_TOKEN)")
         })?;
@@ -119,7 +122,12 @@ impl Ctx {
         if auth::allowed(user.role, action, entity, owns) {
             return Ok(user);
         }
-        let what = format!("{action:?}").to_lowercase();
+        let what = match action {
+            Action::ManageUsers => "manage users".to_string(),
+            Action::Audit => "read the audit log".to_string(),
+            Action::Maintain => "check or back up the database".to_string(),
+            other => format!("{other:?}").to_lowercase(),
+        };
         let target = entity.map_or(String::new(), |e| format!(" {}", e.name));
         let ownership = if owns == Some(false) {
             " (not the owner)"

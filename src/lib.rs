@@ -1,4 +1,4 @@
-//! crm: a customer relationship management system for the terminal, on SQLite.
+//! crm: a customer relationship management system for the terminal, on `SQLite`.
 //! The library behind the `crm` binary, used by its tests and examples.
 
 pub mod auth;
@@ -19,14 +19,20 @@ use crate::error::{Error, ErrorKind};
 
 /// Parses the arguments and runs the command; returns the exit status.
 pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
+    let json = wants_json(&args);
     let matches = match cli::build().try_get_matches_from(args) {
         Ok(m) => m,
-        Err(e) => return clap_error(&e),
+        Err(e) => return clap_error(&e, json),
     };
     let mut ctx = match context::Ctx::from_matches(&matches) {
         Ok(c) => c,
         Err(e) => {
-            output::Output::new(output::Format::Table, false, "auto").error(&e);
+            let format = if json {
+                output::Format::Json
+            } else {
+                output::Format::Table
+            };
+            output::Output::new(format, false, "auto").error(&e);
             return e.kind.exit_code();
         }
     };
@@ -45,39 +51,75 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
 }
 
 /// Clap's errors as one `error:` line and a hint; help and version go to stdout with status 0.
-fn clap_error(e: &clap::Error) -> i32 {
+fn clap_error(e: &clap::Error, json: bool) -> i32 {
     use clap::error::ErrorKind as K;
     if matches!(
         e.kind(),
         K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
-        let code = if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
-            2
-        } else {
-            0
-        };
-        if code == 0 {
+        if e.kind() != K::DisplayHelpOnMissingArgumentOrSubcommand {
             let _ = output::write_stdout(e.render().to_string().as_bytes());
-        } else {
-            #[allow(clippy::print_stderr)]
-            {
-                eprint!("{}", e.render());
-            }
+            return 0;
         }
-        return code;
+        #[allow(clippy::print_stderr)]
+        {
+            eprint!("{}", e.render());
+        }
+        return 2;
     }
     let text = e.render().to_string();
-    let first = text
-        .lines()
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut first = lines
         .next()
         .unwrap_or("error: bad arguments")
         .trim_start_matches("error: ")
         .to_string();
-    let tip = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("tip: ").map(str::to_string));
-    let mut err = Error::new(ErrorKind::Usage, first);
-    err.hint = Some(tip.unwrap_or_else(|| "see `crm --help` or `crm COMMAND --help`".into()));
-    output::Output::new(output::Format::Table, false, "never").error(&err);
+    let rest: Vec<&str> = lines
+        .filter(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .collect();
+    // "the following required arguments were not provided:" lists them on the next lines.
+    let mut i = 0;
+    if first.ends_with(':') {
+        while i < rest.len() && !rest[i].starts_with("tip:") && !rest[i].starts_with('[') {
+            first.push(' ');
+            first.push_str(rest[i]);
+            i += 1;
+        }
+    }
+    let hint = rest[i..]
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("tip: ").map(str::to_string).or_else(|| {
+                l.strip_prefix('[')
+                    .and_then(|v| v.strip_suffix(']'))
+                    .map(str::to_string)
+            })
+        })
+        .unwrap_or_else(|| "see `crm --help` or `crm COMMAND --help`".into());
+    let err = Error::new(ErrorKind::Usage, first).hint(hint);
+    let format = if json {
+        output::Format::Json
+    } else {
+        output::Format::Table
+    };
+    output::Output::new(format, false, "never").error(&err);
     2
+}
+
+/// Whether `--format json` was asked for, read from the raw arguments (for errors that clap
+/// raises before the flags are parsed).
+fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    let mut it = args.iter().filter_map(|a| a.to_str());
+    let mut json = std::env::var("CRM_FORMAT").is_ok_and(|f| f == "json");
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if a == "--format" {
+            json = it.next() == Some("json");
+        } else if let Some(v) = a.strip_prefix("--format=") {
+            json = v == "json";
+        }
+    }
+    json
 }

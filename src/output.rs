@@ -10,6 +10,9 @@ use serde_json::Value as J;
 
 use crate::error::{Error, Result};
 
+mod stream;
+pub use stream::{PipeOut, RowStream};
+
 /// The output formats of `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -109,7 +112,7 @@ impl Output {
     /// A message for the person at the terminal (stderr), unless `--quiet`.
     pub fn msg(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprint_line(text);
         }
     }
 
@@ -156,10 +159,18 @@ impl Output {
                 write_stdout(&bytes)
             }
             Format::Table => {
+                let header: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
+                let cells: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| r.iter().map(|v| escape_controls(&cell_text(v))).collect())
+                    .collect();
+                if !self.stdout_tty && !cells.iter().flatten().any(|c| c.contains('\n')) {
+                    return write_stdout(stream::markdown_table(&header, &cells).as_bytes());
+                }
                 let mut t = self.new_table();
-                t.set_header(columns.iter().map(|c| c.header.clone()));
-                for r in rows {
-                    t.add_row(r.iter().map(|v| escape_controls(&cell_text(v))));
+                t.set_header(header);
+                for r in cells {
+                    t.add_row(r);
                 }
                 self.data(&format!("{t}\n"))
             }
@@ -224,6 +235,10 @@ pub fn object(columns: &[Column], values: &[J]) -> J {
 }
 
 /// One line on stderr, for prompts' own feedback.
+/// A closed or broken stderr is ignored rather than a panic (`eprintln!` would panic).
 pub fn eprint_line(s: &str) {
-    eprintln!("{s}");
+    let mut line = String::with_capacity(s.len() + 1);
+    line.push_str(s);
+    line.push('\n');
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }

@@ -30,10 +30,12 @@ pub fn field(
         if !f.required {
             items.push("(none)".into());
         }
-        let default = current
-            .as_deref()
-            .and_then(|c| choices.iter().position(|(v, _)| *v == c))
-            .unwrap_or(0);
+        // An empty optional field stays empty when the user just presses Enter.
+        let default = match current.as_deref() {
+            Some(c) => choices.iter().position(|(v, _)| *v == c).unwrap_or(0),
+            None if !f.required => items.len() - 1,
+            None => 0,
+        };
         let pick = Select::with_theme(&SimpleTheme)
             .with_prompt(label)
             .items(&items)
@@ -56,7 +58,7 @@ pub fn field(
         let text = input.interact_text().map_err(io_err)?;
         match parse_value(conn, f, &text) {
             Ok(v) if f.required && v == rusqlite::types::Value::Null => {
-                crate::output::eprint_line(&format!("{} is required", f.name))
+                crate::output::eprint_line(&format!("{} is required", f.name));
             }
             Ok(v) => return Ok(v),
             Err(why) => crate::output::eprint_line(&format!("invalid {}: {why}", f.name)),

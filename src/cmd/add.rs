@@ -7,7 +7,7 @@ use crate::auth::Action;
 use crate::context::Ctx;
 use crate::db::records::{self, Draft};
 use crate::error::{Error, Result};
-use crate::schema::Entity;
+use crate::schema::{Entity, Kind};
 
 pub fn command() -> Command {
     Command::new("add")
@@ -27,6 +27,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let mut d = Draft::empty(e);
     let mut given = Vec::new();
     super::read_flags(conn, e, sub, &mut d, &mut given)?;
+    // No field flags at all on a terminal: a short form (required fields, then the choices).
+    let form = interactive && given.is_empty();
     for f in e
         .writable()
         .filter(|f| f.required && !given.contains(&f.name))
@@ -42,9 +44,26 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         let v = crate::prompt::field(conn, f, None)?;
         d.set(f.name, v);
     }
-    records::fill_defaults(conn, &mut d, &user.name)?;
+    if form {
+        for f in e
+            .writable()
+            .filter(|f| !f.required && matches!(f.kind, Kind::Choice(_)))
+        {
+            let current = match f.default {
+                crate::schema::Default::Value(v) => Some(v.to_string()),
+                _ => None,
+            };
+            let v = crate::prompt::field(conn, f, current)?;
+            d.set(f.name, v);
+        }
+    }
+    // Ownership is judged on the record as it would be stored (owner defaults to the user);
+    // the draft itself gets its defaults inside the write transaction, so a generated code
+    // is taken under the lock and two concurrent adds cannot pick the same one.
+    let mut complete = d.clone();
+    records::fill_defaults(conn, &mut complete, &user.name)?;
+    let owns = super::owns(conn, &user, &complete)?;
     let lines = super::lines::parse(conn, e, sub)?;
-    let owns = super::owns(conn, &user, &d)?;
     ctx.authorize(Action::Create, Some(e), owns)?;
     let db = ctx.db()?;
     let tx = db.write()?;

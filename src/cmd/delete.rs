@@ -40,7 +40,26 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         let rec = records::must_get(conn, e, id)?;
         let owns = super::owns(conn, &user, &rec.draft)?;
         ctx.authorize(Action::Delete, Some(e), owns)?;
-        ids.push(id);
+        if !ids.contains(&id) {
+            ids.push(id); // `delete customer 3 C000003` names one record twice
+        }
+    }
+    let cascade = m.get_flag("cascade");
+    if cascade {
+        // What --cascade takes along must be the user's to delete too (a sales user may not
+        // remove another's opportunity by deleting the customer).
+        for &id in &ids {
+            let conn = &ctx.db()?.conn;
+            let mut checks = Vec::new();
+            for (other, rid) in records::cascade_closure(conn, e, id)? {
+                if let Some(rec) = records::get(conn, other, rid)? {
+                    checks.push((other, super::owns(conn, &user, &rec.draft)?));
+                }
+            }
+            for (other, owns) in checks {
+                ctx.authorize(Action::Delete, Some(other), owns)?;
+            }
+        }
     }
     if !m.get_flag("yes") {
         if !ctx.g.interactive {
@@ -58,7 +77,6 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             return Err(Error::usage("not deleted"));
         }
     }
-    let cascade = m.get_flag("cascade");
     let db = ctx.db()?;
     let tx = db.write()?;
     for &id in &ids {

@@ -65,9 +65,19 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         let n = query::count(&ctx.db()?.conn, &q)?;
         return ctx.out.data(&format!("{n}\n"));
     }
+    let columns = render::columns(ctx, &cols);
+    if let Some(mut stream) = ctx.out.stream(&columns)? {
+        let conn = &ctx.db()?.conn;
+        return match query::for_each(conn, &q, &cols, |r| stream.row(&render::json_row(&cols, r))) {
+            Ok(()) => stream.finish(),
+            Err(e) => {
+                stream.abandon();
+                Err(e)
+            }
+        };
+    }
     let rows = query::rows(&ctx.db()?.conn, &q, &cols)?;
     let json: Vec<Vec<serde_json::Value>> =
         rows.iter().map(|r| render::json_row(&cols, r)).collect();
-    let columns = render::columns(ctx, &cols);
     ctx.out.rows(&columns, &json)
 }

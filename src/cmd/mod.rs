@@ -15,6 +15,8 @@ use crate::schema::{Entity, Field, Kind, SYSTEM_FIELDS};
 mod add;
 mod agenda;
 mod audit;
+mod backup;
+mod check;
 mod completions;
 mod convert;
 mod delete;
@@ -126,6 +128,16 @@ pub const COMMANDS: &[Cmd] = &[
         run: audit::run,
     },
     Cmd {
+        name: "check",
+        command: check::command,
+        run: check::run,
+    },
+    Cmd {
+        name: "backup",
+        command: backup::command,
+        run: backup::run,
+    },
+    Cmd {
         name: "completions",
         command: completions::command,
         run: completions::run,
@@ -202,8 +214,17 @@ pub fn read_flags(
 ) -> Result<()> {
     for f in e.writable() {
         if let Some(text) = m.get_one::<String>(f.name) {
-            let v = records::parse_value(conn, f, text)
-                .map_err(|why| Error::invalid(format!("--{}: {why}", f.flag())))?;
+            let v = records::parse_value(conn, f, text).map_err(|why| {
+                // A well-formed reference naming no record is "not found" (exit 3), not invalid.
+                let missing =
+                    matches!(f.kind, Kind::Ref(_) | Kind::User) && f.kind.parse(text).is_ok();
+                let msg = format!("--{}: {why}", f.flag());
+                if missing {
+                    Error::not_found(msg)
+                } else {
+                    Error::invalid(msg)
+                }
+            })?;
             d.set(f.name, v);
             given.push(f.name);
         }

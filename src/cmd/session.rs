@@ -16,9 +16,10 @@ pub fn whoami_command() -> Command {
 pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let user = ctx.user()?;
     let token = ctx.token()?.expect("a user implies a token");
-    crate::auth::logout(&ctx.db()?.conn, &token, &user.name)?;
+    crate::auth::logout(&mut ctx.db()?.conn, &token, &user.name)?;
+    // The token file goes only if it held this session (CRM_TOKEN may name another one).
     let path = crate::auth::token_path(&ctx.g.db);
-    if path.exists() {
+    if crate::auth::read_token(&path).ok().flatten().as_deref() == Some(token.trim()) {
         std::fs::remove_file(path)?;
     }
     ctx.out.msg(&format!("logged out {}", user.name));

@@ -204,6 +204,18 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             ));
         }
     }
+    // The database must keep an admin who can log in, or nobody could manage users again.
+    let admins: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0",
+        [],
+        |r| r.get(0),
+    )?;
+    if admins == 0 {
+        return Err(Error::conflict(format!(
+            "{name} is the last enabled admin; the change would leave nobody to manage users"
+        ))
+        .hint("make another user admin first"));
+    }
     if entries.is_empty() && disabled.is_none() {
         return Err(
             Error::usage("nothing to change").hint("pass --role ROLE, --disable or --enable")

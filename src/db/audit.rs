@@ -56,6 +56,23 @@ pub fn log(conn: &Connection, entries: &[Entry]) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
+    // Reading the last hash and appending must be one locked step, or two writers would
+    // chain to the same row and the log would look tampered with. Outside a transaction
+    // (a caller's slip), take the write lock here.
+    if conn.is_autocommit() {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let r = append(conn, entries);
+        if r.is_ok() {
+            conn.execute_batch("COMMIT")?;
+        } else {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        return r;
+    }
+    append(conn, entries)
+}
+
+fn append(conn: &Connection, entries: &[Entry]) -> Result<()> {
     let at = crate::clock::now();
     let mut prev: String = conn
         .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| {
@@ -158,25 +175,36 @@ pub fn read(conn: &Connection, f: &Filter) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Recomputes the hash chain; returns the id of the first row that does not match.
+/// Recomputes the hash chain row by row (never the whole log in memory); returns the id of
+/// the first row that does not match.
 pub fn verify(conn: &Connection) -> Result<Option<i64>> {
-    let rows = read(conn, &Filter::default())?;
+    let mut stmt = conn.prepare(
+        "SELECT id, at, user, action, entity, record_id, field, old, new, detail, hash FROM audit ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
     let mut prev = String::new();
-    for r in rows {
+    while let Some(r) = rows.next()? {
+        let (user, action, entity, field): (
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+        ) = (r.get(2)?, r.get(3)?, r.get(4)?, r.get(6)?);
         let e = Entry {
-            user: r.user.as_deref(),
-            action: &r.action,
-            entity: r.entity.as_deref(),
-            record_id: r.record_id,
-            field: r.field.as_deref(),
-            old: r.old.clone(),
-            new: r.new.clone(),
-            detail: r.detail.clone(),
+            user: user.as_deref(),
+            action: &action,
+            entity: entity.as_deref(),
+            record_id: r.get(5)?,
+            field: field.as_deref(),
+            old: r.get(7)?,
+            new: r.get(8)?,
+            detail: r.get(9)?,
         };
-        if row_hash(&prev, r.at, &e) != r.hash {
-            return Ok(Some(r.id));
+        let hash: String = r.get(10)?;
+        if row_hash(&prev, r.get(1)?, &e) != hash {
+            return Ok(Some(r.get(0)?));
         }
-        prev = r.hash;
+        prev = hash;
     }
     Ok(None)
 }

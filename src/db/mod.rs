@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-/// Marks a SQLite file as a crm database (`PRAGMA application_id`): "CRM1".
+/// Marks a `SQLite` file as a crm database (`PRAGMA application_id`): "CRM1".
 pub const APPLICATION_ID: i64 = 0x4352_4d31;
 
 /// An open crm database.
@@ -45,16 +45,32 @@ impl Db {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| storage_for(path, e))?;
+        // SQLite opens lazily: the first read tells whether the file can really be used.
+        let probe = |c: Connection| -> rusqlite::Result<Connection> {
+            c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(c)
+        };
+        let conn = match Connection::open_with_flags(path, flags).and_then(probe) {
+            Ok(c) => c,
+            Err(e) if exists && is_cant_open(&e) => open_read_only(path).ok_or_else(|| {
+                storage_for(path, e).hint(
+                    "the file or its directory is read-only; SQLite needs to create the -wal and -shm files next to it",
+                )
+            })?,
+            Err(e) => return Err(storage_for(path, e)),
+        };
         conn.busy_timeout(busy)?;
         let db = Db {
             conn,
             path: path.to_path_buf(),
         };
-        db.configure().map_err(|e| storage_context(path, e))?;
+        // Ours before anything writes: switching a foreign or empty file to WAL would change it.
         if mode == OpenMode::Existing {
             db.check_ours()?;
         }
+        db.configure().map_err(|e| storage_context(path, e))?;
         migrate::run(&db.conn).map_err(|e| storage_context(path, e))?;
         Ok(db)
     }
@@ -78,7 +94,7 @@ impl Db {
         Ok(())
     }
 
-    /// Refuses a SQLite file that is not a crm database.
+    /// Refuses a `SQLite` file that is not a crm database.
     fn check_ours(&self) -> Result<()> {
         let app: i64 = self
             .conn
@@ -102,7 +118,40 @@ impl Db {
     }
 }
 
-/// Creates an empty file readable only by its owner; SQLite's -wal and -shm inherit its mode.
+fn is_cant_open(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::CannotOpen)
+}
+
+/// A database on a read-only mount without its `-wal`/`-shm` files cannot be opened the usual
+/// way; with no `-wal` there is nothing beyond the main file, so it is read as immutable.
+/// Every write then fails with `SQLITE_READONLY` (exit 9, "read-only").
+fn open_read_only(path: &Path) -> Option<Connection> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if Path::new(&wal).exists() {
+        return None;
+    }
+    let abs = std::fs::canonicalize(path).ok()?;
+    let mut uri = String::from("file:");
+    for b in abs.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                uri.push(char::from(*b));
+            }
+            _ => {
+                use std::fmt::Write;
+                let _ = write!(uri, "%{b:02X}");
+            }
+        }
+    }
+    uri.push_str("?immutable=1");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    Connection::open_with_flags(uri, flags).ok()
+}
+
+/// Creates an empty file readable only by its owner; `SQLite`'s -wal and -shm inherit its mode.
 fn create_private_file(path: &Path) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

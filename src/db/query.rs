@@ -88,6 +88,13 @@ pub fn parse_where(conn: &Connection, e: &'static Entity, expr: &str) -> Result<
                 .hint("write FIELD=VALUE, FIELD!=VALUE, FIELD>VALUE, >=, <, <= or FIELD~TEXT")
         })?;
     let field = e.field(name)?;
+    if text.is_empty() && !matches!(op, Op::Eq | Op::Ne) {
+        return Err(
+            Error::usage(format!("--where '{expr}' has no value to compare with")).hint(
+                "FIELD= and FIELD!= test for an empty field; the other comparisons need a value",
+            ),
+        );
+    }
     let value = if op == Op::Contains || text.is_empty() {
         if text.is_empty() {
             Value::Null
@@ -107,18 +114,17 @@ pub fn parse_where(conn: &Connection, e: &'static Entity, expr: &str) -> Result<
 
 /// The SQL expression that shows a column: references as the referenced record's key.
 fn column_expr(f: &Field) -> String {
-    if let Kind::Ref(target) = f.kind {
-        if let Ok(t) = Entity::get(target) {
-            if let Some(key) = t.key {
-                return format!(
-                    "COALESCE((SELECT k.{} FROM {} k WHERE k.\"id\" = t.{}), t.{})",
-                    ident(key),
-                    t.table(),
-                    ident(f.name),
-                    ident(f.name)
-                );
-            }
-        }
+    if let Kind::Ref(target) = f.kind
+        && let Ok(t) = Entity::get(target)
+        && let Some(key) = t.key
+    {
+        return format!(
+            "COALESCE((SELECT k.{} FROM {} k WHERE k.\"id\" = t.{}), t.{})",
+            ident(key),
+            t.table(),
+            ident(f.name),
+            ident(f.name)
+        );
     }
     format!("t.{}", ident(f.name))
 }

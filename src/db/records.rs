@@ -98,7 +98,7 @@ pub fn get(conn: &Connection, e: &'static Entity, id: i64) -> Result<Option<Stor
         .optional()?)
 }
 
-/// Reads one record or fails with not_found.
+/// Reads one record or fails with `not_found`.
 pub fn must_get(conn: &Connection, e: &'static Entity, id: i64) -> Result<Stored> {
     get(conn, e, id)?.ok_or_else(|| Error::not_found(format!("no {} with id {id}", e.name)))
 }
@@ -344,6 +344,27 @@ pub fn referrers(
                     .collect::<rusqlite::Result<_>>()?;
                 if !ids.is_empty() {
                     out.push((other, f.name, ids));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The records a `--cascade` delete of this one would also delete, depth first.
+pub fn cascade_closure(
+    conn: &Connection,
+    e: &'static Entity,
+    id: i64,
+) -> Result<Vec<(&'static Entity, i64)>> {
+    let mut out: Vec<(&'static Entity, i64)> = Vec::new();
+    let mut todo = vec![(e, id)];
+    while let Some((ent, rid)) = todo.pop() {
+        for (other, _, ids) in referrers(conn, ent, rid)? {
+            for oid in ids {
+                if !out.iter().any(|(o, i)| o.name == other.name && *i == oid) {
+                    out.push((other, oid));
+                    todo.push((other, oid));
                 }
             }
         }

@@ -60,7 +60,7 @@ impl Kind {
         }
     }
 
-    /// The SQLite column type.
+    /// The `SQLite` column type.
     pub fn sql_type(self) -> &'static str {
         match self {
             Kind::Integer { .. }

@@ -1,5 +1,5 @@
 //! A hermetic environment for running the `crm` binary: temp HOME and XDG dirs, fixed TZ,
-//! NO_COLOR, a fresh database, and helpers to log in as each role.
+//! `NO_COLOR`, a fresh database, and helpers to log in as each role.
 
 #![allow(dead_code)]
 
@@ -184,6 +184,51 @@ impl Env {
     /// One integer from SQL.
     pub fn sql_int(&self, sql: &str) -> i64 {
         self.sql().query_row(sql, [], |r| r.get(0)).expect("sql")
+    }
+}
+
+impl Env {
+    /// The path of the built `crm` binary.
+    pub fn bin() -> PathBuf {
+        assert_cmd::cargo::cargo_bin("crm")
+    }
+
+    /// Runs as a user through `CRM_TOKEN`, with stdin.
+    pub fn run_as_stdin(&self, token: &str, args: &[&str], stdin: &str) -> Run {
+        let mut c = self.cmd();
+        c.env("CRM_TOKEN", token);
+        Run::from(
+            c.args(args)
+                .write_stdin(stdin.to_string())
+                .output()
+                .expect("run crm"),
+        )
+    }
+
+    /// Runs a shell script (`$CRM` is the binary) in the hermetic environment.
+    pub fn sh(&self, script: &str) -> Run {
+        let home = self.dir.path();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("TZ", "Asia/Shanghai")
+            .env("NO_COLOR", "1")
+            .env("CRM_DB", &self.db)
+            .env("CRM", Self::bin())
+            .current_dir(home)
+            .output()
+            .expect("run sh");
+        Run::from(out)
+    }
+
+    /// The number of audit rows matching a SQL condition.
+    pub fn audit_count(&self, cond: &str) -> i64 {
+        self.sql_int(&format!("SELECT COUNT(*) FROM audit WHERE {cond}"))
     }
 }
 

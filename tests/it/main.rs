@@ -3,7 +3,14 @@
 
 mod harness;
 
-mod core;
+mod core_auth;
+mod core_docs;
+mod core_find;
+mod core_maint;
+mod core_prompts;
+mod core_records;
+mod core_reliability;
+mod core_roles;
 mod crm_agenda;
 mod crm_flows;
 mod crm_roles;

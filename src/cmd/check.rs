@@ -1,0 +1,102 @@
+//! `crm check`: the database's health — integrity, foreign keys, the audit hash chain and
+//! the journal mode — with exit 9 and one clear line when anything fails.
+
+use clap::{ArgMatches, Command};
+use serde_json::Value as J;
+
+use crate::auth::Action;
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::Column;
+
+pub fn command() -> Command {
+    Command::new("check")
+        .about("Check the database: integrity, foreign keys, audit hash chain, WAL mode")
+        .long_about(
+            "Check the database: PRAGMA integrity_check, PRAGMA foreign_key_check, the audit log's \
+             hash chain and the journal mode (WAL). Prints one row per check; exits 9 when any \
+             fails. crm never repairs by deleting: restore a backup (`crm backup FILE`). Admin and manager.",
+        )
+}
+
+/// One check's result: name, passed, detail.
+type Outcome = (&'static str, bool, String);
+
+/// Runs every check on an open connection.
+pub fn checks(conn: &rusqlite::Connection) -> Result<Vec<Outcome>> {
+    let mut out = Vec::new();
+    // A badly damaged page can make integrity_check itself fail: that is its answer too.
+    let integrity: rusqlite::Result<Vec<String>> = conn
+        .prepare("PRAGMA integrity_check")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect());
+    match integrity {
+        Ok(lines) => {
+            let ok = lines.len() == 1 && lines[0] == "ok";
+            out.push(("integrity", ok, lines.join("; ")));
+        }
+        Err(e) => out.push(("integrity", false, Error::from(e).message)),
+    }
+    let fk: Vec<String> = conn
+        .prepare("PRAGMA foreign_key_check")?
+        .query_map([], |r| {
+            Ok(format!(
+                "{} row {} -> {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?.unwrap_or_default(),
+                r.get::<_, String>(2)?
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    out.push((
+        "foreign_keys",
+        fk.is_empty(),
+        if fk.is_empty() {
+            "ok".into()
+        } else {
+            format!("{} broken: {}", fk.len(), fk.join("; "))
+        },
+    ));
+    out.push(match crate::db::audit::verify(conn)? {
+        None => ("audit_chain", true, "ok".into()),
+        Some(id) => (
+            "audit_chain",
+            false,
+            format!("the hash chain breaks at row {id}"),
+        ),
+    });
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    out.push(("journal_mode", mode.eq_ignore_ascii_case("wal"), mode));
+    Ok(out)
+}
+
+pub fn run(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
+    ctx.authorize(Action::Maintain, None, None)?;
+    let results = checks(&ctx.db()?.conn)?;
+    let cols: Vec<Column> = ["check", "ok", "detail"]
+        .iter()
+        .map(|k| Column {
+            key: (*k).into(),
+            header: (*k).into(),
+        })
+        .collect();
+    let rows: Vec<Vec<J>> = results
+        .iter()
+        .map(|(n, ok, d)| vec![J::from(*n), J::Bool(*ok), J::from(d.as_str())])
+        .collect();
+    ctx.out.rows(&cols, &rows)?;
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|(_, ok, _)| !ok)
+        .map(|(n, _, d)| format!("{n}: {d}"))
+        .collect();
+    if failed.is_empty() {
+        ctx.out.msg("database ok");
+        return Ok(());
+    }
+    Err(Error::storage(format!(
+        "{} failed the check: {}",
+        ctx.g.db.display(),
+        failed.join("; ")
+    ))
+    .hint("restore a backup; crm never repairs by deleting"))
+}

@@ -1,0 +1,365 @@
+//! Records through the binary: add/edit/show/delete, their exit codes, audit rows, hostile
+//! strings stored verbatim, mass-assignment refused.
+
+use crate::harness::{Env, PW};
+
+#[test]
+fn add_show_edit_delete_round_trip_with_audit() {
+    let env = Env::new();
+    let id = env.add(
+        "customer",
+        &[
+            "--name",
+            "深圳市腾达科技有限公司",
+            "--level",
+            "A",
+            "--phone",
+            "0755-12345678",
+            "--tags",
+            "vip;华南",
+        ],
+    );
+    let shown = env
+        .run(&["show", "customer", &id.to_string(), "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(shown["name"], "深圳市腾达科技有限公司");
+    assert_eq!(
+        shown["owner"], "admin",
+        "owner defaults to the current user"
+    );
+    assert_eq!(shown["tags"], serde_json::json!(["vip", "华南"]));
+    assert!(
+        shown["code"].as_str().unwrap().starts_with('C'),
+        "code generated"
+    );
+    // show by unique key too
+    let code = shown["code"].as_str().unwrap().to_string();
+    assert_eq!(
+        env.run(&["show", "customer", &code, "--format", "json"])
+            .ok()
+            .json()["id"],
+        id
+    );
+
+    let before = env.audit_count("action = 'update'");
+    env.run(&[
+        "edit",
+        "customer",
+        &id.to_string(),
+        "--level",
+        "B",
+        "--city",
+        "深圳",
+        "--name",
+        "深圳市腾达科技有限公司",
+    ])
+    .ok();
+    // one row per changed field (name did not change), with old and new values
+    let rows: Vec<(String, Option<String>, Option<String>, String)> = env
+        .sql()
+        .prepare("SELECT field, old, new, user FROM audit WHERE action='update' AND entity='customer' AND record_id=? ORDER BY field")
+        .unwrap()
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(env.audit_count("action = 'update'") - before, 2);
+    assert_eq!(
+        rows[0],
+        ("city".into(), None, Some("深圳".into()), "admin".into())
+    );
+    assert_eq!(
+        rows[1],
+        (
+            "level".into(),
+            Some("A".into()),
+            Some("B".into()),
+            "admin".into()
+        )
+    );
+    // crm audit shows them too
+    let log = env
+        .run(&[
+            "audit",
+            "--entity",
+            "customer",
+            "--id",
+            &id.to_string(),
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["field"] == "level" && r["old"] == "A" && r["new"] == "B")
+    );
+
+    env.run(&["edit", "customer", &id.to_string(), "--unset", "city"])
+        .ok();
+    assert_eq!(
+        env.sql_int(&format!("SELECT city IS NULL FROM customer WHERE id={id}")),
+        1
+    );
+
+    env.run(&["delete", "customer", &id.to_string(), "--yes"])
+        .ok();
+    env.run(&["show", "customer", &id.to_string()])
+        .code(3)
+        .one_error_line();
+    assert!(
+        env.audit_count(&format!(
+            "action='delete' AND record_id={id} AND field='name' AND old='深圳市腾达科技有限公司'"
+        )) == 1
+    );
+}
+
+#[test]
+fn exit_codes_of_records() {
+    let env = Env::new();
+    let id = env
+        .add("customer", &["--name", "Acme", "--code", "C1"])
+        .to_string();
+    // 2: usage
+    env.run(&["add", "customer", "--name", "x", "--bogus", "1"])
+        .code(2)
+        .one_error_line();
+    let r = env.run(&["add", "customer", "--no-input"]);
+    r.code(2).one_error_line();
+    assert!(r.stderr.contains("--name"), "names the flag: {}", r.stderr);
+    env.run(&["add", "nosuch", "--name", "x"])
+        .code(2)
+        .one_error_line();
+    env.run(&["edit", "customer", &id]).code(2).one_error_line();
+    env.run(&["delete", "customer", &id])
+        .code(2)
+        .one_error_line();
+    env.run(&["edit", "customer", &id, "--unset", "bogus"])
+        .code(2)
+        .one_error_line();
+    // 3: not found
+    env.run(&["show", "customer", "999"])
+        .code(3)
+        .one_error_line();
+    env.run(&["edit", "customer", "999", "--name", "x"])
+        .code(3)
+        .one_error_line();
+    env.run(&["delete", "customer", "999", "--yes"])
+        .code(3)
+        .one_error_line();
+    env.run(&["add", "contact", "--customer", "NOPE", "--name", "x"])
+        .code(3)
+        .one_error_line();
+    env.run(&["add", "customer", "--name", "x", "--owner", "nobody"])
+        .code(3)
+        .one_error_line();
+    // 4: invalid
+    for (flag, bad) in [
+        ("--email", "not-an-email"),
+        ("--level", "Z"),
+        ("--phone", "12"),
+        ("--credit-code", "91440300MA5DC7X0X1"),
+    ] {
+        env.run(&["add", "customer", "--name", "x", flag, bad])
+            .code(4)
+            .one_error_line();
+    }
+    // 5: conflict on a unique code, nothing written
+    let n = env.sql_int("SELECT COUNT(*) FROM customer");
+    env.run(&["add", "customer", "--name", "y", "--code", "C1"])
+        .code(5)
+        .one_error_line();
+    env.run(&["edit", "customer", "C1", "--code", "C1"]).ok();
+    let other = env.add("customer", &["--name", "z"]).to_string();
+    env.run(&["edit", "customer", &other, "--code", "C1"])
+        .code(5)
+        .one_error_line();
+    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), n + 1);
+    // 5: deleting a referenced record without --cascade
+    let cid = env.add("contact", &["--customer", "C1", "--name", "联系人"]);
+    env.run(&["delete", "customer", "C1", "--yes"])
+        .code(5)
+        .one_error_line();
+    env.run(&["delete", "customer", "C1", "--yes", "--cascade"])
+        .ok();
+    assert_eq!(
+        env.sql_int(&format!("SELECT COUNT(*) FROM contact WHERE id={cid}")),
+        0
+    );
+}
+
+#[test]
+fn mass_assignment_flags_refused() {
+    let env = Env::new();
+    for flag in [
+        "--id",
+        "--created-at",
+        "--updated-at",
+        "--segment",
+        "--last-contacted-at",
+    ] {
+        env.run(&["add", "customer", "--name", "x", flag, "5"])
+            .code(2)
+            .one_error_line();
+    }
+    let id = env.add("customer", &["--name", "x"]).to_string();
+    env.run(&["edit", "customer", &id, "--id", "7"])
+        .code(2)
+        .one_error_line();
+    env.run(&["edit", "customer", &id, "--unset", "created_at"])
+        .code(2)
+        .one_error_line();
+    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer WHERE id = 7"), 0);
+}
+
+#[test]
+fn hostile_strings_stored_and_returned_verbatim() {
+    let env = Env::new();
+    let long: String = "长".repeat(10_000);
+    let hostile = [
+        "'; DROP TABLE customer;--",
+        "\" OR 1=1 --",
+        "50% off_now \\ back\\slash ]] `tick`",
+        "emoji 😀👍🏽 and 中文 客户",
+        "rtl \u{202E}evil\u{202C} zwj a\u{200D}b",
+        "𠀀𠀁 Ext-B",
+        "  leading and trailing spaces  ",
+        "0012345",
+        long.as_str(),
+    ];
+    let schema_before: String = env
+        .sql()
+        .query_row("SELECT group_concat(sql) FROM sqlite_schema", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    for h in hostile {
+        let id = env.add("customer", &["--name", h, "--notes", h, "--city", h]);
+        let j = env
+            .run(&["show", "customer", &id.to_string(), "--format", "json"])
+            .ok()
+            .json();
+        assert_eq!(j["name"], h);
+        assert_eq!(j["notes"], h);
+        assert_eq!(j["city"], h);
+        let stored: String = env
+            .sql()
+            .query_row("SELECT name FROM customer WHERE id=?", [id], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, h, "stored byte for byte");
+        let found = env
+            .run(&[
+                "find",
+                "customer",
+                "--where",
+                &format!("name={h}"),
+                "--format",
+                "json",
+            ])
+            .ok()
+            .json();
+        assert_eq!(
+            found.as_array().unwrap().len(),
+            1,
+            "exact match finds it: {h:.40}"
+        );
+    }
+    let schema_after: String = env
+        .sql()
+        .query_row("SELECT group_concat(sql) FROM sqlite_schema", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(schema_before, schema_after);
+    // a NUL byte cannot be passed in argv; through a value it is refused elsewhere (kinds tests)
+}
+
+#[test]
+fn json_error_object_under_format_json() {
+    let env = Env::new();
+    let r = env.run(&["show", "customer", "42", "--format", "json"]);
+    r.code(3).one_error_line();
+    assert!(r.stdout.is_empty());
+    let obj: serde_json::Value = serde_json::from_str(r.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(obj["error"]["kind"], "not_found");
+    assert!(obj["error"]["message"].as_str().unwrap().contains("42"));
+    // clap's own errors too
+    let r = env.run(&["--format", "json", "add", "customer", "--bogus", "x"]);
+    r.code(2).one_error_line();
+    let obj: serde_json::Value = serde_json::from_str(r.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(obj["error"]["kind"], "usage");
+}
+
+#[test]
+fn quiet_add_prints_only_the_id_and_json_add_prints_the_object() {
+    let env = Env::new();
+    let r = env.run(&["add", "customer", "--name", "q", "-q"]);
+    r.ok();
+    assert!(
+        r.stdout.trim().parse::<i64>().is_ok() && r.stderr.is_empty(),
+        "{r:?}"
+    );
+    let j = env
+        .run(&["add", "customer", "--name", "j", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(j["name"], "j");
+    assert!(j["id"].is_i64());
+    // global flags after and before the subcommand
+    let a = env
+        .run(&["--format", "json", "find", "customer", "--count"])
+        .ok()
+        .stdout
+        .clone();
+    let b = env
+        .run(&["find", "customer", "--count", "--format", "json"])
+        .ok()
+        .stdout
+        .clone();
+    assert_eq!(a.trim(), "2");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn contact_reference_by_code_or_id_and_ownership_via_customer() {
+    let env = Env::new();
+    let cid = env.add("customer", &["--name", "Acme", "--code", "ACME"]);
+    let a = env.add(
+        "contact",
+        &[
+            "--customer",
+            "ACME",
+            "--name",
+            "张三",
+            "--mobile",
+            "13800138000",
+            "--is-primary",
+            "是",
+        ],
+    );
+    let b = env.add(
+        "contact",
+        &["--customer", &cid.to_string(), "--name", "李四"],
+    );
+    let ja = env
+        .run(&["show", "contact", &a.to_string(), "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(ja["customer"], "ACME", "a reference shows the key");
+    assert_eq!(ja["is_primary"], true);
+    assert_eq!(ja["mobile"], "13800138000");
+    let jb = env
+        .run(&["show", "contact", &b.to_string(), "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(jb["is_primary"], false);
+    let shown = env
+        .run(&["show", "customer", "ACME", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(shown["related"]["contact"].as_array().unwrap().len(), 2);
+    let _ = PW;
+}
