@@ -21,6 +21,7 @@ mod edit;
 mod find;
 mod init;
 mod login;
+mod report;
 mod schema;
 mod session;
 mod show;
@@ -94,6 +95,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "schema",
         command: schema::command,
         run: schema::run,
+    },
+    Cmd {
+        name: "report",
+        command: report::command,
+        run: report::run,
     },
     Cmd {
         name: "audit",

@@ -1,0 +1,243 @@
+//! Printing a report: tables (with a bar chart per section on a terminal), one JSON object,
+//! or CSV/TSV rows that all start with the section's name so one file holds every section.
+
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use serde_json::{Map, Value as J};
+
+use super::{Report, Section, chart};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::Format;
+
+/// Text of a cell: rates as `66.67% (2/3)`, lists joined by `;`.
+pub fn cell_text(v: &J) -> String {
+    if let J::Object(o) = v {
+        if let (Some(n), Some(d)) = (o.get("numerator"), o.get("denominator")) {
+            let (n, d) = (crate::output::cell_text(n), crate::output::cell_text(d));
+            if let Some(m) = o.get("mean") {
+                return format!("{} ({n}/{d})", crate::output::cell_text(m));
+            }
+            return match o.get("rate").and_then(J::as_f64) {
+                Some(r) => format!("{:.2}% ({n}/{d})", r * 100.0),
+                None => format!("- ({n}/{d})"),
+            };
+        }
+    }
+    crate::output::cell_text(v)
+}
+
+/// The number a cell stands for (for charts and alignment).
+pub fn cell_number(v: &J) -> Option<f64> {
+    match v {
+        J::Number(n) => n.as_f64(),
+        J::String(s) => s.parse().ok(),
+        J::Object(o) => o.get("rate").and_then(J::as_f64),
+        _ => None,
+    }
+}
+
+/// Prints the report in the context's format; `only` keeps one section.
+pub fn print(ctx: &Ctx, r: &Report, only: Option<&str>) -> Result<()> {
+    let sections: Vec<&Section> = match only {
+        None => r.sections.iter().collect(),
+        Some(name) => {
+            let s: Vec<&Section> = r.sections.iter().filter(|s| s.name == name).collect();
+            if s.is_empty() {
+                let names: Vec<&str> = r.sections.iter().map(|s| s.name).collect();
+                return Err(
+                    Error::usage(format!("report {} has no section '{name}'", r.name))
+                        .hint(format!("sections: {}", names.join(", "))),
+                );
+            }
+            s
+        }
+    };
+    match ctx.out.format {
+        Format::Json | Format::Jsonl => print_json(ctx, r, &sections),
+        Format::Csv | Format::Tsv => print_csv(ctx, &sections),
+        Format::Table => print_tables(ctx, r, &sections),
+    }
+}
+
+fn section_json(s: &Section) -> J {
+    if s.summary {
+        let mut m = Map::new();
+        for row in &s.rows {
+            let key = row[0].as_str().unwrap_or_default().to_string();
+            m.insert(key, row[1].clone());
+        }
+        return J::Object(m);
+    }
+    J::Array(
+        s.rows
+            .iter()
+            .map(|row| {
+                J::Object(
+                    s.cols
+                        .iter()
+                        .zip(row)
+                        .map(|(c, v)| (c.key.to_string(), v.clone()))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn params_json(r: &Report) -> J {
+    let w = &r.params.window;
+    serde_json::json!({
+        "from": w.from_text(),
+        "to": w.to_text(),
+        "as_of": super::period::ymd(w.as_of),
+        "owner": r.params.owner,
+        "by": r.params.by,
+    })
+}
+
+fn print_json(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
+    let mut m = Map::new();
+    m.insert("report".into(), J::from(r.name));
+    m.insert("params".into(), params_json(r));
+    for s in sections {
+        m.insert(s.name.into(), section_json(s));
+    }
+    if ctx.out.format == Format::Jsonl {
+        let mut text = serde_json::to_string(&J::Object(m))?;
+        text.push('\n');
+        return ctx.out.data(&text);
+    }
+    ctx.out.json(&J::Object(m))
+}
+
+fn print_csv(ctx: &Ctx, sections: &[&Section]) -> Result<()> {
+    let delim = if ctx.out.format == Format::Tsv {
+        b'\t'
+    } else {
+        b','
+    };
+    let mut text = Vec::new();
+    for (i, s) in sections.iter().enumerate() {
+        if i > 0 {
+            text.push(b'\n');
+        }
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(delim)
+            .from_writer(Vec::new());
+        let header = std::iter::once("section").chain(s.cols.iter().map(|c| c.key));
+        w.write_record(header)?;
+        for row in &s.rows {
+            let cells = std::iter::once(s.name.to_string()).chain(row.iter().map(csv_cell));
+            w.write_record(cells)?;
+        }
+        text.extend(w.into_inner().map_err(|e| Error::internal(e.to_string()))?);
+    }
+    crate::output::write_stdout(&text)
+}
+
+/// CSV cells stay machine-readable: a rate is its plain decimal.
+fn csv_cell(v: &J) -> String {
+    match v {
+        J::Object(o) if o.contains_key("rate") => o
+            .get("rate")
+            .filter(|r| !r.is_null())
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        other => crate::output::cell_text(other),
+    }
+}
+
+fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
+    let zh = ctx.g.zh;
+    let tty = ctx.out.stdout_tty;
+    let mut text = String::new();
+    let w = &r.params.window;
+    text.push_str(&format!(
+        "{} {}: {} – {} (as of {}){}\n",
+        if zh { "报表" } else { "report" },
+        r.name,
+        w.from_text().unwrap_or_else(|| "start".into()),
+        w.to_text(),
+        super::period::ymd(w.as_of),
+        r.params
+            .owner
+            .as_ref()
+            .map(|o| format!(", owner {o}"))
+            .unwrap_or_default()
+    ));
+    let width = chart::terminal_width();
+    for s in sections {
+        text.push('\n');
+        text.push_str(&format!("{} / {}\n", s.en, s.zh));
+        if s.rows.is_empty() {
+            text.push_str(if zh {
+                "（无数据）\n"
+            } else {
+                "(no data)\n"
+            });
+            continue;
+        }
+        let mut t = Table::new();
+        if tty {
+            t.load_preset(presets::UTF8_FULL_CONDENSED);
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            t.load_preset(presets::ASCII_MARKDOWN);
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+        if !s.summary {
+            t.set_header(
+                s.cols
+                    .iter()
+                    .map(|c| if zh { c.zh } else { c.key }.to_string()),
+            );
+        }
+        for row in &s.rows {
+            t.add_row(row.iter().map(|v| {
+                let mut c = comfy_table::Cell::new(escape(&cell_text(v)));
+                if cell_number(v).is_some() && !v.is_string() || is_money(v) {
+                    c = c.set_alignment(CellAlignment::Right);
+                }
+                c
+            }));
+        }
+        text.push_str(&format!("{t}\n"));
+        if let (true, Some(spec)) = (tty, s.chart) {
+            let bars: Vec<(String, f64, String)> = s
+                .rows
+                .iter()
+                .map(|row| {
+                    (
+                        cell_text(&row[spec.label]),
+                        cell_number(&row[spec.value]).unwrap_or(0.0),
+                        cell_text(&row[spec.value]),
+                    )
+                })
+                .collect();
+            text.push_str(&chart::bars(&bars, width));
+        }
+    }
+    ctx.out.data(&text)
+}
+
+fn is_money(v: &J) -> bool {
+    v.as_str().is_some_and(|s| {
+        let body = s.strip_prefix('-').unwrap_or(s);
+        body.split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty() && b.len() == 2 && (a.to_string() + b).bytes().all(|c| c.is_ascii_digit())
+        })
+    })
+}
+
+/// Control characters shown escaped, so stored text cannot drive the terminal.
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
