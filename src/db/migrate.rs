@@ -10,7 +10,12 @@ use crate::schema::{ENTITIES, Entity, Kind, ident};
 type Step = fn(&Transaction) -> Result<()>;
 
 /// The migrations, in order; the database's `user_version` counts how many ran.
-const STEPS: &[Step] = &[v1_base, v2_import_batches, v3_stage_history];
+const STEPS: &[Step] = &[
+    v1_base,
+    v2_import_batches,
+    v3_stage_history,
+    v4_report_indexes,
+];
 
 /// The version this build writes.
 pub fn latest() -> i64 {
@@ -170,6 +175,31 @@ fn v3_stage_history(tx: &Transaction) -> Result<()> {
             entered_at INTEGER NOT NULL
         ) STRICT;
         CREATE INDEX opportunity_stage_opp ON opportunity_stage(opportunity, entered_at);",
+    )?;
+    Ok(())
+}
+
+/// Indexes that keep `crm report` under a second on a million customers: covering indexes
+/// for the period breakdowns (orders by date, follow-ups by done and due time), the
+/// customer dimensions, the status history in the audit log (partial: only customer status
+/// rows), and stage history walked in (opportunity, time) order. The v3 index on
+/// `opportunity_stage(opportunity, entered_at)` is a prefix of the new one, so it goes.
+fn v4_report_indexes(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "DROP INDEX IF EXISTS opportunity_stage_opp;
+        CREATE INDEX opportunity_stage_walk ON opportunity_stage(opportunity, entered_at, id, stage);
+        CREATE INDEX audit_customer_status ON audit(record_id, at, id, new)
+            WHERE entity = 'customer' AND field = 'status';
+        CREATE INDEX customer_created ON \"customer\"(created_at);
+        CREATE INDEX customer_owner_status_created ON \"customer\"(owner, status, created_at);
+        CREATE INDEX customer_level ON \"customer\"(level);
+        CREATE INDEX customer_industry ON \"customer\"(industry);
+        CREATE INDEX customer_source ON \"customer\"(source);
+        CREATE INDEX customer_city ON \"customer\"(city);
+        CREATE INDEX activity_done ON \"activity\"(done_at, owner, customer);
+        CREATE INDEX activity_due ON \"activity\"(due_at, done_at, owner);
+        CREATE INDEX order_date_cover ON \"order\"(order_date, status, owner, customer, amount);
+        CREATE INDEX ticket_opened ON \"ticket\"(opened_at);",
     )?;
     Ok(())
 }

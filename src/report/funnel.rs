@@ -84,47 +84,55 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         }
     };
     let pipe = pipeline();
-    let order = format!(
-        ",{},",
-        pipe.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(",")
-    );
-    let args = Args::window(&p.window, p.owner.as_deref()).set("order", order.clone());
-    let mut all = Figures {
-        reached: vec![0; pipe.len()],
-        ..Figures::default()
-    };
+    let args = Args::window(&p.window, p.owner.as_deref());
+    let cohort = q::cohort(conn, &args)?;
+    let mut all = all_empty(pipe.len());
     let mut owners: BTreeMap<String, Figures> = BTreeMap::new();
-    for r in q::current(conn, &args)? {
-        let stage = text(&r[0]).unwrap_or_default();
+    // Per cohort member (in id order): its owner and the furthest pipeline stage reached.
+    let mut furthest: Vec<Option<usize>> = Vec::with_capacity(cohort.len());
+    let ids: Vec<i64> = cohort.iter().map(|r| int(&r[0])).collect();
+    for r in &cohort {
         let owner = text(&r[1]).unwrap_or_default();
-        for f in [
-            &mut all,
-            owners.entry(owner).or_insert_with(|| all_empty(pipe.len())),
-        ] {
-            *f.count.entry(stage.clone()).or_default() += int(&r[2]);
-            *f.amount.entry(stage.clone()).or_default() += int(&r[3]);
-            *f.weighted.entry(stage.clone()).or_default() += i128::from(int(&r[4]));
-        }
-    }
-    for r in q::reach(conn, &args)? {
-        let owner = text(&r[0]).unwrap_or_default();
-        // m is a character position in `order`; count the commas before it to get the index.
-        let pos = usize::try_from(int(&r[1])).unwrap_or(0);
-        if pos == 0 {
-            continue;
-        }
-        let furthest = order[..pos].matches(',').count() - 1;
-        let n = int(&r[2]);
+        let stage = text(&r[2]).unwrap_or_default();
         let f = owners.entry(owner).or_insert_with(|| all_empty(pipe.len()));
-        for i in 0..=furthest.min(pipe.len() - 1) {
-            all.reached[i] += n;
-            f.reached[i] += n;
+        for f in [&mut all, f] {
+            *f.count.entry(stage.clone()).or_default() += 1;
+            *f.amount.entry(stage.clone()).or_default() += int(&r[3]);
+            *f.weighted.entry(stage.clone()).or_default() +=
+                i128::from(int(&r[3])) * i128::from(int(&r[4]));
+        }
+        furthest.push(pipe.iter().position(|(s, _)| *s == stage));
+    }
+    // One walk over the history: the furthest stage each opportunity entered, and how long
+    // each ended stay lasted (until the next entry).
+    let mut stays: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut prev: Option<(i64, String, i64)> = None;
+    q::history(conn, p.window.now, |opp, stage, at| {
+        let Ok(k) = ids.binary_search(&opp) else {
+            return;
+        };
+        if let Some(i) = pipe.iter().position(|(s, _)| *s == stage) {
+            furthest[k] = furthest[k].max(Some(i));
+        }
+        if let Some((o, s, t)) = &prev {
+            if *o == opp {
+                let e = stays.entry(s.clone()).or_default();
+                e.0 += 1;
+                e.1 += at - t;
+            }
+        }
+        prev = Some((opp, stage.to_string(), at));
+    })?;
+    for (r, f) in cohort.iter().zip(&furthest) {
+        let Some(f) = f else { continue };
+        let o = owners
+            .get_mut(&text(&r[1]).unwrap_or_default())
+            .expect("every cohort owner was counted");
+        for i in 0..=*f {
+            all.reached[i] += 1;
+            o.reached[i] += 1;
         }
     }
-    let stays: BTreeMap<String, (i64, i64)> = q::stays(conn, &args)?
-        .iter()
-        .map(|r| (text(&r[0]).unwrap_or_default(), (int(&r[1]), int(&r[2]))))
-        .collect();
 
     let stage_cols = vec![
         col("stage", "stage", "销售阶段"),

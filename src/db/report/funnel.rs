@@ -1,49 +1,33 @@
 //! Funnel SQL: the cohort is the opportunities created in the window (and owned by the
-//! owner filter); stage history comes from `opportunity_stage`.
+//! owner filter); stage history comes from `opportunity_stage`, read in index order so the
+//! report can walk both in one merge, without per-row lookups.
 
 use rusqlite::Connection;
 
 use super::{Args, Row, fetch};
 use crate::error::Result;
 
-const COHORT: &str = "o.created_at >= :from AND o.created_at < :end \
-     AND (:owner IS NULL OR o.owner = :owner)";
-
-/// Per current stage and owner: count, Σ amount, Σ amount × probability (percent).
-pub fn current(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
-    let sql = format!(
-        "SELECT o.stage, o.owner, count(*), COALESCE(sum(o.amount), 0), \
-                COALESCE(sum(o.amount * COALESCE(o.probability, 0)), 0) \
-         FROM opportunity o WHERE {COHORT} GROUP BY o.stage, o.owner"
-    );
-    fetch(conn, &sql, args)
+/// The cohort, by id: id, owner, stage, amount, probability.
+pub fn cohort(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+    fetch(
+        conn,
+        "SELECT id, owner, stage, amount, probability FROM opportunity \
+         WHERE created_at >= :from AND created_at < :end \
+           AND (:owner IS NULL OR owner = :owner) ORDER BY id",
+        args,
+    )
 }
 
-/// Per owner and furthest stage reached: how many opportunities. `:order` is the
-/// comma-wrapped pipeline (`,prospecting,…,won,`); the furthest stage is the largest
-/// position of any stage the opportunity ever entered (history or current stage) in it,
-/// so an opportunity that skipped a stage still passed through it.
-pub fn reach(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
-    let sql = format!(
-        "SELECT owner, m, count(*) FROM ( \
-           SELECT o.owner, max(instr(:order, ',' || o.stage || ','), \
-                  COALESCE((SELECT max(instr(:order, ',' || h.stage || ',')) \
-                            FROM opportunity_stage h WHERE h.opportunity = o.id), 0)) AS m \
-           FROM opportunity o WHERE {COHORT}) \
-         GROUP BY owner, m"
-    );
-    fetch(conn, &sql, args)
-}
-
-/// Per stage: stays that ended (the opportunity moved on before `:now`) and their Σ seconds.
-pub fn stays(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
-    let sql = format!(
-        "SELECT stage, count(*), sum(left_at - entered_at) FROM ( \
-           SELECT h.stage, h.entered_at, \
-                  lead(h.entered_at) OVER (PARTITION BY h.opportunity ORDER BY h.entered_at, h.id) AS left_at \
-           FROM opportunity_stage h JOIN opportunity o ON o.id = h.opportunity \
-           WHERE {COHORT} AND h.entered_at < :now) \
-         WHERE left_at IS NOT NULL AND left_at <= :now GROUP BY stage"
-    );
-    fetch(conn, &sql, args)
+/// Every stage entry before `:now`, by opportunity and time: opportunity, stage, entered_at.
+pub fn history(conn: &Connection, now: i64, mut each: impl FnMut(i64, &str, i64)) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT opportunity, stage, entered_at FROM opportunity_stage \
+         WHERE entered_at < ?1 ORDER BY opportunity, entered_at, id",
+    )?;
+    let mut rows = stmt.query([now])?;
+    while let Some(r) = rows.next()? {
+        let stage = r.get_ref(1)?.as_str().unwrap_or_default();
+        each(r.get(0)?, stage, r.get(2)?);
+    }
+    Ok(())
 }
