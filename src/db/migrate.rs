@@ -196,8 +196,9 @@ fn v4_report_indexes(tx: &Transaction) -> Result<()> {
         CREATE INDEX customer_industry ON \"customer\"(industry);
         CREATE INDEX customer_source ON \"customer\"(source);
         CREATE INDEX customer_city ON \"customer\"(city);
-        CREATE INDEX activity_done ON \"activity\"(done_at, owner, customer);
-        CREATE INDEX activity_due ON \"activity\"(due_at, done_at, owner);
+        CREATE INDEX activity_done ON \"activity\"(done_at, customer);
+        CREATE INDEX activity_owner_done ON \"activity\"(owner, done_at);
+        CREATE INDEX activity_owner_due ON \"activity\"(owner, due_at, done_at);
         CREATE INDEX order_date_cover ON \"order\"(order_date, status, owner, customer, amount);
         CREATE INDEX ticket_opened ON \"ticket\"(opened_at);",
     )?;

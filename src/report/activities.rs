@@ -70,7 +70,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         owners.entry(text(&r[0]).unwrap_or_default()).or_default().2 = int(&r[1]);
     }
     for r in q::neglected_by_owner(conn, &args)? {
-        owners.entry(text(&r[0]).unwrap_or_default()).or_default().3 = int(&r[1]);
+        owners.entry(text(&r[0]).unwrap_or_default()).or_default().3 = int(&r[1]) - int(&r[2]);
     }
     let mut by_owner = Section::table(
         "by_owner",
