@@ -42,8 +42,9 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
     let w = &p.window;
     let windowed = w.from.is_some() || w.to_given;
     let in_window = |d: Option<NaiveDate>| match d {
+        _ if !windowed => true,
         Some(d) => w.from.is_none_or(|f| d >= f) && d <= w.to,
-        None => !windowed,
+        None => false,
     };
     let all: Vec<Contract> = q::contracts(conn, &Args::window(w, p.owner.as_deref()))?
         .iter()

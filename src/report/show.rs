@@ -138,6 +138,7 @@ fn print_csv(ctx: &Ctx, sections: &[&Section]) -> Result<()> {
 /// CSV cells stay machine-readable: a rate is its plain decimal.
 fn csv_cell(v: &J) -> String {
     match v {
+        J::Object(o) if o.contains_key("mean") => crate::output::cell_text(&o["mean"]),
         J::Object(o) if o.contains_key("rate") => o
             .get("rate")
             .filter(|r| !r.is_null())
