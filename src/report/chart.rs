@@ -1,6 +1,8 @@
 //! Horizontal bar charts in Unicode block characters for terminals: labels padded by display
 //! width (a Chinese character takes two columns), bars in eighths of a cell.
 
+use std::fmt::Write as _;
+
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Widest label shown; longer ones are cut with `…`.
@@ -78,12 +80,13 @@ pub fn bars(rows: &[(String, f64, String)], width: usize) -> String {
         if eighths % 8 > 0 {
             bar.push(EIGHTHS[eighths % 8]);
         }
-        out.push_str(&format!(
-            "{} │{} {}\n",
+        let _ = writeln!(
+            out,
+            "{} │{} {}",
             pad(label, label_w),
             pad(&bar, area),
             shown
-        ));
+        );
     }
     out
 }

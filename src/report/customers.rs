@@ -74,6 +74,7 @@ impl Churn {
 
 /// Builds the report; with `save_as` (a user name), also writes the segments in `conn`,
 /// which must then be a write transaction. Returns the report and how many changed.
+#[allow(clippy::many_single_char_names)]
 pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Report, usize)> {
     let by = p.by.as_deref().unwrap_or("month");
     let period = Period::parse(by).ok_or_else(|| {

@@ -114,12 +114,11 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         if let Some(i) = pipe.iter().position(|(s, _)| *s == stage) {
             furthest[k] = furthest[k].max(Some(i));
         }
-        if let Some((o, s, t)) = &prev {
-            if *o == opp {
-                let e = stays.entry(s.clone()).or_default();
-                e.0 += 1;
-                e.1 += at - t;
-            }
+        if let Some((o, s, t)) = prev.as_ref().filter(|(o, _, _)| *o == opp) {
+            let _ = o;
+            let e = stays.entry(s.clone()).or_default();
+            e.0 += 1;
+            e.1 += at - t;
         }
         prev = Some((opp, stage.to_string(), at));
     })?;

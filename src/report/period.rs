@@ -154,15 +154,13 @@ impl Window {
             as_of: day,
             now,
         };
-        if let Some(f) = w.from {
-            if f > w.to {
-                return Err(Error::usage(format!(
-                    "--from {} is after the end of the window {}",
-                    ymd(f),
-                    ymd(w.to)
-                ))
-                .hint("--to defaults to --as-of (today); pass a later --to"));
-            }
+        if let Some(f) = w.from.filter(|f| *f > w.to) {
+            return Err(Error::usage(format!(
+                "--from {} is after the end of the window {}",
+                ymd(f),
+                ymd(w.to)
+            ))
+            .hint("--to defaults to --as-of (today); pass a later --to"));
         }
         Ok(w)
     }
@@ -188,6 +186,7 @@ impl Window {
 
     /// The window with a default start of `n` periods back (the current one included) when
     /// `--from` was not given: period breakdowns show a year of months, not all history.
+    #[must_use]
     pub fn with_default_from(&self, p: Period, n: u32) -> Window {
         let mut w = self.clone();
         if w.from.is_none() {

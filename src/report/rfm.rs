@@ -56,6 +56,7 @@ pub struct Rfm {
 }
 
 /// Classifies scores against their means.
+#[allow(clippy::many_single_char_names)]
 pub fn classify(scores: &[Score]) -> Rfm {
     let n = i64::try_from(scores.len()).unwrap_or(i64::MAX);
     let sum_r: i64 = scores.iter().map(|s| s.recency_days).sum();

@@ -109,6 +109,7 @@ fn agg_cols(first: &'static str, zh: &'static str) -> Vec<super::Col> {
     ]
 }
 
+#[allow(clippy::many_single_char_names)]
 pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
     let period = match p.by.as_deref() {
         None | Some("assignee") => None,

@@ -1,6 +1,8 @@
 //! Printing a report: tables (with a bar chart per section on a terminal), one JSON object,
 //! or CSV/TSV rows that all start with the section's name so one file holds every section.
 
+use std::fmt::Write as _;
+
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde_json::{Map, Value as J};
 
@@ -11,17 +13,17 @@ use crate::output::Format;
 
 /// Text of a cell: rates as `66.67% (2/3)`, lists joined by `;`.
 pub fn cell_text(v: &J) -> String {
-    if let J::Object(o) = v {
-        if let (Some(n), Some(d)) = (o.get("numerator"), o.get("denominator")) {
-            let (n, d) = (crate::output::cell_text(n), crate::output::cell_text(d));
-            if let Some(m) = o.get("mean") {
-                return format!("{} ({n}/{d})", crate::output::cell_text(m));
-            }
-            return match o.get("rate").and_then(J::as_f64) {
-                Some(r) => format!("{:.2}% ({n}/{d})", r * 100.0),
-                None => format!("- ({n}/{d})"),
-            };
+    if let J::Object(o) = v
+        && let (Some(n), Some(d)) = (o.get("numerator"), o.get("denominator"))
+    {
+        let (n, d) = (crate::output::cell_text(n), crate::output::cell_text(d));
+        if let Some(m) = o.get("mean") {
+            return format!("{} ({n}/{d})", crate::output::cell_text(m));
         }
+        return match o.get("rate").and_then(J::as_f64) {
+            Some(r) => format!("{:.2}% ({n}/{d})", r * 100.0),
+            None => format!("- ({n}/{d})"),
+        };
     }
     crate::output::cell_text(v)
 }
@@ -153,8 +155,9 @@ fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
     let tty = ctx.out.stdout_tty;
     let mut text = String::new();
     let w = &r.params.window;
-    text.push_str(&format!(
-        "{} {}: {} – {} (as of {}){}\n",
+    let _ = writeln!(
+        text,
+        "{} {}: {} – {} (as of {}){}",
         if zh { "报表" } else { "report" },
         r.name,
         w.from_text().unwrap_or_else(|| "start".into()),
@@ -165,11 +168,11 @@ fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
             .as_ref()
             .map(|o| format!(", owner {o}"))
             .unwrap_or_default()
-    ));
+    );
     let width = chart::terminal_width();
     for s in sections {
         text.push('\n');
-        text.push_str(&format!("{} / {}\n", s.en, s.zh));
+        let _ = writeln!(text, "{} / {}", s.en, s.zh);
         if s.rows.is_empty() {
             text.push_str(if zh {
                 "（无数据）\n"
@@ -202,7 +205,7 @@ fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
                 c
             }));
         }
-        text.push_str(&format!("{t}\n"));
+        let _ = writeln!(text, "{t}");
         if let (true, Some(spec)) = (tty, s.chart) {
             let bars: Vec<(String, f64, String)> = s
                 .rows

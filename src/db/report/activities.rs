@@ -61,7 +61,7 @@ const NEGLECTED: &str = "WHERE c.status IS NOT :lost AND c.created_at <= :cut \
                         WHERE done_at > :cut AND done_at <= :now AND customer IS NOT NULL)";
 
 /// Customers (not lost, older than the cut) without a follow-up done since `:cut`, per
-/// owner: those eligible (counted off the (owner, status, created_at) index) less those
+/// owner: those eligible (counted off the `(owner, status, created_at)` index) less those
 /// among the few followed up recently (found from the activities' done-time index), so no
 /// per-customer probe runs over a million rows. Owner, eligible, followed up.
 pub fn neglected_by_owner(conn: &Connection, args: &Args) -> Result<Vec<Row>> {

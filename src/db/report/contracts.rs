@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use super::{Args, Row, fetch};
 use crate::error::Result;
 
-/// Contracts: id, number, customer, status, amount, start_date, end_date.
+/// Contracts: id, number, customer, status, amount, `start_date`, `end_date`.
 pub fn contracts(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,

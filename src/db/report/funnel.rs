@@ -18,7 +18,7 @@ pub fn cohort(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
     )
 }
 
-/// Every stage entry before `:now`, by opportunity and time: opportunity, stage, entered_at.
+/// Every stage entry before `:now`, by opportunity and time: opportunity, stage, `entered_at`.
 pub fn history(conn: &Connection, now: i64, mut each: impl FnMut(i64, &str, i64)) -> Result<()> {
     let mut stmt = conn.prepare(
         "SELECT opportunity, stage, entered_at FROM opportunity_stage \

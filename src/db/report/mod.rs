@@ -27,16 +27,11 @@ impl Args {
     }
     #[must_use]
     pub fn set(mut self, name: &str, v: impl rusqlite::ToSql) -> Args {
-        let v = v
-            .to_sql()
-            .map(|o| {
-                Value::from(match o {
-                    rusqlite::types::ToSqlOutput::Borrowed(r) => r.into(),
-                    rusqlite::types::ToSqlOutput::Owned(v) => v,
-                    _ => Value::Null,
-                })
-            })
-            .unwrap_or(Value::Null);
+        let v = v.to_sql().map_or(Value::Null, |o| match o {
+            rusqlite::types::ToSqlOutput::Borrowed(r) => r.into(),
+            rusqlite::types::ToSqlOutput::Owned(v) => v,
+            _ => Value::Null,
+        });
         self.0.push((format!(":{name}"), v));
         self
     }

@@ -6,8 +6,8 @@ use rusqlite::Connection;
 use super::{Args, Row, fetch};
 use crate::error::Result;
 
-/// Tickets opened in the window: status, type, priority, assignee, opened_at,
-/// resolved_at, satisfaction.
+/// Tickets opened in the window: status, type, priority, assignee, `opened_at`,
+/// `resolved_at`, satisfaction.
 pub fn tickets(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
