@@ -133,10 +133,16 @@ pub fn rate(numerator: i64, denominator: i64) -> J {
     serde_json::json!({"numerator": numerator, "denominator": denominator, "rate": r})
 }
 
-/// A mean with its parts, as a rate: `{"numerator":sum,"denominator":n,"rate":mean}`,
-/// kept in the same shape so exact sums are always recoverable.
+/// A mean with its exact parts: `{"numerator":sum,"denominator":n,"mean":3.2}` (two
+/// decimals; null when there is nothing to average).
 pub fn mean(sum: i64, n: i64) -> J {
-    rate(sum, n)
+    #[allow(clippy::cast_precision_loss)]
+    let m = if n == 0 {
+        J::Null
+    } else {
+        J::from(((sum as f64 / n as f64) * 100.0).round() / 100.0)
+    };
+    serde_json::json!({"numerator": sum, "denominator": n, "mean": m})
 }
 
 /// `a × b ÷ 100` rounded half away from zero, in exact integers (weighted amounts).

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rusqlite::Connection;
 use serde_json::Value as J;
 
-use super::{Params, Section, col, money, rate};
+use super::{Params, Section, col, mean, money, rate};
 use crate::db::report::{Args, customers as q, int, text};
 use crate::error::Result;
 
@@ -114,8 +114,8 @@ pub fn sections(r: &Rfm) -> (Section, Section) {
         "RFM 阈值（均值）",
     );
     t.put("customers_scored", J::from(r.n));
-    t.put("recency_days_mean", rate(r.sum_r, r.n));
-    t.put("frequency_mean", rate(r.sum_f, r.n));
+    t.put("recency_days_mean", mean(r.sum_r, r.n));
+    t.put("frequency_mean", mean(r.sum_f, r.n));
     let mean_m = if r.n == 0 {
         J::Null
     } else {

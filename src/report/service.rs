@@ -205,9 +205,9 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         ("priority", "by_priority", "Tickets by priority", "按优先级"),
     ] {
         let field = e.field(f)?;
-        let mut s =
-            Section::table(name, en, zh, agg_cols("value", "取值")).chart("value", "tickets");
-        s.cols.insert(1, col("label", "label", "名称"));
+        let mut cols = agg_cols("value", "取值");
+        cols.insert(1, col("label", "label", "名称"));
+        let mut s = Section::table(name, en, zh, cols).chart("label", "tickets");
         let mut found = by_field.remove(f).unwrap_or_default();
         if let crate::schema::Kind::Choice(choices) = field.kind {
             for (v, label) in choices {

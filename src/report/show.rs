@@ -185,6 +185,8 @@ fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
         if tty {
             t.load_preset(presets::UTF8_FULL_CONDENSED);
             t.set_content_arrangement(ContentArrangement::Dynamic);
+            // A pty may report zero columns; the chart's width rule (COLUMNS, size, 80) decides.
+            t.set_width(u16::try_from(width).unwrap_or(u16::MAX));
         } else {
             t.load_preset(presets::ASCII_MARKDOWN);
             t.set_content_arrangement(ContentArrangement::Disabled);
@@ -210,6 +212,7 @@ fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
             let bars: Vec<(String, f64, String)> = s
                 .rows
                 .iter()
+                .filter(|row| !row[spec.value].is_null())
                 .map(|row| {
                     (
                         cell_text(&row[spec.label]),

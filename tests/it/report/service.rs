@@ -129,7 +129,7 @@ fn service_times_breaches_and_satisfaction() {
     );
     assert_eq!(parts(&s["complaint_rate"]), (2, 9));
     assert_eq!(parts(&s["satisfaction"]), (16, 5));
-    assert_eq!(s["satisfaction"]["rate"], 3.2);
+    assert_eq!(s["satisfaction"]["mean"], 3.2);
     let u = row(&j["by_priority"], "value", "urgent");
     assert_eq!(
         (
