@@ -58,7 +58,17 @@ pub fn command() -> Command {
         .subcommand_required(true)
         .arg_required_else_help(true);
     for (name, about, by) in REPORTS {
-        let mut sub = Command::new(name).about(about);
+        let help = match name {
+            "funnel" => report::funnel::HELP,
+            "sales" => report::sales::HELP,
+            "customers" => report::customers::HELP,
+            "service" => report::service::HELP,
+            "contracts" => report::contracts::HELP,
+            _ => report::activities::HELP,
+        };
+        let mut sub = Command::new(name)
+            .about(about)
+            .long_about(format!("{about}.\n\n{help}"));
         for a in common_args(by) {
             sub = sub.arg(a);
         }

@@ -3,6 +3,8 @@
 //! or inactive during it ÷ customers active at its start, from the audit log's status
 //! changes); RFM segmentation, optionally saved into each customer's `segment`.
 
+use std::collections::BTreeMap;
+
 use rusqlite::Connection;
 use serde_json::Value as J;
 
@@ -11,6 +13,9 @@ use super::{Params, Report, Section, col, rate, rfm};
 use crate::db::report::{Args, customers as q, index, int, text};
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};
+
+/// The long help of `crm report customers`: what each figure means.
+pub const HELP: &str = r#"Counts by status, level, industry, source, city and owner (now; top --limit values plus "(other)"). Per period (--by, default month, last 12 without --from): new customers, and churn = customers active at the period's start that became lost or inactive during it ÷ customers active at its start, from the status changes in the audit log. RFM over booked orders in the window: recency (days from the last order to --as-of), frequency, monetary; each compared with its mean (R high = at or below the mean recency) into eight segments (重要价值客户 … 一般挽留客户). --save writes each customer's segment into its `segment` field (customers without orders in the window lose theirs), in one transaction with one audit entry."#;
 
 /// The fields counted, in this order.
 const DIMENSIONS: [&str; 6] = ["status", "level", "industry", "source", "city", "owner"];
@@ -91,20 +96,33 @@ pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Repo
     let mut total = 0;
     let mut active_now = 0;
     let mut dims = Vec::new();
-    for name in DIMENSIONS {
+    // Two index scans give all six: (owner, status) and (level, industry, source, city).
+    let mut counts: Vec<BTreeMap<Option<String>, i64>> = vec![BTreeMap::new(); DIMENSIONS.len()];
+    for r in q::count_owner_status(conn, &args)? {
+        *counts[5].entry(text(&r[0])).or_default() += int(&r[2]);
+        *counts[0].entry(text(&r[1])).or_default() += int(&r[2]);
+    }
+    for r in q::count_profile(conn, &args)? {
+        for d in 0..4 {
+            *counts[d + 1].entry(text(&r[d])).or_default() += int(&r[4]);
+        }
+    }
+    for (name, found) in DIMENSIONS.iter().zip(counts) {
         let f = e.field(name)?;
-        let rows = q::count_by(conn, f, &args)?;
-        let sum: i64 = rows.iter().map(|r| int(&r[1])).sum();
-        if name == "status" {
+        // Largest first; ties by value, none first.
+        let mut rows: Vec<(Option<String>, i64)> = found.into_iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let sum: i64 = rows.iter().map(|r| r.1).sum();
+        if *name == "status" {
             total = sum;
             active_now = rows
                 .iter()
-                .filter(|r| text(&r[0]).as_deref() == Some(ACTIVE))
-                .map(|r| int(&r[1]))
+                .filter(|r| r.0.as_deref() == Some(ACTIVE))
+                .map(|r| r.1)
                 .sum();
         }
         let mut s = Section::table(
-            match name {
+            match *name {
                 "status" => "by_status",
                 "level" => "by_level",
                 "industry" => "by_industry",
@@ -124,13 +142,11 @@ pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Repo
         .chart("label", "customers");
         let limit = usize::try_from(p.limit).unwrap_or(usize::MAX);
         let mut rest = 0;
-        for (i, r) in rows.iter().enumerate() {
-            let n = int(&r[1]);
+        for (i, (v, n)) in rows.into_iter().enumerate() {
             if i >= limit {
                 rest += n;
                 continue;
             }
-            let v = text(&r[0]);
             let label = match (f.kind, v.as_deref()) {
                 (Kind::Choice(c), Some(v)) => c
                     .iter()

@@ -14,6 +14,9 @@ use crate::db::report::{Args, int, opt_int, service as q, text};
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 
+/// The long help of `crm report service`: what each figure means.
+pub const HELP: &str = r#"Tickets opened in the window by status, type and priority: resolved by "now" (the end of --as-of), average and 90th-percentile (nearest rank) resolution hours, breaches of the service time (urgent 4 h, high 1 day, normal 3 days, low 7 days; an open ticket breaches once older than that), complaint rate; satisfaction mean and distribution. --owner is the assignee; --by assignee or a period adds a breakdown."#;
+
 /// Service time per priority, in seconds.
 pub const LIMITS: [(&str, i64); 4] = [
     ("urgent", 4 * 3600),
