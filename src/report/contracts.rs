@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};
 
 /// The long help of `crm report contracts`: what each figure means.
-pub const HELP: &str = r#"Contracts by status with amounts; total and in-force (active) value; in-force contracts ending within 30, 60 and 90 days of --as-of (inclusive); renewals: a contract (not a draft) of the same customer starting within 30 days before or after the end of an earlier-starting one. Renewal rate = contracts ended by --as-of in the window that were renewed ÷ those ended. With --from/--to, contracts starting in the window."#;
+pub const HELP: &str = r"Contracts by status with amounts; total and in-force (active) value; in-force contracts ending within 30, 60 and 90 days of --as-of (inclusive); renewals: a contract (not a draft) of the same customer starting within 30 days before or after the end of an earlier-starting one. Renewal rate = contracts ended by --as-of in the window that were renewed ÷ those ended. With --from/--to, contracts starting in the window.";
 
 /// Statuses under which a contract is in force (those the registry has are used).
 const IN_FORCE: [&str; 2] = ["active", "signed"];

@@ -11,7 +11,7 @@ use crate::db::report::{Args, index, int, sales as q, text};
 use crate::error::{Error, Result};
 
 /// The long help of `crm report sales`: what each figure means.
-pub const HELP: &str = r#"Won deals (by close time) and booked orders (not draft or cancelled; paid = status paid, by order date) per month, quarter, year, week, day or owner; the forecast of open opportunities by expected close month (weighted by probability; bounded only by an explicit --from/--to); the top customers by booked amount (--limit). Without --from: the 12 periods up to --to/--as-of."#;
+pub const HELP: &str = r"Won deals (by close time) and booked orders (not draft or cancelled; paid = status paid, by order date) per month, quarter, year, week, day or owner; the forecast of open opportunities by expected close month (weighted by probability; bounded only by an explicit --from/--to); the top customers by booked amount (--limit). Without --from: the 12 periods up to --to/--as-of.";
 
 pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
     let by = p.by.as_deref().unwrap_or("month");

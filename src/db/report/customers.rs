@@ -9,8 +9,8 @@ use crate::db::audit::{self, Entry};
 use crate::error::Result;
 use crate::report::period::Bucket;
 
-/// Customers per (owner, status): owner, status, count. Read off the (owner, status,
-/// created_at) index, so the million-row table is never touched.
+/// Customers per (owner, status): owner, status, count. Read off the `(owner, status,
+/// created_at)` index, so the million-row table is never touched.
 pub fn count_owner_status(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
