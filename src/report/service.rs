@@ -127,7 +127,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
     };
     let now = w.now;
     let args = Args::window(&w, p.owner.as_deref());
-    let tickets: Vec<Ticket> = q::tickets(conn, &args)?
+    let tickets: Vec<Ticket> = q::tickets(conn, &args, w.from.is_some())?
         .iter()
         .map(|r| {
             let priority = text(&r[2]).unwrap_or_default();

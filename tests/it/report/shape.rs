@@ -13,6 +13,35 @@ const REPORTS: [&str; 6] = [
     "activities",
 ];
 
+/// The JSON keys of each report (after `report` and `params`), a stable shape for scripts.
+fn keys(name: &str) -> &'static [&'static str] {
+    match name {
+        "funnel" => &["summary", "stages"],
+        "sales" => &["summary", "by_group", "forecast", "top_customers"],
+        "customers" => &[
+            "summary",
+            "by_status",
+            "by_level",
+            "by_industry",
+            "by_source",
+            "by_city",
+            "by_owner",
+            "per_period",
+            "rfm_thresholds",
+            "rfm_segments",
+        ],
+        "service" => &[
+            "summary",
+            "by_status",
+            "by_type",
+            "by_priority",
+            "satisfaction",
+        ],
+        "contracts" => &["summary", "by_status", "expiring", "renewals"],
+        _ => &["summary", "by_owner", "per_owner_period", "neglected"],
+    }
+}
+
 #[test]
 fn empty_database_every_report_every_format() {
     let r = Rep::new();
@@ -22,6 +51,15 @@ fn empty_database_every_report_every_format() {
         assert_eq!(j["params"]["as_of"], "2026-03-31");
         assert_eq!(j["params"]["to"], "2026-03-31");
         assert!(j["summary"].is_object(), "{name}: {j}");
+        let got: Vec<&str> = j
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut want = vec!["report", "params"];
+        want.extend_from_slice(keys(name));
+        assert_eq!(got, want, "{name}");
         for (k, v) in j.as_object().expect("object") {
             assert!(
                 matches!(k.as_str(), "report" | "params") || v.is_array() || v.is_object(),
