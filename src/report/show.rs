@@ -18,7 +18,12 @@ pub fn cell_text(v: &J) -> String {
     {
         let (n, d) = (crate::output::cell_text(n), crate::output::cell_text(d));
         if let Some(m) = o.get("mean") {
-            return format!("{} ({n}/{d})", crate::output::cell_text(m));
+            let m = if m.is_null() {
+                "-".to_string()
+            } else {
+                crate::output::cell_text(m)
+            };
+            return format!("{m} ({n}/{d})");
         }
         return match o.get("rate").and_then(J::as_f64) {
             Some(r) => format!("{:.2}% ({n}/{d})", r * 100.0),
@@ -26,6 +31,64 @@ pub fn cell_text(v: &J) -> String {
         };
     }
     crate::output::cell_text(v)
+}
+
+/// Chinese names of the summary metrics, for `--lang zh` tables (JSON keys stay English).
+const METRICS_ZH: &[(&str, &str)] = &[
+    ("opportunities", "机会数"),
+    ("open", "进行中"),
+    ("won", "赢单"),
+    ("lost", "输单"),
+    ("win_rate", "赢单率"),
+    ("open_amount", "在途金额"),
+    ("open_weighted", "在途加权金额"),
+    ("won_amount", "赢单金额"),
+    ("won_count", "赢单数"),
+    ("orders", "订单数"),
+    ("order_amount", "订单金额"),
+    ("paid_orders", "已付款订单"),
+    ("paid_amount", "已付款金额"),
+    ("forecast_amount", "预测金额"),
+    ("forecast_weighted", "预测加权金额"),
+    ("customers", "客户数"),
+    ("active", "活跃客户"),
+    ("new", "新增客户"),
+    ("active_at_start", "期初活跃"),
+    ("churned", "流失"),
+    ("churn_rate", "流失率"),
+    ("segments_changed", "细分变更数"),
+    ("customers_scored", "参与评分客户"),
+    ("recency_days_mean", "平均距今天数(R)"),
+    ("frequency_mean", "平均购买次数(F)"),
+    ("monetary_mean", "平均消费金额(M)"),
+    ("rule", "规则"),
+    ("tickets", "工单数"),
+    ("unresolved", "未解决"),
+    ("resolved", "已解决"),
+    ("avg_hours", "平均解决时长(小时)"),
+    ("p90_hours", "P90解决时长(小时)"),
+    ("breached", "超时率"),
+    ("complaint_rate", "投诉率"),
+    ("satisfaction", "满意度均值"),
+    ("contracts", "合同数"),
+    ("total_amount", "合同总额"),
+    ("in_force", "执行中"),
+    ("in_force_amount", "执行中金额"),
+    ("renewals", "续签数"),
+    ("renewal_rate", "续签率"),
+    ("done", "已完成"),
+    ("overdue", "逾期"),
+    ("open_overdue", "当前逾期未完成"),
+    ("neglected_customers", "30天未跟进客户"),
+    ("neglect_days", "未跟进天数"),
+];
+
+/// A summary metric's name as a table shows it.
+fn metric_name(key: &str, zh: bool) -> String {
+    METRICS_ZH
+        .iter()
+        .find(|(k, _)| zh && *k == key)
+        .map_or_else(|| key.to_string(), |(_, z)| (*z).to_string())
 }
 
 /// The number a cell stands for (for charts and alignment).
@@ -199,6 +262,10 @@ fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
             );
         }
         for row in &s.rows {
+            let mut row = row.clone();
+            if s.summary {
+                row[0] = J::from(metric_name(row[0].as_str().unwrap_or_default(), zh));
+            }
             t.add_row(row.iter().map(|v| {
                 let mut c = comfy_table::Cell::new(escape(&cell_text(v)));
                 if cell_number(v).is_some() && !v.is_string() || is_money(v) {
