@@ -6,6 +6,12 @@
 //! wipes any history rows such rules write before inserting its own).
 
 #![cfg(feature = "test-clock")]
+// Test data reads best as short names and literal tables.
+#![allow(
+    clippy::many_single_char_names,
+    clippy::type_complexity,
+    clippy::format_push_string
+)]
 
 use serde_json::Value as J;
 

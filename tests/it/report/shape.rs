@@ -164,7 +164,7 @@ fn csv_rows_name_their_section_and_flags_are_checked() {
         "--section",
         "by_level",
     ]);
-    assert_eq!(one.as_object().map(|o| o.len()), Some(3), "{one}");
+    assert_eq!(one.as_object().map(serde_json::Map::len), Some(3), "{one}");
     // Bad flags are usage errors with one error line.
     for args in [
         vec!["report", "sales", "--section", "nope"],
