@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::schema::entities::STAGES;
 
 /// The long help of `crm report funnel`: what each figure means.
-pub const HELP: &str = r"Per stage: the opportunities now in it (count, amount, weighted amount = amount × probability, summed exactly and rounded once), how many reached it (entered it or a later stage, from the stage history), the conversion to the next stage (reached next ÷ reached this), and the average days of the stays in it that ended. Win rate = won ÷ (won + lost). The cohort is the opportunities created in --from/--to; --by owner adds the same per owner.";
+pub const HELP: &str = r#"Per stage: the opportunities now in it (count, amount, weighted amount = amount × probability, summed exactly and rounded once), how many reached it (entered it or a later stage, from the stage history), the conversion to the next stage (reached next ÷ reached this), and the average days of the stays in it that ended. Win rate = won ÷ (won + lost). The cohort is the opportunities created in --from/--to; only stage history before "now" (the end of --as-of) is read, while counts use each opportunity's current stage. --by owner adds the same per owner."#;
 
 const WON: &str = "won";
 const LOST: &str = "lost";
