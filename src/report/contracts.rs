@@ -1,4 +1,5 @@
-//! `crm report contracts`: contracts by status; total and in-force value; in-force contracts
+//! `crm report contracts`: contracts by status; total and in-force value (in-force status,
+//! not past its end on the as-of day); in-force contracts
 //! expiring within 30, 60 and 90 days of the as-of day; renewals. A renewal is a contract
 //! (not a draft) of the same customer starting within 30 days before or after the end of an
 //! earlier-starting one; the renewal rate is the share of contracts ended in the window
@@ -14,11 +15,12 @@ use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};
 
 /// The long help of `crm report contracts`: what each figure means.
-pub const HELP: &str = r"Contracts by status with amounts; total and in-force (active) value; in-force contracts ending within 30, 60 and 90 days of --as-of (inclusive); renewals: a contract (not a draft) of the same customer starting within 30 days before or after the end of an earlier-starting one. Renewal rate = contracts ended by --as-of in the window that were renewed ÷ those ended. With --from/--to, contracts starting in the window.";
+pub const HELP: &str = r"Contracts by status with amounts; total and in-force value (active and not past its end); in-force contracts ending within 30, 60 and 90 days of --as-of (inclusive); renewals: a contract (not a draft) of the same customer starting within 30 days before or after the end of an earlier-starting one. Renewal rate = contracts ended by --as-of in the window that were renewed ÷ those ended. With --from/--to, contracts starting in the window.";
 
 /// Statuses under which a contract is in force (those the registry has are used).
 const IN_FORCE: [&str; 2] = ["active", "signed"];
 const DRAFT: &str = "draft";
+const EXPIRED: &str = "expired";
 /// How close to an end a new start must be to count as a renewal.
 const RENEWAL_DAYS: i64 = 30;
 
@@ -62,7 +64,9 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         .collect();
     // Without --from/--to every contract counts; with them, those starting in the window.
     let scope: Vec<&Contract> = all.iter().filter(|c| in_window(c.start)).collect();
-    let in_force = |c: &Contract| IN_FORCE.contains(&c.status.as_str());
+    // In force: an in-force status and not past its end on the as-of day.
+    let ended = |c: &Contract| c.end.is_some_and(|e| e < w.as_of);
+    let in_force = |c: &Contract| IN_FORCE.contains(&c.status.as_str()) && !ended(c);
 
     let e = Entity::get("contract")?;
     let mut by_status = Section::table(
@@ -78,8 +82,18 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
     )
     .chart("label", "amount");
     if let Kind::Choice(choices) = e.field("status")?.kind {
+        // Where the registry has an `expired` status, an active contract past its end is
+        // shown as expired (it is never stored that way).
+        let has_expired = choices.iter().any(|(v, _)| *v == EXPIRED);
+        let shown = |c: &Contract| -> String {
+            if has_expired && c.status == "active" && ended(c) {
+                EXPIRED.to_string()
+            } else {
+                c.status.clone()
+            }
+        };
         for (v, label) in choices {
-            let of: Vec<&&Contract> = scope.iter().filter(|c| c.status == *v).collect();
+            let of: Vec<&&Contract> = scope.iter().filter(|c| shown(c) == *v).collect();
             by_status.rows.push(vec![
                 J::from(*v),
                 J::from(*label),

@@ -60,7 +60,8 @@ fn contracts_expiring_and_renewals() {
     assert_eq!(s["total_amount"], "4800.00");
     assert_eq!(
         (s["in_force"].as_i64(), s["in_force_amount"].as_str()),
-        (Some(7), Some("4050.00"))
+        (Some(5), Some("3450.00")),
+        "k7 and k9 ended before 2026-06-01"
     );
     assert_eq!(s["renewals"], 2);
     assert_eq!(
