@@ -12,6 +12,7 @@ pub mod output;
 pub mod paths;
 pub mod prompt;
 pub mod render;
+pub mod report;
 pub mod rules;
 pub mod schema;
 

@@ -28,6 +28,7 @@ mod init;
 mod lines;
 mod log;
 mod login;
+mod report;
 mod schema;
 mod session;
 mod show;
@@ -121,6 +122,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "schema",
         command: schema::command,
         run: schema::run,
+    },
+    Cmd {
+        name: "report",
+        command: report::command,
+        run: report::run,
     },
     Cmd {
         name: "audit",

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Benchmark for `crm report`: builds a release binary, generates 1,000,000 customers,
+# 1,000,000 activities, 200,000 opportunities with stage history, 300,000 orders,
+# 100,000 tickets and 50,000 contracts (examples/bench_reports_gen.py), then times every
+# report (median of 3 runs, wall clock). Goal: each under 1 second.
+# Usage: examples/bench_reports.sh [SCALE]   (SCALE 0.1 for a quick run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCALE="${1:-1}"
+cargo build --release --quiet
+BIN="$PWD/target/release/crm"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+export HOME="$WORK" XDG_DATA_HOME="$WORK/data" XDG_STATE_HOME="$WORK/state" TZ=Asia/Shanghai
+export CRM_DB="$WORK/bench.db"
+PW="bench password 1"
+echo "$PW" | "$BIN" init --password-stdin >/dev/null 2>&1
+echo "$PW" | "$BIN" login --user admin --password-stdin >/dev/null 2>&1
+python3 examples/bench_reports_gen.py "$CRM_DB" "$SCALE"
+"$BIN" report funnel --as-of 2026-11-25 >/dev/null # opens once, so migrations are not timed
+printf '%-34s %10s %10s %10s %10s\n' report run1_ms run2_ms run3_ms median_ms
+bench() {
+    local times=()
+    for _ in 1 2 3; do
+        local t0 t1
+        t0=$(date +%s%N)
+        "$BIN" --format json report "$@" >/dev/null
+        t1=$(date +%s%N)
+        times+=($(((t1 - t0) / 1000000)))
+    done
+    local median
+    median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+    printf '%-34s %10s %10s %10s %10s\n' "$*" "${times[0]}" "${times[1]}" "${times[2]}" "$median"
+}
+AS="--as-of 2026-11-25"
+bench funnel $AS
+bench funnel $AS --by owner
+bench sales $AS
+bench sales $AS --by owner
+bench customers $AS
+bench service $AS
+bench service $AS --by month
+bench contracts $AS
+bench activities $AS

@@ -1,0 +1,16 @@
+//! Contract SQL: the owner's contracts with the columns the contract report needs.
+
+use rusqlite::Connection;
+
+use super::{Args, Row, fetch};
+use crate::error::Result;
+
+/// Contracts: id, number, customer, status, amount, `start_date`, `end_date`.
+pub fn contracts(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+    fetch(
+        conn,
+        "SELECT id, number, customer, status, amount, start_date, end_date FROM contract \
+         WHERE (:owner IS NULL OR owner = :owner) ORDER BY customer, start_date, id",
+        args,
+    )
+}

@@ -1,0 +1,146 @@
+//! Customer SQL: counts by a registry field, new customers per bucket, the status history
+//! from the audit log (for churn), RFM figures from orders, and saving segments.
+
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use super::{Args, Row, buckets_cte, fetch};
+use crate::db::audit::{self, Entry};
+use crate::error::Result;
+use crate::report::period::Bucket;
+
+/// Customers per (owner, status): owner, status, count. Read off the `(owner, status,
+/// created_at)` index, so the million-row table is never touched.
+pub fn count_owner_status(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+    fetch(
+        conn,
+        "SELECT owner, status, count(*) FROM customer INDEXED BY customer_owner_status_created \
+         WHERE (:owner IS NULL OR owner = :owner) GROUP BY owner, status",
+        args,
+    )
+}
+
+/// Customers per (level, industry, source, city): the four values and a count, from one
+/// scan of the covering profile index (v4) instead of one scan per field.
+pub fn count_profile(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+    fetch(
+        conn,
+        "SELECT level, industry, source, city, count(*) FROM customer INDEXED BY customer_profile \
+         WHERE (:owner IS NULL OR owner = :owner) GROUP BY level, industry, source, city",
+        args,
+    )
+}
+
+/// New customers per bucket: bucket index, count.
+pub fn new_per_bucket(conn: &Connection, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
+    let mut args = args.clone();
+    let cte = buckets_cte(b, false, &mut args);
+    let sql = format!(
+        "{cte} SELECT b.i, count(*) FROM b JOIN customer c \
+           ON c.created_at >= b.s AND c.created_at < b.e \
+         WHERE (:owner IS NULL OR c.owner = :owner) GROUP BY b.i"
+    );
+    fetch(conn, &sql, &args)
+}
+
+/// Every status a customer took, from the audit log (create, update, import, delete rows
+/// that name the `status` field), before `:end`, per customer in time order: id, at, new.
+/// The literal `entity`/`field` terms match the partial index made for this scan (v4).
+pub fn status_history(
+    conn: &Connection,
+    args: &Args,
+    mut each: impl FnMut(i64, i64, Option<&str>),
+) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT a.record_id, a.at, a.new FROM audit a INDEXED BY audit_customer_status \
+         WHERE a.entity = 'customer' AND a.field = 'status' AND a.at < :end \
+           AND (:owner IS NULL OR a.record_id IN (SELECT id FROM customer WHERE owner = :owner)) \
+         ORDER BY a.record_id, a.at, a.id",
+    )?;
+    for (k, v) in [
+        (":end", args_value(args, ":end")),
+        (":owner", args_value(args, ":owner")),
+    ] {
+        if let Some(i) = stmt.parameter_index(k)? {
+            stmt.raw_bind_parameter(i, v)?;
+        }
+    }
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next()? {
+        let id: Option<i64> = r.get(0)?;
+        let at: i64 = r.get(1)?;
+        let new = r.get_ref(2)?.as_str_or_null().ok().flatten();
+        if let Some(id) = id {
+            each(id, at, new);
+        }
+    }
+    Ok(())
+}
+
+fn args_value(args: &Args, name: &str) -> Value {
+    args.0
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or(Value::Null, |(_, v)| v.clone())
+}
+
+/// RFM figures per customer with booked orders in the window: id, orders, Σ amount,
+/// last order date.
+pub fn rfm(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+    let args = args
+        .clone()
+        .set("draft", super::sales::NOT_BOOKED[0])
+        .set("cancelled", super::sales::NOT_BOOKED[1]);
+    fetch(
+        conn,
+        "SELECT o.customer, count(*), COALESCE(sum(o.amount), 0), max(o.order_date) \
+         FROM \"order\" o \
+         WHERE o.status NOT IN (:draft, :cancelled) AND o.order_date >= :from_date \
+           AND o.order_date <= :to_date \
+           AND (:owner IS NULL OR o.customer IN (SELECT id FROM customer WHERE owner = :owner)) \
+         GROUP BY o.customer",
+        &args,
+    )
+}
+
+/// Writes each customer's segment in the caller's write transaction: customers in `seg`
+/// get theirs, other customers in scope (the owner filter) lose a stale one. Only changed
+/// rows are touched. One audit entry records the run. Returns how many changed.
+pub fn save_segments(
+    conn: &Connection,
+    seg: &[(i64, &str)],
+    owner: Option<&str>,
+    user: &str,
+    detail: &str,
+) -> Result<usize> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS report_segment (id INTEGER PRIMARY KEY, seg TEXT NOT NULL);
+         DELETE FROM temp.report_segment;",
+    )?;
+    {
+        let mut ins = conn.prepare("INSERT INTO temp.report_segment (id, seg) VALUES (?, ?)")?;
+        for (id, s) in seg {
+            ins.execute(rusqlite::params![id, s])?;
+        }
+    }
+    let changed = conn.execute(
+        "UPDATE customer SET segment = (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id), \
+                updated_at = max(updated_at, ?1) \
+         WHERE (?2 IS NULL OR owner = ?2) \
+           AND segment IS NOT (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id)",
+        rusqlite::params![crate::clock::now(), owner],
+    )?;
+    conn.execute_batch("DROP TABLE temp.report_segment")?;
+    audit::log(
+        conn,
+        &[Entry {
+            user: Some(user),
+            action: "segment",
+            entity: Some("customer"),
+            field: Some("segment"),
+            detail: Some(format!("{detail}; {changed} customers changed")),
+            ..Entry::default()
+        }],
+    )?;
+    Ok(changed)
+}

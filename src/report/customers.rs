@@ -1,0 +1,273 @@
+//! `crm report customers`: counts by status, level, industry, source, city and owner; new
+//! customers and churn per period (customers active at a period's start that became lost
+//! or inactive during it ÷ customers active at its start, from the audit log's status
+//! changes); RFM segmentation, optionally saved into each customer's `segment`.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+use serde_json::Value as J;
+
+use super::period::{self, Bucket, Period};
+use super::{Params, Report, Section, col, rate, rfm};
+use crate::db::report::{Args, customers as q, index, int, text};
+use crate::error::{Error, Result};
+use crate::schema::{Entity, Kind};
+
+/// The long help of `crm report customers`: what each figure means.
+pub const HELP: &str = r#"Counts by status, level, industry, source, city and owner (now; top --limit values plus "(other)"). Per period (--by, default month, last 12 without --from): new customers, and churn = customers active at the period's start that became lost or inactive during it ÷ customers active at its start, from the status changes in the audit log. RFM over booked orders in the window: recency (days from the last order to --as-of), frequency, monetary; each compared with its mean (R high = at or below the mean recency) into eight segments (重要价值客户 … 一般挽留客户). --save writes each customer's segment into its `segment` field (customers without orders in the window lose theirs), in one transaction with one audit entry."#;
+
+/// The fields counted, in this order.
+const DIMENSIONS: [&str; 6] = ["status", "level", "industry", "source", "city", "owner"];
+const ACTIVE: &str = "active";
+const CHURNED: [&str; 2] = ["lost", "inactive"];
+
+/// A customer's status in the audit log, coded small: none, active, churned, other.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum St {
+    None,
+    Active,
+    Churned,
+    Other,
+}
+
+fn code(s: Option<&str>) -> St {
+    match s {
+        None => St::None,
+        Some(ACTIVE) => St::Active,
+        Some(s) if CHURNED.contains(&s) => St::Churned,
+        Some(_) => St::Other,
+    }
+}
+
+/// Active at the start of each bucket, and of those, how many churned during it.
+struct Churn {
+    active: Vec<i64>,
+    churned: Vec<i64>,
+}
+
+impl Churn {
+    fn new(n: usize) -> Churn {
+        Churn {
+            active: vec![0; n],
+            churned: vec![0; n],
+        }
+    }
+
+    /// Adds one customer's timeline (time-ordered status changes).
+    fn add(&mut self, events: &[(i64, St)], buckets: &[Bucket]) {
+        let mut cur = St::None;
+        let mut e = 0;
+        for (k, b) in buckets.iter().enumerate() {
+            while e < events.len() && events[e].0 < b.start_ts {
+                cur = events[e].1;
+                e += 1;
+            }
+            if cur == St::Active {
+                self.active[k] += 1;
+                if events[e..]
+                    .iter()
+                    .take_while(|(at, _)| *at < b.end_ts)
+                    .any(|(_, s)| *s == St::Churned)
+                {
+                    self.churned[k] += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Builds the report; with `save_as` (a user name), also writes the segments in `conn`,
+/// which must then be a write transaction. Returns the report and how many changed.
+#[allow(clippy::many_single_char_names)]
+pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Report, usize)> {
+    let by = p.by.as_deref().unwrap_or("month");
+    let period = Period::parse(by).ok_or_else(|| {
+        Error::usage(format!("customers cannot be grouped by '{by}'"))
+            .hint("use --by day, week, month, quarter or year")
+    })?;
+    let w = p.window.with_default_from(period, 12);
+    let buckets = period::buckets(period, &w)?;
+    let window_bucket = vec![period::whole(&w)];
+    let args = Args::window(&w, p.owner.as_deref());
+    let e = Entity::get("customer")?;
+    let mut sections = Vec::new();
+
+    let mut total = 0;
+    let mut active_now = 0;
+    let mut dims = Vec::new();
+    // Two index scans give all six: (owner, status) and (level, industry, source, city).
+    let mut counts: Vec<BTreeMap<Option<String>, i64>> = vec![BTreeMap::new(); DIMENSIONS.len()];
+    for r in q::count_owner_status(conn, &args)? {
+        *counts[5].entry(text(&r[0])).or_default() += int(&r[2]);
+        *counts[0].entry(text(&r[1])).or_default() += int(&r[2]);
+    }
+    for r in q::count_profile(conn, &args)? {
+        for d in 0..4 {
+            *counts[d + 1].entry(text(&r[d])).or_default() += int(&r[4]);
+        }
+    }
+    for (name, found) in DIMENSIONS.iter().zip(counts) {
+        let f = e.field(name)?;
+        // Largest first; ties by value, none first.
+        let mut rows: Vec<(Option<String>, i64)> = found.into_iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let sum: i64 = rows.iter().map(|r| r.1).sum();
+        if *name == "status" {
+            total = sum;
+            active_now = rows
+                .iter()
+                .filter(|r| r.0.as_deref() == Some(ACTIVE))
+                .map(|r| r.1)
+                .sum();
+        }
+        let mut s = Section::table(
+            match *name {
+                "status" => "by_status",
+                "level" => "by_level",
+                "industry" => "by_industry",
+                "source" => "by_source",
+                "city" => "by_city",
+                _ => "by_owner",
+            },
+            f.en,
+            f.zh,
+            vec![
+                col("value", "value", "取值"),
+                col("label", "label", "名称"),
+                col("customers", "customers", "客户数"),
+                col("share", "share", "占比"),
+            ],
+        )
+        .chart("label", "customers");
+        let limit = usize::try_from(p.limit).unwrap_or(usize::MAX);
+        let mut rest = 0;
+        for (i, (v, n)) in rows.into_iter().enumerate() {
+            if i >= limit {
+                rest += n;
+                continue;
+            }
+            let label = match (f.kind, v.as_deref()) {
+                (Kind::Choice(c), Some(v)) => c
+                    .iter()
+                    .find(|(k, _)| *k == v)
+                    .map_or(v.to_string(), |(_, zh)| (*zh).to_string()),
+                (_, Some(v)) => v.to_string(),
+                (_, None) => "(none)".to_string(),
+            };
+            s.rows.push(vec![
+                v.map_or(J::Null, J::from),
+                J::from(label),
+                J::from(n),
+                rate(n, sum),
+            ]);
+        }
+        if rest > 0 {
+            s.rows.push(vec![
+                J::Null,
+                J::from("(other)"),
+                J::from(rest),
+                rate(rest, sum),
+            ]);
+        }
+        dims.push(s);
+    }
+
+    // New customers and churn per period, and churn over the whole window.
+    let mut new = vec![0; buckets.len()];
+    for r in q::new_per_bucket(conn, &buckets, &args)? {
+        new[index(&r[0])] = int(&r[1]);
+    }
+    let mut churn = Churn::new(buckets.len());
+    let mut churn_all = Churn::new(1);
+    let mut events: Vec<(i64, St)> = Vec::new();
+    let mut current: Option<i64> = None;
+    q::status_history(conn, &args, |id, at, new| {
+        if current != Some(id) {
+            churn.add(&events, &buckets);
+            churn_all.add(&events, &window_bucket);
+            events.clear();
+            current = Some(id);
+        }
+        events.push((at, code(new)));
+    })?;
+    churn.add(&events, &buckets);
+    churn_all.add(&events, &window_bucket);
+
+    let mut per = Section::table(
+        "per_period",
+        "New customers and churn per period",
+        "新增客户与流失率",
+        vec![
+            col("period", "period", "期间"),
+            col("new", "new", "新增客户"),
+            col("active_at_start", "active_at_start", "期初活跃"),
+            col("churned", "churned", "流失"),
+            col("churn_rate", "churn_rate", "流失率"),
+        ],
+    )
+    .chart("period", "new");
+    for (k, b) in buckets.iter().enumerate() {
+        per.rows.push(vec![
+            J::from(b.label.as_str()),
+            J::from(new[k]),
+            J::from(churn.active[k]),
+            J::from(churn.churned[k]),
+            rate(churn.churned[k], churn.active[k]),
+        ]);
+    }
+
+    let scored = rfm::score(
+        conn,
+        &Params {
+            window: w.clone(),
+            ..p.clone()
+        },
+    )?;
+    let (thresholds, segments) = rfm::sections(&scored);
+    let mut changed = 0;
+    if let Some(user) = save_as {
+        let seg: Vec<(i64, &str)> = scored
+            .assigned
+            .iter()
+            .map(|(id, i)| (*id, rfm::SEGMENTS[*i].zh))
+            .collect();
+        let detail = format!(
+            "RFM segments from orders {} to {} as of {}",
+            w.from_text().unwrap_or_default(),
+            w.to_text(),
+            period::ymd(w.as_of)
+        );
+        changed = q::save_segments(conn, &seg, p.owner.as_deref(), user, &detail)?;
+    }
+
+    let mut summary = Section::summary("summary", "Summary", "汇总");
+    summary.put("customers", J::from(total));
+    summary.put("active", J::from(active_now));
+    summary.put("new", J::from(new.iter().sum::<i64>()));
+    summary.put("active_at_start", J::from(churn_all.active[0]));
+    summary.put("churned", J::from(churn_all.churned[0]));
+    summary.put(
+        "churn_rate",
+        rate(churn_all.churned[0], churn_all.active[0]),
+    );
+    if save_as.is_some() {
+        summary.put("segments_changed", J::from(changed));
+    }
+    sections.push(summary);
+    sections.extend(dims);
+    sections.push(per);
+    sections.push(thresholds);
+    sections.push(segments);
+    let mut params = p.clone();
+    params.window = w;
+    params.by = Some(period.name().to_string());
+    Ok((
+        Report {
+            name: "customers",
+            params,
+            sections,
+        },
+        changed,
+    ))
+}
