@@ -18,7 +18,12 @@ mod completions;
 mod delete;
 mod demo;
 mod edit;
+mod export;
 mod find;
+mod import;
+mod import_batch;
+mod import_progress;
+mod import_run;
 mod init;
 mod login;
 mod schema;
@@ -89,6 +94,16 @@ pub const COMMANDS: &[Cmd] = &[
         name: "delete",
         command: delete::command,
         run: delete::run,
+    },
+    Cmd {
+        name: "import",
+        command: import::command,
+        run: import::run,
+    },
+    Cmd {
+        name: "export",
+        command: export::command,
+        run: export::run,
     },
     Cmd {
         name: "schema",

@@ -10,7 +10,12 @@ use crate::schema::{ENTITIES, Entity, Kind, ident};
 type Step = fn(&Transaction) -> Result<()>;
 
 /// The migrations, in order; the database's `user_version` counts how many ran.
-const STEPS: &[Step] = &[v1_base, v2_import_batches, v3_stage_history];
+const STEPS: &[Step] = &[
+    v1_base,
+    v2_import_batches,
+    v3_stage_history,
+    v4_import_revert,
+];
 
 /// The version this build writes.
 pub fn latest() -> i64 {
@@ -170,6 +175,26 @@ fn v3_stage_history(tx: &Transaction) -> Result<()> {
             entered_at INTEGER NOT NULL
         ) STRICT;
         CREATE INDEX opportunity_stage_opp ON opportunity_stage(opportunity, entered_at);",
+    )?;
+    Ok(())
+}
+
+/// What bulk import and revert need beyond v2: the audit row of each batch (so revert can
+/// see later changes), its encoding, key and rows read, and the ids a batch inserted kept
+/// as ranges (one row per run of consecutive ids, not one per record).
+fn v4_import_revert(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE import_batch ADD COLUMN audit_id INTEGER;
+        ALTER TABLE import_batch ADD COLUMN encoding TEXT;
+        ALTER TABLE import_batch ADD COLUMN key_field TEXT;
+        ALTER TABLE import_batch ADD COLUMN rows_read INTEGER;
+        CREATE TABLE import_insert (
+            batch INTEGER NOT NULL REFERENCES import_batch(id),
+            first_id INTEGER NOT NULL,
+            last_id INTEGER NOT NULL,
+            PRIMARY KEY (batch, first_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX import_change_record ON import_change(record_id);",
     )?;
     Ok(())
 }

@@ -1,0 +1,357 @@
+//! The import loop: read each record once (streaming, memory flat), parse its cells, hand it
+//! to the bulk writer, account for it (written, unchanged or rejected with its line and
+//! reason), then commit, or roll back on abort, dry run or a signal.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use csv::ByteRecord;
+use rusqlite::types::Value;
+
+use crate::context::Ctx;
+use crate::csvio::header::{self, Col};
+use crate::csvio::write::AtomicFile;
+use crate::csvio::{DateFormat, decode, parse_cell};
+use crate::db::bulk::{Bulk, Counts, Key, Mode};
+use crate::error::{Error, ErrorKind, Result};
+use crate::output::Format;
+use crate::schema::Entity;
+
+/// What `crm import ENTITY FILE` was asked to do.
+pub struct Opts {
+    pub entity: &'static Entity,
+    pub path: String,
+    pub mode: Mode,
+    pub key: Option<Key>,
+    pub maps: Vec<(String, String)>,
+    pub ignore_unknown: bool,
+    pub skip: bool,
+    pub rejects: Option<PathBuf>,
+    pub dry_run: bool,
+    pub encoding: String,
+    pub delimiter: u8,
+    pub dates: Option<DateFormat>,
+}
+
+/// Bad rows shown on stderr; all of them go to `--rejects`.
+const SHOWN: usize = 20;
+/// Imports past this many rows end with `wal_checkpoint(TRUNCATE)` so the WAL shrinks again.
+const LARGE: i64 = 10_000;
+
+/// SIGINT and SIGTERM set flags the loop checks between rows, so a signal rolls back.
+fn signals() -> Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
+    let int = Arc::new(AtomicBool::new(false));
+    let term = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, int.clone())?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone())?;
+    Ok((int, term))
+}
+
+fn bad_input(e: &csv::Error, line: u64) -> Error {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if io.kind() == std::io::ErrorKind::FileTooLarge {
+            return Error::invalid(format!(
+                "line {line}: a record over the size limit (a field over 1 MiB, or an unbalanced quote)"
+            ))
+            .hint("nothing was written; check the quotes around that line");
+        }
+        if io.kind() == std::io::ErrorKind::InvalidData {
+            return Error::invalid(io.to_string())
+                .hint("nothing was written; pass --encoding if the file is in another encoding");
+        }
+    }
+    Error::from(csv::Error::from(std::io::Error::other(e.to_string())))
+}
+
+/// The cells of one record, parsed; `Err` is the row's reason.
+fn parse_row(
+    cols: &[Col],
+    heads: &[String],
+    rec: &ByteRecord,
+    dates: Option<&DateFormat>,
+) -> std::result::Result<Vec<(Col, Value)>, String> {
+    if rec.len() < cols.len() {
+        return Err(format!(
+            "{} fields, the header has {}",
+            rec.len(),
+            cols.len()
+        ));
+    }
+    if rec.iter().skip(cols.len()).any(|x| !x.is_empty()) {
+        return Err(format!(
+            "{} fields, the header has {}",
+            rec.len(),
+            cols.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(cols.len());
+    for ((c, raw), h) in cols.iter().zip(rec.iter()).zip(heads) {
+        let text = std::str::from_utf8(raw).map_err(|e| {
+            format!("column {h}: bytes that are not valid UTF-8 at byte {} (nothing was replaced; pass --encoding gb18030 if the file is GBK)", e.valid_up_to())
+        })?;
+        match c {
+            Col::Skip => {}
+            Col::Id => {
+                let v = text.trim();
+                let id = if v.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Integer(
+                        v.parse()
+                            .map_err(|_| format!("column {h}: '{v}' is not a record id"))?,
+                    )
+                };
+                out.push((*c, id));
+            }
+            Col::Field(f) => {
+                let v = parse_cell(f, text, dates).map_err(|why| format!("{h}: {why}"))?;
+                out.push((*c, v));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the import and prints its summary.
+pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
+    let started = Instant::now();
+    let (int, term) = signals()?;
+    let input = decode::open(&o.path, &o.encoding)?;
+    let enc = input.encoding;
+    let (raw, limit, len) = (input.raw.clone(), input.limit.clone(), input.len);
+    limit.set(16 << 20);
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(o.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 17)
+        .from_reader(input.reader);
+    let mut rec = ByteRecord::new();
+    let has_header = rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| bad_input(&e, 1))?;
+    let heads: Vec<String> = rec
+        .iter()
+        .map(|h| {
+            String::from_utf8(h.to_vec()).map_err(|_| {
+                Error::invalid("line 1: the header is not valid text in the file's encoding")
+                    .hint("pass --encoding")
+            })
+        })
+        .collect::<Result<_>>()?;
+    let cols = if has_header {
+        header::map(
+            o.entity,
+            &heads,
+            &o.maps,
+            o.ignore_unknown,
+            matches!(o.key, Some(Key::Id)),
+        )?
+    } else {
+        Vec::new()
+    };
+    if has_header && o.mode == Mode::Insert {
+        header::check_required(o.entity, &cols)?;
+    }
+    if let (true, Some(k), true) = (has_header, o.key, o.mode != Mode::Insert) {
+        let present = cols.iter().any(|c| match (c, k) {
+            (Col::Id, Key::Id) => true,
+            (Col::Field(f), Key::Field(g)) => f.name == g.name,
+            _ => false,
+        });
+        if !present {
+            return Err(Error::invalid(format!(
+                "line 1: --mode {} needs a '{}' column to find records",
+                o.mode.name(),
+                k.name()
+            )));
+        }
+    }
+    let per_record = ((cols.len() as u64 + 1) << 20).min(64 << 20);
+    let mut rejects = match &o.rejects {
+        Some(p) => {
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(o.delimiter)
+                .flexible(true)
+                .from_writer(AtomicFile::create(p, true)?);
+            let mut h = rec.clone();
+            h.push_field(b"error");
+            w.write_byte_record(&h)?;
+            Some(w)
+        }
+        None => None,
+    };
+    let progress = super::import_progress::Bar::new(ctx, len);
+    let db = ctx.db()?;
+    db.conn.execute_batch("PRAGMA cache_size = -65536")?;
+    let tx = db.write()?;
+    let file_name = if o.path == "-" {
+        "-".to_string()
+    } else {
+        o.path.clone()
+    };
+    let mut bulk = Bulk::begin(&tx, o.entity, o.mode, o.key, user, &file_name, enc.name())?;
+    let mut rows: i64 = 0;
+    let mut shown: Vec<String> = Vec::new();
+    loop {
+        limit.set(rdr.position().byte() + per_record);
+        let line = rdr.position().line();
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(bad_input(&e, line)),
+        }
+        if int.load(Ordering::Relaxed) {
+            return Err(Error::new(
+                ErrorKind::Interrupted,
+                "interrupted; nothing was written",
+            ));
+        }
+        if term.load(Ordering::Relaxed) {
+            return Err(Error::new(
+                ErrorKind::Terminated,
+                "terminated; nothing was written",
+            ));
+        }
+        rows += 1;
+        let line = rec.position().map_or(line, csv::Position::line);
+        let why = match parse_row(&cols, &heads, &rec, o.dates.as_ref()) {
+            Ok(given) => match bulk.row(given)? {
+                Ok(_) => None,
+                Err(why) => Some(why),
+            },
+            Err(why) => Some(why),
+        };
+        if let Some(why) = why {
+            bulk.counts.rejected += 1;
+            if shown.len() < SHOWN {
+                shown.push(format!("  line {line}: {why}"));
+            }
+            if let Some(w) = rejects.as_mut() {
+                let mut r = rec.clone();
+                r.push_field(why.as_bytes());
+                w.write_byte_record(&r)?;
+            }
+        }
+        if rows % 4096 == 0 {
+            progress.tick(rows, raw.get());
+        }
+    }
+    progress.finish();
+    let counts = bulk.counts;
+    let write = !o.dry_run && !(counts.rejected > 0 && !o.skip);
+    let batch = if write && rows > 0 {
+        let b = bulk.finish(rows, &file_name)?;
+        tx.commit()?;
+        Some(b)
+    } else {
+        drop(bulk);
+        tx.rollback()?;
+        None
+    };
+    if batch.is_some() && rows > LARGE {
+        // A large import leaves a large WAL; fold it back so the -wal file shrinks again.
+        let _ = db
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+    if let Some(w) = rejects {
+        w.into_inner()
+            .map_err(|e| Error::internal(e.to_string()))?
+            .commit()?;
+    }
+    let summary = Summary {
+        o,
+        enc: enc.name(),
+        how: input.how,
+        rows,
+        counts,
+        batch,
+        secs: started.elapsed().as_secs_f64(),
+    };
+    summary.print(ctx, &shown)
+}
+
+struct Summary<'a> {
+    o: &'a Opts,
+    enc: &'static str,
+    how: &'static str,
+    rows: i64,
+    counts: Counts,
+    batch: Option<i64>,
+    secs: f64,
+}
+
+impl Summary<'_> {
+    fn print(&self, ctx: &Ctx, shown: &[String]) -> Result<()> {
+        let c = self.counts;
+        let o = self.o;
+        if ctx.out.format == Format::Json {
+            ctx.out.json(&serde_json::json!({
+                "entity": o.entity.name, "file": o.path, "encoding": self.enc, "mode": o.mode.name(),
+                "rows": self.rows, "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged,
+                "rejected": c.rejected, "seconds": (self.secs * 1000.0).round() / 1000.0,
+                "dry_run": o.dry_run, "written": self.batch.is_some(), "batch": self.batch,
+            }))?;
+        }
+        for s in shown {
+            ctx.out.msg(s);
+        }
+        if c.rejected > SHOWN as i64 {
+            ctx.out
+                .msg(&format!("  … and {} more", c.rejected - SHOWN as i64));
+        }
+        let counts = if self.batch.is_some() {
+            format!(
+                "{} inserted, {} updated, {} unchanged, {} rejected of {} rows in {:.2} s",
+                c.inserted, c.updated, c.unchanged, c.rejected, self.rows, self.secs
+            )
+        } else {
+            format!(
+                "would insert {}, update {}, leave {} unchanged; {} rejected of {} rows in {:.2} s",
+                c.inserted, c.updated, c.unchanged, c.rejected, self.rows, self.secs
+            )
+        };
+        let head = match (self.batch, o.dry_run) {
+            (Some(b), _) => format!(
+                "imported {} from {} ({}, {}), batch {b}",
+                o.entity.name, o.path, self.enc, self.how
+            ),
+            (None, true) => format!(
+                "dry run of {} from {} ({}, {}), nothing written",
+                o.entity.name, o.path, self.enc, self.how
+            ),
+            (None, false) => format!(
+                "{} from {} ({}, {}), nothing written",
+                o.entity.name, o.path, self.enc, self.how
+            ),
+        };
+        if ctx.out.format != Format::Json {
+            ctx.out.msg(&format!("{head}: {counts}"));
+        }
+        if c.rejected == 0 {
+            return Ok(());
+        }
+        let mut e = if self.batch.is_some() || o.dry_run {
+            Error::invalid(format!("{} of {} rows rejected", c.rejected, self.rows))
+        } else {
+            Error::invalid(format!(
+                "{} of {} rows rejected; nothing was written (--on-error abort)",
+                c.rejected, self.rows
+            ))
+        };
+        e.hint = Some(match &o.rejects {
+            Some(p) => format!(
+                "the rejected rows and reasons are in {}; fix them and import that file with --map error=",
+                p.display()
+            ),
+            None => {
+                "pass --rejects FILE for every bad row, or --on-error skip to write the good ones"
+                    .into()
+            }
+        });
+        Err(e)
+    }
+}

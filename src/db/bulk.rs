@@ -1,0 +1,587 @@
+//! The bulk write path of `crm import`: one transaction, statements prepared once and
+//! reused, generated keys from a counter taken once per batch, no per-row audit (the batch
+//! is recorded instead, with what revert needs), and the same rules, required and unique
+//! checks as `crm add`.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_iter};
+
+use crate::csvio::header::Col;
+use crate::db::audit::{self, Entry};
+use crate::db::query::{Query, select_sql};
+use crate::db::records::{Draft, Stored, check_required};
+use crate::error::{Error, ErrorKind, Result};
+use crate::schema::{Default, Entity, Field, Kind, ident};
+
+/// `--mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Insert,
+    Upsert,
+    Update,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Insert => "insert",
+            Mode::Upsert => "upsert",
+            Mode::Update => "update",
+        }
+    }
+}
+
+/// The field that finds existing records (`--key`): a unique field, or the id.
+#[derive(Debug, Clone, Copy)]
+pub enum Key {
+    Id,
+    Field(&'static Field),
+}
+
+impl Key {
+    pub fn name(self) -> &'static str {
+        match self {
+            Key::Id => "id",
+            Key::Field(f) => f.name,
+        }
+    }
+}
+
+/// What one row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+/// The batch's counts; they always add up to the rows read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+}
+
+/// A row error (reported and skipped or aborted on) or a failure that ends the import.
+pub type RowResult = Result<std::result::Result<Outcome, String>>;
+
+/// One running import inside the caller's write transaction.
+pub struct Bulk<'c> {
+    conn: &'c Connection,
+    e: &'static Entity,
+    mode: Mode,
+    key: Option<Key>,
+    user: String,
+    pub batch: i64,
+    now: i64,
+    sql_insert: String,
+    sql_update: String,
+    sql_get: String,
+    sql_exists: Vec<Option<String>>,
+    refs: HashMap<&'static str, (&'static Entity, Option<String>, String)>,
+    users: HashSet<String>,
+    defaults: Vec<Value>,
+    next_key: Option<i64>,
+    ranges: Vec<(i64, i64)>,
+    touched: Vec<u64>,
+    pub counts: Counts,
+}
+
+fn field_list(e: &Entity) -> String {
+    e.fields
+        .iter()
+        .map(|f| ident(f.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null | Value::Blob(_) => serde_json::Value::Null,
+        Value::Integer(i) => (*i).into(),
+        Value::Real(r) => (*r).into(),
+        Value::Text(t) => t.clone().into(),
+    }
+}
+
+/// Whether an error from rules or checks is about the row (reported) rather than the run.
+fn is_row_error(e: &Error) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::Invalid | ErrorKind::Conflict | ErrorKind::NotFound | ErrorKind::Usage
+    )
+}
+
+impl<'c> Bulk<'c> {
+    /// Starts a batch: records it (inside the transaction) and prepares what every row needs.
+    pub fn begin(
+        conn: &'c Connection,
+        e: &'static Entity,
+        mode: Mode,
+        key: Option<Key>,
+        user: &str,
+        file: &str,
+        encoding: &str,
+    ) -> Result<Bulk<'c>> {
+        conn.set_prepared_statement_cache_capacity(64);
+        let now = crate::clock::now();
+        conn.execute(
+            "INSERT INTO import_batch (at, user, entity, file, mode, inserted, updated, unchanged, rejected, encoding, key_field) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)",
+            params![now, user, e.name, file, mode.name(), encoding, key.map(Key::name)],
+        )?;
+        let batch = conn.last_insert_rowid();
+        let marks = vec!["?"; e.fields.len() + 2].join(", ");
+        let sets: Vec<String> = e
+            .fields
+            .iter()
+            .map(|f| format!("{} = ?", ident(f.name)))
+            .collect();
+        let mut refs = HashMap::new();
+        for f in e.fields {
+            if let Kind::Ref(target) = f.kind {
+                let t = Entity::get(target)?;
+                let by_key = t
+                    .key
+                    .map(|k| format!("SELECT \"id\" FROM {} WHERE {} = ?", t.table(), ident(k)));
+                let by_id = format!("SELECT \"id\" FROM {} WHERE \"id\" = ?", t.table());
+                refs.insert(f.name, (t, by_key, by_id));
+            }
+        }
+        let users = conn
+            .prepare("SELECT name FROM users")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<HashSet<_>>>()?;
+        let defaults = e
+            .fields
+            .iter()
+            .map(|f| match f.default {
+                Default::Value(s) => f.kind.parse(s).map_err(Error::internal),
+                _ => Ok(Value::Null),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let key_where = match key {
+            Some(Key::Field(f)) => ident(f.name),
+            _ => "\"id\"".into(),
+        };
+        Ok(Bulk {
+            conn,
+            e,
+            mode,
+            key,
+            user: user.to_string(),
+            batch,
+            now,
+            sql_insert: format!(
+                "INSERT INTO {} ({}, \"created_at\", \"updated_at\") VALUES ({marks})",
+                e.table(),
+                field_list(e)
+            ),
+            sql_update: format!(
+                "UPDATE {} SET {}, \"updated_at\" = ? WHERE \"id\" = ?",
+                e.table(),
+                sets.join(", ")
+            ),
+            sql_get: format!(
+                "SELECT \"id\", {}, \"created_at\", \"updated_at\" FROM {} WHERE {key_where} = ?",
+                field_list(e),
+                e.table()
+            ),
+            sql_exists: e
+                .fields
+                .iter()
+                .map(|f| {
+                    f.unique.then(|| {
+                        format!(
+                            "SELECT \"id\" FROM {} WHERE {} = ?",
+                            e.table(),
+                            ident(f.name)
+                        )
+                    })
+                })
+                .collect(),
+            refs,
+            users,
+            defaults,
+            next_key: None,
+            ranges: Vec::new(),
+            touched: Vec::new(),
+            counts: Counts::default(),
+        })
+    }
+
+    fn touched(&self, id: i64) -> bool {
+        let Ok(i) = usize::try_from(id) else {
+            return false;
+        };
+        self.touched
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn touch(&mut self, id: i64) {
+        let Ok(i) = usize::try_from(id) else { return };
+        if self.touched.len() <= i / 64 {
+            self.touched.resize(i / 64 + 1, 0);
+        }
+        self.touched[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Resolves references (id or key) and checks user names; `Err` is the row's reason.
+    fn resolve(&self, f: &Field, v: Value) -> Result<std::result::Result<Value, String>> {
+        let Value::Text(t) = &v else { return Ok(Ok(v)) };
+        match f.kind {
+            Kind::Ref(_) => {
+                let (target, by_key, by_id) = &self.refs[f.name];
+                if let Some(sql) = by_key {
+                    let id: Option<i64> = self
+                        .conn
+                        .prepare_cached(sql)?
+                        .query_row([t], |r| r.get(0))
+                        .optional()?;
+                    if let Some(id) = id {
+                        return Ok(Ok(Value::Integer(id)));
+                    }
+                }
+                if let Ok(n) = t.trim().parse::<i64>() {
+                    let id: Option<i64> = self
+                        .conn
+                        .prepare_cached(by_id)?
+                        .query_row([n], |r| r.get(0))
+                        .optional()?;
+                    if let Some(id) = id {
+                        return Ok(Ok(Value::Integer(id)));
+                    }
+                }
+                Ok(Err(format!("no {} with id or key '{t}'", target.name)))
+            }
+            Kind::User if !self.users.contains(t.as_str()) => {
+                Ok(Err(format!("no user named '{t}'")))
+            }
+            _ => Ok(Ok(v)),
+        }
+    }
+
+    /// Writes one row. `given` holds the file's parsed cells for this row, by column.
+    pub fn row(&mut self, given: Vec<(Col, Value)>) -> RowResult {
+        let mut fields: Vec<(usize, Value)> = Vec::with_capacity(given.len());
+        let mut id_key: Option<Value> = None;
+        for (c, v) in given {
+            match c {
+                Col::Field(f) => {
+                    let i = self
+                        .e
+                        .fields
+                        .iter()
+                        .position(|g| g.name == f.name)
+                        .expect("mapped to this entity");
+                    match self.resolve(f, v)? {
+                        Ok(v) => fields.push((i, v)),
+                        Err(why) => return Ok(Err(format!("{}: {why}", f.name))),
+                    }
+                }
+                Col::Id => id_key = Some(v),
+                Col::Skip => {}
+            }
+        }
+        let existing = match (self.mode, self.key) {
+            (Mode::Insert, _) | (_, None) => None,
+            (_, Some(key)) => {
+                let kv = match key {
+                    Key::Id => id_key.unwrap_or(Value::Null),
+                    Key::Field(f) => fields
+                        .iter()
+                        .find(|(i, _)| self.e.fields[*i].name == f.name)
+                        .map_or(Value::Null, |(_, v)| v.clone()),
+                };
+                if kv == Value::Null {
+                    if self.mode == Mode::Update || matches!(key, Key::Id) {
+                        return Ok(Err(format!("{}: empty key", key.name())));
+                    }
+                    None
+                } else {
+                    match self.get(&kv)? {
+                        Some(s) if self.touched(s.id) => {
+                            return Ok(Err(format!(
+                                "{}: '{}' repeats an earlier row of this file",
+                                key.name(),
+                                show(&kv)
+                            )));
+                        }
+                        Some(s) => Some(s),
+                        None if self.mode == Mode::Update || matches!(key, Key::Id) => {
+                            return Ok(Err(format!(
+                                "{}: no {} with {} '{}'",
+                                key.name(),
+                                self.e.name,
+                                key.name(),
+                                show(&kv)
+                            )));
+                        }
+                        None => None,
+                    }
+                }
+            }
+        };
+        match existing {
+            Some(old) => self.update(&old, fields),
+            None => self.insert(fields),
+        }
+    }
+
+    fn get(&self, key: &Value) -> Result<Option<Stored>> {
+        let n = self.e.fields.len();
+        let e = self.e;
+        Ok(self
+            .conn
+            .prepare_cached(&self.sql_get)?
+            .query_row([key], |r| {
+                let values = (1..=n)
+                    .map(|i| r.get::<_, Value>(i))
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(Stored {
+                    id: r.get(0)?,
+                    draft: Draft { entity: e, values },
+                    created_at: r.get(n + 1)?,
+                    updated_at: r.get(n + 2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn generated(&mut self, i: usize, prefix: &str) -> Result<Value> {
+        let e = self.e;
+        let mut n = match self.next_key {
+            Some(n) => n,
+            None => self.conn.query_row(
+                &format!("SELECT COALESCE(MAX(\"id\"), 0) + 1 FROM {}", e.table()),
+                [],
+                |r| r.get(0),
+            )?,
+        };
+        let sql = self.sql_exists[i]
+            .as_deref()
+            .expect("generated keys are unique");
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        loop {
+            let candidate = format!("{prefix}{n:06}");
+            n += 1;
+            if !stmt.exists([&candidate])? {
+                self.next_key = Some(n);
+                return Ok(Value::Text(candidate));
+            }
+        }
+    }
+
+    /// Explains a UNIQUE failure: a value repeated in this file, or one already stored.
+    fn unique_error(&self, d: &Draft, except: Option<i64>) -> Result<String> {
+        for (i, f) in self.e.fields.iter().enumerate() {
+            let Some(sql) = &self.sql_exists[i] else {
+                continue;
+            };
+            let v = &d.values[i];
+            if *v == Value::Null {
+                continue;
+            }
+            let other: Option<i64> = self
+                .conn
+                .prepare_cached(sql)?
+                .query_row([v], |r| r.get(0))
+                .optional()?;
+            if let Some(o) = other.filter(|o| Some(*o) != except) {
+                return Ok(if self.touched(o) {
+                    format!(
+                        "{}: '{}' repeats an earlier row of this file",
+                        f.name,
+                        show(v)
+                    )
+                } else if self.mode == Mode::Insert && self.key.is_some_and(|k| k.name() == f.name)
+                {
+                    format!(
+                        "{}: '{}' already exists (record {o}); use --mode upsert to update it",
+                        f.name,
+                        show(v)
+                    )
+                } else {
+                    format!("{}: '{}' is already taken by record {o}", f.name, show(v))
+                });
+            }
+        }
+        Ok("a unique value is already taken".into())
+    }
+
+    fn insert(&mut self, fields: Vec<(usize, Value)>) -> RowResult {
+        let mut d = Draft::empty(self.e);
+        for (i, v) in fields {
+            d.values[i] = v;
+        }
+        for (i, f) in self.e.fields.iter().enumerate() {
+            if d.values[i] != Value::Null {
+                continue;
+            }
+            d.values[i] = match f.default {
+                Default::None => Value::Null,
+                Default::Value(_) => self.defaults[i].clone(),
+                Default::CurrentUser => Value::Text(self.user.clone()),
+                Default::Generated(prefix) => self.generated(i, prefix)?,
+                Default::Today => Value::Text(crate::clock::today().format("%Y-%m-%d").to_string()),
+                Default::Now => Value::Integer(self.now),
+            };
+        }
+        if let Err(e) =
+            crate::rules::apply(self.conn, &mut d, None).and_then(|()| check_required(&d))
+        {
+            return if is_row_error(&e) {
+                Ok(Err(e.message))
+            } else {
+                Err(e)
+            };
+        }
+        let now = Value::Integer(self.now);
+        let res = self
+            .conn
+            .prepare_cached(&self.sql_insert)?
+            .execute(params_from_iter(d.values.iter().chain([&now, &now])));
+        match res {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == ErrorCode::ConstraintViolation =>
+            {
+                return Ok(Err(self.unique_error(&d, None)?));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let id = self.conn.last_insert_rowid();
+        match self.ranges.last_mut() {
+            Some((_, last)) if *last + 1 == id => *last = id,
+            _ => self.ranges.push((id, id)),
+        }
+        self.touch(id);
+        crate::rules::after_write(self.conn, &d, id)?;
+        self.counts.inserted += 1;
+        Ok(Ok(Outcome::Inserted))
+    }
+
+    fn update(&mut self, old: &Stored, fields: Vec<(usize, Value)>) -> RowResult {
+        self.touch(old.id);
+        let mut new = old.draft.clone();
+        for (i, v) in fields {
+            new.values[i] = v;
+        }
+        if let Err(e) =
+            crate::rules::apply(self.conn, &mut new, Some(old)).and_then(|()| check_required(&new))
+        {
+            return if is_row_error(&e) {
+                Ok(Err(e.message))
+            } else {
+                Err(e)
+            };
+        }
+        if new == old.draft {
+            self.counts.unchanged += 1;
+            return Ok(Ok(Outcome::Unchanged));
+        }
+        let at = self.now.max(old.updated_at);
+        let args = new
+            .values
+            .iter()
+            .cloned()
+            .chain([Value::Integer(at), Value::Integer(old.id)]);
+        match self
+            .conn
+            .prepare_cached(&self.sql_update)?
+            .execute(params_from_iter(args))
+        {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == ErrorCode::ConstraintViolation =>
+            {
+                return Ok(Err(self.unique_error(&new, Some(old.id))?));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let before: serde_json::Map<String, serde_json::Value> = self
+            .e
+            .fields
+            .iter()
+            .zip(&old.draft.values)
+            .map(|(f, v)| (f.name.to_string(), to_json(v)))
+            .collect();
+        self.conn
+            .prepare_cached("INSERT INTO import_change (batch, record_id, before, after_updated_at) VALUES (?, ?, ?, ?)")?
+            .execute(params![self.batch, old.id, serde_json::Value::Object(before).to_string(), at])?;
+        crate::rules::after_write(self.conn, &new, old.id)?;
+        self.counts.updated += 1;
+        Ok(Ok(Outcome::Updated))
+    }
+
+    /// Records the batch's counts and inserted ranges, and its one audit entry.
+    pub fn finish(self, rows: i64, file: &str) -> Result<i64> {
+        for (first, last) in &self.ranges {
+            self.conn.execute(
+                "INSERT INTO import_insert (batch, first_id, last_id) VALUES (?, ?, ?)",
+                params![self.batch, first, last],
+            )?;
+        }
+        let c = self.counts;
+        audit::log(
+            self.conn,
+            &[Entry {
+                user: Some(&self.user),
+                action: "import",
+                entity: Some(self.e.name),
+                detail: Some(format!(
+                    "batch {}: {file}, mode {}, {rows} rows: {} inserted, {} updated, {} unchanged, {} rejected",
+                    self.batch,
+                    self.mode.name(),
+                    c.inserted,
+                    c.updated,
+                    c.unchanged,
+                    c.rejected
+                )),
+                ..Entry::default()
+            }],
+        )?;
+        let audit_id: i64 = self
+            .conn
+            .query_row("SELECT MAX(id) FROM audit", [], |r| r.get(0))?;
+        self.conn.execute(
+            "UPDATE import_batch SET inserted = ?, updated = ?, unchanged = ?, rejected = ?, rows_read = ?, audit_id = ? WHERE id = ?",
+            params![c.inserted, c.updated, c.unchanged, c.rejected, rows, audit_id, self.batch],
+        )?;
+        Ok(self.batch)
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Text(t) => t.clone(),
+        Value::Integer(i) => i.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Streams an export's rows as borrowed values (no copy per cell), references as keys.
+pub fn export_rows(
+    conn: &Connection,
+    q: &Query,
+    columns: &[&'static Field],
+    mut f: impl FnMut(&[ValueRef]) -> Result<()>,
+) -> Result<u64> {
+    let mut args = Vec::new();
+    let sql = select_sql(q, columns, &mut args);
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args))?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        let buf = (0..columns.len())
+            .map(|i| r.get_ref(i))
+            .collect::<rusqlite::Result<Vec<ValueRef>>>()?;
+        f(&buf)?;
+        n += 1;
+    }
+    Ok(n)
+}
