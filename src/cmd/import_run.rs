@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::SyncSender;
 use std::time::Instant;
 
 use csv::ByteRecord;
@@ -39,6 +40,8 @@ pub struct Opts {
 const SHOWN: usize = 20;
 /// Imports past this many rows end with `wal_checkpoint(TRUNCATE)` so the WAL shrinks again.
 const LARGE: i64 = 10_000;
+/// Rows per hand-over from the reader thread.
+const CHUNK: usize = 256;
 
 /// SIGINT and SIGTERM set flags the loop checks between rows, so a signal rolls back.
 fn signals() -> Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
@@ -114,6 +117,46 @@ fn parse_row(
     Ok(out)
 }
 
+/// One record as the reader thread hands it over.
+struct Parsed {
+    line: u64,
+    rec: ByteRecord,
+    cells: std::result::Result<Vec<(Col, Value)>, String>,
+}
+
+/// The reader thread: records in chunks, each parsed; a read failure ends the stream.
+fn read_rows(
+    mut rdr: csv::Reader<Box<dyn std::io::Read + Send>>,
+    limit: &AtomicU64,
+    per_record: u64,
+    cols: &[Col],
+    heads: &[String],
+    dates: Option<&DateFormat>,
+    send: &SyncSender<Result<Vec<Parsed>>>,
+) {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    loop {
+        limit.store(rdr.position().byte() + per_record, Ordering::Relaxed);
+        let line = rdr.position().line();
+        let mut rec = ByteRecord::new();
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let _ = send.send(Err(bad_input(&e, line)));
+                return;
+            }
+        }
+        let line = rec.position().map_or(line, csv::Position::line);
+        let cells = parse_row(cols, heads, &rec, dates);
+        chunk.push(Parsed { line, rec, cells });
+        if chunk.len() == CHUNK && send.send(Ok(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))).is_err() {
+            return; // the writer stopped (an error or a signal)
+        }
+    }
+    let _ = send.send(Ok(chunk));
+}
+
 /// Runs the import and prints its summary.
 pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let started = Instant::now();
@@ -121,7 +164,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let input = decode::open(&o.path, &o.encoding)?;
     let enc = input.encoding;
     let (raw, limit, len) = (input.raw.clone(), input.limit.clone(), input.len);
-    limit.set(16 << 20);
+    limit.store(16 << 20, Ordering::Relaxed);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(o.delimiter)
         .has_headers(false)
@@ -187,58 +230,47 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let db = ctx.db()?;
     db.conn.execute_batch("PRAGMA cache_size = -65536")?;
     let tx = db.write()?;
-    let file_name = if o.path == "-" {
-        "-".to_string()
-    } else {
-        o.path.clone()
-    };
+    let file_name = o.path.clone();
     let mut bulk = Bulk::begin(&tx, o.entity, o.mode, o.key, user, &file_name, enc.name())?;
     let mut rows: i64 = 0;
     let mut shown: Vec<String> = Vec::new();
-    loop {
-        limit.set(rdr.position().byte() + per_record);
-        let line = rdr.position().line();
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(bad_input(&e, line)),
-        }
-        if int.load(Ordering::Relaxed) {
-            return Err(Error::new(
-                ErrorKind::Interrupted,
-                "interrupted; nothing was written",
-            ));
-        }
-        if term.load(Ordering::Relaxed) {
-            return Err(Error::new(
-                ErrorKind::Terminated,
-                "terminated; nothing was written",
-            ));
-        }
-        rows += 1;
-        let line = rec.position().map_or(line, csv::Position::line);
-        let why = match parse_row(&cols, &heads, &rec, o.dates.as_ref()) {
-            Ok(given) => match bulk.row(given)? {
-                Ok(_) => None,
-                Err(why) => Some(why),
-            },
-            Err(why) => Some(why),
-        };
-        if let Some(why) = why {
-            bulk.counts.rejected += 1;
-            if shown.len() < SHOWN {
-                shown.push(format!("  line {line}: {why}"));
-            }
-            if let Some(w) = rejects.as_mut() {
-                let mut r = rec.clone();
-                r.push_field(why.as_bytes());
-                w.write_byte_record(&r)?;
+    // Parsing runs on a second thread, feeding the writer through a bounded channel: the two
+    // halves overlap on two cores and memory stays flat whatever the file's size.
+    let (send, recv) = std::sync::mpsc::sync_channel::<Result<Vec<Parsed>>>(8);
+    std::thread::scope(|scope| -> Result<()> {
+        let (cols, heads, dates) = (&cols, &heads, o.dates.as_ref());
+        scope.spawn(move || read_rows(rdr, &limit, per_record, cols, heads, dates, &send));
+        for chunk in recv {
+            for p in chunk? {
+                if int.load(Ordering::Relaxed) {
+                    return Err(Error::new(ErrorKind::Interrupted, "interrupted; nothing was written"));
+                }
+                if term.load(Ordering::Relaxed) {
+                    return Err(Error::new(ErrorKind::Terminated, "terminated; nothing was written"));
+                }
+                rows += 1;
+                let why = match p.cells {
+                    Ok(given) => bulk.row(given)?.err(),
+                    Err(why) => Some(why),
+                };
+                if let Some(why) = why {
+                    bulk.counts.rejected += 1;
+                    if shown.len() < SHOWN {
+                        shown.push(format!("  line {}: {why}", p.line));
+                    }
+                    if let Some(w) = rejects.as_mut() {
+                        let mut r = p.rec;
+                        r.push_field(why.as_bytes());
+                        w.write_byte_record(&r)?;
+                    }
+                }
+                if rows % 4096 == 0 {
+                    progress.tick(rows, raw.load(Ordering::Relaxed));
+                }
             }
         }
-        if rows % 4096 == 0 {
-            progress.tick(rows, raw.get());
-        }
-    }
+        Ok(())
+    })?;
     progress.finish();
     let counts = bulk.counts;
     let write = !o.dry_run && !(counts.rejected > 0 && !o.skip);

@@ -2,9 +2,9 @@
 //! because Chinese Excel saves CSV as GBK without a BOM), a streaming transcoder that fails
 //! on bad bytes instead of replacing them, and guards that bound memory per record.
 
-use std::cell::Cell;
 use std::io::{self, Read};
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use encoding_rs::{DecoderResult, Encoding};
 
@@ -43,21 +43,21 @@ impl Enc {
 
 /// An opened input: UTF-8 bytes to parse, what it was decoded from, and counters.
 pub struct Input {
-    pub reader: Box<dyn Read>,
+    pub reader: Box<dyn Read + Send>,
     pub encoding: Enc,
     /// How the encoding was chosen: "byte order mark", "detected", "--encoding".
     pub how: &'static str,
     /// Size of the file in bytes, when known (for the progress bar).
     pub len: Option<u64>,
     /// Raw bytes read so far.
-    pub raw: Rc<Cell<u64>>,
+    pub raw: Arc<AtomicU64>,
     /// The decoded-stream offset past which the current record is too large.
-    pub limit: Rc<Cell<u64>>,
+    pub limit: Arc<AtomicU64>,
 }
 
 /// Opens a file (or `-` for stdin) and settles its encoding: `auto`, `utf-8` or `gb18030`.
 pub fn open(path: &str, choice: &str) -> Result<Input> {
-    let (mut src, len): (Box<dyn Read>, Option<u64>) = if path == "-" {
+    let (mut src, len): (Box<dyn Read + Send>, Option<u64>) = if path == "-" {
         (Box::new(io::stdin()), None)
     } else {
         let f = std::fs::File::open(path)
@@ -65,10 +65,10 @@ pub fn open(path: &str, choice: &str) -> Result<Input> {
         let len = f.metadata().ok().map(|m| m.len());
         (Box::new(f), len)
     };
-    let raw = Rc::new(Cell::new(0));
+    let raw = Arc::new(AtomicU64::new(0));
     let mut head = Vec::new();
     (&mut src).take(SNIFF as u64).read_to_end(&mut head)?;
-    raw.set(head.len() as u64);
+    raw.store(head.len() as u64, Ordering::Relaxed);
     let full = head.len() < SNIFF;
     let boms: [(&[u8], Enc); 4] = [
         (b"\xEF\xBB\xBF", Enc::Utf8),
@@ -90,12 +90,12 @@ pub fn open(path: &str, choice: &str) -> Result<Input> {
         inner: src,
         n: raw.clone(),
     });
-    let decoded: Box<dyn Read> = if enc == Enc::Utf8 {
+    let decoded: Box<dyn Read + Send> = if enc == Enc::Utf8 {
         Box::new(chained)
     } else {
         Box::new(Transcode::new(chained, enc))
     };
-    let limit = Rc::new(Cell::new(u64::MAX));
+    let limit = Arc::new(AtomicU64::new(u64::MAX));
     let reader = Box::new(Guard {
         inner: decoded,
         at: 0,
@@ -136,13 +136,13 @@ fn sniff(head: &[u8], full: bool) -> Enc {
 /// Counts raw bytes read past the sniffed head (which was counted when read).
 struct Counting<R> {
     inner: R,
-    n: Rc<Cell<u64>>,
+    n: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let k = self.inner.read(buf)?;
-        self.n.set(self.n.get() + k as u64);
+        self.n.fetch_add(k as u64, Ordering::Relaxed);
         Ok(k)
     }
 }
@@ -229,14 +229,14 @@ fn bytecount(b: &[u8]) -> u64 {
 /// Stops a record that grows past its limit (a huge field, an unbalanced quote, a 2 GB file
 /// without a newline) before it is held in memory.
 struct Guard {
-    inner: Box<dyn Read>,
+    inner: Box<dyn Read + Send>,
     at: u64,
-    limit: Rc<Cell<u64>>,
+    limit: Arc<AtomicU64>,
 }
 
 impl Read for Guard {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.at > self.limit.get() {
+        if self.at > self.limit.load(Ordering::Relaxed) {
             return Err(io::Error::new(
                 io::ErrorKind::FileTooLarge,
                 "record too large",

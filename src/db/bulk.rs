@@ -276,7 +276,7 @@ impl<'c> Bulk<'c> {
                         .e
                         .fields
                         .iter()
-                        .position(|g| g.name == f.name)
+                        .position(|g| std::ptr::eq(g, f))
                         .expect("mapped to this entity");
                     match self.resolve(f, v)? {
                         Ok(v) => fields.push((i, v)),
