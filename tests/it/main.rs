@@ -4,3 +4,6 @@
 mod harness;
 
 mod core;
+mod import;
+mod import_faults;
+mod import_roundtrip;
