@@ -15,7 +15,7 @@ use crate::context::Ctx;
 use crate::csvio::header::{self, Col};
 use crate::csvio::write::AtomicFile;
 use crate::csvio::{DateFormat, decode, parse_cell};
-use crate::db::bulk::{Bulk, Counts, Key, Mode};
+use crate::db::bulk::{Bulk, Counts, Key, Mode, Row};
 use crate::error::{Error, ErrorKind, Result};
 use crate::output::Format;
 use crate::schema::Entity;
@@ -70,27 +70,17 @@ fn bad_input(e: &csv::Error, line: u64) -> Error {
 
 /// The cells of one record, parsed; `Err` is the row's reason.
 fn parse_row(
-    cols: &[Col],
+    e: &'static Entity,
+    cols: &[(Col, usize)],
     heads: &[String],
     rec: &ByteRecord,
     dates: Option<&DateFormat>,
-) -> std::result::Result<Vec<(Col, Value)>, String> {
-    if rec.len() < cols.len() {
-        return Err(format!(
-            "{} fields, the header has {}",
-            rec.len(),
-            cols.len()
-        ));
+) -> std::result::Result<Row, String> {
+    if rec.len() < cols.len() || rec.iter().skip(cols.len()).any(|x| !x.is_empty()) {
+        return Err(format!("{} fields, the header has {}", rec.len(), cols.len()));
     }
-    if rec.iter().skip(cols.len()).any(|x| !x.is_empty()) {
-        return Err(format!(
-            "{} fields, the header has {}",
-            rec.len(),
-            cols.len()
-        ));
-    }
-    let mut out = Vec::with_capacity(cols.len());
-    for ((c, raw), h) in cols.iter().zip(rec.iter()).zip(heads) {
+    let mut row = Row { values: vec![Value::Null; e.fields.len()], given: 0, id: None };
+    for ((c, i), (raw, h)) in cols.iter().zip(rec.iter().zip(heads)) {
         let text = std::str::from_utf8(raw).map_err(|e| {
             format!("column {h}: bytes that are not valid UTF-8 at byte {} (nothing was replaced; pass --encoding gb18030 if the file is GBK)", e.valid_up_to())
         })?;
@@ -98,30 +88,24 @@ fn parse_row(
             Col::Skip => {}
             Col::Id => {
                 let v = text.trim();
-                let id = if v.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Integer(
-                        v.parse()
-                            .map_err(|_| format!("column {h}: '{v}' is not a record id"))?,
-                    )
-                };
-                out.push((*c, id));
+                if !v.is_empty() {
+                    row.id = Some(v.parse().map_err(|_| format!("column {h}: '{v}' is not a record id"))?);
+                }
             }
             Col::Field(f) => {
-                let v = parse_cell(f, text, dates).map_err(|why| format!("{h}: {why}"))?;
-                out.push((*c, v));
+                row.values[*i] = parse_cell(f, text, dates).map_err(|why| format!("{h}: {why}"))?;
+                row.given |= 1 << i;
             }
         }
     }
-    Ok(out)
+    Ok(row)
 }
 
 /// One record as the reader thread hands it over.
 struct Parsed {
     line: u64,
-    rec: ByteRecord,
-    cells: std::result::Result<Vec<(Col, Value)>, String>,
+    rec: Option<ByteRecord>,
+    cells: std::result::Result<Row, String>,
 }
 
 /// The reader thread: records in chunks, each parsed; a read failure ends the stream.
@@ -129,17 +113,22 @@ fn read_rows(
     mut rdr: csv::Reader<Box<dyn std::io::Read + Send>>,
     limit: &AtomicU64,
     per_record: u64,
-    cols: &[Col],
+    e: &'static Entity,
+    cols: &[(Col, usize)],
     heads: &[String],
     dates: Option<&DateFormat>,
+    keep: bool,
     send: &SyncSender<Result<Vec<Parsed>>>,
 ) {
     let mut chunk = Vec::with_capacity(CHUNK);
+    let mut scratch = ByteRecord::new();
     loop {
         limit.store(rdr.position().byte() + per_record, Ordering::Relaxed);
         let line = rdr.position().line();
-        let mut rec = ByteRecord::new();
-        match rdr.read_byte_record(&mut rec) {
+        // The raw record travels on only when a rejects file needs it.
+        let mut fresh = keep.then(ByteRecord::new);
+        let rec = fresh.as_mut().unwrap_or(&mut scratch);
+        match rdr.read_byte_record(rec) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
@@ -148,8 +137,8 @@ fn read_rows(
             }
         }
         let line = rec.position().map_or(line, csv::Position::line);
-        let cells = parse_row(cols, heads, &rec, dates);
-        chunk.push(Parsed { line, rec, cells });
+        let cells = parse_row(e, cols, heads, rec, dates);
+        chunk.push(Parsed { line, rec: fresh, cells });
         if chunk.len() == CHUNK && send.send(Ok(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))).is_err() {
             return; // the writer stopped (an error or a signal)
         }
@@ -238,8 +227,15 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     // halves overlap on two cores and memory stays flat whatever the file's size.
     let (send, recv) = std::sync::mpsc::sync_channel::<Result<Vec<Parsed>>>(8);
     std::thread::scope(|scope| -> Result<()> {
-        let (cols, heads, dates) = (&cols, &heads, o.dates.as_ref());
-        scope.spawn(move || read_rows(rdr, &limit, per_record, cols, heads, dates, &send));
+        let indexed: Vec<(Col, usize)> = cols
+            .iter()
+            .map(|c| match c {
+                Col::Field(f) => (*c, o.entity.fields.iter().position(|g| std::ptr::eq(g, *f)).expect("an entity field")),
+                _ => (*c, 0),
+            })
+            .collect();
+        let (heads, dates, keep) = (&heads, o.dates.as_ref(), rejects.is_some());
+        scope.spawn(move || read_rows(rdr, &limit, per_record, o.entity, &indexed, heads, dates, keep, &send));
         for chunk in recv {
             for p in chunk? {
                 if int.load(Ordering::Relaxed) {
@@ -258,8 +254,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
                     if shown.len() < SHOWN {
                         shown.push(format!("  line {}: {why}", p.line));
                     }
-                    if let Some(w) = rejects.as_mut() {
-                        let mut r = p.rec;
+                    if let (Some(w), Some(mut r)) = (rejects.as_mut(), p.rec) {
                         r.push_field(why.as_bytes());
                         w.write_byte_record(&r)?;
                     }

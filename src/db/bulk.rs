@@ -8,7 +8,6 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_iter};
 
-use crate::csvio::header::Col;
 use crate::db::audit::{self, Entry};
 use crate::db::query::{Query, select_sql};
 use crate::db::records::{Draft, Stored, check_required};
@@ -64,6 +63,15 @@ pub struct Counts {
     pub updated: i64,
     pub unchanged: i64,
     pub rejected: i64,
+}
+
+/// One parsed row: a value per field of the entity (Null where the file has no column),
+/// which fields the file gave, and the id column when `--key id`.
+#[derive(Debug)]
+pub struct Row {
+    pub values: Vec<Value>,
+    pub given: u128,
+    pub id: Option<i64>,
 }
 
 /// A row error (reported and skipped or aborted on) or a failure that ends the import.
@@ -265,37 +273,27 @@ impl<'c> Bulk<'c> {
         }
     }
 
-    /// Writes one row. `given` holds the file's parsed cells for this row, by column.
-    pub fn row(&mut self, given: Vec<(Col, Value)>) -> RowResult {
-        let mut fields: Vec<(usize, Value)> = Vec::with_capacity(given.len());
-        let mut id_key: Option<Value> = None;
-        for (c, v) in given {
-            match c {
-                Col::Field(f) => {
-                    let i = self
-                        .e
-                        .fields
-                        .iter()
-                        .position(|g| std::ptr::eq(g, f))
-                        .expect("mapped to this entity");
-                    match self.resolve(f, v)? {
-                        Ok(v) => fields.push((i, v)),
-                        Err(why) => return Ok(Err(format!("{}: {why}", f.name))),
-                    }
-                }
-                Col::Id => id_key = Some(v),
-                Col::Skip => {}
+    /// Writes one row: its parsed cells (references and users still as text).
+    pub fn row(&mut self, mut row: Row) -> RowResult {
+        for (i, f) in self.e.fields.iter().enumerate() {
+            if row.given & (1 << i) == 0 || !matches!(f.kind, Kind::Ref(_) | Kind::User) {
+                continue;
+            }
+            let v = std::mem::replace(&mut row.values[i], Value::Null);
+            match self.resolve(f, v)? {
+                Ok(v) => row.values[i] = v,
+                Err(why) => return Ok(Err(format!("{}: {why}", f.name))),
             }
         }
         let existing = match (self.mode, self.key) {
             (Mode::Insert, _) | (_, None) => None,
             (_, Some(key)) => {
                 let kv = match key {
-                    Key::Id => id_key.unwrap_or(Value::Null),
-                    Key::Field(f) => fields
-                        .iter()
-                        .find(|(i, _)| self.e.fields[*i].name == f.name)
-                        .map_or(Value::Null, |(_, v)| v.clone()),
+                    Key::Id => row.id.map_or(Value::Null, Value::Integer),
+                    Key::Field(f) => {
+                        let i = self.index(f);
+                        if row.given & (1 << i) == 0 { Value::Null } else { row.values[i].clone() }
+                    }
                 };
                 if kv == Value::Null {
                     if self.mode == Mode::Update || matches!(key, Key::Id) {
@@ -327,9 +325,18 @@ impl<'c> Bulk<'c> {
             }
         };
         match existing {
-            Some(old) => self.update(&old, fields),
-            None => self.insert(fields),
+            Some(old) => self.update(&old, row),
+            None => self.insert(row),
         }
+    }
+
+    /// The position of a field of this entity.
+    pub fn index(&self, f: &Field) -> usize {
+        self.e
+            .fields
+            .iter()
+            .position(|g| std::ptr::eq(g, f))
+            .expect("a field of this entity")
     }
 
     fn get(&self, key: &Value) -> Result<Option<Stored>> {
@@ -413,11 +420,11 @@ impl<'c> Bulk<'c> {
         Ok("a unique value is already taken".into())
     }
 
-    fn insert(&mut self, fields: Vec<(usize, Value)>) -> RowResult {
-        let mut d = Draft::empty(self.e);
-        for (i, v) in fields {
-            d.values[i] = v;
-        }
+    fn insert(&mut self, row: Row) -> RowResult {
+        let mut d = Draft {
+            entity: self.e,
+            values: row.values,
+        };
         for (i, f) in self.e.fields.iter().enumerate() {
             if d.values[i] != Value::Null {
                 continue;
@@ -465,11 +472,13 @@ impl<'c> Bulk<'c> {
         Ok(Ok(Outcome::Inserted))
     }
 
-    fn update(&mut self, old: &Stored, fields: Vec<(usize, Value)>) -> RowResult {
+    fn update(&mut self, old: &Stored, row: Row) -> RowResult {
         self.touch(old.id);
         let mut new = old.draft.clone();
-        for (i, v) in fields {
-            new.values[i] = v;
+        for (i, v) in row.values.into_iter().enumerate() {
+            if row.given & (1 << i) != 0 {
+                new.values[i] = v;
+            }
         }
         if let Err(e) =
             crate::rules::apply(self.conn, &mut new, Some(old)).and_then(|()| check_required(&new))
