@@ -77,9 +77,17 @@ fn parse_row(
     dates: Option<&DateFormat>,
 ) -> std::result::Result<Row, String> {
     if rec.len() < cols.len() || rec.iter().skip(cols.len()).any(|x| !x.is_empty()) {
-        return Err(format!("{} fields, the header has {}", rec.len(), cols.len()));
+        return Err(format!(
+            "{} fields, the header has {}",
+            rec.len(),
+            cols.len()
+        ));
     }
-    let mut row = Row { values: vec![Value::Null; e.fields.len()], given: 0, id: None };
+    let mut row = Row {
+        values: vec![Value::Null; e.fields.len()],
+        given: 0,
+        id: None,
+    };
     for ((c, i), (raw, h)) in cols.iter().zip(rec.iter().zip(heads)) {
         let text = std::str::from_utf8(raw).map_err(|e| {
             format!("column {h}: bytes that are not valid UTF-8 at byte {} (nothing was replaced; pass --encoding gb18030 if the file is GBK)", e.valid_up_to())
@@ -89,7 +97,10 @@ fn parse_row(
             Col::Id => {
                 let v = text.trim();
                 if !v.is_empty() {
-                    row.id = Some(v.parse().map_err(|_| format!("column {h}: '{v}' is not a record id"))?);
+                    row.id = Some(
+                        v.parse()
+                            .map_err(|_| format!("column {h}: '{v}' is not a record id"))?,
+                    );
                 }
             }
             Col::Field(f) => {
@@ -138,8 +149,16 @@ fn read_rows(
         }
         let line = rec.position().map_or(line, csv::Position::line);
         let cells = parse_row(e, cols, heads, rec, dates);
-        chunk.push(Parsed { line, rec: fresh, cells });
-        if chunk.len() == CHUNK && send.send(Ok(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))).is_err() {
+        chunk.push(Parsed {
+            line,
+            rec: fresh,
+            cells,
+        });
+        if chunk.len() == CHUNK
+            && send
+                .send(Ok(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))))
+                .is_err()
+        {
             return; // the writer stopped (an error or a signal)
         }
     }
@@ -230,19 +249,36 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         let indexed: Vec<(Col, usize)> = cols
             .iter()
             .map(|c| match c {
-                Col::Field(f) => (*c, o.entity.fields.iter().position(|g| std::ptr::eq(g, *f)).expect("an entity field")),
+                Col::Field(f) => (
+                    *c,
+                    o.entity
+                        .fields
+                        .iter()
+                        .position(|g| std::ptr::eq(g, *f))
+                        .expect("an entity field"),
+                ),
                 _ => (*c, 0),
             })
             .collect();
         let (heads, dates, keep) = (&heads, o.dates.as_ref(), rejects.is_some());
-        scope.spawn(move || read_rows(rdr, &limit, per_record, o.entity, &indexed, heads, dates, keep, &send));
+        scope.spawn(move || {
+            read_rows(
+                rdr, &limit, per_record, o.entity, &indexed, heads, dates, keep, &send,
+            )
+        });
         for chunk in recv {
             for p in chunk? {
                 if int.load(Ordering::Relaxed) {
-                    return Err(Error::new(ErrorKind::Interrupted, "interrupted; nothing was written"));
+                    return Err(Error::new(
+                        ErrorKind::Interrupted,
+                        "interrupted; nothing was written",
+                    ));
                 }
                 if term.load(Ordering::Relaxed) {
-                    return Err(Error::new(ErrorKind::Terminated, "terminated; nothing was written"));
+                    return Err(Error::new(
+                        ErrorKind::Terminated,
+                        "terminated; nothing was written",
+                    ));
                 }
                 rows += 1;
                 let why = match p.cells {
@@ -268,7 +304,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     })?;
     progress.finish();
     let counts = bulk.counts;
-    let write = !o.dry_run && !(counts.rejected > 0 && !o.skip);
+    let write = !o.dry_run && (counts.rejected == 0 || o.skip);
     let batch = if write && rows > 0 {
         let b = bulk.finish(rows, &file_name)?;
         tx.commit()?;
@@ -326,9 +362,9 @@ impl Summary<'_> {
         for s in shown {
             ctx.out.msg(s);
         }
-        if c.rejected > SHOWN as i64 {
-            ctx.out
-                .msg(&format!("  … and {} more", c.rejected - SHOWN as i64));
+        let more = c.rejected - i64::try_from(shown.len()).unwrap_or(0);
+        if more > 0 {
+            ctx.out.msg(&format!("  … and {more} more"));
         }
         let counts = if self.batch.is_some() {
             format!(

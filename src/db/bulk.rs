@@ -292,7 +292,11 @@ impl<'c> Bulk<'c> {
                     Key::Id => row.id.map_or(Value::Null, Value::Integer),
                     Key::Field(f) => {
                         let i = self.index(f);
-                        if row.given & (1 << i) == 0 { Value::Null } else { row.values[i].clone() }
+                        if row.given & (1 << i) == 0 {
+                            Value::Null
+                        } else {
+                            row.values[i].clone()
+                        }
                     }
                 };
                 if kv == Value::Null {

@@ -28,10 +28,16 @@ fn gb18030_file_with_chinese_headers_is_detected() {
     write(&f, &bytes);
     let r = env.run(&["import", "customer", f.to_str().expect("path")]);
     r.ok();
-    assert!(r.stderr.contains("GB18030"), "reports the encoding: {}", r.stderr);
+    assert!(
+        r.stderr.contains("GB18030"),
+        "reports the encoding: {}",
+        r.stderr
+    );
     let name: String = env
         .sql()
-        .query_row("SELECT name FROM customer WHERE code = 'G002'", [], |r| r.get(0))
+        .query_row("SELECT name FROM customer WHERE code = 'G002'", [], |r| {
+            r.get(0)
+        })
         .expect("row");
     assert_eq!(name, "𠀀字公司😀");
     // GB18030 in, GB18030 out: byte-identical when the header uses field names.
@@ -39,10 +45,19 @@ fn gb18030_file_with_chinese_headers_is_detected() {
     let (gb, _, _) = encoding_rs::GB18030.encode(plain);
     let f2 = env.path("gb2.csv");
     write(&f2, &gb);
-    env.run(&["import", "customer", f2.to_str().expect("path")]).ok();
+    env.run(&["import", "customer", f2.to_str().expect("path")])
+        .ok();
     let out = env.path("gb-out.csv");
     env.run(&[
-        "export", "customer", "--where", "code~H", "--columns", "code,name,city", "--encoding", "gb18030", "-o",
+        "export",
+        "customer",
+        "--where",
+        "code~H",
+        "--columns",
+        "code,name,city",
+        "--encoding",
+        "gb18030",
+        "-o",
         out.to_str().expect("path"),
     ])
     .ok();
@@ -54,7 +69,13 @@ fn utf8_bom_crlf_and_invalid_bytes() {
     let env = Env::new();
     let f = env.path("bom.csv");
     write(&f, "\u{FEFF}客户名称 , Email ,是否启用\r\n华信软件,info@huaxin.cn,\r\n\"多行\r\n备注公司\",,\r\n".replace("是否启用", "城市"));
-    let r = env.run(&["import", "customer", f.to_str().expect("path"), "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        f.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
     r.ok();
     assert_eq!(summary(&r)["inserted"], 2);
     assert!(r.stdout.contains("UTF-8"));
@@ -90,40 +111,93 @@ fn abort_skip_and_dry_run_account_for_every_row() {
     );
     let path = f.to_str().expect("path");
     let rej = env.path("rejects.csv");
-    let r = env.run(&["import", "customer", path, "--rejects", rej.to_str().expect("path"), "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        path,
+        "--rejects",
+        rej.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
     r.code(4).one_error_line();
     let s = summary(&r);
-    assert_eq!((s["rejected"].as_i64(), s["written"].as_bool()), (Some(3), Some(false)));
+    assert_eq!(
+        (s["rejected"].as_i64(), s["written"].as_bool()),
+        (Some(3), Some(false))
+    );
     for line in ["line 3", "line 4", "line 6"] {
         assert!(r.stderr.contains(line), "{line} in {}", r.stderr);
     }
     assert_eq!(customers(&env), 0, "abort writes nothing");
     let rejects = std::fs::read_to_string(&rej).expect("rejects file");
     let mut rdr = csv::Reader::from_reader(rejects.as_bytes());
-    assert_eq!(rdr.headers().expect("header"), vec!["code", "name", "email", "level", "error"]);
+    assert_eq!(
+        rdr.headers().expect("header"),
+        vec!["code", "name", "email", "level", "error"]
+    );
     let rows: Vec<csv::StringRecord> = rdr.records().collect::<Result<_, _>>().expect("rows");
     assert_eq!(rows.len(), 3);
-    assert_eq!(rows[0].iter().take(4).collect::<Vec<_>>().join(","), "A2,乙,not-an-email,B");
-    assert!(rows[2][4].contains("repeats an earlier row"), "{:?}", rows[2]);
+    assert_eq!(
+        rows[0].iter().take(4).collect::<Vec<_>>().join(","),
+        "A2,乙,not-an-email,B"
+    );
+    assert!(
+        rows[2][4].contains("repeats an earlier row"),
+        "{:?}",
+        rows[2]
+    );
 
-    let r = env.run(&["import", "customer", path, "--dry-run", "--on-error", "skip", "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        path,
+        "--dry-run",
+        "--on-error",
+        "skip",
+        "--format",
+        "json",
+    ]);
     r.code(4);
     assert_eq!(summary(&r)["inserted"], 2);
     assert_eq!(customers(&env), 0, "dry run writes nothing");
 
-    let r = env.run(&["import", "customer", path, "--on-error", "skip", "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        path,
+        "--on-error",
+        "skip",
+        "--format",
+        "json",
+    ]);
     r.code(4);
     let s = summary(&r);
-    assert_eq!((s["inserted"].as_i64(), s["rejected"].as_i64()), (Some(2), Some(3)));
+    assert_eq!(
+        (s["inserted"].as_i64(), s["rejected"].as_i64()),
+        (Some(2), Some(3))
+    );
     assert_eq!(customers(&env), 2);
     assert_eq!(env.sql_int("SELECT COUNT(*) FROM import_batch"), 1);
     // One audit entry for the batch, not one per row or field.
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'import'"), 1);
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'create'"), 0);
+    assert_eq!(
+        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'import'"),
+        1
+    );
+    assert_eq!(
+        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'create'"),
+        0
+    );
 
     let empty = env.path("empty.csv");
     write(&empty, "");
-    let r = env.run(&["import", "customer", empty.to_str().expect("path"), "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        empty.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
     r.ok();
     assert_eq!(summary(&r)["rows"], 0);
 }
@@ -133,28 +207,73 @@ fn upsert_update_revert_and_refusal() {
     let env = Env::new();
     let f = env.path("a.csv");
     write(&f, "code,name,city\nU1,甲,深圳\nU2,乙,北京\nU3,丙,上海\n");
-    let r = env.run(&["import", "customer", f.to_str().expect("path"), "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        f.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
     let b1 = summary(r.ok())["batch"].as_i64().expect("batch");
     let g = env.path("b.csv");
     write(&g, "code,city\nU1,广州\nU2,北京\nU4,杭州\n");
-    let r = env.run(&["import", "customer", g.to_str().expect("path"), "--mode", "update", "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        g.to_str().expect("path"),
+        "--mode",
+        "update",
+        "--format",
+        "json",
+    ]);
     r.code(4);
     let s = summary(&r);
-    assert_eq!((s["updated"].as_i64(), s["unchanged"].as_i64(), s["rejected"].as_i64()), (Some(1), Some(1), Some(1)));
-    assert_eq!(customers(&env), 3, "update mode with a bad row writes nothing");
+    assert_eq!(
+        (
+            s["updated"].as_i64(),
+            s["unchanged"].as_i64(),
+            s["rejected"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(
+        customers(&env),
+        3,
+        "update mode with a bad row writes nothing"
+    );
     let h = env.path("c.csv");
     write(&h, "code,name,city\nU1,甲,广州\nU2,乙,北京\nU4,丁,杭州\n");
-    let r = env.run(&["import", "customer", h.to_str().expect("path"), "--mode", "upsert", "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        h.to_str().expect("path"),
+        "--mode",
+        "upsert",
+        "--format",
+        "json",
+    ]);
     let s = summary(r.ok());
-    assert_eq!((s["inserted"].as_i64(), s["updated"].as_i64(), s["unchanged"].as_i64()), (Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (
+            s["inserted"].as_i64(),
+            s["updated"].as_i64(),
+            s["unchanged"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
     let b2 = s["batch"].as_i64().expect("batch");
     let city = |code: &str| -> Option<String> {
         env.sql()
-            .query_row("SELECT city FROM customer WHERE code = ?", [code], |r| r.get(0))
+            .query_row("SELECT city FROM customer WHERE code = ?", [code], |r| {
+                r.get(0)
+            })
             .ok()
     };
     assert_eq!(city("U1").as_deref(), Some("广州"));
-    let hist = env.run(&["import", "history", "--format", "json"]).ok().json();
+    let hist = env
+        .run(&["import", "history", "--format", "json"])
+        .ok()
+        .json();
     assert_eq!(hist.as_array().expect("list").len(), 2);
     assert_eq!(hist[0]["batch"], b2);
     // The first batch's U1 was changed by the second batch: refused, naming the record.
@@ -181,16 +300,39 @@ fn upsert_update_revert_and_refusal() {
 #[test]
 fn revert_of_untouched_batch_restores_everything() {
     let env = Env::new();
-    env.add("customer", &["--name", "老客户", "--code", "OLD1", "--city", "深圳"]);
+    env.add(
+        "customer",
+        &["--name", "老客户", "--code", "OLD1", "--city", "深圳"],
+    );
     let f = env.path("a.csv");
     write(&f, "code,name,city\nOLD1,老客户,广州\nN1,新客户,北京\n");
-    let r = env.run(&["import", "customer", f.to_str().expect("path"), "--mode", "upsert", "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        f.to_str().expect("path"),
+        "--mode",
+        "upsert",
+        "--format",
+        "json",
+    ]);
     let b = summary(r.ok())["batch"].as_i64().expect("batch");
-    let r = env.run(&["import", "revert", &b.to_string(), "--format", "json"]).ok().json();
-    assert_eq!((r["deleted"].as_i64(), r["restored"].as_i64()), (Some(1), Some(1)));
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer WHERE code = 'OLD1' AND city = '深圳'"), 1);
+    let r = env
+        .run(&["import", "revert", &b.to_string(), "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (r["deleted"].as_i64(), r["restored"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        env.sql_int("SELECT COUNT(*) FROM customer WHERE code = 'OLD1' AND city = '深圳'"),
+        1
+    );
     assert_eq!(customers(&env), 1);
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'revert'"), 1);
+    assert_eq!(
+        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'revert'"),
+        1
+    );
 }
 
 #[test]
@@ -201,16 +343,41 @@ fn headers_maps_and_mass_assignment() {
     let path = f.to_str().expect("path");
     let r = env.run(&["import", "customer", path]);
     r.code(4).one_error_line();
-    assert!(r.stderr.contains("unknown column '名称'") && r.stderr.contains("fields:"), "{}", r.stderr);
-    env.run(&["import", "customer", path, "--map", "名称=name", "--ignore-unknown"]).ok();
-    env.run(&["import", "customer", path, "--map", "名称=name", "--map", "Nickname="]).ok();
-    env.run(&["import", "customer", path, "--map", "名称=nope"]).code(2);
+    assert!(
+        r.stderr.contains("unknown column '名称'") && r.stderr.contains("fields:"),
+        "{}",
+        r.stderr
+    );
+    env.run(&[
+        "import",
+        "customer",
+        path,
+        "--map",
+        "名称=name",
+        "--ignore-unknown",
+    ])
+    .ok();
+    env.run(&[
+        "import",
+        "customer",
+        path,
+        "--map",
+        "名称=name",
+        "--map",
+        "Nickname=",
+    ])
+    .ok();
+    env.run(&["import", "customer", path, "--map", "名称=nope"])
+        .code(2);
     let g = env.path("id.csv");
     write(&g, "id,name,created_at\n1,甲,2024-01-01\n");
-    env.run(&["import", "customer", g.to_str().expect("path")]).code(2).one_error_line();
+    env.run(&["import", "customer", g.to_str().expect("path")])
+        .code(2)
+        .one_error_line();
     let d = env.path("dup.csv");
     write(&d, "name,客户名称\n甲,乙\n");
-    env.run(&["import", "customer", d.to_str().expect("path")]).code(4);
+    env.run(&["import", "customer", d.to_str().expect("path")])
+        .code(4);
     let m = env.path("missing.csv");
     write(&m, "city\n深圳\n");
     let r = env.run(&["import", "customer", m.to_str().expect("path")]);
@@ -218,12 +385,21 @@ fn headers_maps_and_mass_assignment() {
     assert!(r.stderr.contains("required field name"), "{}", r.stderr);
     let t = env.path("t.tsv");
     write(&t, "name\tcity\n制表符公司\t厦门\n");
-    env.run(&["import", "customer", t.to_str().expect("path")]).ok();
+    env.run(&["import", "customer", t.to_str().expect("path")])
+        .ok();
     let s = env.path("semi.csv");
     write(&s, "name;city\n分号公司;苏州\n");
-    env.run(&["import", "customer", s.to_str().expect("path"), "--delimiter", ";"]).ok();
+    env.run(&[
+        "import",
+        "customer",
+        s.to_str().expect("path"),
+        "--delimiter",
+        ";",
+    ])
+    .ok();
     assert_eq!(customers(&env), 4);
-    env.run_stdin(&["import", "customer", "-"], "name\n标准输入公司\n").ok();
+    env.run_stdin(&["import", "customer", "-"], "name\n标准输入公司\n")
+        .ok();
     assert_eq!(customers(&env), 5);
     env.run(&["import", "customer", "no-such-file.csv"]).code(3);
 }
@@ -233,51 +409,123 @@ fn references_dates_limits_and_row_errors() {
     let env = Env::new();
     env.add("customer", &["--name", "甲", "--code", "K1"]);
     let f = env.path("contacts.csv");
-    write(&f, "customer,name,is_primary,mobile\nK1,张伟,是,013800000000\n1,李娜,否,\nK9,王五,,\n");
-    let r = env.run(&["import", "contact", f.to_str().expect("path"), "--on-error", "skip"]);
+    write(
+        &f,
+        "customer,name,is_primary,mobile\nK1,张伟,是,013800000000\n1,李娜,否,\nK9,王五,,\n",
+    );
+    let r = env.run(&[
+        "import",
+        "contact",
+        f.to_str().expect("path"),
+        "--on-error",
+        "skip",
+    ]);
     r.code(4);
-    assert!(r.stderr.contains("line 4: customer: no customer with id or key 'K9'"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("line 4: customer: no customer with id or key 'K9'"),
+        "{}",
+        r.stderr
+    );
     let out = env.run(&["export", "contact"]).ok().stdout.clone();
-    assert_eq!(out, "customer,name,title,phone,mobile,email,wechat,is_primary,notes\nK1,张伟,,,013800000000,,,true,\nK1,李娜,,,,,,false,\n");
+    assert_eq!(
+        out,
+        "customer,name,title,phone,mobile,email,wechat,is_primary,notes\nK1,张伟,,,013800000000,,,true,\nK1,李娜,,,,,,false,\n"
+    );
     let c = env.path("camp.csv");
     write(&c, "name,start_date,budget\n春季,08/07/2023,1000\n");
     let r = env.run(&["import", "campaign", c.to_str().expect("path")]);
     r.code(4);
     assert!(r.stderr.contains("--date-format"), "{}", r.stderr);
-    env.run(&["import", "campaign", c.to_str().expect("path"), "--date-format", "dmy"]).ok();
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM campaign WHERE start_date = '2023-07-08'"), 1);
+    env.run(&[
+        "import",
+        "campaign",
+        c.to_str().expect("path"),
+        "--date-format",
+        "dmy",
+    ])
+    .ok();
+    assert_eq!(
+        env.sql_int("SELECT COUNT(*) FROM campaign WHERE start_date = '2023-07-08'"),
+        1
+    );
     let big = env.path("big.csv");
-    write(&big, format!("name,notes\n大,{}\n零,a\0b\n好,ok\n", "x".repeat((1 << 20) + 1)));
-    let r = env.run(&["import", "customer", big.to_str().expect("path"), "--on-error", "skip", "--format", "json"]);
+    write(
+        &big,
+        format!(
+            "name,notes\n大,{}\n零,a\0b\n好,ok\n",
+            "x".repeat((1 << 20) + 1)
+        ),
+    );
+    let r = env.run(&[
+        "import",
+        "customer",
+        big.to_str().expect("path"),
+        "--on-error",
+        "skip",
+        "--format",
+        "json",
+    ]);
     r.code(4);
     let s = summary(&r);
-    assert_eq!((s["inserted"].as_i64(), s["rejected"].as_i64()), (Some(1), Some(2)));
-    assert!(r.stderr.contains("1 MiB") && r.stderr.contains("NUL"), "{}", r.stderr);
+    assert_eq!(
+        (s["inserted"].as_i64(), s["rejected"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert!(
+        r.stderr.contains("1 MiB") && r.stderr.contains("NUL"),
+        "{}",
+        r.stderr
+    );
     let q = env.path("quote.csv");
-    write(&q, format!("name,notes\n\"unbalanced,{}\n", "y\n".repeat(3 << 20)));
+    write(
+        &q,
+        format!("name,notes\n\"unbalanced,{}\n", "y\n".repeat(3 << 20)),
+    );
     let r = env.run(&["import", "customer", q.to_str().expect("path")]);
     r.code(4).one_error_line();
     assert!(r.stderr.contains("line 2"), "{}", r.stderr);
     let rag = env.path("ragged.csv");
     write(&rag, "name,city\n甲,深圳,多余\n乙\n丙,广州,\n");
-    let r = env.run(&["import", "customer", rag.to_str().expect("path"), "--on-error", "skip", "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        rag.to_str().expect("path"),
+        "--on-error",
+        "skip",
+        "--format",
+        "json",
+    ]);
     let s = summary(r.code(4));
-    assert_eq!((s["inserted"].as_i64(), s["rejected"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(
+        (s["inserted"].as_i64(), s["rejected"].as_i64()),
+        (Some(1), Some(2))
+    );
 }
 
 #[test]
 fn formulas_are_neutralised_and_round_trip() {
     let env = Env::new();
     let f = env.path("f.csv");
-    let hostile = ["=1+2\";=1+2", "=1+2'\" ;,=1+2", "@SUM(A1)", "-2+3", "=cmd|' /C calc'!A0", "'quoted", "+8613800000000"];
+    let hostile = [
+        "=1+2\";=1+2",
+        "=1+2'\" ;,=1+2",
+        "@SUM(A1)",
+        "-2+3",
+        "=cmd|' /C calc'!A0",
+        "'quoted",
+        "+8613800000000",
+    ];
     let mut text = String::from("name,notes,phone\n");
     for (i, h) in hostile.iter().enumerate() {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([format!("公司{i}").as_str(), h, if i == 6 { h } else { "" }]).expect("csv");
+        w.write_record([format!("公司{i}").as_str(), h, if i == 6 { h } else { "" }])
+            .expect("csv");
         text.push_str(&String::from_utf8(w.into_inner().expect("csv")).expect("utf8"));
     }
     write(&f, &text);
-    env.run(&["import", "customer", f.to_str().expect("path")]).ok();
+    env.run(&["import", "customer", f.to_str().expect("path")])
+        .ok();
     let notes: Vec<String> = env
         .sql()
         .prepare("SELECT notes FROM customer ORDER BY id")
@@ -287,25 +535,50 @@ fn formulas_are_neutralised_and_round_trip() {
         .collect::<Result<_, _>>()
         .expect("rows");
     assert_eq!(notes, hostile, "stored verbatim");
-    let out = env.run(&["export", "customer", "--columns", "name,notes,phone"]).ok().stdout.clone();
+    let out = env
+        .run(&["export", "customer", "--columns", "name,notes,phone"])
+        .ok()
+        .stdout
+        .clone();
     let mut rdr = csv::Reader::from_reader(out.as_bytes());
     for rec in rdr.records() {
         let rec = rec.expect("row");
         for cell in rec.iter() {
-            assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "guarded: {cell:?}");
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "guarded: {cell:?}"
+            );
         }
     }
-    let raw = env.run(&["export", "customer", "--columns", "notes", "--raw"]).ok().stdout.clone();
+    let raw = env
+        .run(&["export", "customer", "--columns", "notes", "--raw"])
+        .ok()
+        .stdout
+        .clone();
     assert!(raw.contains("\n@SUM(A1)\n"), "{raw}");
     // export → import → export is byte-identical.
     let e1 = env.path("e1.csv");
-    env.run(&["export", "customer", "-o", e1.to_str().expect("path")]).ok();
-    let r = env.run(&["import", "customer", e1.to_str().expect("path"), "--mode", "upsert", "--format", "json"]);
+    env.run(&["export", "customer", "-o", e1.to_str().expect("path")])
+        .ok();
+    let r = env.run(&[
+        "import",
+        "customer",
+        e1.to_str().expect("path"),
+        "--mode",
+        "upsert",
+        "--format",
+        "json",
+    ]);
     assert_eq!(summary(r.ok())["unchanged"], 7);
-    env.run(&["export", "customer", "-o", e1.to_str().expect("path")]).code(5);
+    env.run(&["export", "customer", "-o", e1.to_str().expect("path")])
+        .code(5);
     let e2 = env.path("e2.csv");
-    env.run(&["export", "customer", "-o", e2.to_str().expect("path")]).ok();
-    assert_eq!(std::fs::read(&e1).expect("e1"), std::fs::read(&e2).expect("e2"));
+    env.run(&["export", "customer", "-o", e2.to_str().expect("path")])
+        .ok();
+    assert_eq!(
+        std::fs::read(&e1).expect("e1"),
+        std::fs::read(&e2).expect("e2")
+    );
 }
 
 #[test]
@@ -314,26 +587,72 @@ fn export_formats_and_files() {
     for (n, l) in [("甲", "A"), ("乙", "B"), ("丙", "A")] {
         env.add("customer", &["--name", n, "--level", l, "--tags", "x;y"]);
     }
-    let j = env.run(&["export", "customer", "--where", "level=A", "--format", "json"]).ok().json();
+    let j = env
+        .run(&[
+            "export", "customer", "--where", "level=A", "--format", "json",
+        ])
+        .ok()
+        .json();
     assert_eq!(j.as_array().expect("array").len(), 2);
     assert_eq!(j[0]["tags"], serde_json::json!(["x", "y"]));
-    let l = env.run(&["export", "customer", "--format", "jsonl", "--columns", "id,name"]).ok().stdout.clone();
-    let objs: Vec<serde_json::Value> = l.lines().map(|x| serde_json::from_str(x).expect("jsonl")).collect();
+    let l = env
+        .run(&[
+            "export",
+            "customer",
+            "--format",
+            "jsonl",
+            "--columns",
+            "id,name",
+        ])
+        .ok()
+        .stdout
+        .clone();
+    let objs: Vec<serde_json::Value> = l
+        .lines()
+        .map(|x| serde_json::from_str(x).expect("jsonl"))
+        .collect();
     assert_eq!(objs.len(), 3);
     assert_eq!(objs[2]["name"], "丙");
-    let t = env.run(&["export", "customer", "--format", "tsv", "--columns", "name,level"]).ok().stdout.clone();
+    let t = env
+        .run(&[
+            "export",
+            "customer",
+            "--format",
+            "tsv",
+            "--columns",
+            "name,level",
+        ])
+        .ok()
+        .stdout
+        .clone();
     assert_eq!(t, "name\tlevel\n甲\tA\n乙\tB\n丙\tA\n");
     let b = env.path("bom.csv");
-    env.run(&["export", "customer", "--bom", "-o", b.to_str().expect("path")]).ok();
+    env.run(&[
+        "export",
+        "customer",
+        "--bom",
+        "-o",
+        b.to_str().expect("path"),
+    ])
+    .ok();
     let bytes = std::fs::read(&b).expect("file");
     assert!(bytes.starts_with(b"\xEF\xBB\xBFcode,name"));
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&b).expect("meta").permissions().mode() & 0o777, 0o600);
-    env.run(&["export", "customer", "--columns", "nope"]).code(2);
-    env.run(&["export", "customer", "--where", "bogus=1"]).code(2);
+    assert_eq!(
+        std::fs::metadata(&b).expect("meta").permissions().mode() & 0o777,
+        0o600
+    );
+    env.run(&["export", "customer", "--columns", "nope"])
+        .code(2);
+    env.run(&["export", "customer", "--where", "bogus=1"])
+        .code(2);
     let dir = env.path("no-such-dir/out.csv");
-    env.run(&["export", "customer", "-o", dir.to_str().expect("path")]).code(3);
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'export'"), 5);
+    env.run(&["export", "customer", "-o", dir.to_str().expect("path")])
+        .code(3);
+    assert_eq!(
+        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'export'"),
+        5
+    );
 }
 
 #[test]
@@ -342,7 +661,12 @@ fn roles_import_and_export() {
     let f = env.path("a.csv");
     write(&f, "name\n甲\n");
     let path = f.to_str().expect("path");
-    for (user, role) in [("mgr", "manager"), ("sal", "sales"), ("svc", "service"), ("vw", "viewer")] {
+    for (user, role) in [
+        ("mgr", "manager"),
+        ("sal", "sales"),
+        ("svc", "service"),
+        ("vw", "viewer"),
+    ] {
         env.add_user(user, role);
     }
     let mgr = env.token("mgr");
@@ -350,11 +674,72 @@ fn roles_import_and_export() {
     env.run_as(&mgr, &["export", "customer"]).ok();
     for user in ["sal", "svc", "vw"] {
         let t = env.token(user);
-        env.run_as(&t, &["import", "customer", path]).code(7).one_error_line();
+        env.run_as(&t, &["import", "customer", path])
+            .code(7)
+            .one_error_line();
         env.run_as(&t, &["import", "history"]).code(7);
         env.run_as(&t, &["import", "revert", "1"]).code(7);
     }
     let vw = env.token("vw");
     env.run_as(&vw, &["export", "customer"]).code(7);
     assert_eq!(customers(&env), 1);
+}
+
+#[test]
+fn sample_files_in_examples_import() {
+    let env = Env::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/import");
+    let customers = dir.join("customers-zh.csv");
+    let r = env.run(&[
+        "import",
+        "customer",
+        customers.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    let s = summary(r.ok());
+    assert_eq!(
+        (s["inserted"].as_i64(), s["encoding"].as_str()),
+        (Some(4), Some("UTF-8"))
+    );
+    let contacts = dir.join("contacts-gb18030.csv");
+    let r = env.run(&[
+        "import",
+        "contact",
+        contacts.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    let s = summary(r.ok());
+    assert_eq!(
+        (s["inserted"].as_i64(), s["encoding"].as_str()),
+        (Some(3), Some("GB18030"))
+    );
+    let c = env
+        .run(&["show", "customer", "C100002", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (c["kind"].as_str(), c["level"].as_str()),
+        (Some("company"), Some("B"))
+    );
+    assert_eq!(c["notes"], "多行备注：\n第一次拜访，对\"方案B\"感兴趣");
+    // The same file again in insert mode: every code already exists, nothing is written.
+    let r = env.run(&["import", "customer", customers.to_str().expect("path")]);
+    r.code(4);
+    assert!(
+        r.stderr.contains("already exists") && r.stderr.contains("--mode upsert"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&[
+        "import",
+        "customer",
+        customers.to_str().expect("path"),
+        "--mode",
+        "upsert",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(summary(r.ok())["unchanged"], 4);
 }

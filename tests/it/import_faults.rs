@@ -76,12 +76,19 @@ fn kill_9_mid_import_leaves_nothing_or_everything() {
         }
         child.wait().expect("wait");
         let count = env.sql_int("SELECT COUNT(*) FROM customer");
-        assert_eq!(count % i64::try_from(n).expect("n"), 0, "after {delay_ms} ms: {count} rows, never partial");
+        assert_eq!(
+            count % i64::try_from(n).expect("n"),
+            0,
+            "after {delay_ms} ms: {count} rows, never partial"
+        );
         integrity_ok(&env);
         env.run(&["find", "customer", "--count"]).ok();
     }
     assert!(seen_partial_run, "at least one run was killed mid-way");
-    assert!(env.sql_int("SELECT COUNT(*) FROM customer") > 0, "the last run completed");
+    assert!(
+        env.sql_int("SELECT COUNT(*) FROM customer") > 0,
+        "the last run completed"
+    );
 }
 
 /// Feeds rows on stdin, signals once crm is reading, feeds more: the signal rolls back.
@@ -90,13 +97,18 @@ fn signal_mid_import(sig: &str, code: i32) {
     let mut child = spawn(&env, &["import", "customer", "-"]);
     let mut stdin = child.stdin.take().expect("stdin");
     let row = "信号测试公司,深圳,13800138000,a@b.cn,x,notes\n";
-    stdin.write_all(b"name,city,phone,email,tags,notes\n").expect("header");
+    stdin
+        .write_all(b"name,city,phone,email,tags,notes\n")
+        .expect("header");
     // More than a pipe buffer: once written, crm has started reading (handler installed).
     for _ in 0..4000 {
         stdin.write_all(row.as_bytes()).expect("rows");
     }
     let pid = child.id().to_string();
-    let st = std::process::Command::new("kill").args([sig, &pid]).status().expect("kill");
+    let st = std::process::Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .expect("kill");
     assert!(st.success());
     for _ in 0..4000 {
         if stdin.write_all(row.as_bytes()).is_err() {
@@ -107,7 +119,10 @@ fn signal_mid_import(sig: &str, code: i32) {
     let out = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
-    assert!(stderr.contains("error: interrupted") || stderr.contains("error: terminated"), "{stderr}");
+    assert!(
+        stderr.contains("error: interrupted") || stderr.contains("error: terminated"),
+        "{stderr}"
+    );
     assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
     assert_eq!(env.sql_int("SELECT COUNT(*) FROM import_batch"), 0);
     integrity_ok(&env);
@@ -133,11 +148,18 @@ fn two_imports_at_once_both_succeed() {
     for c in [&mut ca, &mut cb] {
         let st = c.wait().expect("wait");
         let mut err = String::new();
-        c.stderr.take().expect("stderr").read_to_string(&mut err).expect("read");
+        c.stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err)
+            .expect("read");
         assert!(st.success(), "{err}");
     }
     assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 6000);
-    assert_eq!(env.sql_int("SELECT COUNT(DISTINCT code) FROM customer"), 6000);
+    assert_eq!(
+        env.sql_int("SELECT COUNT(DISTINCT code) FROM customer"),
+        6000
+    );
     assert_eq!(env.sql_int("SELECT COUNT(*) FROM import_batch"), 2);
 }
 
@@ -154,8 +176,15 @@ fn closed_pipe_during_export_is_quiet() {
         drop(out);
         let o = child.wait_with_output().expect("wait");
         let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(matches!(o.status.code(), Some(0 | 141)) || o.status.code().is_none(), "{:?} {stderr}", o.status);
-        assert!(!stderr.contains("panicked") && !stderr.contains("error"), "{stderr}");
+        assert!(
+            matches!(o.status.code(), Some(0 | 141)) || o.status.code().is_none(),
+            "{:?} {stderr}",
+            o.status
+        );
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("error"),
+            "{stderr}"
+        );
     }
 }
 
@@ -181,7 +210,10 @@ fn full_disk_gives_exit_9_and_changes_nothing() {
         }
     }
     let _guard = Unmount(mnt.clone());
-    let env = Env { dir: env.dir, db: mnt.join("crm.db") };
+    let env = Env {
+        dir: env.dir,
+        db: mnt.join("crm.db"),
+    };
     env.run_stdin(&["init", "--password-stdin"], PW).ok();
     env.login("admin");
     let small = big_file(&env, "small.csv", 10, "S");
@@ -200,7 +232,11 @@ fn full_disk_gives_exit_9_and_changes_nothing() {
     if r.code != 0 {
         assert_eq!(r.code, 9, "{}", r.stderr);
         assert!(!out.exists());
-        let leftovers = std::fs::read_dir(&mnt).expect("ls").filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count();
+        let leftovers = std::fs::read_dir(&mnt)
+            .expect("ls")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count();
         assert_eq!(leftovers, 0);
     }
     let _ = std::fs::remove_file(&filler);
