@@ -25,7 +25,10 @@ pub fn command() -> Command {
              header of the writable field names, references as the referenced record's key, so that `crm import` \
              reads the file back unchanged. Text a spreadsheet would run as a formula (starting with =, +, -, @, \
              tab, CR or LF) gets a leading apostrophe that import removes again; --raw writes values verbatim. \
-             -o FILE writes a temp file and renames it when complete, so a failed export leaves no truncated file.",
+             -o FILE writes a temp file (mode 0600) and renames it when complete, so a failed export leaves no \
+             truncated file; an existing FILE is replaced only with --force. The rows come from one consistent \
+             snapshot, streamed; while a reader that does not drain the pipe holds that snapshot, the database's \
+             write-ahead log cannot be folded back and shrinks again after the export ends.",
         )
         .arg(Arg::new("entity").required(true).value_name("ENTITY"))
         .arg(Arg::new("output").long("output").short('o').value_name("FILE").help("Write to FILE instead of stdout"))
