@@ -124,9 +124,18 @@ fn sniff(head: &[u8], full: bool) -> Enc {
             }
             let mut dec = encoding_rs::GB18030.new_decoder_without_bom_handling();
             let mut out = vec![0; head.len() * 3 + 16];
-            let (res, _, _) = dec.decode_to_utf8_without_replacement(head, &mut out, full);
+            let (res, read, _) = dec.decode_to_utf8_without_replacement(head, &mut out, full);
             match res {
-                DecoderResult::Malformed(..) => Enc::Utf8,
+                // Neither decodes the whole sample: take the one that gets further, so the
+                // error names the right line and encoding.
+                DecoderResult::Malformed(bad, extra) => {
+                    let gb_ok = read.saturating_sub(usize::from(bad) + usize::from(extra));
+                    if gb_ok > e.valid_up_to() {
+                        Enc::Gb18030
+                    } else {
+                        Enc::Utf8
+                    }
+                }
                 _ => Enc::Gb18030,
             }
         }
@@ -263,6 +272,12 @@ mod tests {
         let mut bad = "客户名称,城市,深圳\n".as_bytes().to_vec();
         bad.push(0xFF);
         assert_eq!(sniff(&bad, true), Enc::Utf8);
+        let mut gb = encoding_rs::GB18030
+            .encode("name,city\n甲公司,深圳\n")
+            .0
+            .into_owned();
+        gb.extend_from_slice(b"\x81\x20bad\n");
+        assert_eq!(sniff(&gb, true), Enc::Gb18030);
     }
 
     #[test]
