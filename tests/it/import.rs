@@ -743,3 +743,40 @@ fn sample_files_in_examples_import() {
     ]);
     assert_eq!(summary(r.ok())["unchanged"], 4);
 }
+
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let env = Env::new();
+    let mut s = String::from("name,city\n");
+    for i in 0..20_000 {
+        s.push_str(&format!("进度公司{i},深圳\n"));
+    }
+    let f = env.path("p.csv");
+    write(&f, s);
+    let path = f.to_str().expect("path");
+    // Not a terminal: no bar, only the summary line.
+    let r = env.run(&["import", "customer", path]);
+    r.ok();
+    assert!(
+        !r.stderr.contains("rows/s") && r.stderr.contains("20000 inserted"),
+        "{}",
+        r.stderr
+    );
+    // On a terminal: the bar with rows and rows/s, then the summary.
+    let home = env.dir.path();
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("crm"));
+    c.env_clear()
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("TZ", "Asia/Shanghai")
+        .env("NO_COLOR", "1")
+        .env("CRM_DB", &env.db)
+        .args(["import", "customer", path]);
+    let mut session = expectrl::Session::spawn(c).expect("pty");
+    session.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    session
+        .expect("rows/s")
+        .expect("a progress bar on the terminal");
+    session.expect("20000 inserted").expect("the summary");
+    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 40_000);
+}

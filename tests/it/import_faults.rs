@@ -242,3 +242,25 @@ fn full_disk_gives_exit_9_and_changes_nothing() {
     let _ = std::fs::remove_file(&filler);
     env.run(&["find", "customer", "--count"]).ok();
 }
+
+#[test]
+fn import_waits_for_a_lock_then_exits_8_and_writes_nothing() {
+    let env = Env::new();
+    let f = big_file(&env, "l.csv", 50, "L");
+    let holder = env.sql();
+    holder
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("hold the write lock");
+    let t0 = Instant::now();
+    let r = env.run(&["import", "customer", &f, "--busy-timeout", "0.5"]);
+    r.code(8).one_error_line();
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "gave up near the timeout"
+    );
+    assert!(r.stderr.contains("retry"), "{}", r.stderr);
+    holder.execute_batch("ROLLBACK").expect("release");
+    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
+    env.run(&["import", "customer", &f]).ok();
+    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 50);
+}
