@@ -5,6 +5,7 @@
 use std::io::{BufWriter, Write};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use rusqlite::Connection;
 use rusqlite::types::{Value, ValueRef};
 
 use crate::auth::Action;
@@ -13,6 +14,7 @@ use crate::csvio::needs_guard;
 use crate::csvio::write::{AtomicFile, Gb18030, is_broken_pipe};
 use crate::db::audit::{self, Entry};
 use crate::db::bulk::export_rows;
+use crate::db::query::Query;
 use crate::error::{ErrorKind, Result};
 use crate::output::Format;
 use crate::schema::{Entity, Field};
@@ -45,70 +47,82 @@ struct Spec {
     cols: Vec<&'static Field>,
     raw: bool,
     bom: bool,
+    gb18030: bool,
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
-    let e = Entity::get(m.get_one::<String>("entity").expect("required"))?;
-    let user = ctx.authorize(Action::Export, Some(e), None)?;
-    let q = super::find::query_from(ctx, e, m)?;
+    let entity = Entity::get(m.get_one::<String>("entity").expect("required"))?;
+    let user = ctx.authorize(Action::Export, Some(entity), None)?;
+    let query = super::find::query_from(ctx, entity, m)?;
     let cols = match m.get_one::<String>("columns") {
-        Some(_) => crate::render::pick_columns(e, m.get_one::<String>("columns"))?,
-        None => e.writable().collect(),
+        Some(list) => crate::render::pick_columns(entity, Some(list))?,
+        None => entity.writable().collect(),
     };
     let spec = Spec {
         format: match ctx.out.format {
             Format::Table => Format::Csv,
-            f => f,
+            other => other,
         },
         cols,
         raw: m.get_flag("raw"),
         bom: m.get_flag("bom"),
+        gb18030: m
+            .get_one::<String>("encoding")
+            .is_some_and(|s| s == "gb18030"),
     };
     let out = m.get_one::<String>("output").filter(|o| *o != "-");
-    let gb = m
-        .get_one::<String>("encoding")
-        .is_some_and(|s| s == "gb18030");
-    audit_export(ctx, &user.name, e, out.map_or("stdout", String::as_str))?;
+    audit_export(
+        ctx,
+        &user.name,
+        entity,
+        out.map_or("stdout", String::as_str),
+    )?;
     let conn = &ctx.db()?.conn;
     let result = match out {
-        Some(path) => (|| {
-            let f = AtomicFile::create(std::path::Path::new(path), m.get_flag("force"))?;
-            if gb {
-                let mut w = Gb18030::new(f);
-                let n = stream(conn, &q, &spec, &mut w)?;
-                w.into_inner()?.commit()?;
-                Ok(n)
-            } else {
-                let mut f = f;
-                let n = stream(conn, &q, &spec, &mut f)?;
-                f.commit()?;
-                Ok(n)
-            }
-        })(),
-        None => {
-            let mut w = BufWriter::with_capacity(1 << 18, std::io::stdout().lock());
-            if gb {
-                let mut g = Gb18030::new(&mut w);
-                stream(conn, &q, &spec, &mut g).and_then(|n| Ok(g.into_inner().map(|_| n)?))
-            } else {
-                stream(conn, &q, &spec, &mut w)
-            }
-            .and_then(|n| Ok(w.flush().map(|()| n)?))
-        }
+        Some(path) => to_file(conn, &query, &spec, path, m.get_flag("force")),
+        None => to_stdout(conn, &query, &spec),
     };
     match result {
         Ok(n) => {
-            ctx.out.msg(&format!(
-                "exported {n} {} records{}",
-                e.name,
-                out.map_or(String::new(), |p| format!(" to {p}"))
-            ));
+            let to = out.map_or(String::new(), |p| format!(" to {p}"));
+            ctx.out
+                .msg(&format!("exported {n} {} records{to}", entity.name));
             Ok(())
         }
         // `crm export customer | head`: the reader has all it wanted; that is success.
         Err(err) if out.is_none() && is_broken_pipe(&err) => Ok(()),
         Err(err) => Err(err),
     }
+}
+
+/// Writes a temp file beside `path` and renames it into place once complete.
+fn to_file(conn: &Connection, q: &Query, spec: &Spec, path: &str, force: bool) -> Result<u64> {
+    let file = AtomicFile::create(std::path::Path::new(path), force)?;
+    if spec.gb18030 {
+        let mut w = Gb18030::new(file);
+        let n = stream(conn, q, spec, &mut w)?;
+        w.into_inner()?.commit()?;
+        Ok(n)
+    } else {
+        let mut file = file;
+        let n = stream(conn, q, spec, &mut file)?;
+        file.commit()?;
+        Ok(n)
+    }
+}
+
+fn to_stdout(conn: &Connection, q: &Query, spec: &Spec) -> Result<u64> {
+    let mut w = BufWriter::with_capacity(1 << 18, std::io::stdout().lock());
+    let n = if spec.gb18030 {
+        let mut g = Gb18030::new(&mut w);
+        let n = stream(conn, q, spec, &mut g)?;
+        g.into_inner()?;
+        n
+    } else {
+        stream(conn, q, spec, &mut w)?
+    };
+    w.flush()?;
+    Ok(n)
 }
 
 /// One audit row per export, written before it starts; skipped on a read-only database.
@@ -144,12 +158,7 @@ fn text_of(v: ValueRef) -> Value {
     }
 }
 
-fn stream(
-    conn: &rusqlite::Connection,
-    q: &crate::db::query::Query,
-    s: &Spec,
-    w: &mut dyn Write,
-) -> Result<u64> {
+fn stream(conn: &Connection, q: &Query, s: &Spec, w: &mut dyn Write) -> Result<u64> {
     if s.bom {
         w.write_all("\u{FEFF}".as_bytes())?;
     }

@@ -119,18 +119,34 @@ struct Parsed {
     cells: std::result::Result<Row, String>,
 }
 
+/// What the reader thread needs besides the CSV reader.
+struct ReadCtx<'a> {
+    limit: &'a AtomicU64,
+    per_record: u64,
+    e: &'static Entity,
+    /// Each column with the index of its field in the entity.
+    cols: &'a [(Col, usize)],
+    heads: &'a [String],
+    dates: Option<&'a DateFormat>,
+    /// Keep each raw record (for the rejects file).
+    keep: bool,
+}
+
 /// The reader thread: records in chunks, each parsed; a read failure ends the stream.
 fn read_rows(
     mut rdr: csv::Reader<Box<dyn std::io::Read + Send>>,
-    limit: &AtomicU64,
-    per_record: u64,
-    e: &'static Entity,
-    cols: &[(Col, usize)],
-    heads: &[String],
-    dates: Option<&DateFormat>,
-    keep: bool,
+    c: &ReadCtx,
     send: &SyncSender<Result<Vec<Parsed>>>,
 ) {
+    let ReadCtx {
+        limit,
+        per_record,
+        e,
+        cols,
+        heads,
+        dates,
+        keep,
+    } = *c;
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut scratch = ByteRecord::new();
     loop {
@@ -245,27 +261,31 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     // Parsing runs on a second thread, feeding the writer through a bounded channel: the two
     // halves overlap on two cores and memory stays flat whatever the file's size.
     let (send, recv) = std::sync::mpsc::sync_channel::<Result<Vec<Parsed>>>(8);
+    let indexed: Vec<(Col, usize)> = cols
+        .iter()
+        .map(|c| match c {
+            Col::Field(f) => (
+                *c,
+                o.entity
+                    .fields
+                    .iter()
+                    .position(|g| std::ptr::eq(g, *f))
+                    .expect("an entity field"),
+            ),
+            _ => (*c, 0),
+        })
+        .collect();
     std::thread::scope(|scope| -> Result<()> {
-        let indexed: Vec<(Col, usize)> = cols
-            .iter()
-            .map(|c| match c {
-                Col::Field(f) => (
-                    *c,
-                    o.entity
-                        .fields
-                        .iter()
-                        .position(|g| std::ptr::eq(g, *f))
-                        .expect("an entity field"),
-                ),
-                _ => (*c, 0),
-            })
-            .collect();
-        let (heads, dates, keep) = (&heads, o.dates.as_ref(), rejects.is_some());
-        scope.spawn(move || {
-            read_rows(
-                rdr, &limit, per_record, o.entity, &indexed, heads, dates, keep, &send,
-            )
-        });
+        let rc = ReadCtx {
+            limit: &limit,
+            per_record,
+            e: o.entity,
+            cols: &indexed,
+            heads: &heads,
+            dates: o.dates.as_ref(),
+            keep: rejects.is_some(),
+        };
+        scope.spawn(move || read_rows(rdr, &rc, &send));
         for chunk in recv {
             for p in chunk? {
                 if int.load(Ordering::Relaxed) {

@@ -59,7 +59,7 @@ pub fn history(conn: &Connection, entity: Option<&str>, limit: i64) -> Result<Ve
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// One batch, or not_found.
+/// One batch, or `not_found`.
 pub fn get(conn: &Connection, id: i64) -> Result<Batch> {
     conn.query_row(
         &format!("SELECT {COLS} FROM import_batch WHERE id = ?"),
@@ -185,13 +185,13 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
     }
     let now = crate::clock::now();
     let mut restored = 0;
-    let changes: Vec<(i64, String)> = conn
+    let updates: Vec<(i64, String)> = conn
         .prepare(
             "SELECT record_id, before FROM import_change WHERE batch = ? AND before IS NOT NULL",
         )?
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    for (rid, before) in changes {
+    for (rid, before) in updates {
         let old = records::must_get(conn, e, rid)?;
         let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&before)
             .map_err(|err| Error::internal(format!("batch {id} record {rid}: {err}")))?;
