@@ -15,9 +15,8 @@ use crate::context::Ctx;
 use crate::csvio::header::{self, Col};
 use crate::csvio::write::AtomicFile;
 use crate::csvio::{DateFormat, decode, parse_cell};
-use crate::db::bulk::{Bulk, Counts, Key, Mode, Row};
+use crate::db::bulk::{Bulk, Key, Mode, Row};
 use crate::error::{Error, ErrorKind, Result};
-use crate::output::Format;
 use crate::schema::Entity;
 
 /// What `crm import ENTITY FILE` was asked to do.
@@ -345,7 +344,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             .map_err(|e| Error::internal(e.to_string()))?
             .commit()?;
     }
-    let summary = Summary {
+    let summary = super::import_summary::Summary {
         o,
         enc: enc.name(),
         how: input.how,
@@ -355,86 +354,4 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         secs: started.elapsed().as_secs_f64(),
     };
     summary.print(ctx, &shown)
-}
-
-struct Summary<'a> {
-    o: &'a Opts,
-    enc: &'static str,
-    how: &'static str,
-    rows: i64,
-    counts: Counts,
-    batch: Option<i64>,
-    secs: f64,
-}
-
-impl Summary<'_> {
-    fn print(&self, ctx: &Ctx, shown: &[String]) -> Result<()> {
-        let c = self.counts;
-        let o = self.o;
-        if ctx.out.format == Format::Json {
-            ctx.out.json(&serde_json::json!({
-                "entity": o.entity.name, "file": o.path, "encoding": self.enc, "mode": o.mode.name(),
-                "rows": self.rows, "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged,
-                "rejected": c.rejected, "seconds": (self.secs * 1000.0).round() / 1000.0,
-                "dry_run": o.dry_run, "written": self.batch.is_some(), "batch": self.batch,
-            }))?;
-        }
-        for s in shown {
-            ctx.out.msg(s);
-        }
-        let more = c.rejected - i64::try_from(shown.len()).unwrap_or(0);
-        if more > 0 {
-            ctx.out.msg(&format!("  … and {more} more"));
-        }
-        let counts = if self.batch.is_some() {
-            format!(
-                "{} inserted, {} updated, {} unchanged, {} rejected of {} rows in {:.2} s",
-                c.inserted, c.updated, c.unchanged, c.rejected, self.rows, self.secs
-            )
-        } else {
-            format!(
-                "would insert {}, update {}, leave {} unchanged; {} rejected of {} rows in {:.2} s",
-                c.inserted, c.updated, c.unchanged, c.rejected, self.rows, self.secs
-            )
-        };
-        let head = match (self.batch, o.dry_run) {
-            (Some(b), _) => format!(
-                "imported {} from {} ({}, {}), batch {b}",
-                o.entity.name, o.path, self.enc, self.how
-            ),
-            (None, true) => format!(
-                "dry run of {} from {} ({}, {}), nothing written",
-                o.entity.name, o.path, self.enc, self.how
-            ),
-            (None, false) => format!(
-                "{} from {} ({}, {}), nothing written",
-                o.entity.name, o.path, self.enc, self.how
-            ),
-        };
-        if ctx.out.format != Format::Json {
-            ctx.out.msg(&format!("{head}: {counts}"));
-        }
-        if c.rejected == 0 {
-            return Ok(());
-        }
-        let mut e = if self.batch.is_some() || o.dry_run {
-            Error::invalid(format!("{} of {} rows rejected", c.rejected, self.rows))
-        } else {
-            Error::invalid(format!(
-                "{} of {} rows rejected; nothing was written (--on-error abort)",
-                c.rejected, self.rows
-            ))
-        };
-        e.hint = Some(match &o.rejects {
-            Some(p) => format!(
-                "the rejected rows and reasons are in {}; fix them and import that file with --map error=",
-                p.display()
-            ),
-            None => {
-                "pass --rejects FILE for every bad row, or --on-error skip to write the good ones"
-                    .into()
-            }
-        });
-        Err(e)
-    }
 }

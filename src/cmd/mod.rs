@@ -24,6 +24,7 @@ mod import;
 mod import_batch;
 mod import_progress;
 mod import_run;
+mod import_summary;
 mod init;
 mod login;
 mod schema;

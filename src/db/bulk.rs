@@ -86,6 +86,7 @@ pub struct Bulk<'c> {
     user: String,
     pub batch: i64,
     now: i64,
+    today: String,
     /// Held, not looked up in the statement cache per row: that lookup cost 5% of an import.
     insert_stmt: rusqlite::Statement<'c>,
     sql_update: String,
@@ -184,6 +185,7 @@ impl<'c> Bulk<'c> {
             user: user.to_string(),
             batch,
             now,
+            today: crate::clock::today().format("%Y-%m-%d").to_string(),
             insert_stmt: conn.prepare(&format!(
                 "INSERT INTO {} ({}, \"created_at\", \"updated_at\") VALUES ({marks})",
                 e.table(),
@@ -439,7 +441,7 @@ impl<'c> Bulk<'c> {
                 Default::Value(_) => self.defaults[i].clone(),
                 Default::CurrentUser => Value::Text(self.user.clone()),
                 Default::Generated(prefix) => self.generated(i, prefix)?,
-                Default::Today => Value::Text(crate::clock::today().format("%Y-%m-%d").to_string()),
+                Default::Today => Value::Text(self.today.clone()),
                 Default::Now => Value::Integer(self.now),
             };
         }
