@@ -5,14 +5,18 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_iter};
 
 use crate::db::audit::{self, Entry};
-use crate::db::query::{Query, select_sql};
 use crate::db::records::{Draft, Stored, check_required};
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::{Default, Entity, Field, Kind, ident};
+
+mod export;
+mod keys;
+
+pub use export::export_rows;
 
 /// `--mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,23 +228,6 @@ impl<'c> Bulk<'c> {
         })
     }
 
-    fn touched(&self, id: i64) -> bool {
-        let Ok(i) = usize::try_from(id) else {
-            return false;
-        };
-        self.touched
-            .get(i / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
-    }
-
-    fn touch(&mut self, id: i64) {
-        let Ok(i) = usize::try_from(id) else { return };
-        if self.touched.len() <= i / 64 {
-            self.touched.resize(i / 64 + 1, 0);
-        }
-        self.touched[i / 64] |= 1 << (i % 64);
-    }
-
     /// Resolves references (id or key) and checks user names; `Err` is the row's reason.
     fn resolve(&self, f: &Field, v: Value) -> Result<std::result::Result<Value, String>> {
         let Value::Text(t) = &v else { return Ok(Ok(v)) };
@@ -364,67 +351,6 @@ impl<'c> Bulk<'c> {
                 })
             })
             .optional()?)
-    }
-
-    fn generated(&mut self, i: usize, prefix: &str) -> Result<Value> {
-        let e = self.e;
-        let mut n = match self.next_key {
-            Some(n) => n,
-            None => self.conn.query_row(
-                &format!("SELECT COALESCE(MAX(\"id\"), 0) + 1 FROM {}", e.table()),
-                [],
-                |r| r.get(0),
-            )?,
-        };
-        let sql = self.sql_exists[i]
-            .as_deref()
-            .expect("generated keys are unique");
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        loop {
-            let candidate = format!("{prefix}{n:06}");
-            n += 1;
-            if !stmt.exists([&candidate])? {
-                self.next_key = Some(n);
-                return Ok(Value::Text(candidate));
-            }
-        }
-    }
-
-    /// Explains a UNIQUE failure: a value repeated in this file, or one already stored.
-    fn unique_error(&self, d: &Draft, except: Option<i64>) -> Result<String> {
-        for (i, f) in self.e.fields.iter().enumerate() {
-            let Some(sql) = &self.sql_exists[i] else {
-                continue;
-            };
-            let v = &d.values[i];
-            if *v == Value::Null {
-                continue;
-            }
-            let other: Option<i64> = self
-                .conn
-                .prepare_cached(sql)?
-                .query_row([v], |r| r.get(0))
-                .optional()?;
-            if let Some(o) = other.filter(|o| Some(*o) != except) {
-                return Ok(if self.touched(o) {
-                    format!(
-                        "{}: '{}' repeats an earlier row of this file",
-                        f.name,
-                        show(v)
-                    )
-                } else if self.mode == Mode::Insert && self.key.is_some_and(|k| k.name() == f.name)
-                {
-                    format!(
-                        "{}: '{}' already exists (record {o}); use --mode upsert to update it",
-                        f.name,
-                        show(v)
-                    )
-                } else {
-                    format!("{}: '{}' is already taken by record {o}", f.name, show(v))
-                });
-            }
-        }
-        Ok("a unique value is already taken".into())
     }
 
     fn insert(&mut self, row: Row) -> RowResult {
@@ -577,26 +503,4 @@ fn show(v: &Value) -> String {
         Value::Integer(i) => i.to_string(),
         _ => String::new(),
     }
-}
-
-/// Streams an export's rows as borrowed values (no copy per cell), references as keys.
-pub fn export_rows(
-    conn: &Connection,
-    q: &Query,
-    columns: &[&'static Field],
-    mut f: impl FnMut(&[ValueRef]) -> Result<()>,
-) -> Result<u64> {
-    let mut args = Vec::new();
-    let sql = select_sql(q, columns, &mut args);
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args))?;
-    let mut n = 0;
-    while let Some(r) = rows.next()? {
-        let buf = (0..columns.len())
-            .map(|i| r.get_ref(i))
-            .collect::<rusqlite::Result<Vec<ValueRef>>>()?;
-        f(&buf)?;
-        n += 1;
-    }
-    Ok(n)
 }

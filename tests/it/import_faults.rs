@@ -281,12 +281,29 @@ fn concurrent_upserts_of_the_same_keys_never_mix_rows() {
         .collect();
     let mut children: Vec<Child> = files
         .iter()
-        .map(|f| spawn(&env, &["import", "customer", f, "--mode", "upsert", "--busy-timeout", "60"]))
+        .map(|f| {
+            spawn(
+                &env,
+                &[
+                    "import",
+                    "customer",
+                    f,
+                    "--mode",
+                    "upsert",
+                    "--busy-timeout",
+                    "60",
+                ],
+            )
+        })
         .collect();
     for c in &mut children {
         let st = c.wait().expect("wait");
         let mut err = String::new();
-        c.stderr.take().expect("stderr").read_to_string(&mut err).expect("read");
+        c.stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err)
+            .expect("read");
         assert!(st.success(), "{err}");
     }
     assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 500);
