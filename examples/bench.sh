@@ -5,14 +5,18 @@
 # Goals: import <= 1.5x sqlite3 .import (crm validates, keeps the unique key and its
 # indexes, records the batch); import peak RSS <= 128 MiB; export <= 1.2x sqlite3 -csv.
 #
-# Measured 2026-11-25 on the 2-core dev VM (shared, load average 3-6), release build,
-# 1,000,000 rows / 198 MB, 3 repetitions, medians:
-#   import: crm 7.68 s vs sqlite3 .import 4.30 s = 1.79x wall (best rep 1.36x); CPU 1.90x
-#   export: crm 2.00 s vs sqlite3 -csv 3.39 s = 0.59x;  import peak RSS 101.8 MiB
-# The import goal is missed under load: crm writes every page twice (WAL, then the
-# checkpoint: about a quarter of its CPU) and maintains three indexes (unique code, owner,
-# status) that the bare .import table lacks; inserting the same rows with SQL alone
-# (INSERT ... SELECT into crm's schema, WAL, checkpoint) already takes 3.95-4.18 s.
+# Measured 2026-11-25 on the 2-core dev VM shared with other builds, release build,
+# 1,000,000 rows / 198 MB, medians:
+#   5 reps, load average ~2.4-3:  import crm 5.02 s vs sqlite3 .import 3.62 s = 1.39x wall
+#                                 (CPU 6.55 s vs 3.41 s = 1.92x: crm parses on a second thread);
+#                                 export crm 1.69 s vs sqlite3 -csv 2.48 s = 0.68x; RSS 101.7 MiB
+#   3 reps, load average ~3.5-5:  import 1.79x wall (best rep 1.36x), export 0.59x
+# The import uses about twice sqlite3's CPU: WAL mode writes every page twice (the WAL,
+# then the checkpoint: about a quarter of the import's CPU), and crm keeps three indexes
+# (unique code, owner, status) that the bare .import table lacks; inserting the same rows
+# with SQL alone (INSERT ... SELECT into crm's schema, WAL, checkpoint) takes 3.95-4.18 s.
+# So the wall-clock goal holds while a second core is free, and is missed (~1.8x) when
+# the machine is saturated.
 set -euo pipefail
 ROWS=${1:-1000000}
 REPS=${2:-3}
