@@ -155,6 +155,19 @@ fn referenced(conn: &Connection, e: &Entity, ranges: &[(i64, i64)]) -> Result<Op
     Ok(None)
 }
 
+/// A record as messages name it: `12 (C000012)` where the entity has a key.
+fn name_of(conn: &Connection, e: &Entity, id: i64) -> Result<String> {
+    let Some(key) = e.key else {
+        return Ok(id.to_string());
+    };
+    let sql = format!("SELECT {} FROM {} WHERE \"id\" = ?", ident(key), e.table());
+    let k: Option<Option<String>> = conn.query_row(&sql, [id], |r| r.get(0)).optional()?;
+    Ok(match k.flatten() {
+        Some(k) => format!("{id} ({k})"),
+        None => format!("{id} (deleted)"),
+    })
+}
+
 /// Undoes a batch inside the caller's write transaction.
 pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
     let b = get(conn, id)?;
@@ -167,7 +180,11 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
     let e = Entity::get(&b.entity)?;
     let changed = changed_since(conn, &b, e)?;
     if !changed.is_empty() {
-        let list: Vec<String> = changed.iter().take(20).map(i64::to_string).collect();
+        let list = changed
+            .iter()
+            .take(20)
+            .map(|rid| name_of(conn, e, *rid))
+            .collect::<Result<Vec<_>>>()?;
         return Err(Error::conflict(format!(
             "import batch {id} cannot be reverted: {} records changed since: {}",
             e.name,
