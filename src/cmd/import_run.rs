@@ -251,7 +251,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     };
     let progress = super::import_progress::Bar::new(ctx, len);
     let db = ctx.db()?;
-    db.conn.execute_batch("PRAGMA cache_size = -65536")?;
+    crate::db::bulk::tune(&db.conn)?;
     let tx = db.write()?;
     let file_name = o.path.clone();
     let mut bulk = Bulk::begin(&tx, o.entity, o.mode, o.key, user, &file_name, enc.name())?;
@@ -335,9 +335,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     };
     if batch.is_some() && rows > LARGE {
         // A large import leaves a large WAL; fold it back so the -wal file shrinks again.
-        let _ = db
-            .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        crate::db::bulk::checkpoint(&db.conn);
     }
     if let Some(w) = rejects {
         w.into_inner()
