@@ -213,7 +213,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             &heads,
             &o.maps,
             o.ignore_unknown,
-            matches!(o.key, Some(Key::Id)),
+            matches!(o.key, Some(Key::Id)) && o.mode != Mode::Insert,
         )?
     } else {
         Vec::new()

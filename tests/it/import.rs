@@ -780,3 +780,40 @@ fn progress_bar_only_on_a_terminal() {
     session.expect("20000 inserted").expect("the summary");
     assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 40_000);
 }
+
+#[test]
+fn update_by_id_from_an_export_with_ids() {
+    let env = Env::new();
+    let a = env.add("customer", &["--name", "甲", "--city", "深圳"]);
+    env.add("customer", &["--name", "乙", "--city", "北京"]);
+    let out = env
+        .run(&["export", "customer", "--columns", "id,name,city"])
+        .ok()
+        .stdout
+        .clone();
+    let f = env.path("ids.csv");
+    write(&f, out.replace("深圳", "广州"));
+    let path = f.to_str().expect("path");
+    // An id column is refused unless it is the key of an update or upsert.
+    env.run(&["import", "customer", path]).code(2);
+    env.run(&["import", "customer", path, "--key", "id"])
+        .code(2);
+    let r = env.run(&[
+        "import", "customer", path, "--mode", "update", "--key", "id", "--format", "json",
+    ]);
+    let s = summary(r.ok());
+    assert_eq!(
+        (s["updated"].as_i64(), s["unchanged"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        env.sql_int(&format!(
+            "SELECT COUNT(*) FROM customer WHERE id = {a} AND city = '广州'"
+        )),
+        1
+    );
+    env.run(&[
+        "import", "customer", path, "--mode", "update", "--key", "city",
+    ])
+    .code(2);
+}
