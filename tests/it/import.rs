@@ -1,6 +1,8 @@
 //! `crm import` and `crm export` through the binary: encodings, headers, modes, counts,
 //! rejects, revert, roles, formula neutralisation, output files.
 
+use std::fmt::Write as _;
+
 use crate::harness::{Env, Run, write};
 
 /// Runs an import with `--format json` and returns the summary object.
@@ -749,7 +751,7 @@ fn progress_bar_only_on_a_terminal() {
     let env = Env::new();
     let mut s = String::from("name,city\n");
     for i in 0..20_000 {
-        s.push_str(&format!("进度公司{i},深圳\n"));
+        _ = writeln!(s, "进度公司{i},深圳");
     }
     let f = env.path("p.csv");
     write(&f, s);

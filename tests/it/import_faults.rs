@@ -5,6 +5,8 @@ use std::io::{Read, Write};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use std::fmt::Write as _;
+
 use crate::harness::{Env, PW, write};
 
 /// A customers file of `n` rows without codes (each import generates fresh ones).
@@ -12,10 +14,11 @@ fn big_file(env: &Env, name: &str, n: usize, prefix: &str) -> String {
     let mut s = String::with_capacity(n * 80);
     s.push_str("name,city,phone,email,tags,notes\n");
     for i in 0..n {
-        s.push_str(&format!(
+        _ = write!(
+            s,
             "{prefix}客户{i},深圳,1380013{:04},u{i}@example.cn,重点;VIP,\"多行\n备注 {i}\"\n",
             i % 10_000
-        ));
+        );
     }
     let p = env.path(name);
     write(&p, s);
@@ -188,7 +191,17 @@ fn closed_pipe_during_export_is_quiet() {
     }
 }
 
+/// Unmounts the small tmpfs however the test ends.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
 #[test]
+#[allow(clippy::print_stdout)] // the CI log shows why the scenario did not run
 fn full_disk_gives_exit_9_and_changes_nothing() {
     let env = Env::empty();
     let mnt = env.path("small");
@@ -202,12 +215,6 @@ fn full_disk_gives_exit_9_and_changes_nothing() {
     if !ok {
         println!("SKIPPED: full_disk_gives_exit_9_and_changes_nothing: cannot mount a tmpfs here");
         return;
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
-        }
     }
     let _guard = Unmount(mnt.clone());
     let env = Env {
@@ -272,7 +279,7 @@ fn concurrent_upserts_of_the_same_keys_never_mix_rows() {
         .map(|k| {
             let mut s = String::from("code,name,city,notes\n");
             for i in 0..500 {
-                s.push_str(&format!("OV{i:04},版本{k}公司{i},城市{k},备注{k}\n"));
+                _ = writeln!(s, "OV{i:04},版本{k}公司{i},城市{k},备注{k}");
             }
             let p = env.path(&format!("ov{k}.csv"));
             write(&p, s);
