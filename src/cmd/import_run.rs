@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
 use csv::ByteRecord;
@@ -46,8 +46,13 @@ const CHUNK: usize = 256;
 fn signals() -> Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
     let int = Arc::new(AtomicBool::new(false));
     let term = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGINT, int.clone())?;
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone())?;
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    // A second signal ends the process at once (a read from a silent pipe cannot see the
+    // flag); SQLite discards the unfinished transaction, as after kill -9.
+    signal_hook::flag::register_conditional_shutdown(SIGINT, 130, int.clone())?;
+    signal_hook::flag::register_conditional_shutdown(SIGTERM, 143, term.clone())?;
+    signal_hook::flag::register(SIGINT, int.clone())?;
+    signal_hook::flag::register(SIGTERM, term.clone())?;
     Ok((int, term))
 }
 
@@ -118,15 +123,33 @@ struct Parsed {
     cells: std::result::Result<Row, String>,
 }
 
-/// What the reader thread needs besides the CSV reader.
-struct ReadCtx<'a> {
-    limit: &'a AtomicU64,
+/// Ends the import (rolling back) once SIGINT or SIGTERM arrived.
+fn stop_on_signal(int: &AtomicBool, term: &AtomicBool) -> Result<()> {
+    if int.load(Ordering::Relaxed) {
+        return Err(Error::new(
+            ErrorKind::Interrupted,
+            "interrupted; nothing was written",
+        ));
+    }
+    if term.load(Ordering::Relaxed) {
+        return Err(Error::new(
+            ErrorKind::Terminated,
+            "terminated; nothing was written",
+        ));
+    }
+    Ok(())
+}
+
+/// What the reader thread owns besides the CSV reader. It is not joined: a signal must end
+/// the import even while the thread waits for input on a pipe.
+struct ReadCtx {
+    limit: Arc<AtomicU64>,
     per_record: u64,
     e: &'static Entity,
     /// Each column with the index of its field in the entity.
-    cols: &'a [(Col, usize)],
-    heads: &'a [String],
-    dates: Option<&'a DateFormat>,
+    cols: Vec<(Col, usize)>,
+    heads: Vec<String>,
+    dates: Option<DateFormat>,
     /// Keep each raw record (for the rejects file).
     keep: bool,
 }
@@ -135,17 +158,10 @@ struct ReadCtx<'a> {
 fn read_rows(
     mut rdr: csv::Reader<Box<dyn std::io::Read + Send>>,
     c: &ReadCtx,
-    send: &SyncSender<Result<Vec<Parsed>>>,
+    send: &SyncSender<Result<Option<Vec<Parsed>>>>,
 ) {
-    let ReadCtx {
-        limit,
-        per_record,
-        e,
-        cols,
-        heads,
-        dates,
-        keep,
-    } = *c;
+    let (limit, per_record, e, keep) = (&c.limit, c.per_record, c.e, c.keep);
+    let (cols, heads, dates) = (&c.cols[..], &c.heads[..], c.dates.as_ref());
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut scratch = ByteRecord::new();
     loop {
@@ -171,13 +187,18 @@ fn read_rows(
         });
         if chunk.len() == CHUNK
             && send
-                .send(Ok(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))))
+                .send(Ok(Some(std::mem::replace(
+                    &mut chunk,
+                    Vec::with_capacity(CHUNK),
+                ))))
                 .is_err()
         {
             return; // the writer stopped (an error or a signal)
         }
     }
-    let _ = send.send(Ok(chunk));
+    if send.send(Ok(Some(chunk))).is_ok() {
+        let _ = send.send(Ok(None)); // the end: a thread that died without it is an error
+    }
 }
 
 /// Runs the import and prints its summary.
@@ -259,7 +280,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let mut shown: Vec<String> = Vec::new();
     // Parsing runs on a second thread, feeding the writer through a bounded channel: the two
     // halves overlap on two cores and memory stays flat whatever the file's size.
-    let (send, recv) = std::sync::mpsc::sync_channel::<Result<Vec<Parsed>>>(8);
+    let (send, recv) = std::sync::mpsc::sync_channel::<Result<Option<Vec<Parsed>>>>(8);
     let indexed: Vec<(Col, usize)> = cols
         .iter()
         .map(|c| match c {
@@ -274,53 +295,53 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             _ => (*c, 0),
         })
         .collect();
-    std::thread::scope(|scope| -> Result<()> {
-        let rc = ReadCtx {
-            limit: &limit,
-            per_record,
-            e: o.entity,
-            cols: &indexed,
-            heads: &heads,
-            dates: o.dates.as_ref(),
-            keep: rejects.is_some(),
+    let rc = ReadCtx {
+        limit: limit.clone(),
+        per_record,
+        e: o.entity,
+        cols: indexed,
+        heads: heads.clone(),
+        dates: o.dates.clone(),
+        keep: rejects.is_some(),
+    };
+    std::thread::spawn(move || read_rows(rdr, &rc, &send));
+    loop {
+        // A timed wait, so a signal is seen even while the reader waits for a slow pipe.
+        let chunk = match recv.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok(chunk) => chunk,
+            Err(RecvTimeoutError::Timeout) => {
+                stop_on_signal(&int, &term)?;
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::internal(
+                    "the file reader stopped unexpectedly; nothing was written",
+                ));
+            }
         };
-        scope.spawn(move || read_rows(rdr, &rc, &send));
-        for chunk in recv {
-            for p in chunk? {
-                if int.load(Ordering::Relaxed) {
-                    return Err(Error::new(
-                        ErrorKind::Interrupted,
-                        "interrupted; nothing was written",
-                    ));
+        let Some(chunk) = chunk? else { break };
+        for p in chunk {
+            stop_on_signal(&int, &term)?;
+            rows += 1;
+            let why = match p.cells {
+                Ok(given) => bulk.row(given)?.err(),
+                Err(why) => Some(why),
+            };
+            if let Some(why) = why {
+                bulk.counts.rejected += 1;
+                if shown.len() < SHOWN {
+                    shown.push(format!("  line {}: {why}", p.line));
                 }
-                if term.load(Ordering::Relaxed) {
-                    return Err(Error::new(
-                        ErrorKind::Terminated,
-                        "terminated; nothing was written",
-                    ));
-                }
-                rows += 1;
-                let why = match p.cells {
-                    Ok(given) => bulk.row(given)?.err(),
-                    Err(why) => Some(why),
-                };
-                if let Some(why) = why {
-                    bulk.counts.rejected += 1;
-                    if shown.len() < SHOWN {
-                        shown.push(format!("  line {}: {why}", p.line));
-                    }
-                    if let (Some(w), Some(mut r)) = (rejects.as_mut(), p.rec) {
-                        r.push_field(why.as_bytes());
-                        w.write_byte_record(&r)?;
-                    }
-                }
-                if rows % 4096 == 0 {
-                    progress.tick(rows, raw.load(Ordering::Relaxed));
+                if let (Some(w), Some(mut r)) = (rejects.as_mut(), p.rec) {
+                    r.push_field(why.as_bytes());
+                    w.write_byte_record(&r)?;
                 }
             }
+            if rows % 4096 == 0 {
+                progress.tick(rows, raw.load(Ordering::Relaxed));
+            }
         }
-        Ok(())
-    })?;
+    }
     progress.finish();
     let counts = bulk.counts;
     let write = !o.dry_run && (counts.rejected == 0 || o.skip);

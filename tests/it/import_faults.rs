@@ -324,3 +324,34 @@ fn concurrent_upserts_of_the_same_keys_never_mix_rows() {
     assert_eq!(env.sql_int("SELECT SUM(inserted) FROM import_batch"), 500);
     integrity_ok(&env);
 }
+
+#[test]
+fn second_sigint_ends_an_import_waiting_for_input() {
+    let env = Env::new();
+    let mut child = spawn(&env, &["import", "customer", "-"]);
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"name,city\n").expect("header");
+    for _ in 0..4000 {
+        stdin
+            .write_all("等待输入公司,深圳\n".as_bytes())
+            .expect("rows");
+    }
+    // stdin stays open: crm waits for more input, where no flag can be checked.
+    let pid = child.id().to_string();
+    let t0 = Instant::now();
+    while child.try_wait().expect("try_wait").is_none() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "still running after repeated SIGINT"
+        );
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill");
+        wait_for(&mut child, Duration::from_millis(50));
+    }
+    assert_eq!(child.wait().expect("wait").code(), Some(130));
+    drop(stdin);
+    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
+    integrity_ok(&env);
+}
