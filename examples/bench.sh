@@ -10,7 +10,9 @@
 #   5 reps, load average ~2.4-3:  import crm 5.02 s vs sqlite3 .import 3.62 s = 1.39x wall
 #                                 (CPU 6.55 s vs 3.41 s = 1.92x: crm parses on a second thread);
 #                                 export crm 1.69 s vs sqlite3 -csv 2.48 s = 0.68x; RSS 101.7 MiB
-#   3 reps, load average ~3.5-5:  import 1.79x wall (best rep 1.36x), export 0.59x
+#   3 reps, load average ~3.1-3.5 (final build): import 4.62 s vs 3.34 s = 1.38x wall,
+#                                 export 0.62x, RSS 101.7 MiB
+#   3 reps, load average ~3.5-5 (earlier build): import 1.79x wall (best rep 1.36x)
 # The import uses about twice sqlite3's CPU: WAL mode writes every page twice (the WAL,
 # then the checkpoint: about a quarter of the import's CPU), and crm keeps three indexes
 # (unique code, owner, status) that the bare .import table lacks; inserting the same rows
