@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Busy,
     Storage,
     Interrupted,
+    /// Stopped by SIGTERM (exit 143, as a shell reports a process ended by that signal).
+    Terminated,
 }
 
 impl ErrorKind {
@@ -31,6 +33,7 @@ impl ErrorKind {
             ErrorKind::Busy => 8,
             ErrorKind::Storage => 9,
             ErrorKind::Interrupted => 130,
+            ErrorKind::Terminated => 143,
         }
     }
 
@@ -46,7 +49,7 @@ impl ErrorKind {
             ErrorKind::Denied => "denied",
             ErrorKind::Busy => "busy",
             ErrorKind::Storage => "storage",
-            ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Interrupted | ErrorKind::Terminated => "interrupted",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod cmd;
 pub mod context;
+pub mod csvio;
 pub mod db;
 pub mod error;
 pub mod output;

@@ -23,7 +23,13 @@ mod delete;
 mod demo;
 mod done;
 mod edit;
+mod export;
 mod find;
+mod import;
+mod import_batch;
+mod import_progress;
+mod import_run;
+mod import_summary;
 mod init;
 mod lines;
 mod log;
@@ -117,6 +123,16 @@ pub const COMMANDS: &[Cmd] = &[
         name: "agenda",
         command: agenda::command,
         run: agenda::run,
+    },
+    Cmd {
+        name: "import",
+        command: import::command,
+        run: import::run,
+    },
+    Cmd {
+        name: "export",
+        command: export::command,
+        run: export::run,
     },
     Cmd {
         name: "schema",

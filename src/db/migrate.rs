@@ -14,7 +14,8 @@ const STEPS: &[Step] = &[
     v1_base,
     v2_import_batches,
     v3_stage_history,
-    v4_report_indexes,
+    v4_import_revert,
+    v5_report_indexes,
 ];
 
 /// The version this build writes.
@@ -179,12 +180,32 @@ fn v3_stage_history(tx: &Transaction) -> Result<()> {
     Ok(())
 }
 
+/// What bulk import and revert need beyond v2: the audit row of each batch (so revert can
+/// see later changes), its encoding, key and rows read, and the ids a batch inserted kept
+/// as ranges (one row per run of consecutive ids, not one per record).
+fn v4_import_revert(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE import_batch ADD COLUMN audit_id INTEGER;
+        ALTER TABLE import_batch ADD COLUMN encoding TEXT;
+        ALTER TABLE import_batch ADD COLUMN key_field TEXT;
+        ALTER TABLE import_batch ADD COLUMN rows_read INTEGER;
+        CREATE TABLE import_insert (
+            batch INTEGER NOT NULL REFERENCES import_batch(id),
+            first_id INTEGER NOT NULL,
+            last_id INTEGER NOT NULL,
+            PRIMARY KEY (batch, first_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX import_change_record ON import_change(record_id);",
+    )?;
+    Ok(())
+}
+
 /// Indexes that keep `crm report` under a second on a million customers: covering indexes
 /// for the period breakdowns (orders by date, follow-ups by done and due time), the
 /// customer dimensions (one profile index counts level, industry, source and city at once), the status history in the audit log (partial: only customer status
 /// rows), and stage history walked in (opportunity, time) order. The v3 index on
 /// `opportunity_stage(opportunity, entered_at)` is a prefix of the new one, so it goes.
-fn v4_report_indexes(tx: &Transaction) -> Result<()> {
+fn v5_report_indexes(tx: &Transaction) -> Result<()> {
     tx.execute_batch(
         "DROP INDEX IF EXISTS opportunity_stage_opp;
         CREATE INDEX IF NOT EXISTS opportunity_stage_walk ON opportunity_stage(opportunity, entered_at, id, stage);

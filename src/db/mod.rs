@@ -2,6 +2,8 @@
 //! generic record storage, search and the audit log.
 
 pub mod audit;
+pub mod batch;
+pub mod bulk;
 pub mod migrate;
 pub mod query;
 pub mod records;

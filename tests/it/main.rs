@@ -17,4 +17,7 @@ mod crm_roles;
 mod crm_rules;
 mod crm_service;
 mod crm_support;
+mod import;
+mod import_faults;
+mod import_roundtrip;
 mod report;

@@ -1,0 +1,376 @@
+//! The import loop: read each record once (streaming, memory flat), parse its cells, hand it
+//! to the bulk writer, account for it (written, unchanged or rejected with its line and
+//! reason), then commit, or roll back on abort, dry run or a signal.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender};
+use std::time::Instant;
+
+use csv::ByteRecord;
+use rusqlite::types::Value;
+
+use crate::context::Ctx;
+use crate::csvio::header::{self, Col};
+use crate::csvio::write::AtomicFile;
+use crate::csvio::{DateFormat, decode, parse_cell};
+use crate::db::bulk::{Bulk, Key, Mode, Row};
+use crate::error::{Error, ErrorKind, Result};
+use crate::schema::Entity;
+
+/// What `crm import ENTITY FILE` was asked to do.
+pub struct Opts {
+    pub entity: &'static Entity,
+    pub path: String,
+    pub mode: Mode,
+    pub key: Option<Key>,
+    pub maps: Vec<(String, String)>,
+    pub ignore_unknown: bool,
+    pub skip: bool,
+    pub rejects: Option<PathBuf>,
+    pub dry_run: bool,
+    pub encoding: String,
+    pub delimiter: u8,
+    pub dates: Option<DateFormat>,
+}
+
+/// Bad rows shown on stderr; all of them go to `--rejects`.
+const SHOWN: usize = 20;
+/// Imports past this many rows end with `wal_checkpoint(TRUNCATE)` so the WAL shrinks again.
+const LARGE: i64 = 10_000;
+/// Rows per hand-over from the reader thread.
+const CHUNK: usize = 256;
+
+/// SIGINT and SIGTERM set flags the loop checks between rows, so a signal rolls back.
+fn signals() -> Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
+    let int = Arc::new(AtomicBool::new(false));
+    let term = Arc::new(AtomicBool::new(false));
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    // A second signal ends the process at once (a read from a silent pipe cannot see the
+    // flag); SQLite discards the unfinished transaction, as after kill -9.
+    signal_hook::flag::register_conditional_shutdown(SIGINT, 130, int.clone())?;
+    signal_hook::flag::register_conditional_shutdown(SIGTERM, 143, term.clone())?;
+    signal_hook::flag::register(SIGINT, int.clone())?;
+    signal_hook::flag::register(SIGTERM, term.clone())?;
+    Ok((int, term))
+}
+
+fn bad_input(e: &csv::Error, line: u64) -> Error {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if io.kind() == std::io::ErrorKind::FileTooLarge {
+            return Error::invalid(format!(
+                "line {line}: a record over the size limit (a field over 1 MiB, or an unbalanced quote)"
+            ))
+            .hint("nothing was written; check the quotes around that line");
+        }
+        if io.kind() == std::io::ErrorKind::InvalidData {
+            return Error::invalid(io.to_string())
+                .hint("nothing was written; pass --encoding if the file is in another encoding");
+        }
+    }
+    Error::from(csv::Error::from(std::io::Error::other(e.to_string())))
+}
+
+/// The cells of one record, parsed; `Err` is the row's reason.
+fn parse_row(
+    e: &'static Entity,
+    cols: &[(Col, usize)],
+    heads: &[String],
+    rec: &ByteRecord,
+    dates: Option<&DateFormat>,
+) -> std::result::Result<Row, String> {
+    if rec.len() < cols.len() || rec.iter().skip(cols.len()).any(|x| !x.is_empty()) {
+        return Err(format!(
+            "{} fields, the header has {}",
+            rec.len(),
+            cols.len()
+        ));
+    }
+    let mut row = Row {
+        values: vec![Value::Null; e.fields.len()],
+        given: 0,
+        id: None,
+    };
+    for ((c, i), (raw, h)) in cols.iter().zip(rec.iter().zip(heads)) {
+        let text = std::str::from_utf8(raw).map_err(|e| {
+            format!("column {h}: bytes that are not valid UTF-8 at byte {} (nothing was replaced; pass --encoding gb18030 if the file is GBK)", e.valid_up_to())
+        })?;
+        match c {
+            Col::Skip => {}
+            Col::Id => {
+                let v = text.trim();
+                if !v.is_empty() {
+                    row.id = Some(
+                        v.parse()
+                            .map_err(|_| format!("column {h}: '{v}' is not a record id"))?,
+                    );
+                }
+            }
+            Col::Field(f) => {
+                row.values[*i] = parse_cell(f, text, dates).map_err(|why| format!("{h}: {why}"))?;
+                row.given |= 1 << i;
+            }
+        }
+    }
+    Ok(row)
+}
+
+/// One record as the reader thread hands it over.
+struct Parsed {
+    line: u64,
+    rec: Option<ByteRecord>,
+    cells: std::result::Result<Row, String>,
+}
+
+/// Ends the import (rolling back) once SIGINT or SIGTERM arrived.
+fn stop_on_signal(int: &AtomicBool, term: &AtomicBool) -> Result<()> {
+    if int.load(Ordering::Relaxed) {
+        return Err(Error::new(
+            ErrorKind::Interrupted,
+            "interrupted; nothing was written",
+        ));
+    }
+    if term.load(Ordering::Relaxed) {
+        return Err(Error::new(
+            ErrorKind::Terminated,
+            "terminated; nothing was written",
+        ));
+    }
+    Ok(())
+}
+
+/// What the reader thread owns besides the CSV reader. It is not joined: a signal must end
+/// the import even while the thread waits for input on a pipe.
+struct ReadCtx {
+    limit: Arc<AtomicU64>,
+    per_record: u64,
+    e: &'static Entity,
+    /// Each column with the index of its field in the entity.
+    cols: Vec<(Col, usize)>,
+    heads: Vec<String>,
+    dates: Option<DateFormat>,
+    /// Keep each raw record (for the rejects file).
+    keep: bool,
+}
+
+/// The reader thread: records in chunks, each parsed; a read failure ends the stream.
+fn read_rows(
+    mut rdr: csv::Reader<Box<dyn std::io::Read + Send>>,
+    c: &ReadCtx,
+    send: &SyncSender<Result<Option<Vec<Parsed>>>>,
+) {
+    let (limit, per_record, e, keep) = (&c.limit, c.per_record, c.e, c.keep);
+    let (cols, heads, dates) = (&c.cols[..], &c.heads[..], c.dates.as_ref());
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut scratch = ByteRecord::new();
+    loop {
+        limit.store(rdr.position().byte() + per_record, Ordering::Relaxed);
+        let line = rdr.position().line();
+        // The raw record travels on only when a rejects file needs it.
+        let mut fresh = keep.then(ByteRecord::new);
+        let rec = fresh.as_mut().unwrap_or(&mut scratch);
+        match rdr.read_byte_record(rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let _ = send.send(Err(bad_input(&e, line)));
+                return;
+            }
+        }
+        let line = rec.position().map_or(line, csv::Position::line);
+        let cells = parse_row(e, cols, heads, rec, dates);
+        chunk.push(Parsed {
+            line,
+            rec: fresh,
+            cells,
+        });
+        if chunk.len() == CHUNK
+            && send
+                .send(Ok(Some(std::mem::replace(
+                    &mut chunk,
+                    Vec::with_capacity(CHUNK),
+                ))))
+                .is_err()
+        {
+            return; // the writer stopped (an error or a signal)
+        }
+    }
+    if send.send(Ok(Some(chunk))).is_ok() {
+        let _ = send.send(Ok(None)); // the end: a thread that died without it is an error
+    }
+}
+
+/// Runs the import and prints its summary.
+pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
+    let started = Instant::now();
+    let (int, term) = signals()?;
+    let input = decode::open(&o.path, &o.encoding)?;
+    let enc = input.encoding;
+    let (raw, limit, len) = (input.raw.clone(), input.limit.clone(), input.len);
+    limit.store(16 << 20, Ordering::Relaxed);
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(o.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 17)
+        .from_reader(input.reader);
+    let mut rec = ByteRecord::new();
+    let has_header = rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| bad_input(&e, 1))?;
+    let heads: Vec<String> = rec
+        .iter()
+        .map(|h| {
+            String::from_utf8(h.to_vec()).map_err(|_| {
+                Error::invalid("line 1: the header is not valid text in the file's encoding")
+                    .hint("pass --encoding")
+            })
+        })
+        .collect::<Result<_>>()?;
+    let cols = if has_header {
+        header::map(
+            o.entity,
+            &heads,
+            &o.maps,
+            o.ignore_unknown,
+            matches!(o.key, Some(Key::Id)) && o.mode != Mode::Insert,
+        )?
+    } else {
+        Vec::new()
+    };
+    if has_header && o.mode == Mode::Insert {
+        header::check_required(o.entity, &cols)?;
+    }
+    if let (true, Some(k), true) = (has_header, o.key, o.mode != Mode::Insert) {
+        let present = cols.iter().any(|c| match (c, k) {
+            (Col::Id, Key::Id) => true,
+            (Col::Field(f), Key::Field(g)) => f.name == g.name,
+            _ => false,
+        });
+        if !present {
+            return Err(Error::invalid(format!(
+                "line 1: --mode {} needs a '{}' column to find records",
+                o.mode.name(),
+                k.name()
+            )));
+        }
+    }
+    let per_record = ((cols.len() as u64 + 1) << 20).min(64 << 20);
+    let mut rejects = match &o.rejects {
+        Some(p) => {
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(o.delimiter)
+                .flexible(true)
+                .from_writer(AtomicFile::create(p, true)?);
+            let mut h = rec.clone();
+            h.push_field(b"error");
+            w.write_byte_record(&h)?;
+            Some(w)
+        }
+        None => None,
+    };
+    let progress = super::import_progress::Bar::new(ctx, len);
+    let db = ctx.db()?;
+    crate::db::bulk::tune(&db.conn)?;
+    let tx = db.write()?;
+    let file_name = o.path.clone();
+    let mut bulk = Bulk::begin(&tx, o.entity, o.mode, o.key, user, &file_name, enc.name())?;
+    let mut rows: i64 = 0;
+    let mut shown: Vec<String> = Vec::new();
+    // Parsing runs on a second thread, feeding the writer through a bounded channel: the two
+    // halves overlap on two cores and memory stays flat whatever the file's size.
+    let (send, recv) = std::sync::mpsc::sync_channel::<Result<Option<Vec<Parsed>>>>(8);
+    let indexed: Vec<(Col, usize)> = cols
+        .iter()
+        .map(|c| match c {
+            Col::Field(f) => (
+                *c,
+                o.entity
+                    .fields
+                    .iter()
+                    .position(|g| std::ptr::eq(g, *f))
+                    .expect("an entity field"),
+            ),
+            _ => (*c, 0),
+        })
+        .collect();
+    let rc = ReadCtx {
+        limit: limit.clone(),
+        per_record,
+        e: o.entity,
+        cols: indexed,
+        heads: heads.clone(),
+        dates: o.dates.clone(),
+        keep: rejects.is_some(),
+    };
+    std::thread::spawn(move || read_rows(rdr, &rc, &send));
+    loop {
+        // A timed wait, so a signal is seen even while the reader waits for a slow pipe.
+        let chunk = match recv.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok(chunk) => chunk,
+            Err(RecvTimeoutError::Timeout) => {
+                stop_on_signal(&int, &term)?;
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::internal(
+                    "the file reader stopped unexpectedly; nothing was written",
+                ));
+            }
+        };
+        let Some(chunk) = chunk? else { break };
+        for p in chunk {
+            stop_on_signal(&int, &term)?;
+            rows += 1;
+            let why = match p.cells {
+                Ok(given) => bulk.row(given)?.err(),
+                Err(why) => Some(why),
+            };
+            if let Some(why) = why {
+                bulk.counts.rejected += 1;
+                if shown.len() < SHOWN {
+                    shown.push(format!("  line {}: {why}", p.line));
+                }
+                if let (Some(w), Some(mut r)) = (rejects.as_mut(), p.rec) {
+                    r.push_field(why.as_bytes());
+                    w.write_byte_record(&r)?;
+                }
+            }
+            if rows % 4096 == 0 {
+                progress.tick(rows, raw.load(Ordering::Relaxed));
+            }
+        }
+    }
+    progress.finish();
+    let counts = bulk.counts;
+    let write = !o.dry_run && (counts.rejected == 0 || o.skip);
+    let batch = if write && rows > 0 {
+        let b = bulk.finish(rows, &file_name)?;
+        tx.commit()?;
+        Some(b)
+    } else {
+        drop(bulk);
+        tx.rollback()?;
+        None
+    };
+    if batch.is_some() && rows > LARGE {
+        // A large import leaves a large WAL; fold it back so the -wal file shrinks again.
+        crate::db::bulk::checkpoint(&db.conn);
+    }
+    if let Some(w) = rejects {
+        w.into_inner()
+            .map_err(|e| Error::internal(e.to_string()))?
+            .commit()?;
+    }
+    let summary = super::import_summary::Summary {
+        o,
+        enc: enc.name(),
+        how: input.how,
+        rows,
+        counts,
+        batch,
+        secs: started.elapsed().as_secs_f64(),
+    };
+    summary.print(ctx, &shown)
+}

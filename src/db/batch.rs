@@ -1,0 +1,282 @@
+//! Import batches after the fact: `crm import history` and `crm import revert`, which deletes
+//! what a batch inserted and restores what it updated, refusing (and naming the records)
+//! when any of them changed since.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use crate::db::audit::{self, Entry};
+use crate::db::records::{self, Draft};
+use crate::error::{Error, Result};
+use crate::schema::{ENTITIES, Entity, Kind, ident};
+
+/// One recorded import.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub id: i64,
+    pub at: i64,
+    pub user: String,
+    pub entity: String,
+    pub file: String,
+    pub mode: String,
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub reverted_at: Option<i64>,
+    pub encoding: Option<String>,
+    audit_id: Option<i64>,
+}
+
+const COLS: &str = "id, at, user, entity, file, mode, inserted, updated, unchanged, rejected, reverted_at, encoding, audit_id";
+
+fn read(r: &rusqlite::Row) -> rusqlite::Result<Batch> {
+    Ok(Batch {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        user: r.get(2)?,
+        entity: r.get(3)?,
+        file: r.get(4)?,
+        mode: r.get(5)?,
+        inserted: r.get(6)?,
+        updated: r.get(7)?,
+        unchanged: r.get(8)?,
+        rejected: r.get(9)?,
+        reverted_at: r.get(10)?,
+        encoding: r.get(11)?,
+        audit_id: r.get(12)?,
+    })
+}
+
+/// Batches, newest first.
+pub fn history(conn: &Connection, entity: Option<&str>, limit: i64) -> Result<Vec<Batch>> {
+    let sql = format!(
+        "SELECT {COLS} FROM import_batch WHERE ?1 IS NULL OR entity = ?1 ORDER BY id DESC LIMIT ?2"
+    );
+    Ok(conn
+        .prepare(&sql)?
+        .query_map(params![entity, limit], read)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// One batch, or `not_found`.
+pub fn get(conn: &Connection, id: i64) -> Result<Batch> {
+    conn.query_row(
+        &format!("SELECT {COLS} FROM import_batch WHERE id = ?"),
+        [id],
+        read,
+    )
+    .optional()?
+    .ok_or_else(|| {
+        Error::not_found(format!("no import batch {id}")).hint("see `crm import history`")
+    })
+}
+
+/// What a revert did.
+pub struct Reverted {
+    pub deleted: i64,
+    pub restored: i64,
+}
+
+/// Ids of this batch's records that changed after it: audited writes, later batches, or
+/// (for updated records) a different `updated_at`.
+fn changed_since(conn: &Connection, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
+    let after = b.audit_id.unwrap_or(i64::MAX);
+    let mut out: Vec<i64> = Vec::new();
+    let ranges = ranges(conn, b.id)?;
+    let mut by_audit = conn.prepare(
+        "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ? LIMIT 20",
+    )?;
+    let mut by_batch = conn.prepare(
+        "SELECT DISTINCT c.record_id FROM import_change c JOIN import_batch b ON b.id = c.batch
+         WHERE b.entity = ? AND b.id > ? AND b.reverted_at IS NULL AND c.record_id BETWEEN ? AND ? LIMIT 20",
+    )?;
+    let mut check = |first: i64, last: i64, out: &mut Vec<i64>| -> Result<()> {
+        for id in by_audit.query_map(params![e.name, first, last, after], |r| r.get(0))? {
+            out.push(id?);
+        }
+        for id in by_batch.query_map(params![e.name, b.id, first, last], |r| r.get(0))? {
+            out.push(id?);
+        }
+        Ok(())
+    };
+    for (first, last) in &ranges {
+        check(*first, *last, &mut out)?;
+    }
+    let sql = format!(
+        "SELECT c.record_id FROM import_change c LEFT JOIN {} t ON t.\"id\" = c.record_id
+         WHERE c.batch = ? AND (t.\"id\" IS NULL OR t.\"updated_at\" IS NOT c.after_updated_at)",
+        e.table()
+    );
+    for id in conn.prepare(&sql)?.query_map([b.id], |r| r.get(0))? {
+        out.push(id?);
+    }
+    let updated: Vec<i64> = conn
+        .prepare("SELECT record_id FROM import_change WHERE batch = ?")?
+        .query_map([b.id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in updated {
+        if out.len() >= 20 {
+            break;
+        }
+        check(id, id, &mut out)?;
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+fn ranges(conn: &Connection, batch: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(conn
+        .prepare("SELECT first_id, last_id FROM import_insert WHERE batch = ? ORDER BY first_id")?
+        .query_map([batch], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Records of other entities that point at the batch's inserted records.
+fn referenced(conn: &Connection, e: &Entity, ranges: &[(i64, i64)]) -> Result<Option<String>> {
+    for other in ENTITIES {
+        for f in other.fields.iter().filter(|f| f.kind == Kind::Ref(e.name)) {
+            let sql = format!(
+                "SELECT \"id\" FROM {} WHERE {} BETWEEN ? AND ? LIMIT 1",
+                other.table(),
+                ident(f.name)
+            );
+            for (first, last) in ranges {
+                let hit: Option<i64> = conn
+                    .query_row(&sql, [first, last], |r| r.get(0))
+                    .optional()?;
+                if let Some(id) = hit {
+                    return Ok(Some(format!("{} {id} ({})", other.name, f.name)));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A record as messages name it: `12 (C000012)` where the entity has a key.
+fn name_of(conn: &Connection, e: &Entity, id: i64) -> Result<String> {
+    let Some(key) = e.key else {
+        return Ok(id.to_string());
+    };
+    let sql = format!("SELECT {} FROM {} WHERE \"id\" = ?", ident(key), e.table());
+    let k: Option<Option<String>> = conn.query_row(&sql, [id], |r| r.get(0)).optional()?;
+    Ok(match k.flatten() {
+        Some(k) => format!("{id} ({k})"),
+        None => format!("{id} (deleted)"),
+    })
+}
+
+/// Undoes a batch inside the caller's write transaction.
+pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
+    let b = get(conn, id)?;
+    if let Some(at) = b.reverted_at {
+        return Err(Error::conflict(format!(
+            "import batch {id} was already reverted ({})",
+            crate::schema::kinds::format_datetime(at)
+        )));
+    }
+    let e = Entity::get(&b.entity)?;
+    let changed = changed_since(conn, &b, e)?;
+    if !changed.is_empty() {
+        let list = changed
+            .iter()
+            .take(20)
+            .map(|rid| name_of(conn, e, *rid))
+            .collect::<Result<Vec<_>>>()?;
+        return Err(Error::conflict(format!(
+            "import batch {id} cannot be reverted: {} records changed since: {}",
+            e.name,
+            list.join(", ")
+        ))
+        .hint("revert later batches first, or fix those records by hand"));
+    }
+    let ranges = ranges(conn, id)?;
+    if let Some(who) = referenced(conn, e, &ranges)? {
+        return Err(Error::conflict(format!(
+            "import batch {id} cannot be reverted: its {} records are referenced by {who}",
+            e.name
+        ))
+        .hint("revert or delete the records that refer to them first"));
+    }
+    let now = crate::clock::now();
+    let mut restored = 0;
+    let updates: Vec<(i64, String)> = conn
+        .prepare(
+            "SELECT record_id, before FROM import_change WHERE batch = ? AND before IS NOT NULL",
+        )?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (rid, before) in updates {
+        let old = records::must_get(conn, e, rid)?;
+        let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&before)
+            .map_err(|err| Error::internal(format!("batch {id} record {rid}: {err}")))?;
+        let mut new = old.draft.clone();
+        for (i, f) in e.fields.iter().enumerate().filter(|(_, f)| !f.read_only) {
+            new.values[i] = match json.get(f.name) {
+                Some(serde_json::Value::Number(n)) => {
+                    n.as_i64().map_or(Value::Null, Value::Integer)
+                }
+                Some(serde_json::Value::String(s)) => Value::Text(s.clone()),
+                _ => Value::Null,
+            };
+        }
+        crate::rules::apply(conn, &mut new, Some(&old))?;
+        let sets: Vec<String> = e
+            .fields
+            .iter()
+            .map(|f| format!("{} = ?", ident(f.name)))
+            .collect();
+        let sql = format!(
+            "UPDATE {} SET {}, \"updated_at\" = ? WHERE \"id\" = ?",
+            e.table(),
+            sets.join(", ")
+        );
+        let args = new
+            .values
+            .iter()
+            .cloned()
+            .chain([Value::Integer(now.max(old.updated_at)), Value::Integer(rid)]);
+        conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+        crate::rules::after_write(conn, &new, Some(&old.draft), rid, user)?;
+        restored += 1;
+    }
+    let mut deleted = 0;
+    let del = format!("DELETE FROM {} WHERE \"id\" BETWEEN ? AND ?", e.table());
+    for (first, last) in ranges {
+        let mut lo = first;
+        while lo <= last {
+            let hi = (lo + 999).min(last);
+            let drafts: Vec<(i64, Draft)> = (lo..=hi)
+                .map(|rid| records::get(conn, e, rid).map(|s| s.map(|s| (rid, s.draft))))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect();
+            deleted += i64::try_from(conn.prepare_cached(&del)?.execute([lo, hi])?).unwrap_or(0);
+            for (rid, d) in &drafts {
+                crate::rules::after_delete(conn, d, *rid, user)?;
+            }
+            lo = hi + 1;
+        }
+    }
+    conn.execute(
+        "UPDATE import_batch SET reverted_at = ? WHERE id = ?",
+        params![now, id],
+    )?;
+    audit::log(
+        conn,
+        &[Entry {
+            user: Some(user),
+            action: "revert",
+            entity: Some(e.name),
+            detail: Some(format!(
+                "import batch {id} ({}): {deleted} records deleted, {restored} restored",
+                b.file
+            )),
+            ..Entry::default()
+        }],
+    )?;
+    Ok(Reverted { deleted, restored })
+}
