@@ -19,30 +19,30 @@ pub fn build() -> Command {
         )
         .subcommand_required(true)
         .arg_required_else_help(true)
-        .arg(Arg::new("db").long("db").global(true).value_name("PATH").env("CRM_DB").help("Database file [default: $XDG_DATA_HOME/crm/crm.db]"))
+        .arg(Arg::new("db").long("db").global(true).help_heading("Global options").value_name("PATH").env("CRM_DB").help("Database file [default: $XDG_DATA_HOME/crm/crm.db]"))
         .arg(
             Arg::new("format")
                 .long("format")
-                .global(true)
+                .global(true).help_heading("Global options")
                 .value_name("FORMAT")
                 .env("CRM_FORMAT")
                 .value_parser(["table", "json", "csv", "tsv", "jsonl"])
                 .help("Output format"),
         )
-        .arg(Arg::new("quiet").short('q').long("quiet").global(true).action(ArgAction::SetTrue).help("Silence messages and progress"))
+        .arg(Arg::new("quiet").short('q').long("quiet").global(true).help_heading("Global options").action(ArgAction::SetTrue).help("Silence messages and progress"))
         .arg(
             Arg::new("color")
                 .long("color")
-                .global(true)
+                .global(true).help_heading("Global options")
                 .value_name("WHEN")
                 .value_parser(["auto", "always", "never"])
                 .help("Colour output [default: auto; NO_COLOR is honoured]"),
         )
-        .arg(Arg::new("no_input").long("no-input").global(true).action(ArgAction::SetTrue).help("Never prompt; a missing value is an error"))
+        .arg(Arg::new("no_input").long("no-input").global(true).help_heading("Global options").action(ArgAction::SetTrue).help("Never prompt; a missing value is an error"))
         .arg(
             Arg::new("busy_timeout")
                 .long("busy-timeout")
-                .global(true)
+                .global(true).help_heading("Global options")
                 .value_name("SECS")
                 .value_parser(clap::value_parser!(f64))
                 .help("How long to wait for a locked database [default: 5]"),
@@ -50,7 +50,7 @@ pub fn build() -> Command {
         .arg(
             Arg::new("lang")
                 .long("lang")
-                .global(true)
+                .global(true).help_heading("Global options")
                 .value_name("LANG")
                 .env("CRM_LANG")
                 .value_parser(["en", "zh"])
