@@ -161,6 +161,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let report = if let Some(user) = user {
         let tx = db.write()?;
         let (r, changed) = report::customers::run(&tx, &params, Some(&user.name))?;
+        // A bad --section must not leave the segments saved: check it before committing.
+        report::show::pick(&r, sub.get_one::<String>("section").map(String::as_str))?;
         tx.commit()?;
         ctx.out
             .msg(&format!("saved RFM segments: {changed} customers changed"));

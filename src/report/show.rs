@@ -101,22 +101,25 @@ pub fn cell_number(v: &J) -> Option<f64> {
     }
 }
 
+/// The sections to print: all, or the one `only` names (a usage error naming the others).
+pub fn pick<'a>(r: &'a Report, only: Option<&str>) -> Result<Vec<&'a Section>> {
+    let Some(name) = only else {
+        return Ok(r.sections.iter().collect());
+    };
+    let s: Vec<&Section> = r.sections.iter().filter(|s| s.name == name).collect();
+    if s.is_empty() {
+        let names: Vec<&str> = r.sections.iter().map(|s| s.name).collect();
+        return Err(
+            Error::usage(format!("report {} has no section '{name}'", r.name))
+                .hint(format!("sections: {}", names.join(", "))),
+        );
+    }
+    Ok(s)
+}
+
 /// Prints the report in the context's format; `only` keeps one section.
 pub fn print(ctx: &Ctx, r: &Report, only: Option<&str>) -> Result<()> {
-    let sections: Vec<&Section> = match only {
-        None => r.sections.iter().collect(),
-        Some(name) => {
-            let s: Vec<&Section> = r.sections.iter().filter(|s| s.name == name).collect();
-            if s.is_empty() {
-                let names: Vec<&str> = r.sections.iter().map(|s| s.name).collect();
-                return Err(
-                    Error::usage(format!("report {} has no section '{name}'", r.name))
-                        .hint(format!("sections: {}", names.join(", "))),
-                );
-            }
-            s
-        }
-    };
+    let sections = pick(r, only)?;
     match ctx.out.format {
         Format::Json | Format::Jsonl => print_json(ctx, r, &sections),
         Format::Csv | Format::Tsv => print_csv(ctx, &sections),
