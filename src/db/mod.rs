@@ -5,6 +5,7 @@ pub mod audit;
 pub mod migrate;
 pub mod query;
 pub mod records;
+pub mod stages;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -17,3 +17,4 @@ mod crm_roles;
 mod crm_rules;
 mod crm_service;
 mod crm_support;
+mod polish_show;
