@@ -24,8 +24,18 @@ pub const KEYS: &[&str] = &[
     "detail",
 ];
 
-/// The columns a terminal table shows (the customer's code is left to JSON and CSV).
-const TABLE: [usize; 8] = [0, 1, 2, 4, 5, 6, 7, 8];
+/// The columns a terminal table shows, most telling first (a narrow terminal keeps the
+/// leftmost), with English and Chinese headers; the customer's code is left to JSON and CSV.
+const TABLE: [(usize, &str, &str); 8] = [
+    (0, "id", "编号"),
+    (2, "subject", "主题"),
+    (4, "customer", "客户"),
+    (7, "when", "时间"),
+    (8, "why", "说明"),
+    (5, "owner", "负责人"),
+    (6, "status", "状态"),
+    (1, "number", "单号"),
+];
 
 pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
     let columns: Vec<Column> = KEYS
@@ -59,17 +69,32 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
             ctx.out.json(&J::Object(doc))
         }
         Format::Table => {
-            let cols: Vec<Column> = TABLE.iter().map(|&i| columns[i].clone()).collect();
             for (n, (_, heading, total, rows)) in out.iter().enumerate() {
                 let gap = if n == 0 { "" } else { "\n" };
                 ctx.out.data(&format!(
                     "{gap}{heading} ({})\n",
                     shown_count(rows.len(), *total)
                 ))?;
+                // A column empty for the whole group (no numbers on follow-ups, no customer
+                // on the customers themselves) is left out of its table.
+                let shown: Vec<&(usize, &str, &str)> = TABLE
+                    .iter()
+                    .filter(|(i, _, _)| {
+                        rows.iter()
+                            .any(|r| !crate::output::cell_text(&r[*i]).is_empty())
+                    })
+                    .collect();
                 if !rows.is_empty() {
+                    let cols: Vec<Column> = shown
+                        .iter()
+                        .map(|(i, en, zh)| Column {
+                            key: KEYS[*i].into(),
+                            header: (if at.zh { *zh } else { *en }).into(),
+                        })
+                        .collect();
                     let picked: Vec<Vec<J>> = rows
                         .iter()
-                        .map(|r| TABLE.iter().map(|&i| r[i].clone()).collect())
+                        .map(|r| shown.iter().map(|(i, _, _)| r[*i].clone()).collect())
                         .collect();
                     ctx.out.rows(&cols, &picked)?;
                 }
