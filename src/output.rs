@@ -52,6 +52,11 @@ pub struct Output {
     pub color: bool,
     pub stdout_tty: bool,
     pub stderr_tty: bool,
+    /// Whether a terminal table may leave out columns that do not fit its width (off when
+    /// the user named the columns).
+    pub fit: bool,
+    /// Whether the note about left-out columns was given (once per command).
+    noted: std::cell::Cell<bool>,
 }
 
 /// Writes to stdout; a closed pipe (`crm find … | head -1`) is success, so exit 0 at once.
@@ -72,6 +77,27 @@ pub fn cell_text(v: &J) -> String {
         J::Array(a) => a.iter().map(cell_text).collect::<Vec<_>>().join(";"),
         other => other.to_string(),
     }
+}
+
+/// Text of a table cell: control characters escaped, and a date-time (RFC 3339 in the
+/// local offset, as every date-time value is given) shortened to `YYYY-MM-DD HH:MM` — a table
+/// is for reading; JSON and CSV keep the exact value.
+fn table_cell(v: &J) -> String {
+    if let J::String(s) = v {
+        let b = s.as_bytes();
+        let shape = b.len() == 25
+            && b.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                10 => *c == b'T',
+                13 | 16 | 22 => *c == b':',
+                19 => matches!(c, b'+' | b'-'),
+                _ => c.is_ascii_digit(),
+            });
+        if shape {
+            return format!("{} {}", &s[..10], &s[11..16]);
+        }
+    }
+    escape_controls(&cell_text(v))
 }
 
 /// Control characters shown escaped on a terminal, so stored text cannot drive the screen.
@@ -106,6 +132,8 @@ impl Output {
             color,
             stdout_tty,
             stderr_tty,
+            fit: true,
+            noted: std::cell::Cell::new(false),
         }
     }
 
@@ -162,15 +190,32 @@ impl Output {
                 let header: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
                 let cells: Vec<Vec<String>> = rows
                     .iter()
-                    .map(|r| r.iter().map(|v| escape_controls(&cell_text(v))).collect())
+                    .map(|r| r.iter().map(table_cell).collect())
                     .collect();
                 if !self.stdout_tty && !cells.iter().flatten().any(|c| c.contains('\n')) {
                     return write_stdout(stream::markdown_table(&header, &cells).as_bytes());
                 }
                 let mut t = self.new_table();
-                t.set_header(header);
+                let width = usize::from(t.width().unwrap_or(u16::MAX));
+                let keep = if self.fit {
+                    let keys: Vec<&str> = columns.iter().map(|c| c.key.as_str()).collect();
+                    fit_columns(&keys, &header, &cells, width)
+                } else {
+                    (0..header.len()).collect()
+                };
+                if keep.len() < header.len() && !self.noted.replace(true) {
+                    let left: Vec<&str> = (0..header.len())
+                        .filter(|i| !keep.contains(i))
+                        .map(|i| header[i].as_str())
+                        .collect();
+                    self.msg(&format!(
+                        "note: not shown for lack of width: {} (widen the terminal, or use --format json)",
+                        left.join(", ")
+                    ));
+                }
+                t.set_header(keep.iter().map(|&i| header[i].clone()));
                 for r in cells {
-                    t.add_row(r);
+                    t.add_row(keep.iter().map(|&i| r[i].clone()));
                 }
                 self.data(&format!("{t}\n"))
             }
@@ -184,7 +229,7 @@ impl Output {
             Format::Table => {
                 let mut t = self.new_table();
                 for (c, v) in columns.iter().zip(values) {
-                    t.add_row(vec![c.header.clone(), escape_controls(&cell_text(v))]);
+                    t.add_row(vec![c.header.clone(), table_cell(v)]);
                 }
                 self.data(&format!("{t}\n"))
             }
@@ -223,6 +268,65 @@ impl Output {
     }
 }
 
+/// Fields a narrow table gives up before the others: they describe rather than identify or
+/// need action (a customer's kind and industry before its status and owner).
+const SECONDARY: &[&str] = &[
+    "kind",
+    "industry",
+    "source",
+    "tags",
+    "currency",
+    "wechat",
+    "campaign",
+    "discount",
+    "probability",
+];
+
+/// Which columns of a terminal table to show in `width` cells: all when they fit at their
+/// natural width (or nearly); else first the columns empty in every row go, then secondary fields
+/// (`SECONDARY`), then columns from the right, keeping at least the first three (id, key,
+/// name) — wrapping every cell of a dozen columns into slivers helps no one.
+fn fit_columns(
+    keys: &[&str],
+    header: &[String],
+    cells: &[Vec<String>],
+    width: usize,
+) -> Vec<usize> {
+    use unicode_width::UnicodeWidthStr;
+    const MIN_KEPT: usize = 3;
+    // Each column takes its widest line plus a space either side and a border.
+    let natural: Vec<usize> = (0..header.len())
+        .map(|i| {
+            cells
+                .iter()
+                .filter_map(|r| r.get(i))
+                .chain(std::iter::once(&header[i]))
+                .flat_map(|c| c.lines())
+                .map(UnicodeWidthStr::width)
+                .max()
+                .unwrap_or(0)
+                + 3
+        })
+        .collect();
+    let mut keep: Vec<usize> = (0..header.len()).collect();
+    let total = |keep: &[usize]| 1 + keep.iter().map(|&i| natural[i]).sum::<usize>();
+    let empty = |i: usize| cells.iter().all(|r| r.get(i).is_none_or(String::is_empty));
+    let secondary = |i: usize| SECONDARY.contains(&keys[i]);
+    // A table up to a tenth too wide is kept whole: comfy-table wraps its longest cells.
+    let width = width.saturating_add(width / 10);
+    while total(&keep) > width && keep.len() > MIN_KEPT {
+        let droppable = |p: &usize| *p >= MIN_KEPT;
+        let p = keep
+            .iter()
+            .rposition(|&i| empty(i))
+            .filter(droppable)
+            .or_else(|| keep.iter().rposition(|&i| secondary(i)).filter(droppable))
+            .unwrap_or(keep.len() - 1);
+        keep.remove(p);
+    }
+    keep
+}
+
 /// A JSON object of the columns' keys and the values, in column order.
 pub fn object(columns: &[Column], values: &[J]) -> J {
     J::Object(
@@ -241,4 +345,61 @@ pub fn eprint_line(s: &str) {
     line.push_str(s);
     line.push('\n');
     let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_columns;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn tables_show_date_times_to_the_minute() {
+        use serde_json::json;
+        assert_eq!(
+            super::table_cell(&json!("2026-11-25T22:43:46+08:00")),
+            "2026-11-25 22:43"
+        );
+        assert_eq!(super::table_cell(&json!("2026-11-25")), "2026-11-25");
+        assert_eq!(
+            super::table_cell(&json!("see 2026-11-25T22:43:46+08")),
+            "see 2026-11-25T22:43:46+08"
+        );
+    }
+
+    #[test]
+    fn columns_that_fit_all_stay() {
+        let h = strings(&["id", "name", "city"]);
+        let rows = vec![strings(&["1", "深圳市腾达科技有限公司", "深圳"])];
+        assert_eq!(
+            fit_columns(&["id", "name", "city"], &h, &rows, 80),
+            [0, 1, 2]
+        );
+    }
+
+    #[test]
+    fn empty_columns_go_first_then_from_the_right() {
+        let h = strings(&["id", "code", "name", "industry", "status", "email"]);
+        let rows = vec![strings(&[
+            "1",
+            "C000001",
+            "深圳市腾达科技有限公司",
+            "",
+            "active",
+            "someone@example.com",
+        ])];
+        let keys = ["id", "code", "name", "industry", "status", "email"];
+        // 1 + 5 + 10 + 27 + 11 + 9 + 22 = 85 cells: dropping the empty industry fits 74.
+        assert_eq!(fit_columns(&keys, &h, &rows, 70), [0, 1, 2, 4, 5]);
+        // Up to a tenth too wide is left to wrapping.
+        assert_eq!(fit_columns(&keys, &h, &rows, 78), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(fit_columns(&keys, &h, &rows, 50), [0, 1, 2, 4]);
+        // Never fewer than three columns, however narrow.
+        assert_eq!(fit_columns(&keys, &h, &rows, 10), [0, 1, 2]);
+        // A secondary field goes before the ones right of it.
+        let full = vec![strings(&["1", "C1", "n", "金融科技", "active", "a@b.cn"])];
+        assert_eq!(fit_columns(&keys, &h, &full, 36), [0, 1, 2, 4, 5]);
+    }
 }

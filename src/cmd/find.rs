@@ -61,6 +61,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     ctx.authorize(Action::Read, Some(e), None)?;
     let q = query_from(ctx, e, m)?;
     let cols = render::list_columns(ctx, e, m.get_one::<String>("columns"))?;
+    // Columns the user named are all shown, however narrow the terminal.
+    ctx.out.fit = !m.contains_id("columns") || m.get_one::<String>("columns").is_none();
     if m.get_flag("count") {
         let n = query::count(&ctx.db()?.conn, &q)?;
         return ctx.out.data(&format!("{n}\n"));
