@@ -9,13 +9,13 @@ use expectrl::{Eof, Session};
 use crate::harness::{Env, PW};
 
 /// A `crm` session on a pty, recording everything shown on the screen.
-struct Pty {
+pub(crate) struct Pty {
     s: Session,
     screen: String,
 }
 
 impl Pty {
-    fn spawn(env: &Env, args: &[&str]) -> Pty {
+    pub(crate) fn spawn(env: &Env, args: &[&str]) -> Pty {
         Self::spawn_env(env, args, &[("NO_COLOR", "1")])
     }
     fn spawn_env(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Pty {
@@ -23,7 +23,7 @@ impl Pty {
     }
     /// `crm` run by a shell that then waits for a line, so the pty stays open until every
     /// byte of a quickly exiting command has been read.
-    fn spawn_held(env: &Env, args: &str, vars: &[(&str, &str)]) -> Pty {
+    pub(crate) fn spawn_held(env: &Env, args: &str, vars: &[(&str, &str)]) -> Pty {
         let script = format!("\"$CRM\" {args}; echo \"exit=$?\"; read x");
         let mut vars = vars.to_vec();
         let bin = Env::bin();
@@ -52,7 +52,7 @@ impl Pty {
         }
     }
     #[track_caller]
-    fn wait(&mut self, text: &str) {
+    pub(crate) fn wait(&mut self, text: &str) {
         match self.s.expect(text) {
             Ok(found) => {
                 self.screen
@@ -64,11 +64,11 @@ impl Pty {
             Err(e) => panic!("waiting for {text:?}: {e}; screen so far:\n{}", self.screen),
         }
     }
-    fn send(&mut self, keys: &str) {
+    pub(crate) fn send(&mut self, keys: &str) {
         self.s.send(keys).expect("send keys");
     }
     /// Reads to the end and returns the exit status.
-    fn finish(mut self) -> (i32, String) {
+    pub(crate) fn finish(mut self) -> (i32, String) {
         if let Ok(found) = self.s.expect(Eof) {
             self.screen
                 .push_str(&String::from_utf8_lossy(found.before()));
@@ -82,7 +82,7 @@ impl Pty {
     }
 }
 
-const ENTER: &str = "\r";
+pub(crate) const ENTER: &str = "\r";
 const DOWN: &str = "\x1b[B";
 
 #[test]

@@ -137,7 +137,8 @@ fn generic(other: &'static Entity, via: &'static Field) -> Section {
     }
 }
 
-fn plural(label: &str) -> String {
+/// `Opportunity` → `Opportunities`, `Order line` → `Order lines`.
+pub fn plural(label: &str) -> String {
     match label.strip_suffix('y') {
         Some(stem) => format!("{stem}ies"),
         None => format!("{label}s"),
