@@ -30,7 +30,12 @@ impl Pty {
         vars.push(("CRM", bin.to_str().unwrap()));
         Self::spawn_prog(env, "sh".as_ref(), &["-c", &script], &vars)
     }
-    fn spawn_prog(env: &Env, prog: &std::ffi::OsStr, args: &[&str], vars: &[(&str, &str)]) -> Pty {
+    pub(crate) fn spawn_prog(
+        env: &Env,
+        prog: &std::ffi::OsStr,
+        args: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Pty {
         let mut c = std::process::Command::new(prog);
         c.args(args)
             .env_clear()

@@ -17,4 +17,5 @@ mod crm_roles;
 mod crm_rules;
 mod crm_service;
 mod crm_support;
+mod polish_prompts;
 mod polish_show;
