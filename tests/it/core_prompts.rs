@@ -10,7 +10,7 @@ use crate::harness::{Env, PW};
 
 /// A `crm` session on a pty, recording everything shown on the screen.
 pub(crate) struct Pty {
-    s: Session,
+    pub(crate) s: Session,
     screen: String,
 }
 

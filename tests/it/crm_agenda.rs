@@ -303,7 +303,7 @@ fn demo_agenda_has_something_in_every_group() {
     let r = env.run_env(&["demo", "--path", demo], &now);
     r.ok();
     assert!(
-        r.stderr.contains("7 opportunity") && r.stderr.contains("6 ticket"),
+        r.stderr.contains("7 opportunities") && r.stderr.contains("6 tickets"),
         "{}",
         r.stderr
     );
