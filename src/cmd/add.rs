@@ -74,5 +74,10 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         return ctx.out.data(&format!("{id}\n"));
     }
     ctx.out.msg(&format!("created {} {id}", e.name));
-    super::print_record(ctx, e, id)
+    super::print_record(ctx, e, id)?;
+    // The lines given with --line are shown under a quote or order, as `show` lists them.
+    if !lines.is_empty() && ctx.out.format == crate::output::Format::Table {
+        super::show::print_lines(ctx, e, id)?;
+    }
+    Ok(())
 }

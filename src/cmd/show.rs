@@ -93,7 +93,34 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     if ctx.out.format != Format::Table {
         return Ok(());
     }
-    for (s, rows, total) in &listed {
+    print_sections(ctx, &listed)?;
+    if stages.is_empty() {
+        Ok(())
+    } else {
+        print_stages(ctx, &stages)
+    }
+}
+
+/// The line items of a new quote or order, under the record `add` prints.
+pub fn print_lines(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
+    let conn = &ctx.db()?.conn;
+    let mut listed = Vec::new();
+    for s in related::sections(e)? {
+        if s.entity.owner_via == Some(s.via.name) {
+            let (rows, total) = related::fetch(conn, &s, id)?;
+            let rows: Vec<Vec<J>> = rows
+                .iter()
+                .map(|r| render::json_row(&s.columns, r))
+                .collect();
+            listed.push((s, rows, total));
+        }
+    }
+    print_sections(ctx, &listed)
+}
+
+/// Each non-empty section: a heading with its count, and its table.
+fn print_sections(ctx: &Ctx, listed: &[Listed]) -> Result<()> {
+    for (s, rows, total) in listed {
         if *total == 0 {
             continue;
         }
@@ -106,11 +133,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         ctx.out.data(&format!("\n{heading} ({count})\n"))?;
         ctx.out.rows(&render::columns(ctx, &s.columns), rows)?;
     }
-    if stages.is_empty() {
-        Ok(())
-    } else {
-        print_stages(ctx, &stages)
-    }
+    Ok(())
 }
 
 /// The stage history as a table: each stage, when it was entered and how long it lasted.

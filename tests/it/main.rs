@@ -17,5 +17,6 @@ mod crm_roles;
 mod crm_rules;
 mod crm_service;
 mod crm_support;
+mod polish_cli;
 mod polish_prompts;
 mod polish_show;

@@ -1,0 +1,165 @@
+//! What a new user meets in plain output: agenda tables that say why, `add --line` showing
+//! its lines, `--ttl` bounded by the whole lifetime, `demo` ending with what to try.
+
+use crate::harness::{Env, PW};
+
+#[test]
+fn agenda_tables_lead_with_what_and_why() {
+    let env = Env::empty();
+    let demo = env.path("demo.db");
+    let demo = demo.to_str().unwrap();
+    let now = [("CRM_TEST_NOW", "2026-11-26T09:00:00+08:00")];
+    let r = env.run_env(&["demo", "--path", demo], &now);
+    r.ok();
+    // The sample comes first on stdout; the next steps are the last lines on stderr.
+    assert!(r.stdout.contains("C000001"), "{}", r.stdout);
+    assert!(
+        r.stderr.trim_end().ends_with("password: demo-password"),
+        "{}",
+        r.stderr
+    );
+    let out = env
+        .run_env(&["--db", demo, "agenda", "--as-of", "2026-11-26"], &now)
+        .ok()
+        .stdout
+        .clone();
+    let headers: Vec<&str> = out.lines().filter(|l| l.starts_with("| id ")).collect();
+    assert_eq!(headers.len(), 5, "{out}");
+    for h in &headers {
+        let cols: Vec<&str> = h
+            .split('|')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(&cols[..2], ["id", "subject"], "{h}");
+        assert!(cols.contains(&"why"), "{h}");
+        assert!(!cols.contains(&"customer_name"), "{h}");
+    }
+    // Follow-ups carry no number and the customers group is the customer itself: the
+    // columns empty for a whole group are left out.
+    let section = |title: &str| {
+        let start = out.find(title).unwrap_or_else(|| panic!("{title}:\n{out}"));
+        out[start..].lines().nth(1).unwrap().to_string()
+    };
+    assert!(!section("Follow-ups").contains("number"), "{out}");
+    assert!(!section("Customers without").contains("customer"), "{out}");
+    assert!(section("Contracts ending").contains("number"), "{out}");
+    assert!(!out.contains("day(s)"), "{out}");
+    assert!(out.contains(" days"), "{out}");
+    // Date-times in tables read to the minute; JSON keeps RFC 3339.
+    assert!(!out.contains("T10:00:00"), "{out}");
+    let json = env
+        .run_env(
+            &[
+                "--db",
+                demo,
+                "agenda",
+                "--as-of",
+                "2026-11-26",
+                "--format",
+                "json",
+            ],
+            &now,
+        )
+        .ok()
+        .json();
+    assert!(
+        json["followups"][0]["when"]
+            .as_str()
+            .unwrap()
+            .contains("+08:00"),
+        "{json}"
+    );
+    let zh = env
+        .run_env(
+            &[
+                "--db",
+                demo,
+                "agenda",
+                "--as-of",
+                "2026-11-26",
+                "--lang",
+                "zh",
+            ],
+            &now,
+        )
+        .ok()
+        .stdout
+        .clone();
+    assert!(zh.contains("| 编号 | 主题 ") && zh.contains("说明"), "{zh}");
+}
+
+#[test]
+fn add_with_lines_shows_them() {
+    let env = Env::new();
+    let c = env.add("customer", &["--name", "ACME"]).to_string();
+    env.add(
+        "product",
+        &["--code", "P1", "--name", "服务器", "--unit-price", "100"],
+    );
+    env.add(
+        "product",
+        &["--code", "P2", "--name", "许可", "--unit-price", "9.50"],
+    );
+    let r = env.run(&[
+        "add",
+        "order",
+        "--customer",
+        &c,
+        "--line",
+        "P1:2",
+        "--line",
+        "P2:4",
+    ]);
+    r.ok();
+    let lines = &r.stdout[r.stdout.find("Order lines (2)").expect(&r.stdout)..];
+    let rows: Vec<&str> = lines.lines().skip(3).collect();
+    assert_eq!(rows.len(), 2, "{lines}");
+    assert!(
+        rows[0].contains("P1") && rows[0].contains("200.00"),
+        "{lines}"
+    );
+    assert!(
+        rows[1].contains("P2") && rows[1].contains("38.00"),
+        "{lines}"
+    );
+    // JSON stays the one object the contract promises.
+    let j = env
+        .run(&[
+            "add",
+            "quote",
+            "--customer",
+            &c,
+            "--line",
+            "P1:1",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(j["amount"], "100.00");
+    assert!(j.get("related").is_none());
+}
+
+#[test]
+fn ttl_is_bounded_by_the_whole_lifetime() {
+    let env = Env::new();
+    let login = |ttl: &str| {
+        env.run_stdin(
+            &[
+                "login",
+                "--user",
+                "admin",
+                "--password-stdin",
+                "--print-token",
+                "--ttl",
+                ttl,
+            ],
+            PW,
+        )
+    };
+    login("600m").ok();
+    login("366d").ok();
+    login("367d").code(2).one_error_line();
+    assert!(login("9000h").code(2).stderr.contains("1s to 366d"));
+}
