@@ -46,6 +46,7 @@ pub struct Column {
 
 /// Where and how to write.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent switches, not a state machine
 pub struct Output {
     pub format: Format,
     pub quiet: bool,

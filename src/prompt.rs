@@ -143,15 +143,14 @@ fn ask_password(prompt: &str, confirm: bool) -> Result<String> {
         if !confirm {
             return Ok(pw);
         }
-        let problem = match crate::auth::check_password(&pw) {
-            Err(e) => e,
-            Ok(()) => {
-                let again = rpassword::prompt_password("Repeat it: ").map_err(io_err)?;
-                if again == pw {
-                    return Ok(pw);
-                }
-                Error::invalid("the passwords do not match")
+        let problem = if let Err(e) = crate::auth::check_password(&pw) {
+            e
+        } else {
+            let again = rpassword::prompt_password("Repeat it: ").map_err(io_err)?;
+            if again == pw {
+                return Ok(pw);
             }
+            Error::invalid("the passwords do not match")
         };
         if tries == 3 {
             return Err(problem);

@@ -31,6 +31,9 @@ pub fn command() -> Command {
         )
 }
 
+/// The longest session: the bound is on the whole lifetime, so `600m` is as good as `10h`.
+const MAX_TTL: i64 = 366 * 86_400;
+
 /// Parses `90s`, `30m`, `8h`, `7d` into seconds.
 pub fn parse_duration(s: &str) -> Result<i64> {
     let s = s.trim();
@@ -44,10 +47,8 @@ pub fn parse_duration(s: &str) -> Result<i64> {
         'd' => 86_400,
         _ => return Err(bad()),
     };
-    // The bound is on the whole lifetime (a year), so `600m` is as good as `10h`.
-    const MAX: i64 = 366 * 86_400;
     match n.checked_mul(mult) {
-        Some(secs) if n > 0 && secs <= MAX => Ok(secs),
+        Some(secs) if n > 0 && secs <= MAX_TTL => Ok(secs),
         _ => Err(Error::usage(format!(
             "--ttl {s} is out of range (from 1s to 366d)"
         ))),

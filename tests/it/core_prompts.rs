@@ -88,6 +88,25 @@ impl Pty {
 }
 
 pub(crate) const ENTER: &str = "\r";
+/// The Chinese labels `edit customer` walks through, in order.
+pub(crate) const CUSTOMER_LABELS: [&str; 16] = [
+    "客户编号",
+    "客户名称",
+    "客户类型",
+    "所属行业",
+    "客户等级",
+    "客户状态",
+    "客户来源",
+    "负责人",
+    "电话",
+    "邮箱",
+    "网址",
+    "城市",
+    "地址",
+    "标签",
+    "信用代码",
+    "备注",
+];
 const DOWN: &str = "\x1b[B";
 
 #[test]
@@ -197,25 +216,7 @@ fn edit_walks_every_field_with_current_values_as_defaults() {
     );
     let before = env.audit_count("action='update'");
     let mut p = Pty::spawn(&env, &["edit", "customer", &id.to_string()]);
-    let labels = [
-        "客户编号",
-        "客户名称",
-        "客户类型",
-        "所属行业",
-        "客户等级",
-        "客户状态",
-        "客户来源",
-        "负责人",
-        "电话",
-        "邮箱",
-        "网址",
-        "城市",
-        "地址",
-        "标签",
-        "信用代码",
-        "备注",
-    ];
-    for label in labels {
+    for label in CUSTOMER_LABELS {
         p.wait(label);
         match label {
             "邮箱" => {

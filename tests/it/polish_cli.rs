@@ -18,11 +18,12 @@ fn agenda_tables_lead_with_what_and_why() {
         "{}",
         r.stderr
     );
-    let out = env
-        .run_env(&["--db", demo, "agenda", "--as-of", "2026-11-26"], &now)
-        .ok()
-        .stdout
-        .clone();
+    let agenda = |extra: &[&str]| {
+        let mut args = vec!["--db", demo, "agenda", "--as-of", "2026-11-26"];
+        args.extend_from_slice(extra);
+        env.run_env(&args, &now).ok().stdout.clone()
+    };
+    let out = agenda(&[]);
     let headers: Vec<&str> = out.lines().filter(|l| l.starts_with("| id ")).collect();
     assert_eq!(headers.len(), 5, "{out}");
     for h in &headers {
@@ -48,21 +49,7 @@ fn agenda_tables_lead_with_what_and_why() {
     assert!(out.contains(" days"), "{out}");
     // Date-times in tables read to the minute; JSON keeps RFC 3339.
     assert!(!out.contains("T10:00:00"), "{out}");
-    let json = env
-        .run_env(
-            &[
-                "--db",
-                demo,
-                "agenda",
-                "--as-of",
-                "2026-11-26",
-                "--format",
-                "json",
-            ],
-            &now,
-        )
-        .ok()
-        .json();
+    let json: serde_json::Value = serde_json::from_str(&agenda(&["--format", "json"])).unwrap();
     assert!(
         json["followups"][0]["when"]
             .as_str()
@@ -70,22 +57,7 @@ fn agenda_tables_lead_with_what_and_why() {
             .contains("+08:00"),
         "{json}"
     );
-    let zh = env
-        .run_env(
-            &[
-                "--db",
-                demo,
-                "agenda",
-                "--as-of",
-                "2026-11-26",
-                "--lang",
-                "zh",
-            ],
-            &now,
-        )
-        .ok()
-        .stdout
-        .clone();
+    let zh = agenda(&["--lang", "zh"]);
     assert!(zh.contains("| 编号 | 主题 ") && zh.contains("说明"), "{zh}");
 }
 

@@ -4,7 +4,7 @@
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::core_prompts::{ENTER, Pty};
+use crate::core_prompts::{CUSTOMER_LABELS, ENTER, Pty};
 use crate::harness::{Env, PW};
 
 #[test]
@@ -79,24 +79,7 @@ fn a_dash_clears_a_field_in_the_edit_walk() {
         .to_string();
     let mut p = Pty::spawn(&env, &["edit", "customer", &id]);
     p.wait("Enter keeps the value in [brackets], - clears it");
-    for label in [
-        "客户编号",
-        "客户名称",
-        "客户类型",
-        "所属行业",
-        "客户等级",
-        "客户状态",
-        "客户来源",
-        "负责人",
-        "电话",
-        "邮箱",
-        "网址",
-        "城市",
-        "地址",
-        "标签",
-        "信用代码",
-        "备注",
-    ] {
+    for label in CUSTOMER_LABELS {
         p.wait(label);
         p.send(if label == "客户来源" {
             "-\r"

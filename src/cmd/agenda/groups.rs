@@ -313,28 +313,25 @@ pub fn customers(conn: &Connection, at: &AsOf) -> Result<Found> {
         total += n;
         for (id, d) in rows {
             // Quiet since the last follow-up, or since the customer was added.
-            let (since, detail) = match d.int("last_contacted_at") {
-                Some(last) => {
-                    let n = at.days_since(last);
-                    (
-                        last,
-                        at.say(
-                            format!("no follow-up for {}", days(n)),
-                            format!("{n} 天未跟进"),
-                        ),
-                    )
-                }
-                None => {
-                    let created = records::must_get(conn, e, id)?.created_at;
-                    let n = at.days_since(created);
-                    (
-                        created,
-                        at.say(
-                            format!("never followed up (added {} ago)", days(n)),
-                            format!("从未跟进（{n} 天前创建）"),
-                        ),
-                    )
-                }
+            let (since, detail) = if let Some(last) = d.int("last_contacted_at") {
+                let n = at.days_since(last);
+                (
+                    last,
+                    at.say(
+                        format!("no follow-up for {}", days(n)),
+                        format!("{n} 天未跟进"),
+                    ),
+                )
+            } else {
+                let created = records::must_get(conn, e, id)?.created_at;
+                let n = at.days_since(created);
+                (
+                    created,
+                    at.say(
+                        format!("never followed up (added {} ago)", days(n)),
+                        format!("从未跟进（{n} 天前创建）"),
+                    ),
+                )
             };
             // The record is the customer itself: its code is `number`, its name `subject`.
             let i = item(
