@@ -284,7 +284,7 @@ const SECONDARY: &[&str] = &[
 ];
 
 /// Which columns of a terminal table to show in `width` cells: all when they fit at their
-/// natural width (or within a twentieth); else first the columns empty in every row go, then secondary fields
+/// natural width (or within a few cells); else first the columns empty in every row go, then secondary fields
 /// (`SECONDARY`), then columns from the right, keeping at least the first three (id, key,
 /// name) — wrapping every cell of a dozen columns into slivers helps no one.
 fn fit_columns(
@@ -314,7 +314,7 @@ fn fit_columns(
     let empty = |i: usize| cells.iter().all(|r| r.get(i).is_none_or(String::is_empty));
     let secondary = |i: usize| SECONDARY.contains(&keys[i]);
     // A table a few cells too wide is kept whole: comfy-table wraps its longest cells.
-    let width = width.saturating_add(width / 20);
+    let width = width.saturating_add((width / 20).min(4));
     while total(&keep) > width && keep.len() > MIN_KEPT {
         let droppable = |p: &usize| *p >= MIN_KEPT;
         let p = keep
@@ -394,7 +394,7 @@ mod tests {
         let keys = ["id", "code", "name", "industry", "status", "email"];
         // 1 + 5 + 10 + 27 + 11 + 9 + 22 = 85 cells: dropping the empty industry fits 74.
         assert_eq!(fit_columns(&keys, &h, &rows, 72), [0, 1, 2, 4, 5]);
-        // Up to a twentieth too wide is left to wrapping.
+        // A few cells too wide is left to wrapping.
         assert_eq!(fit_columns(&keys, &h, &rows, 81), [0, 1, 2, 3, 4, 5]);
         assert_eq!(fit_columns(&keys, &h, &rows, 50), [0, 1, 2, 4]);
         // Never fewer than three columns, however narrow.

@@ -79,7 +79,9 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         };
     }
     let rows = query::rows(&ctx.db()?.conn, &q, &cols)?;
-    let json: Vec<Vec<serde_json::Value>> =
-        rows.iter().map(|r| render::json_row(&cols, r)).collect();
+    let json: Vec<Vec<serde_json::Value>> = rows
+        .iter()
+        .map(|r| render::view_row(ctx, &cols, r))
+        .collect();
     ctx.out.rows(&columns, &json)
 }

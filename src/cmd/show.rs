@@ -45,26 +45,23 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let id = records::resolve_target(conn, e, m.get_one::<String>("id").expect("required"))?;
     let cols: Vec<&'static Field> = e.columns().collect();
     let row = super::display_row(conn, e, id, &cols)?;
-    let mut listed: Vec<Listed> = Vec::new();
+    let mut fetched = Vec::new();
     for s in related::sections(e)? {
         // A list the user's role may not read is left out, not refused.
         if !crate::auth::allowed(role, Action::Read, Some(s.entity), None) {
             continue;
         }
         let (rows, total) = related::fetch(conn, &s, id)?;
-        let rows = rows
-            .iter()
-            .map(|r| render::json_row(&s.columns, r))
-            .collect();
-        listed.push((s, rows, total));
+        fetched.push((s, rows, total));
     }
     let stages = if e.name == "opportunity" {
         crate::db::stages::history(conn, id)?
     } else {
         Vec::new()
     };
+    let listed = shown(ctx, fetched);
     let columns = render::columns(ctx, &cols);
-    let values = render::json_row(&cols, &row);
+    let values = render::view_row(ctx, &cols, &row);
     if ctx.out.format == Format::Json {
         let mut obj = object(&columns, &values);
         let map = obj.as_object_mut().expect("a record is an object");
@@ -104,18 +101,28 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
 /// The line items of a new quote or order, under the record `add` prints.
 pub fn print_lines(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
     let conn = &ctx.db()?.conn;
-    let mut listed = Vec::new();
+    let mut fetched = Vec::new();
     for s in related::sections(e)? {
         if s.entity.owner_via == Some(s.via.name) {
             let (rows, total) = related::fetch(conn, &s, id)?;
-            let rows: Vec<Vec<J>> = rows
-                .iter()
-                .map(|r| render::json_row(&s.columns, r))
-                .collect();
-            listed.push((s, rows, total));
+            fetched.push((s, rows, total));
         }
     }
-    print_sections(ctx, &listed)
+    print_sections(ctx, &shown(ctx, fetched))
+}
+
+/// Sections' stored rows turned into the values shown.
+fn shown(ctx: &Ctx, fetched: Vec<(Section, Vec<Vec<rusqlite::types::Value>>, i64)>) -> Vec<Listed> {
+    fetched
+        .into_iter()
+        .map(|(s, rows, total)| {
+            let rows = rows
+                .iter()
+                .map(|r| render::view_row(ctx, &s.columns, r))
+                .collect();
+            (s, rows, total)
+        })
+        .collect()
 }
 
 /// Each non-empty section: a heading with its count, and its table.
@@ -153,6 +160,7 @@ fn print_stages(ctx: &Ctx, stages: &[crate::db::stages::Stage]) -> Result<()> {
         })
         .collect();
     let now = crate::clock::now();
+    let stage = Entity::get("opportunity")?.field("stage")?;
     let rows: Vec<Vec<J>> = stages
         .iter()
         .enumerate()
@@ -164,7 +172,13 @@ fn print_stages(ctx: &Ctx, stages: &[crate::db::stages::Stage]) -> Result<()> {
                 None => Some(now),
             };
             vec![
-                json!(s.stage),
+                render::view_row(
+                    ctx,
+                    &[stage],
+                    &[rusqlite::types::Value::Text(s.stage.clone())],
+                )
+                .pop()
+                .unwrap_or(J::Null),
                 json!(crate::schema::kinds::format_datetime(s.entered_at)),
                 until.map_or(J::Null, |u| json!((u - s.entered_at).max(0) / 86_400)),
             ]

@@ -157,6 +157,18 @@ fn show_opportunity_has_its_stage_history() {
         .map(|l| l.split('|').nth(3).unwrap().trim())
         .collect();
     assert_eq!(days, ["2", "5", "2"], "{history}");
+    let zh = at
+        .run_at(
+            "2026-11-10T09:00:00+08:00",
+            &["show", "opportunity", &o, "--lang", "zh"],
+        )
+        .ok()
+        .stdout
+        .clone();
+    assert!(
+        zh.contains("阶段历史 (3)") && zh.contains("| 需求确认 "),
+        "{zh}"
+    );
     // Other records have no stage history.
     let cust = at
         .run(&["show", "customer", &c, "--format", "json"])
