@@ -83,5 +83,9 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         .iter()
         .map(|r| render::view_row(ctx, &cols, r))
         .collect();
+    if json.is_empty() {
+        // An empty table is easy to misread as a failure: say so (stderr, so data stays data).
+        ctx.out.msg(&format!("no {} matches", e.name));
+    }
     ctx.out.rows(&columns, &json)
 }

@@ -133,5 +133,13 @@ fn ttl_is_bounded_by_the_whole_lifetime() {
     login("600m").ok();
     login("366d").ok();
     login("367d").code(2).one_error_line();
+    // An empty result says so on stderr; stdout keeps just the (empty) data.
+    let r = env.run(&["find", "customer", "nothing-like-this"]);
+    r.ok();
+    assert!(r.stderr.contains("no customer matches"), "{}", r.stderr);
+    assert!(!r.stdout.contains("matches"), "{}", r.stdout);
+    let r = env.run(&["find", "customer", "nothing-like-this", "--format", "json"]);
+    assert_eq!(r.ok().stdout.trim(), "[]");
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
     assert!(login("9000h").code(2).stderr.contains("1s to 366d"));
 }
