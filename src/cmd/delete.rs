@@ -12,7 +12,7 @@ use crate::schema::Entity;
 pub fn command() -> Command {
     Command::new("delete")
         .about("Delete records (asks on a terminal; scripts pass --yes)")
-        .arg(Arg::new("entity").required(true).value_name("ENTITY"))
+        .arg(super::show::entity_arg())
         .arg(
             Arg::new("ids")
                 .required(true)

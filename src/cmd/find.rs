@@ -18,7 +18,7 @@ pub fn command() -> Command {
              (Chinese included: `crm find customer 科技`). --where compares typed values: FIELD=V, FIELD!=V, \
              FIELD>V, >=, <, <=, FIELD~TEXT (substring); several are ANDed; FIELD= matches an empty field.",
         )
-        .arg(Arg::new("entity").required(true).value_name("ENTITY"))
+        .arg(super::show::entity_arg())
         .arg(Arg::new("text").value_name("TEXT").help("Substring to search for in text fields"))
         .arg(Arg::new("where").long("where").short('w').value_name("EXPR").action(ArgAction::Append).help("Filter, e.g. level=A, amount>1000, city~深圳"))
         .arg(Arg::new("sort").long("sort").value_name("FIELD[:desc]").help("Sort by fields, comma-separated"))

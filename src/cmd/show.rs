@@ -20,18 +20,33 @@ pub fn command() -> Command {
     Command::new("show")
         .about("Show one record with its related records")
         .long_about("Show one record with its related records. A customer lists its contacts, open opportunities and quotes, latest activities, contracts, open tickets and orders; an opportunity its quotes, orders, activities and stage history; any other record the records that refer to it. Each list shows at most 20 records (the heading gives the total; `crm find` lists them all). With --format json the lists are under \"related\" (and an opportunity's stages under \"stages\").")
-        .arg(
-            Arg::new("entity")
-                .required(true)
-                .value_name("ENTITY")
-                .help("customer, contact, lead, …"),
-        )
+        .arg(entity_arg())
         .arg(
             Arg::new("id")
                 .required(true)
                 .value_name("ID")
                 .help("Record id, or its unique key (a customer's code)"),
         )
+}
+
+/// The ENTITY argument of `show`, `find` and `delete`: the registry's names as clap's
+/// possible values (listed in `--help`, completed by the shells, near misses suggested),
+/// `quote-line` and any case accepted as `Entity::get` accepts them.
+pub(super) fn entity_arg() -> Arg {
+    use clap::builder::{PossibleValue, PossibleValuesParser};
+    let values = crate::schema::ENTITIES.iter().map(|e| {
+        let v = PossibleValue::new(e.name);
+        if e.name.contains('_') {
+            v.alias(e.name.replace('_', "-"))
+        } else {
+            v
+        }
+    });
+    Arg::new("entity")
+        .required(true)
+        .value_name("ENTITY")
+        .ignore_case(true)
+        .value_parser(PossibleValuesParser::new(values))
 }
 
 /// A section with its rows (as JSON values) and total count.

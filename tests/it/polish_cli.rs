@@ -114,7 +114,7 @@ fn add_with_lines_shows_them() {
 }
 
 #[test]
-fn ttl_is_bounded_by_the_whole_lifetime() {
+fn ttl_bounds_empty_results_and_entity_names() {
     let env = Env::new();
     let login = |ttl: &str| {
         env.run_stdin(
@@ -141,5 +141,24 @@ fn ttl_is_bounded_by_the_whole_lifetime() {
     let r = env.run(&["find", "customer", "nothing-like-this", "--format", "json"]);
     assert_eq!(r.ok().stdout.trim(), "[]");
     assert!(r.stderr.is_empty(), "{}", r.stderr);
+    // Entity names are checked by the parser: the list is in the error, any case and
+    // `quote-line` for `quote_line` still work.
+    let r = env.run(&["show", "customers", "1"]);
+    r.code(2).one_error_line();
+    assert!(
+        r.stderr.contains("possible values: customer, contact"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(env.run(&["find", "Customer", "--count"]).ok().stdout, "0\n");
+    assert_eq!(
+        env.run(&["find", "quote-line", "--count"]).ok().stdout,
+        "0\n"
+    );
+    // bash completes the entity names after `crm show`.
+    let bash = env.run(&["completions", "bash"]).ok().stdout.clone();
+    let show = &bash[bash.find("crm__subcmd__show)").expect("show is completed")..];
+    let opts = show.lines().nth(1).unwrap();
+    assert!(opts.contains("--help customer contact campaign"), "{opts}");
     assert!(login("9000h").code(2).stderr.contains("1s to 366d"));
 }
