@@ -141,6 +141,17 @@ fn ttl_bounds_empty_results_and_entity_names() {
     let r = env.run(&["find", "customer", "nothing-like-this", "--format", "json"]);
     assert_eq!(r.ok().stdout.trim(), "[]");
     assert!(r.stderr.is_empty(), "{}", r.stderr);
+    // An agenda with nothing in it says so in one line; JSON still has every group.
+    let quiet = env.run(&["agenda", "--as-of", "2026-11-26"]);
+    assert_eq!(
+        quiet.ok().stdout,
+        "Nothing needs attention as of 2026-11-26.\n"
+    );
+    let j = env
+        .run(&["agenda", "--as-of", "2026-11-26", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(j["followups"], serde_json::json!([]));
     // Entity names are checked by the parser: the list is in the error, any case and
     // `quote-line` for `quote_line` still work.
     let r = env.run(&["show", "customers", "1"]);

@@ -69,6 +69,14 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
             ctx.out.json(&J::Object(doc))
         }
         Format::Table => {
+            if out.iter().all(|(_, _, total, _)| *total == 0) {
+                let day = at.today.format("%Y-%m-%d");
+                return ctx.out.data(&if at.zh {
+                    format!("截至 {day}，没有需要处理的事项。\n")
+                } else {
+                    format!("Nothing needs attention as of {day}.\n")
+                });
+            }
             for (n, (_, heading, total, rows)) in out.iter().enumerate() {
                 let gap = if n == 0 { "" } else { "\n" };
                 ctx.out.data(&format!(
