@@ -284,9 +284,9 @@ const SECONDARY: &[&str] = &[
 ];
 
 /// Which columns of a terminal table to show in `width` cells: all when they fit at their
-/// natural width (or within a few cells); else first the columns empty in every row go, then secondary fields
-/// (`SECONDARY`), then columns from the right, keeping at least the first three (id, key,
-/// name) — wrapping every cell of a dozen columns into slivers helps no one.
+/// natural width; else first the columns empty in every row go, then secondary fields
+/// (`SECONDARY`), then yes/no columns, then columns from the right, keeping at least three
+/// (the first: id, key, name) — wrapping a dozen columns into slivers helps no one.
 fn fit_columns(
     keys: &[&str],
     header: &[String],
@@ -313,15 +313,20 @@ fn fit_columns(
     let total = |keep: &[usize]| 1 + keep.iter().map(|&i| natural[i]).sum::<usize>();
     let empty = |i: usize| cells.iter().all(|r| r.get(i).is_none_or(String::is_empty));
     let secondary = |i: usize| SECONDARY.contains(&keys[i]);
-    // A table a few cells too wide is kept whole: comfy-table wraps its longest cells.
-    let width = width.saturating_add((width / 20).min(4));
+    // Yes/no columns say least per cell (`schema`'s required/unique/read_only).
+    let yes_no = |i: usize| {
+        cells.iter().all(|r| {
+            r.get(i)
+                .is_none_or(|c| matches!(c.as_str(), "" | "true" | "false"))
+        })
+    };
     while total(&keep) > width && keep.len() > MIN_KEPT {
-        let droppable = |p: &usize| *p >= MIN_KEPT;
-        let p = keep
-            .iter()
-            .rposition(|&i| empty(i))
-            .filter(droppable)
-            .or_else(|| keep.iter().rposition(|&i| secondary(i)).filter(droppable))
+        // Only the first column (the id or name) is never given up for saying little.
+        let last =
+            |test: &dyn Fn(usize) -> bool| keep.iter().rposition(|&i| test(i)).filter(|p| *p > 0);
+        let p = last(&empty)
+            .or_else(|| last(&secondary))
+            .or_else(|| last(&yes_no))
             .unwrap_or(keep.len() - 1);
         keep.remove(p);
     }
@@ -393,14 +398,25 @@ mod tests {
         ])];
         let keys = ["id", "code", "name", "industry", "status", "email"];
         // 1 + 5 + 10 + 27 + 11 + 9 + 22 = 85 cells: dropping the empty industry fits 74.
-        assert_eq!(fit_columns(&keys, &h, &rows, 72), [0, 1, 2, 4, 5]);
-        // A few cells too wide is left to wrapping.
-        assert_eq!(fit_columns(&keys, &h, &rows, 81), [0, 1, 2, 3, 4, 5]);
-        assert_eq!(fit_columns(&keys, &h, &rows, 50), [0, 1, 2, 4]);
+        assert_eq!(fit_columns(&keys, &h, &rows, 80), [0, 1, 2, 4, 5]);
+        assert_eq!(fit_columns(&keys, &h, &rows, 85), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(fit_columns(&keys, &h, &rows, 52), [0, 1, 2, 4]);
         // Never fewer than three columns, however narrow.
         assert_eq!(fit_columns(&keys, &h, &rows, 10), [0, 1, 2]);
         // A secondary field goes before the ones right of it.
         let full = vec![strings(&["1", "C1", "n", "金融科技", "active", "a@b.cn"])];
-        assert_eq!(fit_columns(&keys, &h, &full, 37), [0, 1, 2, 4, 5]);
+        assert_eq!(fit_columns(&keys, &h, &full, 38), [0, 1, 2, 4, 5]);
+        // Yes/no columns go before the columns right of them.
+        let keys = ["name", "type", "required", "unique", "label_en", "label_zh"];
+        let h = strings(&keys);
+        let rows = vec![strings(&[
+            "customer",
+            "reference",
+            "true",
+            "false",
+            "Customer",
+            "所属客户",
+        ])];
+        assert_eq!(fit_columns(&keys, &h, &rows, 50), [0, 1, 4, 5]);
     }
 }

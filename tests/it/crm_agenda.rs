@@ -169,7 +169,7 @@ fn agenda_groups_as_of_a_fixed_day() {
     assert_eq!(all["contracts"][0]["detail"], "ends today");
     assert_eq!(all["contracts"][1]["detail"], "ends in 19 days");
     assert_eq!(ids(&all["tickets"]), [low, high, urgent]);
-    assert_eq!(all["tickets"][2]["detail"], "urgent: open 5h, limit 4h");
+    assert_eq!(all["tickets"][2]["detail"], "urgent: open 5h > 4h");
     assert_eq!(ids(&all["customers"]), [never, quiet]);
     assert_eq!(all["customers"][1]["detail"], "no follow-up for 47 days");
 

@@ -282,7 +282,7 @@ pub fn tickets(conn: &Connection, at: &AsOf) -> Result<Found> {
             for (id, d) in rows {
                 let open = (at.moment - d.int("opened_at").unwrap_or_default()) / 3600;
                 let detail = at.say(
-                    format!("{priority}: open {open}h, limit {hours}h"),
+                    format!("{priority}: open {open}h > {hours}h"),
                     format!("{priority}：已受理 {open} 小时，时限 {hours} 小时"),
                 );
                 found.push((
