@@ -71,10 +71,10 @@ pub fn view_row(ctx: &Ctx, fields: &[&'static Field], values: &[Value]) -> Vec<J
     let mut row = json_row(fields, values);
     if ctx.g.zh && ctx.out.format == crate::output::Format::Table {
         for (f, v) in fields.iter().zip(row.iter_mut()) {
-            if let (crate::schema::Kind::Choice(choices), J::String(s)) = (f.kind, &*v) {
-                if let Some((_, zh)) = choices.iter().find(|(c, _)| c == s) {
-                    *v = J::String((*zh).to_string());
-                }
+            if let (crate::schema::Kind::Choice(choices), J::String(s)) = (f.kind, &*v)
+                && let Some((_, zh)) = choices.iter().find(|(c, _)| c == s)
+            {
+                *v = J::String((*zh).to_string());
             }
         }
     }
