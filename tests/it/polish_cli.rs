@@ -43,6 +43,12 @@ fn agenda_tables_lead_with_what_and_why() {
         out[start..].lines().nth(1).unwrap().to_string()
     };
     assert!(!section("Follow-ups").contains("number"), "{out}");
+    // The state column is named for what it holds: a follow-up's type, a deal's stage.
+    assert!(
+        section("Follow-ups").ends_with("| owner      | type |"),
+        "{out}"
+    );
+    assert!(section("Open opportunities").contains("| stage "), "{out}");
     assert!(!section("Customers without").contains("customer"), "{out}");
     assert!(section("Contracts ending").contains("number"), "{out}");
     assert!(!out.contains("day(s)"), "{out}");
@@ -59,6 +65,14 @@ fn agenda_tables_lead_with_what_and_why() {
     );
     let zh = agenda(&["--lang", "zh"]);
     assert!(zh.contains("| 编号 | 主题 ") && zh.contains("说明"), "{zh}");
+    assert!(
+        zh.contains("| 跟进方式 |") && zh.contains("| 任务 "),
+        "{zh}"
+    );
+    assert!(
+        zh.contains("紧急：已受理") && !zh.contains("urgent"),
+        "{zh}"
+    );
 }
 
 #[test]

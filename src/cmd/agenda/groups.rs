@@ -283,7 +283,10 @@ pub fn tickets(conn: &Connection, at: &AsOf) -> Result<Found> {
                 let open = (at.moment - d.int("opened_at").unwrap_or_default()) / 3600;
                 let detail = at.say(
                     format!("{priority}: open {open}h > {hours}h"),
-                    format!("{priority}：已受理 {open} 小时，时限 {hours} 小时"),
+                    format!(
+                        "{}：已受理 {open} 小时，时限 {hours} 小时",
+                        zh_label(e, "priority", priority)
+                    ),
                 );
                 found.push((
                     d.int("opened_at").unwrap_or_default(),
@@ -356,6 +359,17 @@ fn days(n: i64) -> String {
     } else {
         format!("{n} days")
     }
+}
+
+/// A choice value's Chinese label (`urgent` → `紧急`), for the Chinese reasons.
+fn zh_label(e: &'static Entity, field: &str, value: &str) -> String {
+    e.field(field)
+        .ok()
+        .and_then(|f| match f.kind {
+            crate::schema::Kind::Choice(choices) => choices.iter().find(|(v, _)| *v == value),
+            _ => None,
+        })
+        .map_or_else(|| value.to_string(), |(_, zh)| (*zh).to_string())
 }
 
 /// Whole days from a `YYYY-MM-DD` date to `today` (positive when the date is past).

@@ -77,7 +77,8 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
                     format!("Nothing needs attention as of {day}.\n")
                 });
             }
-            for (n, (_, heading, total, rows)) in out.iter().enumerate() {
+            for (n, (key, heading, total, rows)) in out.iter().enumerate() {
+                let state = state_field(key);
                 let gap = if n == 0 { "" } else { "\n" };
                 ctx.out.data(&format!(
                     "{gap}{heading} ({})\n",
@@ -93,16 +94,35 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
                     })
                     .collect();
                 if !rows.is_empty() {
+                    // The "status" column holds the group's own state field, named as such.
                     let cols: Vec<Column> = shown
                         .iter()
-                        .map(|(i, en, zh)| Column {
-                            key: KEYS[*i].into(),
-                            header: (if at.zh { *zh } else { *en }).into(),
+                        .map(|&&(i, en, zh)| {
+                            let header = match (KEYS[i], state) {
+                                ("status", Some(f)) if at.zh => f.zh,
+                                ("status", Some(f)) => f.name,
+                                _ if at.zh => zh,
+                                _ => en,
+                            };
+                            Column {
+                                key: KEYS[i].into(),
+                                header: header.into(),
+                            }
                         })
                         .collect();
                     let picked: Vec<Vec<J>> = rows
                         .iter()
-                        .map(|r| shown.iter().map(|(i, _, _)| r[*i].clone()).collect())
+                        .map(|r| {
+                            shown
+                                .iter()
+                                .map(|(i, _, _)| match (KEYS[*i], state, &r[*i]) {
+                                    ("status", Some(f), J::String(v)) if at.zh => {
+                                        json!(choice_label(f, v))
+                                    }
+                                    _ => r[*i].clone(),
+                                })
+                                .collect()
+                        })
                         .collect();
                     ctx.out.rows(&cols, &picked)?;
                 }
@@ -128,6 +148,32 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
                 .collect();
             ctx.out.rows(&cols, &flat)
         }
+    }
+}
+
+/// The field a group's "status" column holds: a follow-up's type, an opportunity's stage,
+/// the status of the rest.
+fn state_field(group: &str) -> Option<&'static crate::schema::Field> {
+    let (entity, field) = match group {
+        "followups" => ("activity", "type"),
+        "opportunities" => ("opportunity", "stage"),
+        "contracts" => ("contract", "status"),
+        "tickets" => ("ticket", "status"),
+        _ => ("customer", "status"),
+    };
+    crate::schema::Entity::get(entity)
+        .and_then(|e| e.field(field))
+        .ok()
+}
+
+/// A choice's Chinese label (the value itself when it has none).
+fn choice_label<'a>(f: &crate::schema::Field, value: &'a str) -> &'a str {
+    match f.kind {
+        crate::schema::Kind::Choice(choices) => choices
+            .iter()
+            .find(|(v, _)| *v == value)
+            .map_or(value, |(_, zh)| zh),
+        _ => value,
     }
 }
 
