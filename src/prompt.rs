@@ -24,6 +24,12 @@ fn io_err(e: impl std::fmt::Display) -> Error {
     Error::new(crate::error::ErrorKind::Interrupted, message)
 }
 
+/// A text prompt that ended: its line is finished first, so the error starts on its own.
+fn line_ended(e: impl std::fmt::Display) -> Error {
+    crate::output::eprint_line("");
+    io_err(e)
+}
+
 /// Ctrl-C at a prompt kills crm by SIGINT before a select list can show the cursor it hid,
 /// leaving the shell without one: while prompts run, a watcher thread shows it again and
 /// exits with status 130 (what the signal would have given). Installed once, on first use.
@@ -94,7 +100,7 @@ pub fn field(
         if let Some(c) = &current {
             input = input.default(c.clone());
         }
-        let text = input.interact_text().map_err(io_err)?;
+        let text = input.interact_text().map_err(line_ended)?;
         if text == CLEAR && current.is_some() && !f.required {
             return Ok(rusqlite::types::Value::Null);
         }
@@ -139,14 +145,14 @@ fn ask_password(prompt: &str, confirm: bool) -> Result<String> {
     let mut tries = 0;
     loop {
         tries += 1;
-        let pw = rpassword::prompt_password(format!("{prompt}: ")).map_err(io_err)?;
+        let pw = rpassword::prompt_password(format!("{prompt}: ")).map_err(line_ended)?;
         if !confirm {
             return Ok(pw);
         }
         let problem = if let Err(e) = crate::auth::check_password(&pw) {
             e
         } else {
-            let again = rpassword::prompt_password("Repeat it: ").map_err(io_err)?;
+            let again = rpassword::prompt_password("Repeat it: ").map_err(line_ended)?;
             if again == pw {
                 return Ok(pw);
             }
@@ -166,5 +172,5 @@ pub fn confirm(question: &str) -> Result<bool> {
         .with_prompt(question)
         .default(false)
         .interact()
-        .map_err(io_err)
+        .map_err(line_ended)
 }

@@ -98,7 +98,11 @@ fn add_with_lines_shows_them() {
         "P2:4",
     ]);
     r.ok();
-    assert!(r.stderr.contains("created order 1 (SO000001)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("created order 1 (SO000001)"),
+        "{}",
+        r.stderr
+    );
     let lines = &r.stdout[r.stdout.find("Order lines (2)").expect(&r.stdout)..];
     let rows: Vec<&str> = lines.lines().skip(3).collect();
     assert_eq!(rows.len(), 2, "{lines}");
