@@ -148,6 +148,9 @@ pub fn plural(label: &str) -> String {
 /// A short list of a related entity's columns: id, its key and title, status-like fields.
 fn summary_columns(e: &'static Entity, skip: &str) -> Vec<&'static Field> {
     let wanted = [
+        // A line item shown under its product names the quote or order it is on.
+        "quote",
+        "order",
         "number",
         "code",
         e.title,
