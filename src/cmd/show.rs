@@ -19,7 +19,7 @@ use related::Section;
 pub fn command() -> Command {
     Command::new("show")
         .about("Show one record with its related records")
-        .long_about("Show one record with its related records. A customer lists its contacts, open opportunities and quotes, latest activities, contracts, open tickets and orders; an opportunity its quotes, orders, activities and stage history; any other record the records that refer to it. Each list shows at most 20 records (the heading gives the total; `crm find` lists them all). With --format json the lists are under \"related\" (and an opportunity's stages under \"stages\").")
+        .long_about("Show one record with its related records. A customer lists its contacts, open opportunities and quotes, latest activities, contracts, open tickets and orders; an opportunity its quotes, orders, activities and stage history; any other record the records that refer to it. Each list shows at most 20 records (the heading gives the total; `crm find` lists them all). With --format json the lists are under \"related\", their totals under \"related_total\", and an opportunity's stages under \"stages\".")
         .arg(entity_arg())
         .arg(
             Arg::new("id")
