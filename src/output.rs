@@ -11,7 +11,9 @@ use serde_json::Value as J;
 use crate::error::{Error, Result};
 
 mod stream;
+mod table;
 pub use stream::{PipeOut, RowStream};
+use table::{fit_columns, table_cell};
 
 /// The output formats of `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,12 +48,18 @@ pub struct Column {
 
 /// Where and how to write.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent switches, not a state machine
 pub struct Output {
     pub format: Format,
     pub quiet: bool,
     pub color: bool,
     pub stdout_tty: bool,
     pub stderr_tty: bool,
+    /// Whether a terminal table may leave out columns that do not fit its width (off when
+    /// the user named the columns).
+    pub fit: bool,
+    /// Whether the note about left-out columns was given (once per command).
+    noted: std::cell::Cell<bool>,
 }
 
 /// Writes to stdout; a closed pipe (`crm find … | head -1`) is success, so exit 0 at once.
@@ -106,6 +114,8 @@ impl Output {
             color,
             stdout_tty,
             stderr_tty,
+            fit: true,
+            noted: std::cell::Cell::new(false),
         }
     }
 
@@ -162,15 +172,32 @@ impl Output {
                 let header: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
                 let cells: Vec<Vec<String>> = rows
                     .iter()
-                    .map(|r| r.iter().map(|v| escape_controls(&cell_text(v))).collect())
+                    .map(|r| r.iter().map(table_cell).collect())
                     .collect();
                 if !self.stdout_tty && !cells.iter().flatten().any(|c| c.contains('\n')) {
                     return write_stdout(stream::markdown_table(&header, &cells).as_bytes());
                 }
                 let mut t = self.new_table();
-                t.set_header(header);
+                let width = usize::from(t.width().unwrap_or(u16::MAX));
+                let keep = if self.fit {
+                    let keys: Vec<&str> = columns.iter().map(|c| c.key.as_str()).collect();
+                    fit_columns(&keys, &header, &cells, width)
+                } else {
+                    (0..header.len()).collect()
+                };
+                if keep.len() < header.len() && !self.noted.replace(true) {
+                    let left: Vec<&str> = (0..header.len())
+                        .filter(|i| !keep.contains(i))
+                        .map(|i| header[i].as_str())
+                        .collect();
+                    self.msg(&format!(
+                        "note: not shown for lack of width: {} (widen the terminal, or use --format json)",
+                        left.join(", ")
+                    ));
+                }
+                t.set_header(keep.iter().map(|&i| header[i].clone()));
                 for r in cells {
-                    t.add_row(r);
+                    t.add_row(keep.iter().map(|&i| r[i].clone()));
                 }
                 self.data(&format!("{t}\n"))
             }
@@ -184,7 +211,7 @@ impl Output {
             Format::Table => {
                 let mut t = self.new_table();
                 for (c, v) in columns.iter().zip(values) {
-                    t.add_row(vec![c.header.clone(), escape_controls(&cell_text(v))]);
+                    t.add_row(vec![c.header.clone(), table_cell(v)]);
                 }
                 self.data(&format!("{t}\n"))
             }

@@ -11,12 +11,49 @@ use crate::db::records::parse_value;
 use crate::error::{Error, Result};
 use crate::schema::{Field, Kind};
 
+/// A prompt that ended (Ctrl-C, closed terminal): the cursor a select list hid is shown
+/// again before crm exits, or the shell is left without one.
 fn io_err(e: impl std::fmt::Display) -> Error {
-    Error::new(
-        crate::error::ErrorKind::Interrupted,
-        format!("prompt ended: {e}"),
-    )
+    let _ = dialoguer::console::Term::stderr().show_cursor();
+    let detail = e.to_string();
+    let message = if detail.contains("interrupted") {
+        "cancelled, nothing was saved".to_string()
+    } else {
+        format!("cancelled, nothing was saved ({detail})")
+    };
+    Error::new(crate::error::ErrorKind::Interrupted, message)
 }
+
+/// A text prompt that ended: its line is finished first, so the error starts on its own.
+fn line_ended(e: impl std::fmt::Display) -> Error {
+    crate::output::eprint_line("");
+    io_err(e)
+}
+
+/// Ctrl-C at a prompt kills crm by SIGINT before a select list can show the cursor it hid,
+/// leaving the shell without one: while prompts run, a watcher thread shows it again and
+/// exits with status 130 (what the signal would have given). Installed once, on first use.
+fn watch_interrupt() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])
+        else {
+            return; // without the watcher Ctrl-C still ends crm, as before
+        };
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                let _ = dialoguer::console::Term::stderr().show_cursor();
+                // The interrupted read usually ends the prompt with its own message first.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                crate::output::eprint_line("");
+                std::process::exit(130);
+            }
+        });
+    });
+}
+
+/// What typed alone into an optional field's prompt clears it (Enter keeps the default).
+pub const CLEAR: &str = "-";
 
 /// Asks for one field until the answer is valid; `current` is offered as the default.
 pub fn field(
@@ -24,16 +61,24 @@ pub fn field(
     f: &Field,
     current: Option<String>,
 ) -> Result<rusqlite::types::Value> {
+    watch_interrupt();
     let label = format!("{} {}{}", f.en, f.zh, if f.required { " *" } else { "" });
     if let Kind::Choice(choices) = f.kind {
-        let mut items: Vec<String> = choices.iter().map(|(v, zh)| format!("{v}  {zh}")).collect();
-        if !f.required {
+        // Values padded to one width so the Chinese labels line up.
+        let w = choices.iter().map(|(v, _)| v.len()).max().unwrap_or(0);
+        let mut items: Vec<String> = choices
+            .iter()
+            .map(|(v, zh)| format!("{v:<w$}  {zh}"))
+            .collect();
+        // A field with a default value always has one: no "(none)" that would be ignored.
+        let has_default = matches!(f.default, crate::schema::Default::Value(_));
+        if !f.required && !has_default {
             items.push("(none)".into());
         }
         // An empty optional field stays empty when the user just presses Enter.
         let default = match current.as_deref() {
             Some(c) => choices.iter().position(|(v, _)| *v == c).unwrap_or(0),
-            None if !f.required => items.len() - 1,
+            None if items.len() > choices.len() => items.len() - 1,
             None => 0,
         };
         let pick = Select::with_theme(&SimpleTheme)
@@ -55,7 +100,10 @@ pub fn field(
         if let Some(c) = &current {
             input = input.default(c.clone());
         }
-        let text = input.interact_text().map_err(io_err)?;
+        let text = input.interact_text().map_err(line_ended)?;
+        if text == CLEAR && current.is_some() && !f.required {
+            return Ok(rusqlite::types::Value::Null);
+        }
         match parse_value(conn, f, &text) {
             Ok(v) if f.required && v == rusqlite::types::Value::Null => {
                 crate::output::eprint_line(&format!("{} is required", f.name));
@@ -77,14 +125,7 @@ pub fn password(ctx: &Ctx, from_stdin: bool, prompt: &str, confirm: bool) -> Res
             .map_err(|e| Error::usage(format!("cannot read the password from stdin: {e}")))?;
         line.trim_end_matches(['\n', '\r']).to_string()
     } else if ctx.g.interactive {
-        let pw = rpassword::prompt_password(format!("{prompt}: ")).map_err(io_err)?;
-        if confirm {
-            let again = rpassword::prompt_password("Repeat it: ").map_err(io_err)?;
-            if again != pw {
-                return Err(Error::invalid("the passwords do not match"));
-            }
-        }
-        pw
+        ask_password(prompt, confirm)?
     } else {
         return Err(ctx.require_flag("--password-stdin", "a password"));
     };
@@ -97,11 +138,39 @@ pub fn password(ctx: &Ctx, from_stdin: bool, prompt: &str, confirm: bool) -> Res
     Ok(pw)
 }
 
+/// Asks on the terminal, input hidden. A new password (`confirm`) is checked against the
+/// password rules before it is repeated, and asked again when too short or mistyped, up to
+/// three times.
+fn ask_password(prompt: &str, confirm: bool) -> Result<String> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let pw = rpassword::prompt_password(format!("{prompt}: ")).map_err(line_ended)?;
+        if !confirm {
+            return Ok(pw);
+        }
+        let problem = if let Err(e) = crate::auth::check_password(&pw) {
+            e
+        } else {
+            let again = rpassword::prompt_password("Repeat it: ").map_err(line_ended)?;
+            if again == pw {
+                return Ok(pw);
+            }
+            Error::invalid("the passwords do not match")
+        };
+        if tries == 3 {
+            return Err(problem);
+        }
+        crate::output::eprint_line(&format!("{}; try again", problem.message));
+    }
+}
+
 /// A yes/no question on the terminal.
 pub fn confirm(question: &str) -> Result<bool> {
+    watch_interrupt();
     dialoguer::Confirm::with_theme(&SimpleTheme)
         .with_prompt(question)
         .default(false)
         .interact()
-        .map_err(io_err)
+        .map_err(line_ended)
 }

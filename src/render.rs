@@ -64,3 +64,19 @@ pub fn json_row(fields: &[&'static Field], values: &[Value]) -> Vec<J> {
         .map(|(f, v)| f.kind.to_json(v))
         .collect()
 }
+
+/// One row's values as a table shows them: under `--lang zh` a choice reads as its Chinese
+/// label (which `add` and `edit` accept as input too); JSON and CSV keep the stored value.
+pub fn view_row(ctx: &Ctx, fields: &[&'static Field], values: &[Value]) -> Vec<J> {
+    let mut row = json_row(fields, values);
+    if ctx.g.zh && ctx.out.format == crate::output::Format::Table {
+        for (f, v) in fields.iter().zip(row.iter_mut()) {
+            if let (crate::schema::Kind::Choice(choices), J::String(s)) = (f.kind, &*v)
+                && let Some((_, zh)) = choices.iter().find(|(c, _)| c == s)
+            {
+                *v = J::String((*zh).to_string());
+            }
+        }
+    }
+    row
+}

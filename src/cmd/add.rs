@@ -73,6 +73,22 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     if ctx.out.quiet {
         return ctx.out.data(&format!("{id}\n"));
     }
-    ctx.out.msg(&format!("created {} {id}", e.name));
-    super::print_record(ctx, e, id)
+    // The key too (a generated customer code is what the user will type next).
+    let key = match e.key {
+        Some(k) => {
+            let f = e.field(k)?;
+            let row = super::display_row(&ctx.db()?.conn, e, id, &[f])?;
+            row.first()
+                .map(|v| format!(" ({})", f.kind.format(v)))
+                .unwrap_or_default()
+        }
+        None => String::new(),
+    };
+    ctx.out.msg(&format!("created {} {id}{key}", e.name));
+    super::print_record(ctx, e, id)?;
+    // The lines given with --line are shown under a quote or order, as `show` lists them.
+    if !lines.is_empty() && ctx.out.format == crate::output::Format::Table {
+        super::show::print_lines(ctx, e, id)?;
+    }
+    Ok(())
 }

@@ -12,7 +12,7 @@ use crate::schema::Entity;
 pub fn command() -> Command {
     Command::new("delete")
         .about("Delete records (asks on a terminal; scripts pass --yes)")
-        .arg(Arg::new("entity").required(true).value_name("ENTITY"))
+        .arg(super::show::entity_arg())
         .arg(
             Arg::new("ids")
                 .required(true)
@@ -66,15 +66,27 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             return Err(Error::usage("delete needs confirmation")
                 .hint("pass --yes to delete without a terminal"));
         }
-        if !crate::prompt::confirm(&format!(
-            "Delete {} {}?",
-            e.name,
-            ids.iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))? {
-            return Err(Error::usage("not deleted"));
+        let conn = &ctx.db()?.conn;
+        let mut names = Vec::new();
+        for &id in &ids {
+            names.push(describe(conn, e, id)?);
+        }
+        let also = match (cascade, ids.len()) {
+            (false, _) => "",
+            (true, 1) => " and what refers to it",
+            (true, _) => " and what refers to them",
+        };
+        // One record per line: a long question wraps and the prompt redraws it twice.
+        let question = if let [one] = names.as_slice() {
+            format!("Delete {one}{also}?")
+        } else {
+            for n in &names {
+                crate::output::eprint_line(&format!("  {n}"));
+            }
+            format!("Delete these {} records{also}?", names.len())
+        };
+        if !crate::prompt::confirm(&question)? {
+            return Err(Error::usage("nothing was deleted (answered no)"));
         }
     }
     let db = ctx.db()?;
@@ -83,13 +95,34 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         records::delete(&tx, e, id, &user.name, cascade)?;
     }
     tx.commit()?;
-    ctx.out.msg(&format!(
-        "deleted {} {}",
-        e.name,
-        ids.iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
+    ctx.out.msg(&format!("deleted {} {}", e.name, join(&ids)));
     Ok(())
+}
+
+fn join(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `customer 3 C000003 北京测试有限公司`: what the question names, so the user sees which
+/// record they are about to lose, not just its number.
+fn describe(conn: &rusqlite::Connection, e: &'static Entity, id: i64) -> Result<String> {
+    let mut fields = Vec::new();
+    if let Some(k) = e.key {
+        fields.push(e.field(k)?);
+    }
+    if e.key != Some(e.title) {
+        fields.push(e.field(e.title)?);
+    }
+    let row = super::display_row(conn, e, id, &fields)?;
+    let mut words = vec![e.name.to_string(), id.to_string()];
+    for (f, v) in fields.iter().zip(&row) {
+        let text = f.kind.format(v);
+        if !text.is_empty() {
+            words.push(text);
+        }
+    }
+    Ok(words.join(" "))
 }

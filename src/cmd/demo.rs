@@ -54,7 +54,7 @@ const SAMPLES: &[(&str, &str)] = &[
 pub fn command() -> Command {
     Command::new("demo")
         .about("Create a demo database with sample data and log in to it")
-        .long_about("Create a demo database (./crm-demo.db unless --db is given) with sample customers and contacts, users admin, li.lei (sales) and han.meimei (manager), all with the password 'demo-password', and log in as admin. Rerunning it rebuilds the demo database.")
+        .long_about("Create a demo database (./crm-demo.db unless --path is given) with sample customers and contacts, users admin, li.lei (sales) and han.meimei (manager), all with the password 'demo-password', and log in as admin. Rerunning it rebuilds the demo database.")
         .arg(Arg::new("path").long("path").value_name("PATH").help("Where to create the demo database [default: ./crm-demo.db]"))
 }
 
@@ -134,20 +134,16 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             records::insert(&tx, d, "admin")?;
             n += 1;
         }
-        counts.push(format!("{n} {entity}"));
+        let label = if n == 1 {
+            e.en.to_string()
+        } else {
+            super::show::related::plural(e.en)
+        };
+        counts.push(format!("{n} {}", label.to_lowercase()));
     }
     tx.commit()?;
     let (_, token) = crate::auth::login(&mut ctx.db()?.conn, "admin", DEMO_PASSWORD, 8 * 3600)?;
     crate::auth::write_token(&crate::auth::token_path(&path), &token)?;
-    let shown = path.display();
-    ctx.out.msg(&format!(
-        "created the demo database {shown} with {} and logged in as admin",
-        counts.join(", ")
-    ));
-    ctx.out.msg(&format!(
-        "\ntry next:\n  export CRM_DB={abs}\n  crm find customer\n  crm find customer 科技\n  crm find customer --where level=A --sort name\n  crm show customer C000001\n  crm agenda\n  crm add customer --name \"示例客户\" --level B --city 深圳\n  crm find contact --format json\n  crm schema customer --lang zh\n  crm audit --limit 10\n\nusers admin, li.lei (sales), han.meimei (manager), wang.fang (service); password: {DEMO_PASSWORD}",
-        abs = std::fs::canonicalize(&path).unwrap_or(path.clone()).display()
-    ));
     let e = Entity::get("customer")?;
     let cols: Vec<&'static crate::schema::Field> =
         ["code", "name", "level", "status", "city", "owner"]
@@ -162,5 +158,17 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         .map(|r| crate::render::json_row(&cols, r))
         .collect();
     let columns = crate::render::columns(ctx, &cols);
-    ctx.out.rows(&columns, &json)
+    // The sample first, then what to do next: the last lines on the screen are the ones read.
+    ctx.out.msg("some of the sample customers:");
+    ctx.out.rows(&columns, &json)?;
+    let shown = path.display();
+    ctx.out.msg(&format!(
+        "created the demo database {shown} with {} and logged in as admin",
+        counts.join(", ")
+    ));
+    ctx.out.msg(&format!(
+        "\ntry next:\n  export CRM_DB={abs}\n  crm find customer\n  crm find customer 科技\n  crm find customer --where level=A --sort name\n  crm show customer C000001\n  crm agenda\n  crm add customer --name \"示例客户\" --level B --city 深圳\n  crm find contact --format json\n  crm schema customer --lang zh\n  crm audit --limit 10\n\nusers admin, li.lei (sales), han.meimei (manager), wang.fang (service); password: {DEMO_PASSWORD}",
+        abs = std::fs::canonicalize(&path).unwrap_or(path.clone()).display()
+    ));
+    Ok(())
 }

@@ -31,6 +31,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     ctx.authorize(Action::Update, Some(e), None)?;
     let user = ctx.user()?;
     let interactive = ctx.g.interactive;
+    let quiet = ctx.out.quiet;
     let conn = &ctx.db()?.conn;
     let id = records::resolve_target(
         conn,
@@ -65,6 +66,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 "pass field flags, see `crm edit {} --help`",
                 e.name
             )));
+        }
+        if !quiet {
+            crate::output::eprint_line(&format!(
+                "editing {} {id}: Enter keeps the value in [brackets], {} clears it, Ctrl-C leaves without saving",
+                e.name,
+                crate::prompt::CLEAR
+            ));
         }
         for f in e.writable() {
             let current = records::show_value(f, new.get(f.name));

@@ -18,7 +18,7 @@ pub fn command() -> Command {
              (Chinese included: `crm find customer 科技`). --where compares typed values: FIELD=V, FIELD!=V, \
              FIELD>V, >=, <, <=, FIELD~TEXT (substring); several are ANDed; FIELD= matches an empty field.",
         )
-        .arg(Arg::new("entity").required(true).value_name("ENTITY"))
+        .arg(super::show::entity_arg())
         .arg(Arg::new("text").value_name("TEXT").help("Substring to search for in text fields"))
         .arg(Arg::new("where").long("where").short('w').value_name("EXPR").action(ArgAction::Append).help("Filter, e.g. level=A, amount>1000, city~深圳"))
         .arg(Arg::new("sort").long("sort").value_name("FIELD[:desc]").help("Sort by fields, comma-separated"))
@@ -61,6 +61,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     ctx.authorize(Action::Read, Some(e), None)?;
     let q = query_from(ctx, e, m)?;
     let cols = render::list_columns(ctx, e, m.get_one::<String>("columns"))?;
+    // Columns the user named are all shown, however narrow the terminal.
+    ctx.out.fit = !m.contains_id("columns") || m.get_one::<String>("columns").is_none();
     if m.get_flag("count") {
         let n = query::count(&ctx.db()?.conn, &q)?;
         return ctx.out.data(&format!("{n}\n"));
@@ -77,7 +79,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         };
     }
     let rows = query::rows(&ctx.db()?.conn, &q, &cols)?;
-    let json: Vec<Vec<serde_json::Value>> =
-        rows.iter().map(|r| render::json_row(&cols, r)).collect();
+    let json: Vec<Vec<serde_json::Value>> = rows
+        .iter()
+        .map(|r| render::view_row(ctx, &cols, r))
+        .collect();
+    if json.is_empty() {
+        // An empty table is easy to misread as a failure: say so (stderr, so data stays data).
+        ctx.out.msg(&format!("no {} matches", e.name));
+    }
     ctx.out.rows(&columns, &json)
 }

@@ -31,6 +31,9 @@ pub fn command() -> Command {
         )
 }
 
+/// The longest session: the bound is on the whole lifetime, so `600m` is as good as `10h`.
+const MAX_TTL: i64 = 366 * 86_400;
+
 /// Parses `90s`, `30m`, `8h`, `7d` into seconds.
 pub fn parse_duration(s: &str) -> Result<i64> {
     let s = s.trim();
@@ -44,12 +47,12 @@ pub fn parse_duration(s: &str) -> Result<i64> {
         'd' => 86_400,
         _ => return Err(bad()),
     };
-    if n <= 0 || n > 366 {
-        return Err(Error::usage(format!(
-            "--ttl {s} is out of range (1 to 366 units)"
-        )));
+    match n.checked_mul(mult) {
+        Some(secs) if n > 0 && secs <= MAX_TTL => Ok(secs),
+        _ => Err(Error::usage(format!(
+            "--ttl {s} is out of range (from 1s to 366d)"
+        ))),
     }
-    Ok(n * mult)
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
@@ -75,4 +78,28 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         user.role.as_str()
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations_bounded_by_their_total() {
+        assert_eq!(parse_duration("90s").unwrap(), 90);
+        assert_eq!(parse_duration("600m").unwrap(), 36_000);
+        assert_eq!(parse_duration("8h").unwrap(), 28_800);
+        assert_eq!(parse_duration("366d").unwrap(), 366 * 86_400);
+        for bad in [
+            "0h",
+            "367d",
+            "9000h",
+            "-5m",
+            "8",
+            "h",
+            "99999999999999999999s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -306,7 +306,7 @@ pub fn print_record(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
     let row = display_row(&ctx.db()?.conn, e, id, &cols)?;
     let columns = crate::render::columns(ctx, &cols);
     ctx.out
-        .record(&columns, &crate::render::json_row(&cols, &row))
+        .record(&columns, &crate::render::view_row(ctx, &cols, &row))
 }
 
 /// A `--yes` flag.

@@ -10,7 +10,7 @@ pub fn logout_command() -> Command {
 }
 
 pub fn whoami_command() -> Command {
-    Command::new("whoami").about("Show the logged-in user and role")
+    Command::new("whoami").about("Show the logged-in user, role and database")
 }
 
 pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
@@ -28,18 +28,21 @@ pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
 
 pub fn whoami(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let user = ctx.user()?;
-    let cols = [
-        crate::output::Column {
-            key: "name".into(),
-            header: "name".into(),
-        },
-        crate::output::Column {
-            key: "role".into(),
-            header: "role".into(),
-        },
-    ];
+    // The database too: with CRM_DB, --db and a demo around, "which one am I in?" comes up.
+    let cols: Vec<crate::output::Column> = ["name", "role", "database"]
+        .iter()
+        .map(|k| crate::output::Column {
+            key: (*k).into(),
+            header: (*k).into(),
+        })
+        .collect();
+    let db = std::fs::canonicalize(&ctx.g.db).unwrap_or_else(|_| ctx.g.db.clone());
     ctx.out.record(
         &cols,
-        &[user.name.clone().into(), user.role.as_str().into()],
+        &[
+            user.name.clone().into(),
+            user.role.as_str().into(),
+            db.display().to_string().into(),
+        ],
     )
 }

@@ -1,30 +1,26 @@
-//! `crm show ENTITY ID`: one record with the records that refer to it (a customer's
-//! contacts, opportunities, follow-ups, contracts, tickets, orders).
+//! `crm show ENTITY ID`: one record with the records that refer to it — for a customer its
+//! contacts, open opportunities and quotes, latest activities, contracts, open tickets and
+//! orders — and for an opportunity also its stage history.
+
+pub(super) mod related;
 
 use clap::{Arg, ArgMatches, Command};
-use serde_json::Value as J;
+use serde_json::{Value as J, json};
 
 use crate::auth::Action;
 use crate::context::Ctx;
-use crate::db::query::{Filter, Op, Query};
 use crate::db::records;
 use crate::error::Result;
-use crate::output::{Format, object};
+use crate::output::{Column, Format, object};
 use crate::render;
-use crate::schema::{ENTITIES, Entity, Field, Kind};
-
-/// How many related records of each kind `show` lists.
-const RELATED_LIMIT: i64 = 20;
+use crate::schema::{Entity, Field};
+use related::Section;
 
 pub fn command() -> Command {
     Command::new("show")
         .about("Show one record with its related records")
-        .arg(
-            Arg::new("entity")
-                .required(true)
-                .value_name("ENTITY")
-                .help("customer, contact, lead, …"),
-        )
+        .long_about("Show one record with its related records. A customer lists its contacts, open opportunities and quotes, latest activities, contracts, open tickets and orders; an opportunity its quotes, orders, activities and stage history; any other record the records that refer to it. Each list shows at most 20 records (the heading gives the total; `crm find` lists them all). With --format json the lists are under \"related\", their totals under \"related_total\", and an opportunity's stages under \"stages\".")
+        .arg(entity_arg())
         .arg(
             Arg::new("id")
                 .required(true)
@@ -33,86 +29,176 @@ pub fn command() -> Command {
         )
 }
 
+/// The ENTITY argument of `show`, `find` and `delete`: the registry's names as clap's
+/// possible values (listed in `--help`, completed by the shells, near misses suggested),
+/// `quote-line` and any case accepted as `Entity::get` accepts them.
+pub(super) fn entity_arg() -> Arg {
+    use clap::builder::{PossibleValue, PossibleValuesParser};
+    let values = crate::schema::ENTITIES.iter().map(|e| {
+        let v = PossibleValue::new(e.name);
+        if e.name.contains('_') {
+            v.alias(e.name.replace('_', "-"))
+        } else {
+            v
+        }
+    });
+    Arg::new("entity")
+        .required(true)
+        .value_name("ENTITY")
+        .ignore_case(true)
+        .value_parser(PossibleValuesParser::new(values))
+}
+
+/// A section with its rows (as JSON values) and total count.
+type Listed = (Section, Vec<Vec<J>>, i64);
+
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let e = Entity::get(m.get_one::<String>("entity").expect("required"))?;
     ctx.authorize(Action::Read, Some(e), None)?;
+    let role = ctx.user()?.role;
     let conn = &ctx.db()?.conn;
     let id = records::resolve_target(conn, e, m.get_one::<String>("id").expect("required"))?;
     let cols: Vec<&'static Field> = e.columns().collect();
     let row = super::display_row(conn, e, id, &cols)?;
-    let mut related: Vec<(
-        &'static Entity,
-        Vec<&'static Field>,
-        Vec<Vec<rusqlite::types::Value>>,
-    )> = Vec::new();
-    for other in ENTITIES {
-        for f in other.fields.iter().filter(|f| f.kind == Kind::Ref(e.name)) {
-            let user_role = ctx.user()?.role;
-            if !crate::auth::allowed(user_role, Action::Read, Some(other), None) {
-                continue;
-            }
-            let mut q = Query::new(other);
-            q.filters.push(Filter {
-                field: f,
-                op: Op::Eq,
-                value: rusqlite::types::Value::Integer(id),
-            });
-            q.sort.push((&crate::schema::SYSTEM_FIELDS[0], true));
-            q.limit = Some(RELATED_LIMIT);
-            let rcols = summary_columns(other, f.name);
-            let rows = crate::db::query::rows(&ctx.db()?.conn, &q, &rcols)?;
-            if !rows.is_empty() {
-                related.push((other, rcols, rows));
-            }
+    let mut fetched = Vec::new();
+    for s in related::sections(e)? {
+        // A list the user's role may not read is left out, not refused.
+        if !crate::auth::allowed(role, Action::Read, Some(s.entity), None) {
+            continue;
         }
+        let (rows, total) = related::fetch(conn, &s, id)?;
+        fetched.push((s, rows, total));
     }
+    let stages = if e.name == "opportunity" {
+        crate::db::stages::history(conn, id)?
+    } else {
+        Vec::new()
+    };
+    let listed = shown(ctx, fetched);
     let columns = render::columns(ctx, &cols);
-    let values = render::json_row(&cols, &row);
+    let values = render::view_row(ctx, &cols, &row);
     if ctx.out.format == Format::Json {
         let mut obj = object(&columns, &values);
-        let rel: serde_json::Map<String, J> = related
-            .iter()
-            .map(|(o, rc, rows)| {
-                let c = render::columns(ctx, rc);
-                (
-                    o.name.to_string(),
-                    J::Array(
-                        rows.iter()
-                            .map(|r| object(&c, &render::json_row(rc, r)))
-                            .collect(),
-                    ),
-                )
-            })
-            .collect();
-        obj.as_object_mut()
-            .expect("object")
-            .insert("related".into(), J::Object(rel));
+        let map = obj.as_object_mut().expect("a record is an object");
+        let mut rel = serde_json::Map::new();
+        let mut totals = serde_json::Map::new();
+        for (s, rows, total) in &listed {
+            let c = render::columns(ctx, &s.columns);
+            rel.insert(
+                s.entity.name.into(),
+                J::Array(rows.iter().map(|r| object(&c, r)).collect()),
+            );
+            totals.insert(s.entity.name.into(), json!(total));
+        }
+        map.insert("related".into(), J::Object(rel));
+        map.insert("related_total".into(), J::Object(totals));
+        if e.name == "opportunity" {
+            let list = stages
+                .iter()
+                .map(|s| json!({"stage": s.stage, "entered_at": crate::schema::kinds::format_datetime(s.entered_at)}))
+                .collect();
+            map.insert("stages".into(), J::Array(list));
+        }
         return ctx.out.json(&obj);
     }
     ctx.out.record(&columns, &values)?;
-    if ctx.out.format == Format::Table {
-        for (o, rc, rows) in &related {
-            let label = if ctx.g.zh { o.zh } else { o.en };
-            ctx.out.data(&format!("\n{label} ({})\n", rows.len()))?;
-            let c = render::columns(ctx, rc);
-            let json_rows: Vec<Vec<J>> = rows.iter().map(|r| render::json_row(rc, r)).collect();
-            ctx.out.rows(&c, &json_rows)?;
+    if ctx.out.format != Format::Table {
+        return Ok(());
+    }
+    print_sections(ctx, &listed)?;
+    if stages.is_empty() {
+        Ok(())
+    } else {
+        print_stages(ctx, &stages)
+    }
+}
+
+/// The line items of a new quote or order, under the record `add` prints.
+pub fn print_lines(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
+    let conn = &ctx.db()?.conn;
+    let mut fetched = Vec::new();
+    for s in related::sections(e)? {
+        if s.entity.owner_via == Some(s.via.name) {
+            let (rows, total) = related::fetch(conn, &s, id)?;
+            fetched.push((s, rows, total));
         }
+    }
+    print_sections(ctx, &shown(ctx, fetched))
+}
+
+/// Sections' stored rows turned into the values shown.
+fn shown(ctx: &Ctx, fetched: Vec<(Section, Vec<Vec<rusqlite::types::Value>>, i64)>) -> Vec<Listed> {
+    fetched
+        .into_iter()
+        .map(|(s, rows, total)| {
+            let rows = rows
+                .iter()
+                .map(|r| render::view_row(ctx, &s.columns, r))
+                .collect();
+            (s, rows, total)
+        })
+        .collect()
+}
+
+/// Each non-empty section: a heading with its count, and its table.
+fn print_sections(ctx: &Ctx, listed: &[Listed]) -> Result<()> {
+    for (s, rows, total) in listed {
+        if *total == 0 {
+            continue;
+        }
+        let heading = if ctx.g.zh { &s.zh } else { &s.en };
+        let count = if usize::try_from(*total).is_ok_and(|t| t > rows.len()) {
+            format!("{} of {total}", rows.len())
+        } else {
+            total.to_string()
+        };
+        ctx.out.data(&format!("\n{heading} ({count})\n"))?;
+        ctx.out.rows(&render::columns(ctx, &s.columns), rows)?;
     }
     Ok(())
 }
 
-/// A short list of a related entity's columns: id, its key and title, status-like fields.
-fn summary_columns(e: &'static Entity, skip: &str) -> Vec<&'static Field> {
-    let wanted = [
-        "number", "code", e.title, "stage", "status", "type", "amount", "due_at", "done_at",
-        "end_date", "priority", "title", "mobile", "phone",
-    ];
-    let mut cols = vec![&crate::schema::SYSTEM_FIELDS[0]];
-    for f in e.fields {
-        if f.name != skip && wanted.contains(&f.name) && cols.len() < 7 {
-            cols.push(f);
-        }
-    }
-    cols
+/// The stage history as a table: each stage, when it was entered and how long it lasted.
+fn print_stages(ctx: &Ctx, stages: &[crate::db::stages::Stage]) -> Result<()> {
+    let (title, heads) = if ctx.g.zh {
+        ("阶段历史", ["销售阶段", "进入时间", "停留天数"])
+    } else {
+        ("Stage history", ["stage", "entered_at", "days"])
+    };
+    let keys = ["stage", "entered_at", "days"];
+    let columns: Vec<Column> = keys
+        .iter()
+        .zip(heads)
+        .map(|(k, h)| Column {
+            key: (*k).into(),
+            header: h.into(),
+        })
+        .collect();
+    let now = crate::clock::now();
+    let stage = Entity::get("opportunity")?.field("stage")?;
+    let rows: Vec<Vec<J>> = stages
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            // A won or lost opportunity stays in its last stage for good: no count there.
+            let until = match stages.get(i + 1) {
+                Some(next) => Some(next.entered_at),
+                None if matches!(s.stage.as_str(), "won" | "lost") => None,
+                None => Some(now),
+            };
+            vec![
+                render::view_row(
+                    ctx,
+                    &[stage],
+                    &[rusqlite::types::Value::Text(s.stage.clone())],
+                )
+                .pop()
+                .unwrap_or(J::Null),
+                json!(crate::schema::kinds::format_datetime(s.entered_at)),
+                until.map_or(J::Null, |u| json!((u - s.entered_at).max(0) / 86_400)),
+            ]
+        })
+        .collect();
+    ctx.out.data(&format!("\n{title} ({})\n", stages.len()))?;
+    ctx.out.rows(&columns, &rows)
 }

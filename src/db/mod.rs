@@ -8,6 +8,7 @@ pub mod migrate;
 pub mod query;
 pub mod records;
 pub mod report;
+pub mod stages;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -38,7 +38,11 @@ fn init_login_whoami_logout() {
     env.run_stdin(&["login", "--user", "root", "--password-stdin"], PW)
         .ok();
     let who = env.run(&["whoami", "--format", "json"]).ok().json();
-    assert_eq!(who, serde_json::json!({"name": "root", "role": "admin"}));
+    let db = std::fs::canonicalize(&env.db).unwrap();
+    assert_eq!(
+        who,
+        serde_json::json!({"name": "root", "role": "admin", "database": db.to_str().unwrap()})
+    );
     // the token file: 0600 in a 0700 directory, and the token appears nowhere else
     let tf = token_file(&env);
     assert_eq!(

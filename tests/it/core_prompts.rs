@@ -9,13 +9,13 @@ use expectrl::{Eof, Session};
 use crate::harness::{Env, PW};
 
 /// A `crm` session on a pty, recording everything shown on the screen.
-struct Pty {
-    s: Session,
+pub(crate) struct Pty {
+    pub(crate) s: Session,
     screen: String,
 }
 
 impl Pty {
-    fn spawn(env: &Env, args: &[&str]) -> Pty {
+    pub(crate) fn spawn(env: &Env, args: &[&str]) -> Pty {
         Self::spawn_env(env, args, &[("NO_COLOR", "1")])
     }
     fn spawn_env(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Pty {
@@ -23,14 +23,19 @@ impl Pty {
     }
     /// `crm` run by a shell that then waits for a line, so the pty stays open until every
     /// byte of a quickly exiting command has been read.
-    fn spawn_held(env: &Env, args: &str, vars: &[(&str, &str)]) -> Pty {
+    pub(crate) fn spawn_held(env: &Env, args: &str, vars: &[(&str, &str)]) -> Pty {
         let script = format!("\"$CRM\" {args}; echo \"exit=$?\"; read x");
         let mut vars = vars.to_vec();
         let bin = Env::bin();
         vars.push(("CRM", bin.to_str().unwrap()));
         Self::spawn_prog(env, "sh".as_ref(), &["-c", &script], &vars)
     }
-    fn spawn_prog(env: &Env, prog: &std::ffi::OsStr, args: &[&str], vars: &[(&str, &str)]) -> Pty {
+    pub(crate) fn spawn_prog(
+        env: &Env,
+        prog: &std::ffi::OsStr,
+        args: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Pty {
         let mut c = std::process::Command::new(prog);
         c.args(args)
             .env_clear()
@@ -52,7 +57,7 @@ impl Pty {
         }
     }
     #[track_caller]
-    fn wait(&mut self, text: &str) {
+    pub(crate) fn wait(&mut self, text: &str) {
         match self.s.expect(text) {
             Ok(found) => {
                 self.screen
@@ -64,11 +69,11 @@ impl Pty {
             Err(e) => panic!("waiting for {text:?}: {e}; screen so far:\n{}", self.screen),
         }
     }
-    fn send(&mut self, keys: &str) {
+    pub(crate) fn send(&mut self, keys: &str) {
         self.s.send(keys).expect("send keys");
     }
     /// Reads to the end and returns the exit status.
-    fn finish(mut self) -> (i32, String) {
+    pub(crate) fn finish(mut self) -> (i32, String) {
         if let Ok(found) = self.s.expect(Eof) {
             self.screen
                 .push_str(&String::from_utf8_lossy(found.before()));
@@ -82,7 +87,26 @@ impl Pty {
     }
 }
 
-const ENTER: &str = "\r";
+pub(crate) const ENTER: &str = "\r";
+/// The Chinese labels `edit customer` walks through, in order.
+pub(crate) const CUSTOMER_LABELS: [&str; 16] = [
+    "客户编号",
+    "客户名称",
+    "客户类型",
+    "所属行业",
+    "客户等级",
+    "客户状态",
+    "客户来源",
+    "负责人",
+    "电话",
+    "邮箱",
+    "网址",
+    "城市",
+    "地址",
+    "标签",
+    "信用代码",
+    "备注",
+];
 const DOWN: &str = "\x1b[B";
 
 #[test]
@@ -192,25 +216,7 @@ fn edit_walks_every_field_with_current_values_as_defaults() {
     );
     let before = env.audit_count("action='update'");
     let mut p = Pty::spawn(&env, &["edit", "customer", &id.to_string()]);
-    let labels = [
-        "客户编号",
-        "客户名称",
-        "客户类型",
-        "所属行业",
-        "客户等级",
-        "客户状态",
-        "客户来源",
-        "负责人",
-        "电话",
-        "邮箱",
-        "网址",
-        "城市",
-        "地址",
-        "标签",
-        "信用代码",
-        "备注",
-    ];
-    for label in labels {
+    for label in CUSTOMER_LABELS {
         p.wait(label);
         match label {
             "邮箱" => {

@@ -293,7 +293,7 @@ fn delete_refuses_referenced_records_unless_cascade() {
     assert_eq!(related["opportunity"][0]["stage"], "proposal");
     let table = env.run(&["show", "customer", &cs]).ok().stdout.clone();
     assert!(
-        table.contains("Opportunity (1)") && table.contains("Ticket (1)"),
+        table.contains("Open opportunities (1)") && table.contains("Open tickets (1)"),
         "{table}"
     );
 

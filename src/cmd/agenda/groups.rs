@@ -112,6 +112,12 @@ fn find(
     Ok((out, total))
 }
 
+/// The entity's open records (as `show` defines them) that also match `f`.
+fn open_and(e: &'static Entity, mut f: Vec<Filter>) -> Result<Vec<Filter>> {
+    f.extend(crate::cmd::show::related::open_filters(e)?);
+    Ok(f)
+}
+
 fn owned(e: &'static Entity, field: &str, at: &AsOf, mut f: Vec<Filter>) -> Result<Vec<Filter>> {
     if let Some(u) = &at.user {
         f.push(filter(e, field, Op::Eq, text(u))?);
@@ -160,10 +166,10 @@ pub fn followups(conn: &Connection, at: &AsOf) -> Result<Found> {
         e,
         "owner",
         at,
-        vec![
-            filter(e, "done_at", Op::Eq, Value::Null)?,
-            filter(e, "due_at", Op::Lt, Value::Integer(at.day_end))?,
-        ],
+        open_and(
+            e,
+            vec![filter(e, "due_at", Op::Lt, Value::Integer(at.day_end))?],
+        )?,
     )?;
     let (rows, total) = find(conn, e, f, "due_at", at)?;
     let mut out = Vec::new();
@@ -174,7 +180,7 @@ pub fn followups(conn: &Connection, at: &AsOf) -> Result<Found> {
             at.say("due today".into(), "今天到期".into())
         } else if late >= 1 {
             at.say(
-                format!("overdue by {late} day(s)"),
+                format!("overdue by {}", days(late)),
                 format!("逾期 {late} 天"),
             )
         } else {
@@ -192,18 +198,17 @@ pub fn opportunities(conn: &Connection, at: &AsOf) -> Result<Found> {
         e,
         "owner",
         at,
-        vec![
-            filter(e, "stage", Op::Ne, text("won"))?,
-            filter(e, "stage", Op::Ne, text("lost"))?,
-            filter(e, "expected_close", Op::Lt, text(&at.date(0)))?,
-        ],
+        open_and(
+            e,
+            vec![filter(e, "expected_close", Op::Lt, text(&at.date(0)))?],
+        )?,
     )?;
     let (rows, total) = find(conn, e, f, "expected_close", at)?;
     let mut out = Vec::new();
     for (id, d) in rows {
         let n = days_between(d.text("expected_close"), at.today);
         let detail = at.say(
-            format!("expected close passed {n} day(s) ago"),
+            format!("expected close {} ago", days(n)),
             format!("预计成交日已过 {n} 天"),
         );
         out.push(item(
@@ -242,7 +247,7 @@ pub fn contracts(conn: &Connection, at: &AsOf) -> Result<Found> {
         let detail = if n == 0 {
             at.say("ends today".into(), "今天到期".into())
         } else {
-            at.say(format!("ends in {n} day(s)"), format!("{n} 天后到期"))
+            at.say(format!("ends in {}", days(n)), format!("{n} 天后到期"))
         };
         out.push(item(id, &d, "title", "owner", "status", "end_date", detail));
     }
@@ -254,18 +259,18 @@ pub fn tickets(conn: &Connection, at: &AsOf) -> Result<Found> {
     let e = Entity::get("ticket")?;
     let (mut found, mut total) = (Vec::new(), 0);
     for (priority, hours) in crate::rules::SERVICE_HOURS {
-        let mut base = vec![
-            filter(e, "priority", Op::Eq, text(priority))?,
-            filter(
-                e,
-                "opened_at",
-                Op::Lt,
-                Value::Integer(at.moment - hours * 3600),
-            )?,
-        ];
-        for s in crate::rules::TICKET_CLOSED {
-            base.push(filter(e, "status", Op::Ne, text(s))?);
-        }
+        let mut base = open_and(
+            e,
+            vec![
+                filter(e, "priority", Op::Eq, text(priority))?,
+                filter(
+                    e,
+                    "opened_at",
+                    Op::Lt,
+                    Value::Integer(at.moment - hours * 3600),
+                )?,
+            ],
+        )?;
         let mut sets = vec![owned(e, "assignee", at, base.clone())?];
         if at.user.is_some() {
             base.push(filter(e, "assignee", Op::Eq, Value::Null)?);
@@ -277,8 +282,11 @@ pub fn tickets(conn: &Connection, at: &AsOf) -> Result<Found> {
             for (id, d) in rows {
                 let open = (at.moment - d.int("opened_at").unwrap_or_default()) / 3600;
                 let detail = at.say(
-                    format!("{priority}: open {open}h, service time {hours}h"),
-                    format!("{priority}：已受理 {open} 小时，时限 {hours} 小时"),
+                    format!("{priority}: open {open}h > {hours}h"),
+                    format!(
+                        "{}：已受理 {open} 小时，时限 {hours} 小时",
+                        zh_label(e, "priority", priority)
+                    ),
                 );
                 found.push((
                     d.int("opened_at").unwrap_or_default(),
@@ -296,37 +304,40 @@ pub fn customers(conn: &Connection, at: &AsOf) -> Result<Found> {
     let e = Entity::get("customer")?;
     let cutoff = Value::Integer(at.moment - QUIET_DAYS * 86_400);
     let not_lost = filter(e, "status", Op::Ne, text("lost"))?;
-    let contacted = owned(
-        e,
-        "owner",
-        at,
-        vec![
-            not_lost.clone(),
-            filter(e, "last_contacted_at", Op::Lt, cutoff.clone())?,
-        ],
-    )?;
-    let never = owned(
-        e,
-        "owner",
-        at,
-        vec![
-            not_lost,
-            filter(e, "last_contacted_at", Op::Eq, Value::Null)?,
-            filter(e, "created_at", Op::Lt, cutoff)?,
-        ],
-    )?;
-    let (rows, never_total) = find(conn, e, never, "created_at", at)?;
-    let mut found = Vec::new();
-    for (id, d) in rows {
-        let created = records::must_get(conn, e, id)?.created_at;
-        let n = at.days_since(created);
-        let detail = at.say(
-            format!("never followed up (added {n} days ago)"),
-            format!("从未跟进（{n} 天前创建）"),
-        );
-        found.push((
-            created,
-            item(
+    let never = vec![
+        not_lost.clone(),
+        filter(e, "last_contacted_at", Op::Eq, Value::Null)?,
+        filter(e, "created_at", Op::Lt, cutoff.clone())?,
+    ];
+    let contacted = vec![not_lost, filter(e, "last_contacted_at", Op::Lt, cutoff)?];
+    let (mut found, mut total) = (Vec::new(), 0);
+    for (filters, sort) in [(never, "created_at"), (contacted, "last_contacted_at")] {
+        let (rows, n) = find(conn, e, owned(e, "owner", at, filters)?, sort, at)?;
+        total += n;
+        for (id, d) in rows {
+            // Quiet since the last follow-up, or since the customer was added.
+            let (since, detail) = if let Some(last) = d.int("last_contacted_at") {
+                let n = at.days_since(last);
+                (
+                    last,
+                    at.say(
+                        format!("no follow-up for {}", days(n)),
+                        format!("{n} 天未跟进"),
+                    ),
+                )
+            } else {
+                let created = records::must_get(conn, e, id)?.created_at;
+                let n = at.days_since(created);
+                (
+                    created,
+                    at.say(
+                        format!("never followed up (added {} ago)", days(n)),
+                        format!("从未跟进（{n} 天前创建）"),
+                    ),
+                )
+            };
+            // The record is the customer itself: its code is `number`, its name `subject`.
+            let i = item(
                 id,
                 &d,
                 "name",
@@ -334,36 +345,31 @@ pub fn customers(conn: &Connection, at: &AsOf) -> Result<Found> {
                 "status",
                 "last_contacted_at",
                 detail,
-            ),
-        ));
+            );
+            found.push((since, i));
+        }
     }
-    let (rows, contacted_total) = find(conn, e, contacted, "last_contacted_at", at)?;
-    for (id, d) in rows {
-        let last = d.int("last_contacted_at").unwrap_or_default();
-        let n = at.days_since(last);
-        let detail = at.say(
-            format!("no follow-up for {n} days"),
-            format!("{n} 天未跟进"),
-        );
-        found.push((
-            last,
-            item(
-                id,
-                &d,
-                "name",
-                "owner",
-                "status",
-                "last_contacted_at",
-                detail,
-            ),
-        ));
+    Ok(Found::merged(found, total, at.limit))
+}
+
+/// `1 day`, `3 days`.
+fn days(n: i64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
     }
-    // The record is the customer itself: its code is `number`, its name `subject`.
-    Ok(Found::merged(
-        found,
-        never_total + contacted_total,
-        at.limit,
-    ))
+}
+
+/// A choice value's Chinese label (`urgent` → `紧急`), for the Chinese reasons.
+fn zh_label(e: &'static Entity, field: &str, value: &str) -> String {
+    e.field(field)
+        .ok()
+        .and_then(|f| match f.kind {
+            crate::schema::Kind::Choice(choices) => choices.iter().find(|(v, _)| *v == value),
+            _ => None,
+        })
+        .map_or_else(|| value.to_string(), |(_, zh)| (*zh).to_string())
 }
 
 /// Whole days from a `YYYY-MM-DD` date to `today` (positive when the date is past).

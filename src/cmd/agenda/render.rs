@@ -24,8 +24,18 @@ pub const KEYS: &[&str] = &[
     "detail",
 ];
 
-/// The columns a terminal table shows (the customer's code is left to JSON and CSV).
-const TABLE: [usize; 8] = [0, 1, 2, 4, 5, 6, 7, 8];
+/// The columns a terminal table shows, most telling first (a narrow terminal keeps the
+/// leftmost), with English and Chinese headers; the customer's code is left to JSON and CSV.
+const TABLE: [(usize, &str, &str); 8] = [
+    (0, "id", "编号"),
+    (2, "subject", "主题"),
+    (4, "customer", "客户"),
+    (8, "why", "说明"),
+    (7, "when", "时间"),
+    (5, "owner", "负责人"),
+    (6, "status", "状态"),
+    (1, "number", "单号"),
+];
 
 pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
     let columns: Vec<Column> = KEYS
@@ -59,17 +69,60 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
             ctx.out.json(&J::Object(doc))
         }
         Format::Table => {
-            let cols: Vec<Column> = TABLE.iter().map(|&i| columns[i].clone()).collect();
-            for (n, (_, heading, total, rows)) in out.iter().enumerate() {
+            if out.iter().all(|(_, _, total, _)| *total == 0) {
+                let day = at.today.format("%Y-%m-%d");
+                return ctx.out.data(&if at.zh {
+                    format!("截至 {day}，没有需要处理的事项。\n")
+                } else {
+                    format!("Nothing needs attention as of {day}.\n")
+                });
+            }
+            for (n, (key, heading, total, rows)) in out.iter().enumerate() {
+                let state = state_field(key);
                 let gap = if n == 0 { "" } else { "\n" };
                 ctx.out.data(&format!(
                     "{gap}{heading} ({})\n",
                     shown_count(rows.len(), *total)
                 ))?;
+                // A column empty for the whole group (no numbers on follow-ups, no customer
+                // on the customers themselves) is left out of its table.
+                let shown: Vec<&(usize, &str, &str)> = TABLE
+                    .iter()
+                    .filter(|(i, _, _)| {
+                        rows.iter()
+                            .any(|r| !crate::output::cell_text(&r[*i]).is_empty())
+                    })
+                    .collect();
                 if !rows.is_empty() {
+                    // The "status" column holds the group's own state field, named as such.
+                    let cols: Vec<Column> = shown
+                        .iter()
+                        .map(|&&(i, en, zh)| {
+                            let header = match (KEYS[i], state) {
+                                ("status", Some(f)) if at.zh => f.zh,
+                                ("status", Some(f)) => f.name,
+                                _ if at.zh => zh,
+                                _ => en,
+                            };
+                            Column {
+                                key: KEYS[i].into(),
+                                header: header.into(),
+                            }
+                        })
+                        .collect();
                     let picked: Vec<Vec<J>> = rows
                         .iter()
-                        .map(|r| TABLE.iter().map(|&i| r[i].clone()).collect())
+                        .map(|r| {
+                            shown
+                                .iter()
+                                .map(|(i, _, _)| match (KEYS[*i], state, &r[*i]) {
+                                    ("status", Some(f), J::String(v)) if at.zh => {
+                                        json!(choice_label(f, v))
+                                    }
+                                    _ => r[*i].clone(),
+                                })
+                                .collect()
+                        })
                         .collect();
                     ctx.out.rows(&cols, &picked)?;
                 }
@@ -95,6 +148,32 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
                 .collect();
             ctx.out.rows(&cols, &flat)
         }
+    }
+}
+
+/// The field a group's "status" column holds: a follow-up's type, an opportunity's stage,
+/// the status of the rest.
+fn state_field(group: &str) -> Option<&'static crate::schema::Field> {
+    let (entity, field) = match group {
+        "followups" => ("activity", "type"),
+        "opportunities" => ("opportunity", "stage"),
+        "contracts" => ("contract", "status"),
+        "tickets" => ("ticket", "status"),
+        _ => ("customer", "status"),
+    };
+    crate::schema::Entity::get(entity)
+        .and_then(|e| e.field(field))
+        .ok()
+}
+
+/// A choice's Chinese label (the value itself when it has none).
+fn choice_label<'a>(f: &crate::schema::Field, value: &'a str) -> &'a str {
+    match f.kind {
+        crate::schema::Kind::Choice(choices) => choices
+            .iter()
+            .find(|(v, _)| *v == value)
+            .map_or(value, |(_, zh)| zh),
+        _ => value,
     }
 }
 

@@ -1,0 +1,255 @@
+//! What `crm show` lists under a record: the records that refer to it, as sections. A
+//! customer gets a chosen set (contacts, open opportunities and quotes, latest activities,
+//! contracts, open tickets, orders); any other entity every entity that refers to it.
+
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use crate::db::query::{Filter, Op, Query};
+use crate::error::Result;
+use crate::schema::{ENTITIES, Entity, Field, Kind, SYSTEM_FIELDS};
+
+/// How many related records of each kind `show` lists (the heading gives the total).
+pub const LIMIT: i64 = 20;
+
+/// What "open" means per entity — the records that still need work — defined once for
+/// `show` and `agenda`. An entity without such a notion has no filter.
+pub fn open_filters(e: &'static Entity) -> Result<Vec<Filter>> {
+    let (field, closed): (&str, &[&str]) = match e.name {
+        "opportunity" => ("stage", &["won", "lost"]),
+        "ticket" => ("status", crate::rules::TICKET_CLOSED),
+        "quote" => ("status", &["accepted", "rejected", "expired"]),
+        "lead" => ("status", &["converted", "disqualified"]),
+        "activity" => {
+            return Ok(vec![Filter {
+                field: e.field("done_at")?,
+                op: Op::Eq,
+                value: Value::Null,
+            }]);
+        }
+        _ => return Ok(Vec::new()),
+    };
+    closed
+        .iter()
+        .map(|v| {
+            Ok(Filter {
+                field: e.field(field)?,
+                op: Op::Ne,
+                value: Value::Text((*v).to_string()),
+            })
+        })
+        .collect()
+}
+
+/// One list under the record.
+pub struct Section {
+    pub entity: &'static Entity,
+    /// The field of `entity` that refers to the shown record.
+    pub via: &'static Field,
+    pub open_only: bool,
+    pub sort: Vec<(&'static Field, bool)>,
+    pub en: String,
+    pub zh: String,
+    pub columns: Vec<&'static Field>,
+}
+
+/// A customer's sections: entity, open only, sort field (descending?), then headings.
+const CUSTOMER: &[(&str, bool, &str, bool, &str, &str)] = &[
+    ("contact", false, "is_primary", true, "Contacts", "联系人"),
+    (
+        "opportunity",
+        true,
+        "expected_close",
+        false,
+        "Open opportunities",
+        "进行中的销售机会",
+    ),
+    (
+        "quote",
+        true,
+        "valid_until",
+        false,
+        "Open quotes",
+        "未结报价",
+    ),
+    // Latest first by when it was done; plans not yet done come after them.
+    (
+        "activity",
+        false,
+        "done_at",
+        true,
+        "Latest activities",
+        "最近跟进",
+    ),
+    ("contract", false, "end_date", true, "Contracts", "合同"),
+    (
+        "ticket",
+        true,
+        "opened_at",
+        true,
+        "Open tickets",
+        "未结工单",
+    ),
+    ("order", false, "order_date", true, "Orders", "订单"),
+];
+
+/// The sections shown under a record of `e`.
+pub fn sections(e: &'static Entity) -> Result<Vec<Section>> {
+    if e.name == "customer" {
+        return CUSTOMER
+            .iter()
+            .map(|&(name, open_only, sort, desc, en, zh)| {
+                let other = Entity::get(name)?;
+                let via = other.field("customer")?;
+                let mut s = generic(other, via);
+                s.open_only = open_only;
+                s.sort.insert(0, (other.field(sort)?, desc));
+                s.en = en.into();
+                s.zh = zh.into();
+                Ok(s)
+            })
+            .collect();
+    }
+    Ok(ENTITIES
+        .iter()
+        .flat_map(|other| {
+            other
+                .fields
+                .iter()
+                .filter(|f| f.kind == Kind::Ref(e.name))
+                .map(|f| generic(other, f))
+        })
+        .collect())
+}
+
+/// Every record of `other` that refers through `via`, newest first; line items in their
+/// own order.
+fn generic(other: &'static Entity, via: &'static Field) -> Section {
+    let lines = other.owner_via == Some(via.name);
+    Section {
+        entity: other,
+        via,
+        open_only: false,
+        sort: vec![(&SYSTEM_FIELDS[0], !lines)],
+        en: plural(other.en),
+        zh: other.zh.to_string(),
+        columns: summary_columns(other, via.name),
+    }
+}
+
+/// `Opportunity` → `Opportunities`, `Order line` → `Order lines`.
+pub fn plural(label: &str) -> String {
+    match label.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{label}s"),
+    }
+}
+
+/// A short list of a related entity's columns: id, its key and title, status-like fields.
+fn summary_columns(e: &'static Entity, skip: &str) -> Vec<&'static Field> {
+    let wanted = [
+        // A line item shown under its product names the quote or order it is on.
+        "quote",
+        "order",
+        "number",
+        "code",
+        e.title,
+        "title",
+        "type",
+        "subject",
+        "stage",
+        "status",
+        "priority",
+        "quantity",
+        "unit_price",
+        "discount",
+        "amount",
+        "mobile",
+        "phone",
+        "email",
+        "is_primary",
+        "expected_close",
+        "valid_until",
+        "order_date",
+        "end_date",
+        "due_at",
+        "done_at",
+        "owner",
+        "assignee",
+    ];
+    let mut cols = vec![&SYSTEM_FIELDS[0]];
+    for f in e.fields {
+        if f.name != skip && wanted.contains(&f.name) && cols.len() < 7 {
+            cols.push(f);
+        }
+    }
+    cols
+}
+
+/// A section's first rows (values in `columns` order) and its total count.
+pub fn fetch(conn: &Connection, s: &Section, id: i64) -> Result<(Vec<Vec<Value>>, i64)> {
+    let mut q = Query::new(s.entity);
+    q.filters.push(Filter {
+        field: s.via,
+        op: Op::Eq,
+        value: Value::Integer(id),
+    });
+    if s.open_only {
+        q.filters.extend(open_filters(s.entity)?);
+    }
+    q.sort.clone_from(&s.sort);
+    let total = crate::db::query::count(conn, &q)?;
+    q.limit = Some(LIMIT);
+    Ok((crate::db::query::rows(conn, &q, &s.columns)?, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plural_labels() {
+        assert_eq!(plural("Opportunity"), "Opportunities");
+        assert_eq!(plural("Order line"), "Order lines");
+        assert_eq!(plural("Quote"), "Quotes");
+    }
+
+    #[test]
+    fn customer_sections_in_order() {
+        let names: Vec<&str> = sections(Entity::get("customer").unwrap())
+            .unwrap()
+            .iter()
+            .map(|s| s.entity.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "contact",
+                "opportunity",
+                "quote",
+                "activity",
+                "contract",
+                "ticket",
+                "order"
+            ]
+        );
+    }
+
+    #[test]
+    fn open_means_not_closed() {
+        let f = open_filters(Entity::get("opportunity").unwrap()).unwrap();
+        let closed: Vec<String> = f
+            .iter()
+            .map(|f| match &f.value {
+                Value::Text(t) => t.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(closed, ["won", "lost"]);
+        assert!(
+            open_filters(Entity::get("contact").unwrap())
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

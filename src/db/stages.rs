@@ -1,0 +1,27 @@
+//! Reading an opportunity's stage history (table `opportunity_stage`, written by the
+//! opportunity rules on every stage change) for `crm show opportunity`.
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+
+/// One stage the opportunity entered, and when (unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    pub stage: String,
+    pub entered_at: i64,
+}
+
+/// The stages of one opportunity in the order it entered them.
+pub fn history(conn: &Connection, opportunity: i64) -> Result<Vec<Stage>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT stage, entered_at FROM opportunity_stage WHERE opportunity = ? ORDER BY entered_at, id",
+    )?;
+    let rows = stmt.query_map([opportunity], |r| {
+        Ok(Stage {
+            stage: r.get(0)?,
+            entered_at: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
