@@ -126,6 +126,58 @@ fn changed_since(conn: &Connection, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
     Ok(out)
 }
 
+/// The orders whose amount this batch of order lines derived, with the amount each had
+/// before it (the first derived change's `old`): an order that had a plain amount and no
+/// lines gets it back when the revert leaves it without lines again (the sum of no lines
+/// would be 0). Read from the audit rows the batch wrote, newest first from its own entry
+/// back to its start (the batch holds the write lock, so nothing else is in between).
+fn plain_amounts(conn: &Connection, b: &Batch, ranges: &[(i64, i64)]) -> Result<Vec<(i64, Value)>> {
+    let (Some(audit_id), "order_line") = (b.audit_id, b.entity.as_str()) else {
+        return Ok(Vec::new());
+    };
+    let updated: std::collections::HashSet<i64> = conn
+        .prepare("SELECT record_id FROM import_change WHERE batch = ?")?
+        .query_map([b.id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let ours = |line: i64| {
+        updated.contains(&line) || ranges.iter().any(|(f, l)| (*f..=*l).contains(&line))
+    };
+    let amount = Entity::get("order")?.field("amount")?;
+    let mut stmt = conn.prepare(
+        "SELECT at, entity, record_id, field, old, detail FROM audit WHERE id < ? ORDER BY id DESC",
+    )?;
+    let mut rows = stmt.query([audit_id])?;
+    let mut first: std::collections::BTreeMap<i64, Value> = std::collections::BTreeMap::new();
+    while let Some(r) = rows.next()? {
+        if r.get::<_, i64>(0)? < b.at {
+            break;
+        }
+        let (entity, field): (Option<String>, Option<String>) = (r.get(1)?, r.get(3)?);
+        let detail: Option<String> = r.get(5)?;
+        let cause = detail
+            .as_deref()
+            .and_then(|d| d.strip_prefix("derived: follows order_line "))
+            .and_then(|n| n.parse::<i64>().ok());
+        let (Some(line), Some("order"), Some("amount"), Some(order)) = (
+            cause,
+            entity.as_deref(),
+            field.as_deref(),
+            r.get::<_, Option<i64>>(2)?,
+        ) else {
+            continue;
+        };
+        if ours(line) {
+            let old: Option<String> = r.get(4)?;
+            let v = match old {
+                Some(t) => amount.kind.parse(&t).map_err(Error::internal)?,
+                None => Value::Null,
+            };
+            first.insert(order, v); // walking back: the last one kept is the earliest
+        }
+    }
+    Ok(first.into_iter().collect())
+}
+
 fn ranges(conn: &Connection, batch: i64) -> Result<Vec<(i64, i64)>> {
     Ok(conn
         .prepare("SELECT first_id, last_id FROM import_insert WHERE batch = ? ORDER BY first_id")?
@@ -200,6 +252,7 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
         ))
         .hint("revert or delete the records that refer to them first"));
     }
+    let plain = plain_amounts(conn, &b, &ranges)?;
     let now = crate::clock::now();
     let mut restored = 0;
     let updates: Vec<(i64, String)> = conn
@@ -260,6 +313,9 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
             }
             lo = hi + 1;
         }
+    }
+    for (order, amount) in plain {
+        crate::rules::restore_plain_amount(conn, order, amount, id, user)?;
     }
     conn.execute(
         "UPDATE import_batch SET reverted_at = ? WHERE id = ?",

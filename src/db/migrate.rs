@@ -16,6 +16,7 @@ const STEPS: &[Step] = &[
     v3_stage_history,
     v4_import_revert,
     v5_report_indexes,
+    v6_churn_baseline,
 ];
 
 /// The version this build writes.
@@ -219,6 +220,18 @@ fn v5_report_indexes(tx: &Transaction) -> Result<()> {
         CREATE INDEX IF NOT EXISTS activity_owner_due ON \"activity\"(owner, due_at, done_at);
         CREATE INDEX IF NOT EXISTS order_date_cover ON \"order\"(order_date, status, owner, customer, amount);
         CREATE INDEX IF NOT EXISTS ticket_opened ON \"ticket\"(opened_at);",
+    )?;
+    Ok(())
+}
+
+/// Churn reads a customer's first audited status change's `old` value (its status before,
+/// which an imported customer's audit log never recorded being set), so the partial index
+/// of customer status rows carries `old` too.
+fn v6_churn_baseline(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "DROP INDEX IF EXISTS audit_customer_status;
+        CREATE INDEX audit_customer_status ON audit(record_id, at, id, new, old)
+            WHERE entity = 'customer' AND field = 'status';",
     )?;
     Ok(())
 }

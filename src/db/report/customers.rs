@@ -44,15 +44,17 @@ pub fn new_per_bucket(conn: &Connection, b: &[Bucket], args: &Args) -> Result<Ve
 }
 
 /// Every status a customer took, from the audit log (create, update, import, delete rows
-/// that name the `status` field), before `:end`, per customer in time order: id, at, new.
-/// The literal `entity`/`field` terms match the partial index made for this scan (v4).
+/// that name the `status` field), before `:end`, per customer in time order: id, at, new,
+/// old. The literal `entity`/`field` terms match the partial index made for this scan
+/// (v6: it carries `old` too, so a first row that is a change, not a creation, is told
+/// without reading the table).
 pub fn status_history(
     conn: &Connection,
     args: &Args,
-    mut each: impl FnMut(i64, i64, Option<&str>),
+    mut each: impl FnMut(i64, i64, Option<&str>, Option<&str>),
 ) -> Result<()> {
     let mut stmt = conn.prepare(
-        "SELECT a.record_id, a.at, a.new FROM audit a INDEXED BY audit_customer_status \
+        "SELECT a.record_id, a.at, a.new, a.old FROM audit a INDEXED BY audit_customer_status \
          WHERE a.entity = 'customer' AND a.field = 'status' AND a.at < :end \
            AND (:owner IS NULL OR a.record_id IN (SELECT id FROM customer WHERE owner = :owner)) \
          ORDER BY a.record_id, a.at, a.id",
@@ -70,11 +72,59 @@ pub fn status_history(
         let id: Option<i64> = r.get(0)?;
         let at: i64 = r.get(1)?;
         let new = r.get_ref(2)?.as_str_or_null().ok().flatten();
+        let old = r.get_ref(3)?.as_str_or_null().ok().flatten();
         if let Some(id) = id {
-            each(id, at, new);
+            each(id, at, new, old);
         }
     }
     Ok(())
+}
+
+/// Every customer created before `:end` with its creation time and current status, in id
+/// order: the baseline of customers whose status the audit log never saw set (bulk import
+/// writes one audit entry per batch, not one per field). Read off the `(owner, status,
+/// created_at)` index, which holds the id too, so the table is never touched.
+pub fn status_now(conn: &Connection, args: &Args) -> Result<Vec<(i64, i64, St)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, created_at, status FROM customer INDEXED BY customer_owner_status_created \
+         WHERE created_at < :end AND (:owner IS NULL OR owner = :owner)",
+    )?;
+    for (k, v) in [
+        (":end", args_value(args, ":end")),
+        (":owner", args_value(args, ":owner")),
+    ] {
+        if let Some(i) = stmt.parameter_index(k)? {
+            stmt.raw_bind_parameter(i, v)?;
+        }
+    }
+    let mut out = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next()? {
+        let status = r.get_ref(2)?.as_str_or_null().ok().flatten();
+        out.push((r.get(0)?, r.get(1)?, St::of(status)));
+    }
+    out.sort_unstable_by_key(|c| c.0);
+    Ok(out)
+}
+
+/// A customer's status, coded small for churn: none, active, churned, other.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum St {
+    None,
+    Active,
+    Churned,
+    Other,
+}
+
+impl St {
+    pub fn of(s: Option<&str>) -> St {
+        match s {
+            None => St::None,
+            Some("active") => St::Active,
+            Some("lost" | "inactive") => St::Churned,
+            Some(_) => St::Other,
+        }
+    }
 }
 
 fn args_value(args: &Args, name: &str) -> Value {
