@@ -20,4 +20,5 @@ mod crm_support;
 mod import;
 mod import_faults;
 mod import_roundtrip;
+mod integ;
 mod report;
