@@ -11,7 +11,7 @@ use serde_json::Value as J;
 use super::period::{self, Bucket, Period};
 use super::{Params, Report, Section, col, rate, rfm};
 use crate::db::report::customers::{self as q, St};
-use crate::db::report::{Args, index, int, text};
+use crate::db::report::{Args, int, text};
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};
 
@@ -155,9 +155,15 @@ pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Repo
     }
 
     // New customers and churn per period, and churn over the whole window.
+    // Every customer created before the window's end, from one scan of the (owner,
+    // status, created_at) index: new customers per bucket, and churn's baselines below.
+    let now = q::status_now(conn, &args)?;
     let mut new = vec![0; buckets.len()];
-    for r in q::new_per_bucket(conn, &buckets, &args)? {
-        new[index(&r[0])] = int(&r[1]);
+    for &(_, created, _) in &now {
+        let k = buckets.partition_point(|b| b.end_ts <= created);
+        if buckets.get(k).is_some_and(|b| b.start_ts <= created) {
+            new[k] += 1;
+        }
     }
     let mut churn = Churn::new(buckets.len());
     let mut churn_all = Churn::new(1);
@@ -169,7 +175,6 @@ pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Repo
     // audit log did not see the status set (an imported customer: bulk import audits the
     // batch, not each field): its status since creation is the one its first audited change
     // left (`old`), or with no audited change at all, the one it has now.
-    let now = q::status_now(conn, &args)?;
     let mut next = 0; // the first customer of `now` not yet added
     let mut events: Vec<(i64, St)> = Vec::new();
     let mut current: Option<i64> = None;

@@ -4,10 +4,9 @@
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::{Args, Row, buckets_cte, fetch};
+use super::{Args, Row, fetch};
 use crate::db::audit::{self, Entry};
 use crate::error::Result;
-use crate::report::period::Bucket;
 
 /// Customers per (owner, status): owner, status, count. Read off the `(owner, status,
 /// created_at)` index, so the million-row table is never touched.
@@ -29,18 +28,6 @@ pub fn count_profile(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
          WHERE (:owner IS NULL OR owner = :owner) GROUP BY level, industry, source, city",
         args,
     )
-}
-
-/// New customers per bucket: bucket index, count.
-pub fn new_per_bucket(conn: &Connection, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
-    let mut args = args.clone();
-    let cte = buckets_cte(b, false, &mut args);
-    let sql = format!(
-        "{cte} SELECT b.i, count(*) FROM b JOIN customer c \
-           ON c.created_at >= b.s AND c.created_at < b.e \
-         WHERE (:owner IS NULL OR c.owner = :owner) GROUP BY b.i"
-    );
-    fetch(conn, &sql, &args)
 }
 
 /// Every status a customer took, from the audit log (create, update, import, delete rows
