@@ -625,7 +625,10 @@ mod tests {
         crate::db::migrate::run(&conn).expect("migrate");
         let customer = Entity::get("customer").expect("customer");
         let before = indexes(&conn, "customer");
-        assert!(names(&before).contains(&"customer_profile"), "{before:?}");
+        assert!(
+            names(&before).contains(&"customer_owner_status_created"),
+            "{before:?}"
+        );
 
         // A small file keeps every index.
         let tx = conn.transaction().expect("tx");

@@ -77,16 +77,14 @@ pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Repo
     let mut total = 0;
     let mut active_now = 0;
     let mut dims = Vec::new();
-    // Two index scans give all six: (owner, status) and (level, industry, source, city).
+    // An index scan gives owner and status; one pass over the table the other four.
     let mut counts: Vec<BTreeMap<Option<String>, i64>> = vec![BTreeMap::new(); DIMENSIONS.len()];
     for r in q::count_owner_status(conn, &args)? {
         *counts[5].entry(text(&r[0])).or_default() += int(&r[2]);
         *counts[0].entry(text(&r[1])).or_default() += int(&r[2]);
     }
-    for r in q::count_profile(conn, &args)? {
-        for d in 0..4 {
-            *counts[d + 1].entry(text(&r[d])).or_default() += int(&r[4]);
-        }
+    for (d, found) in q::count_profile(conn, &args)?.into_iter().enumerate() {
+        counts[d + 1] = found;
     }
     for (name, found) in DIMENSIONS.iter().zip(counts) {
         let f = e.field(name)?;
