@@ -89,14 +89,14 @@ pub fn after_delete(conn: &Connection, d: &Draft, id: i64, user: &str) -> Result
 pub fn restore_plain_amount(
     conn: &Connection,
     order: i64,
-    amount: Value,
+    amount: &Value,
     batch: i64,
     user: &str,
 ) -> Result<()> {
     lines::restore_plain(
         conn,
         order,
-        &amount,
+        amount,
         &Cause {
             entity: "import_batch",
             id: batch,

@@ -315,7 +315,7 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
         }
     }
     for (order, amount) in plain {
-        crate::rules::restore_plain_amount(conn, order, amount, id, user)?;
+        crate::rules::restore_plain_amount(conn, order, &amount, id, user)?;
     }
     conn.execute(
         "UPDATE import_batch SET reverted_at = ? WHERE id = ?",

@@ -21,6 +21,9 @@ pub const HELP: &str = r#"Counts by status, level, industry, source, city and ow
 /// The fields counted, in this order.
 const DIMENSIONS: [&str; 6] = ["status", "level", "industry", "source", "city", "owner"];
 const ACTIVE: &str = "active";
+/// Takes one customer's timeline (time-ordered status changes) into the churn counts.
+type AddTimeline<'a> = dyn FnMut(&[(i64, St)]) + 'a;
+
 /// Active at the start of each bucket, and of those, how many churned during it.
 struct Churn {
     active: Vec<i64>,
@@ -176,7 +179,7 @@ pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Repo
     let mut next = 0; // the first customer of `now` not yet added
     let mut events: Vec<(i64, St)> = Vec::new();
     let mut current: Option<i64> = None;
-    let baseline = |id: i64, next: &mut usize, add: &mut dyn FnMut(&[(i64, St)])| {
+    let baseline = |id: i64, next: &mut usize, add: &mut AddTimeline| {
         while let Some(&(_, created, status)) = now.get(*next).filter(|c| c.0 < id) {
             add(&[(created, status)]);
             *next += 1;

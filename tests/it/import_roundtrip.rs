@@ -94,7 +94,7 @@ fn cell(p: &Parents, f: &serde_json::Value, row: usize, text: &str, v: usize) ->
     let required = f["required"].as_bool().unwrap_or(false);
     let kind = f["type"].as_str().expect("type");
     let family = v & 1;
-    if !required && !unique && kind != "text" && kind != "reference" && (v >> 3) % 4 == 0 {
+    if !required && !unique && kind != "text" && kind != "reference" && (v >> 3).is_multiple_of(4) {
         return String::new(); // empty: the default applies, or nothing is stored
     }
     match kind {
@@ -170,7 +170,7 @@ fn fix(entity: &str, names: &[&str], cells: &mut [String], text: &str, v: usize)
         }
         "ticket" => {
             let finished = matches!(get(cells, "status").as_str(), "resolved" | "closed");
-            let score = if finished && v % 4 != 0 {
+            let score = if finished && !v.is_multiple_of(4) {
                 (1 + v % 5).to_string()
             } else {
                 String::new()
@@ -179,10 +179,10 @@ fn fix(entity: &str, names: &[&str], cells: &mut [String], text: &str, v: usize)
             // Tickets go to service, manager or admin users only.
             set(cells, "assignee", ["admin", "svc1", ""][v % 3].into());
         }
-        "quote_line" | "order_line" => {
-            if get(cells, "product") == "PP2" && get(cells, "unit_price").is_empty() {
-                set(cells, "unit_price", "3.33".into());
-            }
+        "quote_line" | "order_line"
+            if get(cells, "product") == "PP2" && get(cells, "unit_price").is_empty() =>
+        {
+            set(cells, "unit_price", "3.33".into());
         }
         _ => {}
     }
