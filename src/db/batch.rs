@@ -79,13 +79,16 @@ pub struct Reverted {
 }
 
 /// Ids of this batch's records that changed after it: audited writes, later batches, or
-/// (for updated records) a different `updated_at`.
+/// (for updated records) a different `updated_at`. A derived value kept up by another
+/// record's write (a customer's last contact after a follow-up is logged) is not a change
+/// of the record: revert leaves derived fields alone, so it does not stand in the way.
 fn changed_since(conn: &Connection, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
     let after = b.audit_id.unwrap_or(i64::MAX);
     let mut out: Vec<i64> = Vec::new();
     let ranges = ranges(conn, b.id)?;
     let mut by_audit = conn.prepare(
-        "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ? LIMIT 20",
+        "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ?
+         AND (detail IS NULL OR detail NOT LIKE 'derived: %') LIMIT 20",
     )?;
     let mut by_batch = conn.prepare(
         "SELECT DISTINCT c.record_id FROM import_change c JOIN import_batch b ON b.id = c.batch

@@ -232,3 +232,38 @@ fn churn_counts_imported_customers() {
         (Some(0), Some(0))
     );
 }
+
+#[test]
+fn a_logged_follow_up_does_not_block_reverting_a_customer_update() {
+    let env = Env::new();
+    let at = At::new(&env, "admin", "2026-03-10T09:00:00+08:00");
+    at.add(
+        "customer",
+        &["--name", "丁", "--code", "C1", "--city", "上海"],
+    );
+    let b = import(
+        &at,
+        "customer",
+        "code,city\nC1,深圳\n",
+        &["--mode", "update", "--key", "code"],
+    );
+    // Logging a follow-up changes only the derived last_contacted_at (audited as derived).
+    at.run(&["log", "customer", "C1", "回访"]).ok();
+    let last = "SELECT last_contacted_at IS NOT NULL FROM customer WHERE code = 'C1'";
+    assert_eq!(env.sql_int(last), 1);
+    at.run(&["import", "revert", &b.to_string()]).ok();
+    assert_eq!(
+        env.sql_int("SELECT count(*) FROM customer WHERE code = 'C1' AND city = '上海'"),
+        1
+    );
+    assert_eq!(env.sql_int(last), 1, "the derived last contact stays");
+    // A real edit after the batch still blocks a revert of it.
+    let b = import(
+        &at,
+        "customer",
+        "code,city\nC1,北京\n",
+        &["--mode", "update", "--key", "code"],
+    );
+    at.run(&["edit", "customer", "C1", "--city", "广州"]).ok();
+    at.run(&["import", "revert", &b.to_string()]).code(5);
+}
