@@ -37,6 +37,19 @@ const DEFER_MIN_BYTES: u64 = 16 << 20;
 /// comparable to the table (a migration, a first load), not for a small one into a big one.
 const DEFER_BYTES_PER_ROW: u64 = 128;
 
+/// `DEFER_MIN_BYTES`; test builds (feature `test-clock`) take `CRM_TEST_DEFER_BYTES`, so a
+/// kill test can exercise the rebuild on a small file.
+fn defer_min_bytes() -> u64 {
+    #[cfg(feature = "test-clock")]
+    if let Some(n) = std::env::var("CRM_TEST_DEFER_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    DEFER_MIN_BYTES
+}
+
 /// Drops the target table's secondary indexes for a large import, inside the caller's
 /// write transaction (so a rollback or a kill brings them back with everything else).
 /// Filling a million-row table and sorting each index once at the end costs less than
@@ -45,7 +58,7 @@ const DEFER_BYTES_PER_ROW: u64 = 128;
 /// key checks read them) and indexes led by a reference (the rules read them per row: an
 /// activity's customer, a line's order).
 pub fn defer_indexes(conn: &Connection, e: &Entity, file_len: Option<u64>) -> Result<Deferred> {
-    let Some(len) = file_len.filter(|n| *n >= DEFER_MIN_BYTES) else {
+    let Some(len) = file_len.filter(|n| *n >= defer_min_bytes()) else {
         return Ok(Deferred::default());
     };
     let rows: i64 = conn.query_row(
