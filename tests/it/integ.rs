@@ -267,3 +267,54 @@ fn a_logged_follow_up_does_not_block_reverting_a_customer_update() {
     at.run(&["edit", "customer", "C1", "--city", "广州"]).ok();
     at.run(&["import", "revert", &b.to_string()]).code(5);
 }
+
+#[test]
+fn saving_segments_does_not_block_reverting_a_customer_import() {
+    let env = Env::new();
+    let at = At::new(&env, "admin", "2026-03-10T09:00:00+08:00");
+    at.add(
+        "customer",
+        &["--name", "戊", "--code", "C1", "--city", "上海"],
+    );
+    at.add(
+        "order",
+        &[
+            "--customer",
+            "C1",
+            "--number",
+            "SO1",
+            "--amount",
+            "500.00",
+            "--status",
+            "paid",
+            "--order-date",
+            "2026-03-01",
+        ],
+    );
+    let b = import(
+        &at,
+        "customer",
+        "code,city\nC1,深圳\n",
+        &["--mode", "update", "--key", "code"],
+    );
+    at.run(&[
+        "report",
+        "customers",
+        "--from",
+        "2026-01-01",
+        "--as-of",
+        "2026-03-10",
+        "--save",
+        "--format",
+        "json",
+    ])
+    .ok();
+    let seg = "SELECT count(*) FROM customer WHERE code = 'C1' AND segment IS NOT NULL";
+    assert_eq!(env.sql_int(seg), 1);
+    at.run(&["import", "revert", &b.to_string()]).ok();
+    assert_eq!(
+        env.sql_int("SELECT count(*) FROM customer WHERE code = 'C1' AND city = '上海'"),
+        1
+    );
+    assert_eq!(env.sql_int(seg), 1, "the derived segment stays");
+}

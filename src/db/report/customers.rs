@@ -190,12 +190,14 @@ pub fn save_segments(
             ins.execute(rusqlite::params![id, s])?;
         }
     }
+    // A segment is derived (like a last contact): it leaves `updated_at` alone, so neither
+    // an edit's conflict check nor the revert of an earlier import mistakes it for a
+    // change somebody made to the customer.
     let changed = conn.execute(
-        "UPDATE customer SET segment = (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id), \
-                updated_at = max(updated_at, ?1) \
-         WHERE (?2 IS NULL OR owner = ?2) \
+        "UPDATE customer SET segment = (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id) \
+         WHERE (?1 IS NULL OR owner = ?1) \
            AND segment IS NOT (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id)",
-        rusqlite::params![crate::clock::now(), owner],
+        rusqlite::params![owner],
     )?;
     conn.execute_batch("DROP TABLE temp.report_segment")?;
     audit::log(
