@@ -297,13 +297,15 @@ fn saving_segments_does_not_block_reverting_a_customer_import() {
         "code,city\nC1,深圳\n",
         &["--mode", "update", "--key", "code"],
     );
+    // A day later (so a bumped updated_at would differ from the batch's).
+    let at = At::new(&env, "admin", "2026-03-11T09:00:00+08:00");
     at.run(&[
         "report",
         "customers",
         "--from",
         "2026-01-01",
         "--as-of",
-        "2026-03-10",
+        "2026-03-11",
         "--save",
         "--format",
         "json",
