@@ -6,19 +6,18 @@
 # indexes, records the batch); import peak RSS <= 128 MiB; export <= 1.2x sqlite3 -csv.
 #
 # Measured 2026-11-25 on the 2-core dev VM shared with other builds, release build,
-# 1,000,000 rows / 198 MB, medians:
-#   5 reps, load average ~2.4-3:  import crm 5.02 s vs sqlite3 .import 3.62 s = 1.39x wall
-#                                 (CPU 6.55 s vs 3.41 s = 1.92x: crm parses on a second thread);
-#                                 export crm 1.69 s vs sqlite3 -csv 2.48 s = 0.68x; RSS 101.7 MiB
-#   3 reps, load average ~3.1-3.5 (final build): import 4.62 s vs 3.34 s = 1.38x wall,
-#                                 export 0.62x, RSS 101.7 MiB
-#   3 reps, load average ~3.5-5 (earlier build): import 1.79x wall (best rep 1.36x)
+# 1,000,000 rows / 198 MB, 3 reps, medians, load average ~1.5 (BENCH_DIR=/tmp/integ-bench):
+#   after merging the reports' v5 indexes (5 secondary customer indexes kept row by row):
+#       import crm 10.71 s vs sqlite3 .import 3.70 s = 2.89x wall; RSS 100.6 MiB
+#   now (v6: one (owner, status, created_at) customer index; a large import sets the
+#   table's secondary indexes aside and rebuilds them at the end, in its one transaction):
+#       import crm 3.31 s vs sqlite3 .import 2.55 s = 1.30x wall (CPU 4.89 s vs 2.42 s = 2.02x:
+#       crm parses on a second thread); export crm 1.15 s vs sqlite3 -csv 1.77 s = 0.65x;
+#       import peak RSS 84.9 MiB
+# Before the reports branch (3 indexes: unique code, owner, status), under load ~3:
+#   import 4.62 s vs 3.34 s = 1.38x wall, export 0.62x, RSS 101.7 MiB.
 # The import uses about twice sqlite3's CPU: WAL mode writes every page twice (the WAL,
-# then the checkpoint: about a quarter of the import's CPU), and crm keeps three indexes
-# (unique code, owner, status) that the bare .import table lacks; inserting the same rows
-# with SQL alone (INSERT ... SELECT into crm's schema, WAL, checkpoint) takes 3.95-4.18 s.
-# So the wall-clock goal holds while a second core is free, and is missed (~1.8x) when
-# the machine is saturated.
+# then the checkpoint), and crm checks every row (kinds, references, unique key, rules).
 set -euo pipefail
 ROWS=${1:-1000000}
 REPS=${2:-3}

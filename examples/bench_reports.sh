@@ -4,6 +4,9 @@
 # 100,000 tickets and 50,000 contracts (examples/bench_reports_gen.py), then times every
 # report (median of 3 runs, wall clock). Goal: each under 1 second.
 # Usage: examples/bench_reports.sh [SCALE]   (SCALE 0.1 for a quick run)
+# Measured 2026-11-25, 2-core dev VM, release build, load average ~1.5, medians (ms):
+#   funnel 191, funnel --by owner 209, sales 173, sales --by owner 177, customers 734,
+#   service 74, service --by month 60, contracts 76, activities 336.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE="${1:-1}"

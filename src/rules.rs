@@ -84,6 +84,27 @@ pub fn after_delete(conn: &Connection, d: &Draft, id: i64, user: &str) -> Result
     }
 }
 
+/// Gives an order its plain amount back after a revert removed every line the amount was
+/// derived from (the lines' sum would say 0); an order that still has lines keeps their sum.
+pub fn restore_plain_amount(
+    conn: &Connection,
+    order: i64,
+    amount: &Value,
+    batch: i64,
+    user: &str,
+) -> Result<()> {
+    lines::restore_plain(
+        conn,
+        order,
+        amount,
+        &Cause {
+            entity: "import_batch",
+            id: batch,
+            user,
+        },
+    )
+}
+
 /// The write a derived value follows from, for its audit row.
 struct Cause<'a> {
     entity: &'static str,

@@ -275,6 +275,11 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     crate::db::bulk::tune(&db.conn)?;
     let tx = db.write()?;
     let file_name = o.path.clone();
+    let deferred = if o.dry_run {
+        crate::db::bulk::Deferred::default()
+    } else {
+        crate::db::bulk::defer_indexes(&tx, o.entity, len)?
+    };
     let mut bulk = Bulk::begin(&tx, o.entity, o.mode, o.key, user, &file_name, enc.name())?;
     let mut rows: i64 = 0;
     let mut shown: Vec<String> = Vec::new();
@@ -347,6 +352,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let write = !o.dry_run && (counts.rejected == 0 || o.skip);
     let batch = if write && rows > 0 {
         let b = bulk.finish(rows, &file_name)?;
+        crate::db::bulk::rebuild(&tx, deferred)?;
         tx.commit()?;
         Some(b)
     } else {

@@ -79,13 +79,16 @@ pub struct Reverted {
 }
 
 /// Ids of this batch's records that changed after it: audited writes, later batches, or
-/// (for updated records) a different `updated_at`.
+/// (for updated records) a different `updated_at`. A derived value kept up by another
+/// record's write (a customer's last contact after a follow-up is logged) is not a change
+/// of the record: revert leaves derived fields alone, so it does not stand in the way.
 fn changed_since(conn: &Connection, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
     let after = b.audit_id.unwrap_or(i64::MAX);
     let mut out: Vec<i64> = Vec::new();
     let ranges = ranges(conn, b.id)?;
     let mut by_audit = conn.prepare(
-        "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ? LIMIT 20",
+        "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ?
+         AND (detail IS NULL OR detail NOT LIKE 'derived: %') LIMIT 20",
     )?;
     let mut by_batch = conn.prepare(
         "SELECT DISTINCT c.record_id FROM import_change c JOIN import_batch b ON b.id = c.batch
@@ -124,6 +127,58 @@ fn changed_since(conn: &Connection, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
     out.sort_unstable();
     out.dedup();
     Ok(out)
+}
+
+/// The orders whose amount this batch of order lines derived, with the amount each had
+/// before it (the first derived change's `old`): an order that had a plain amount and no
+/// lines gets it back when the revert leaves it without lines again (the sum of no lines
+/// would be 0). Read from the audit rows the batch wrote, newest first from its own entry
+/// back to its start (the batch holds the write lock, so nothing else is in between).
+fn plain_amounts(conn: &Connection, b: &Batch, ranges: &[(i64, i64)]) -> Result<Vec<(i64, Value)>> {
+    let (Some(audit_id), "order_line") = (b.audit_id, b.entity.as_str()) else {
+        return Ok(Vec::new());
+    };
+    let updated: std::collections::HashSet<i64> = conn
+        .prepare("SELECT record_id FROM import_change WHERE batch = ?")?
+        .query_map([b.id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let ours = |line: i64| {
+        updated.contains(&line) || ranges.iter().any(|(f, l)| (*f..=*l).contains(&line))
+    };
+    let amount = Entity::get("order")?.field("amount")?;
+    let mut stmt = conn.prepare(
+        "SELECT at, entity, record_id, field, old, detail FROM audit WHERE id < ? ORDER BY id DESC",
+    )?;
+    let mut rows = stmt.query([audit_id])?;
+    let mut first: std::collections::BTreeMap<i64, Value> = std::collections::BTreeMap::new();
+    while let Some(r) = rows.next()? {
+        if r.get::<_, i64>(0)? < b.at {
+            break;
+        }
+        let (entity, field): (Option<String>, Option<String>) = (r.get(1)?, r.get(3)?);
+        let detail: Option<String> = r.get(5)?;
+        let cause = detail
+            .as_deref()
+            .and_then(|d| d.strip_prefix("derived: follows order_line "))
+            .and_then(|n| n.parse::<i64>().ok());
+        let (Some(line), Some("order"), Some("amount"), Some(order)) = (
+            cause,
+            entity.as_deref(),
+            field.as_deref(),
+            r.get::<_, Option<i64>>(2)?,
+        ) else {
+            continue;
+        };
+        if ours(line) {
+            let old: Option<String> = r.get(4)?;
+            let v = match old {
+                Some(t) => amount.kind.parse(&t).map_err(Error::internal)?,
+                None => Value::Null,
+            };
+            first.insert(order, v); // walking back: the last one kept is the earliest
+        }
+    }
+    Ok(first.into_iter().collect())
 }
 
 fn ranges(conn: &Connection, batch: i64) -> Result<Vec<(i64, i64)>> {
@@ -200,6 +255,7 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
         ))
         .hint("revert or delete the records that refer to them first"));
     }
+    let plain = plain_amounts(conn, &b, &ranges)?;
     let now = crate::clock::now();
     let mut restored = 0;
     let updates: Vec<(i64, String)> = conn
@@ -260,6 +316,9 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
             }
             lo = hi + 1;
         }
+    }
+    for (order, amount) in plain {
+        crate::rules::restore_plain_amount(conn, order, &amount, id, user)?;
     }
     conn.execute(
         "UPDATE import_batch SET reverted_at = ? WHERE id = ?",

@@ -14,9 +14,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::schema::{Default, Entity, Field, Kind, ident};
 
 mod export;
+mod indexes;
 mod keys;
 
 pub use export::export_rows;
+pub use indexes::{Deferred, defer_indexes, rebuild};
 
 /// A page cache big enough that index pages stay in memory through a large import
 /// (64 MiB, inside the import's 128 MiB memory budget).

@@ -390,7 +390,12 @@ pub fn delete(
                     // "2 contact (ids 3, 4) by customer": how many, which, and through which field.
                     let shown: Vec<String> = ids.iter().take(10).map(i64::to_string).collect();
                     let more = if ids.len() > 10 { ", …" } else { "" };
-                    format!("{} {} (ids {}{more}) by {f}", ids.len(), o.name, shown.join(", "))
+                    format!(
+                        "{} {} (ids {}{more}) by {f}",
+                        ids.len(),
+                        o.name,
+                        shown.join(", ")
+                    )
                 })
                 .collect();
             return Err(Error::conflict(format!(

@@ -10,35 +10,19 @@ use serde_json::Value as J;
 
 use super::period::{self, Bucket, Period};
 use super::{Params, Report, Section, col, rate, rfm};
-use crate::db::report::{Args, customers as q, index, int, text};
+use crate::db::report::customers::{self as q, St};
+use crate::db::report::{Args, int, text};
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};
 
 /// The long help of `crm report customers`: what each figure means.
-pub const HELP: &str = r#"Counts by status, level, industry, source, city and owner (now; top --limit values plus "(other)"). Per period (--by, default month, last 12 without --from): new customers, and churn = customers active at the period's start that became lost or inactive during it ÷ customers active at its start, from the status changes in the audit log. RFM over booked orders in the window: recency (days from the last order to --as-of), frequency, monetary; each compared with its mean (R high = at or below the mean recency) into eight segments (重要价值客户 … 一般挽留客户). --save writes each customer's segment into its `segment` field (customers without orders in the window lose theirs), in one transaction with one audit entry."#;
+pub const HELP: &str = r#"Counts by status, level, industry, source, city and owner (now; top --limit values plus "(other)"). Per period (--by, default month, last 12 without --from): new customers, and churn = customers active at the period's start that became lost or inactive during it ÷ customers active at its start, from the status changes in the audit log (a customer whose status the log never saw set, as after a bulk import, counts with its current status since its creation). RFM over booked orders in the window: recency (days from the last order to --as-of), frequency, monetary; each compared with its mean (R high = at or below the mean recency) into eight segments (重要价值客户 … 一般挽留客户). --save writes each customer's segment into its `segment` field (customers without orders in the window lose theirs), in one transaction with one audit entry."#;
 
 /// The fields counted, in this order.
 const DIMENSIONS: [&str; 6] = ["status", "level", "industry", "source", "city", "owner"];
 const ACTIVE: &str = "active";
-const CHURNED: [&str; 2] = ["lost", "inactive"];
-
-/// A customer's status in the audit log, coded small: none, active, churned, other.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum St {
-    None,
-    Active,
-    Churned,
-    Other,
-}
-
-fn code(s: Option<&str>) -> St {
-    match s {
-        None => St::None,
-        Some(ACTIVE) => St::Active,
-        Some(s) if CHURNED.contains(&s) => St::Churned,
-        Some(_) => St::Other,
-    }
-}
+/// Takes one customer's timeline (time-ordered status changes) into the churn counts.
+type AddTimeline<'a> = dyn FnMut(&[(i64, St)]) + 'a;
 
 /// Active at the start of each bucket, and of those, how many churned during it.
 struct Churn {
@@ -96,16 +80,14 @@ pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Repo
     let mut total = 0;
     let mut active_now = 0;
     let mut dims = Vec::new();
-    // Two index scans give all six: (owner, status) and (level, industry, source, city).
+    // An index scan gives owner and status; one pass over the table the other four.
     let mut counts: Vec<BTreeMap<Option<String>, i64>> = vec![BTreeMap::new(); DIMENSIONS.len()];
     for r in q::count_owner_status(conn, &args)? {
         *counts[5].entry(text(&r[0])).or_default() += int(&r[2]);
         *counts[0].entry(text(&r[1])).or_default() += int(&r[2]);
     }
-    for r in q::count_profile(conn, &args)? {
-        for d in 0..4 {
-            *counts[d + 1].entry(text(&r[d])).or_default() += int(&r[4]);
-        }
+    for (d, found) in q::count_profile(conn, &args)?.into_iter().enumerate() {
+        counts[d + 1] = found;
     }
     for (name, found) in DIMENSIONS.iter().zip(counts) {
         let f = e.field(name)?;
@@ -174,25 +156,55 @@ pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Repo
     }
 
     // New customers and churn per period, and churn over the whole window.
+    // Every customer created before the window's end, from one scan of the (owner,
+    // status, created_at) index: new customers per bucket, and churn's baselines below.
+    let now = q::status_now(conn, &args)?;
     let mut new = vec![0; buckets.len()];
-    for r in q::new_per_bucket(conn, &buckets, &args)? {
-        new[index(&r[0])] = int(&r[1]);
+    for &(_, created, _) in &now {
+        let k = buckets.partition_point(|b| b.end_ts <= created);
+        if buckets.get(k).is_some_and(|b| b.start_ts <= created) {
+            new[k] += 1;
+        }
     }
     let mut churn = Churn::new(buckets.len());
     let mut churn_all = Churn::new(1);
+    let mut add = |events: &[(i64, St)]| {
+        churn.add(events, &buckets);
+        churn_all.add(events, &window_bucket);
+    };
+    // Each customer's timeline: its audited status changes, after a baseline where the
+    // audit log did not see the status set (an imported customer: bulk import audits the
+    // batch, not each field): its status since creation is the one its first audited change
+    // left (`old`), or with no audited change at all, the one it has now.
+    let mut next = 0; // the first customer of `now` not yet added
     let mut events: Vec<(i64, St)> = Vec::new();
     let mut current: Option<i64> = None;
-    q::status_history(conn, &args, |id, at, new| {
+    let baseline = |id: i64, next: &mut usize, add: &mut AddTimeline| {
+        while let Some(&(_, created, status)) = now.get(*next).filter(|c| c.0 < id) {
+            add(&[(created, status)]);
+            *next += 1;
+        }
+        now.get(*next)
+            .filter(|c| c.0 == id)
+            .map(|&(_, created, _)| {
+                *next += 1;
+                created
+            })
+    };
+    q::status_history(conn, &args, |id, at, new, old| {
         if current != Some(id) {
-            churn.add(&events, &buckets);
-            churn_all.add(&events, &window_bucket);
+            add(&events);
             events.clear();
             current = Some(id);
+            let created = baseline(id, &mut next, &mut add);
+            if let (Some(created), Some(old)) = (created, old) {
+                events.push((created.min(at), St::of(Some(old))));
+            }
         }
-        events.push((at, code(new)));
+        events.push((at, St::of(new)));
     })?;
-    churn.add(&events, &buckets);
-    churn_all.add(&events, &window_bucket);
+    add(&events);
+    baseline(i64::MAX, &mut next, &mut add);
 
     let mut per = Section::table(
         "per_period",

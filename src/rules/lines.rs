@@ -127,3 +127,12 @@ fn recompute(conn: &Connection, line: &Entity, parent: i64, cause: &Cause) -> Re
     let pe = Entity::get(parent_of(line.name))?;
     super::derive(conn, pe, parent, "amount", &Value::Integer(sum), cause)
 }
+
+/// Sets an order without lines back to a plain amount (a reverted import of its lines).
+pub fn restore_plain(conn: &Connection, order: i64, amount: &Value, cause: &Cause) -> Result<()> {
+    let line = Entity::get("order_line")?;
+    if line_sum(conn, line, order)?.is_some() {
+        return Ok(());
+    }
+    super::derive(conn, Entity::get("order")?, order, "amount", amount, cause)
+}

@@ -20,6 +20,7 @@ mod crm_support;
 mod import;
 mod import_faults;
 mod import_roundtrip;
+mod integ;
 mod polish_cli;
 mod polish_prompts;
 mod polish_show;

@@ -1,13 +1,14 @@
 //! Customer SQL: counts by a registry field, new customers per bucket, the status history
 //! from the audit log (for churn), RFM figures from orders, and saving segments.
 
+use std::collections::{BTreeMap, HashMap};
+
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::{Args, Row, buckets_cte, fetch};
+use super::{Args, Row, fetch};
 use crate::db::audit::{self, Entry};
 use crate::error::Result;
-use crate::report::period::Bucket;
 
 /// Customers per (owner, status): owner, status, count. Read off the `(owner, status,
 /// created_at)` index, so the million-row table is never touched.
@@ -20,39 +21,57 @@ pub fn count_owner_status(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
     )
 }
 
-/// Customers per (level, industry, source, city): the four values and a count, from one
-/// scan of the covering profile index (v4) instead of one scan per field.
-pub fn count_profile(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
-    fetch(
-        conn,
-        "SELECT level, industry, source, city, count(*) FROM customer INDEXED BY customer_profile \
-         WHERE (:owner IS NULL OR owner = :owner) GROUP BY level, industry, source, city",
-        args,
-    )
-}
-
-/// New customers per bucket: bucket index, count.
-pub fn new_per_bucket(conn: &Connection, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
-    let mut args = args.clone();
-    let cte = buckets_cte(b, false, &mut args);
-    let sql = format!(
-        "{cte} SELECT b.i, count(*) FROM b JOIN customer c \
-           ON c.created_at >= b.s AND c.created_at < b.e \
-         WHERE (:owner IS NULL OR c.owner = :owner) GROUP BY b.i"
-    );
-    fetch(conn, &sql, &args)
+/// Customers per level, industry, source and city: one count per value of each, from one
+/// pass over the table counted here. No index serves it (v6 dropped the covering one: a
+/// five-column index cost a million-row import more than a second to keep or rebuild);
+/// these columns lie near the start of each row, so the pass reads little, and counting in
+/// a hash map avoids the sort a `GROUP BY` would need.
+pub fn count_profile(conn: &Connection, args: &Args) -> Result<[BTreeMap<Option<String>, i64>; 4]> {
+    let mut stmt = conn.prepare(
+        "SELECT level, industry, source, city FROM customer \
+         WHERE (:owner IS NULL OR owner = :owner)",
+    )?;
+    if let Some(i) = stmt.parameter_index(":owner")? {
+        stmt.raw_bind_parameter(i, args_value(args, ":owner"))?;
+    }
+    let mut seen: [HashMap<String, i64>; 4] = Default::default();
+    let mut nulls = [0_i64; 4];
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next()? {
+        for (d, seen) in seen.iter_mut().enumerate() {
+            match r.get_ref(d)?.as_str_or_null().ok().flatten() {
+                None => nulls[d] += 1,
+                Some(v) => match seen.get_mut(v) {
+                    Some(n) => *n += 1,
+                    None => {
+                        seen.insert(v.to_string(), 1);
+                    }
+                },
+            }
+        }
+    }
+    let mut out: [BTreeMap<Option<String>, i64>; 4] = Default::default();
+    for (d, seen) in seen.into_iter().enumerate() {
+        out[d] = seen.into_iter().map(|(k, n)| (Some(k), n)).collect();
+        if nulls[d] > 0 {
+            out[d].insert(None, nulls[d]);
+        }
+    }
+    Ok(out)
 }
 
 /// Every status a customer took, from the audit log (create, update, import, delete rows
-/// that name the `status` field), before `:end`, per customer in time order: id, at, new.
-/// The literal `entity`/`field` terms match the partial index made for this scan (v4).
+/// that name the `status` field), before `:end`, per customer in time order: id, at, new,
+/// old. The literal `entity`/`field` terms match the partial index made for this scan
+/// (v6: it carries `old` too, so a first row that is a change, not a creation, is told
+/// without reading the table).
 pub fn status_history(
     conn: &Connection,
     args: &Args,
-    mut each: impl FnMut(i64, i64, Option<&str>),
+    mut each: impl FnMut(i64, i64, Option<&str>, Option<&str>),
 ) -> Result<()> {
     let mut stmt = conn.prepare(
-        "SELECT a.record_id, a.at, a.new FROM audit a INDEXED BY audit_customer_status \
+        "SELECT a.record_id, a.at, a.new, a.old FROM audit a INDEXED BY audit_customer_status \
          WHERE a.entity = 'customer' AND a.field = 'status' AND a.at < :end \
            AND (:owner IS NULL OR a.record_id IN (SELECT id FROM customer WHERE owner = :owner)) \
          ORDER BY a.record_id, a.at, a.id",
@@ -70,11 +89,59 @@ pub fn status_history(
         let id: Option<i64> = r.get(0)?;
         let at: i64 = r.get(1)?;
         let new = r.get_ref(2)?.as_str_or_null().ok().flatten();
+        let old = r.get_ref(3)?.as_str_or_null().ok().flatten();
         if let Some(id) = id {
-            each(id, at, new);
+            each(id, at, new, old);
         }
     }
     Ok(())
+}
+
+/// Every customer created before `:end` with its creation time and current status, in id
+/// order: the baseline of customers whose status the audit log never saw set (bulk import
+/// writes one audit entry per batch, not one per field). Read off the `(owner, status,
+/// created_at)` index, which holds the id too, so the table is never touched.
+pub fn status_now(conn: &Connection, args: &Args) -> Result<Vec<(i64, i64, St)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, created_at, status FROM customer INDEXED BY customer_owner_status_created \
+         WHERE created_at < :end AND (:owner IS NULL OR owner = :owner)",
+    )?;
+    for (k, v) in [
+        (":end", args_value(args, ":end")),
+        (":owner", args_value(args, ":owner")),
+    ] {
+        if let Some(i) = stmt.parameter_index(k)? {
+            stmt.raw_bind_parameter(i, v)?;
+        }
+    }
+    let mut out = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next()? {
+        let status = r.get_ref(2)?.as_str_or_null().ok().flatten();
+        out.push((r.get(0)?, r.get(1)?, St::of(status)));
+    }
+    out.sort_unstable_by_key(|c| c.0);
+    Ok(out)
+}
+
+/// A customer's status, coded small for churn: none, active, churned, other.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum St {
+    None,
+    Active,
+    Churned,
+    Other,
+}
+
+impl St {
+    pub fn of(s: Option<&str>) -> St {
+        match s {
+            None => St::None,
+            Some("active") => St::Active,
+            Some("lost" | "inactive") => St::Churned,
+            Some(_) => St::Other,
+        }
+    }
 }
 
 fn args_value(args: &Args, name: &str) -> Value {
@@ -123,12 +190,14 @@ pub fn save_segments(
             ins.execute(rusqlite::params![id, s])?;
         }
     }
+    // A segment is derived (like a last contact): it leaves `updated_at` alone, so neither
+    // an edit's conflict check nor the revert of an earlier import mistakes it for a
+    // change somebody made to the customer.
     let changed = conn.execute(
-        "UPDATE customer SET segment = (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id), \
-                updated_at = max(updated_at, ?1) \
-         WHERE (?2 IS NULL OR owner = ?2) \
+        "UPDATE customer SET segment = (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id) \
+         WHERE (?1 IS NULL OR owner = ?1) \
            AND segment IS NOT (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id)",
-        rusqlite::params![crate::clock::now(), owner],
+        rusqlite::params![owner],
     )?;
     conn.execute_batch("DROP TABLE temp.report_segment")?;
     audit::log(
