@@ -53,7 +53,7 @@ pub fn run(conn: &Connection) -> Result<()> {
 
 /// The CREATE TABLE statement for an entity, from the registry.
 pub fn create_table_sql(e: &Entity) -> String {
-    let mut cols = vec!["\"id\" INTEGER PRIMARY KEY".to_string()];
+    let mut cols = vec!["\"id\" INTEGER PRIMARY KEY AUTOINCREMENT".to_string()];
     for f in e.fields {
         let mut c = format!("{} {}", ident(f.name), f.kind.sql_type());
         if f.unique {

@@ -363,3 +363,39 @@ fn contact_reference_by_code_or_id_and_ownership_via_customer() {
     assert_eq!(shown["related"]["contact"].as_array().unwrap().len(), 2);
     let _ = PW;
 }
+
+#[test]
+fn ids_are_never_reused_after_a_delete() {
+    // An id names one record for ever, so the audit log of a deleted record never mixes
+    // with a later one's.
+    let env = Env::new();
+    let first = env.add("customer", &["--name", "甲"]);
+    let second = env.add("customer", &["--name", "乙"]);
+    env.run(&["delete", "customer", &second.to_string(), "--yes"])
+        .ok();
+    let third = env.add("customer", &["--name", "丙"]);
+    assert!(
+        third > second && second > first,
+        "ids {first}, {second}, {third}"
+    );
+    let audit = env
+        .run(&[
+            "audit",
+            "--entity",
+            "customer",
+            "--id",
+            &third.to_string(),
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] == "create"),
+        "{audit}"
+    );
+}
