@@ -129,7 +129,6 @@ fn backup_to_a_full_disk_fails_with_9_and_leaves_no_file() {
         .status()
         .is_ok_and(|s| s.success());
     if !mounted {
-        #[allow(clippy::print_stdout)]
         println!("SKIPPED: full-disk backup test (cannot mount a tmpfs here)");
         return;
     }

@@ -394,7 +394,6 @@ fn read_only_mount_reads_work_and_writes_are_exit_9_read_only() {
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
         .unwrap();
     let Some(m) = Mount::new(env.path("ro"), "4m") else {
-        #[allow(clippy::print_stdout)]
         println!("SKIPPED: read-only database test (cannot mount a tmpfs here)");
         return;
     };
