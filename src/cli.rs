@@ -19,13 +19,13 @@ pub fn build() -> Command {
         )
         .subcommand_required(true)
         .arg_required_else_help(true)
-        .arg(Arg::new("db").long("db").global(true).help_heading("Global options").value_name("PATH").env("CRM_DB").help("Database file [default: $XDG_DATA_HOME/crm/crm.db]"))
+        .arg(Arg::new("db").long("db").global(true).help_heading("Global options").value_name("PATH").env("CRM_DB").hide_env_values(true).help("Database file [default: $XDG_DATA_HOME/crm/crm.db]"))
         .arg(
             Arg::new("format")
                 .long("format")
                 .global(true).help_heading("Global options")
                 .value_name("FORMAT")
-                .env("CRM_FORMAT")
+                .env("CRM_FORMAT").hide_env_values(true)
                 .value_parser(["table", "json", "csv", "tsv", "jsonl"])
                 .help("Output format"),
         )
@@ -52,7 +52,7 @@ pub fn build() -> Command {
                 .long("lang")
                 .global(true).help_heading("Global options")
                 .value_name("LANG")
-                .env("CRM_LANG")
+                .env("CRM_LANG").hide_env_values(true)
                 .value_parser(["en", "zh"])
                 .help("Language of table headers and labels (en, zh)"),
         );

@@ -224,6 +224,10 @@ impl Output {
         t.load_preset(presets::UTF8_FULL_CONDENSED);
         if self.stdout_tty {
             t.set_content_arrangement(ContentArrangement::Dynamic);
+            // A terminal that reports no size (some ptys) reads as 80 columns, not zero.
+            if t.width().is_none_or(|w| w == 0) {
+                t.set_width(80);
+            }
         } else {
             t.set_content_arrangement(ContentArrangement::Disabled);
             t.load_preset(presets::ASCII_MARKDOWN);

@@ -187,11 +187,27 @@ pub fn field_arg(f: &Field) -> Arg {
     if let Kind::Ref(target) = f.kind {
         help.push_str(&format!(" ({target} id or key)"));
     }
+    if f.kind == Kind::Tags {
+        help.push_str(" ;-separated");
+    }
     if f.required {
         help.push_str(" (required)");
     }
+    match f.default {
+        crate::schema::Default::Value(v) => help.push_str(&format!(" [default: {v}]")),
+        crate::schema::Default::CurrentUser => help.push_str(" [default: you]"),
+        crate::schema::Default::Generated(p) => {
+            help.push_str(&format!(" [default: generated {p}000001…]"))
+        }
+        crate::schema::Default::Today => help.push_str(" [default: today]"),
+        crate::schema::Default::Now => help.push_str(" [default: now]"),
+        crate::schema::Default::None => {}
+    }
+    // Values may start with '-' (notes such as "-20% 折扣", amounts such as -5 are refused
+    // by the kind, not by the parser).
     Arg::new(f.name)
         .long(f.flag())
+        .allow_hyphen_values(true)
         .value_name(f.kind.type_name().to_uppercase())
         .help(help)
 }

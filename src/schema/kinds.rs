@@ -194,10 +194,25 @@ fn parse_phone(s: &str) -> Result<Value, String> {
     if !(5..=15).contains(&digits.len()) {
         return Err(bad("5 to 15 digits"));
     }
-    let looks_mobile = !s.starts_with('+') && digits.len() == 11 && digits.starts_with('1');
-    if looks_mobile && !matches!(digits.as_bytes()[1], b'3'..=b'9') {
-        return Err(bad("a Chinese mobile starts with 13–19"));
+    if s.starts_with('+') {
+        return if digits.len() >= 7 {
+            Ok(Value::Text(s.to_string()))
+        } else {
+            Err(bad("a country code and at least 7 digits"))
+        };
     }
+    // Without a country code: a Chinese mobile, a landline with its area code, a 400/800
+    // number, or a short service number such as 95588 or 12345.
+    let n = digits.len();
+    let ok = match digits.as_bytes()[0] {
+        _ if n <= 6 => Ok(()),
+        b'1' if n == 11 && matches!(digits.as_bytes()[1], b'3'..=b'9') => Ok(()),
+        b'1' => Err("a Chinese mobile has 11 digits and starts with 13–19"),
+        b'0' if n >= 10 => Ok(()),
+        b'4' | b'8' if n == 10 => Ok(()),
+        _ => Err("add the area code (0755-…) or the country code (+…)"),
+    };
+    ok.map_err(bad)?;
     Ok(Value::Text(s.to_string()))
 }
 

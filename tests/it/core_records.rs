@@ -399,3 +399,42 @@ fn ids_are_never_reused_after_a_delete() {
         "{audit}"
     );
 }
+
+#[test]
+fn flag_values_may_start_with_a_hyphen() {
+    // Free text such as "-20% 折扣" or a formula-like "-2+3" is a value, not a flag.
+    let env = Env::new();
+    let id = env.add("customer", &["--name", "甲", "--notes", "-2+3"]);
+    env.run(&[
+        "edit",
+        "customer",
+        &id.to_string(),
+        "--notes",
+        "-20% 折扣",
+        "-q",
+    ])
+    .ok();
+    let shown = env
+        .run(&["show", "customer", &id.to_string(), "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(shown["notes"], "-20% 折扣");
+    // A number the kind refuses is still refused by the kind (exit 4), not the parser (2).
+    env.run(&[
+        "add",
+        "opportunity",
+        "--customer",
+        &id.to_string(),
+        "--name",
+        "x",
+        "--amount",
+        "-5",
+    ])
+    .code(4)
+    .one_error_line();
+    // A ten-digit "mobile" is refused; the same number with its country code is kept.
+    env.run(&["add", "customer", "--name", "乙", "--phone", "1381234567"])
+        .code(4)
+        .one_error_line();
+    env.add("customer", &["--name", "丙", "--phone", "+1 381234567"]);
+}

@@ -132,6 +132,9 @@ fn phones_keep_what_was_typed() {
         "+44 20 7946 0958",
         "013800000000",
         "12345",
+        "95588",
+        "400-800-8888",
+        "0755-1234567",
     ] {
         assert_eq!(text(Kind::Phone.parse(ok).unwrap()), ok, "{ok}");
     }
@@ -144,6 +147,10 @@ fn phones_keep_what_was_typed() {
         "1234567890123456",
         "++86 1",
         "0755_1234",
+        "1381234567",
+        "23812345678",
+        "12345678",
+        "+86 1",
     ] {
         assert!(Kind::Phone.parse(bad).is_err(), "{bad}");
     }
