@@ -167,8 +167,19 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         counts.join(", ")
     ));
     ctx.out.msg(&format!(
-        "\ntry next:\n  export CRM_DB={abs}\n  crm find customer\n  crm find customer 科技\n  crm find customer --where level=A --sort name\n  crm show customer C000001\n  crm agenda\n  crm add customer --name \"示例客户\" --level B --city 深圳\n  crm find contact --format json\n  crm schema customer --lang zh\n  crm audit --limit 10\n\nusers admin, li.lei (sales), han.meimei (manager), wang.fang (service); password: {DEMO_PASSWORD}",
-        abs = std::fs::canonicalize(&path).unwrap_or(path.clone()).display()
+        "\ntry next:\n{alias}  export CRM_DB={abs}\n  crm find customer\n  crm find customer 科技\n  crm find customer --where level=A --sort name\n  crm show customer C000001\n  crm agenda\n  crm add customer --name \"示例客户\" --level B --city 深圳\n  crm find contact --format json\n  crm schema customer --lang zh\n  crm audit --limit 10\n\nusers admin, li.lei (sales), han.meimei (manager), wang.fang (service); password: {DEMO_PASSWORD}",
+        abs = std::fs::canonicalize(&path).unwrap_or(path.clone()).display(),
+        alias = alias_line()
     ));
     Ok(())
+}
+
+/// `alias crm=…` when `crm` is not on PATH yet (right after `cargo run -- demo`).
+fn alias_line() -> String {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("crm").is_file()));
+    match std::env::current_exe() {
+        Ok(exe) if !on_path => format!("  alias crm={}\n", exe.display()),
+        _ => String::new(),
+    }
 }
