@@ -92,7 +92,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             }
         }
     }
-    ctx.g.db = path.clone();
+    ctx.g.db.clone_from(&path);
     let hash = crate::auth::hash_password(DEMO_PASSWORD)?;
     let db = ctx.create_db()?;
     let tx = db.write()?;

@@ -44,9 +44,9 @@ const CHUNK: usize = 256;
 
 /// SIGINT and SIGTERM set flags the loop checks between rows, so a signal rolls back.
 fn signals() -> Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
     let int = Arc::new(AtomicBool::new(false));
     let term = Arc::new(AtomicBool::new(false));
-    use signal_hook::consts::{SIGINT, SIGTERM};
     // A second signal ends the process at once (a read from a silent pipe cannot see the
     // flag); SQLite discards the unfinished transaction, as after kill -9.
     signal_hook::flag::register_conditional_shutdown(SIGINT, 130, int.clone())?;

@@ -197,7 +197,7 @@ pub fn field_arg(f: &Field) -> Arg {
         crate::schema::Default::Value(v) => help.push_str(&format!(" [default: {v}]")),
         crate::schema::Default::CurrentUser => help.push_str(" [default: you]"),
         crate::schema::Default::Generated(p) => {
-            help.push_str(&format!(" [default: generated {p}000001…]"))
+            help.push_str(&format!(" [default: generated {p}000001…]"));
         }
         crate::schema::Default::Today => help.push_str(" [default: today]"),
         crate::schema::Default::Now => help.push_str(" [default: now]"),
