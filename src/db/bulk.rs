@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_iter};
 
 use crate::db::audit::{self, Entry};
-use crate::db::records::{Draft, Stored, check_required};
+use crate::db::records::{Draft, Stored, check_required, field_list};
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::{Default, Entity, Field, Kind, ident};
 
@@ -118,14 +118,6 @@ pub struct Bulk<'c> {
     ranges: Vec<(i64, i64)>,
     touched: Vec<u64>,
     pub counts: Counts,
-}
-
-fn field_list(e: &Entity) -> String {
-    e.fields
-        .iter()
-        .map(|f| ident(f.name))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn to_json(v: &Value) -> serde_json::Value {

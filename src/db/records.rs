@@ -66,7 +66,8 @@ pub struct Stored {
     pub updated_at: i64,
 }
 
-fn field_list(e: &Entity) -> String {
+/// The entity's field columns, quoted, comma-separated (the order of `Draft::values`).
+pub fn field_list(e: &Entity) -> String {
     e.fields
         .iter()
         .map(|f| ident(f.name))
