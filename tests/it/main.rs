@@ -24,4 +24,5 @@ mod integ;
 mod polish_cli;
 mod polish_prompts;
 mod polish_show;
+mod rel_backup;
 mod report;
