@@ -25,4 +25,5 @@ mod polish_cli;
 mod polish_prompts;
 mod polish_show;
 mod rel_backup;
+mod rel_init;
 mod report;
