@@ -26,4 +26,5 @@ mod polish_prompts;
 mod polish_show;
 mod rel_backup;
 mod rel_init;
+mod rel_limits;
 mod report;
