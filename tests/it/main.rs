@@ -28,4 +28,5 @@ mod rel_backup;
 mod rel_hostile;
 mod rel_init;
 mod rel_limits;
+mod rel_wal;
 mod report;
