@@ -29,5 +29,6 @@ mod rel_fsize;
 mod rel_hostile;
 mod rel_init;
 mod rel_limits;
+mod rel_mixed;
 mod rel_wal;
 mod report;
