@@ -25,6 +25,7 @@ mod polish_cli;
 mod polish_prompts;
 mod polish_show;
 mod rel_backup;
+mod rel_cli;
 mod rel_fsize;
 mod rel_hostile;
 mod rel_init;
