@@ -136,6 +136,14 @@ pub fn check_required(e: &Entity, cols: &[Col]) -> Result<()> {
     Ok(())
 }
 
+/// A column name cut to 60 characters (marked with `…`) for messages.
+fn shorten(h: &str) -> std::borrow::Cow<'_, str> {
+    match h.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &h[..at]).into(),
+        None => h.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,13 +182,5 @@ mod tests {
             crate::error::ErrorKind::Usage
         );
         assert!(map(e, &h(&["created_at"]), &[], false, false).is_err());
-    }
-}
-
-/// A column name cut to 60 characters (marked with `…`) for messages.
-fn shorten(h: &str) -> std::borrow::Cow<'_, str> {
-    match h.char_indices().nth(60) {
-        Some((at, _)) => format!("{}…", &h[..at]).into(),
-        None => h.into(),
     }
 }

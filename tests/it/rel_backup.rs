@@ -35,7 +35,7 @@ fn temps(dir: &Path, dest: &str) -> Vec<(String, u64)> {
 fn bytes_in(p: &Path) -> u64 {
     match std::fs::read_dir(p) {
         Ok(rd) => rd.filter_map(Result::ok).map(|e| bytes_in(&e.path())).sum(),
-        Err(_) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+        Err(_) => std::fs::metadata(p).map_or(0, |m| m.len()),
     }
 }
 
