@@ -89,3 +89,20 @@ fn password_commands_without_a_terminal_name_password_stdin() {
     // with the flag, a password piped in works
     fresh.run_stdin(&["init", "--password-stdin"], PW).ok();
 }
+
+#[test]
+fn export_into_a_missing_directory_names_the_file_and_leaves_nothing() {
+    let env = Env::new();
+    env.add("customer", &["--name", "A"]);
+    let r = env.run(&["export", "customer", "-o", "nodir/out.csv"]);
+    r.one_error_line();
+    assert!(r.code == 3 || r.code == 9, "exit {}: {}", r.code, r.stderr);
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .expect("error line");
+    assert!(line.contains("nodir/out.csv"), "names the file: {line}");
+    assert!(!env.path("nodir").exists());
+    assert!(r.stdout.is_empty());
+}
