@@ -156,3 +156,108 @@ fn kill_9_during_init_leaves_a_whole_version_and_a_rerun_finishes_or_refuses() {
         "no kill landed before the last migration: {versions_seen:?}"
     );
 }
+
+fn side(db: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(suffix);
+    p.into()
+}
+
+/// Whether an index exists, and its SQL.
+fn index_sql(c: &rusqlite::Connection, name: &str) -> Option<String> {
+    c.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
+        [name],
+        |r| r.get(0),
+    )
+    .ok()
+}
+
+#[test]
+fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes_it() {
+    let env = Env::new();
+    let big = env.customers_csv("big.csv", 20_000, "U");
+    env.run(&["import", "customer", &big, "-q"]).ok();
+    let latest = env.sql_int("PRAGMA user_version");
+    assert_eq!(
+        latest, 6,
+        "this test knows steps 5 and 6; update it with new steps"
+    );
+    // a database labelled version 4: steps 5 (report indexes) and 6 (drops two of them and
+    // rebuilds the audit status index with `old`) run again when it is next opened
+    env.sql()
+        .execute_batch("PRAGMA user_version = 4; PRAGMA wal_checkpoint(TRUNCATE);")
+        .expect("label v4");
+    let template = std::fs::read(&env.db).expect("template");
+    let points = [
+        Kill::FileExists,
+        Kill::WalOver(0),
+        Kill::WalOver(100_000),
+        Kill::VersionAtLeast(5),
+        Kill::VersionAtLeast(6),
+    ];
+    let mut seen = Vec::new();
+    for point in points {
+        for s in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(side(&env.db, s));
+        }
+        std::fs::write(&env.db, &template).expect("restore v4");
+        let mut child = env.spawn(&["find", "customer", "--count"]);
+        let wal = side(&env.db, "-wal");
+        let finished = loop {
+            if child.try_wait().expect("try_wait").is_some() {
+                break true;
+            }
+            let hit = match point {
+                Kill::FileExists => true,
+                Kill::WalOver(n) => len(&wal).is_some_and(|l| l > n),
+                Kill::VersionAtLeast(k) => version(&env.db).is_some_and(|v| v >= k),
+            };
+            if hit {
+                break false;
+            }
+            std::thread::yield_now();
+        };
+        child.kill().expect("kill -9");
+        child.wait().expect("wait");
+        {
+            let c = rusqlite::Connection::open(&env.db).expect("open");
+            let ok: String = c
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .expect("integrity");
+            assert_eq!(ok, "ok", "{point:?}");
+            let v: i64 = c
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .expect("version");
+            seen.push((point, v, finished));
+            let profile = index_sql(&c, "customer_profile");
+            let status = index_sql(&c, "audit_customer_status").unwrap_or_default();
+            // each version's own shape, never a mix
+            match v {
+                4 => assert!(profile.is_none(), "{point:?}: v4 with a v5 index"),
+                5 => assert!(profile.is_some(), "{point:?}: v5 without its index"),
+                v if (6..=latest).contains(&v) => {
+                    assert!(profile.is_none(), "{point:?}: v6 kept a dropped index");
+                    assert!(status.contains("old"), "{point:?}: v6 index: {status}");
+                }
+                _ => panic!("{point:?}: version {v}"),
+            }
+            let n: i64 = c
+                .query_row("SELECT COUNT(*) FROM customer", [], |r| r.get(0))
+                .expect("count");
+            assert_eq!(n, 20_000, "{point:?}");
+        }
+        // the next command finishes the upgrade
+        assert_eq!(
+            env.run(&["find", "customer", "--count"]).ok().stdout.trim(),
+            "20000"
+        );
+        assert_eq!(env.sql_int("PRAGMA user_version"), latest);
+        assert!(index_sql(&env.sql(), "customer_profile").is_none());
+    }
+    println!("upgrade kill points (point, version, finished): {seen:?}");
+    assert!(
+        seen.iter().any(|(_, v, f)| !f && *v < latest),
+        "no kill landed before the upgrade finished: {seen:?}"
+    );
+}
