@@ -1,6 +1,7 @@
 //! `crm backup FILE [--force]`: a consistent copy of the database taken while others write
-//! (VACUUM INTO a temp file next to FILE, integrity-checked, synced, then renamed), so FILE is
-//! either a whole good backup or absent.
+//! (VACUUM INTO a temp file inside a private `FILE.PID.tmp` directory next to FILE,
+//! integrity-checked, synced, then renamed), so FILE is either a whole good backup or absent,
+//! and a killed backup leaves only that one `*.tmp` directory (copy and journal inside).
 
 use std::path::{Path, PathBuf};
 
@@ -36,17 +37,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         .ok_or_else(|| Error::usage(format!("{} is not a file name", file.display())))?;
     let mut tmp_name = name.to_owned();
     tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = file.with_file_name(tmp_name);
-    let result = write_checked(ctx, &tmp, &file);
-    if result.is_err() {
-        // VACUUM INTO may leave its own journal next to the temp file when it fails.
-        for suffix in ["", "-journal", "-wal", "-shm"] {
-            let mut p = tmp.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(p);
-        }
-        return result;
-    }
+    // VACUUM INTO keeps a rollback journal next to its output: both live in one temp
+    // directory, so a kill -9 leaves a single `*.tmp` entry rather than a stray `-journal`.
+    let tmp_dir = file.with_file_name(tmp_name);
+    let result = write_checked(ctx, &tmp_dir, &file);
+    let _ = std::fs::remove_dir_all(&tmp_dir);
+    result?;
     let db = ctx.db()?;
     let tx = db.write()?;
     crate::db::audit::log(
@@ -64,9 +60,14 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     Ok(())
 }
 
-fn write_checked(ctx: &mut Ctx, tmp: &Path, file: &Path) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let _ = std::fs::remove_file(tmp);
+fn write_checked(ctx: &mut Ctx, tmp_dir: &Path, file: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let _ = std::fs::remove_dir_all(tmp_dir);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(tmp_dir)
+        .map_err(|e| Error::storage(format!("cannot create {}: {e}", tmp_dir.display())))?;
+    let tmp = &tmp_dir.join("backup.db");
     // VACUUM INTO accepts an existing empty file, so the copy is born 0600.
     std::fs::OpenOptions::new()
         .write(true)

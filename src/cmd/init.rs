@@ -37,7 +37,14 @@ fn initialised(ctx: &Ctx) -> bool {
     ) else {
         return true;
     };
-    // A file left by an init killed before its first user is finished by a rerun.
+    // A file left by an init killed before its first user is finished by a rerun: one with
+    // no schema at all (killed before the first migration committed) or with no users yet.
+    let tables = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    if tables == Ok(0) {
+        return false;
+    }
     conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))
         .map_or(true, |n| n > 0)
 }

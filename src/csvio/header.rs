@@ -64,6 +64,8 @@ pub fn map(
             Col::Skip
         } else {
             let names: Vec<&str> = e.writable().map(|f| f.name).collect();
+            // A runaway header (a whole file without newlines) must not echo megabytes.
+            let h = shorten(h);
             return Err(Error::invalid(format!(
                 "line 1: unknown column '{h}' (column {}) for {}",
                 i + 1,
@@ -132,6 +134,14 @@ pub fn check_required(e: &Entity, cols: &[Col]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A column name cut to 60 characters (marked with `…`) for messages.
+fn shorten(h: &str) -> std::borrow::Cow<'_, str> {
+    match h.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &h[..at]).into(),
+        None => h.into(),
+    }
 }
 
 #[cfg(test)]

@@ -40,7 +40,15 @@ impl AtomicFile {
             .truncate(true)
             .mode(0o600)
             .open(&tmp)
-            .map_err(|e| Error::from(e).hint(format!("cannot write {}", tmp.display())))?;
+            .map_err(|e| {
+                // The one error line names the file the user asked for, not just the OS error.
+                let e = Error::from(e);
+                Error::new(
+                    e.kind,
+                    format!("cannot write {}: {}", dest.display(), e.message),
+                )
+                .hint("the directory must exist and be writable")
+            })?;
         Ok(AtomicFile {
             tmp,
             dest: dest.to_path_buf(),

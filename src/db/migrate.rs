@@ -19,6 +19,14 @@ const STEPS: &[Step] = &[
     v6_churn_and_lean_customer_indexes,
 ];
 
+/// Every trigger crm creates, exactly as `sqlite_master` stores it. Opening refuses a file
+/// with any other trigger: a trigger runs with crm's rights on every write (it could add an
+/// admin), and `trusted_schema=OFF` only stops it from calling risky functions.
+pub const TRIGGERS: [&str; 2] = [
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+];
+
 /// The version this build writes.
 pub fn latest() -> i64 {
     i64::try_from(STEPS.len()).expect("few steps")
@@ -127,10 +135,11 @@ fn v1_base(tx: &Transaction) -> Result<()> {
             detail TEXT,
             hash TEXT NOT NULL
         ) STRICT;
-        CREATE INDEX audit_entity ON audit(entity, record_id);
-        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+        CREATE INDEX audit_entity ON audit(entity, record_id);",
     )?;
+    for sql in TRIGGERS {
+        tx.execute_batch(sql)?;
+    }
     for e in ENTITIES {
         tx.execute_batch(&create_table_sql(e))?;
         for sql in index_sql(e) {

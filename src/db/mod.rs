@@ -110,6 +110,28 @@ impl Db {
                     .hint("check --db; crm only opens files it created with `crm init`"),
             );
         }
+        self.check_triggers()
+    }
+
+    /// Refuses a file with triggers crm did not create (added through sqlite3, say).
+    fn check_triggers(&self) -> Result<()> {
+        let found: Vec<(String, Option<String>)> = self
+            .conn
+            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            .and_then(|mut st| {
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(|e| storage_for(&self.path, e))?;
+        for (name, sql) in found {
+            if !sql.is_some_and(|s| migrate::TRIGGERS.contains(&s.as_str())) {
+                return Err(Error::storage(format!(
+                    "{} holds a trigger crm did not create ({name}); refusing to run it",
+                    self.path.display()
+                ))
+                .hint("inspect it with sqlite3 and drop it, or restore a backup"));
+            }
+        }
         Ok(())
     }
 

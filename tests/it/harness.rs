@@ -236,3 +236,55 @@ impl Env {
 pub fn write(path: &Path, content: impl AsRef<[u8]>) {
     std::fs::write(path, content).expect("write file");
 }
+
+impl Env {
+    /// Starts `crm` in the hermetic environment without waiting (stdio piped), for kills.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        use std::process::Stdio;
+        let home = self.dir.path();
+        std::process::Command::new(Self::bin())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("TZ", "Asia/Shanghai")
+            .env("NO_COLOR", "1")
+            .env("CRM_DB", &self.db)
+            .current_dir(home)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn crm")
+    }
+
+    /// Writes a customers CSV of `n` rows with codes `{prefix}{i}` and returns its path.
+    pub fn customers_csv(&self, name: &str, n: usize, prefix: &str) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::with_capacity(n * 40);
+        s.push_str("name,code,city\n");
+        for i in 0..n {
+            let _ = writeln!(s, "{prefix}客户{i},{prefix}{i:06},深圳");
+        }
+        let p = self.path(name);
+        write(&p, s);
+        p.to_str().expect("utf-8 path").to_string()
+    }
+}
+
+/// `PRAGMA integrity_check` of any `SQLite` file, opened read-only.
+pub fn integrity(path: &Path) -> String {
+    let c = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open read-only");
+    c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap_or_else(|e| format!("error: {e}"))
+}
+
+/// One integer from SQL on any `SQLite` file, opened read-only.
+pub fn int_in(path: &Path, sql: &str) -> i64 {
+    let c = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open read-only");
+    c.query_row(sql, [], |r| r.get(0)).expect("sql")
+}
