@@ -86,17 +86,7 @@ pub fn customer(env: &Env, name: &str) -> i64 {
 
 /// Starts `crm` as a child process in the env (for commands that must race each other).
 pub fn spawn(env: &Env, args: &[&str]) -> std::process::Child {
-    let home = env.dir.path();
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("crm"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("TZ", "Asia/Shanghai")
-        .env("NO_COLOR", "1")
-        .env("CRM_DB", &env.db)
-        .current_dir(home)
+    env.hermetic(Env::bin())
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

@@ -94,7 +94,13 @@ impl Env {
 
     /// A `crm` command with the hermetic environment and `--db` set.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("crm").expect("crm binary");
+        Command::from_std(self.hermetic(Self::bin()))
+    }
+
+    /// A process of `program` in the hermetic environment: temp HOME and XDG dirs, fixed TZ,
+    /// NO_COLOR, `CRM_DB` set, nothing else inherited but PATH.
+    pub fn hermetic(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut c = std::process::Command::new(program);
         let home = self.dir.path();
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -207,20 +213,11 @@ impl Env {
 
     /// Runs a shell script (`$CRM` is the binary) in the hermetic environment.
     pub fn sh(&self, script: &str) -> Run {
-        let home = self.dir.path();
-        let out = std::process::Command::new("sh")
+        let out = self
+            .hermetic("sh")
             .arg("-c")
             .arg(script)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_STATE_HOME", home.join("state"))
-            .env("TZ", "Asia/Shanghai")
-            .env("NO_COLOR", "1")
-            .env("CRM_DB", &self.db)
             .env("CRM", Self::bin())
-            .current_dir(home)
             .output()
             .expect("run sh");
         Run::from(out)
@@ -241,17 +238,7 @@ impl Env {
     /// Starts `crm` in the hermetic environment without waiting (stdio piped), for kills.
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
         use std::process::Stdio;
-        let home = self.dir.path();
-        std::process::Command::new(Self::bin())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_STATE_HOME", home.join("state"))
-            .env("TZ", "Asia/Shanghai")
-            .env("NO_COLOR", "1")
-            .env("CRM_DB", &self.db)
-            .current_dir(home)
+        self.hermetic(Self::bin())
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -26,18 +26,8 @@ fn big_file(env: &Env, name: &str, n: usize, prefix: &str) -> String {
 }
 
 fn spawn(env: &Env, args: &[&str]) -> Child {
-    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("crm"));
-    let home = env.dir.path();
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("TZ", "Asia/Shanghai")
-        .env("NO_COLOR", "1")
-        .env("CRM_DB", &env.db)
-        .current_dir(home)
-        .args(args)
+    let mut c = env.hermetic(Env::bin());
+    c.args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
