@@ -243,13 +243,8 @@ fn five_failures_lock_and_parallel_attempts_are_counted_exactly() {
     env.add_user("bob", "sales");
     let children: Vec<_> = (0..8)
         .map(|i| {
-            let mut c = std::process::Command::new(Env::bin());
+            let mut c = env.hermetic(Env::bin());
             c.args(["login", "--user", "bob", "--password-stdin"])
-                .env_clear()
-                .env("HOME", env.dir.path())
-                .env("XDG_STATE_HOME", env.path("state"))
-                .env("CRM_DB", &env.db)
-                .env("NO_COLOR", "1")
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped());
@@ -529,12 +524,8 @@ fn parallel_logins_saving_the_token_file_all_succeed_and_keep_it_private() {
         .unwrap();
     let children: Vec<_> = (0..4)
         .map(|_| {
-            let mut c = std::process::Command::new(Env::bin());
+            let mut c = env.hermetic(Env::bin());
             c.args(["login", "--user", "admin", "--password-stdin"])
-                .env_clear()
-                .env("HOME", env.dir.path())
-                .env("XDG_STATE_HOME", env.path("state"))
-                .env("CRM_DB", &env.db)
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped());

@@ -765,15 +765,8 @@ fn progress_bar_only_on_a_terminal() {
         r.stderr
     );
     // On a terminal: the bar with rows and rows/s, then the summary.
-    let home = env.dir.path();
-    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("crm"));
-    c.env_clear()
-        .env("HOME", home)
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("TZ", "Asia/Shanghai")
-        .env("NO_COLOR", "1")
-        .env("CRM_DB", &env.db)
-        .args(["import", "customer", path]);
+    let mut c = env.hermetic(Env::bin());
+    c.args(["import", "customer", path]);
     let mut session = expectrl::Session::spawn(c).expect("pty");
     session.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
     session

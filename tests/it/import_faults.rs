@@ -78,15 +78,8 @@ fn kill_9_during_an_index_rebuild_leaves_the_indexes_whole() {
     assert!(before.len() > 1, "{before:?}");
     let mut seen_partial_run = false;
     for delay_ms in [0, 100, 400, 800, 1_200, 60_000] {
-        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("crm"));
-        let home = env.dir.path();
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_STATE_HOME", home.join("state"))
-            .env("CRM_DB", &env.db)
-            .env("CRM_TEST_DEFER_BYTES", "1")
+        let mut c = env.hermetic(Env::bin());
+        c.env("CRM_TEST_DEFER_BYTES", "1")
             .args(["import", "customer", &file, "-q"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

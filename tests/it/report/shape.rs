@@ -201,20 +201,10 @@ fn on_tty(r: &Rep, args: &[&str]) -> String {
     for a in args {
         line.push_str(&format!(" '{a}'"));
     }
-    let mut c = std::process::Command::new("script");
-    c.args(["-qec", &line, "/dev/null"]);
-    let home = r.env.dir.path();
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("TZ", "Asia/Shanghai")
-        .env("NO_COLOR", "1")
+    let mut c = r.env.hermetic("script");
+    c.args(["-qec", &line, "/dev/null"])
         .env("COLUMNS", "100")
-        .env("CRM_DB", &r.env.db)
-        .env("CRM_TEST_NOW", NOW)
-        .current_dir(home);
+        .env("CRM_TEST_NOW", NOW);
     let o = c.output().expect("run script");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     String::from_utf8_lossy(&o.stdout).replace("\r\n", "\n")
