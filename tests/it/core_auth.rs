@@ -242,22 +242,7 @@ fn five_failures_lock_and_parallel_attempts_are_counted_exactly() {
     let env = Env::new();
     env.add_user("bob", "sales");
     let children: Vec<_> = (0..8)
-        .map(|i| {
-            let mut c = env.hermetic(Env::bin());
-            c.args(["login", "--user", "bob", "--password-stdin"])
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            let mut child = c.spawn().unwrap();
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(format!("wrong {i}\n").as_bytes())
-                .unwrap();
-            child
-        })
+        .map(|i| login_with(&env, "bob", &format!("wrong {i}\n")))
         .collect();
     let outs: Vec<_> = children
         .into_iter()
@@ -523,22 +508,7 @@ fn parallel_logins_saving_the_token_file_all_succeed_and_keep_it_private() {
         .create(&dir)
         .unwrap();
     let children: Vec<_> = (0..4)
-        .map(|_| {
-            let mut c = env.hermetic(Env::bin());
-            c.args(["login", "--user", "admin", "--password-stdin"])
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            let mut child = c.spawn().unwrap();
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(format!("{PW}\n").as_bytes())
-                .unwrap();
-            child
-        })
+        .map(|_| login_with(&env, "admin", &format!("{PW}\n")))
         .collect();
     for c in children {
         let o = c.wait_with_output().unwrap();
@@ -575,4 +545,18 @@ fn init_finishes_a_database_left_without_users_by_a_killed_init() {
     assert_ne!(r.code, 0);
     r.one_error_line();
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "my notes");
+}
+
+/// Starts `crm login --user USER --password-stdin` without waiting, the password written to
+/// its stdin, so several logins can race.
+fn login_with(env: &Env, user: &str, password: &str) -> std::process::Child {
+    use std::io::Write;
+    let mut child = env.spawn(&["login", "--user", user, "--password-stdin"]);
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write the password");
+    child
 }
