@@ -41,7 +41,8 @@ impl Ctx {
         )?;
         let quiet = m.get_flag("quiet");
         let color = m.get_one::<String>("color").map_or("auto", String::as_str);
-        let out = Output::new(format, quiet, color);
+        let mut out = Output::new(format, quiet, color);
+        out.raw = m.get_flag("raw");
         let db = m
             .get_one::<String>("db")
             .map_or_else(crate::paths::default_db, PathBuf::from);

@@ -33,6 +33,60 @@ pub fn guarded_kind(kind: Kind) -> bool {
     )
 }
 
+/// The one neutralisation every CSV/TSV writer uses: an apostrophe before text of a guarded
+/// kind that a spreadsheet would run as a formula; anything else unchanged.
+pub fn guard(kind: Kind, s: &str) -> std::borrow::Cow<'_, str> {
+    if needs_guard(kind, s) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+/// `guard` for output that holds JSON values rather than fields (find, reports, lists).
+/// Numbers and booleans are never formulas. A string that is a plain decimal number
+/// (`-5.00`) is how money travels as JSON: a spreadsheet reads it as that number, never as a
+/// formula, so it is written as is (a text field holding exactly `-5` is the one value
+/// `export`, which knows the field's kind, guards and this does not; neither runs).
+/// Every other string is text: tags, names, notes, the joined lists of `cell_text`.
+pub fn guard_cell(v: &serde_json::Value) -> String {
+    let text = crate::output::cell_text(v);
+    match v {
+        serde_json::Value::Number(_) | serde_json::Value::Bool(_) | serde_json::Value::Null => text,
+        serde_json::Value::String(s) if plain_number(s) => text,
+        _ => guard(Kind::Text, &text).into_owned(),
+    }
+}
+
+/// `-5`, `-0.05`, `12.30`: digits with an optional leading minus and decimal part.
+fn plain_number(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = body.split_once('.').unwrap_or((body, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A raw cell of an input file as the rejects file writes it: what import read from it
+/// (`unguard`) guarded again, so the rejects file is as safe to open as an export and reads
+/// back to the same values. Works on bytes: the trigger characters are ASCII.
+pub fn guard_raw(kind: Kind, cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let starts = |b: &[u8]| b.first().is_some_and(|c| TRIGGERS.contains(&char::from(*c)));
+    let read = match cell.strip_prefix(b"'") {
+        Some(rest) if starts(rest) => rest,
+        _ => cell,
+    };
+    if guarded_kind(kind) && starts(read) {
+        let mut out = Vec::with_capacity(read.len() + 1);
+        out.push(b'\'');
+        out.extend_from_slice(read);
+        out.into()
+    } else {
+        read.into()
+    }
+}
+
 /// Removes the apostrophe export put in front of a formula-like value (import side).
 pub fn unguard(s: &str) -> &str {
     match s.strip_prefix('\'') {
@@ -138,6 +192,23 @@ mod tests {
         }
         assert!(!needs_guard(Kind::Money { min_zero: false }, "-5.00"));
         assert_eq!(unguard("'hello"), "'hello");
+    }
+
+    #[test]
+    fn one_guard_for_every_writer() {
+        use serde_json::json;
+        assert_eq!(guard_cell(&json!("=HYPERLINK(\"x\")")), "'=HYPERLINK(\"x\")");
+        assert_eq!(guard_cell(&json!("-5.00")), "-5.00");
+        assert_eq!(guard_cell(&json!("-1+2")), "'-1+2");
+        assert_eq!(guard_cell(&json!(-5)), "-5");
+        assert_eq!(guard_cell(&json!(["@x", "y"])), "'@x;y");
+        assert_eq!(guard_cell(&json!("+86 138")), "'+86 138");
+        assert_eq!(guard_cell(&json!("plain")), "plain");
+        assert_eq!(&*guard_raw(Kind::Text, b"=x"), b"'=x");
+        assert_eq!(&*guard_raw(Kind::Text, b"'=x"), b"'=x");
+        assert_eq!(&*guard_raw(Kind::Text, b"''x"), b"''x");
+        assert_eq!(&*guard_raw(Kind::Money { min_zero: false }, b"-5"), b"-5");
+        assert_eq!(&*guard(Kind::Text, "@x"), "'@x");
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct Output {
     /// Whether a terminal table may leave out columns that do not fit its width (off when
     /// the user named the columns).
     pub fit: bool,
+    /// `--raw`: CSV/TSV cells verbatim, without the apostrophe before formula-like text.
+    pub raw: bool,
     /// Whether the note about left-out columns was given (once per command).
     noted: std::cell::Cell<bool>,
 }
@@ -115,6 +117,7 @@ impl Output {
             stdout_tty,
             stderr_tty,
             fit: true,
+            raw: false,
             noted: std::cell::Cell::new(false),
         }
     }
@@ -163,7 +166,7 @@ impl Output {
                     .from_writer(Vec::new());
                 w.write_record(columns.iter().map(|c| c.key.as_str()))?;
                 for r in rows {
-                    w.write_record(r.iter().map(cell_text))?;
+                    w.write_record(r.iter().map(|v| self.csv_cell(v)))?;
                 }
                 let bytes = w.into_inner().map_err(|e| Error::internal(e.to_string()))?;
                 write_stdout(&bytes)
@@ -201,6 +204,15 @@ impl Output {
                 }
                 self.data(&format!("{t}\n"))
             }
+        }
+    }
+
+    /// A CSV/TSV cell: neutralised as export does (see `csvio::guard_cell`) unless `--raw`.
+    pub fn csv_cell(&self, v: &J) -> String {
+        if self.raw {
+            cell_text(v)
+        } else {
+            crate::csvio::guard_cell(v)
         }
     }
 

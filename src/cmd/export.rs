@@ -39,7 +39,6 @@ pub fn command() -> Command {
         .arg(Arg::new("columns").long("columns").value_name("A,B").help("Exactly these columns (id, created_at, updated_at allowed)"))
         .arg(Arg::new("bom").long("bom").action(ArgAction::SetTrue).help("Start with a byte order mark (for Excel)"))
         .arg(Arg::new("encoding").long("encoding").value_name("ENC").value_parser(["utf-8", "gb18030"]).default_value("utf-8").help("Output encoding (GB18030, never GBK: it cannot hold every character)"))
-        .arg(Arg::new("raw").long("raw").action(ArgAction::SetTrue).help("Write values verbatim: no apostrophe before formula-like text"))
 }
 
 struct Spec {
@@ -64,7 +63,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             other => other,
         },
         cols,
-        raw: m.get_flag("raw"),
+        raw: ctx.out.raw,
         bom: m.get_flag("bom"),
         gb18030: m
             .get_one::<String>("encoding")

@@ -13,11 +13,11 @@ use rusqlite::types::Value;
 
 use crate::context::Ctx;
 use crate::csvio::header::{self, Col};
-use crate::csvio::write::AtomicFile;
+use crate::csvio::write::{AtomicFile, Encoded};
 use crate::csvio::{DateFormat, decode, parse_cell};
 use crate::db::bulk::{Bulk, Key, Mode, Row};
 use crate::error::{Error, ErrorKind, Result};
-use crate::schema::Entity;
+use crate::schema::{Entity, Kind};
 
 /// What `crm import ENTITY FILE` was asked to do.
 pub struct Opts {
@@ -152,6 +152,7 @@ struct ReadCtx {
     dates: Option<DateFormat>,
     /// Keep each raw record (for the rejects file).
     keep: bool,
+    lines: decode::Lines,
 }
 
 /// The reader thread: records in chunks, each parsed; a read failure ends the stream.
@@ -160,13 +161,13 @@ fn read_rows(
     c: &ReadCtx,
     send: &SyncSender<Result<Option<Vec<Parsed>>>>,
 ) {
-    let (limit, per_record, e, keep) = (&c.limit, c.per_record, c.e, c.keep);
+    let (limit, per_record, e, keep, lines) = (&c.limit, c.per_record, c.e, c.keep, &c.lines);
     let (cols, heads, dates) = (&c.cols[..], &c.heads[..], c.dates.as_ref());
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut scratch = ByteRecord::new();
     loop {
         limit.store(rdr.position().byte() + per_record, Ordering::Relaxed);
-        let line = rdr.position().line();
+        let line = lines.line_at(rdr.position().byte());
         // The raw record travels on only when a rejects file needs it.
         let mut fresh = keep.then(ByteRecord::new);
         let rec = fresh.as_mut().unwrap_or(&mut scratch);
@@ -178,7 +179,7 @@ fn read_rows(
                 return;
             }
         }
-        let line = rec.position().map_or(line, csv::Position::line);
+        let line = rec.position().map_or(line, |p| lines.line_at(p.byte()));
         let cells = parse_row(e, cols, heads, rec, dates);
         chunk.push(Parsed {
             line,
@@ -201,12 +202,63 @@ fn read_rows(
     }
 }
 
+/// The rejects file: the input's encoding, byte order mark, separator and line endings, so
+/// the program that made the input opens it the same way; its header plus `error`.
+fn rejects_writer(
+    file: AtomicFile,
+    input: &decode::Input,
+    delimiter: u8,
+    header: &ByteRecord,
+) -> Result<csv::Writer<Encoded>> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .terminator(if input.crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .from_writer(Encoded::new(file, input.encoding, input.bom)?);
+    let mut h = header.clone();
+    h.push_field(b"error");
+    w.write_byte_record(&h)?;
+    Ok(w)
+}
+
+/// One rejected row: its cells as read, neutralised like every CSV crm writes (unless
+/// `--raw`), and the reason.
+fn write_reject(
+    w: &mut csv::Writer<Encoded>,
+    r: &ByteRecord,
+    kinds: &[Kind],
+    why: &str,
+    raw: bool,
+) -> Result<()> {
+    let mut out = ByteRecord::with_capacity(r.as_slice().len() + 64, r.len() + 1);
+    for (i, cell) in r.iter().enumerate() {
+        if raw {
+            out.push_field(cell);
+        } else {
+            let kind = kinds.get(i).copied().unwrap_or(Kind::Text);
+            out.push_field(&crate::csvio::guard_raw(kind, cell));
+        }
+    }
+    if raw {
+        out.push_field(why.as_bytes());
+    } else {
+        out.push_field(crate::csvio::guard(Kind::Text, why).as_bytes());
+    }
+    w.write_byte_record(&out)?;
+    Ok(())
+}
+
 /// Runs the import and prints its summary.
 pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let started = Instant::now();
     let (int, term) = signals()?;
-    let input = decode::open(&o.path, &o.encoding)?;
+    let mut input = decode::open(&o.path, &o.encoding)?;
     let enc = input.encoding;
+    let raw_cells = ctx.out.raw;
     let (raw, limit, len) = (input.raw.clone(), input.limit.clone(), input.len);
     limit.store(16 << 20, Ordering::Relaxed);
     let mut rdr = csv::ReaderBuilder::new()
@@ -214,7 +266,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 17)
-        .from_reader(input.reader);
+        .from_reader(std::mem::replace(&mut input.reader, Box::new(std::io::empty())));
     let mut rec = ByteRecord::new();
     let has_header = rdr
         .read_byte_record(&mut rec)
@@ -259,17 +311,20 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let per_record = ((cols.len() as u64 + 1) << 20).min(64 << 20);
     let mut rejects = match &o.rejects {
         Some(p) => {
-            let mut w = csv::WriterBuilder::new()
-                .delimiter(o.delimiter)
-                .flexible(true)
-                .from_writer(AtomicFile::create(p, true)?);
-            let mut h = rec.clone();
-            h.push_field(b"error");
-            w.write_byte_record(&h)?;
-            Some(w)
+            let file = AtomicFile::create(p, true)?;
+            Some(rejects_writer(file, &input, o.delimiter, &rec)?)
         }
         None => None,
     };
+    // The kind of each column, for the formula guard of the rejects file.
+    let kinds: Vec<Kind> = cols
+        .iter()
+        .map(|c| match c {
+            Col::Field(f) => f.kind,
+            Col::Id => Kind::Integer { min: 1, max: i64::MAX },
+            Col::Skip => Kind::Text,
+        })
+        .collect();
     let progress = super::import_progress::Bar::new(ctx, len);
     let db = ctx.db()?;
     crate::db::bulk::tune(&db.conn)?;
@@ -308,6 +363,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         heads: heads.clone(),
         dates: o.dates.clone(),
         keep: rejects.is_some(),
+        lines: input.lines.clone(),
     };
     std::thread::spawn(move || read_rows(rdr, &rc, &send));
     loop {
@@ -337,9 +393,8 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
                 if shown.len() < SHOWN {
                     shown.push(format!("  line {}: {why}", p.line));
                 }
-                if let (Some(w), Some(mut r)) = (rejects.as_mut(), p.rec) {
-                    r.push_field(why.as_bytes());
-                    w.write_byte_record(&r)?;
+                if let (Some(w), Some(r)) = (rejects.as_mut(), p.rec) {
+                    write_reject(w, &r, &kinds, &why, raw_cells)?;
                 }
             }
             if rows % 4096 == 0 {

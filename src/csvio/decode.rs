@@ -3,7 +3,8 @@
 //! on bad bytes instead of replacing them, and guards that bound memory per record.
 
 use std::io::{self, Read};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use encoding_rs::{DecoderResult, Encoding};
@@ -53,6 +54,78 @@ pub struct Input {
     pub raw: Arc<AtomicU64>,
     /// The decoded-stream offset past which the current record is too large.
     pub limit: Arc<AtomicU64>,
+    /// Physical line numbers of the decoded stream, for messages.
+    pub lines: Lines,
+    /// Whether the file started with a byte order mark (the rejects file gets one too).
+    pub bom: bool,
+    /// Whether the file's lines end in CRLF (the rejects file's do too).
+    pub crlf: bool,
+}
+
+/// Where the line breaks of a decoded stream are, so that a byte offset (where a record
+/// starts) maps to the line an editor shows: CRLF, LF and a lone CR each end one line,
+/// whether between records or inside a quoted field. The reader records breaks as bytes pass
+/// through; lookups go forward only and drop what they passed, so memory stays small.
+#[derive(Clone, Default)]
+pub struct Lines(Arc<Mutex<LineMap>>);
+
+#[derive(Default)]
+struct LineMap {
+    /// Offsets just past each line break not yet looked past.
+    breaks: VecDeque<u64>,
+    /// Breaks already dropped from the front.
+    passed: u64,
+    /// Bytes fed so far.
+    fed: u64,
+    last_cr: bool,
+}
+
+impl Lines {
+    /// Records the breaks in the next bytes of the stream.
+    pub fn feed(&self, buf: &[u8]) {
+        let mut m = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let start = m.fed;
+        for (i, &b) in buf.iter().enumerate() {
+            let after = start + i as u64 + 1;
+            match b {
+                // The LF of a CRLF: the CR already counted the break. (It counts from just
+                // past the CR because the CSV reader places a record after CRLF at the LF.)
+                b'\n' if m.last_cr => m.last_cr = false,
+                b'\n' => m.breaks.push_back(after),
+                b'\r' => {
+                    m.breaks.push_back(after);
+                    m.last_cr = true;
+                }
+                _ => m.last_cr = false,
+            }
+        }
+        m.fed += buf.len() as u64;
+    }
+
+    /// The 1-based line of a byte offset; offsets must not go backwards between calls.
+    pub fn line_at(&self, offset: u64) -> u64 {
+        let mut m = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while m.breaks.front().is_some_and(|&b| b <= offset) {
+            m.breaks.pop_front();
+            m.passed += 1;
+        }
+        m.passed + 1
+    }
+}
+
+/// Whether the first line of a sample ends in CRLF (UTF-16 samples in their own code units).
+fn first_line_crlf(head: &[u8], enc: Enc) -> bool {
+    let (cr, lf): (&[u8], &[u8]) = match enc {
+        Enc::Utf16Le => (b"\r\0", b"\n\0"),
+        Enc::Utf16Be => (b"\0\r", b"\0\n"),
+        _ => (b"\r", b"\n"),
+    };
+    let unit = lf.len();
+    let at = head
+        .chunks_exact(unit)
+        .position(|c| c == lf || c == cr)
+        .map(|i| i * unit);
+    at.is_some_and(|i| head[i..].starts_with(cr) && head[i + unit..].starts_with(lf))
 }
 
 /// Opens a file (or `-` for stdin) and settles its encoding: `auto`, `utf-8` or `gb18030`.
@@ -85,6 +158,7 @@ pub fn open(path: &str, choice: &str) -> Result<Input> {
             _ => (sniff(&head, full), 0, "detected"),
         }
     };
+    let crlf = first_line_crlf(&head[skip..], enc);
     head.drain(..skip);
     let chained = io::Cursor::new(head).chain(Counting {
         inner: src,
@@ -96,10 +170,12 @@ pub fn open(path: &str, choice: &str) -> Result<Input> {
         Box::new(Transcode::new(chained, enc))
     };
     let limit = Arc::new(AtomicU64::new(u64::MAX));
+    let lines = Lines::default();
     let reader = Box::new(Guard {
         inner: decoded,
         at: 0,
         limit: limit.clone(),
+        lines: lines.clone(),
     });
     Ok(Input {
         reader,
@@ -108,6 +184,9 @@ pub fn open(path: &str, choice: &str) -> Result<Input> {
         len,
         raw,
         limit,
+        lines,
+        bom: skip > 0,
+        crlf,
     })
 }
 
@@ -168,6 +247,7 @@ struct Transcode<R> {
     out: Vec<u8>,
     out_pos: usize,
     lines: u64,
+    last_cr: bool,
 }
 
 impl<R: Read> Transcode<R> {
@@ -183,6 +263,7 @@ impl<R: Read> Transcode<R> {
             out: Vec::with_capacity(256 * 1024),
             out_pos: 0,
             lines: 1,
+            last_cr: false,
         }
     }
 }
@@ -214,7 +295,7 @@ impl<R: Read> Read for Transcode<R> {
             self.out.truncate(written);
             self.out_pos = 0;
             if let DecoderResult::Malformed(..) = res {
-                let line = self.lines + bytecount(&self.out);
+                let line = self.lines + count_breaks(&self.out, &mut self.last_cr);
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!(
@@ -223,7 +304,7 @@ impl<R: Read> Read for Transcode<R> {
                     ),
                 ));
             }
-            self.lines += bytecount(&self.out);
+            self.lines += count_breaks(&self.out, &mut self.last_cr);
             if self.eof && self.start == self.end && self.out.is_empty() {
                 return Ok(0);
             }
@@ -231,11 +312,21 @@ impl<R: Read> Read for Transcode<R> {
     }
 }
 
-fn bytecount(b: &[u8]) -> u64 {
-    // Lines are counted only to name one in an error; speed does not matter here.
-    #[allow(clippy::naive_bytecount)]
-    let n = b.iter().filter(|&&c| c == b'\n').count();
-    n as u64
+/// Line breaks in some bytes, counted as `Lines` counts them (CRLF once, CR or LF alone once).
+fn count_breaks(b: &[u8], last_cr: &mut bool) -> u64 {
+    let mut n = 0;
+    for &c in b {
+        match c {
+            b'\n' if *last_cr => *last_cr = false,
+            b'\n' => n += 1,
+            b'\r' => {
+                n += 1;
+                *last_cr = true;
+            }
+            _ => *last_cr = false,
+        }
+    }
+    n
 }
 
 /// Stops a record that grows past its limit (a huge field, an unbalanced quote, a 2 GB file
@@ -244,6 +335,7 @@ struct Guard {
     inner: Box<dyn Read + Send>,
     at: u64,
     limit: Arc<AtomicU64>,
+    lines: Lines,
 }
 
 impl Read for Guard {
@@ -256,6 +348,7 @@ impl Read for Guard {
         }
         let n = self.inner.read(buf)?;
         self.at += n as u64;
+        self.lines.feed(&buf[..n]);
         Ok(n)
     }
 }
@@ -278,6 +371,29 @@ mod tests {
             .into_owned();
         gb.extend_from_slice(b"\x81\x20bad\n");
         assert_eq!(sniff(&gb, true), Enc::Gb18030);
+    }
+
+    #[test]
+    fn physical_lines() {
+        let l = Lines::default();
+        // header CRLF, a quoted field with CRLF inside, a lone CR, then LF.
+        let text = b"a,b\r\n1,\"x\r\ny\"\r\n2,z\r3,w\n4,v";
+        for part in text.chunks(3) {
+            l.feed(part);
+        }
+        let at = |s: &[u8]| {
+            text.windows(s.len())
+                .position(|w| w == s)
+                .expect("present") as u64
+        };
+        assert_eq!(l.line_at(0), 1);
+        assert_eq!(l.line_at(at(b"1,")), 2);
+        assert_eq!(l.line_at(at(b"2,")), 4);
+        assert_eq!(l.line_at(at(b"3,")), 5);
+        assert_eq!(l.line_at(at(b"4,")), 6);
+        assert!(first_line_crlf(b"a,b\r\nc", Enc::Utf8));
+        assert!(!first_line_crlf(b"a,b\nc\r\n", Enc::Utf8));
+        assert!(first_line_crlf(b"a\0\r\0\n\0", Enc::Utf16Le));
     }
 
     #[test]

@@ -144,6 +144,98 @@ impl<W: Write> Write for Gb18030<W> {
     }
 }
 
+/// Encodes the UTF-8 written to it as UTF-16 (little or big endian), keeping a character
+/// split across writes.
+pub struct Utf16<W: Write> {
+    inner: W,
+    big: bool,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> Write for Utf16<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidData, "not UTF-8")),
+        };
+        let text = std::str::from_utf8(&self.pending[..valid]).expect("checked above");
+        let mut out = Vec::with_capacity(text.len() * 2);
+        for u in text.encode_utf16() {
+            out.extend_from_slice(&if self.big { u.to_be_bytes() } else { u.to_le_bytes() });
+        }
+        self.inner.write_all(&out)?;
+        self.pending.drain(..valid);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A file crm writes in the encoding of the file it read (the rejects file of an import):
+/// UTF-8, GB18030 or UTF-16, with the byte order mark the input had.
+pub enum Encoded {
+    Utf8(AtomicFile),
+    Gb18030(Gb18030<AtomicFile>),
+    Utf16(Utf16<AtomicFile>),
+}
+
+impl Encoded {
+    /// Wraps a file; `bom` writes the encoding's byte order mark first (UTF-16 always has one).
+    pub fn new(mut file: AtomicFile, enc: super::decode::Enc, bom: bool) -> Result<Encoded> {
+        use super::decode::Enc;
+        let mark: &[u8] = match enc {
+            Enc::Utf8 => b"\xEF\xBB\xBF",
+            Enc::Gb18030 => b"\x84\x31\x95\x33",
+            Enc::Utf16Le => b"\xFF\xFE",
+            Enc::Utf16Be => b"\xFE\xFF",
+        };
+        if bom || matches!(enc, Enc::Utf16Le | Enc::Utf16Be) {
+            file.write_all(mark)?;
+        }
+        Ok(match enc {
+            Enc::Utf8 => Encoded::Utf8(file),
+            Enc::Gb18030 => Encoded::Gb18030(Gb18030::new(file)),
+            Enc::Utf16Le | Enc::Utf16Be => Encoded::Utf16(Utf16 {
+                inner: file,
+                big: enc == Enc::Utf16Be,
+                pending: Vec::new(),
+            }),
+        })
+    }
+
+    /// Flushes the encoder and renames the file into place.
+    pub fn commit(self) -> Result<()> {
+        match self {
+            Encoded::Utf8(f) => f.commit(),
+            Encoded::Gb18030(g) => g.into_inner()?.commit(),
+            Encoded::Utf16(mut u) => {
+                u.flush()?;
+                u.inner.commit()
+            }
+        }
+    }
+}
+
+impl Write for Encoded {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Encoded::Utf8(f) => f.write(buf),
+            Encoded::Gb18030(g) => g.write(buf),
+            Encoded::Utf16(u) => u.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Encoded::Utf8(f) => f.flush(),
+            Encoded::Gb18030(g) => g.flush(),
+            Encoded::Utf16(u) => u.flush(),
+        }
+    }
+}
+
 /// Whether an error is a closed pipe, which export treats as success (`| head`).
 pub fn is_broken_pipe(e: &Error) -> bool {
     e.message.contains("Broken pipe") || e.message.contains("os error 32")
@@ -165,6 +257,26 @@ mod tests {
         assert!(!bad);
         assert_eq!(back, text);
         assert!(!String::from_utf8_lossy(&bytes).contains("&#"));
+    }
+
+    #[test]
+    fn encoded_files_keep_the_input_encoding() {
+        use crate::csvio::decode::Enc;
+        let dir = tempfile::tempdir().expect("dir");
+        for (enc, bom, want) in [
+            (Enc::Utf8, true, b"\xEF\xBB\xBF\xE5\xAE\xA2".to_vec()),
+            (Enc::Gb18030, false, b"\xBF\xCD".to_vec()),
+            (Enc::Utf16Le, false, b"\xFF\xFE\xA2\x5B".to_vec()),
+        ] {
+            let dest = dir.path().join(format!("{}.csv", enc.name()));
+            let mut f = Encoded::new(AtomicFile::create(&dest, false).expect("create"), enc, bom)
+                .expect("bom");
+            for b in "客".as_bytes() {
+                f.write_all(&[*b]).expect("write");
+            }
+            f.commit().expect("commit");
+            assert_eq!(std::fs::read(&dest).expect("read"), want, "{}", enc.name());
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub struct RowStream<'a> {
     columns: &'a [Column],
     out: Sink,
     first: bool,
+    raw: bool,
 }
 
 enum Sink {
@@ -68,7 +69,13 @@ impl RowStream<'_> {
             }
             _ => {
                 if let Sink::Csv(w) = &mut self.out {
-                    w.write_record(values.iter().map(cell_text))?;
+                    w.write_record(values.iter().map(|v| {
+                        if self.raw {
+                            cell_text(v)
+                        } else {
+                            crate::csvio::guard_cell(v)
+                        }
+                    }))?;
                 }
             }
         }
@@ -133,6 +140,7 @@ impl Output {
             columns,
             out,
             first: true,
+            raw: self.raw,
         }))
     }
 }

@@ -195,7 +195,8 @@ fn print_csv(ctx: &Ctx, sections: &[&Section]) -> Result<()> {
         let header = std::iter::once("section").chain(s.cols.iter().map(|c| c.key));
         w.write_record(header)?;
         for row in &s.rows {
-            let cells = std::iter::once(s.name.to_string()).chain(row.iter().map(csv_cell));
+            let cells =
+                std::iter::once(s.name.to_string()).chain(row.iter().map(|v| csv_cell(ctx, v)));
             w.write_record(cells)?;
         }
         text.extend(w.into_inner().map_err(|e| Error::internal(e.to_string()))?);
@@ -203,8 +204,9 @@ fn print_csv(ctx: &Ctx, sections: &[&Section]) -> Result<()> {
     crate::output::write_stdout(&text)
 }
 
-/// CSV cells stay machine-readable: a rate is its plain decimal.
-fn csv_cell(v: &J) -> String {
+/// CSV cells stay machine-readable: a rate is its plain decimal; text is neutralised as
+/// every CSV crm writes (unless `--raw`).
+fn csv_cell(ctx: &Ctx, v: &J) -> String {
     match v {
         J::Object(o) if o.contains_key("mean") => crate::output::cell_text(&o["mean"]),
         J::Object(o) if o.contains_key("rate") => o
@@ -212,7 +214,7 @@ fn csv_cell(v: &J) -> String {
             .filter(|r| !r.is_null())
             .map(ToString::to_string)
             .unwrap_or_default(),
-        other => crate::output::cell_text(other),
+        other => ctx.out.csv_cell(other),
     }
 }
 
