@@ -4,6 +4,7 @@
 
 pub mod decode;
 pub mod header;
+pub mod json;
 pub mod write;
 
 use chrono::NaiveDate;

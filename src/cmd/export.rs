@@ -17,14 +17,15 @@ use crate::db::bulk::export_rows;
 use crate::db::query::Query;
 use crate::error::{ErrorKind, Result};
 use crate::output::Format;
-use crate::schema::{Entity, Field};
+use crate::schema::{Entity, Field, Kind};
 
 pub fn command() -> Command {
     Command::new("export")
         .about("Export records as CSV, TSV, JSON or JSONL")
         .long_about(
             "Export an entity's records: CSV by default (--format tsv, json or jsonl for the others), with a \
-             header of the writable field names, references as the referenced record's key, so that `crm import` \
+             header of the writable field names (with --lang zh, or CRM_LANG=zh, their Chinese labels, and choices \
+             as their Chinese labels; JSON keeps names and stored values), references as the referenced record's key, so that `crm import` \
              reads the file back unchanged. Text a spreadsheet would run as a formula (starting with =, +, -, @, \
              tab, CR or LF) gets a leading apostrophe that import removes again; --raw writes values verbatim. \
              -o FILE writes a temp file (mode 0600) and renames it when complete, so a failed export leaves no \
@@ -47,6 +48,10 @@ struct Spec {
     raw: bool,
     bom: bool,
     gb18030: bool,
+    /// `--lang zh`: CSV/TSV headers are the Chinese labels and choices their Chinese labels
+    /// (both of which import reads back). JSON keeps field names and stored values: it is
+    /// for programs, and its keys are stable whatever the language.
+    zh: bool,
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
@@ -68,6 +73,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         gb18030: m
             .get_one::<String>("encoding")
             .is_some_and(|s| s == "gb18030"),
+        zh: ctx.g.zh,
     };
     let out = m.get_one::<String>("output").filter(|o| *o != "-");
     audit_export(
@@ -157,6 +163,17 @@ fn text_of(v: ValueRef) -> Value {
     }
 }
 
+/// The Chinese label of a stored choice (the stored value if it has none).
+fn choice_zh(kind: Kind, stored: &[u8]) -> &[u8] {
+    match kind {
+        Kind::Choice(choices) => choices
+            .iter()
+            .find(|(v, _)| v.as_bytes() == stored)
+            .map_or(stored, |(_, zh)| zh.as_bytes()),
+        _ => stored,
+    }
+}
+
 fn stream(conn: &Connection, q: &Query, s: &Spec, w: &mut dyn Write) -> Result<u64> {
     if s.bom {
         w.write_all("\u{FEFF}".as_bytes())?;
@@ -196,12 +213,15 @@ fn stream(conn: &Connection, q: &Query, s: &Spec, w: &mut dyn Write) -> Result<u
                 .delimiter(delim)
                 .buffer_capacity(1 << 16)
                 .from_writer(w);
-            cw.write_record(s.cols.iter().map(|f| f.name))?;
+            cw.write_record(s.cols.iter().map(|f| if s.zh { f.zh } else { f.name }))?;
             let mut scratch = String::new();
             let n = export_rows(conn, q, &s.cols, |row| {
                 for (f, v) in s.cols.iter().zip(row) {
                     match *v {
                         ValueRef::Null => cw.write_field(b"")?,
+                        ValueRef::Text(t) if s.zh && matches!(f.kind, Kind::Choice(_)) => {
+                            cw.write_field(choice_zh(f.kind, t))?;
+                        }
                         ValueRef::Text(t) => {
                             let guard = !s.raw
                                 && std::str::from_utf8(t).is_ok_and(|st| needs_guard(f.kind, st));

@@ -10,14 +10,18 @@ use crate::db::bulk::{Key, Mode};
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 
-use super::import_run::{self, Opts};
+use super::import_run::{self, InFormat, Opts};
+use crate::output::Format;
 
 pub fn command() -> Command {
     Command::new("import")
-        .about("Import records from a CSV or TSV file; list and revert imports")
+        .about("Import records from a CSV, TSV, JSON or JSONL file; list and revert imports")
         .long_about(
-            "Import records from a CSV or TSV file (or - for stdin) into an entity, in one transaction. \
-             Headers match field names or labels in English or Chinese (case and surrounding spaces ignored); \
+            "Import records from a CSV, TSV, JSON (an array of objects) or JSONL file (or - for stdin) into an entity, \
+             in one transaction. The format is the file's extension (.csv, .tsv, .json, .jsonl), else --format \
+             csv|tsv|json|jsonl, else CSV: what `crm export` writes in each format reads back. \
+             Headers (JSON keys) match field names, labels in English or Chinese, or common synonyms such as 统一社会信用代码 \
+             or 手机号 (case and surrounding spaces ignored); choices may be given by their Chinese labels; \
              --map COLUMN=FIELD maps others (--map COLUMN= skips one). The encoding is detected (byte order mark, \
              then strict UTF-8, then GB18030) and reported. With --on-error abort (the default) any bad row \
              means nothing is written and every bad row is reported; with skip the good rows are written and \
@@ -29,7 +33,7 @@ pub fn command() -> Command {
         .args_conflicts_with_subcommands(true)
         .subcommand_negates_reqs(true)
         .arg(Arg::new("entity").required(true).value_name("ENTITY").help("The entity to import into"))
-        .arg(Arg::new("file").required(true).value_name("FILE").help("CSV/TSV file, or - for stdin"))
+        .arg(Arg::new("file").required(true).value_name("FILE").help("CSV/TSV/JSON/JSONL file, or - for stdin"))
         .arg(Arg::new("map").long("map").value_name("COLUMN=FIELD").action(ArgAction::Append).help("Map a column to a field (empty FIELD skips the column)"))
         .arg(Arg::new("key").long("key").value_name("FIELD").help("Unique field (or id) that finds existing records [default: the entity's key]"))
         .arg(Arg::new("mode").long("mode").value_name("MODE").value_parser(["insert", "upsert", "update"]).default_value("insert").help("insert new records, upsert (update or insert by --key), or update existing ones only"))
@@ -39,7 +43,7 @@ pub fn command() -> Command {
         .arg(Arg::new("encoding").long("encoding").value_name("ENC").value_parser(["auto", "utf-8", "gb18030"]).default_value("auto").help("Input encoding"))
         .arg(Arg::new("delimiter").long("delimiter").short('d').value_name("CHAR").help("Field separator [default: , or tab for .tsv/.tab files]"))
         .arg(Arg::new("date_format").long("date-format").value_name("FMT").help("Read ambiguous dates as dmy, mdy, or a pattern such as %d.%m.%Y"))
-        .arg(Arg::new("ignore_unknown").long("ignore-unknown").action(ArgAction::SetTrue).help("Skip columns that match no field"))
+        .arg(Arg::new("ignore_unknown").long("ignore-unknown").action(ArgAction::SetTrue).help("Skip columns that match no field (each one is named)"))
         .subcommand(
             Command::new("history")
                 .about("List import batches, newest first")
@@ -53,11 +57,29 @@ pub fn command() -> Command {
         )
 }
 
-fn delimiter(m: &ArgMatches, path: &str) -> Result<u8> {
+/// The file's format: its extension when it names one (`.csv`, `.tsv`, `.json`, `.jsonl`),
+/// else `--format csv|tsv|json|jsonl`, else CSV. The extension comes first because
+/// `--format json` also asks for the summary as JSON (`import x.csv --format json`).
+fn in_format(ctx: &Ctx, path: &str) -> (InFormat, bool) {
+    let ext = std::path::Path::new(path)
+        .extension()
+        .map(|x| x.to_string_lossy().to_lowercase());
+    match ext.as_deref() {
+        Some("csv") => (InFormat::Csv, false),
+        Some("tsv" | "tab") => (InFormat::Csv, true),
+        Some("json") => (InFormat::Json, false),
+        Some("jsonl" | "ndjson") => (InFormat::Jsonl, false),
+        _ => match ctx.out.format {
+            Format::Json => (InFormat::Json, false),
+            Format::Jsonl => (InFormat::Jsonl, false),
+            Format::Tsv => (InFormat::Csv, true),
+            Format::Csv | Format::Table => (InFormat::Csv, false),
+        },
+    }
+}
+
+fn delimiter(m: &ArgMatches, tsv: bool) -> Result<u8> {
     let Some(d) = m.get_one::<String>("delimiter") else {
-        let tsv = std::path::Path::new(path)
-            .extension()
-            .is_some_and(|x| x.eq_ignore_ascii_case("tsv") || x.eq_ignore_ascii_case("tab"));
         return Ok(if tsv { b'\t' } else { b',' });
     };
     match d.as_str() {
@@ -119,9 +141,11 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }
         maps.push((col.to_string(), field.to_string()));
     }
+    let (format, tsv) = in_format(ctx, &path);
     let opts = Opts {
         entity: e,
-        delimiter: delimiter(m, &path)?,
+        format,
+        delimiter: delimiter(m, tsv)?,
         path,
         mode,
         key,

@@ -13,11 +13,14 @@ use rusqlite::types::Value;
 
 use crate::context::Ctx;
 use crate::csvio::header::{self, Col};
-use crate::csvio::write::{AtomicFile, Encoded};
+use crate::csvio::json::JsonRecords;
+use crate::csvio::write::AtomicFile;
 use crate::csvio::{DateFormat, decode, parse_cell};
 use crate::db::bulk::{Bulk, Key, Mode, Row};
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::{Entity, Kind};
+
+use super::import_rejects::Rejects;
 
 /// What `crm import ENTITY FILE` was asked to do.
 pub struct Opts {
@@ -33,6 +36,16 @@ pub struct Opts {
     pub encoding: String,
     pub delimiter: u8,
     pub dates: Option<DateFormat>,
+    /// The input's format: CSV/TSV, a JSON array, or JSONL.
+    pub format: InFormat,
+}
+
+/// What an import file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InFormat {
+    Csv,
+    Json,
+    Jsonl,
 }
 
 /// Bad rows shown on stderr; all of them go to `--rejects`.
@@ -40,7 +53,7 @@ const SHOWN: usize = 20;
 /// Imports past this many rows end with `wal_checkpoint(TRUNCATE)` so the WAL shrinks again.
 const LARGE: i64 = 10_000;
 /// Rows per hand-over from the reader thread.
-const CHUNK: usize = 256;
+pub(super) const CHUNK: usize = 256;
 
 /// SIGINT and SIGTERM set flags the loop checks between rows, so a signal rolls back.
 fn signals() -> Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
@@ -117,10 +130,13 @@ fn parse_row(
 }
 
 /// One record as the reader thread hands it over.
-struct Parsed {
-    line: u64,
-    rec: Option<ByteRecord>,
-    cells: std::result::Result<Row, String>,
+pub(super) struct Parsed {
+    pub line: u64,
+    /// The position in a JSON array, named in messages with the line.
+    pub index: Option<u64>,
+    /// The raw record for the rejects file (a JSON record as its text in one field).
+    pub rec: Option<ByteRecord>,
+    pub cells: std::result::Result<Row, String>,
 }
 
 /// Ends the import (rolling back) once SIGINT or SIGTERM arrived.
@@ -183,6 +199,7 @@ fn read_rows(
         let cells = parse_row(e, cols, heads, rec, dates);
         chunk.push(Parsed {
             line,
+            index: None,
             rec: fresh,
             cells,
         });
@@ -202,54 +219,15 @@ fn read_rows(
     }
 }
 
-/// The rejects file: the input's encoding, byte order mark, separator and line endings, so
-/// the program that made the input opens it the same way; its header plus `error`.
-fn rejects_writer(
-    file: AtomicFile,
-    input: &decode::Input,
-    delimiter: u8,
-    header: &ByteRecord,
-) -> Result<csv::Writer<Encoded>> {
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .terminator(if input.crlf {
-            csv::Terminator::CRLF
-        } else {
-            csv::Terminator::Any(b'\n')
-        })
-        .from_writer(Encoded::new(file, input.encoding, input.bom)?);
-    let mut h = header.clone();
-    h.push_field(b"error");
-    w.write_byte_record(&h)?;
-    Ok(w)
-}
-
-/// One rejected row: its cells as read, neutralised like every CSV crm writes (unless
-/// `--raw`), and the reason.
-fn write_reject(
-    w: &mut csv::Writer<Encoded>,
-    r: &ByteRecord,
-    kinds: &[Kind],
-    why: &str,
-    raw: bool,
-) -> Result<()> {
-    let mut out = ByteRecord::with_capacity(r.as_slice().len() + 64, r.len() + 1);
-    for (i, cell) in r.iter().enumerate() {
-        if raw {
-            out.push_field(cell);
-        } else {
-            let kind = kinds.get(i).copied().unwrap_or(Kind::Text);
-            out.push_field(&crate::csvio::guard_raw(kind, cell));
-        }
+/// A header error of a JSON file names the first record, not "line 1" of a CSV header.
+fn relabel(mut e: Error, at: &str, format: InFormat) -> Error {
+    if format != InFormat::Csv {
+        e.message = e
+            .message
+            .replacen("line 1:", &format!("{at}:"), 1)
+            .replace("column", "key");
     }
-    if raw {
-        out.push_field(why.as_bytes());
-    } else {
-        out.push_field(crate::csvio::guard(Kind::Text, why).as_bytes());
-    }
-    w.write_byte_record(&out)?;
-    Ok(())
+    e
 }
 
 /// Runs the import and prints its summary.
@@ -261,38 +239,57 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let raw_cells = ctx.out.raw;
     let (raw, limit, len) = (input.raw.clone(), input.limit.clone(), input.len);
     limit.store(16 << 20, Ordering::Relaxed);
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(o.delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 17)
-        .from_reader(std::mem::replace(&mut input.reader, Box::new(std::io::empty())));
+    let reader = std::mem::replace(&mut input.reader, Box::new(std::io::empty()));
+    let key_is_id = matches!(o.key, Some(Key::Id)) && o.mode != Mode::Insert;
+    let mut rdr = None;
+    let mut json = None;
     let mut rec = ByteRecord::new();
-    let has_header = rdr
-        .read_byte_record(&mut rec)
-        .map_err(|e| bad_input(&e, 1))?;
-    let heads: Vec<String> = rec
-        .iter()
-        .map(|h| {
-            String::from_utf8(h.to_vec()).map_err(|_| {
-                Error::invalid("line 1: the header is not valid text in the file's encoding")
-                    .hint("pass --encoding")
+    // What the header (CSV) or the first record's keys (JSON) are called in messages.
+    let mut at = "line 1".to_string();
+    let (has_header, heads) = if o.format == InFormat::Csv {
+        let mut r = csv::ReaderBuilder::new()
+            .delimiter(o.delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 17)
+            .from_reader(reader);
+        let has_header = r.read_byte_record(&mut rec).map_err(|e| bad_input(&e, 1))?;
+        let heads: Vec<String> = rec
+            .iter()
+            .map(|h| {
+                String::from_utf8(h.to_vec()).map_err(|_| {
+                    Error::invalid("line 1: the header is not valid text in the file's encoding")
+                        .hint("pass --encoding")
+                })
             })
-        })
-        .collect::<Result<_>>()?;
+            .collect::<Result<_>>()?;
+        rdr = Some(r);
+        (has_header, heads)
+    } else {
+        // Records are cut by the JSON reader, which bounds their size itself.
+        limit.store(u64::MAX, Ordering::Relaxed);
+        let mut recs = JsonRecords::new(reader, o.format == InFormat::Json);
+        let first = recs.next().transpose()?;
+        let (heads, first_at) = super::import_json::first_keys(first.as_ref());
+        at = first_at;
+        json = Some((first, recs));
+        (!heads.is_empty(), heads)
+    };
     let cols = if has_header {
-        header::map(
-            o.entity,
-            &heads,
-            &o.maps,
-            o.ignore_unknown,
-            matches!(o.key, Some(Key::Id)) && o.mode != Mode::Insert,
-        )?
+        header::map(o.entity, &heads, &o.maps, o.ignore_unknown, key_is_id)
+            .map_err(|e| relabel(e, &at, o.format))?
     } else {
         Vec::new()
     };
+    let ignored = header::ignored(&heads, &cols, &o.maps);
+    if !ignored.is_empty() {
+        ctx.out.msg(&format!(
+            "ignored columns (--ignore-unknown): {}",
+            ignored.join(", ")
+        ));
+    }
     if has_header && o.mode == Mode::Insert {
-        header::check_required(o.entity, &cols)?;
+        header::check_required(o.entity, &cols).map_err(|e| relabel(e, &at, o.format))?;
     }
     if let (true, Some(k), true) = (has_header, o.key, o.mode != Mode::Insert) {
         let present = cols.iter().any(|c| match (c, k) {
@@ -302,20 +299,13 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         });
         if !present {
             return Err(Error::invalid(format!(
-                "line 1: --mode {} needs a '{}' column to find records",
+                "{at}: --mode {} needs a '{}' column to find records",
                 o.mode.name(),
                 k.name()
             )));
         }
     }
     let per_record = ((cols.len() as u64 + 1) << 20).min(64 << 20);
-    let mut rejects = match &o.rejects {
-        Some(p) => {
-            let file = AtomicFile::create(p, true)?;
-            Some(rejects_writer(file, &input, o.delimiter, &rec)?)
-        }
-        None => None,
-    };
     // The kind of each column, for the formula guard of the rejects file.
     let kinds: Vec<Kind> = cols
         .iter()
@@ -325,6 +315,17 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             Col::Skip => Kind::Text,
         })
         .collect();
+    let mut rejects = match &o.rejects {
+        Some(p) => {
+            let file = AtomicFile::create(p, true)?;
+            Some(if o.format == InFormat::Csv {
+                Rejects::csv(file, &input, o.delimiter, &rec, kinds, raw_cells)?
+            } else {
+                Rejects::json(file, &input, o.format == InFormat::Json)?
+            })
+        }
+        None => None,
+    };
     let progress = super::import_progress::Bar::new(ctx, len);
     let db = ctx.db()?;
     crate::db::bulk::tune(&db.conn)?;
@@ -355,17 +356,32 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             _ => (*c, 0),
         })
         .collect();
-    let rc = ReadCtx {
-        limit: limit.clone(),
-        per_record,
-        e: o.entity,
-        cols: indexed,
-        heads: heads.clone(),
-        dates: o.dates.clone(),
-        keep: rejects.is_some(),
-        lines: input.lines.clone(),
-    };
-    std::thread::spawn(move || read_rows(rdr, &rc, &send));
+    let late_ignored = Arc::new(std::sync::Mutex::new(Vec::new()));
+    if let Some(rdr) = rdr {
+        let rc = ReadCtx {
+            limit: limit.clone(),
+            per_record,
+            e: o.entity,
+            cols: indexed,
+            heads: heads.clone(),
+            dates: o.dates.clone(),
+            keep: rejects.is_some(),
+            lines: input.lines.clone(),
+        };
+        std::thread::spawn(move || read_rows(rdr, &rc, &send));
+    } else if let Some((first, recs)) = json {
+        let jc = super::import_json::JsonCtx {
+            e: o.entity,
+            maps: o.maps.clone(),
+            ignore_unknown: o.ignore_unknown,
+            key_is_id,
+            dates: o.dates.clone(),
+            keep: rejects.is_some(),
+            known: heads.iter().cloned().zip(cols.iter().copied()).collect(),
+            ignored: late_ignored.clone(),
+        };
+        std::thread::spawn(move || super::import_json::read(first, recs, jc, &send));
+    }
     loop {
         // A timed wait, so a signal is seen even while the reader waits for a slow pipe.
         let chunk = match recv.recv_timeout(std::time::Duration::from_millis(100)) {
@@ -391,10 +407,13 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             if let Some(why) = why {
                 bulk.counts.rejected += 1;
                 if shown.len() < SHOWN {
-                    shown.push(format!("  line {}: {why}", p.line));
+                    shown.push(match p.index {
+                        Some(i) => format!("  index {i} (line {}): {why}", p.line),
+                        None => format!("  line {}: {why}", p.line),
+                    });
                 }
                 if let (Some(w), Some(r)) = (rejects.as_mut(), p.rec) {
-                    write_reject(w, &r, &kinds, &why, raw_cells)?;
+                    w.write(&r, &why)?;
                 }
             }
             if rows % 4096 == 0 {
@@ -420,10 +439,15 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         crate::db::bulk::checkpoint(&db.conn);
     }
     if let Some(w) = rejects {
-        w.into_inner()
-            .map_err(|e| Error::internal(e.to_string()))?
-            .commit()?;
+        w.commit()?;
     }
+    let mut ignored = ignored;
+    ignored.extend(
+        late_ignored
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain(..),
+    );
     let summary = super::import_summary::Summary {
         o,
         enc: enc.name(),
@@ -431,6 +455,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         rows,
         counts,
         batch,
+        ignored,
         secs: started.elapsed().as_secs_f64(),
     };
     summary.print(ctx, &shown)

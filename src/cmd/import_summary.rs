@@ -16,6 +16,8 @@ pub struct Summary<'a> {
     pub rows: i64,
     pub counts: Counts,
     pub batch: Option<i64>,
+    /// The columns `--ignore-unknown` dropped.
+    pub ignored: Vec<String>,
     pub secs: f64,
 }
 
@@ -29,6 +31,7 @@ impl Summary<'_> {
                 "rows": self.rows, "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged,
                 "rejected": c.rejected, "seconds": (self.secs * 1000.0).round() / 1000.0,
                 "dry_run": o.dry_run, "written": self.batch.is_some(), "batch": self.batch,
+                "ignored_columns": self.ignored,
             }))?;
         }
         for s in shown {

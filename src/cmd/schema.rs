@@ -25,11 +25,20 @@ fn default_text(f: &Field) -> J {
     }
 }
 
+/// A choice's English label: its stored value in words (`prospecting` → `Prospecting`).
+fn label_en(v: &str) -> String {
+    let words = v.replace('_', " ");
+    let mut c = words.chars();
+    c.next()
+        .map(|first| first.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 fn field_json(f: &Field) -> Vec<J> {
     let choices = match f.kind {
         Kind::Choice(c) => J::Array(
             c.iter()
-                .map(|(v, zh)| json!({"value": v, "zh": zh}))
+                .map(|(v, zh)| json!({"value": v, "zh": zh, "label_en": label_en(v), "label_zh": zh}))
                 .collect(),
         ),
         _ => J::Null,
@@ -113,6 +122,9 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             .collect();
         return ctx.out.rows(&ecols, &rows);
     }
+    // Under --lang zh each choice shows its Chinese label too (`prospect=潜在客户`), the
+    // label `export --lang zh` writes and `add`, `edit` and `import` accept.
+    let zh = ctx.g.zh;
     let rows: Vec<Vec<J>> = entities
         .iter()
         .flat_map(|e| e.columns().map(field_json))
@@ -120,7 +132,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             if let J::Array(c) = &r[4] {
                 r[4] = J::String(
                     c.iter()
-                        .filter_map(|x| x["value"].as_str())
+                        .filter_map(|x| {
+                            let v = x["value"].as_str()?;
+                            Some(match x["zh"].as_str() {
+                                Some(l) if zh => format!("{v}={l}"),
+                                _ => v.to_string(),
+                            })
+                        })
                         .collect::<Vec<_>>()
                         .join("|"),
                 );

@@ -54,6 +54,10 @@ pub fn map(
             Col::Skip
         } else if let Some(f) = e.fields.iter().find(|f| matches(f, &n)) {
             Col::Field(f)
+        } else if let Some(f) = e.fields.iter().find(|f| {
+            crate::schema::entities::synonyms(e.name, f.name).any(|s| norm(s) == n)
+        }) {
+            Col::Field(f)
         } else if let Some(s) = SYSTEM_FIELDS.iter().find(|f| matches(f, &n)) {
             if s.name == "id" {
                 Col::Id
@@ -114,6 +118,21 @@ pub fn map(
         }
     }
     Ok(cols)
+}
+
+/// The columns `--ignore-unknown` dropped: skipped, with a name, and not skipped on purpose
+/// by `--map COLUMN=`.
+pub fn ignored(headers: &[String], cols: &[Col], maps: &[(String, String)]) -> Vec<String> {
+    headers
+        .iter()
+        .zip(cols)
+        .filter(|(h, c)| {
+            matches!(c, Col::Skip)
+                && !norm(h).is_empty()
+                && !maps.iter().any(|(m, _)| norm(m) == norm(h))
+        })
+        .map(|(h, _)| h.clone())
+        .collect()
 }
 
 /// Fails when inserting needs a field the file has no column for and crm cannot fill.
@@ -182,5 +201,12 @@ mod tests {
             crate::error::ErrorKind::Usage
         );
         assert!(map(e, &h(&["created_at"]), &[], false, false).is_err());
+        let heads = h(&["统一社会信用代码", "手机号", "Company Name", "x", "skip"]);
+        let maps = [("skip".to_string(), String::new())];
+        let cols = map(e, &heads, &maps, true, false).expect("synonyms");
+        assert!(matches!(cols[0], Col::Field(f) if f.name == "credit_code"));
+        assert!(matches!(cols[1], Col::Field(f) if f.name == "phone"));
+        assert!(matches!(cols[2], Col::Field(f) if f.name == "name"));
+        assert_eq!(ignored(&heads, &cols, &maps), ["x"]);
     }
 }

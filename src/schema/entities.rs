@@ -488,3 +488,87 @@ pub static ENTITIES: &[Entity] = &[
         ],
     },
 ];
+
+/// Other column names `import` accepts for a field, beyond its name and labels: what Chinese
+/// and English spreadsheets commonly call it. `("*", field, …)` applies to every entity that
+/// has the field. Each name must point at one field of an entity only (a unit test checks
+/// every entity), so `手机` is a customer's phone but not a contact's, whose `手机` is the
+/// mobile field's own label.
+pub static SYNONYMS: &[(&str, &str, &[&str])] = &[
+    ("*", "email", &["电子邮件", "电子邮箱", "邮件地址", "e-mail", "mail"]),
+    ("*", "owner", &["销售", "业务员", "客户经理", "归属人", "所有者"]),
+    ("*", "notes", &["说明", "备注信息", "note", "remark", "remarks"]),
+    (
+        "customer",
+        "name",
+        &["公司名称", "企业名称", "单位名称", "公司", "客户名", "company", "company name", "customer name"],
+    ),
+    ("customer", "code", &["客户代码", "客户编码", "客户号", "customer code"]),
+    (
+        "customer",
+        "credit_code",
+        &["统一社会信用代码", "社会信用代码", "纳税人识别号", "税号", "unified social credit code", "uscc"],
+    ),
+    (
+        "customer",
+        "phone",
+        &["手机", "手机号", "手机号码", "联系电话", "电话号码", "座机", "mobile", "tel", "telephone"],
+    ),
+    ("customer", "level", &["等级", "级别"]),
+    ("customer", "status", &["状态"]),
+    ("customer", "kind", &["类型", "客户性质"]),
+    ("customer", "industry", &["行业"]),
+    ("customer", "source", &["来源"]),
+    ("customer", "city", &["所在城市", "所在地"]),
+    ("customer", "address", &["详细地址", "公司地址", "联系地址"]),
+    ("customer", "website", &["网站", "官网", "公司网站"]),
+    ("contact", "name", &["联系人", "联系人姓名", "名字"]),
+    ("contact", "customer", &["客户编号", "客户代码"]),
+    ("contact", "title", &["职位", "岗位"]),
+    ("contact", "phone", &["座机", "办公电话", "固定电话", "电话号码"]),
+    ("contact", "mobile", &["手机号", "手机号码", "移动电话"]),
+    ("contact", "wechat", &["微信号"]),
+    ("lead", "company", &["公司", "企业名称", "单位名称", "客户名称"]),
+    ("lead", "name", &["联系人", "名字"]),
+    ("lead", "phone", &["手机", "手机号", "手机号码", "联系电话"]),
+    ("product", "unit_price", &["价格", "售价"]),
+];
+
+/// The synonyms of one field of one entity.
+pub fn synonyms(entity: &str, field: &str) -> impl Iterator<Item = &'static str> + use<> {
+    let (entity, field) = (entity.to_string(), field.to_string());
+    SYNONYMS
+        .iter()
+        .filter(move |(e, f, _)| (*e == "*" || *e == entity) && *f == field)
+        .flat_map(|(_, _, names)| names.iter().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every name a column can have (field name, labels, synonyms) means one field per entity.
+    #[test]
+    fn column_names_are_never_ambiguous() {
+        for e in ENTITIES {
+            let mut seen: Vec<(String, &str)> = Vec::new();
+            for f in e.columns() {
+                let names = [f.name.to_string(), f.en.to_lowercase(), f.zh.to_lowercase()]
+                    .into_iter()
+                    .chain(synonyms(e.name, f.name).map(str::to_lowercase));
+                for n in names {
+                    if let Some((_, other)) = seen.iter().find(|(s, g)| *s == n && *g != f.name) {
+                        panic!("{}: '{n}' names both {other} and {}", e.name, f.name);
+                    }
+                    seen.push((n, f.name));
+                }
+            }
+        }
+        for (e, f, _) in SYNONYMS {
+            assert!(
+                *e == "*" || ENTITIES.iter().any(|x| x.name == *e && x.field(f).is_ok()),
+                "{e}.{f} is not a field"
+            );
+        }
+    }
+}
