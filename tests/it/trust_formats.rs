@@ -159,3 +159,209 @@ fn rejects_keep_the_inputs_encoding_bom_and_line_endings() {
     assert!(bytes.starts_with(b"\xEF\xBB\xBFname,email,error\n"), "{bytes:?}");
     assert!(!bytes.contains(&b'\r'));
 }
+
+/// Customers and contacts with every kind JSON carries: tags, booleans, nulls, choices and
+/// text that CSV would guard.
+fn json_fixture(env: &Env) {
+    env.add(
+        "customer",
+        &[
+            "--name", "深圳科技", "--code", "J1", "--tags", "vip;华南", "--level", "A", "--notes",
+            "'=kept as typed",
+        ],
+    );
+    env.add("customer", &["--name", "=SUM(1)", "--code", "J2", "--status", "active"]);
+    env.add(
+        "contact",
+        &["--customer", "J1", "--name", "李雷", "--is-primary", "true", "--mobile", "13800138000"],
+    );
+    env.add("contact", &["--customer", "J2", "--name", "韩梅梅"]);
+}
+
+#[test]
+fn json_and_jsonl_exports_import_back_unchanged() {
+    let src = Env::new();
+    json_fixture(&src);
+    for fmt in ["json", "jsonl"] {
+        let dest = Env::new();
+        for entity in ["customer", "contact"] {
+            let file = src.path(&format!("{entity}.{fmt}"));
+            let f = file.to_str().expect("utf-8");
+            src.run(&["export", entity, "--format", fmt, "-o", f]).ok();
+            let r = dest.run(&["import", entity, f, "--format", "json"]);
+            r.ok();
+            let summary = r.json();
+            assert_eq!(summary["inserted"], 2, "{fmt} {entity}: {summary}");
+            let before = std::fs::read_to_string(&file).expect("export");
+            let after = dest.run(&["export", entity, "--format", fmt]).ok().stdout.clone();
+            assert_eq!(before, after, "{fmt} {entity}");
+        }
+        // What was read is the stored value: tags, booleans, the apostrophe kept.
+        let notes = dest.sql_int(
+            "SELECT count(*) FROM customer WHERE notes = '''=kept as typed' AND tags = 'vip;华南'",
+        );
+        assert_eq!(notes, 1, "{fmt}");
+        assert_eq!(dest.sql_int("SELECT count(*) FROM contact WHERE is_primary = 1"), 1);
+    }
+    // stdin takes --format; a .txt file too.
+    let dest = Env::new();
+    let json = src.run(&["export", "customer", "--format", "json"]).ok().stdout.clone();
+    dest.run_stdin(&["import", "customer", "-", "--format", "json"], &json).ok();
+    assert_eq!(dest.sql_int("SELECT count(*) FROM customer"), 2);
+    let jsonl = src.run(&["export", "customer", "--format", "jsonl"]).ok().stdout.clone();
+    let txt = dest.path("c.txt");
+    write(&txt, jsonl);
+    dest.run(&["import", "customer", txt.to_str().expect("utf-8"), "--format", "jsonl", "--mode", "upsert"])
+        .ok();
+    assert_eq!(dest.sql_int("SELECT count(*) FROM customer"), 2);
+}
+
+#[test]
+fn json_errors_name_the_record() {
+    let env = Env::new();
+    let jsonl = env.path("bad.jsonl");
+    write(
+        &jsonl,
+        "{\"name\":\"a\",\"email\":\"bad\"}\r\n\r\n{\"name\":\"b\",\"level\":\"Z\"}\r\n{broken\r\n[1]\r\n{\"name\":\"ok\",\"tags\":[\"x\",\"y\"]}\r\n",
+    );
+    let rejects = env.path("rejects.jsonl");
+    let r = env.run(&[
+        "import",
+        "customer",
+        jsonl.to_str().expect("utf-8"),
+        "--on-error",
+        "skip",
+        "--rejects",
+        rejects.to_str().expect("utf-8"),
+    ]);
+    r.code(4);
+    for want in [
+        "line 1: email",
+        "line 3: level",
+        "line 4: not valid JSON",
+        "line 5: a record must be a JSON object",
+    ] {
+        assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
+    }
+    assert_eq!(env.sql_int("SELECT count(*) FROM customer WHERE tags = 'x;y'"), 1);
+    // The rejects file is JSONL of the original objects plus their error, CRLF kept.
+    let text = std::fs::read_to_string(&rejects).expect("rejects");
+    let first: serde_json::Value =
+        serde_json::from_str(text.lines().next().expect("a line")).expect("json");
+    assert_eq!(first["email"], "bad");
+    assert!(first["error"].as_str().expect("error").contains("email"));
+    assert_eq!(text.matches("\r\n").count(), 4, "{text}");
+
+    let json = env.path("bad.json");
+    write(
+        &json,
+        "[\n  {\"name\": \"c\"},\n  {\"name\": \"d\",\n   \"email\": \"bad\"},\n  {\"name\": \"e\", \"nope\": 1}\n]\n",
+    );
+    let r = env.run(&["import", "customer", json.to_str().expect("utf-8"), "--dry-run"]);
+    r.code(4);
+    assert!(r.stderr.contains("index 1 (line 3): email"), "{}", r.stderr);
+    assert!(r.stderr.contains("index 2 (line 5): unknown key 'nope'"), "{}", r.stderr);
+    // A broken array is a file error, nothing written.
+    write(&json, "[{\"name\": \"f\"}, {\"name\": \"g\"");
+    let r = env.run(&["import", "customer", json.to_str().expect("utf-8")]);
+    r.code(4).one_error_line();
+    assert_eq!(env.sql_int("SELECT count(*) FROM customer WHERE name IN ('f', 'g')"), 0);
+    // A JSONL file given as .json says what it expected.
+    write(&json, "{\"name\": \"h\"}\n");
+    let r = env.run(&["import", "customer", json.to_str().expect("utf-8")]);
+    r.code(4);
+    assert!(r.stderr.contains("array"), "{}", r.stderr);
+}
+
+#[test]
+fn chinese_headers_and_choice_labels_round_trip() {
+    let src = Env::new();
+    json_fixture(&src);
+    let zh = src.run(&["export", "customer", "--lang", "zh"]).ok().stdout.clone();
+    let header = zh.lines().next().expect("header");
+    assert!(header.starts_with("客户编号,客户名称,客户类型"), "{header}");
+    assert!(zh.contains(",A类,") && zh.contains(",活跃客户,") && zh.contains(",企业,"), "{zh}");
+    assert!(!zh.contains("prospect") && !zh.contains(",company,"), "{zh}");
+    // CRM_LANG=zh does the same.
+    let env_zh = src
+        .run_env(&["export", "customer"], &[("CRM_LANG", "zh")])
+        .ok()
+        .stdout
+        .clone();
+    assert_eq!(env_zh, zh);
+    let dest = Env::new();
+    let file = dest.path("zh.csv");
+    write(&file, &zh);
+    dest.run(&["import", "customer", file.to_str().expect("utf-8")]).ok();
+    let en = src.run(&["export", "customer"]).ok().stdout.clone();
+    assert_eq!(dest.run(&["export", "customer"]).ok().stdout, en);
+    // Contacts: a boolean and a reference survive the Chinese header too.
+    let contacts = src.run(&["export", "contact", "--lang", "zh"]).ok().stdout.clone();
+    assert!(contacts.starts_with("所属客户,姓名"), "{contacts}");
+    let file = dest.path("zh-contacts.csv");
+    write(&file, &contacts);
+    dest.run(&["import", "contact", file.to_str().expect("utf-8")]).ok();
+    assert_eq!(
+        dest.run(&["export", "contact"]).ok().stdout,
+        src.run(&["export", "contact"]).ok().stdout
+    );
+}
+
+#[test]
+fn schema_shows_choice_labels_in_both_languages() {
+    let env = Env::new();
+    let zh = env.run(&["schema", "customer", "--lang", "zh"]).ok().stdout.clone();
+    assert!(zh.contains("prospect=潜在客户"), "{zh}");
+    let en = env.run(&["schema", "customer"]).ok().stdout.clone();
+    assert!(en.contains("prospect|active") && !en.contains("潜在客户"), "{en}");
+    let json = env.run(&["schema", "customer", "--format", "json"]).ok().json();
+    let status = json["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|f| f["name"] == "status")
+        .expect("status")
+        .clone();
+    let first = &status["choices"][0];
+    assert_eq!(first["value"], "prospect");
+    assert_eq!(first["zh"], "潜在客户");
+    assert_eq!(first["label_zh"], "潜在客户");
+    assert_eq!(first["label_en"], "Prospect");
+}
+
+#[test]
+fn ignored_columns_are_named_and_synonyms_map() {
+    let env = Env::new();
+    let file = env.path("synonyms.csv");
+    write(
+        &file,
+        "公司名称,统一社会信用代码,手机号,电子邮件,备用列,Other\n深圳腾达,914403007261824992,13800138000,a@b.cn,x,y\n",
+    );
+    let r = env.run(&[
+        "import",
+        "customer",
+        file.to_str().expect("utf-8"),
+        "--ignore-unknown",
+        "--format",
+        "json",
+    ]);
+    r.ok();
+    assert_eq!(r.json()["ignored_columns"], serde_json::json!(["备用列", "Other"]));
+    assert!(r.stderr.contains("备用列, Other"), "{}", r.stderr);
+    let n = env.sql_int(
+        "SELECT count(*) FROM customer WHERE name = '深圳腾达' AND credit_code = '914403007261824992'
+         AND phone = '13800138000' AND email = 'a@b.cn'",
+    );
+    assert_eq!(n, 1);
+    // Without --ignore-unknown the unknown column is still an error naming it.
+    let r = env.run(&["import", "customer", file.to_str().expect("utf-8")]);
+    r.code(4);
+    assert!(r.stderr.contains("备用列"), "{}", r.stderr);
+    // Nothing dropped: an empty list, and no message.
+    let plain = env.path("plain.csv");
+    write(&plain, "name\n乙\n");
+    let r = env.run(&["import", "customer", plain.to_str().expect("utf-8"), "--ignore-unknown", "--format", "json"]);
+    r.ok();
+    assert_eq!(r.json()["ignored_columns"], serde_json::json!([]));
+    assert!(!r.stderr.contains("ignored"), "{}", r.stderr);
+}
