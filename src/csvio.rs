@@ -73,7 +73,10 @@ fn plain_number(s: &str) -> bool {
 /// (`unguard`) guarded again, so the rejects file is as safe to open as an export and reads
 /// back to the same values. Works on bytes: the trigger characters are ASCII.
 pub fn guard_raw(kind: Kind, cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let starts = |b: &[u8]| b.first().is_some_and(|c| TRIGGERS.contains(&char::from(*c)));
+    let starts = |b: &[u8]| {
+        b.first()
+            .is_some_and(|c| TRIGGERS.contains(&char::from(*c)))
+    };
     let read = match cell.strip_prefix(b"'") {
         Some(rest) if starts(rest) => rest,
         _ => cell,
@@ -198,7 +201,10 @@ mod tests {
     #[test]
     fn one_guard_for_every_writer() {
         use serde_json::json;
-        assert_eq!(guard_cell(&json!("=HYPERLINK(\"x\")")), "'=HYPERLINK(\"x\")");
+        assert_eq!(
+            guard_cell(&json!("=HYPERLINK(\"x\")")),
+            "'=HYPERLINK(\"x\")"
+        );
         assert_eq!(guard_cell(&json!("-5.00")), "-5.00");
         assert_eq!(guard_cell(&json!("-1+2")), "'-1+2");
         assert_eq!(guard_cell(&json!(-5)), "-5");

@@ -42,6 +42,7 @@ pub fn command() -> Command {
         .arg(Arg::new("encoding").long("encoding").value_name("ENC").value_parser(["utf-8", "gb18030"]).default_value("utf-8").help("Output encoding (GB18030, never GBK: it cannot hold every character)"))
 }
 
+#[allow(clippy::struct_excessive_bools)] // independent switches of one export
 struct Spec {
     format: Format,
     cols: Vec<&'static Field>,

@@ -84,15 +84,14 @@ impl JsonCtx {
             match self.col(k)? {
                 Col::Skip => {}
                 Col::Id => {
+                    let bad = || format!("{k}: {v} is not a record id");
                     row.id = match v {
                         J::Null => None,
-                        J::Number(n) => n.as_i64(),
                         J::String(s) if s.trim().is_empty() => None,
-                        J::String(s) => s.trim().parse().ok(),
-                        _ => None,
-                    }
-                    .map(Some)
-                    .ok_or_else(|| format!("{k}: {v} is not a record id"))?;
+                        J::Number(n) => Some(n.as_i64().ok_or_else(bad)?),
+                        J::String(s) => Some(s.trim().parse().map_err(|_| bad())?),
+                        _ => return Err(bad()),
+                    };
                 }
                 Col::Field(f) => {
                     let i = e
@@ -104,8 +103,8 @@ impl JsonCtx {
                         return Err(format!("key '{k}' sets {} a second time", f.name));
                     }
                     let text = cell(f.kind, v).map_err(|why| format!("{k}: {why}"))?;
-                    row.values[i] =
-                        parse_cell(f, &text, self.dates.as_ref()).map_err(|why| format!("{k}: {why}"))?;
+                    row.values[i] = parse_cell(f, &text, self.dates.as_ref())
+                        .map_err(|why| format!("{k}: {why}"))?;
                     row.given |= 1 << i;
                 }
             }
@@ -128,7 +127,7 @@ pub fn first_keys(first: Option<&JsonRec>) -> (Vec<String>, String) {
     }
 }
 
-fn parsed(c: &mut JsonCtx, r: JsonRec) -> Parsed {
+fn parsed(c: &mut JsonCtx, r: &JsonRec) -> Parsed {
     let cells = r.object().and_then(|m| c.row(&m));
     let rec = c.keep.then(|| {
         let mut b = ByteRecord::new();
@@ -153,7 +152,7 @@ pub fn read(
     let mut chunk = Vec::with_capacity(CHUNK);
     for r in first.into_iter().map(Ok).chain(recs) {
         match r {
-            Ok(r) => chunk.push(parsed(&mut c, r)),
+            Ok(r) => chunk.push(parsed(&mut c, &r)),
             Err(e) => {
                 let _ = send.send(Err(e));
                 return;

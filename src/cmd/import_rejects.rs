@@ -134,7 +134,11 @@ impl Rejects {
                 eol,
             } => {
                 if array {
-                    let end = if first { format!("[]{eol}") } else { format!("{eol}]{eol}") };
+                    let end = if first {
+                        format!("[]{eol}")
+                    } else {
+                        format!("{eol}]{eol}")
+                    };
                     w.write_all(end.as_bytes())?;
                 }
                 w.commit()

@@ -311,7 +311,10 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         .iter()
         .map(|c| match c {
             Col::Field(f) => f.kind,
-            Col::Id => Kind::Integer { min: 1, max: i64::MAX },
+            Col::Id => Kind::Integer {
+                min: 1,
+                max: i64::MAX,
+            },
             Col::Skip => Kind::Text,
         })
         .collect();

@@ -2,10 +2,10 @@
 //! because Chinese Excel saves CSV as GBK without a BOM), a streaming transcoder that fails
 //! on bad bytes instead of replacing them, and guards that bound memory per record.
 
-use std::io::{self, Read};
-use std::sync::{Arc, Mutex};
 use std::collections::VecDeque;
+use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use encoding_rs::{DecoderResult, Encoding};
 
@@ -83,7 +83,10 @@ struct LineMap {
 impl Lines {
     /// Records the breaks in the next bytes of the stream.
     pub fn feed(&self, buf: &[u8]) {
-        let mut m = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut m = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let start = m.fed;
         for (i, &b) in buf.iter().enumerate() {
             let after = start + i as u64 + 1;
@@ -104,7 +107,10 @@ impl Lines {
 
     /// The 1-based line of a byte offset; offsets must not go backwards between calls.
     pub fn line_at(&self, offset: u64) -> u64 {
-        let mut m = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut m = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         while m.breaks.front().is_some_and(|&b| b <= offset) {
             m.breaks.pop_front();
             m.passed += 1;
@@ -381,11 +387,7 @@ mod tests {
         for part in text.chunks(3) {
             l.feed(part);
         }
-        let at = |s: &[u8]| {
-            text.windows(s.len())
-                .position(|w| w == s)
-                .expect("present") as u64
-        };
+        let at = |s: &[u8]| text.windows(s.len()).position(|w| w == s).expect("present") as u64;
         assert_eq!(l.line_at(0), 1);
         assert_eq!(l.line_at(at(b"1,")), 2);
         assert_eq!(l.line_at(at(b"2,")), 4);

@@ -54,9 +54,11 @@ pub fn map(
             Col::Skip
         } else if let Some(f) = e.fields.iter().find(|f| matches(f, &n)) {
             Col::Field(f)
-        } else if let Some(f) = e.fields.iter().find(|f| {
-            crate::schema::entities::synonyms(e.name, f.name).any(|s| norm(s) == n)
-        }) {
+        } else if let Some(f) = e
+            .fields
+            .iter()
+            .find(|f| crate::schema::entities::synonyms(e.name, f.name).any(|s| norm(s) == n))
+        {
             Col::Field(f)
         } else if let Some(s) = SYSTEM_FIELDS.iter().find(|f| matches(f, &n)) {
             if s.name == "id" {

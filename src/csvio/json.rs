@@ -65,6 +65,7 @@ fn kind_name(v: &J) -> &'static str {
 }
 
 /// The records of a JSON array (`[{…}, {…}]`) or of JSONL (one object per line).
+#[allow(clippy::struct_excessive_bools)] // the scanner's state, each flag independent
 pub struct JsonRecords<R: Read> {
     r: BufReader<R>,
     array: bool,
@@ -162,7 +163,18 @@ impl<R: Read> JsonRecords<R> {
         if self.done {
             return Ok(None);
         }
-        if !self.started {
+        if self.started {
+            match self.skip_ws()? {
+                Some(b',') => {
+                    self.take()?;
+                }
+                Some(b']') => {
+                    self.take()?;
+                    return self.end();
+                }
+                _ => return Err(self.structure("expected ',' or ']' after a record")),
+            }
+        } else {
             self.started = true;
             match self.skip_ws()? {
                 Some(b'[') => {
@@ -181,17 +193,6 @@ impl<R: Read> JsonRecords<R> {
             if self.skip_ws()? == Some(b']') {
                 self.take()?;
                 return self.end();
-            }
-        } else {
-            match self.skip_ws()? {
-                Some(b',') => {
-                    self.take()?;
-                }
-                Some(b']') => {
-                    self.take()?;
-                    return self.end();
-                }
-                _ => return Err(self.structure("expected ',' or ']' after a record")),
             }
         }
         if self.skip_ws()?.is_none() {
@@ -224,7 +225,12 @@ impl<R: Read> JsonRecords<R> {
             match b {
                 b'"' => in_str = true,
                 b'{' | b'[' => depth += 1,
-                b'}' | b']' => depth = depth.saturating_sub(1),
+                b'}' | b']' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        break; // the record is complete; what follows is the separator
+                    }
+                }
                 _ => {}
             }
         }
@@ -284,7 +290,12 @@ pub fn cell(kind: Kind, v: &J) -> std::result::Result<String, String> {
             }
             tags.join(";")
         }
-        other => return Err(format!("{} is not a value for this field", kind_name(other))),
+        other => {
+            return Err(format!(
+                "{} is not a value for this field",
+                kind_name(other)
+            ));
+        }
     })
 }
 
@@ -300,8 +311,11 @@ mod tests {
 
     #[test]
     fn arrays_are_cut_per_record_with_lines() {
-        let recs = all("[\r\n  {\"a\": \"x,]}\\\"\"},\r\n  {\"b\": [1, {\"c\": 2}]}\r\n]\r\n", true)
-            .expect("ok");
+        let recs = all(
+            "[\r\n  {\"a\": \"x,]}\\\"\"},\r\n  {\"b\": [1, {\"c\": 2}]}\r\n]\r\n",
+            true,
+        )
+        .expect("ok");
         assert_eq!(
             recs,
             [

@@ -163,7 +163,11 @@ impl<W: Write> Write for Utf16<W> {
         let text = std::str::from_utf8(&self.pending[..valid]).expect("checked above");
         let mut out = Vec::with_capacity(text.len() * 2);
         for u in text.encode_utf16() {
-            out.extend_from_slice(&if self.big { u.to_be_bytes() } else { u.to_le_bytes() });
+            out.extend_from_slice(&if self.big {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            });
         }
         self.inner.write_all(&out)?;
         self.pending.drain(..valid);

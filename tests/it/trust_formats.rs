@@ -30,23 +30,52 @@ fn every_csv_neutralises_formulas_and_raw_opts_out() {
         &["--customer", "H1", "--name", "+deal", "--amount", "5"],
     );
     for fmt in ["csv", "tsv"] {
-        let out = env.run(&["find", "customer", "--format", fmt]).ok().stdout.clone();
+        let out = env
+            .run(&["find", "customer", "--format", fmt])
+            .ok()
+            .stdout
+            .clone();
         assert!(out.contains("'=HYPERLINK"), "{fmt}: {out}");
         assert!(out.contains("'@SUM(1)") && out.contains("'-2+3"), "{out}");
-        assert!(!out.contains(",=HYPERLINK") && !out.contains("\t=HYPERLINK"), "{out}");
-        let raw = env.run(&["find", "customer", "--format", fmt, "--raw"]).ok().stdout.clone();
+        assert!(
+            !out.contains(",=HYPERLINK") && !out.contains("\t=HYPERLINK"),
+            "{out}"
+        );
+        let raw = env
+            .run(&["find", "customer", "--format", fmt, "--raw"])
+            .ok()
+            .stdout
+            .clone();
         assert!(!raw.contains("'=") && raw.contains("=HYPERLINK"), "{raw}");
     }
     // The same rule as export: text guarded, money (a plain number) never.
-    let opp = env.run(&["find", "opportunity", "--format", "csv"]).ok().stdout.clone();
+    let opp = env
+        .run(&["find", "opportunity", "--format", "csv"])
+        .ok()
+        .stdout
+        .clone();
     assert!(opp.contains(",'+deal,") && opp.contains(",5.00,"), "{opp}");
     let export = env.run(&["export", "customer"]).ok().stdout.clone();
-    assert!(export.contains("'=HYPERLINK") && export.contains("'-2+3"), "{export}");
+    assert!(
+        export.contains("'=HYPERLINK") && export.contains("'-2+3"),
+        "{export}"
+    );
     // One record (show) and reports go through the same writer.
-    let show = env.run(&["show", "customer", "H1", "--format", "csv"]).ok().stdout.clone();
+    let show = env
+        .run(&["show", "customer", "H1", "--format", "csv"])
+        .ok()
+        .stdout
+        .clone();
     assert!(show.contains("'=HYPERLINK"), "{show}");
-    let report = env.run(&["report", "customers", "--format", "csv"]).ok().stdout.clone();
-    assert!(report.contains("'@SUM(1)") && !report.contains(",@SUM"), "{report}");
+    let report = env
+        .run(&["report", "customers", "--format", "csv"])
+        .ok()
+        .stdout
+        .clone();
+    assert!(
+        report.contains("'@SUM(1)") && !report.contains(",@SUM"),
+        "{report}"
+    );
     let report = env
         .run(&["report", "customers", "--format", "csv", "--raw"])
         .ok()
@@ -59,7 +88,10 @@ fn every_csv_neutralises_formulas_and_raw_opts_out() {
 fn rejects_file_neutralises_and_reads_back() {
     let env = Env::new();
     let input = env.path("in.csv");
-    write(&input, "name,email\n=cmd|calc,bad\n'=kept,bad\nok,x@y.com\n");
+    write(
+        &input,
+        "name,email\n=cmd|calc,bad\n'=kept,bad\nok,x@y.com\n",
+    );
     let rejects = env.path("rejects.csv");
     env.run(&[
         "import",
@@ -99,7 +131,12 @@ fn line_numbers_are_physical_lines() {
     for (name, bytes, line) in cases {
         let p = env.path(name);
         write(&p, bytes);
-        let r = env.run(&["import", "customer", p.to_str().expect("utf-8"), "--dry-run"]);
+        let r = env.run(&[
+            "import",
+            "customer",
+            p.to_str().expect("utf-8"),
+            "--dry-run",
+        ]);
         r.code(4);
         assert!(
             r.stderr.contains(&format!("line {line}: email")),
@@ -113,7 +150,12 @@ fn line_numbers_are_physical_lines() {
         .into_owned();
     let p = env.path("gb.csv");
     write(&p, gb);
-    let r = env.run(&["import", "customer", p.to_str().expect("utf-8"), "--dry-run"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        p.to_str().expect("utf-8"),
+        "--dry-run",
+    ]);
     assert!(
         r.stderr.contains("line 3: 邮箱") && r.stderr.contains("line 5: 邮箱"),
         "{}",
@@ -146,7 +188,10 @@ fn rejects_keep_the_inputs_encoding_bom_and_line_endings() {
     };
     let bytes = run(&input, &rejects);
     let (text, _, bad) = encoding_rs::GB18030.decode(&bytes);
-    assert!(!bad && std::str::from_utf8(&bytes).is_err(), "GB18030, not UTF-8");
+    assert!(
+        !bad && std::str::from_utf8(&bytes).is_err(),
+        "GB18030, not UTF-8"
+    );
     assert_eq!(
         text,
         "客户名称,邮箱,error\r\n乙,bad,邮箱: 'bad' is not an email address\r\n"
@@ -156,7 +201,10 @@ fn rejects_keep_the_inputs_encoding_bom_and_line_endings() {
     write(&input, "\u{FEFF}name,email\n丁,bad\n");
     let rejects = env.path("bom-rejects.csv");
     let bytes = run(&input, &rejects);
-    assert!(bytes.starts_with(b"\xEF\xBB\xBFname,email,error\n"), "{bytes:?}");
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBFname,email,error\n"),
+        "{bytes:?}"
+    );
     assert!(!bytes.contains(&b'\r'));
 }
 
@@ -166,14 +214,34 @@ fn json_fixture(env: &Env) {
     env.add(
         "customer",
         &[
-            "--name", "深圳科技", "--code", "J1", "--tags", "vip;华南", "--level", "A", "--notes",
+            "--name",
+            "深圳科技",
+            "--code",
+            "J1",
+            "--tags",
+            "vip;华南",
+            "--level",
+            "A",
+            "--notes",
             "'=kept as typed",
         ],
     );
-    env.add("customer", &["--name", "=SUM(1)", "--code", "J2", "--status", "active"]);
+    env.add(
+        "customer",
+        &["--name", "=SUM(1)", "--code", "J2", "--status", "active"],
+    );
     env.add(
         "contact",
-        &["--customer", "J1", "--name", "李雷", "--is-primary", "true", "--mobile", "13800138000"],
+        &[
+            "--customer",
+            "J1",
+            "--name",
+            "李雷",
+            "--is-primary",
+            "true",
+            "--mobile",
+            "13800138000",
+        ],
     );
     env.add("contact", &["--customer", "J2", "--name", "韩梅梅"]);
 }
@@ -193,7 +261,11 @@ fn json_and_jsonl_exports_import_back_unchanged() {
             let summary = r.json();
             assert_eq!(summary["inserted"], 2, "{fmt} {entity}: {summary}");
             let before = std::fs::read_to_string(&file).expect("export");
-            let after = dest.run(&["export", entity, "--format", fmt]).ok().stdout.clone();
+            let after = dest
+                .run(&["export", entity, "--format", fmt])
+                .ok()
+                .stdout
+                .clone();
             assert_eq!(before, after, "{fmt} {entity}");
         }
         // What was read is the stored value: tags, booleans, the apostrophe kept.
@@ -201,18 +273,38 @@ fn json_and_jsonl_exports_import_back_unchanged() {
             "SELECT count(*) FROM customer WHERE notes = '''=kept as typed' AND tags = 'vip;华南'",
         );
         assert_eq!(notes, 1, "{fmt}");
-        assert_eq!(dest.sql_int("SELECT count(*) FROM contact WHERE is_primary = 1"), 1);
+        assert_eq!(
+            dest.sql_int("SELECT count(*) FROM contact WHERE is_primary = 1"),
+            1
+        );
     }
     // stdin takes --format; a .txt file too.
     let dest = Env::new();
-    let json = src.run(&["export", "customer", "--format", "json"]).ok().stdout.clone();
-    dest.run_stdin(&["import", "customer", "-", "--format", "json"], &json).ok();
+    let json = src
+        .run(&["export", "customer", "--format", "json"])
+        .ok()
+        .stdout
+        .clone();
+    dest.run_stdin(&["import", "customer", "-", "--format", "json"], &json)
+        .ok();
     assert_eq!(dest.sql_int("SELECT count(*) FROM customer"), 2);
-    let jsonl = src.run(&["export", "customer", "--format", "jsonl"]).ok().stdout.clone();
+    let jsonl = src
+        .run(&["export", "customer", "--format", "jsonl"])
+        .ok()
+        .stdout
+        .clone();
     let txt = dest.path("c.txt");
     write(&txt, jsonl);
-    dest.run(&["import", "customer", txt.to_str().expect("utf-8"), "--format", "jsonl", "--mode", "upsert"])
-        .ok();
+    dest.run(&[
+        "import",
+        "customer",
+        txt.to_str().expect("utf-8"),
+        "--format",
+        "jsonl",
+        "--mode",
+        "upsert",
+    ])
+    .ok();
     assert_eq!(dest.sql_int("SELECT count(*) FROM customer"), 2);
 }
 
@@ -243,7 +335,10 @@ fn json_errors_name_the_record() {
     ] {
         assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
     }
-    assert_eq!(env.sql_int("SELECT count(*) FROM customer WHERE tags = 'x;y'"), 1);
+    assert_eq!(
+        env.sql_int("SELECT count(*) FROM customer WHERE tags = 'x;y'"),
+        1
+    );
     // The rejects file is JSONL of the original objects plus their error, CRLF kept.
     let text = std::fs::read_to_string(&rejects).expect("rejects");
     let first: serde_json::Value =
@@ -257,15 +352,27 @@ fn json_errors_name_the_record() {
         &json,
         "[\n  {\"name\": \"c\"},\n  {\"name\": \"d\",\n   \"email\": \"bad\"},\n  {\"name\": \"e\", \"nope\": 1}\n]\n",
     );
-    let r = env.run(&["import", "customer", json.to_str().expect("utf-8"), "--dry-run"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        json.to_str().expect("utf-8"),
+        "--dry-run",
+    ]);
     r.code(4);
     assert!(r.stderr.contains("index 1 (line 3): email"), "{}", r.stderr);
-    assert!(r.stderr.contains("index 2 (line 5): unknown key 'nope'"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("index 2 (line 5): unknown key 'nope'"),
+        "{}",
+        r.stderr
+    );
     // A broken array is a file error, nothing written.
     write(&json, "[{\"name\": \"f\"}, {\"name\": \"g\"");
     let r = env.run(&["import", "customer", json.to_str().expect("utf-8")]);
     r.code(4).one_error_line();
-    assert_eq!(env.sql_int("SELECT count(*) FROM customer WHERE name IN ('f', 'g')"), 0);
+    assert_eq!(
+        env.sql_int("SELECT count(*) FROM customer WHERE name IN ('f', 'g')"),
+        0
+    );
     // A JSONL file given as .json says what it expected.
     write(&json, "{\"name\": \"h\"}\n");
     let r = env.run(&["import", "customer", json.to_str().expect("utf-8")]);
@@ -277,11 +384,21 @@ fn json_errors_name_the_record() {
 fn chinese_headers_and_choice_labels_round_trip() {
     let src = Env::new();
     json_fixture(&src);
-    let zh = src.run(&["export", "customer", "--lang", "zh"]).ok().stdout.clone();
+    let zh = src
+        .run(&["export", "customer", "--lang", "zh"])
+        .ok()
+        .stdout
+        .clone();
     let header = zh.lines().next().expect("header");
     assert!(header.starts_with("客户编号,客户名称,客户类型"), "{header}");
-    assert!(zh.contains(",A类,") && zh.contains(",活跃客户,") && zh.contains(",企业,"), "{zh}");
-    assert!(!zh.contains("prospect") && !zh.contains(",company,"), "{zh}");
+    assert!(
+        zh.contains(",A类,") && zh.contains(",活跃客户,") && zh.contains(",企业,"),
+        "{zh}"
+    );
+    assert!(
+        !zh.contains("prospect") && !zh.contains(",company,"),
+        "{zh}"
+    );
     // CRM_LANG=zh does the same.
     let env_zh = src
         .run_env(&["export", "customer"], &[("CRM_LANG", "zh")])
@@ -292,15 +409,21 @@ fn chinese_headers_and_choice_labels_round_trip() {
     let dest = Env::new();
     let file = dest.path("zh.csv");
     write(&file, &zh);
-    dest.run(&["import", "customer", file.to_str().expect("utf-8")]).ok();
+    dest.run(&["import", "customer", file.to_str().expect("utf-8")])
+        .ok();
     let en = src.run(&["export", "customer"]).ok().stdout.clone();
     assert_eq!(dest.run(&["export", "customer"]).ok().stdout, en);
     // Contacts: a boolean and a reference survive the Chinese header too.
-    let contacts = src.run(&["export", "contact", "--lang", "zh"]).ok().stdout.clone();
+    let contacts = src
+        .run(&["export", "contact", "--lang", "zh"])
+        .ok()
+        .stdout
+        .clone();
     assert!(contacts.starts_with("所属客户,姓名"), "{contacts}");
     let file = dest.path("zh-contacts.csv");
     write(&file, &contacts);
-    dest.run(&["import", "contact", file.to_str().expect("utf-8")]).ok();
+    dest.run(&["import", "contact", file.to_str().expect("utf-8")])
+        .ok();
     assert_eq!(
         dest.run(&["export", "contact"]).ok().stdout,
         src.run(&["export", "contact"]).ok().stdout
@@ -310,11 +433,21 @@ fn chinese_headers_and_choice_labels_round_trip() {
 #[test]
 fn schema_shows_choice_labels_in_both_languages() {
     let env = Env::new();
-    let zh = env.run(&["schema", "customer", "--lang", "zh"]).ok().stdout.clone();
+    let zh = env
+        .run(&["schema", "customer", "--lang", "zh"])
+        .ok()
+        .stdout
+        .clone();
     assert!(zh.contains("prospect=潜在客户"), "{zh}");
     let en = env.run(&["schema", "customer"]).ok().stdout.clone();
-    assert!(en.contains("prospect|active") && !en.contains("潜在客户"), "{en}");
-    let json = env.run(&["schema", "customer", "--format", "json"]).ok().json();
+    assert!(
+        en.contains("prospect|active") && !en.contains("潜在客户"),
+        "{en}"
+    );
+    let json = env
+        .run(&["schema", "customer", "--format", "json"])
+        .ok()
+        .json();
     let status = json["fields"]
         .as_array()
         .expect("fields")
@@ -346,7 +479,10 @@ fn ignored_columns_are_named_and_synonyms_map() {
         "json",
     ]);
     r.ok();
-    assert_eq!(r.json()["ignored_columns"], serde_json::json!(["备用列", "Other"]));
+    assert_eq!(
+        r.json()["ignored_columns"],
+        serde_json::json!(["备用列", "Other"])
+    );
     assert!(r.stderr.contains("备用列, Other"), "{}", r.stderr);
     let n = env.sql_int(
         "SELECT count(*) FROM customer WHERE name = '深圳腾达' AND credit_code = '914403007261824992'
@@ -360,7 +496,14 @@ fn ignored_columns_are_named_and_synonyms_map() {
     // Nothing dropped: an empty list, and no message.
     let plain = env.path("plain.csv");
     write(&plain, "name\n乙\n");
-    let r = env.run(&["import", "customer", plain.to_str().expect("utf-8"), "--ignore-unknown", "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        plain.to_str().expect("utf-8"),
+        "--ignore-unknown",
+        "--format",
+        "json",
+    ]);
     r.ok();
     assert_eq!(r.json()["ignored_columns"], serde_json::json!([]));
     assert!(!r.stderr.contains("ignored"), "{}", r.stderr);
