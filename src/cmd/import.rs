@@ -60,6 +60,7 @@ pub fn command() -> Command {
 /// The file's format: its extension when it names one (`.csv`, `.tsv`, `.json`, `.jsonl`),
 /// else `--format csv|tsv|json|jsonl`, else CSV. The extension comes first because
 /// `--format json` also asks for the summary as JSON (`import x.csv --format json`).
+/// Returns the format and whether it is TSV.
 fn in_format(ctx: &Ctx, path: &str) -> (InFormat, bool) {
     let ext = std::path::Path::new(path)
         .extension()
@@ -69,9 +70,11 @@ fn in_format(ctx: &Ctx, path: &str) -> (InFormat, bool) {
         Some("tsv" | "tab") => (InFormat::Csv, true),
         Some("json") => (InFormat::Json, false),
         Some("jsonl" | "ndjson") => (InFormat::Jsonl, false),
+        // A JSON format from the flag (or CRM_FORMAT) may also just want a JSON summary of a
+        // CSV on stdin: the reader checks the first character before trusting it.
         _ => match ctx.out.format {
-            Format::Json => (InFormat::Json, false),
-            Format::Jsonl => (InFormat::Jsonl, false),
+            Format::Json => (InFormat::JsonOrCsv, false),
+            Format::Jsonl => (InFormat::JsonlOrCsv, false),
             Format::Tsv => (InFormat::Csv, true),
             Format::Csv | Format::Table => (InFormat::Csv, false),
         },

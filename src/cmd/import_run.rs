@@ -46,6 +46,34 @@ pub enum InFormat {
     Csv,
     Json,
     Jsonl,
+    /// JSON (or JSONL) when the input starts with `[` or `{`, else CSV: chosen by `--format`
+    /// without a telling extension, where the flag may only ask for a JSON summary.
+    JsonOrCsv,
+    JsonlOrCsv,
+}
+
+/// Settles a tentative format by the first character of the (decoded) input.
+fn settle(
+    format: InFormat,
+    reader: Box<dyn std::io::Read + Send>,
+) -> Result<(InFormat, Box<dyn std::io::Read + Send>)> {
+    use std::io::BufRead;
+    let json = match format {
+        InFormat::JsonOrCsv => InFormat::Json,
+        InFormat::JsonlOrCsv => InFormat::Jsonl,
+        other => return Ok((other, reader)),
+    };
+    let mut r = std::io::BufReader::with_capacity(1 << 16, reader);
+    let first = r
+        .fill_buf()?
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .copied();
+    let settled = match first {
+        Some(b'[' | b'{') => json,
+        _ => InFormat::Csv,
+    };
+    Ok((settled, Box::new(r)))
 }
 
 /// Bad rows shown on stderr; all of them go to `--rejects`.
@@ -240,13 +268,14 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let (raw, limit, len) = (input.raw.clone(), input.limit.clone(), input.len);
     limit.store(16 << 20, Ordering::Relaxed);
     let reader = std::mem::replace(&mut input.reader, Box::new(std::io::empty()));
+    let (format, reader) = settle(o.format, reader)?;
     let key_is_id = matches!(o.key, Some(Key::Id)) && o.mode != Mode::Insert;
     let mut rdr = None;
     let mut json = None;
     let mut rec = ByteRecord::new();
     // What the header (CSV) or the first record's keys (JSON) are called in messages.
     let mut at = "line 1".to_string();
-    let (has_header, heads) = if o.format == InFormat::Csv {
+    let (has_header, heads) = if format == InFormat::Csv {
         let mut r = csv::ReaderBuilder::new()
             .delimiter(o.delimiter)
             .has_headers(false)
@@ -268,7 +297,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     } else {
         // Records are cut by the JSON reader, which bounds their size itself.
         limit.store(u64::MAX, Ordering::Relaxed);
-        let mut recs = JsonRecords::new(reader, o.format == InFormat::Json);
+        let mut recs = JsonRecords::new(reader, format == InFormat::Json);
         let first = recs.next().transpose()?;
         let (heads, first_at) = super::import_json::first_keys(first.as_ref());
         at = first_at;
@@ -277,7 +306,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     };
     let cols = if has_header {
         header::map(o.entity, &heads, &o.maps, o.ignore_unknown, key_is_id)
-            .map_err(|e| relabel(e, &at, o.format))?
+            .map_err(|e| relabel(e, &at, format))?
     } else {
         Vec::new()
     };
@@ -289,7 +318,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         ));
     }
     if has_header && o.mode == Mode::Insert {
-        header::check_required(o.entity, &cols).map_err(|e| relabel(e, &at, o.format))?;
+        header::check_required(o.entity, &cols).map_err(|e| relabel(e, &at, format))?;
     }
     if let (true, Some(k), true) = (has_header, o.key, o.mode != Mode::Insert) {
         let present = cols.iter().any(|c| match (c, k) {
@@ -321,10 +350,10 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let mut rejects = match &o.rejects {
         Some(p) => {
             let file = AtomicFile::create(p, true)?;
-            Some(if o.format == InFormat::Csv {
+            Some(if format == InFormat::Csv {
                 Rejects::csv(file, &input, o.delimiter, &rec, kinds, raw_cells)?
             } else {
-                Rejects::json(file, &input, o.format == InFormat::Json)?
+                Rejects::json(file, &input, format == InFormat::Json)?
             })
         }
         None => None,
