@@ -20,6 +20,7 @@ mod crm_roles;
 mod crm_rules;
 mod crm_service;
 mod crm_support;
+mod help_examples;
 mod import;
 mod import_faults;
 mod import_roundtrip;
