@@ -69,8 +69,9 @@ pub fn check(arg: &Path, force: bool) -> Result<Target> {
                 .map_err(|_| refuse("it is a symbolic link to a missing file".into()))?;
             let path = std::fs::canonicalize(arg).map_err(|e| cannot_write(arg, &e))?;
             if let Some(what) = protected(&path, Some(&meta)) {
-                return Err(refuse(format!("it is {what}"))
-                    .hint("crm never writes over a file it has open or reads; choose another name"));
+                return Err(refuse(format!("it is {what}")).hint(
+                    "crm never writes over a file it has open or reads; choose another name",
+                ));
             }
             if !meta.is_file() {
                 return Err(refuse(format!("it is {}, not a regular file", kind(&meta)))
@@ -124,8 +125,10 @@ pub fn place(tmp: &Path, dest: &Dest) -> Result<()> {
         match std::fs::hard_link(tmp, &now.path) {
             Ok(()) => true,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(Error::conflict(format!("{} already exists", dest.arg.display()))
-                    .hint("pass --force to replace it"));
+                return Err(
+                    Error::conflict(format!("{} already exists", dest.arg.display()))
+                        .hint("pass --force to replace it"),
+                );
             }
             // A file system without hard links: the check above is the guard.
             Err(_) => false,
@@ -153,7 +156,10 @@ pub fn cannot_write(arg: &Path, e: &std::io::Error) -> Error {
         ErrorKind::NotFound => ErrorKind::Storage,
         k => k,
     };
-    Error::new(kind, format!("cannot write {}: {}", arg.display(), base.message))
+    Error::new(
+        kind,
+        format!("cannot write {}: {}", arg.display(), base.message),
+    )
 }
 
 /// What `path` (resolved; `meta` when it exists) is, if it is a protected file.
@@ -174,7 +180,11 @@ fn resolve(p: &Path) -> Option<PathBuf> {
         return Some(c);
     }
     let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
-    Some(std::fs::canonicalize(dir.unwrap_or(Path::new("."))).ok()?.join(p.file_name()?))
+    Some(
+        std::fs::canonicalize(dir.unwrap_or(Path::new(".")))
+            .ok()?
+            .join(p.file_name()?),
+    )
 }
 
 fn kind(m: &Metadata) -> &'static str {
@@ -226,9 +236,18 @@ mod tests {
         }
         let e = check(Path::new("/dev/null"), true).expect_err("device");
         assert!(e.message.contains("a device"), "{}", e.message);
-        assert!(matches!(check(&d.join("old.csv"), true), Ok(Target::File(_))));
-        assert!(matches!(check(&d.join("new.csv"), false), Ok(Target::File(_))));
-        assert_eq!(check(Path::new("-"), false).expect("stdout"), Target::Stdout);
+        assert!(matches!(
+            check(&d.join("old.csv"), true),
+            Ok(Target::File(_))
+        ));
+        assert!(matches!(
+            check(&d.join("new.csv"), false),
+            Ok(Target::File(_))
+        ));
+        assert_eq!(
+            check(Path::new("-"), false).expect("stdout"),
+            Target::Stdout
+        );
         let e = check(&d.join("no/dir/x.csv"), false).expect_err("missing dir");
         assert_eq!(e.kind, ErrorKind::Storage);
         assert!(e.message.contains("no/dir/x.csv"), "{}", e.message);

@@ -16,8 +16,15 @@ use crate::outfile::{self, Target};
 
 pub fn command() -> Command {
     Command::new("backup")
-        .about("Write a consistent, checked copy of the database to FILE (created 0600; admin only)")
-        .arg(Arg::new("file").required(true).value_name("FILE").help("The backup file, or - for stdout"))
+        .about(
+            "Write a consistent, checked copy of the database to FILE (created 0600; admin only)",
+        )
+        .arg(
+            Arg::new("file")
+                .required(true)
+                .value_name("FILE")
+                .help("The backup file, or - for stdout"),
+        )
         .arg(
             Arg::new("force")
                 .long("force")
@@ -42,9 +49,16 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     // VACUUM INTO keeps a rollback journal next to its output: both live in one temp
     // directory, so a kill -9 leaves a single `*.tmp` entry rather than a stray `-journal`.
     let (tmp_dir, dest) = match &target {
-        Target::Stdout => (std::env::temp_dir().join(format!("crm-backup.{}.tmp", std::process::id())), None),
+        Target::Stdout => (
+            std::env::temp_dir().join(format!("crm-backup.{}.tmp", std::process::id())),
+            None,
+        ),
         Target::File(d) => {
-            let mut name = d.path.file_name().expect("a checked target has a file name").to_owned();
+            let mut name = d
+                .path
+                .file_name()
+                .expect("a checked target has a file name")
+                .to_owned();
             name.push(format!(".{}.tmp", std::process::id()));
             (d.path.with_file_name(name), Some(d))
         }

@@ -160,14 +160,21 @@ fn unique_names(e: &Entity) -> String {
 
 /// The files, before any work: the input exists and is protected from every write, and the
 /// rejects target obeys the overwrite rule (`crate::outfile`).
-fn files_first(ctx: &mut Ctx, input: &str, rejects: Option<&std::path::Path>, force: bool) -> Result<()> {
+fn files_first(
+    ctx: &mut Ctx,
+    input: &str,
+    rejects: Option<&std::path::Path>,
+    force: bool,
+) -> Result<()> {
     ctx.db()?;
     crate::csvio::decode::check_input(input)?;
     let Some(r) = rejects else { return Ok(()) };
     let target = crate::outfile::check(r, force)?;
     if target == crate::outfile::Target::Stdout && ctx.out.format == crate::output::Format::Json {
-        return Err(Error::usage("--rejects - and --format json would both write to stdout")
-            .hint("name a rejects file"));
+        return Err(
+            Error::usage("--rejects - and --format json would both write to stdout")
+                .hint("name a rejects file"),
+        );
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::schema::Entity;
 
 /// What `crm import ENTITY FILE` was asked to do.
+#[allow(clippy::struct_excessive_bools)] // the command's independent on/off flags
 pub struct Opts {
     pub entity: &'static Entity,
     pub path: String,

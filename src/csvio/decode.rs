@@ -123,7 +123,9 @@ pub fn check_input(path: &str) -> Result<()> {
     crate::outfile::protect_input(std::path::Path::new(path));
     let meta = std::fs::metadata(path).map_err(|e| cannot_read(path, e))?;
     if meta.is_dir() {
-        return Err(Error::usage(format!("cannot read {path}: it is a directory")));
+        return Err(Error::usage(format!(
+            "cannot read {path}: it is a directory"
+        )));
     }
     Ok(())
 }

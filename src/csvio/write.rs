@@ -32,7 +32,10 @@ impl AtomicFile {
             }
             Target::File(d) => d,
         };
-        let name = dest.path.file_name().expect("a checked target has a file name");
+        let name = dest
+            .path
+            .file_name()
+            .expect("a checked target has a file name");
         let tmp = dest.path.with_file_name(format!(
             ".{}.{}.tmp",
             name.to_string_lossy(),
@@ -59,7 +62,8 @@ impl AtomicFile {
         let Some(dest) = self.dest.take() else {
             return Ok(w.flush()?);
         };
-        w.flush().map_err(|e| outfile::cannot_write(&dest.arg, &e))?;
+        w.flush()
+            .map_err(|e| outfile::cannot_write(&dest.arg, &e))?;
         drop(w);
         let placed = std::fs::File::open(&self.tmp)
             .and_then(|f| f.sync_all())

@@ -39,7 +39,10 @@ pub fn is_refused(e: &rusqlite::ffi::Error) -> bool {
 /// The error a refused commit becomes: exit 9, naming the database file.
 pub fn error() -> Error {
     let gone = GONE.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    let name = gone.map_or_else(|| "the database file".to_string(), |p| p.display().to_string());
+    let name = gone.map_or_else(
+        || "the database file".to_string(),
+        |p| p.display().to_string(),
+    );
     Error::storage(format!(
         "{name} was deleted or replaced while this command ran; nothing was written"
     ))
@@ -74,7 +77,11 @@ mod tests {
             }
             let e = write(&db).expect_err("the file is gone");
             assert_eq!(e.kind, ErrorKind::Storage, "{}", e.message);
-            assert!(e.message.contains(&path.display().to_string()), "{}", e.message);
+            assert!(
+                e.message.contains(&path.display().to_string()),
+                "{}",
+                e.message
+            );
         }
     }
 }

@@ -43,7 +43,9 @@ fn seen(p: &Path) -> Seen {
         ino: l.ino(),
         mtime: (l.mtime(), l.mtime_nsec()),
         bytes: t.is_file().then(|| std::fs::read(p).expect("read")),
-        link: t.is_symlink().then(|| std::fs::read_link(p).expect("readlink")),
+        link: t
+            .is_symlink()
+            .then(|| std::fs::read_link(p).expect("readlink")),
     }
 }
 
@@ -51,7 +53,13 @@ fn writer_args<'a>(writer: &str, target: &'a str, input: &'a str, force: bool) -
     let mut a = match writer {
         "export" => vec!["export", "customer", "-o", target],
         "import" => vec![
-            "import", "customer", input, "--on-error", "skip", "--rejects", target,
+            "import",
+            "customer",
+            input,
+            "--on-error",
+            "skip",
+            "--rejects",
+            target,
         ],
         _ => vec!["backup", target],
     };
@@ -175,12 +183,26 @@ fn an_existing_regular_file_is_replaced_only_with_force() {
         let link = env.path(&format!("{writer}.link"));
         std::os::unix::fs::symlink(&out, &link).expect("symlink");
         let code = if writer == "import" { 4 } else { 0 };
-        env.run(&writer_args(writer, link.to_str().expect("utf-8"), input_s, true))
-            .code(code);
-        assert!(link.symlink_metadata().expect("link").file_type().is_symlink());
+        env.run(&writer_args(
+            writer,
+            link.to_str().expect("utf-8"),
+            input_s,
+            true,
+        ))
+        .code(code);
+        assert!(
+            link.symlink_metadata()
+                .expect("link")
+                .file_type()
+                .is_symlink()
+        );
         let now = std::fs::read(&out).expect("replaced");
         assert_ne!(now, b"keep me", "{writer}");
-        assert_eq!(out.metadata().expect("meta").mode() & 0o777, 0o600, "{writer}");
+        assert_eq!(
+            out.metadata().expect("meta").mode() & 0o777,
+            0o600,
+            "{writer}"
+        );
         std::fs::remove_file(&out).expect("rm");
         env.run(&writer_args(writer, out_s, input_s, false))
             .code(code);
@@ -198,9 +220,18 @@ fn dash_is_stdout_for_every_writer() {
     let r = env.run(&["export", "customer", "-o", "-"]);
     r.ok();
     assert!(r.stdout.contains("乙"), "{}", r.stdout);
-    let r = env.run(&writer_args("import", "-", input.to_str().expect("utf-8"), false));
+    let r = env.run(&writer_args(
+        "import",
+        "-",
+        input.to_str().expect("utf-8"),
+        false,
+    ));
     r.code(4);
     assert!(r.stdout.contains("坏行"), "{}", r.stdout);
+    // With --format json the summary owns stdout.
+    let mut both = writer_args("import", "-", input.to_str().expect("utf-8"), false);
+    both.extend(["--format", "json"]);
+    env.run(&both).code(2).one_error_line();
     let out = env.cmd().args(["backup", "-"]).output().expect("run");
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.starts_with(b"SQLite format 3\0"));
@@ -231,7 +262,10 @@ fn deleting_the_database_under_an_import_fails_with_9() {
     assert_eq!(out.status.code(), Some(9), "{stderr}");
     let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(lines.len(), 1, "{stderr}");
-    assert!(lines[0].contains(env.db.to_str().expect("utf-8")), "{stderr}");
+    assert!(
+        lines[0].contains(env.db.to_str().expect("utf-8")),
+        "{stderr}"
+    );
     assert!(lines[0].contains("deleted or replaced"), "{stderr}");
     assert!(!stderr.contains("imported customer"), "{stderr}");
 }
@@ -261,14 +295,22 @@ fn file_errors_name_the_file_the_user_gave() {
     let env = Env::new();
     let r = env.run(&["import", "customer", "no-such.csv"]);
     r.code(3).one_error_line();
-    assert!(r.stderr.contains("error: cannot read no-such.csv"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error: cannot read no-such.csv"),
+        "{}",
+        r.stderr
+    );
     let input = env.path("in.csv");
     write(&input, INPUT);
     let input_s = input.to_str().expect("utf-8");
     for writer in ["export", "import", "backup"] {
         let r = env.run(&writer_args(writer, "nodir/out.x", input_s, false));
         r.code(9).one_error_line();
-        let line = r.stderr.lines().find(|l| l.starts_with("error:")).expect("line");
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error:"))
+            .expect("line");
         assert!(line.contains("nodir/out.x"), "{writer}: {line}");
         assert!(!line.contains(".tmp"), "{writer}: {line}");
         assert!(!env.path("nodir").exists());
