@@ -25,10 +25,15 @@ fn protect(path: PathBuf, what: &'static str) {
 
 /// Registers the open database and the files `SQLite` keeps beside it.
 pub fn protect_database(path: &Path) {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
+    for (suffix, what) in [
+        ("", "the open database"),
+        ("-wal", "the open database's -wal file"),
+        ("-shm", "the open database's -shm file"),
+        ("-journal", "the open database's journal"),
+    ] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
-        protect(PathBuf::from(p), "the open database");
+        protect(PathBuf::from(p), what);
     }
 }
 
@@ -84,8 +89,11 @@ pub fn check(arg: &Path, force: bool) -> Result<Target> {
             path
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // `out/` names a directory, though `Path` would drop the slash.
+            let dir_name = arg.as_os_str().as_encoded_bytes().ends_with(b"/");
             let name = arg
                 .file_name()
+                .filter(|_| !dir_name)
                 .ok_or_else(|| Error::usage(format!("{shown} is not a file name")))?;
             let parent = arg.parent().filter(|d| !d.as_os_str().is_empty());
             let dir = std::fs::canonicalize(parent.unwrap_or(Path::new(".")))
@@ -248,6 +256,8 @@ mod tests {
             check(Path::new("-"), false).expect("stdout"),
             Target::Stdout
         );
+        let e = check(Path::new(&format!("{}/new-dir/", d.display())), true).expect_err("dir/");
+        assert_eq!(e.kind, ErrorKind::Usage, "{}", e.message);
         let e = check(&d.join("no/dir/x.csv"), false).expect_err("missing dir");
         assert_eq!(e.kind, ErrorKind::Storage);
         assert!(e.message.contains("no/dir/x.csv"), "{}", e.message);
