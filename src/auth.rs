@@ -72,8 +72,10 @@ pub enum Action {
     Report,
     Audit,
     ManageUsers,
-    /// `check` and `backup`: whole-database maintenance (admin and manager).
+    /// `check`: whole-database maintenance (admin and manager).
     Maintain,
+    /// `backup`: a copy of everything, users and password hashes included (admin only).
+    Backup,
 }
 
 /// The entities the `sales` role may change (only records it owns).
@@ -97,7 +99,7 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
     let name = entity.map_or("", |e| e.name);
     match role {
         Role::Admin => true,
-        Role::Manager => !matches!(action, Action::Audit | Action::ManageUsers),
+        Role::Manager => !matches!(action, Action::Audit | Action::ManageUsers | Action::Backup),
         Role::Sales => match action {
             Action::Read | Action::Report => true,
             Action::Create | Action::Update | Action::Delete => {

@@ -10,6 +10,7 @@ pub mod csvio;
 pub mod db;
 pub mod error;
 pub mod help_examples;
+pub mod outfile;
 pub mod output;
 pub mod paths;
 pub mod prompt;

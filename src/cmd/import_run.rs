@@ -20,6 +20,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::schema::Entity;
 
 /// What `crm import ENTITY FILE` was asked to do.
+#[allow(clippy::struct_excessive_bools)] // the command's independent on/off flags
 pub struct Opts {
     pub entity: &'static Entity,
     pub path: String,
@@ -29,6 +30,8 @@ pub struct Opts {
     pub ignore_unknown: bool,
     pub skip: bool,
     pub rejects: Option<PathBuf>,
+    /// Replace an existing rejects file.
+    pub force: bool,
     pub dry_run: bool,
     pub encoding: String,
     pub delimiter: u8,
@@ -262,7 +265,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             let mut w = csv::WriterBuilder::new()
                 .delimiter(o.delimiter)
                 .flexible(true)
-                .from_writer(AtomicFile::create(p, true)?);
+                .from_writer(AtomicFile::create(p, o.force)?);
             let mut h = rec.clone();
             h.push_field(b"error");
             w.write_byte_record(&h)?;

@@ -37,3 +37,4 @@ mod rel_limits;
 mod rel_mixed;
 mod rel_wal;
 mod report;
+mod trust_files;
