@@ -13,6 +13,8 @@ use crate::db::audit::{self, Entry, hex};
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 
+pub mod names;
+
 /// Failed logins in a row that lock an account, and for how long.
 pub const MAX_FAILURES: i64 = 5;
 pub const LOCK_SECONDS: i64 = 15 * 60;
@@ -115,6 +117,28 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
     }
 }
 
+/// The entities each report reads, in one place: a role gets a report only when it may read
+/// every one of them (SPEC "Roles (additions)"). The stage history is part of an
+/// opportunity; the customers report's churn comes from customer status changes kept in the
+/// audit table (customer data, not the audit trail), and its RFM figures from orders.
+pub const REPORT_READS: [(&str, &[&str]); 6] = [
+    ("funnel", &["opportunity"]),
+    ("sales", &["opportunity", "order", "customer"]),
+    ("customers", &["customer", "order"]),
+    ("service", &["ticket"]),
+    ("contracts", &["contract"]),
+    ("activities", &["activity", "customer"]),
+];
+
+/// The entities a report reads.
+pub fn report_reads(report: &str) -> Result<&'static [&'static str]> {
+    REPORT_READS
+        .iter()
+        .find(|(name, _)| *name == report)
+        .map(|(_, reads)| *reads)
+        .ok_or_else(|| Error::internal(format!("report {report} declares no entities it reads")))
+}
+
 /// Hashes a password with argon2id (the crate's defaults: 19 MiB, t=2, p=1).
 pub fn hash_password(password: &str) -> Result<String> {
     check_password(password)?;
@@ -172,6 +196,9 @@ pub fn login(
     password: &str,
     ttl: i64,
 ) -> Result<(User, String)> {
+    // Any case of the name finds its user; an unknown name is audited as typed.
+    let found = names::find(conn, name)?;
+    let name = found.as_ref().map_or(name, |(_, n)| n.as_str());
     let hash: Option<String> = conn
         .query_row(
             "SELECT password_hash FROM users WHERE name = ?",
@@ -212,22 +239,7 @@ pub fn login(
     // A password changed while we verified: the old one no longer counts as right.
     let ok = verified && hash.as_deref() == Some(current_hash.as_str());
     if !ok {
-        let failures = failures + 1;
-        let lock = if failures >= MAX_FAILURES {
-            now + LOCK_SECONDS
-        } else {
-            0
-        };
-        let stored_failures = if lock > 0 { 0 } else { failures };
-        tx.execute(
-            "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-            params![stored_failures, lock, id],
-        )?;
-        let reason = if lock > 0 {
-            "wrong password; account locked for 15 minutes"
-        } else {
-            "wrong password"
-        };
+        let reason = count_failure(&tx, id, failures, now)?;
         return fail(tx, reason);
     }
     if disabled {
@@ -258,6 +270,74 @@ pub fn login(
             role: Role::parse(&role)?,
         },
         token,
+    ))
+}
+
+/// Counts a wrong password against an account: the `MAX_FAILURES`th in a row locks it for
+/// `LOCK_SECONDS`. Returns the reason the audit log gets.
+fn count_failure(tx: &rusqlite::Transaction, id: i64, failures: i64, now: i64) -> Result<&'static str> {
+    let failures = failures + 1;
+    let lock = if failures >= MAX_FAILURES {
+        now + LOCK_SECONDS
+    } else {
+        0
+    };
+    let stored_failures = if lock > 0 { 0 } else { failures };
+    tx.execute(
+        "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
+        params![stored_failures, lock, id],
+    )?;
+    Ok(if lock > 0 {
+        "wrong password; account locked for 15 minutes"
+    } else {
+        "wrong password"
+    })
+}
+
+/// Checks a logged-in user's current password before it is changed, so a stolen session
+/// alone cannot take the account over. A wrong one counts toward the lockout exactly like a
+/// failed login (else the session would allow unlimited guessing), is audited as
+/// `passwd_failed`, and is exit 6; a locked account is refused even with the right one.
+pub fn confirm_password(conn: &mut Connection, id: i64, name: &str, password: &str) -> Result<()> {
+    let hash: String = conn.query_row(
+        "SELECT password_hash FROM users WHERE id = ?",
+        [id],
+        |r| r.get(0),
+    )?;
+    // The slow hash outside the write lock, as for a login.
+    let verified = verify_password(&hash, password);
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let now = crate::clock::now();
+    let (current_hash, failures, locked_until): (String, i64, i64) = tx.query_row(
+        "SELECT password_hash, failed_logins, locked_until FROM users WHERE id = ?",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let reason = if locked_until > now {
+        "account locked"
+    } else if !(verified && hash == current_hash) {
+        count_failure(&tx, id, failures, now)?
+    } else {
+        if failures != 0 {
+            tx.execute("UPDATE users SET failed_logins = 0 WHERE id = ?", [id])?;
+        }
+        tx.commit()?;
+        return Ok(());
+    };
+    audit::log(
+        &tx,
+        &[Entry {
+            user: Some(name),
+            action: "passwd_failed",
+            entity: Some("user"),
+            record_id: Some(id),
+            detail: Some(reason.into()),
+            ..Entry::default()
+        }],
+    )?;
+    tx.commit()?;
+    Err(Error::auth(
+        "the current password is wrong, or the account is locked",
     ))
 }
 
