@@ -275,7 +275,12 @@ pub fn login(
 
 /// Counts a wrong password against an account: the `MAX_FAILURES`th in a row locks it for
 /// `LOCK_SECONDS`. Returns the reason the audit log gets.
-fn count_failure(tx: &rusqlite::Transaction, id: i64, failures: i64, now: i64) -> Result<&'static str> {
+fn count_failure(
+    tx: &rusqlite::Transaction,
+    id: i64,
+    failures: i64,
+    now: i64,
+) -> Result<&'static str> {
     let failures = failures + 1;
     let lock = if failures >= MAX_FAILURES {
         now + LOCK_SECONDS
@@ -299,11 +304,10 @@ fn count_failure(tx: &rusqlite::Transaction, id: i64, failures: i64, now: i64) -
 /// failed login (else the session would allow unlimited guessing), is audited as
 /// `passwd_failed`, and is exit 6; a locked account is refused even with the right one.
 pub fn confirm_password(conn: &mut Connection, id: i64, name: &str, password: &str) -> Result<()> {
-    let hash: String = conn.query_row(
-        "SELECT password_hash FROM users WHERE id = ?",
-        [id],
-        |r| r.get(0),
-    )?;
+    let hash: String =
+        conn.query_row("SELECT password_hash FROM users WHERE id = ?", [id], |r| {
+            r.get(0)
+        })?;
     // The slow hash outside the write lock, as for a login.
     let verified = verify_password(&hash, password);
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -75,7 +75,11 @@ fn describe(c: char) -> String {
 
 /// The form two names are compared in: NFC, then lower case (Unicode, not only ASCII).
 pub fn fold(name: &str) -> String {
-    name.nfc().collect::<String>().to_lowercase().nfc().collect()
+    name.nfc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfc()
+        .collect()
 }
 
 /// The existing user (other than `except`) whose name equals `name` ignoring case.
@@ -98,11 +102,9 @@ pub fn taken(conn: &Connection, name: &str, except: Option<i64>) -> Result<Optio
 pub fn find(conn: &Connection, typed: &str) -> Result<Option<(i64, String)>> {
     let nfc: String = typed.nfc().collect();
     let exact = conn
-        .query_row(
-            "SELECT id, name FROM users WHERE name = ?",
-            [&nfc],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT id, name FROM users WHERE name = ?", [&nfc], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     if exact.is_some() {
         return Ok(exact);
@@ -111,7 +113,10 @@ pub fn find(conn: &Connection, typed: &str) -> Result<Option<(i64, String)>> {
     let mut stmt = conn.prepare("SELECT id, name FROM users ORDER BY id")?;
     let matching: Vec<(i64, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .filter(|row| row.as_ref().map_or(true, |(_, n): &(i64, String)| fold(n) == want))
+        .filter(|row| {
+            row.as_ref()
+                .map_or(true, |(_, n): &(i64, String)| fold(n) == want)
+        })
         .collect::<rusqlite::Result<_>>()?;
     Ok(match <[_; 1]>::try_from(matching) {
         Ok([one]) => Some(one),
@@ -125,7 +130,16 @@ mod tests {
 
     #[test]
     fn names_are_canonical_and_visible() {
-        for ok in ["admin", "li.lei", "li_lei-2", "李雷", "Zoë", "иван", "ελένη", "ann3"] {
+        for ok in [
+            "admin",
+            "li.lei",
+            "li_lei-2",
+            "李雷",
+            "Zoë",
+            "иван",
+            "ελένη",
+            "ann3",
+        ] {
             assert!(canonical(ok).is_ok(), "{ok}");
         }
         // decomposed ë becomes the composed one
@@ -141,8 +155,8 @@ mod tests {
             "bob\u{7}",
             "x@y",
             "a/b",
-            "\u{430}dmin",  // Cyrillic а + Latin
-            "p\u{3bf}st",   // Greek ο inside Latin
+            "\u{430}dmin",    // Cyrillic а + Latin
+            "p\u{3bf}st",     // Greek ο inside Latin
             "\u{43f}\u{3b1}", // Cyrillic with Greek
             &"a".repeat(65),
         ] {

@@ -32,7 +32,10 @@ fn foreign_customer(
             continue; // not stored yet (a lead conversion's new customer) or already refused
         };
         if super::owns(conn, user, &c.draft)? == Some(false) {
-            let key = c.draft.text("code").map_or_else(|| cid.to_string(), str::to_string);
+            let key = c
+                .draft
+                .text("code")
+                .map_or_else(|| cid.to_string(), str::to_string);
             let owner = c.draft.text("owner").unwrap_or("nobody").to_string();
             return Ok(Some((key, owner)));
         }
@@ -54,12 +57,15 @@ pub fn authorize(
     let own = super::owns(conn, user, d)?;
     let foreign = foreign_customer(conn, user, d, old)?;
     let owns = if foreign.is_some() { Some(false) } else { own };
-    ctx.authorize(action, Some(d.entity), owns).map_err(|e| match &foreign {
+    ctx.authorize(action, Some(d.entity), owns)
+        .map_err(|e| {
+            match &foreign {
         Some((key, owner)) if e.kind == ErrorKind::Denied && own != Some(false) => e.hint(format!(
             "customer {key} belongs to {owner}; role {} files records only under its own customers",
             user.role.as_str()
         )),
         _ => e,
-    })?;
+    }
+        })?;
     Ok(())
 }

@@ -70,7 +70,9 @@ pub fn check_name(name: &str) -> Result<String> {
 /// Refuses a name another user already has, ignoring case (exit 5).
 fn check_unique(conn: &rusqlite::Connection, name: &str, except: Option<i64>) -> Result<()> {
     match auth::names::taken(conn, name, except)? {
-        Some(other) if other == name => Err(Error::conflict(format!("user '{name}' already exists"))),
+        Some(other) if other == name => {
+            Err(Error::conflict(format!("user '{name}' already exists")))
+        }
         Some(other) => Err(Error::conflict(format!(
             "user '{name}' would be the same name as the existing '{other}' (names are unique ignoring case)"
         ))),
@@ -170,11 +172,10 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let tx = db.write()?;
     let (id, name) = find(&tx, m.get_one::<String>("name").expect("required"))?;
     let name = &name;
-    let (old_role, old_disabled): (String, bool) = tx.query_row(
-        "SELECT role, disabled FROM users WHERE id = ?",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (old_role, old_disabled): (String, bool) =
+        tx.query_row("SELECT role, disabled FROM users WHERE id = ?", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     let mut entries = Vec::new();
     if let Some(role) = m.get_one::<String>("role") {
         let role = Role::parse(role)?;
