@@ -58,7 +58,8 @@ pub fn canonical(name: &str) -> Result<String> {
         return Err(bad(&format!(
             "it mixes {} letters, which makes look-alikes of other names",
             scripts.join(" and ")
-        )));
+        ))
+        .hint("write the name in one of these scripts"));
     }
     Ok(nfc)
 }
