@@ -273,6 +273,11 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         Some(t) => find(&ctx.db()?.conn, t)?,
         None => (me.id, me.name.clone()),
     };
+    if id != me.id {
+        // A name equal to one's own ignoring case can still be another user's, in a database
+        // from before names were unique ignoring case.
+        ctx.authorize(Action::ManageUsers, None, None)?;
+    }
     let stdin = m.get_flag("password_stdin");
     if id == me.id {
         // One's own password needs the current one: a stolen session must not be enough.

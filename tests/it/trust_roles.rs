@@ -408,6 +408,14 @@ fn a_database_with_a_case_pair_still_opens() {
         PW,
     )
     .ok();
+    // bob may not set Bob's password: a name equal to his ignoring case is still another user.
+    let bob = env.token("bob");
+    env.run_as_stdin(
+        &bob,
+        &["user", "passwd", "Bob", "--password-stdin"],
+        "taken-over-1\n",
+    )
+    .code(7);
     // A third spelling could mean either: it finds nobody.
     env.run_stdin(&["login", "--user", "BOB", "--password-stdin"], PW)
         .code(6);
