@@ -38,3 +38,4 @@ mod rel_mixed;
 mod rel_wal;
 mod report;
 mod trust_files;
+mod trust_roles;
