@@ -58,7 +58,7 @@ pub fn build() -> Command {
                 .help("Language of table headers and labels (en, zh)"),
         );
     for c in COMMANDS {
-        cmd = cmd.subcommand((c.command)());
+        cmd = cmd.subcommand(crate::help_examples::attach((c.command)()));
     }
     cmd
 }

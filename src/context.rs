@@ -126,7 +126,8 @@ impl Ctx {
         let what = match action {
             Action::ManageUsers => "manage users".to_string(),
             Action::Audit => "read the audit log".to_string(),
-            Action::Maintain => "check or back up the database".to_string(),
+            Action::Maintain => "check the database".to_string(),
+            Action::Backup => "back up the database".to_string(),
             other => format!("{other:?}").to_lowercase(),
         };
         let target = entity.map_or(String::new(), |e| format!(" {}", e.name));

@@ -124,6 +124,9 @@ impl From<rusqlite::Error> for Error {
         if let rusqlite::Error::SqliteFailure(f, msg) = &e {
             let detail = msg.clone().unwrap_or_else(|| f.to_string());
             return match f.code {
+                C::ConstraintViolation if crate::db::unlinked::is_refused(f) => {
+                    crate::db::unlinked::error()
+                }
                 C::DatabaseBusy | C::DatabaseLocked => Error::new(
                     ErrorKind::Busy,
                     format!("the database is locked ({detail})"),

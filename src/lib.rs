@@ -9,6 +9,8 @@ pub mod context;
 pub mod csvio;
 pub mod db;
 pub mod error;
+pub mod help_examples;
+pub mod outfile;
 pub mod output;
 pub mod paths;
 pub mod prompt;

@@ -127,7 +127,12 @@ pub fn password(ctx: &Ctx, from_stdin: bool, prompt: &str, confirm: bool) -> Res
     } else if ctx.g.interactive {
         ask_password(prompt, confirm)?
     } else {
-        return Err(ctx.require_flag("--password-stdin", "a password"));
+        // The flag is named in the error line itself: a script may show only that line
+        // (or only the JSON error object, which carries no hint).
+        return Err(Error::usage(
+            "a password is needed and there is no prompt: pass --password-stdin and write it on stdin",
+        )
+        .hint("prompts only run on a terminal without --no-input"));
     };
     if pw.len() > crate::auth::MAX_PASSWORD {
         return Err(Error::invalid(format!(

@@ -62,9 +62,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     // is taken under the lock and two concurrent adds cannot pick the same one.
     let mut complete = d.clone();
     records::fill_defaults(conn, &mut complete, &user.name)?;
-    let owns = super::owns(conn, &user, &complete)?;
     let lines = super::lines::parse(conn, e, sub)?;
-    ctx.authorize(Action::Create, Some(e), owns)?;
+    super::placement::authorize(ctx, Action::Create, &user, &complete, None)?;
     let db = ctx.db()?;
     let tx = db.write()?;
     let id = records::insert(&tx, d, &user.name)?;

@@ -1,8 +1,10 @@
-//! `crm backup FILE [--force]`: a consistent copy of the database taken while others write
-//! (VACUUM INTO a temp file inside a private `FILE.PID.tmp` directory next to FILE,
-//! integrity-checked, synced, then renamed), so FILE is either a whole good backup or absent,
-//! and a killed backup leaves only that one `*.tmp` directory (copy and journal inside).
+//! `crm backup FILE|- [--force]` (admin only: it holds users and password hashes): a
+//! consistent copy of the database taken while others write (VACUUM INTO a temp file inside a
+//! private `FILE.PID.tmp` directory next to FILE, integrity-checked, synced, then renamed), so
+//! FILE is either a whole good backup or absent, and a killed backup leaves only that one
+//! `*.tmp` directory (copy and journal inside). FILE obeys the overwrite rule (`outfile`).
 
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -10,11 +12,19 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use crate::auth::Action;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::outfile::{self, Target};
 
 pub fn command() -> Command {
     Command::new("backup")
-        .about("Write a consistent, checked copy of the database to FILE (created 0600)")
-        .arg(Arg::new("file").required(true).value_name("FILE"))
+        .about(
+            "Write a consistent, checked copy of the database to FILE (created 0600; admin only)",
+        )
+        .arg(
+            Arg::new("file")
+                .required(true)
+                .value_name("FILE")
+                .help("The backup file, or - for stdout"),
+        )
         .arg(
             Arg::new("force")
                 .long("force")
@@ -24,23 +34,39 @@ pub fn command() -> Command {
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
-    let user = ctx.authorize(Action::Maintain, None, None)?;
-    let file = PathBuf::from(m.get_one::<String>("file").expect("required"));
-    if file.exists() && !m.get_flag("force") {
-        return Err(
-            Error::conflict(format!("{} already exists", file.display()))
-                .hint("pass --force to replace it"),
-        );
+    let user = ctx.authorize(Action::Backup, None, None)?;
+    ctx.db()?; // open (and protect) the database before its name is checked as a target
+    let arg = Path::new(m.get_one::<String>("file").expect("required"));
+    let target = outfile::check(arg, m.get_flag("force"))?;
+    let shown = match &target {
+        Target::Stdout => "stdout".to_string(),
+        Target::File(d) => d.arg.display().to_string(),
+    };
+    if target == Target::Stdout && std::io::stdout().is_terminal() {
+        return Err(Error::usage("will not write a binary backup to a terminal")
+            .hint("redirect it (crm backup - > FILE) or name a file"));
     }
-    let name = file
-        .file_name()
-        .ok_or_else(|| Error::usage(format!("{} is not a file name", file.display())))?;
-    let mut tmp_name = name.to_owned();
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
     // VACUUM INTO keeps a rollback journal next to its output: both live in one temp
     // directory, so a kill -9 leaves a single `*.tmp` entry rather than a stray `-journal`.
-    let tmp_dir = file.with_file_name(tmp_name);
-    let result = write_checked(ctx, &tmp_dir, &file);
+    let (tmp_dir, dest) = match &target {
+        Target::Stdout => (
+            std::env::temp_dir().join(format!("crm-backup.{}.tmp", std::process::id())),
+            None,
+        ),
+        Target::File(d) => {
+            let mut name = d
+                .path
+                .file_name()
+                .expect("a checked target has a file name")
+                .to_owned();
+            name.push(format!(".{}.tmp", std::process::id()));
+            (d.path.with_file_name(name), Some(d))
+        }
+    };
+    let result = write_checked(ctx, &tmp_dir, arg).and_then(|tmp| match dest {
+        Some(d) => outfile::place(&tmp, d),
+        None => to_stdout(&tmp),
+    });
     let _ = std::fs::remove_dir_all(&tmp_dir);
     result?;
     let db = ctx.db()?;
@@ -50,31 +76,40 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         &[crate::db::audit::Entry {
             user: Some(&user.name),
             action: "backup",
-            detail: Some(file.display().to_string()),
+            detail: Some(shown.clone()),
             ..Default::default()
         }],
     )?;
     tx.commit()?;
-    ctx.out
-        .msg(&format!("backup written to {}", file.display()));
+    ctx.out.msg(&format!("backup written to {shown}"));
     Ok(())
 }
 
-fn write_checked(ctx: &mut Ctx, tmp_dir: &Path, file: &Path) -> Result<()> {
+/// Streams the checked copy to stdout; a reader that stops early means no backup.
+fn to_stdout(tmp: &Path) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    std::io::copy(&mut std::fs::File::open(tmp)?, &mut out)
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::storage(format!("backup to stdout: {e}")))?;
+    Ok(())
+}
+
+/// Writes the checked copy into `tmp_dir` and returns its path; errors name `file`.
+fn write_checked(ctx: &mut Ctx, tmp_dir: &Path, file: &Path) -> Result<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let _ = std::fs::remove_dir_all(tmp_dir);
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(tmp_dir)
-        .map_err(|e| Error::storage(format!("cannot create {}: {e}", tmp_dir.display())))?;
-    let tmp = &tmp_dir.join("backup.db");
+        .map_err(|e| outfile::cannot_write(file, &e))?;
+    let tmp = tmp_dir.join("backup.db");
     // VACUUM INTO accepts an existing empty file, so the copy is born 0600.
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(tmp)
-        .map_err(|e| Error::storage(format!("cannot create {}: {e}", tmp.display())))?;
+        .open(&tmp)
+        .map_err(|e| outfile::cannot_write(file, &e))?;
     let target = tmp
         .to_str()
         .ok_or_else(|| Error::usage("the backup path is not valid UTF-8"))?;
@@ -83,7 +118,7 @@ fn write_checked(ctx: &mut Ctx, tmp_dir: &Path, file: &Path) -> Result<()> {
         .execute("VACUUM INTO ?", [target])
         .map_err(|e| with_file(file, e.into()))?;
     let copy =
-        rusqlite::Connection::open_with_flags(tmp, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        rusqlite::Connection::open_with_flags(&tmp, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| with_file(file, e.into()))?;
     let check: String = copy
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -94,12 +129,10 @@ fn write_checked(ctx: &mut Ctx, tmp_dir: &Path, file: &Path) -> Result<()> {
             "the backup copy failed its integrity check: {check}"
         )));
     }
-    std::fs::File::open(tmp)?.sync_all()?;
-    std::fs::rename(tmp, file)?;
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| outfile::cannot_write(file, &e))?;
+    Ok(tmp)
 }
 
 fn with_file(file: &Path, e: Error) -> Error {

@@ -116,8 +116,7 @@ fn quote(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     d.set("quote", Value::Integer(id));
     d.set("status", Value::Text("confirmed".into()));
     records::fill_defaults(conn, &mut d, &user.name)?;
-    let owns = super::owns(conn, &user, &d)?;
-    ctx.authorize(Action::Create, Some(oe), owns)?;
+    super::placement::authorize(ctx, Action::Create, &user, &d, None)?;
     let conn = &ctx.db()?.conn;
     let quote_lines = ids_where(
         conn,

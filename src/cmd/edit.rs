@@ -99,9 +99,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     }
     let owns_old = super::owns(conn, &user, &old.draft)?;
     ctx.authorize(Action::Update, Some(e), owns_old)?;
-    let conn = &ctx.db()?.conn;
-    let owns_new = super::owns(conn, &user, &new)?;
-    ctx.authorize(Action::Update, Some(e), owns_new)?;
+    super::placement::authorize(ctx, Action::Update, &user, &new, Some(&old.draft))?;
     let db = ctx.db()?;
     let tx = db.write()?;
     // The record may have changed while the prompts waited: refuse rather than overwrite.

@@ -77,6 +77,11 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         zh: ctx.g.zh,
     };
     let out = m.get_one::<String>("output").filter(|o| *o != "-");
+    // The overwrite rule, before any work (the audit row included).
+    ctx.db()?;
+    if let Some(p) = out {
+        crate::outfile::check(std::path::Path::new(p), m.get_flag("force"))?;
+    }
     audit_export(
         ctx,
         &user.name,

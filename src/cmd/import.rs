@@ -39,6 +39,7 @@ pub fn command() -> Command {
         .arg(Arg::new("mode").long("mode").value_name("MODE").value_parser(["insert", "upsert", "update"]).default_value("insert").help("insert new records, upsert (update or insert by --key), or update existing ones only"))
         .arg(Arg::new("on_error").long("on-error").value_name("WHAT").value_parser(["abort", "skip"]).default_value("abort").help("abort: write nothing when any row is bad; skip: write the good rows"))
         .arg(Arg::new("rejects").long("rejects").value_name("FILE").help("Write bad rows (original columns plus `error`) to FILE"))
+        .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Replace the --rejects FILE if it exists"))
         .arg(Arg::new("dry_run").long("dry-run").action(ArgAction::SetTrue).help("Check and count everything, write nothing"))
         .arg(Arg::new("encoding").long("encoding").value_name("ENC").value_parser(["auto", "utf-8", "gb18030"]).default_value("auto").help("Input encoding"))
         .arg(Arg::new("delimiter").long("delimiter").short('d').value_name("CHAR").help("Field separator [default: , or tab for .tsv/.tab files]"))
@@ -144,6 +145,9 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }
         maps.push((col.to_string(), field.to_string()));
     }
+    let rejects = m.get_one::<String>("rejects").map(std::path::PathBuf::from);
+    let force = m.get_flag("force");
+    files_first(ctx, &path, rejects.as_deref(), force)?;
     let (format, tsv) = in_format(ctx, &path);
     let opts = Opts {
         entity: e,
@@ -155,7 +159,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         maps,
         ignore_unknown: m.get_flag("ignore_unknown"),
         skip: m.get_one::<String>("on_error").is_some_and(|s| s == "skip"),
-        rejects: m.get_one::<String>("rejects").map(std::path::PathBuf::from),
+        rejects,
+        force,
         dry_run: m.get_flag("dry_run"),
         encoding: m
             .get_one::<String>("encoding")
@@ -178,4 +183,25 @@ fn unique_names(e: &Entity) -> String {
         .collect();
     names.push("id");
     names.join(", ")
+}
+
+/// The files, before any work: the input exists and is protected from every write, and the
+/// rejects target obeys the overwrite rule (`crate::outfile`).
+fn files_first(
+    ctx: &mut Ctx,
+    input: &str,
+    rejects: Option<&std::path::Path>,
+    force: bool,
+) -> Result<()> {
+    ctx.db()?;
+    crate::csvio::decode::check_input(input)?;
+    let Some(r) = rejects else { return Ok(()) };
+    let target = crate::outfile::check(r, force)?;
+    if target == crate::outfile::Target::Stdout && ctx.out.format == crate::output::Format::Json {
+        return Err(
+            Error::usage("--rejects - and --format json would both write to stdout")
+                .hint("name a rejects file"),
+        );
+    }
+    Ok(())
 }

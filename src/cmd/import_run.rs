@@ -23,6 +23,7 @@ use crate::schema::{Entity, Kind};
 use super::import_rejects::Rejects;
 
 /// What `crm import ENTITY FILE` was asked to do.
+#[allow(clippy::struct_excessive_bools)] // the command's independent on/off flags
 pub struct Opts {
     pub entity: &'static Entity,
     pub path: String,
@@ -32,6 +33,8 @@ pub struct Opts {
     pub ignore_unknown: bool,
     pub skip: bool,
     pub rejects: Option<PathBuf>,
+    /// Replace an existing rejects file.
+    pub force: bool,
     pub dry_run: bool,
     pub encoding: String,
     pub delimiter: u8,
@@ -349,7 +352,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         .collect();
     let mut rejects = match &o.rejects {
         Some(p) => {
-            let file = AtomicFile::create(p, true)?;
+            let file = AtomicFile::create(p, o.force)?;
             Some(if format == InFormat::Csv {
                 Rejects::csv(file, &input, o.delimiter, &rec, kinds, raw_cells)?
             } else {

@@ -83,7 +83,11 @@ impl Summary<'_> {
         e.hint = Some(match &o.rejects {
             Some(p) => format!(
                 "the rejected rows and reasons are in {}; fix them and import that file with --map error=",
-                p.display()
+                if p.as_os_str() == "-" {
+                    "stdout".into()
+                } else {
+                    p.display().to_string()
+                }
             ),
             None => {
                 "pass --rejects FILE for every bad row, or --on-error skip to write the good ones"

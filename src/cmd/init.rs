@@ -57,8 +57,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         ))
         .hint("nothing was changed; use --db PATH for another database"));
     }
-    let name = m.get_one::<String>("admin").expect("has default");
-    super::user::check_name(name)?;
+    let name = &super::user::check_name(m.get_one::<String>("admin").expect("has default"))?;
     let password = crate::prompt::password(
         ctx,
         m.get_flag("password_stdin"),

@@ -57,8 +57,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         d.set("done_at", Value::Integer(crate::clock::now()));
     }
     records::fill_defaults(conn, &mut d, &user.name)?;
-    let owns = super::owns(conn, &user, &d)?;
-    ctx.authorize(Action::Create, Some(ae), owns)?;
+    super::placement::authorize(ctx, Action::Create, &user, &d, None)?;
     let db = ctx.db()?;
     let tx = db.write()?;
     let aid = records::insert(&tx, d, &user.name)?;

@@ -36,6 +36,7 @@ mod init;
 mod lines;
 mod log;
 mod login;
+mod placement;
 mod report;
 mod schema;
 mod session;

@@ -137,6 +137,13 @@ fn date(m: &ArgMatches, name: &str, flag: &str) -> Result<Option<NaiveDate>> {
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let (name, sub) = m.subcommand().expect("a report is required");
     ctx.authorize(Action::Report, None, None)?;
+    // A report shows only what the role may read: each entity it reads goes through the one
+    // door as `find` would (a refusal is audited, exit 7).
+    let reads = crate::auth::report_reads(name)?;
+    for entity in reads {
+        ctx.authorize(Action::Read, Some(Entity::get(entity)?), None)
+            .map_err(|e| e.hint(format!("report {name} reads {}", reads.join(", "))))?;
+    }
     let params = Params {
         window: Window::new(
             date(sub, "from", "from")?,

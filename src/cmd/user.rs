@@ -2,7 +2,7 @@
 //! own password).
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use crate::auth::{self, Action, Role};
 use crate::context::Ctx;
@@ -50,24 +50,40 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("passwd")
                 .about("Change a password (your own, or any user's as admin)")
-                .arg(Arg::new("name").value_name("NAME"))
-                .arg(super::init::password_stdin_arg()),
+                .long_about("Change a password. Your own needs your current password first (asked on a terminal); an admin setting another user's password does not. Every other session of that user ends.")
+                .arg(Arg::new("name").value_name("NAME").help("Whose password [default: yours]"))
+                .arg(
+                    Arg::new("password_stdin")
+                        .long("password-stdin")
+                        .action(ArgAction::SetTrue)
+                        .help("Read the passwords from stdin: for your own, the current one on the first line and the new one on the second; for another user's, the new one"),
+                ),
         )
 }
 
-/// User names: 1 to 64 characters, no control characters or surrounding spaces.
-pub fn check_name(name: &str) -> Result<()> {
-    if name.is_empty()
-        || name.chars().count() > 64
-        || name.chars().any(char::is_control)
-        || name.trim() != name
-    {
-        return Err(Error::invalid(format!(
-            "'{}' is not a valid user name (1 to 64 characters, no control characters or surrounding spaces)",
-            name.escape_debug()
-        )));
+/// Checks a new user name (SPEC "Users (additions)") and returns the form to store: NFC,
+/// letters, digits, `.`, `_`, `-`, one of Latin, Cyrillic or Greek at most.
+pub fn check_name(name: &str) -> Result<String> {
+    auth::names::canonical(name)
+}
+
+/// Refuses a name another user already has, ignoring case (exit 5).
+fn check_unique(conn: &rusqlite::Connection, name: &str, except: Option<i64>) -> Result<()> {
+    match auth::names::taken(conn, name, except)? {
+        Some(other) if other == name => {
+            Err(Error::conflict(format!("user '{name}' already exists")))
+        }
+        Some(other) => Err(Error::conflict(format!(
+            "user '{name}' would be the same name as the existing '{other}' (names are unique ignoring case)"
+        ))),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The user a typed name means (any case), or exit 3.
+fn find(conn: &rusqlite::Connection, name: &str) -> Result<(i64, String)> {
+    auth::names::find(conn, name)?
+        .ok_or_else(|| Error::not_found(format!("no user named '{}'", name.escape_debug())))
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
@@ -82,8 +98,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
 
 fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let me = ctx.authorize(Action::ManageUsers, None, None)?;
-    let name = m.get_one::<String>("name").expect("required");
-    check_name(name)?;
+    let name = &check_name(m.get_one::<String>("name").expect("required"))?;
     let role = Role::parse(m.get_one::<String>("role").expect("required"))?;
     let pw = crate::prompt::password(
         ctx,
@@ -94,12 +109,7 @@ fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let hash = auth::hash_password(&pw)?;
     let db = ctx.db()?;
     let tx = db.write()?;
-    let exists: Option<i64> = tx
-        .query_row("SELECT id FROM users WHERE name = ?", [name], |r| r.get(0))
-        .optional()?;
-    if exists.is_some() {
-        return Err(Error::conflict(format!("user '{name}' already exists")));
-    }
+    check_unique(&tx, name, None)?;
     let now = crate::clock::now();
     tx.execute(
         "INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -158,17 +168,14 @@ fn list(ctx: &mut Ctx) -> Result<()> {
 
 fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let me = ctx.authorize(Action::ManageUsers, None, None)?;
-    let name = m.get_one::<String>("name").expect("required");
     let db = ctx.db()?;
     let tx = db.write()?;
-    let (id, old_role, old_disabled): (i64, String, bool) = tx
-        .query_row(
-            "SELECT id, role, disabled FROM users WHERE name = ?",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?
-        .ok_or_else(|| Error::not_found(format!("no user named '{name}'")))?;
+    let (id, name) = find(&tx, m.get_one::<String>("name").expect("required"))?;
+    let name = &name;
+    let (old_role, old_disabled): (String, bool) =
+        tx.query_row("SELECT role, disabled FROM users WHERE id = ?", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     let mut entries = Vec::new();
     if let Some(role) = m.get_one::<String>("role") {
         let role = Role::parse(role)?;
@@ -184,6 +191,8 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             ));
         }
     }
+    // A role change needs no such step: every command reads the role from the users table.
+    let mut ended = 0;
     let disabled = if m.get_flag("disable") {
         Some(true)
     } else if m.get_flag("enable") {
@@ -192,10 +201,18 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         None
     };
     if let Some(d) = disabled {
-        if d && name == &me.name {
+        if d && id == me.id {
             return Err(Error::conflict("you cannot disable your own account"));
         }
         tx.execute("UPDATE users SET disabled = ?, failed_logins = 0, locked_until = CASE WHEN ? THEN locked_until ELSE 0 END, updated_at = ? WHERE id = ?", params![d, d, crate::clock::now(), id])?;
+        if d {
+            // Every session ends with the account, in the same transaction: enabling it again
+            // later must not bring an old token back to life.
+            ended = tx.execute(
+                "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0",
+                [id],
+            )?;
+        }
         if d != old_disabled {
             entries.push((
                 "disabled",
@@ -236,35 +253,56 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         .collect();
     audit::log(&tx, &audit_rows)?;
     tx.commit()?;
-    ctx.out.msg(&format!("updated user {name}"));
+    ctx.out.msg(&if ended > 0 {
+        format!("updated user {name} (ended {ended} session(s))")
+    } else {
+        format!("updated user {name}")
+    });
     Ok(())
 }
 
 fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let me = ctx.user()?;
-    let name = m
-        .get_one::<String>("name")
-        .cloned()
-        .unwrap_or_else(|| me.name.clone());
-    if name != me.name {
+    let typed = m.get_one::<String>("name");
+    // Another user's password is user administration: refused before the name is looked
+    // up, so the answer does not tell a non-admin which names exist.
+    if typed.is_some_and(|t| auth::names::fold(t) != auth::names::fold(&me.name)) {
         ctx.authorize(Action::ManageUsers, None, None)?;
     }
-    let pw = crate::prompt::password(
-        ctx,
-        m.get_flag("password_stdin"),
-        &format!("New password for {name}"),
-        true,
-    )?;
+    let (id, name) = match typed {
+        Some(t) => find(&ctx.db()?.conn, t)?,
+        None => (me.id, me.name.clone()),
+    };
+    if id != me.id {
+        // A name equal to one's own ignoring case can still be another user's, in a database
+        // from before names were unique ignoring case.
+        ctx.authorize(Action::ManageUsers, None, None)?;
+    }
+    let stdin = m.get_flag("password_stdin");
+    if id == me.id {
+        // One's own password needs the current one: a stolen session must not be enough.
+        if !stdin && !ctx.g.interactive {
+            return Err(Error::usage(
+                "the current and the new password are needed: pass --password-stdin with them on two lines",
+            )
+            .hint("or run it on a terminal (without --no-input) to be asked"));
+        }
+        let current = crate::prompt::password(ctx, stdin, "Current password", false)?;
+        auth::confirm_password(&mut ctx.db()?.conn, id, &name, &current)?;
+    }
+    let pw = crate::prompt::password(ctx, stdin, &format!("New password for {name}"), true)?;
+    if stdin && pw.is_empty() && id == me.id {
+        return Err(Error::usage(
+            "--password-stdin: the second line (the new password) is missing",
+        )
+        .hint("the first line is the current password, the second the new one"));
+    }
     let hash = auth::hash_password(&pw)?;
     let token_hash_keep = ctx.token()?.map(|t| {
         crate::db::audit::hex(&<sha2::Sha256 as sha2::Digest>::digest(t.trim().as_bytes()))
     });
     let db = ctx.db()?;
     let tx = db.write()?;
-    let id: i64 = tx
-        .query_row("SELECT id FROM users WHERE name = ?", [&name], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| Error::not_found(format!("no user named '{name}'")))?;
     tx.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = 0, updated_at = ? WHERE id = ?", params![hash, crate::clock::now(), id])?;
     // Other sessions of that user end: a changed password must lock out whoever knew the old one.
     tx.execute(

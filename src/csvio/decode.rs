@@ -139,14 +139,17 @@ pub fn open(path: &str, choice: &str) -> Result<Input> {
     let (mut src, len): (Box<dyn Read + Send>, Option<u64>) = if path == "-" {
         (Box::new(io::stdin()), None)
     } else {
-        let f = std::fs::File::open(path)
-            .map_err(|e| Error::from(e).hint(format!("cannot read {path}")))?;
+        check_input(path)?;
+        let f = std::fs::File::open(path).map_err(|e| cannot_read(path, e))?;
         let len = f.metadata().ok().map(|m| m.len());
         (Box::new(f), len)
     };
     let raw = Arc::new(AtomicU64::new(0));
     let mut head = Vec::new();
-    (&mut src).take(SNIFF as u64).read_to_end(&mut head)?;
+    (&mut src)
+        .take(SNIFF as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| cannot_read(path, e))?;
     raw.store(head.len() as u64, Ordering::Relaxed);
     let full = head.len() < SNIFF;
     let boms: [(&[u8], Enc); 4] = [
@@ -194,6 +197,29 @@ pub fn open(path: &str, choice: &str) -> Result<Input> {
         bom: skip > 0,
         crlf,
     })
+}
+
+/// Checks an input file before any work (it exists, it is not a directory) and protects it
+/// from every write target (`crate::outfile`); `-` is stdin.
+pub fn check_input(path: &str) -> Result<()> {
+    if path == "-" {
+        return Ok(());
+    }
+    crate::outfile::protect_input(std::path::Path::new(path));
+    let meta = std::fs::metadata(path).map_err(|e| cannot_read(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::usage(format!(
+            "cannot read {path}: it is a directory"
+        )));
+    }
+    Ok(())
+}
+
+/// An I/O failure on an input file, naming the file in the one error line (a missing file is
+/// exit 3).
+fn cannot_read(path: &str, e: io::Error) -> Error {
+    let base = Error::from(e);
+    Error::new(base.kind, format!("cannot read {path}: {}", base.message))
 }
 
 /// Strict UTF-8 when the sample is valid (or clearly UTF-8 text with a bad byte, which the

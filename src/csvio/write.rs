@@ -2,67 +2,77 @@
 //! (a failed export never leaves a truncated file), stdout, and a GB18030 encoder (never
 //! GBK, which cannot hold every character and would turn 😀 into `&#128512;`).
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::outfile::{self, Dest, Target};
 
 /// A file written under a temporary name in the same directory, renamed when committed,
-/// removed when dropped uncommitted. Created 0600: exports hold personal data.
+/// removed when dropped uncommitted; or stdout for `-`. Created 0600: exports hold personal
+/// data. The target is checked by `crate::outfile` (the overwrite rule) when created and
+/// again when committed.
 pub struct AtomicFile {
     tmp: PathBuf,
-    dest: PathBuf,
-    file: Option<BufWriter<File>>,
+    dest: Option<Dest>,
+    file: Option<BufWriter<Box<dyn Write>>>,
 }
 
 impl AtomicFile {
-    /// Creates the temp file; refuses to replace an existing file unless `force`.
+    /// Checks the target and creates the temp file; an existing file needs `force`.
     pub fn create(dest: &Path, force: bool) -> Result<AtomicFile> {
         use std::os::unix::fs::OpenOptionsExt;
-        if !force && dest.exists() {
-            return Err(
-                Error::conflict(format!("{} already exists", dest.display()))
-                    .hint("pass --force to replace it"),
-            );
-        }
+        let dest = match outfile::check(dest, force)? {
+            Target::Stdout => {
+                return Ok(AtomicFile {
+                    tmp: PathBuf::new(),
+                    dest: None,
+                    file: Some(BufWriter::with_capacity(1 << 18, Box::new(io::stdout()))),
+                });
+            }
+            Target::File(d) => d,
+        };
         let name = dest
+            .path
             .file_name()
-            .ok_or_else(|| Error::usage(format!("{} is not a file name", dest.display())))?;
-        let tmp = dest.with_file_name(format!(
+            .expect("a checked target has a file name");
+        let tmp = dest.path.with_file_name(format!(
             ".{}.{}.tmp",
             name.to_string_lossy(),
             std::process::id()
         ));
+        // A stale temp file of an earlier process with this id: never write through it.
+        let _ = std::fs::remove_file(&tmp);
         let file = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)
-            .map_err(|e| {
-                // The one error line names the file the user asked for, not just the OS error.
-                let e = Error::from(e);
-                Error::new(
-                    e.kind,
-                    format!("cannot write {}: {}", dest.display(), e.message),
-                )
-                .hint("the directory must exist and be writable")
-            })?;
+            .map_err(|e| outfile::cannot_write(&dest.arg, &e))?;
         Ok(AtomicFile {
             tmp,
-            dest: dest.to_path_buf(),
-            file: Some(BufWriter::with_capacity(1 << 18, file)),
+            dest: Some(dest),
+            file: Some(BufWriter::with_capacity(1 << 18, Box::new(file))),
         })
     }
 
-    /// Flushes, syncs and renames the file into place.
+    /// Flushes and syncs the temp file and gives it the destination's name.
     pub fn commit(mut self) -> Result<()> {
-        let w = self.file.take().expect("committed once");
-        let f = w.into_inner().map_err(|e| Error::from(e.into_error()))?;
-        f.sync_all()?;
-        std::fs::rename(&self.tmp, &self.dest)?;
-        Ok(())
+        let mut w = self.file.take().expect("committed once");
+        let Some(dest) = self.dest.take() else {
+            return Ok(w.flush()?);
+        };
+        w.flush()
+            .map_err(|e| outfile::cannot_write(&dest.arg, &e))?;
+        drop(w);
+        let placed = std::fs::File::open(&self.tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| outfile::cannot_write(&dest.arg, &e))
+            .and_then(|()| outfile::place(&self.tmp, &dest));
+        if placed.is_err() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+        placed
     }
 }
 
@@ -77,7 +87,7 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.file.take().is_some() {
+        if self.file.take().is_some() && self.dest.is_some() {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }

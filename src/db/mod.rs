@@ -9,6 +9,7 @@ pub mod query;
 pub mod records;
 pub mod report;
 pub mod stages;
+pub mod unlinked;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -66,6 +67,8 @@ impl Db {
             Err(e) => return Err(storage_for(path, e)),
         };
         conn.busy_timeout(busy)?;
+        unlinked::watch(&conn, path)?;
+        crate::outfile::protect_database(path);
         let db = Db {
             conn,
             path: path.to_path_buf(),

@@ -165,16 +165,34 @@ impl Kind {
     }
 }
 
+/// An address as mail systems take it: a dot-atom local part (RFC 5322 `atext`, letters of
+/// any script as RFC 6531 allows) and a domain of dot-separated labels (letters, digits,
+/// inner hyphens; an internationalised domain as typed) ending in a top-level name that is
+/// not all digits. Quoted local parts and address literals are refused: a CRM stores
+/// mailboxes, and markup such as `x@y.com<script>` must not pass.
 fn parse_email(s: &str) -> Result<Value, String> {
     let bad = || format!("'{s}' is not an email address");
-    let (local, domain) = s.split_once('@').ok_or_else(bad)?;
-    let ok = !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
+    let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
+    let atext = |c: char| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(atext));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && domain.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.chars().count() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels.last().is_some_and(|tld| {
+            tld.chars().count() >= 2 && !tld.chars().all(|c| c.is_ascii_digit())
+        });
+    if local_ok && domain_ok {
         Ok(Value::Text(s.to_string()))
     } else {
         Err(bad())

@@ -83,8 +83,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     };
     let plan = build(conn, &lead, existing, &owner, m, &user.name)?;
     for d in plan.drafts() {
-        let owns = super::super::owns(&ctx.db()?.conn, &user, d)?;
-        ctx.authorize(Action::Create, Some(d.entity), owns)?;
+        super::super::placement::authorize(ctx, Action::Create, &user, d, None)?;
     }
     let owns = super::super::owns(&ctx.db()?.conn, &user, &lead.draft)?;
     ctx.authorize(Action::Update, Some(le), owns)?;

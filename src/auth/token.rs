@@ -1,0 +1,57 @@
+//! The session token file: one per database under the XDG state directory, 0600 in a 0700
+//! directory, refused when others can read it.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::db::audit::hex;
+use crate::error::{Error, Result};
+
+/// The token file for a database: one per database, under the XDG state directory.
+pub fn token_path(db: &Path) -> PathBuf {
+    let canonical = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    let id = hex(&Sha256::digest(canonical.as_os_str().as_encoded_bytes()));
+    crate::paths::state_dir().join(format!("session-{}", &id[..16]))
+}
+
+/// Reads the saved token, refusing a file others can read (as psql does with .pgpass).
+pub fn read_token(path: &Path) -> Result<Option<String>> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(None);
+    };
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(Error::auth(format!(
+            "the token file {} is readable by others; refusing it",
+            path.display()
+        ))
+        .hint("remove it and log in again, or chmod 600 it"));
+    }
+    Ok(Some(std::fs::read_to_string(path)?.trim().to_string()))
+}
+
+/// Saves the token in a 0600 file inside a 0700 directory, written whole then renamed.
+pub fn write_token(path: &Path, token: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let dir = path.parent().expect("token path has a directory");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    // The directory is crm's own: keep it private even if something else created it.
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    // A temp name per process, so parallel logins to one database do not collide.
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(token.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
