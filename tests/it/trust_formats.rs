@@ -308,7 +308,10 @@ fn json_and_jsonl_exports_import_back_unchanged() {
     assert_eq!(dest.sql_int("SELECT count(*) FROM customer"), 2);
     // --format json (or CRM_FORMAT=json) with CSV on stdin still reads CSV: the flag also
     // asks for the JSON summary.
-    let csv = dest.run_stdin(&["import", "customer", "-", "--format", "json"], "name\n丙\n");
+    let csv = dest.run_stdin(
+        &["import", "customer", "-", "--format", "json"],
+        "name\n丙\n",
+    );
     assert_eq!(csv.ok().json()["inserted"], 1, "{}", csv.stderr);
 }
 
