@@ -21,7 +21,7 @@ pub enum Rejects {
     },
     /// The original objects with an `error` key: a JSON array, or JSONL.
     Json {
-        w: Encoded,
+        w: Box<Encoded>,
         array: bool,
         first: bool,
         eol: &'static str,
@@ -60,7 +60,7 @@ impl Rejects {
     /// A JSON (array) or JSONL rejects file.
     pub fn json(file: AtomicFile, input: &Input, array: bool) -> Result<Rejects> {
         Ok(Rejects::Json {
-            w: Encoded::new(file, input.encoding, input.bom)?,
+            w: Box::new(Encoded::new(file, input.encoding, input.bom)?),
             array,
             first: true,
             eol: if input.crlf { "\r\n" } else { "\n" },
@@ -110,7 +110,7 @@ impl Rejects {
                     (false, _) => String::new(),
                 };
                 w.write_all(sep.as_bytes())?;
-                serde_json::to_writer(&mut *w, &obj)?;
+                serde_json::to_writer(&mut **w, &obj)?;
                 if !*array {
                     w.write_all(eol.as_bytes())?;
                 }
@@ -141,7 +141,7 @@ impl Rejects {
                     };
                     w.write_all(end.as_bytes())?;
                 }
-                w.commit()
+                (*w).commit()
             }
         }
     }
