@@ -16,18 +16,31 @@ const fn ex(what: &'static str, line: &'static str) -> Example {
 
 /// Examples per command path (`"user add"` is the `add` subcommand of `user`).
 pub const EXAMPLES: &[(&str, &[Example])] = &[
-    ("demo", &[ex("Build ./crm-demo.db with sample data and log in as its admin", "crm demo")]),
+    (
+        "demo",
+        &[ex(
+            "Build ./crm-demo.db with sample data and log in as its admin",
+            "crm demo",
+        )],
+    ),
     (
         "init",
-        &[
-            ex("Create a new database, reading the admin password from a file", "crm init --db team.db --admin boss --password-stdin < boss-password.txt"),
-        ],
+        &[ex(
+            "Create a new database, reading the admin password from a file",
+            "crm init --db team.db --admin boss --password-stdin < boss-password.txt",
+        )],
     ),
     (
         "login",
         &[
-            ex("Log in as li.lei, reading the password from a file", "crm login --user li.lei --password-stdin < li-password.txt"),
-            ex("Log in from a script for one hour", "crm login --user admin --password-stdin --ttl 1h < admin-password.txt"),
+            ex(
+                "Log in as li.lei, reading the password from a file",
+                "crm login --user li.lei --password-stdin < li-password.txt",
+            ),
+            ex(
+                "Log in from a script for one hour",
+                "crm login --user admin --password-stdin --ttl 1h < admin-password.txt",
+            ),
         ],
     ),
     ("logout", &[ex("End this database's session", "crm logout")]),
@@ -39,137 +52,284 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         "user",
         &[
             ex("Every user and role", "crm user list"),
-            ex("Add a service agent, password from a file", "crm user add zhao.min --role service --password-stdin < zhang-password.txt"),
+            ex(
+                "Add a service agent, password from a file",
+                "crm user add zhao.min --role service --password-stdin < zhang-password.txt",
+            ),
         ],
     ),
     (
         "user add",
-        &[ex("Add a salesperson, password from a file (scripts)", "crm user add zhang.san --role sales --password-stdin < zhang-password.txt")],
+        &[ex(
+            "Add a salesperson, password from a file (scripts)",
+            "crm user add zhang.san --role sales --password-stdin < zhang-password.txt",
+        )],
     ),
-    ("user list", &[ex("All users as CSV", "crm user list --format csv")]),
+    (
+        "user list",
+        &[ex("All users as CSV", "crm user list --format csv")],
+    ),
     (
         "user edit",
         &[
-            ex("Make a user a manager", "crm user edit li.lei --role manager"),
-            ex("Disable an account (its sessions end at once)", "crm user edit li.lei --disable"),
+            ex(
+                "Make a user a manager",
+                "crm user edit li.lei --role manager",
+            ),
+            ex(
+                "Disable an account (its sessions end at once)",
+                "crm user edit li.lei --disable",
+            ),
         ],
     ),
     (
         "user passwd",
         &[
-            ex("Change your own password: first line the current one, second the new one", "crm user passwd --password-stdin < old-and-new-password.txt"),
-            ex("As admin, reset another user's password", "crm user passwd li.lei --password-stdin < li-password.txt"),
+            ex(
+                "Change your own password: first line the current one, second the new one",
+                "crm user passwd --password-stdin < old-and-new-password.txt",
+            ),
+            ex(
+                "As admin, reset another user's password",
+                "crm user passwd li.lei --password-stdin < li-password.txt",
+            ),
         ],
     ),
     (
         "add",
         &[
-            ex("Add a customer", "crm add customer --name '上海星辰贸易有限公司' --level B --city 上海"),
-            ex("Add a contact to customer C000001, printing only the new id", "crm add contact --customer C000001 --name 王芳 --mobile 13800138000 -q"),
+            ex(
+                "Add a customer",
+                "crm add customer --name '上海星辰贸易有限公司' --level B --city 上海",
+            ),
+            ex(
+                "Add a contact to customer C000001, printing only the new id",
+                "crm add contact --customer C000001 --name 王芳 --mobile 13800138000 -q",
+            ),
         ],
     ),
     (
         "edit",
         &[
-            ex("Change two fields of customer C000001", "crm edit customer C000001 --level A --city 深圳"),
+            ex(
+                "Change two fields of customer C000001",
+                "crm edit customer C000001 --level A --city 深圳",
+            ),
             ex("Clear a field", "crm edit customer C000001 --unset notes"),
         ],
     ),
     (
         "show",
         &[
-            ex("A customer with its contacts, deals and follow-ups", "crm show customer C000001"),
+            ex(
+                "A customer with its contacts, deals and follow-ups",
+                "crm show customer C000001",
+            ),
             ex("The same as JSON", "crm show customer 1 --format json"),
         ],
     ),
     (
         "find",
         &[
-            ex("Customers whose text fields contain 科技", "crm find customer 科技"),
-            ex("Level A customers in 深圳, newest first, as JSON", "crm find customer --where level=A --where city=深圳 --sort created_at:desc --format json"),
-            ex("How many open tickets", "crm find ticket --where status=open --count"),
+            ex(
+                "Customers whose text fields contain 科技",
+                "crm find customer 科技",
+            ),
+            ex(
+                "Level A customers in 深圳, newest first, as JSON",
+                "crm find customer --where level=A --where city=深圳 --sort created_at:desc --format json",
+            ),
+            ex(
+                "How many open tickets",
+                "crm find ticket --where status=open --count",
+            ),
         ],
     ),
     (
         "delete",
-        &[ex("Delete a record without asking (scripts)", "crm delete activity 1 --yes")],
+        &[ex(
+            "Delete a record without asking (scripts)",
+            "crm delete activity 1 --yes",
+        )],
     ),
     (
         "convert",
         &[
-            ex("Turn lead 1 into a customer and contact", "crm convert lead 1"),
-            ex("Accept quote 2, then turn it into an order", "crm edit quote 2 --status accepted && crm convert quote 2"),
+            ex(
+                "Turn lead 1 into a customer and contact",
+                "crm convert lead 1",
+            ),
+            ex(
+                "Accept quote 2, then turn it into an order",
+                "crm edit quote 2 --status accepted && crm convert quote 2",
+            ),
         ],
     ),
     (
         "convert lead",
-        &[ex("Convert lead 1 and open an opportunity for it", "crm convert lead 1 --opportunity 'POS 终端采购' --amount 120000")],
+        &[ex(
+            "Convert lead 1 and open an opportunity for it",
+            "crm convert lead 1 --opportunity 'POS 终端采购' --amount 120000",
+        )],
     ),
-    ("convert quote", &[ex("Accept quote 2, then turn it into an order", "crm edit quote 2 --status accepted && crm convert quote 2")]),
+    (
+        "convert quote",
+        &[ex(
+            "Accept quote 2, then turn it into an order",
+            "crm edit quote 2 --status accepted && crm convert quote 2",
+        )],
+    ),
     (
         "log",
-        &[ex("Record a phone call with customer C000001", "crm log customer C000001 '电话沟通续约事宜' --type call")],
+        &[ex(
+            "Record a phone call with customer C000001",
+            "crm log customer C000001 '电话沟通续约事宜' --type call",
+        )],
     ),
-    ("done", &[ex("Complete follow-up plan 2 with its outcome", "crm done activity 2 --notes '客户同意下周签约'")]),
+    (
+        "done",
+        &[ex(
+            "Complete follow-up plan 2 with its outcome",
+            "crm done activity 2 --notes '客户同意下周签约'",
+        )],
+    ),
     (
         "agenda",
         &[
-            ex("What needs attention in the next 7 days", "crm agenda --days 7"),
-            ex("Reproducible output for a fixed day", "crm agenda --as-of 2026-11-20 --format json"),
+            ex(
+                "What needs attention in the next 7 days",
+                "crm agenda --days 7",
+            ),
+            ex(
+                "Reproducible output for a fixed day",
+                "crm agenda --as-of 2026-11-20 --format json",
+            ),
         ],
     ),
     (
         "import",
         &[
-            ex("Import customers; any bad row and nothing is written", "crm import customer customers.csv"),
-            ex("Keep the good rows, write the bad ones to a file", "crm import customer customers.csv --on-error skip --rejects rejects.csv"),
-            ex("Update existing customers by code", "crm import customer customers.csv --mode upsert --key code"),
+            ex(
+                "Import customers; any bad row and nothing is written",
+                "crm import customer customers.csv",
+            ),
+            ex(
+                "Keep the good rows, write the bad ones to a file",
+                "crm import customer customers.csv --on-error skip --rejects rejects.csv",
+            ),
+            ex(
+                "Update existing customers by code",
+                "crm import customer customers.csv --mode upsert --key code",
+            ),
         ],
     ),
-    ("import history", &[ex("Recent import batches", "crm import history")]),
-    ("import revert", &[ex("Undo import batch 1 (its number from `crm import history`)", "crm import revert 1")]),
+    (
+        "import history",
+        &[ex("Recent import batches", "crm import history")],
+    ),
+    (
+        "import revert",
+        &[ex(
+            "Undo import batch 1 (its number from `crm import history`)",
+            "crm import revert 1",
+        )],
+    ),
     (
         "export",
         &[
-            ex("All customers to a CSV file", "crm export customer -o all-customers.csv"),
-            ex("Level A customers as JSON lines to stdout", "crm export customer --where level=A --format jsonl"),
+            ex(
+                "All customers to a CSV file",
+                "crm export customer -o all-customers.csv",
+            ),
+            ex(
+                "Level A customers as JSON lines to stdout",
+                "crm export customer --where level=A --format jsonl",
+            ),
         ],
     ),
     (
         "schema",
         &[
             ex("Every entity", "crm schema"),
-            ex("A customer's fields as JSON", "crm schema customer --format json"),
+            ex(
+                "A customer's fields as JSON",
+                "crm schema customer --format json",
+            ),
         ],
     ),
     (
         "report",
         &[
             ex("The sales funnel", "crm report funnel"),
-            ex("Sales per month as JSON, for a fixed day", "crm report sales --as-of 2026-11-30 --format json"),
+            ex(
+                "Sales per month as JSON, for a fixed day",
+                "crm report sales --as-of 2026-11-30 --format json",
+            ),
         ],
     ),
-    ("report funnel", &[ex("The funnel per owner", "crm report funnel --by owner")]),
-    ("report sales", &[ex("Sales per owner", "crm report sales --by owner")]),
-    ("report customers", &[ex("Customer analysis as CSV", "crm report customers --format csv")]),
-    ("report service", &[ex("Service analysis per month", "crm report service --by month")]),
-    ("report contracts", &[ex("Contracts expiring soon", "crm report contracts")]),
-    ("report activities", &[ex("Follow-ups per owner", "crm report activities --format json")]),
+    (
+        "report funnel",
+        &[ex("The funnel per owner", "crm report funnel --by owner")],
+    ),
+    (
+        "report sales",
+        &[ex("Sales per owner", "crm report sales --by owner")],
+    ),
+    (
+        "report customers",
+        &[ex(
+            "Customer analysis as CSV",
+            "crm report customers --format csv",
+        )],
+    ),
+    (
+        "report service",
+        &[ex(
+            "Service analysis per month",
+            "crm report service --by month",
+        )],
+    ),
+    (
+        "report contracts",
+        &[ex("Contracts expiring soon", "crm report contracts")],
+    ),
+    (
+        "report activities",
+        &[ex(
+            "Follow-ups per owner",
+            "crm report activities --format json",
+        )],
+    ),
     (
         "audit",
         &[
-            ex("Every change to customer 1", "crm audit --entity customer --id 1"),
+            ex(
+                "Every change to customer 1",
+                "crm audit --entity customer --id 1",
+            ),
             ex("Verify the audit chain", "crm audit --verify"),
         ],
     ),
-    ("check", &[ex("Check the database (exit 9 when it is damaged)", "crm check")]),
+    (
+        "check",
+        &[ex(
+            "Check the database (exit 9 when it is damaged)",
+            "crm check",
+        )],
+    ),
     (
         "backup",
-        &[ex("A checked copy of the database", "crm backup crm-backup.db")],
+        &[ex(
+            "A checked copy of the database",
+            "crm backup crm-backup.db",
+        )],
     ),
     (
         "completions",
-        &[ex("Bash completion in this shell", "source <(crm completions bash)")],
+        &[ex(
+            "Bash completion in this shell",
+            "source <(crm completions bash)",
+        )],
     ),
 ];
 

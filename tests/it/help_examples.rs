@@ -98,7 +98,11 @@ fn every_command_long_help_ends_with_its_examples() {
             "{path} --help has no examples"
         );
         for e in *examples {
-            assert!(r.stdout.contains(e.line), "{path} --help lacks `{}`", e.line);
+            assert!(
+                r.stdout.contains(e.line),
+                "{path} --help lacks `{}`",
+                e.line
+            );
         }
     }
     // Every visible command and subcommand has examples (entity subcommands such as
