@@ -52,7 +52,8 @@ fn watch_interrupt() {
     });
 }
 
-/// What typed alone into an optional field's prompt clears it (Enter keeps the default).
+/// What typed alone into an optional field's prompt clears it or leaves it empty (Enter keeps
+/// the default); never stored as the value itself.
 pub const CLEAR: &str = "-";
 
 /// Asks for one field until the answer is valid; `current` is offered as the default.
@@ -94,18 +95,30 @@ pub fn field(
             }));
     }
     loop {
+        // Empty answers come back to this loop (not dialoguer's silent re-ask), so a required
+        // field can say why it asks again.
         let mut input = Input::<String>::with_theme(&SimpleTheme)
             .with_prompt(&label)
-            .allow_empty(!f.required);
+            .allow_empty(true);
         if let Some(c) = &current {
             input = input.default(c.clone());
         }
         let text = input.interact_text().map_err(line_ended)?;
-        if text == CLEAR && current.is_some() && !f.required {
-            return Ok(rusqlite::types::Value::Null);
-        }
-        match parse_value(conn, f, &text) {
-            Ok(v) if f.required && v == rusqlite::types::Value::Null => {
+        let cleared = crate::schema::kinds::trim(&text) == CLEAR;
+        let v = if cleared {
+            Ok(rusqlite::types::Value::Null)
+        } else {
+            parse_value(conn, f, &text)
+        };
+        match v {
+            Ok(rusqlite::types::Value::Null) if f.unique && current.is_some() => {
+                crate::output::eprint_line(&format!(
+                    "{} can be changed but not cleared; Enter keeps [{}]",
+                    f.name,
+                    current.as_deref().unwrap_or_default()
+                ));
+            }
+            Ok(rusqlite::types::Value::Null) if f.required => {
                 crate::output::eprint_line(&format!("{} is required", f.name));
             }
             Ok(v) => return Ok(v),
