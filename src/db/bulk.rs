@@ -361,6 +361,16 @@ impl<'c> Bulk<'c> {
     }
 
     fn insert(&mut self, row: Row) -> RowResult {
+        // A row that does not land gives its generated key back: codes never skip.
+        let next_key = self.next_key;
+        let res = self.insert_row(row);
+        if !matches!(res, Ok(Ok(_))) {
+            self.next_key = next_key;
+        }
+        res
+    }
+
+    fn insert_row(&mut self, row: Row) -> RowResult {
         let mut d = Draft {
             entity: self.e,
             values: row.values,
