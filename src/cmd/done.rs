@@ -17,7 +17,7 @@ pub fn command() -> Command {
             Arg::new("entity")
                 .required(true)
                 .value_name("ENTITY")
-                .value_parser(["activity"]),
+                .value_parser(super::EntityParser(Some(&["activity"]))),
         )
         .arg(
             Arg::new("id")
