@@ -251,3 +251,150 @@ fn a_rejected_import_row_takes_no_generated_code() {
     let codes: Vec<&str> = j.as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["C000001", "C000002"]);
 }
+
+#[test]
+fn check_on_a_read_only_mount_passes_a_good_file() {
+    let env = Env::new();
+    env.add("customer", &["--name", "甲"]);
+    let token = env.token("admin");
+    env.sql()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let Some(m) = crate::core_reliability::Mount::new(env.path("ro"), "4m") else {
+        println!("SKIPPED: read-only check test (cannot mount a tmpfs here)");
+        return;
+    };
+    let db = m.0.join("crm.db");
+    std::fs::copy(&env.db, &db).unwrap();
+    assert!(m.remount_ro(), "remount read-only");
+    let r = env.run_as(&token, &["--db", db.to_str().unwrap(), "check", "--format", "json"]);
+    r.ok();
+    let rows = r.json();
+    let mode = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "journal_mode")
+        .unwrap();
+    assert_eq!(mode["ok"], true, "{rows}");
+    assert!(mode["detail"].as_str().unwrap().contains("read-only"), "{rows}");
+}
+
+#[test]
+fn color_always_means_always_even_piped() {
+    let env = Env::new();
+    let r = env.run(&["show", "customer", "999", "--color", "always"]);
+    r.code(3);
+    assert!(r.stderr.starts_with("\x1b[31merror:"), "{:?}", r.stderr);
+    let r = env.run(&["show", "customer", "999"]);
+    assert!(!r.stderr.contains('\x1b'), "auto, piped: {:?}", r.stderr);
+}
+
+#[test]
+fn demo_and_new_records_share_one_code_scheme() {
+    let env = Env::new();
+    let demo = env.path("demo.db");
+    env.run(&["demo", "--path", demo.to_str().unwrap()]).ok();
+    let d = demo.to_str().unwrap();
+    let scheme = |code: &str, prefix: &str| {
+        code.strip_prefix(prefix)
+            .is_some_and(|n| n.len() == 6 && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    for (entity, key, prefix) in [
+        ("quote", "number", "Q"),
+        ("order", "number", "SO"),
+        ("contract", "number", "HT"),
+        ("ticket", "number", "T"),
+        ("product", "code", "P"),
+    ] {
+        let rows = env.run(&["--db", d, "find", entity, "--format", "json"]).ok().json();
+        for r in rows.as_array().unwrap() {
+            assert!(scheme(r[key].as_str().unwrap(), prefix), "{entity}: {r}");
+        }
+    }
+    let j = env
+        .run(&["--db", d, "add", "quote", "--customer", "C000001", "--format", "json"])
+        .ok()
+        .json();
+    assert!(scheme(j["number"].as_str().unwrap(), "Q"), "{j}");
+}
+
+#[test]
+fn edit_help_shows_no_add_defaults_or_required() {
+    let env = Env::new();
+    let add = env.run(&["add", "customer", "--help"]).ok().stdout.clone();
+    assert!(add.contains("(required)") && add.contains("[default: "), "{add}");
+    let edit = env.run(&["edit", "customer", "--help"]).ok().stdout.clone();
+    for line in edit.lines().filter(|l| l.trim_start().starts_with("--") && !l.contains("--db") && !l.contains("--color") && !l.contains("--busy-timeout")) {
+        assert!(!line.contains("(required)") && !line.contains("[default: "), "{line}");
+    }
+}
+
+#[test]
+fn hidden_commands_are_never_suggested() {
+    let env = Env::new();
+    for typo in ["generate", "gen-man", "generate-ma"] {
+        let r = env.run(&[typo]);
+        r.code(2).one_error_line();
+        assert!(!r.stderr.contains("generate-man"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn entities_by_chinese_label_and_did_you_mean() {
+    let env = Env::new();
+    let r = env.run(&["find", "custmer"]);
+    r.code(2).one_error_line();
+    assert!(r.stderr.contains("did you mean 'customer'"), "{}", r.stderr);
+    let r = env.run(&["export", "contcat"]);
+    r.code(2);
+    assert!(r.stderr.contains("did you mean 'contact'"), "{}", r.stderr);
+    env.run(&["add", "客户", "--name", "甲"]).ok();
+    env.run(&["add", "联系人", "--customer", "1", "--name", "张伟"]).ok();
+    assert_eq!(env.run(&["find", "客户", "--count"]).ok().stdout.trim(), "1");
+    env.run(&["show", "客户", "1"]).ok();
+    env.run(&["edit", "客户", "1", "--city", "深圳"]).ok();
+    let csv = env.run(&["export", "联系人"]).ok().stdout.clone();
+    assert!(csv.contains("张伟"), "{csv}");
+    let schema = env.run(&["schema", "客户", "--format", "json"]).ok().json();
+    assert!(schema.to_string().contains("credit_code"));
+    env.run(&["log", "客户", "1", "电话"]).ok();
+    env.run(&["delete", "联系人", "1", "--yes"]).ok();
+}
+
+#[test]
+fn json_errors_are_only_the_json_object() {
+    let env = Env::new();
+    for args in [
+        &["show", "customer", "42", "--format", "json"][..],
+        &["--format", "json", "add", "customer", "--bogus", "x"][..],
+        &["--format", "json", "find", "custmer"][..],
+    ] {
+        let r = env.run(args);
+        assert_ne!(r.code, 0);
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{}", r.stderr);
+        let obj: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert!(obj["error"]["kind"].is_string() && obj["error"]["message"].is_string());
+    }
+}
+
+#[test]
+fn control_characters_never_reach_stderr_raw() {
+    let env = Env::new();
+    let csv = env.path("evil.csv");
+    write(&csv, "name,\x1b[31mred\x07\nx,y\n");
+    let r = env.run(&["import", "customer", csv.to_str().unwrap()]);
+    assert_ne!(r.code, 0);
+    let r2 = env.run(&["import", "customer", csv.to_str().unwrap(), "--ignore-unknown"]);
+    let r3 = env.run(&["import", "customer", csv.to_str().unwrap(), "--map", "\x1b]0;pwned\x07=name"]);
+    let r4 = env.run(&["show", "customer", "\x1b[2J\x07"]);
+    for r in [&r, &r2, &r3, &r4] {
+        assert!(
+            !r.stderr.contains('\x1b') && !r.stderr.contains('\x07'),
+            "{:?}",
+            r.stderr
+        );
+    }
+    assert!(r.stderr.contains("\\u{1b}"), "shown escaped: {:?}", r.stderr);
+}
