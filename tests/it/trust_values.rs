@@ -398,3 +398,36 @@ fn control_characters_never_reach_stderr_raw() {
     }
     assert!(r.stderr.contains("\\u{1b}"), "shown escaped: {:?}", r.stderr);
 }
+
+/// Walks `crm edit customer 1` keeping every value, running `meanwhile` while it waits at the
+/// city prompt and waiting for `then` at the end; returns the walk's exit status and screen.
+fn walk_with(env: &Env, meanwhile: &[&str], then: &str) -> (i32, String) {
+    let mut p = Pty::spawn(env, &["edit", "customer", "1"]);
+    for label in CUSTOMER_LABELS {
+        p.wait(label);
+        if label == "城市" {
+            env.run(meanwhile).ok();
+        }
+        p.send(if label == "备注" { "走查\r" } else { ENTER });
+    }
+    p.wait(then);
+    p.finish()
+}
+
+#[test]
+fn the_edit_walk_conflicts_only_on_a_value_it_showed() {
+    let env = Env::new();
+    env.add("customer", &["--name", "甲", "--city", "深圳"]);
+    // A derived value (last contact, set by `log`) is not one the walk showed.
+    let (code, screen) = walk_with(&env, &["log", "customer", "1", "电话"], "updated customer 1");
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(show(&env, "customer", "1")["notes"], "走查");
+    // A shown value changed meanwhile: 5, nothing overwritten.
+    let (code, screen) = walk_with(
+        &env,
+        &["edit", "customer", "1", "--city", "杭州"],
+        "changed since it was read (city is now 杭州)",
+    );
+    assert_eq!(code, 5, "{screen}");
+    assert_eq!(show(&env, "customer", "1")["city"], "杭州");
+}
