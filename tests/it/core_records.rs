@@ -242,6 +242,8 @@ fn hostile_strings_stored_and_returned_verbatim() {
             .run(&["show", "customer", &id.to_string(), "--format", "json"])
             .ok()
             .json();
+        // Verbatim inside; surrounding spaces are trimmed (SPEC "Values").
+        let h = h.trim();
         assert_eq!(j["name"], h);
         assert_eq!(j["notes"], h);
         assert_eq!(j["city"], h);
