@@ -107,7 +107,13 @@ impl Error {
 /// instead); other control characters are escaped where the message is written.
 fn one_line(s: &str) -> String {
     s.chars()
-        .map(|c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

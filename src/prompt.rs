@@ -60,7 +60,7 @@ pub const CLEAR: &str = "-";
 pub fn field(
     conn: &Connection,
     f: &Field,
-    current: Option<String>,
+    current: Option<&str>,
 ) -> Result<rusqlite::types::Value> {
     watch_interrupt();
     let label = format!("{} {}{}", f.en, f.zh, if f.required { " *" } else { "" });
@@ -77,7 +77,7 @@ pub fn field(
             items.push("(none)".into());
         }
         // An empty optional field stays empty when the user just presses Enter.
-        let default = match current.as_deref() {
+        let default = match current {
             Some(c) => choices.iter().position(|(v, _)| *v == c).unwrap_or(0),
             None if items.len() > choices.len() => items.len() - 1,
             None => 0,
@@ -100,8 +100,8 @@ pub fn field(
         let mut input = Input::<String>::with_theme(&SimpleTheme)
             .with_prompt(&label)
             .allow_empty(true);
-        if let Some(c) = &current {
-            input = input.default(c.clone());
+        if let Some(c) = current {
+            input = input.default(c.to_string());
         }
         let text = input.interact_text().map_err(line_ended)?;
         let cleared = crate::schema::kinds::trim(&text) == CLEAR;
@@ -115,7 +115,7 @@ pub fn field(
                 crate::output::eprint_line(&format!(
                     "{} can be changed but not cleared; Enter keeps [{}]",
                     f.name,
-                    current.as_deref().unwrap_or_default()
+                    current.unwrap_or_default()
                 ));
             }
             Ok(rusqlite::types::Value::Null) if f.required => {

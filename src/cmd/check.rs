@@ -65,7 +65,10 @@ pub fn checks(conn: &rusqlite::Connection) -> Result<Vec<Outcome>> {
         ),
     });
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-    if conn.is_readonly(rusqlite::DatabaseName::Main).unwrap_or(false) {
+    if conn
+        .is_readonly(rusqlite::DatabaseName::Main)
+        .unwrap_or(false)
+    {
         // Opened read-only (a read-only mount): SQLite reports the journal mode of that
         // connection, not of the file. The file's header says whether it is in WAL mode.
         let wal = conn.path().and_then(wal_in_header);

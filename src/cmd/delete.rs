@@ -45,13 +45,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }
     }
     let cascade = m.get_flag("cascade");
-    if !cascade {
-        // Refused for its references before the question, not after a "yes".
-        let conn = &ctx.db()?.conn;
-        for &id in &ids {
-            records::refuse_if_referenced(conn, e, id, &ids)?;
-        }
-    } else {
+    if cascade {
         // What --cascade takes along must be the user's to delete too (a sales user may not
         // remove another's opportunity by deleting the customer).
         for &id in &ids {
@@ -65,6 +59,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             for (other, owns) in checks {
                 ctx.authorize(Action::Delete, Some(other), owns)?;
             }
+        }
+    } else {
+        // Refused for its references before the question, not after a "yes".
+        let conn = &ctx.db()?.conn;
+        for &id in &ids {
+            records::refuse_if_referenced(conn, e, id, &ids)?;
         }
     }
     if !m.get_flag("yes") {

@@ -65,7 +65,10 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     };
     new.set("done_at", at);
     if let Some(n) = m.get_one::<String>("notes") {
-        new.set("notes", e.field("notes")?.kind.parse(n).map_err(Error::invalid)?);
+        new.set(
+            "notes",
+            e.field("notes")?.kind.parse(n).map_err(Error::invalid)?,
+        );
     }
     let db = ctx.db()?;
     let tx = db.write()?;

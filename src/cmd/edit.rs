@@ -94,7 +94,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 }
                 _ => current,
             };
-            let v = crate::prompt::field(conn, f, shown)?;
+            let v = crate::prompt::field(conn, f, shown.as_deref())?;
             new.set(f.name, v);
         }
     }
@@ -132,13 +132,20 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         on_current(&current, &new, given.iter().copied())
     };
     let allowed = |owns| crate::auth::allowed(user.role, Action::Update, Some(e), owns);
-    let owns_now = super::owns(&tx, &user, &current.draft)?;
+    let owns_stored = super::owns(&tx, &user, &current.draft)?;
     let owns_after = super::owns(&tx, &user, &new)?;
-    if !allowed(owns_now) || !allowed(owns_after) {
+    if !allowed(owns_stored) || !allowed(owns_after) {
         drop(tx);
-        let owns = if allowed(owns_now) { owns_after } else { owns_now };
+        let owns = if allowed(owns_stored) {
+            owns_after
+        } else {
+            owns_stored
+        };
         ctx.authorize(Action::Update, Some(e), owns)?;
-        return Err(Error::conflict(format!("{} {id} changed since it was read", e.name)));
+        return Err(Error::conflict(format!(
+            "{} {id} changed since it was read",
+            e.name
+        )));
     }
     let changed = records::update(&tx, &current, new, &user.name)?;
     tx.commit()?;

@@ -45,7 +45,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         return Err(Error::usage("the follow-up text is empty")
             .hint("crm log customer ID \"what happened\""));
     }
-    d.set("subject", ae.field("subject")?.kind.parse(text).map_err(Error::invalid)?);
+    d.set(
+        "subject",
+        ae.field("subject")?
+            .kind
+            .parse(text)
+            .map_err(Error::invalid)?,
+    );
     for (flag, field) in [("type", "type"), ("at", "done_at"), ("notes", "notes")] {
         if let Some(text) = m.get_one::<String>(flag) {
             let v = records::parse_value(conn, ae.field(field)?, text)

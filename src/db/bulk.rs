@@ -429,10 +429,9 @@ impl<'c> Bulk<'c> {
                 new.values[i] = v;
             }
         }
-        if let Err(e) =
-            crate::db::records::check_key_kept(&old.draft, &new)
-                .and_then(|()| crate::rules::apply(self.conn, &mut new, Some(old)))
-                .and_then(|()| check_required(&new))
+        if let Err(e) = crate::db::records::check_key_kept(&old.draft, &new)
+            .and_then(|()| crate::rules::apply(self.conn, &mut new, Some(old)))
+            .and_then(|()| check_required(&new))
         {
             return if is_row_error(&e) {
                 Ok(Err(e.message))

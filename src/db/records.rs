@@ -225,7 +225,10 @@ pub fn check_key_kept(old: &Draft, new: &Draft) -> Result<()> {
             "{} {key} can be changed but not cleared",
             old.entity.name
         ))
-        .hint(format!("give it another value with --{}", key.replace('_', "-"))));
+        .hint(format!(
+            "give it another value with --{}",
+            key.replace('_', "-")
+        )));
     }
     Ok(())
 }
@@ -414,7 +417,11 @@ pub fn refuse_if_referenced(
     }
 }
 
-fn referenced_error(e: &Entity, id: i64, refs: &[(&'static Entity, &'static str, Vec<i64>)]) -> Error {
+fn referenced_error(
+    e: &Entity,
+    id: i64,
+    refs: &[(&'static Entity, &'static str, Vec<i64>)],
+) -> Error {
     let list: Vec<String> = refs
         .iter()
         .map(|(o, f, ids)| {

@@ -104,7 +104,6 @@ impl Kind {
             return Ok(Value::Null);
         }
         match self {
-            Kind::Text => Ok(Value::Text(s.to_string())),
             Kind::Email => parse_email(s),
             Kind::Phone => parse_phone(s),
             Kind::Integer { min, max } => {
@@ -137,7 +136,7 @@ impl Kind {
                     Ok(Value::Text(tags.join(";")))
                 }
             }
-            Kind::Ref(_) | Kind::User => Ok(Value::Text(s.to_string())),
+            Kind::Text | Kind::Ref(_) | Kind::User => Ok(Value::Text(s.to_string())),
             Kind::CreditCode => parse_credit_code(s).map(Value::Text),
         }
     }

@@ -285,14 +285,24 @@ fn json_error_object_under_format_json() {
     let r = env.run(&["show", "customer", "42", "--format", "json"]);
     r.code(3);
     assert!(r.stdout.is_empty());
-    assert_eq!(r.stderr.lines().count(), 1, "only the JSON object: {}", r.stderr);
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "only the JSON object: {}",
+        r.stderr
+    );
     let obj: serde_json::Value = serde_json::from_str(r.stderr.lines().last().unwrap()).unwrap();
     assert_eq!(obj["error"]["kind"], "not_found");
     assert!(obj["error"]["message"].as_str().unwrap().contains("42"));
     // clap's own errors too
     let r = env.run(&["--format", "json", "add", "customer", "--bogus", "x"]);
     r.code(2);
-    assert_eq!(r.stderr.lines().count(), 1, "only the JSON object: {}", r.stderr);
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "only the JSON object: {}",
+        r.stderr
+    );
     let obj: serde_json::Value = serde_json::from_str(r.stderr.lines().last().unwrap()).unwrap();
     assert_eq!(obj["error"]["kind"], "usage");
 }

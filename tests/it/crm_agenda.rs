@@ -329,10 +329,7 @@ fn demo_agenda_has_something_in_every_group() {
     assert_eq!(run(&["show", "quote", "Q000001"])["amount"], "96000.00");
     assert_eq!(run(&["show", "order", "SO000001"])["amount"], "96000.00");
     assert_eq!(run(&["show", "order", "SO000002"])["amount"], "45000.00");
-    assert_eq!(
-        run(&["show", "contract", "HT000003"])["status"],
-        "expired"
-    );
+    assert_eq!(run(&["show", "contract", "HT000003"])["status"], "expired");
     let shown = run(&["show", "customer", "C000001"]);
     for e in [
         "contact",

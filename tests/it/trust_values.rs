@@ -7,7 +7,9 @@ use crate::core_prompts::{CUSTOMER_LABELS, ENTER, Pty};
 use crate::harness::{Env, write};
 
 fn show(env: &Env, entity: &str, id: &str) -> serde_json::Value {
-    env.run(&["show", entity, id, "--format", "json"]).ok().json()
+    env.run(&["show", entity, id, "--format", "json"])
+        .ok()
+        .json()
 }
 
 #[test]
@@ -18,7 +20,10 @@ fn blank_text_is_missing_on_every_path() {
         r.code(4).one_error_line();
         assert!(r.stderr.contains("name is required"), "{}", r.stderr);
     }
-    let id = env.add("customer", &["--name", "\u{3000} 甲公司  ", "--city", "  深圳 "]);
+    let id = env.add(
+        "customer",
+        &["--name", "\u{3000} 甲公司  ", "--city", "  深圳 "],
+    );
     let j = show(&env, "customer", &id.to_string());
     assert_eq!(j["name"], "甲公司");
     assert_eq!(j["city"], "深圳");
@@ -27,15 +32,26 @@ fn blank_text_is_missing_on_every_path() {
     // An optional field given blank is cleared, not stored as spaces.
     env.run(&["edit", "customer", &id.to_string(), "--city", "   "])
         .ok();
-    assert_eq!(show(&env, "customer", &id.to_string())["city"], serde_json::Value::Null);
+    assert_eq!(
+        show(&env, "customer", &id.to_string())["city"],
+        serde_json::Value::Null
+    );
 
     let csv = env.path("c.csv");
     write(&csv, "name,city\n  乙公司  , 杭州\n   ,北京\n");
     let r = env.run(&["import", "customer", csv.to_str().unwrap()]);
     r.code(4);
     assert!(r.stderr.contains("name is required"), "{}", r.stderr);
-    env.run(&["import", "customer", csv.to_str().unwrap(), "--on-error", "skip", "--rejects", "-"])
-        .code(4);
+    env.run(&[
+        "import",
+        "customer",
+        csv.to_str().unwrap(),
+        "--on-error",
+        "skip",
+        "--rejects",
+        "-",
+    ])
+    .code(4);
     for expr in ["name=乙公司", "name=  乙公司 ", "city=杭州", "name~乙公 "] {
         let n = env.run(&["find", "customer", "--where", expr, "--count"]);
         assert_eq!(n.ok().stdout.trim(), "1", "{expr}");
@@ -55,26 +71,62 @@ fn date_times_read_every_date_form() {
         ("2026-02-01T10:00:00Z", "2026-02-01T18:00:00+08:00"),
     ] {
         let id = env
-            .add("activity", &["--customer", &c, "--subject", "s", "--due-at", typed])
+            .add(
+                "activity",
+                &["--customer", &c, "--subject", "s", "--due-at", typed],
+            )
             .to_string();
         assert_eq!(show(&env, "activity", &id)["due_at"], want, "{typed}");
     }
-    let r = env.run(&["add", "activity", "--customer", &c, "--subject", "s", "--due-at", "01/02/2026 10:00"]);
+    let r = env.run(&[
+        "add",
+        "activity",
+        "--customer",
+        &c,
+        "--subject",
+        "s",
+        "--due-at",
+        "01/02/2026 10:00",
+    ]);
     r.code(4);
     assert!(r.stderr.contains("ambiguous"), "{}", r.stderr);
-    env.run(&["add", "campaign", "--name", "展会", "--start-date", "13/02/2026"])
-        .ok();
-    let j = env.run(&["find", "campaign", "--format", "json"]).ok().json();
+    env.run(&[
+        "add",
+        "campaign",
+        "--name",
+        "展会",
+        "--start-date",
+        "13/02/2026",
+    ])
+    .ok();
+    let j = env
+        .run(&["find", "campaign", "--format", "json"])
+        .ok()
+        .json();
     assert_eq!(j[0]["start_date"], "2026-02-13");
 
     // --date-format decides date-times in an import too.
     let csv = env.path("a.csv");
     write(&csv, "customer,subject,due_at\n1,电话,01/02/2026 10:00\n");
-    env.run(&["import", "activity", csv.to_str().unwrap()]).code(4);
-    env.run(&["import", "activity", csv.to_str().unwrap(), "--date-format", "dmy"])
-        .ok();
+    env.run(&["import", "activity", csv.to_str().unwrap()])
+        .code(4);
+    env.run(&[
+        "import",
+        "activity",
+        csv.to_str().unwrap(),
+        "--date-format",
+        "dmy",
+    ])
+    .ok();
     let j = env
-        .run(&["find", "activity", "--where", "subject=电话", "--format", "json"])
+        .run(&[
+            "find",
+            "activity",
+            "--where",
+            "subject=电话",
+            "--format",
+            "json",
+        ])
         .ok()
         .json();
     assert_eq!(j[0]["due_at"], "2026-02-01T10:00:00+08:00");
@@ -99,7 +151,12 @@ fn concurrent_flag_edits_of_different_fields_never_conflict() {
     let env = Env::new();
     env.add("customer", &["--name", "甲"]);
     let n = 15;
-    let editors = [("notes", "n"), ("city", "c"), ("address", "a"), ("source", "s")];
+    let editors = [
+        ("notes", "n"),
+        ("city", "c"),
+        ("address", "a"),
+        ("source", "s"),
+    ];
     let out = race(&env, &editors, n);
     assert!(!out.contains("FAIL"), "{out}");
     let j = show(&env, "customer", "1");
@@ -120,8 +177,14 @@ fn concurrent_flag_edits_of_one_field_last_writer_wins_both_audited() {
     let n = 15;
     let out = race(&env, &[("notes", "a"), ("notes", "b")], n);
     assert!(!out.contains("FAIL"), "{out}");
-    let notes = show(&env, "customer", "1")["notes"].as_str().unwrap().to_string();
-    assert!(notes == format!("a{n}") || notes == format!("b{n}"), "{notes}");
+    let notes = show(&env, "customer", "1")["notes"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        notes == format!("a{n}") || notes == format!("b{n}"),
+        "{notes}"
+    );
     let rows: Vec<(Option<String>, String)> = {
         let db = env.sql();
         let mut st = db
@@ -154,13 +217,25 @@ fn a_key_can_be_changed_but_never_cleared() {
         a.extend_from_slice(args);
         let r = env.run(&a);
         r.code(4).one_error_line();
-        assert!(r.stderr.contains("code can be changed but not cleared"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("code can be changed but not cleared"),
+            "{}",
+            r.stderr
+        );
     }
     env.run(&["edit", "customer", "1", "--code", "K-1"]).ok();
     // An import update with an empty key cell is a row error too.
     let csv = env.path("u.csv");
     write(&csv, "id,code\n1,\n");
-    let r = env.run(&["import", "customer", csv.to_str().unwrap(), "--mode", "update", "--key", "id"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        csv.to_str().unwrap(),
+        "--mode",
+        "update",
+        "--key",
+        "id",
+    ]);
     r.code(4);
     assert_eq!(show(&env, "customer", "1")["code"], "K-1");
     // A reference whose record lacks its key (a file damaged outside crm) is never exported
@@ -203,8 +278,7 @@ fn edit_walk_dash_on_an_empty_field_keeps_it_empty() {
     for label in CUSTOMER_LABELS {
         p.wait(label);
         p.send(match label {
-            "城市" | "备注" => "-\r",
-            "客户编号" => "-\r",
+            "城市" | "备注" | "客户编号" => "-\r",
             _ => ENTER,
         });
         if label == "客户编号" {
@@ -245,10 +319,26 @@ fn a_rejected_import_row_takes_no_generated_code() {
     let env = Env::new();
     let csv = env.path("c.csv");
     write(&csv, "name\n甲\n   \n乙\n");
-    env.run(&["import", "customer", csv.to_str().unwrap(), "--on-error", "skip", "--rejects", "-"])
-        .code(4);
-    let j = env.run(&["find", "customer", "--format", "json", "--sort", "id"]).ok().json();
-    let codes: Vec<&str> = j.as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    env.run(&[
+        "import",
+        "customer",
+        csv.to_str().unwrap(),
+        "--on-error",
+        "skip",
+        "--rejects",
+        "-",
+    ])
+    .code(4);
+    let j = env
+        .run(&["find", "customer", "--format", "json", "--sort", "id"])
+        .ok()
+        .json();
+    let codes: Vec<&str> = j
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, ["C000001", "C000002"]);
 }
 
@@ -267,7 +357,10 @@ fn check_on_a_read_only_mount_passes_a_good_file() {
     let db = m.0.join("crm.db");
     std::fs::copy(&env.db, &db).unwrap();
     assert!(m.remount_ro(), "remount read-only");
-    let r = env.run_as(&token, &["--db", db.to_str().unwrap(), "check", "--format", "json"]);
+    let r = env.run_as(
+        &token,
+        &["--db", db.to_str().unwrap(), "check", "--format", "json"],
+    );
     r.ok();
     let rows = r.json();
     let mode = rows
@@ -277,7 +370,10 @@ fn check_on_a_read_only_mount_passes_a_good_file() {
         .find(|c| c["check"] == "journal_mode")
         .unwrap();
     assert_eq!(mode["ok"], true, "{rows}");
-    assert!(mode["detail"].as_str().unwrap().contains("read-only"), "{rows}");
+    assert!(
+        mode["detail"].as_str().unwrap().contains("read-only"),
+        "{rows}"
+    );
 }
 
 #[test]
@@ -307,13 +403,25 @@ fn demo_and_new_records_share_one_code_scheme() {
         ("ticket", "number", "T"),
         ("product", "code", "P"),
     ] {
-        let rows = env.run(&["--db", d, "find", entity, "--format", "json"]).ok().json();
+        let rows = env
+            .run(&["--db", d, "find", entity, "--format", "json"])
+            .ok()
+            .json();
         for r in rows.as_array().unwrap() {
             assert!(scheme(r[key].as_str().unwrap(), prefix), "{entity}: {r}");
         }
     }
     let j = env
-        .run(&["--db", d, "add", "quote", "--customer", "C000001", "--format", "json"])
+        .run(&[
+            "--db",
+            d,
+            "add",
+            "quote",
+            "--customer",
+            "C000001",
+            "--format",
+            "json",
+        ])
         .ok()
         .json();
     assert!(scheme(j["number"].as_str().unwrap(), "Q"), "{j}");
@@ -323,10 +431,21 @@ fn demo_and_new_records_share_one_code_scheme() {
 fn edit_help_shows_no_add_defaults_or_required() {
     let env = Env::new();
     let add = env.run(&["add", "customer", "--help"]).ok().stdout.clone();
-    assert!(add.contains("(required)") && add.contains("[default: "), "{add}");
+    assert!(
+        add.contains("(required)") && add.contains("[default: "),
+        "{add}"
+    );
     let edit = env.run(&["edit", "customer", "--help"]).ok().stdout.clone();
-    for line in edit.lines().filter(|l| l.trim_start().starts_with("--") && !l.contains("--db") && !l.contains("--color") && !l.contains("--busy-timeout")) {
-        assert!(!line.contains("(required)") && !line.contains("[default: "), "{line}");
+    for line in edit.lines().filter(|l| {
+        l.trim_start().starts_with("--")
+            && !l.contains("--db")
+            && !l.contains("--color")
+            && !l.contains("--busy-timeout")
+    }) {
+        assert!(
+            !line.contains("(required)") && !line.contains("[default: "),
+            "{line}"
+        );
     }
 }
 
@@ -350,8 +469,12 @@ fn entities_by_chinese_label_and_did_you_mean() {
     r.code(2);
     assert!(r.stderr.contains("did you mean 'contact'"), "{}", r.stderr);
     env.run(&["add", "客户", "--name", "甲"]).ok();
-    env.run(&["add", "联系人", "--customer", "1", "--name", "张伟"]).ok();
-    assert_eq!(env.run(&["find", "客户", "--count"]).ok().stdout.trim(), "1");
+    env.run(&["add", "联系人", "--customer", "1", "--name", "张伟"])
+        .ok();
+    assert_eq!(
+        env.run(&["find", "客户", "--count"]).ok().stdout.trim(),
+        "1"
+    );
     env.run(&["show", "客户", "1"]).ok();
     env.run(&["edit", "客户", "1", "--city", "深圳"]).ok();
     let csv = env.run(&["export", "联系人"]).ok().stdout.clone();
@@ -386,8 +509,19 @@ fn control_characters_never_reach_stderr_raw() {
     write(&csv, "name,\x1b[31mred\x07\nx,y\n");
     let r = env.run(&["import", "customer", csv.to_str().unwrap()]);
     assert_ne!(r.code, 0);
-    let r2 = env.run(&["import", "customer", csv.to_str().unwrap(), "--ignore-unknown"]);
-    let r3 = env.run(&["import", "customer", csv.to_str().unwrap(), "--map", "\x1b]0;pwned\x07=name"]);
+    let r2 = env.run(&[
+        "import",
+        "customer",
+        csv.to_str().unwrap(),
+        "--ignore-unknown",
+    ]);
+    let r3 = env.run(&[
+        "import",
+        "customer",
+        csv.to_str().unwrap(),
+        "--map",
+        "\x1b]0;pwned\x07=name",
+    ]);
     let r4 = env.run(&["show", "customer", "\x1b[2J\x07"]);
     for r in [&r, &r2, &r3, &r4] {
         assert!(
@@ -396,7 +530,11 @@ fn control_characters_never_reach_stderr_raw() {
             r.stderr
         );
     }
-    assert!(r.stderr.contains("\\u{1b}"), "shown escaped: {:?}", r.stderr);
+    assert!(
+        r.stderr.contains("\\u{1b}"),
+        "shown escaped: {:?}",
+        r.stderr
+    );
 }
 
 /// Walks `crm edit customer 1` keeping every value, running `meanwhile` while it waits at the
@@ -419,7 +557,11 @@ fn the_edit_walk_conflicts_only_on_a_value_it_showed() {
     let env = Env::new();
     env.add("customer", &["--name", "甲", "--city", "深圳"]);
     // A derived value (last contact, set by `log`) is not one the walk showed.
-    let (code, screen) = walk_with(&env, &["log", "customer", "1", "电话"], "updated customer 1");
+    let (code, screen) = walk_with(
+        &env,
+        &["log", "customer", "1", "电话"],
+        "updated customer 1",
+    );
     assert_eq!(code, 0, "{screen}");
     assert_eq!(show(&env, "customer", "1")["notes"], "走查");
     // A shown value changed meanwhile: 5, nothing overwritten.

@@ -99,9 +99,8 @@ pub fn parse_datetime_in(s: &str, order: &DateOrder) -> Result<i64, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.timestamp());
     }
-    let bad = || {
-        format!("'{s}' is not a date-time (use 2026-11-25T09:30:00+08:00 or 2026-11-25 09:30)")
-    };
+    let bad =
+        || format!("'{s}' is not a date-time (use 2026-11-25T09:30:00+08:00 or 2026-11-25 09:30)");
     let (date, time) = match s.split_once([' ', 'T']) {
         Some((d, t)) => (d, Some(t.trim())),
         None => (s, None),

@@ -139,7 +139,11 @@ fn day_month_forms_read_when_only_one_reading_is_real() {
     assert_eq!(date("13/02/2026", &auto).unwrap(), "2026-02-13");
     assert_eq!(date("02/13/2026", &auto).unwrap(), "2026-02-13");
     assert_eq!(date("25.11.2026", &auto).unwrap(), "2026-11-25");
-    assert_eq!(date("7/7/2026", &auto).unwrap(), "2026-07-07", "both readings agree");
+    assert_eq!(
+        date("7/7/2026", &auto).unwrap(),
+        "2026-07-07",
+        "both readings agree"
+    );
     let err = date("08/07/2023", &auto).unwrap_err();
     assert!(err.contains("ambiguous"), "{err}");
     assert_eq!(date("08/07/2023", &DateOrder::Dmy).unwrap(), "2023-07-08");
@@ -162,9 +166,16 @@ fn datetimes_take_every_date_form_and_a_time() {
         assert_eq!(parse_datetime(s).unwrap(), want, "{s}");
     }
     assert_eq!(parse_datetime("2026-02-01T10:00").unwrap(), want);
-    assert_eq!(parse_datetime("13/02/2026 10:00").unwrap() - parse_datetime("2026-02-13 10:00").unwrap(), 0);
+    assert_eq!(
+        parse_datetime("13/02/2026 10:00").unwrap() - parse_datetime("2026-02-13 10:00").unwrap(),
+        0
+    );
     assert_eq!(parse_datetime("2026-02-01 9:05").unwrap(), want - 3300);
-    assert!(parse_datetime("01/02/2026 10:00").unwrap_err().contains("ambiguous"));
+    assert!(
+        parse_datetime("01/02/2026 10:00")
+            .unwrap_err()
+            .contains("ambiguous")
+    );
     assert_eq!(
         parse_datetime_in("01/02/2026 10:00", &DateOrder::Dmy).unwrap(),
         want
@@ -173,7 +184,13 @@ fn datetimes_take_every_date_form_and_a_time() {
         parse_datetime_in("02/01/2026 10:00", &DateOrder::Mdy).unwrap(),
         want
     );
-    for bad in ["2026/02/01 25:00", "2026/02/01 10", "2026/02/01 10:0", "2026/02/01 10:00:00:00", "2026/02/30 10:00"] {
+    for bad in [
+        "2026/02/01 25:00",
+        "2026/02/01 10",
+        "2026/02/01 10:0",
+        "2026/02/01 10:00:00:00",
+        "2026/02/30 10:00",
+    ] {
         assert!(parse_datetime(bad).is_err(), "{bad}");
     }
 }
