@@ -105,8 +105,13 @@ pub fn parse_datetime_in(s: &str, order: &DateOrder) -> Result<i64, String> {
         Some((d, t)) => (d, Some(t.trim())),
         None => (s, None),
     };
+    // Keep the date's own reason when it names one (ambiguous, not a real day, not the
+    // --date-format pattern); otherwise say what a date-time looks like.
     let date = parse_date_in(date, order).map_err(|why| {
-        if time.is_some() || why.contains("ambiguous") || why.contains("real date") {
+        if ["ambiguous", "real date", "--date-format"]
+            .iter()
+            .any(|w| why.contains(w))
+        {
             why
         } else {
             bad()

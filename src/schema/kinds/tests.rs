@@ -126,6 +126,10 @@ fn datetimes_are_unix_seconds_shown_rfc3339() {
     assert!(Kind::DateTime.parse("2026-11-25 09:30").is_ok());
     assert!(Kind::DateTime.parse("2026-11-25").is_ok());
     assert!(Kind::DateTime.parse("yesterday").is_err());
+    let why = parse_datetime("Tomorrow 10:00").unwrap_err();
+    assert!(why.contains("'Tomorrow 10:00' is not a date-time"), "{why}");
+    let why = parse_datetime("2026-02-30 10:00").unwrap_err();
+    assert!(why.contains("not a real date"), "{why}");
     let shown = Kind::DateTime.format(&Value::Integer(1_795_617_826));
     let back = Kind::DateTime.parse(&shown).unwrap();
     assert_eq!(back, Value::Integer(1_795_617_826), "{shown}");
