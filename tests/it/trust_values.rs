@@ -573,3 +573,65 @@ fn the_edit_walk_conflicts_only_on_a_value_it_showed() {
     assert_eq!(code, 5, "{screen}");
     assert_eq!(show(&env, "customer", "1")["city"], "杭州");
 }
+
+#[test]
+fn concurrent_edits_keep_derived_values_from_the_stored_record() {
+    let env = Env::new();
+    env.add("customer", &["--name", "甲"]);
+    let opp = env
+        .add(
+            "opportunity",
+            &[
+                "--customer",
+                "1",
+                "--name",
+                "扩容",
+                "--stage",
+                "prospecting",
+            ],
+        )
+        .to_string();
+    let n = 12;
+    // One editor moves the stage back and forth, one changes the notes, one the amount.
+    let script = format!(
+        "( i=1; while [ $i -le {n} ]; do if [ $((i % 2)) -eq 1 ]; then s=proposal; else s=qualification; fi; \
+           \"$CRM\" edit opportunity {opp} --stage $s -q || echo \"FAIL stage $i\"; i=$((i+1)); done ) &\n\
+         ( i=1; while [ $i -le {n} ]; do \"$CRM\" edit opportunity {opp} --notes n$i -q || echo \"FAIL notes $i\"; i=$((i+1)); done ) &\n\
+         ( i=1; while [ $i -le {n} ]; do \"$CRM\" edit opportunity {opp} --amount $i.00 -q || echo \"FAIL amount $i\"; i=$((i+1)); done ) &\n\
+         wait\n"
+    );
+    let r = env.sh(&script);
+    r.ok();
+    assert!(!r.stdout.contains("FAIL"), "{}{}", r.stdout, r.stderr);
+    let j = show(&env, "opportunity", &opp);
+    assert_eq!(j["stage"], "qualification");
+    assert_eq!(j["notes"], format!("n{n}"));
+    assert_eq!(j["amount"], format!("{n}.00"));
+    // The probability a qualification deal gets when written alone.
+    let alone = env
+        .add(
+            "opportunity",
+            &[
+                "--customer",
+                "1",
+                "--name",
+                "对照",
+                "--stage",
+                "qualification",
+            ],
+        )
+        .to_string();
+    let implied = show(&env, "opportunity", &alone)["probability"].as_i64();
+    assert_eq!(
+        j["probability"].as_i64(),
+        implied,
+        "the probability follows the stored stage"
+    );
+    assert_eq!(
+        env.sql_int(&format!(
+            "SELECT COUNT(*) FROM opportunity_stage WHERE opportunity = {opp}"
+        )),
+        i64::try_from(n).unwrap() + 1,
+        "every stage change recorded once, from the stored stage"
+    );
+}
