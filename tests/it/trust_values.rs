@@ -591,7 +591,7 @@ fn concurrent_edits_keep_derived_values_from_the_stored_record() {
             ],
         )
         .to_string();
-    let n = 12;
+    let n: i32 = 12;
     // One editor moves the stage back and forth, one changes the notes, one the amount.
     let script = format!(
         "( i=1; while [ $i -le {n} ]; do if [ $((i % 2)) -eq 1 ]; then s=proposal; else s=qualification; fi; \
@@ -631,7 +631,7 @@ fn concurrent_edits_keep_derived_values_from_the_stored_record() {
         env.sql_int(&format!(
             "SELECT COUNT(*) FROM opportunity_stage WHERE opportunity = {opp}"
         )),
-        i64::try_from(n).unwrap() + 1,
+        i64::from(n) + 1,
         "every stage change recorded once, from the stored stage"
     );
 }
