@@ -7,10 +7,10 @@ pub mod header;
 pub mod json;
 pub mod write;
 
-use chrono::NaiveDate;
 use rusqlite::types::Value;
 
 use crate::error::{Error, Result};
+use crate::schema::kinds::DateOrder;
 use crate::schema::{Field, Kind};
 
 /// The largest cell import accepts; bigger is a row error, not an allocation blow-up.
@@ -120,30 +120,14 @@ impl DateFormat {
         }
     }
 
-    fn read(&self, s: &str) -> Option<NaiveDate> {
-        let parts = || -> Option<(u32, u32, i32)> {
-            let p: Vec<&str> = s.split(['/', '.', '-']).collect();
-            if p.len() != 3 || p[2].len() != 4 {
-                return None;
-            }
-            Some((p[0].parse().ok()?, p[1].parse().ok()?, p[2].parse().ok()?))
-        };
+    /// The order the field kinds read ambiguous dates in.
+    pub fn order(&self) -> DateOrder {
         match self {
-            DateFormat::Dmy => parts().and_then(|(d, m, y)| NaiveDate::from_ymd_opt(y, m, d)),
-            DateFormat::Mdy => parts().and_then(|(m, d, y)| NaiveDate::from_ymd_opt(y, m, d)),
-            DateFormat::Pattern(p) => NaiveDate::parse_from_str(s, p).ok(),
+            DateFormat::Dmy => DateOrder::Dmy,
+            DateFormat::Mdy => DateOrder::Mdy,
+            DateFormat::Pattern(p) => DateOrder::Pattern(p.clone()),
         }
     }
-}
-
-/// Whether a date could be read day-first or month-first (`08/07/2023`): never guessed.
-fn ambiguous_date(s: &str) -> bool {
-    let p: Vec<&str> = s.split(['/', '.', '-']).collect();
-    p.len() == 3
-        && p[2].len() == 4
-        && p[..2]
-            .iter()
-            .all(|x| (1..=2).contains(&x.len()) && x.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Parses one cell for a field: apostrophe guard removed, size and NUL checked, the kind's
@@ -156,23 +140,9 @@ pub fn parse_cell(f: &Field, cell: &str, dates: Option<&DateFormat>) -> Result<V
         ));
     }
     // NUL bytes are refused by `Kind::parse` itself.
-    let cell = unguard(cell);
-    if f.kind == Kind::Date {
-        let t = cell.trim();
-        if let Some(fmt) = dates {
-            if crate::schema::kinds::parse_date(t).is_err() && !t.is_empty() {
-                return fmt
-                    .read(t)
-                    .map(|d| Value::Text(d.format("%Y-%m-%d").to_string()))
-                    .ok_or_else(|| format!("'{t}' does not match --date-format"));
-            }
-        } else if ambiguous_date(t) {
-            return Err(format!(
-                "'{t}': day and month are ambiguous; pass --date-format dmy or mdy"
-            ));
-        }
-    }
-    f.kind.parse(cell)
+    // Dates and date-times alike follow --date-format (`Kind::parse_in`).
+    let order = dates.map(DateFormat::order).unwrap_or_default();
+    f.kind.parse_in(unguard(cell), &order)
 }
 
 #[cfg(test)]

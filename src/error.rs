@@ -103,10 +103,17 @@ impl Error {
     }
 }
 
-/// Messages are one line: control characters of user input must not forge extra lines.
+/// Messages are one line: line breaks in user input must not forge extra lines (a space
+/// instead); other control characters are escaped where the message is written.
 fn one_line(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

@@ -99,6 +99,8 @@ fn clap_error(e: &clap::Error, json: bool) -> i32 {
                     .map(str::to_string)
             })
         })
+        .map(|h| without_hidden(&h))
+        .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "see `crm --help` or `crm COMMAND --help`".into());
     let err = Error::new(ErrorKind::Usage, first).hint(hint);
     let format = if json {
@@ -108,6 +110,28 @@ fn clap_error(e: &clap::Error, json: bool) -> i32 {
     };
     output::Output::new(format, false, "never").error(&err);
     2
+}
+
+/// A "similar subcommands" hint without the hidden ones (`generate-man` is for packagers, not
+/// a suggestion); empty when none is left.
+fn without_hidden(hint: &str) -> String {
+    let Some((head, list)) = hint.split_once(": ") else {
+        return hint.to_string();
+    };
+    if !head.contains("similar subcommand") {
+        return hint.to_string();
+    }
+    let cli = cli::build();
+    let hidden = |name: &str| {
+        cli.get_subcommands()
+            .any(|c| c.is_hide_set() && c.get_name() == name.trim_matches('\''))
+    };
+    let kept: Vec<&str> = list.split(", ").filter(|n| !hidden(n)).collect();
+    match kept.len() {
+        0 => String::new(),
+        1 => format!("a similar subcommand exists: {}", kept[0]),
+        _ => format!("some similar subcommands exist: {}", kept.join(", ")),
+    }
 }
 
 /// Whether `--format json` was asked for, read from the raw arguments (for errors that clap

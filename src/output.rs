@@ -53,6 +53,8 @@ pub struct Output {
     pub format: Format,
     pub quiet: bool,
     pub color: bool,
+    /// Whether error lines on stderr are coloured (`always`, or `auto` on a terminal).
+    pub err_color: bool,
     pub stdout_tty: bool,
     pub stderr_tty: bool,
     /// Whether a terminal table may leave out columns that do not fit its width (off when
@@ -84,6 +86,19 @@ pub fn cell_text(v: &J) -> String {
     }
 }
 
+/// Every control character escaped (`\u{1b}`), line breaks too: for one-line error and hint text.
+fn escape_all_controls(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Control characters shown escaped on a terminal, so stored text cannot drive the screen.
 fn escape_controls(s: &str) -> String {
     if !s.chars().any(char::is_control) {
@@ -105,15 +120,17 @@ impl Output {
         let stdout_tty = std::io::stdout().is_terminal();
         let stderr_tty = std::io::stderr().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match color {
-            "always" => true,
-            "never" => false,
-            _ => stdout_tty && !no_color,
+        // `always` means always, piped or not; `auto` asks each stream whether it is a terminal.
+        let (color, err_color) = match color {
+            "always" => (true, true),
+            "never" => (false, false),
+            _ => (stdout_tty && !no_color, stderr_tty && !no_color),
         };
         Output {
             format,
             quiet,
             color,
+            err_color,
             stdout_tty,
             stderr_tty,
             fit: true,
@@ -247,21 +264,29 @@ impl Output {
         t
     }
 
-    /// Reports an error: `error: …` and `hint: …` lines, plus a JSON object under `--format json`.
+    /// Reports an error: `error: …` and `hint: …` lines, or under `--format json` only the
+    /// JSON object (one parseable line for scripts). Control characters are escaped.
     pub fn error(&self, e: &Error) {
-        let prefix = if self.stderr_tty && self.color {
-            "\x1b[31merror:\x1b[0m"
+        let message = escape_all_controls(&e.message);
+        let hint = e.hint.as_deref().map(escape_all_controls);
+        let s = if self.format == Format::Json {
+            let mut obj = serde_json::json!({"kind": e.kind.name(), "message": message});
+            if let Some(h) = &hint {
+                obj["hint"] = J::from(h.as_str());
+            }
+            format!("{}\n", serde_json::json!({ "error": obj }))
         } else {
-            "error:"
+            let prefix = if self.err_color {
+                "\x1b[31merror:\x1b[0m"
+            } else {
+                "error:"
+            };
+            let mut s = format!("{prefix} {message}\n");
+            if let Some(h) = &hint {
+                s.push_str(&format!("hint: {h}\n"));
+            }
+            s
         };
-        let mut s = format!("{prefix} {}\n", e.message);
-        if let Some(h) = &e.hint {
-            s.push_str(&format!("hint: {h}\n"));
-        }
-        if self.format == Format::Json {
-            let obj = serde_json::json!({"error": {"kind": e.kind.name(), "message": e.message}});
-            s.push_str(&format!("{obj}\n"));
-        }
         let _ = std::io::stderr().write_all(s.as_bytes());
     }
 }
@@ -279,9 +304,13 @@ pub fn object(columns: &[Column], values: &[J]) -> J {
 
 /// One line on stderr, for prompts' own feedback.
 /// A closed or broken stderr is ignored rather than a panic (`eprintln!` would panic).
+///
+/// Every message to stderr passes here or through `Output::error`, which escape control
+/// characters (ESC, BEL from a file's cell or an argument) so they cannot drive the terminal.
 pub fn eprint_line(s: &str) {
+    let s = escape_controls(s);
     let mut line = String::with_capacity(s.len() + 1);
-    line.push_str(s);
+    line.push_str(&s);
     line.push('\n');
     let _ = std::io::stderr().write_all(line.as_bytes());
 }

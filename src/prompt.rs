@@ -52,14 +52,15 @@ fn watch_interrupt() {
     });
 }
 
-/// What typed alone into an optional field's prompt clears it (Enter keeps the default).
+/// What typed alone into an optional field's prompt clears it or leaves it empty (Enter keeps
+/// the default); never stored as the value itself.
 pub const CLEAR: &str = "-";
 
 /// Asks for one field until the answer is valid; `current` is offered as the default.
 pub fn field(
     conn: &Connection,
     f: &Field,
-    current: Option<String>,
+    current: Option<&str>,
 ) -> Result<rusqlite::types::Value> {
     watch_interrupt();
     let label = format!("{} {}{}", f.en, f.zh, if f.required { " *" } else { "" });
@@ -76,7 +77,7 @@ pub fn field(
             items.push("(none)".into());
         }
         // An empty optional field stays empty when the user just presses Enter.
-        let default = match current.as_deref() {
+        let default = match current {
             Some(c) => choices.iter().position(|(v, _)| *v == c).unwrap_or(0),
             None if items.len() > choices.len() => items.len() - 1,
             None => 0,
@@ -94,18 +95,30 @@ pub fn field(
             }));
     }
     loop {
+        // Empty answers come back to this loop (not dialoguer's silent re-ask), so a required
+        // field can say why it asks again.
         let mut input = Input::<String>::with_theme(&SimpleTheme)
             .with_prompt(&label)
-            .allow_empty(!f.required);
-        if let Some(c) = &current {
-            input = input.default(c.clone());
+            .allow_empty(true);
+        if let Some(c) = current {
+            input = input.default(c.to_string());
         }
         let text = input.interact_text().map_err(line_ended)?;
-        if text == CLEAR && current.is_some() && !f.required {
-            return Ok(rusqlite::types::Value::Null);
-        }
-        match parse_value(conn, f, &text) {
-            Ok(v) if f.required && v == rusqlite::types::Value::Null => {
+        let cleared = crate::schema::kinds::trim(&text) == CLEAR;
+        let v = if cleared {
+            Ok(rusqlite::types::Value::Null)
+        } else {
+            parse_value(conn, f, &text)
+        };
+        match v {
+            Ok(rusqlite::types::Value::Null) if f.unique && current.is_some() => {
+                crate::output::eprint_line(&format!(
+                    "{} can be changed but not cleared; Enter keeps [{}]",
+                    f.name,
+                    current.unwrap_or_default()
+                ));
+            }
+            Ok(rusqlite::types::Value::Null) if f.required => {
                 crate::output::eprint_line(&format!("{} is required", f.name));
             }
             Ok(v) => return Ok(v),

@@ -53,7 +53,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 crate::schema::Default::Value(v) => Some(v.to_string()),
                 _ => None,
             };
-            let v = crate::prompt::field(conn, f, current)?;
+            let v = crate::prompt::field(conn, f, current.as_deref())?;
             d.set(f.name, v);
         }
     }

@@ -65,8 +65,34 @@ pub fn checks(conn: &rusqlite::Connection) -> Result<Vec<Outcome>> {
         ),
     });
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-    out.push(("journal_mode", mode.eq_ignore_ascii_case("wal"), mode));
+    if conn
+        .is_readonly(rusqlite::DatabaseName::Main)
+        .unwrap_or(false)
+    {
+        // Opened read-only (a read-only mount): SQLite reports the journal mode of that
+        // connection, not of the file. The file's header says whether it is in WAL mode.
+        let wal = conn.path().and_then(wal_in_header);
+        out.push((
+            "journal_mode",
+            wal != Some(false),
+            match wal {
+                Some(true) => "wal (read-only: checked without writing)".into(),
+                Some(false) => format!("{mode} (read-only file, not in WAL mode)"),
+                None => "read-only: checked without writing".into(),
+            },
+        ));
+    } else {
+        out.push(("journal_mode", mode.eq_ignore_ascii_case("wal"), mode));
+    }
     Ok(out)
+}
+
+/// Whether the database file's header marks it as WAL (read and write versions 2, bytes 18-19).
+fn wal_in_header(path: &str) -> Option<bool> {
+    use std::io::Read;
+    let mut head = [0_u8; 20];
+    std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
+    Some(head[18] == 2 && head[19] == 2)
 }
 
 pub fn run(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {

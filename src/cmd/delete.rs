@@ -60,6 +60,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 ctx.authorize(Action::Delete, Some(other), owns)?;
             }
         }
+    } else {
+        // Refused for its references before the question, not after a "yes".
+        let conn = &ctx.db()?.conn;
+        for &id in &ids {
+            records::refuse_if_referenced(conn, e, id, &ids)?;
+        }
     }
     if !m.get_flag("yes") {
         if !ctx.g.interactive {

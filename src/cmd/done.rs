@@ -17,7 +17,7 @@ pub fn command() -> Command {
             Arg::new("entity")
                 .required(true)
                 .value_name("ENTITY")
-                .value_parser(["activity"]),
+                .value_parser(super::EntityParser(Some(&["activity"]))),
         )
         .arg(
             Arg::new("id")
@@ -65,7 +65,10 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     };
     new.set("done_at", at);
     if let Some(n) = m.get_one::<String>("notes") {
-        new.set("notes", Value::Text(n.clone()));
+        new.set(
+            "notes",
+            e.field("notes")?.kind.parse(n).map_err(Error::invalid)?,
+        );
     }
     let db = ctx.db()?;
     let tx = db.write()?;

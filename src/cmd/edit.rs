@@ -60,7 +60,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         new.set(f.name, Value::Null);
         given.push(f.name);
     }
-    if given.is_empty() {
+    let walked = given.is_empty();
+    if walked {
         if !interactive {
             return Err(Error::usage("nothing to change").hint(format!(
                 "pass field flags, see `crm edit {} --help`",
@@ -93,24 +94,58 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 }
                 _ => current,
             };
-            let v = crate::prompt::field(conn, f, shown)?;
+            let v = crate::prompt::field(conn, f, shown.as_deref())?;
             new.set(f.name, v);
         }
     }
+    // Refused early, before any prompt, on the record as first read; judged again below on
+    // the record as stored when the write lock is held.
     let owns_old = super::owns(conn, &user, &old.draft)?;
     ctx.authorize(Action::Update, Some(e), owns_old)?;
     super::placement::authorize(ctx, Action::Update, &user, &new, Some(&old.draft))?;
     let db = ctx.db()?;
     let tx = db.write()?;
-    // The record may have changed while the prompts waited: refuse rather than overwrite.
+    // Read again under the write lock (BEGIN IMMEDIATE), so the change applies to the record
+    // as stored now: rules derive their values from it and the audit's old values are its own.
     let current = records::must_get(&tx, e, id)?;
-    if current.updated_at != old.updated_at || current.draft != old.draft {
-        return Err(
-            Error::conflict(format!("{} {id} changed since it was read", e.name))
-                .hint("run the edit again"),
-        );
+    let new = if walked {
+        // The walk showed every writable field: it may not overwrite one changed meanwhile.
+        // Derived fields (not shown) and `updated_at` are not the walk's concern.
+        if let Some(f) = e
+            .writable()
+            .find(|f| old.draft.get(f.name) != current.draft.get(f.name))
+        {
+            return Err(Error::conflict(format!(
+                "{} {id} changed since it was read ({} is now {})",
+                e.name,
+                f.name,
+                records::show_value(f, current.draft.get(f.name)).unwrap_or_else(|| "empty".into())
+            ))
+            .hint("run the edit again"));
+        }
+        on_current(&current, &new, e.writable().map(|f| f.name))
+    } else {
+        // Flags change only the fields they name: edits of other fields never conflict, and
+        // for the same field the last writer wins.
+        on_current(&current, &new, given.iter().copied())
+    };
+    let allowed = |owns| crate::auth::allowed(user.role, Action::Update, Some(e), owns);
+    let owns_stored = super::owns(&tx, &user, &current.draft)?;
+    let owns_after = super::owns(&tx, &user, &new)?;
+    if !allowed(owns_stored) || !allowed(owns_after) {
+        drop(tx);
+        let owns = if allowed(owns_stored) {
+            owns_after
+        } else {
+            owns_stored
+        };
+        ctx.authorize(Action::Update, Some(e), owns)?;
+        return Err(Error::conflict(format!(
+            "{} {id} changed since it was read",
+            e.name
+        )));
     }
-    let changed = records::update(&tx, &old, new, &user.name)?;
+    let changed = records::update(&tx, &current, new, &user.name)?;
     tx.commit()?;
     ctx.out.msg(&if changed {
         format!("updated {} {id}", e.name)
@@ -121,4 +156,17 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         return Ok(());
     }
     super::print_record(ctx, e, id)
+}
+
+/// The stored record with the named fields taken from `edited`.
+fn on_current<'a>(
+    current: &records::Stored,
+    edited: &records::Draft,
+    fields: impl Iterator<Item = &'a str>,
+) -> records::Draft {
+    let mut d = current.draft.clone();
+    for f in fields {
+        d.set(f, edited.get(f).clone());
+    }
+    d
 }

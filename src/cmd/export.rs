@@ -33,7 +33,7 @@ pub fn command() -> Command {
              snapshot, streamed; while a reader that does not drain the pipe holds that snapshot, the database's \
              write-ahead log cannot be folded back and shrinks again after the export ends.",
         )
-        .arg(Arg::new("entity").required(true).value_name("ENTITY"))
+        .arg(Arg::new("entity").required(true).value_name("ENTITY").value_parser(super::EntityParser(None)))
         .arg(Arg::new("output").long("output").short('o').value_name("FILE").help("Write to FILE instead of stdout"))
         .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Replace FILE if it exists"))
         .arg(Arg::new("where").long("where").short('w').value_name("EXPR").action(ArgAction::Append).help("Filter, as in `crm find`"))

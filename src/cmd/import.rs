@@ -32,7 +32,7 @@ pub fn command() -> Command {
         )
         .args_conflicts_with_subcommands(true)
         .subcommand_negates_reqs(true)
-        .arg(Arg::new("entity").required(true).value_name("ENTITY").help("The entity to import into"))
+        .arg(Arg::new("entity").required(true).value_name("ENTITY").value_parser(super::EntityParser(None)).help("The entity to import into"))
         .arg(Arg::new("file").required(true).value_name("FILE").help("CSV/TSV/JSON/JSONL file, or - for stdin"))
         .arg(Arg::new("map").long("map").value_name("COLUMN=FIELD").action(ArgAction::Append).help("Map a column to a field (empty FIELD skips the column)"))
         .arg(Arg::new("key").long("key").value_name("FIELD").help("Unique field (or id) that finds existing records [default: the entity's key]"))

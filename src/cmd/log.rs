@@ -16,7 +16,7 @@ pub fn command() -> Command {
     Command::new("log")
         .about("Record a follow-up (跟进记录) in one line")
         .long_about("Record a follow-up in one line: `crm log customer C000001 \"回访：客户满意\" --type call`. The activity is done now (or --at), owned by you, and the customer's last_contacted_at follows. `log contact ID` and `log opportunity ID` record it against that contact or opportunity and its customer.")
-        .arg(Arg::new("entity").required(true).value_name("ENTITY").value_parser(["customer", "contact", "opportunity"]))
+        .arg(Arg::new("entity").required(true).value_name("ENTITY").value_parser(super::EntityParser(Some(&["customer", "contact", "opportunity"]))))
         .arg(Arg::new("id").required(true).value_name("ID").help("Record id, or its unique key"))
         .arg(Arg::new("text").required(true).value_name("TEXT").help("What happened: the activity's subject"))
         .arg(super::field_arg(kind))
@@ -45,7 +45,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         return Err(Error::usage("the follow-up text is empty")
             .hint("crm log customer ID \"what happened\""));
     }
-    d.set("subject", Value::Text(text.clone()));
+    d.set(
+        "subject",
+        ae.field("subject")?
+            .kind
+            .parse(text)
+            .map_err(Error::invalid)?,
+    );
     for (flag, field) in [("type", "type"), ("at", "done_at"), ("notes", "notes")] {
         if let Some(text) = m.get_one::<String>(flag) {
             let v = records::parse_value(conn, ae.field(field)?, text)

@@ -174,8 +174,14 @@ pub const COMMANDS: &[Cmd] = &[
     },
 ];
 
-/// The `--FIELD VALUE` flag of a field, generated from the registry.
+/// The `--FIELD VALUE` flag of a field, generated from the registry, as `add` takes it.
 pub fn field_arg(f: &Field) -> Arg {
+    field_arg_for(f, true)
+}
+
+/// The flag for `add` (`creating`: required and default shown) or for `edit`, where neither
+/// applies (an edit changes only what it names).
+fn field_arg_for(f: &Field, creating: bool) -> Arg {
     let mut help = format!("{} / {} [{}]", f.en, f.zh, f.kind.type_name());
     if let Kind::Choice(choices) = f.kind {
         help.push_str(&format!(
@@ -193,10 +199,14 @@ pub fn field_arg(f: &Field) -> Arg {
     if f.kind == Kind::Tags {
         help.push_str(" ;-separated");
     }
-    if f.required {
+    if f.required && creating {
         help.push_str(" (required)");
     }
-    match f.default {
+    match if creating {
+        f.default
+    } else {
+        crate::schema::Default::None
+    } {
         crate::schema::Default::Value(v) => help.push_str(&format!(" [default: {v}]")),
         crate::schema::Default::CurrentUser => help.push_str(" [default: you]"),
         crate::schema::Default::Generated(p) => {
@@ -229,6 +239,8 @@ pub fn entity_subcommands(
             if e.name.contains('_') {
                 c = c.alias(e.name.replace('_', "-"));
             }
+            // The Chinese label names the entity too (`crm add 客户`), as everywhere ENTITY is taken.
+            c = c.alias(e.zh);
             if with_id {
                 c = c.arg(
                     Arg::new("id")
@@ -238,7 +250,7 @@ pub fn entity_subcommands(
                 );
             }
             for f in e.writable() {
-                c = c.arg(field_arg(f));
+                c = c.arg(field_arg_for(f, !with_id));
             }
             extra(c)
         })
@@ -326,6 +338,53 @@ pub fn print_record(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
     let columns = crate::render::columns(ctx, &cols);
     ctx.out
         .record(&columns, &crate::render::view_row(ctx, &cols, &row))
+}
+
+/// Reads an ENTITY argument: the entity's name (any case, `-` for `_`) or its Chinese label,
+/// given back as the name; a typo gets "did you mean". `only` limits the entities taken.
+#[derive(Clone)]
+pub struct EntityParser(pub Option<&'static [&'static str]>);
+
+impl clap::builder::TypedValueParser for EntityParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        _arg: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<String, clap::Error> {
+        let text = value.to_string_lossy();
+        let allowed = |e: &Entity| self.0.is_none_or(|only| only.contains(&e.name));
+        if let Some(e) = Entity::lookup(&text).filter(|e| allowed(e)) {
+            return Ok(e.name.to_string());
+        }
+        let names: Vec<&str> = crate::schema::ENTITIES
+            .iter()
+            .filter(|e| allowed(e))
+            .map(|e| e.name)
+            .collect();
+        let tip = match Entity::closest(&text).filter(|e| allowed(e)) {
+            Some(e) => format!("did you mean '{}'? entities: {}", e.name, names.join(", ")),
+            None => format!("entities: {}", names.join(", ")),
+        };
+        let mut cmd = cmd.clone();
+        Err(cmd.error(
+            clap::error::ErrorKind::InvalidValue,
+            format!("unknown entity '{text}'\n\n  tip: {tip}"),
+        ))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::schema::ENTITIES
+                .iter()
+                .filter(|e| self.0.is_none_or(|only| only.contains(&e.name)))
+                .map(|e| clap::builder::PossibleValue::new(e.name)),
+        ))
+    }
 }
 
 /// A `--yes` flag.

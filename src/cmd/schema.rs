@@ -11,7 +11,11 @@ use crate::schema::{Default, ENTITIES, Entity, Field, Kind};
 pub fn command() -> Command {
     Command::new("schema")
         .about("List entities and their fields (types, labels, choices)")
-        .arg(Arg::new("entity").value_name("ENTITY"))
+        .arg(
+            Arg::new("entity")
+                .value_name("ENTITY")
+                .value_parser(super::EntityParser(None)),
+        )
 }
 
 fn default_text(f: &Field) -> J {

@@ -33,20 +33,10 @@ pub fn command() -> Command {
 /// possible values (listed in `--help`, completed by the shells, near misses suggested),
 /// `quote-line` and any case accepted as `Entity::get` accepts them.
 pub(super) fn entity_arg() -> Arg {
-    use clap::builder::{PossibleValue, PossibleValuesParser};
-    let values = crate::schema::ENTITIES.iter().map(|e| {
-        let v = PossibleValue::new(e.name);
-        if e.name.contains('_') {
-            v.alias(e.name.replace('_', "-"))
-        } else {
-            v
-        }
-    });
     Arg::new("entity")
         .required(true)
         .value_name("ENTITY")
-        .ignore_case(true)
-        .value_parser(PossibleValuesParser::new(values))
+        .value_parser(super::EntityParser(None))
 }
 
 /// A section with its rows (as JSON values) and total count.

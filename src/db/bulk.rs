@@ -361,6 +361,16 @@ impl<'c> Bulk<'c> {
     }
 
     fn insert(&mut self, row: Row) -> RowResult {
+        // A row that does not land gives its generated key back: codes never skip.
+        let next_key = self.next_key;
+        let res = self.insert_row(row);
+        if !matches!(res, Ok(Ok(_))) {
+            self.next_key = next_key;
+        }
+        res
+    }
+
+    fn insert_row(&mut self, row: Row) -> RowResult {
         let mut d = Draft {
             entity: self.e,
             values: row.values,
@@ -419,8 +429,9 @@ impl<'c> Bulk<'c> {
                 new.values[i] = v;
             }
         }
-        if let Err(e) =
-            crate::rules::apply(self.conn, &mut new, Some(old)).and_then(|()| check_required(&new))
+        if let Err(e) = crate::db::records::check_key_kept(&old.draft, &new)
+            .and_then(|()| crate::rules::apply(self.conn, &mut new, Some(old)))
+            .and_then(|()| check_required(&new))
         {
             return if is_row_error(&e) {
                 Ok(Err(e.message))

@@ -88,6 +88,8 @@ pub fn parse_where(conn: &Connection, e: &'static Entity, expr: &str) -> Result<
                 .hint("write FIELD=VALUE, FIELD!=VALUE, FIELD>VALUE, >=, <, <= or FIELD~TEXT")
         })?;
     let field = e.field(name)?;
+    // Operands are trimmed as stored values are (`Kind::parse`), so `name=X` finds `  X  `.
+    let text = crate::schema::kinds::trim(text);
     if text.is_empty() && !matches!(op, Op::Eq | Op::Ne) {
         return Err(
             Error::usage(format!("--where '{expr}' has no value to compare with")).hint(

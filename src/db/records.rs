@@ -213,6 +213,26 @@ pub fn check_required(d: &Draft) -> Result<()> {
     Ok(())
 }
 
+/// Fails when an update would clear the entity's unique key: a key can be changed but never
+/// cleared, or references to the record could no longer be written as its key (an export
+/// would fall back to the bare id, which re-imports onto another record).
+pub fn check_key_kept(old: &Draft, new: &Draft) -> Result<()> {
+    let Some(key) = old.entity.key else {
+        return Ok(());
+    };
+    if *old.get(key) != Value::Null && *new.get(key) == Value::Null {
+        return Err(Error::invalid(format!(
+            "{} {key} can be changed but not cleared",
+            old.entity.name
+        ))
+        .hint(format!(
+            "give it another value with --{}",
+            key.replace('_', "-")
+        )));
+    }
+    Ok(())
+}
+
 fn unique_conflict(conn: &Connection, d: &Draft, except: Option<i64>) -> Result<()> {
     for (f, v) in d.entity.fields.iter().zip(&d.values) {
         if !f.unique || *v == Value::Null {
@@ -280,6 +300,7 @@ pub fn insert(conn: &Connection, mut d: Draft, user: &str) -> Result<i64> {
 
 /// Applies changes to a stored record; audits each changed field. Returns whether anything changed.
 pub fn update(conn: &Connection, old: &Stored, mut new: Draft, user: &str) -> Result<bool> {
+    check_key_kept(&old.draft, &new)?;
     crate::rules::apply(conn, &mut new, Some(old))?;
     check_required(&new)?;
     let e = old.draft.entity;
@@ -373,6 +394,56 @@ pub fn cascade_closure(
     Ok(out)
 }
 
+/// Fails when other records refer to this one (what a delete without `--cascade` refuses),
+/// so `delete` can say so before it asks for confirmation. Referrers among `deleting` (records
+/// of `e` deleted in the same command) do not count.
+pub fn refuse_if_referenced(
+    conn: &Connection,
+    e: &'static Entity,
+    id: i64,
+    deleting: &[i64],
+) -> Result<()> {
+    let mut refs = referrers(conn, e, id)?;
+    for (other, _, ids) in &mut refs {
+        if other.name == e.name {
+            ids.retain(|i| !deleting.contains(i));
+        }
+    }
+    refs.retain(|(_, _, ids)| !ids.is_empty());
+    if refs.is_empty() {
+        Ok(())
+    } else {
+        Err(referenced_error(e, id, &refs))
+    }
+}
+
+fn referenced_error(
+    e: &Entity,
+    id: i64,
+    refs: &[(&'static Entity, &'static str, Vec<i64>)],
+) -> Error {
+    let list: Vec<String> = refs
+        .iter()
+        .map(|(o, f, ids)| {
+            // "2 contact (ids 3, 4) by customer": how many, which, and through which field.
+            let shown: Vec<String> = ids.iter().take(10).map(i64::to_string).collect();
+            let more = if ids.len() > 10 { ", …" } else { "" };
+            format!(
+                "{} {} (ids {}{more}) by {f}",
+                ids.len(),
+                o.name,
+                shown.join(", ")
+            )
+        })
+        .collect();
+    Error::conflict(format!(
+        "{} {id} is referenced by {}",
+        e.name,
+        list.join("; ")
+    ))
+    .hint("delete those first, or pass --cascade to delete them too")
+}
+
 /// Deletes a record, auditing every old value. With `cascade`, first deletes what references it.
 pub fn delete(
     conn: &Connection,
@@ -385,26 +456,7 @@ pub fn delete(
     let refs = referrers(conn, e, id)?;
     if !refs.is_empty() {
         if !cascade {
-            let list: Vec<String> = refs
-                .iter()
-                .map(|(o, f, ids)| {
-                    // "2 contact (ids 3, 4) by customer": how many, which, and through which field.
-                    let shown: Vec<String> = ids.iter().take(10).map(i64::to_string).collect();
-                    let more = if ids.len() > 10 { ", …" } else { "" };
-                    format!(
-                        "{} {} (ids {}{more}) by {f}",
-                        ids.len(),
-                        o.name,
-                        shown.join(", ")
-                    )
-                })
-                .collect();
-            return Err(Error::conflict(format!(
-                "{} {id} is referenced by {}",
-                e.name,
-                list.join("; ")
-            ))
-            .hint("delete those first, or pass --cascade to delete them too"));
+            return Err(referenced_error(e, id, &refs));
         }
         for (other, _, ids) in refs {
             for rid in ids {

@@ -1,8 +1,13 @@
 //! Field kinds: the only text↔value paths (`parse` and `format`), so every command,
 //! import and export agree byte for byte.
 
-use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone};
 use rusqlite::types::Value;
+
+mod dates;
+
+pub use dates::{
+    DateOrder, format_datetime, parse_date, parse_date_in, parse_datetime, parse_datetime_in,
+};
 
 /// A choice: its stored value and its Chinese label (also accepted as input).
 pub type Choice = (&'static str, &'static str);
@@ -10,7 +15,7 @@ pub type Choice = (&'static str, &'static str);
 /// What a field holds, how it is stored, parsed and shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Free text, stored verbatim (leading zeros and spaces kept).
+    /// Free text, trimmed of surrounding spaces (ASCII and full-width); inner text verbatim.
     Text,
     Email,
     /// Chinese mobiles, landlines with area code, `+` international numbers; stored as typed.
@@ -83,21 +88,22 @@ impl Kind {
     /// Parses user text into the stored value. References and users are resolved by the
     /// database layer; here they only pass through as text or id.
     pub fn parse(self, input: &str) -> Result<Value, String> {
-        if self != Kind::Text && input.trim().is_empty() {
-            return Ok(Value::Null);
-        }
+        self.parse_in(input, &DateOrder::Auto)
+    }
+
+    /// Parses user text, reading dates and date-times in `order`. This is the one place
+    /// values are trimmed (ASCII and full-width spaces, for flags, prompts and imports
+    /// alike): a value blank after trimming is no value (`Null`), so a required field left
+    /// blank is missing.
+    pub fn parse_in(self, input: &str, order: &DateOrder) -> Result<Value, String> {
         if input.contains('\0') {
             return Err("contains a NUL byte".into());
         }
-        let s = input.trim();
+        let s = trim(input);
+        if s.is_empty() {
+            return Ok(Value::Null);
+        }
         match self {
-            Kind::Text => {
-                if input.is_empty() {
-                    Ok(Value::Null)
-                } else {
-                    Ok(Value::Text(input.to_string()))
-                }
-            }
             Kind::Email => parse_email(s),
             Kind::Phone => parse_phone(s),
             Kind::Integer { min, max } => {
@@ -116,8 +122,10 @@ impl Kind {
                 }
                 Ok(Value::Integer(cents))
             }
-            Kind::Date => parse_date(s).map(|d| Value::Text(d.format("%Y-%m-%d").to_string())),
-            Kind::DateTime => parse_datetime(s).map(Value::Integer),
+            Kind::Date => {
+                parse_date_in(s, order).map(|d| Value::Text(d.format("%Y-%m-%d").to_string()))
+            }
+            Kind::DateTime => parse_datetime_in(s, order).map(Value::Integer),
             Kind::Bool => parse_bool(s).map(|b| Value::Integer(i64::from(b))),
             Kind::Choice(choices) => parse_choice(choices, s).map(|c| Value::Text(c.to_string())),
             Kind::Tags => {
@@ -128,7 +136,7 @@ impl Kind {
                     Ok(Value::Text(tags.join(";")))
                 }
             }
-            Kind::Ref(_) | Kind::User => Ok(Value::Text(s.to_string())),
+            Kind::Text | Kind::Ref(_) | Kind::User => Ok(Value::Text(s.to_string())),
             Kind::CreditCode => parse_credit_code(s).map(Value::Text),
         }
     }
@@ -163,6 +171,12 @@ impl Kind {
             _ => J::String(self.format(v)),
         }
     }
+}
+
+/// Trims what counts as blank around a value: ASCII whitespace and the full-width space
+/// U+3000 that Chinese input methods type (both are Unicode `White_Space`).
+pub fn trim(s: &str) -> &str {
+    s.trim()
 }
 
 /// An address as mail systems take it: a dot-atom local part (RFC 5322 `atext`, letters of
@@ -266,74 +280,6 @@ pub fn format_money(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let a = cents.unsigned_abs();
     format!("{sign}{}.{:02}", a / 100, a % 100)
-}
-
-/// Dates: ISO `2023-07-08`, `2023/7/8`, `2023.7.8`, `2023年7月8日`. Forms where day and month
-/// could be swapped are never guessed.
-pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    let norm: String = s
-        .trim_end_matches('日')
-        .chars()
-        .map(|c| {
-            if matches!(c, '/' | '.' | '年' | '月') {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let parts: Vec<&str> = norm.split('-').collect();
-    let bad = || format!("'{s}' is not a date (use YYYY-MM-DD)");
-    if parts.len() != 3
-        || parts[0].len() != 4
-        || parts
-            .iter()
-            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(bad());
-    }
-    let y: i32 = parts[0].parse().map_err(|_| bad())?;
-    let m: u32 = parts[1].parse().map_err(|_| bad())?;
-    let d: u32 = parts[2].parse().map_err(|_| bad())?;
-    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("'{s}' is not a real date"))
-}
-
-/// Date-times: RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` / a bare date in local time.
-pub fn parse_datetime(s: &str) -> Result<i64, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp());
-    }
-    let local = |n: NaiveDateTime| {
-        Local
-            .from_local_datetime(&n)
-            .earliest()
-            .map(|t| t.timestamp())
-            .ok_or_else(|| format!("'{s}' does not exist in the local time zone"))
-    };
-    for f in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(s, f) {
-            return local(n);
-        }
-    }
-    if let Ok(d) = parse_date(s) {
-        return local(d.and_hms_opt(0, 0, 0).expect("midnight exists"));
-    }
-    Err(format!(
-        "'{s}' is not a date-time (use 2026-11-25T09:30:00+08:00 or 2026-11-25 09:30)"
-    ))
-}
-
-/// RFC 3339 in the local offset, whole seconds.
-pub fn format_datetime(t: i64) -> String {
-    match Local.timestamp_opt(t, 0).single() {
-        Some(d) => d.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-        None => t.to_string(),
-    }
 }
 
 pub fn parse_bool(s: &str) -> Result<bool, String> {

@@ -66,12 +66,33 @@ pub struct Entity {
 impl Entity {
     /// The registry entry for a name (`order-line` and `order_line` both work).
     pub fn get(name: &str) -> Result<&'static Entity> {
-        let norm = name.trim().to_lowercase().replace('-', "_");
-        ENTITIES.iter().find(|e| e.name == norm).ok_or_else(|| {
+        Entity::lookup(name).ok_or_else(|| {
             let names: Vec<&str> = ENTITIES.iter().map(|e| e.name).collect();
-            Error::usage(format!("unknown entity '{name}'"))
-                .hint(format!("entities: {}", names.join(", ")))
+            let hint = match Entity::closest(name) {
+                Some(e) => format!("did you mean '{}'? entities: {}", e.name, names.join(", ")),
+                None => format!("entities: {}", names.join(", ")),
+            };
+            Error::usage(format!("unknown entity '{name}'")).hint(hint)
         })
+    }
+
+    /// The entity named `name`: its name in any case, with `-` for `_`, or its Chinese label
+    /// (`客户`), wherever a command takes an ENTITY.
+    pub fn lookup(name: &str) -> Option<&'static Entity> {
+        let t = name.trim();
+        let norm = t.to_lowercase().replace('-', "_");
+        ENTITIES.iter().find(|e| e.name == norm || e.zh == t)
+    }
+
+    /// The entity whose name is nearest a mistyped one (`custmer`), if any is near enough.
+    pub fn closest(name: &str) -> Option<&'static Entity> {
+        let norm = name.trim().to_lowercase().replace('-', "_");
+        ENTITIES
+            .iter()
+            .map(|e| (edit_distance(&norm, e.name), e))
+            .filter(|(d, e)| *d <= 2.max(e.name.len() / 3))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, e)| e)
     }
 
     /// The field of that name, or a usage error listing the valid ones.
@@ -108,4 +129,20 @@ impl Entity {
 /// Quotes an identifier taken from the registry.
 pub fn ident(name: &str) -> String {
     format!("\"{name}\"")
+}
+
+/// Levenshtein distance in characters (for "did you mean").
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }

@@ -242,6 +242,8 @@ fn hostile_strings_stored_and_returned_verbatim() {
             .run(&["show", "customer", &id.to_string(), "--format", "json"])
             .ok()
             .json();
+        // Verbatim inside; surrounding spaces are trimmed (SPEC "Values").
+        let h = h.trim();
         assert_eq!(j["name"], h);
         assert_eq!(j["notes"], h);
         assert_eq!(j["city"], h);
@@ -281,14 +283,26 @@ fn hostile_strings_stored_and_returned_verbatim() {
 fn json_error_object_under_format_json() {
     let env = Env::new();
     let r = env.run(&["show", "customer", "42", "--format", "json"]);
-    r.code(3).one_error_line();
+    r.code(3);
     assert!(r.stdout.is_empty());
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "only the JSON object: {}",
+        r.stderr
+    );
     let obj: serde_json::Value = serde_json::from_str(r.stderr.lines().last().unwrap()).unwrap();
     assert_eq!(obj["error"]["kind"], "not_found");
     assert!(obj["error"]["message"].as_str().unwrap().contains("42"));
     // clap's own errors too
     let r = env.run(&["--format", "json", "add", "customer", "--bogus", "x"]);
-    r.code(2).one_error_line();
+    r.code(2);
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "only the JSON object: {}",
+        r.stderr
+    );
     let obj: serde_json::Value = serde_json::from_str(r.stderr.lines().last().unwrap()).unwrap();
     assert_eq!(obj["error"]["kind"], "usage");
 }

@@ -357,10 +357,10 @@ fn database_is_wal_plain_sqlite_and_private() {
 }
 
 /// A tmpfs mounted for the test and unmounted at the end, or None where mounting is not allowed.
-struct Mount(std::path::PathBuf);
+pub(crate) struct Mount(pub(crate) std::path::PathBuf);
 
 impl Mount {
-    fn new(dir: std::path::PathBuf, size: &str) -> Option<Mount> {
+    pub(crate) fn new(dir: std::path::PathBuf, size: &str) -> Option<Mount> {
         std::fs::create_dir_all(&dir).ok()?;
         let ok = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -370,7 +370,7 @@ impl Mount {
             .is_ok_and(|s| s.success());
         ok.then_some(Mount(dir))
     }
-    fn remount_ro(&self) -> bool {
+    pub(crate) fn remount_ro(&self) -> bool {
         std::process::Command::new("mount")
             .args(["-o", "remount,ro"])
             .arg(&self.0)

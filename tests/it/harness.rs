@@ -58,13 +58,14 @@ impl Run {
             )
         })
     }
-    /// Exactly one `error:` line on stderr.
+    /// Exactly one error on stderr: an `error:` line, or under `--format json` the JSON
+    /// error object alone.
     #[track_caller]
     pub fn one_error_line(&self) -> &Run {
         let n = self
             .stderr
             .lines()
-            .filter(|l| l.starts_with("error:"))
+            .filter(|l| l.starts_with("error:") || l.starts_with("{\"error\":"))
             .count();
         assert_eq!(n, 1, "want one error line, got:\n{}", self.stderr);
         assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);

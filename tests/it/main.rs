@@ -40,3 +40,4 @@ mod report;
 mod trust_files;
 mod trust_formats;
 mod trust_roles;
+mod trust_values;

@@ -176,7 +176,8 @@ fn ttl_bounds_empty_results_and_entity_names() {
     let r = env.run(&["show", "customers", "1"]);
     r.code(2).one_error_line();
     assert!(
-        r.stderr.contains("possible values: customer, contact"),
+        r.stderr
+            .contains("did you mean 'customer'? entities: customer, contact"),
         "{}",
         r.stderr
     );

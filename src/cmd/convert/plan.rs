@@ -130,7 +130,10 @@ pub fn build(
             let oe = Entity::get("opportunity")?;
             let mut d = Draft::empty(oe);
             d.set("customer", Value::Integer(existing.unwrap_or(-1)));
-            d.set("name", Value::Text(name.clone()));
+            d.set(
+                "name",
+                oe.field("name")?.kind.parse(name).map_err(Error::invalid)?,
+            );
             if let Some(a) = m.get_one::<String>("amount") {
                 let v = records::parse_value(conn, oe.field("amount")?, a)
                     .map_err(|why| Error::invalid(format!("--amount: {why}")))?;

@@ -4,8 +4,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, params_from_iter};
 
 use crate::db::query::{Query, select_sql};
-use crate::error::Result;
-use crate::schema::Field;
+use crate::error::{Error, Result};
+use crate::schema::{Entity, Field, Kind};
 
 /// Streams an export's rows as borrowed values (no copy per cell), references as keys.
 pub fn export_rows(
@@ -18,11 +18,34 @@ pub fn export_rows(
     let sql = select_sql(q, columns, &mut args);
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
+    // References to an entity with a key are written as that key (text). A bare id there
+    // means the referenced record lacks its key: it would re-import onto whichever record
+    // has that id as its key, so the export fails instead of writing it.
+    let keyed: Vec<Option<&'static Entity>> = columns
+        .iter()
+        .map(|f| match f.kind {
+            Kind::Ref(t) => Entity::get(t).ok().filter(|t| t.key.is_some()),
+            _ => None,
+        })
+        .collect();
     let mut n = 0;
     while let Some(r) = rows.next()? {
         let buf = (0..columns.len())
             .map(|i| r.get_ref(i))
             .collect::<rusqlite::Result<Vec<ValueRef>>>()?;
+        for ((v, t), f) in buf.iter().zip(&keyed).zip(columns) {
+            if let (ValueRef::Integer(id), Some(t)) = (v, t) {
+                let key = t.key.unwrap_or_default();
+                return Err(Error::invalid(format!(
+                    "{} {id} has no {key}: the {} column cannot name it by its key",
+                    t.name, f.name
+                ))
+                .hint(format!(
+                    "give it one (crm edit {} {id} --{key} VALUE), then export again",
+                    t.name
+                )));
+            }
+        }
         f(&buf)?;
         n += 1;
     }

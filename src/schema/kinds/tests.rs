@@ -2,6 +2,7 @@
 //! and dates.
 
 use super::*;
+use chrono::{DateTime, Datelike, NaiveDate};
 use proptest::prelude::*;
 
 const MONEY: Kind = Kind::Money { min_zero: true };
@@ -15,12 +16,20 @@ fn text(v: Value) -> String {
 }
 
 #[test]
-fn text_is_verbatim() {
+fn text_is_trimmed_inside_kept() {
     assert_eq!(
         Kind::Text.parse("  0012 x  ").unwrap(),
-        Value::Text("  0012 x  ".into())
+        Value::Text("0012 x".into())
     );
-    assert_eq!(Kind::Text.parse("").unwrap(), Value::Null);
+    assert_eq!(
+        Kind::Text.parse("\u{3000}深圳 科技\u{3000}\t").unwrap(),
+        Value::Text("深圳 科技".into()),
+        "full-width spaces trimmed too"
+    );
+    for blank in ["", "   ", "\u{3000}\u{3000}", " \t\r\n "] {
+        assert_eq!(Kind::Text.parse(blank).unwrap(), Value::Null, "{blank:?}");
+        assert_eq!(Kind::Email.parse(blank).unwrap(), Value::Null, "{blank:?}");
+    }
     assert_eq!(
         Kind::Text.parse("中文😀\u{202E}").unwrap(),
         Value::Text("中文😀\u{202E}".into())
@@ -84,6 +93,10 @@ fn dates_in_chinese_and_iso_forms() {
         "2023-00-10",
         "08/07/2023",
         "7/8/2023",
+        "31/02/2026",
+        "13/13/2026",
+        "2026年11月25",
+        "25年11月2026日",
         "23-7-8",
         "2023-7",
         "45123",
@@ -113,10 +126,77 @@ fn datetimes_are_unix_seconds_shown_rfc3339() {
     assert!(Kind::DateTime.parse("2026-11-25 09:30").is_ok());
     assert!(Kind::DateTime.parse("2026-11-25").is_ok());
     assert!(Kind::DateTime.parse("yesterday").is_err());
+    let why = parse_datetime("Tomorrow 10:00").unwrap_err();
+    assert!(why.contains("'Tomorrow 10:00' is not a date-time"), "{why}");
+    let why = parse_datetime("2026-02-30 10:00").unwrap_err();
+    assert!(why.contains("not a real date"), "{why}");
     let shown = Kind::DateTime.format(&Value::Integer(1_795_617_826));
     let back = Kind::DateTime.parse(&shown).unwrap();
     assert_eq!(back, Value::Integer(1_795_617_826), "{shown}");
     assert!(DateTime::parse_from_rfc3339(&shown).is_ok());
+}
+
+#[test]
+fn day_month_forms_read_when_only_one_reading_is_real() {
+    let date = |s: &str, o: &DateOrder| parse_date_in(s, o).map(|d| d.to_string());
+    let auto = DateOrder::Auto;
+    assert_eq!(date("13/02/2026", &auto).unwrap(), "2026-02-13");
+    assert_eq!(date("02/13/2026", &auto).unwrap(), "2026-02-13");
+    assert_eq!(date("25.11.2026", &auto).unwrap(), "2026-11-25");
+    assert_eq!(
+        date("7/7/2026", &auto).unwrap(),
+        "2026-07-07",
+        "both readings agree"
+    );
+    let err = date("08/07/2023", &auto).unwrap_err();
+    assert!(err.contains("ambiguous"), "{err}");
+    assert_eq!(date("08/07/2023", &DateOrder::Dmy).unwrap(), "2023-07-08");
+    assert_eq!(date("08/07/2023", &DateOrder::Mdy).unwrap(), "2023-08-07");
+    assert!(date("13/02/2026", &DateOrder::Mdy).is_err(), "no month 13");
+    let pat = DateOrder::Pattern("%d %b %Y".into());
+    assert_eq!(date("08 Jul 2023", &pat).unwrap(), "2023-07-08");
+    assert_eq!(date("2023-07-08", &pat).unwrap(), "2023-07-08");
+}
+
+#[test]
+fn datetimes_take_every_date_form_and_a_time() {
+    let want = parse_datetime("2026-02-01 10:00").unwrap();
+    for s in [
+        "2026/02/01 10:00",
+        "2026/2/1 10:00:00",
+        "2026.02.01 10:00",
+        "2026年2月1日 10:00",
+    ] {
+        assert_eq!(parse_datetime(s).unwrap(), want, "{s}");
+    }
+    assert_eq!(parse_datetime("2026-02-01T10:00").unwrap(), want);
+    assert_eq!(
+        parse_datetime("13/02/2026 10:00").unwrap() - parse_datetime("2026-02-13 10:00").unwrap(),
+        0
+    );
+    assert_eq!(parse_datetime("2026-02-01 9:05").unwrap(), want - 3300);
+    assert!(
+        parse_datetime("01/02/2026 10:00")
+            .unwrap_err()
+            .contains("ambiguous")
+    );
+    assert_eq!(
+        parse_datetime_in("01/02/2026 10:00", &DateOrder::Dmy).unwrap(),
+        want
+    );
+    assert_eq!(
+        parse_datetime_in("02/01/2026 10:00", &DateOrder::Mdy).unwrap(),
+        want
+    );
+    for bad in [
+        "2026/02/01 25:00",
+        "2026/02/01 10",
+        "2026/02/01 10:0",
+        "2026/02/01 10:00:00:00",
+        "2026/02/30 10:00",
+    ] {
+        assert!(parse_datetime(bad).is_err(), "{bad}");
+    }
 }
 
 #[test]
@@ -330,9 +410,35 @@ proptest! {
     }
 
     #[test]
-    fn text_never_changes(s in "\\PC*") {
-        if !s.is_empty() && !s.contains('\0') {
-            prop_assert_eq!(Kind::Text.parse(&s).unwrap(), Value::Text(s.clone()));
+    fn text_is_only_trimmed(s in "\\PC*") {
+        if !s.contains('\0') {
+            let want = if s.trim().is_empty() { Value::Null } else { Value::Text(s.trim().to_string()) };
+            prop_assert_eq!(Kind::Text.parse(&s).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn day_month_year_read_when_unambiguous(days in 0_i64..150_000, dmy in any::<bool>(), sep in "[/.-]") {
+        let d = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days);
+        let form = if dmy { format!("%-d{sep}%-m{sep}%Y") } else { format!("%-m{sep}%-d{sep}%Y") };
+        let s = d.format(&form).to_string();
+        let got = parse_date(&s);
+        let other = NaiveDate::from_ymd_opt(d.year(), d.day(), d.month());
+        match other {
+            Some(o) if o != d => prop_assert!(got.unwrap_err().contains("ambiguous")),
+            _ => prop_assert_eq!(got.unwrap(), d),
+        }
+        let order = if dmy { DateOrder::Dmy } else { DateOrder::Mdy };
+        prop_assert_eq!(parse_date_in(&s, &order).unwrap(), d);
+    }
+
+    #[test]
+    fn datetimes_read_in_every_date_form(days in 0_i64..150_000, h in 0_u32..24, m in 0_u32..60, sec in 0_u32..60) {
+        let d = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days);
+        let iso = parse_datetime(&format!("{} {h:02}:{m:02}:{sec:02}", d.format("%Y-%m-%d"))).unwrap();
+        for form in ["%Y/%-m/%-d", "%Y.%m.%d", "%Y年%-m月%-d日"] {
+            let s = format!("{} {h}:{m:02}:{sec:02}", d.format(form));
+            prop_assert_eq!(parse_datetime(&s).unwrap(), iso, "{}", s);
         }
     }
 }
