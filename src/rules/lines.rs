@@ -58,7 +58,13 @@ pub fn apply_line(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Res
     let quantity = d.int("quantity").unwrap_or(1);
     let discount = d.int("discount").unwrap_or(0);
     let amount = line_amount(quantity, d.int("unit_price").unwrap_or(0), discount)
-        .ok_or_else(|| Error::invalid(format!("{} amount is too large", d.entity.name)))?;
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "{} amount: quantity × unit_price is more than the largest amount ({})",
+                d.entity.name,
+                crate::schema::kinds::format_money(i64::MAX)
+            ))
+        })?;
     d.set("amount", Value::Integer(amount));
     Ok(())
 }
@@ -109,17 +115,35 @@ pub fn after_line(conn: &Connection, d: &Draft, old: Option<&Draft>, cause: &Cau
     Ok(())
 }
 
-/// The sum of a parent's line amounts, None when it has no lines.
+/// The sum of a parent's line amounts, None when it has no lines. Summed exactly (in two
+/// parts that cannot overflow); a sum larger than an amount can be is refused (exit 4), so
+/// no total is ever stored wrapped and no write fails with an internal error.
 fn line_sum(conn: &Connection, line: &Entity, parent: i64) -> Result<Option<i64>> {
     let sql = format!(
-        "SELECT COUNT(*), COALESCE(SUM(\"amount\"), 0) FROM {} WHERE {} = ?",
+        "SELECT COUNT(*), {} FROM {} WHERE {} = ?",
+        crate::db::report::split_sum("\"amount\""),
         line.table(),
         ident(parent_of(line.name))
     );
-    let (n, sum): (i64, i64) = conn
+    let (n, hi, lo): (i64, i64, i64) = conn
         .prepare_cached(&sql)?
-        .query_row([parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok((n > 0).then_some(sum))
+        .query_row([parent], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let sum = i128::from(hi) * 1_000_000_000 + i128::from(lo);
+    i64::try_from(sum).map(Some).map_err(|_| too_large(line, parent, sum))
+}
+
+/// The error for a parent whose lines add up to more than an amount can hold.
+fn too_large(line: &Entity, parent: i64, sum: i128) -> Error {
+    let p = parent_of(line.name);
+    Error::invalid(format!(
+        "{p} {parent} amount: its lines add up to {}, more than the largest amount ({})",
+        crate::report::money::format_total(sum),
+        crate::schema::kinds::format_money(i64::MAX)
+    ))
+    .hint(format!("split the lines over several {p}s"))
 }
 
 fn recompute(conn: &Connection, line: &Entity, parent: i64, cause: &Cause) -> Result<()> {
