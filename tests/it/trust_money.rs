@@ -160,6 +160,31 @@ fn line_totals_that_cannot_be_stored_are_refused_with_exit_4() {
             .code(4)
             .one_error_line();
     }
+
+    // An import rejects just the line that would overflow its quote (--on-error skip).
+    let q = env.add("quote", &["--customer", &c]).to_string();
+    let number = env.run(&["--format", "json", "show", "quote", &q]).ok().json()["number"]
+        .as_str()
+        .expect("number")
+        .to_string();
+    let csv = env.path("lines.csv");
+    crate::harness::write(
+        &csv,
+        format!("quote,product\n{number},{p}\n{number},{p}\n"),
+    );
+    let r = env.run(&[
+        "import",
+        "quote_line",
+        csv.to_str().unwrap(),
+        "--on-error",
+        "skip",
+        "--rejects",
+        env.path("rejects.csv").to_str().unwrap(),
+    ]);
+    r.code(4);
+    assert!(r.stderr.contains("1 inserted") && r.stderr.contains("1 rejected"), "{}", r.stderr);
+    let shown = env.run(&["--format", "json", "show", "quote", &q]).ok().json();
+    assert_eq!(shown["amount"], MAX);
 }
 
 /// Opportunities of 1,200,000 EUR and 350,000 CNY, orders of 45,000 EUR and 96,000 CNY,
