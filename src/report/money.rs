@@ -68,7 +68,14 @@ impl<const N: usize> Default for Purse<N> {
 impl<const N: usize> Purse<N> {
     /// Adds to figure `i` in `currency` (and makes the currency known even when `v` is 0).
     pub fn add(&mut self, currency: &str, i: usize, v: Total) {
-        self.0.entry(currency.to_string()).or_insert([0; N])[i] += v;
+        // Found without allocating: reports add once per row, in few currencies.
+        if let Some(f) = self.0.get_mut(currency) {
+            f[i] += v;
+        } else {
+            let mut f = [0; N];
+            f[i] = v;
+            self.0.insert(currency.to_string(), f);
+        }
     }
     /// The figures of a currency (zeros when it has none).
     pub fn get(&self, currency: &str) -> [Total; N] {

@@ -179,25 +179,34 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         ],
     )
     .chart("name", "amount");
-    let mut best: Vec<(String, i128, Vec<J>)> = q::top_customers(conn, args, p.limit)?
-        .iter()
-        .map(|r| {
-            let c = currency_of(&r[0]);
-            let sum = split_total(r, 4);
-            let row = vec![
-                J::from(c.as_str()),
-                text(&r[1]).map_or(J::Null, J::from),
-                text(&r[2]).map_or(J::Null, J::from),
-                J::from(int(&r[3])),
-                money(sum),
-            ];
-            (c, sum, row)
-        })
+    // Per currency the window's booked orders have (the whole window: every bucket, or the
+    // one bucket of --by owner).
+    let mut booked_in: Vec<String> = groups
+        .values()
+        .flat_map(|g| g.currencies().into_iter().filter(|c| g.get(c)[2] > 0))
         .collect();
-    // Exactly ordered within each currency (SQL ranked by a float); a stable sort keeps
-    // SQL's order between equal sums.
-    best.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    top.rows = best.into_iter().map(|(_, _, r)| r).collect();
+    booked_in.sort();
+    booked_in.dedup();
+    for c in booked_in {
+        let mut best: Vec<(i128, Vec<J>)> = q::top_customers(conn, args.clone(), &c, p.limit)?
+            .iter()
+            .map(|r| {
+                let sum = split_total(r, 3);
+                let row = vec![
+                    J::from(c.as_str()),
+                    text(&r[0]).map_or(J::Null, J::from),
+                    text(&r[1]).map_or(J::Null, J::from),
+                    J::from(int(&r[2])),
+                    money(sum),
+                ];
+                (sum, row)
+            })
+            .collect();
+        // Exactly ordered (SQL ranked by a float); a stable sort keeps SQL's order between
+        // equal sums.
+        best.sort_by(|a, b| b.0.cmp(&a.0));
+        top.rows.extend(best.into_iter().map(|(_, r)| r));
+    }
 
     let mut summary = Section::summary("summary", "Summary", "汇总");
     let all = |i: usize| -> J {
