@@ -145,7 +145,12 @@ impl Output {
 
     /// `rows`, where a narrow terminal drops columns by `rank` (lowest first; see
     /// `table::fit_ranked`) instead of by what the columns hold.
-    pub fn rows_ranked(&self, columns: &[Column], rows: &[Vec<J>], rank: Option<&[u8]>) -> Result<()> {
+    pub fn rows_ranked(
+        &self,
+        columns: &[Column],
+        rows: &[Vec<J>],
+        rank: Option<&[u8]>,
+    ) -> Result<()> {
         match self.format {
             Format::Json => {
                 let list: Vec<J> = rows.iter().map(|r| object(columns, r)).collect();

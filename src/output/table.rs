@@ -87,7 +87,12 @@ fn natural(header: &[String], cells: &[Vec<String>]) -> Vec<usize> {
 /// Which columns of a terminal table to show in `width` cells: all when they fit at their
 /// natural width; else the lowest `rank` goes first (the rightmost among equals), never a
 /// column ranked `KEEP`, keeping at least three.
-pub fn fit_ranked(header: &[String], cells: &[Vec<String>], width: usize, rank: &[u8]) -> Vec<usize> {
+pub fn fit_ranked(
+    header: &[String],
+    cells: &[Vec<String>],
+    width: usize,
+    rank: &[u8],
+) -> Vec<usize> {
     let natural = natural(header, cells);
     let mut keep: Vec<usize> = (0..header.len()).collect();
     let total = |keep: &[usize]| 1 + keep.iter().map(|&i| natural[i]).sum::<usize>();
@@ -163,7 +168,11 @@ pub fn shorten(header: &[String], cells: &mut [Vec<String>], keep: &[usize], wid
         if max[i] + 3 < natural[i] {
             for r in cells.iter_mut() {
                 if let Some(c) = r.get_mut(i) {
-                    *c = c.lines().map(|l| cut(l, max[i])).collect::<Vec<_>>().join("\n");
+                    *c = c
+                        .lines()
+                        .map(|l| cut(l, max[i]))
+                        .collect::<Vec<_>>()
+                        .join("\n");
                 }
             }
         }
@@ -258,7 +267,9 @@ mod tests {
 
     #[test]
     fn ranks_decide_what_goes_first() {
-        let h = strings(&["id", "subject", "customer", "why", "when", "owner", "status"]);
+        let h = strings(&[
+            "id", "subject", "customer", "why", "when", "owner", "status",
+        ]);
         let rows = vec![strings(&[
             "12",
             "回访",
@@ -280,12 +291,12 @@ mod tests {
 
     #[test]
     fn text_is_cut_but_numbers_never_are() {
+        use unicode_width::UnicodeWidthStr;
         let h = strings(&["name", "amount"]);
         let mut rows = vec![strings(&["深圳前海微众科技有限公司", "130000.00"])];
         shorten(&h, &mut rows, &[0, 1], 26);
         assert_eq!(rows[0][1], "130000.00");
         assert!(rows[0][0].ends_with('…'), "{}", rows[0][0]);
-        use unicode_width::UnicodeWidthStr;
         assert!(1 + rows[0][0].width() + 3 + 9 + 3 <= 26);
         assert_eq!(cut("abc", 3), "abc");
         assert_eq!(cut("abcdef", 4), "abc…");

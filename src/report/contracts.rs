@@ -79,7 +79,9 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
     // Count and exact amount of some contracts in one currency.
     let tally = |of: &mut dyn Iterator<Item = &Contract>, cur: &str| {
         of.filter(|c| c.currency == cur)
-            .fold((0_i64, 0_i128), |(n, a), c| (n + 1, a + i128::from(c.amount)))
+            .fold((0_i64, 0_i128), |(n, a), c| {
+                (n + 1, a + i128::from(c.amount))
+            })
     };
 
     let e = Entity::get("contract")?;
@@ -109,10 +111,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         };
         for (v, label) in choices {
             for cur in &currencies {
-                let (n, amount) = tally(
-                    &mut scope.iter().copied().filter(|c| shown(c) == *v),
-                    cur,
-                );
+                let (n, amount) = tally(&mut scope.iter().copied().filter(|c| shown(c) == *v), cur);
                 by_status.rows.push(vec![
                     J::from(*v),
                     J::from(*label),

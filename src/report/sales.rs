@@ -204,14 +204,12 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
             .collect();
         // Exactly ordered (SQL ranked by a float); a stable sort keeps SQL's order between
         // equal sums.
-        best.sort_by(|a, b| b.0.cmp(&a.0));
+        best.sort_by_key(|b| std::cmp::Reverse(b.0));
         top.rows.extend(best.into_iter().map(|(_, r)| r));
     }
 
     let mut summary = Section::summary("summary", "Summary", "汇总");
-    let all = |i: usize| -> J {
-        count(totals.currencies().iter().map(|c| totals.get(c)[i]).sum())
-    };
+    let all = |i: usize| -> J { count(totals.currencies().iter().map(|c| totals.get(c)[i]).sum()) };
     summary.put("won_count", all(0));
     summary.put("orders", all(2));
     summary.put("paid_orders", all(4));

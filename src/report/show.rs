@@ -350,13 +350,16 @@ fn rank(s: &Section, i: usize) -> u8 {
     }
 }
 
+/// A bar of a chart: label, length, the value shown.
+type Bar = (String, f64, String);
+
 /// The section's bar chart: one per currency when it draws money, so that bars of
 /// different currencies are never measured against each other.
 fn charts(s: &Section, spec: super::ChartSpec, width: usize) -> String {
     let money = s.rows.iter().any(|row| is_money(&row[spec.value]));
     let cur_col = s.cols.iter().position(|c| c.key == "currency");
     let cur = cur_col.filter(|_| money);
-    let mut groups: Vec<(Option<String>, Vec<(String, f64, String)>)> = Vec::new();
+    let mut groups: Vec<(Option<String>, Vec<Bar>)> = Vec::new();
     for row in s.rows.iter().filter(|row| !row[spec.value].is_null()) {
         let c = cur.map(|i| cell_text(&row[i]));
         // Counts in rows per currency: each bar names its currency.

@@ -57,8 +57,8 @@ pub fn apply_line(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Res
     }
     let quantity = d.int("quantity").unwrap_or(1);
     let discount = d.int("discount").unwrap_or(0);
-    let amount = line_amount(quantity, d.int("unit_price").unwrap_or(0), discount)
-        .ok_or_else(|| {
+    let amount =
+        line_amount(quantity, d.int("unit_price").unwrap_or(0), discount).ok_or_else(|| {
             Error::invalid(format!(
                 "{} amount: quantity × unit_price is more than the largest amount ({})",
                 d.entity.name,
@@ -138,12 +138,22 @@ fn line_sum(conn: &Connection, line: &Entity, parent: i64) -> Result<Option<i64>
 }
 
 /// The exact sum of a parent's line amounts but one line's (the one being written).
-fn line_sum_except(conn: &Connection, line: &Entity, parent: i64, except: Option<i64>) -> Result<i128> {
+fn line_sum_except(
+    conn: &Connection,
+    line: &Entity,
+    parent: i64,
+    except: Option<i64>,
+) -> Result<i128> {
     Ok(exact_sum(conn, line, parent, except)?.1)
 }
 
 /// How many lines a parent has (leaving out `except`) and the exact sum of their amounts.
-fn exact_sum(conn: &Connection, line: &Entity, parent: i64, except: Option<i64>) -> Result<(i64, i128)> {
+fn exact_sum(
+    conn: &Connection,
+    line: &Entity,
+    parent: i64,
+    except: Option<i64>,
+) -> Result<(i64, i128)> {
     let sql = format!(
         "SELECT COUNT(*), {} FROM {} WHERE {} = ?1 AND \"id\" IS NOT ?2",
         crate::db::report::split_sum("\"amount\""),

@@ -128,7 +128,7 @@ pub fn index(v: &Value) -> usize {
 }
 
 /// Exact SQL sum of an integer money expression, as two result columns: the sums of its
-/// high part (÷ 10⁹) and its low part (mod 10⁹). Neither can overflow SQLite's 64-bit
+/// high part (÷ 10⁹) and its low part (mod 10⁹). Neither can overflow `SQLite`'s 64-bit
 /// integers below a billion rows, where a plain `sum()` fails at twice the largest amount;
 /// `split_total` recombines them in 128 bits.
 pub fn split_sum(expr: &str) -> String {

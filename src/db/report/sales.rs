@@ -92,11 +92,16 @@ pub fn forecast(conn: &Connection, args: Args) -> Result<Vec<Row>> {
 }
 
 /// The customers with the largest booked amount in one currency in the window: code,
-/// name, orders, Σ (two columns, see `split_sum`). SQLite ranks by its floating-point
+/// name, orders, Σ (two columns, see `split_sum`). `SQLite` ranks by its floating-point
 /// `total()`, which cannot overflow; the caller orders the few rows by their exact sums.
 /// One query per currency: a window function ranking every customer in every currency at
 /// once costs three times as much.
-pub fn top_customers(conn: &Connection, args: Args, currency: &str, limit: i64) -> Result<Vec<Row>> {
+pub fn top_customers(
+    conn: &Connection,
+    args: Args,
+    currency: &str,
+    limit: i64,
+) -> Result<Vec<Row>> {
     let args = booked(args).set("limit", limit).set("cur", currency);
     fetch(
         conn,

@@ -184,7 +184,10 @@ fn rfm_segments_thresholds_and_save() {
     );
     assert_eq!(parts(&th["frequency_mean"]), (7, 4));
     let m = row(&j["rfm_monetary"], "currency", "CNY");
-    assert_eq!((m["customers"].as_i64(), m["mean"].as_str()), (Some(4), Some("625.00")));
+    assert_eq!(
+        (m["customers"].as_i64(), m["mean"].as_str()),
+        (Some(4), Some("625.00"))
+    );
     let seg = &j["rfm_segments"];
     for (key, n) in [
         ("important_value", 1),

@@ -170,7 +170,10 @@ fn funnel_figures_by_stage_owner_and_window() {
     let p = row(st, "stage", "prospecting");
     assert_eq!(p["count"], 2);
     let pa = row(&all["stage_amounts"], "stage", "prospecting");
-    assert_eq!((pa["currency"].as_str(), pa["count"].as_i64()), (Some("CNY"), Some(2)));
+    assert_eq!(
+        (pa["currency"].as_str(), pa["count"].as_i64()),
+        (Some("CNY"), Some(2))
+    );
     assert_eq!(pa["amount"], "333.37");
     assert_eq!(
         pa["weighted"], "33.34",

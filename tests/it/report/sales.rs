@@ -159,7 +159,10 @@ fn sales_by_month_quarter_owner_and_forecast() {
         (Some("0.01"), Some("1000.00"))
     );
     let s = &m["summary"];
-    assert_eq!((s["won_count"].as_i64(), s["orders"].as_i64()), (Some(3), Some(3)));
+    assert_eq!(
+        (s["won_count"].as_i64(), s["orders"].as_i64()),
+        (Some(3), Some(3))
+    );
     let a = row(&m["amounts"], "currency", "CNY");
     assert_eq!(a["won_amount"], "300.31");
     assert_eq!(a["order_amount"], "1000.30");

@@ -17,7 +17,13 @@ const REPORTS: [&str; 6] = [
 fn keys(name: &str) -> &'static [&'static str] {
     match name {
         "funnel" => &["summary", "amounts", "stages", "stage_amounts"],
-        "sales" => &["summary", "amounts", "by_group", "forecast", "top_customers"],
+        "sales" => &[
+            "summary",
+            "amounts",
+            "by_group",
+            "forecast",
+            "top_customers",
+        ],
         "customers" => &[
             "summary",
             "by_status",
