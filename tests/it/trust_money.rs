@@ -364,6 +364,20 @@ fn reports_never_add_different_currencies() {
             }
         }
     }
+    // `show` lists a customer's deals, orders and contracts with their currencies.
+    let shown = env
+        .run(&["--format", "json", "show", "customer", "1"])
+        .ok()
+        .json();
+    amounts_name_their_currency(&shown, "show customer");
+    let mut shown_in: Vec<&str> = shown["related"]["opportunity"]
+        .as_array()
+        .expect("opportunities")
+        .iter()
+        .filter_map(|o| o["currency"].as_str())
+        .collect();
+    shown_in.sort_unstable();
+    assert_eq!(shown_in, ["CNY", "EUR"]);
     // A CSV row with an amount names its currency.
     let csv = env
         .run(&["--format", "csv", "report", "sales", "--section", "amounts"])
