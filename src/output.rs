@@ -11,7 +11,7 @@ use serde_json::Value as J;
 use crate::error::{Error, Result};
 
 mod stream;
-mod table;
+pub mod table;
 pub use stream::{PipeOut, RowStream};
 use table::{fit_columns, table_cell};
 
@@ -160,6 +160,17 @@ impl Output {
 
     /// Prints rows in the chosen format: a JSON array of objects, CSV/TSV with a header, or a table.
     pub fn rows(&self, columns: &[Column], rows: &[Vec<J>]) -> Result<()> {
+        self.rows_ranked(columns, rows, None)
+    }
+
+    /// `rows`, where a narrow terminal drops columns by `rank` (lowest first; see
+    /// `table::fit_ranked`) instead of by what the columns hold.
+    pub fn rows_ranked(
+        &self,
+        columns: &[Column],
+        rows: &[Vec<J>],
+        rank: Option<&[u8]>,
+    ) -> Result<()> {
         match self.format {
             Format::Json => {
                 let list: Vec<J> = rows.iter().map(|r| object(columns, r)).collect();
@@ -190,7 +201,7 @@ impl Output {
             }
             Format::Table => {
                 let header: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
-                let cells: Vec<Vec<String>> = rows
+                let mut cells: Vec<Vec<String>> = rows
                     .iter()
                     .map(|r| r.iter().map(table_cell).collect())
                     .collect();
@@ -198,13 +209,23 @@ impl Output {
                     return write_stdout(stream::markdown_table(&header, &cells).as_bytes());
                 }
                 let mut t = self.new_table();
-                let width = usize::from(t.width().unwrap_or(u16::MAX));
-                let keep = if self.fit {
-                    let keys: Vec<&str> = columns.iter().map(|c| c.key.as_str()).collect();
-                    fit_columns(&keys, &header, &cells, width)
+                let width = if self.stdout_tty {
+                    table::terminal_width()
                 } else {
-                    (0..header.len()).collect()
+                    usize::MAX
                 };
+                let keep = match rank {
+                    _ if !self.fit => (0..header.len()).collect(),
+                    Some(rank) => table::fit_ranked(&header, &cells, width, rank),
+                    None => {
+                        let keys: Vec<&str> = columns.iter().map(|c| c.key.as_str()).collect();
+                        fit_columns(&keys, &header, &cells, width)
+                    }
+                };
+                // What still does not fit is cut with `…`: comfy-table must not wrap it, or
+                // numbers and words break across lines.
+                table::shorten(&header, &mut cells, &keep, width);
+                t.set_content_arrangement(ContentArrangement::Disabled);
                 if keep.len() < header.len() && !self.noted.replace(true) {
                     let left: Vec<&str> = (0..header.len())
                         .filter(|i| !keep.contains(i))

@@ -49,8 +49,9 @@ pub fn command() -> Command {
     let mut c = Command::new("report")
         .about("Reports: funnel, sales, customers, service, contracts, activities")
         .long_about(
-            "Reports over the whole database. Money is exact; rates carry their numerator and \
-             denominator in JSON. Tables get a bar chart when stdout is a terminal. --as-of fixes \
+            "Reports over the whole database. Money is exact and given per currency (never \
+             added across currencies: JSON rows carry a `currency` key); rates carry their \
+             numerator and denominator in JSON. Tables get a bar chart when stdout is a terminal. --as-of fixes \
              \"today\" (the end of that day is \"now\") for reproducible output; --from/--to bound \
              the window (inclusive days; --to defaults to the as-of day; per-period reports default \
              to the last 12 periods). CSV rows start with their section's name.",

@@ -1,5 +1,10 @@
-//! How a table reads on a terminal: which columns fit its width, and cells as people read
-//! them (date-times to the minute, control characters escaped).
+//! How a table reads on a terminal: which columns fit its width (the least important go
+//! first, by an explicit rank), text cut with `…` when even the kept ones are too wide (a
+//! number is never cut and no cell is ever wrapped into slivers), and cells as people read
+//! them (date-times to the minute, control characters escaped). `find`, `report` and
+//! `agenda` all fit their tables here.
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use serde_json::Value as J;
 
@@ -40,20 +45,31 @@ const SECONDARY: &[&str] = &[
     "probability",
 ];
 
-/// Which columns of a terminal table to show in `width` cells: all when they fit at their
-/// natural width; else first the columns empty in every row go, then secondary fields
-/// (`SECONDARY`), then yes/no columns, then columns from the right, keeping at least three
-/// (the first: id, key, name) — wrapping a dozen columns into slivers helps no one.
-pub(super) fn fit_columns(
-    keys: &[&str],
-    header: &[String],
-    cells: &[Vec<String>],
-    width: usize,
-) -> Vec<usize> {
-    use unicode_width::UnicodeWidthStr;
-    const MIN_KEPT: usize = 3;
-    // Each column takes its widest line plus a space either side and a border.
-    let natural: Vec<usize> = (0..header.len())
+/// The rank of a column that is never left out.
+pub const KEEP: u8 = u8::MAX;
+/// Fewest columns a narrow table keeps (the first is the id, key or name).
+const MIN_KEPT: usize = 3;
+
+/// The terminal's width: `COLUMNS`, else the terminal's size, else 80 (a pty may report
+/// zero columns).
+pub fn terminal_width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return n;
+    }
+    comfy_table::Table::new()
+        .width()
+        .map(usize::from)
+        .filter(|&w| w > 0)
+        .unwrap_or(80)
+}
+
+/// Each column's widest line plus a space either side and a border.
+fn natural(header: &[String], cells: &[Vec<String>]) -> Vec<usize> {
+    (0..header.len())
         .map(|i| {
             cells
                 .iter()
@@ -65,11 +81,44 @@ pub(super) fn fit_columns(
                 .unwrap_or(0)
                 + 3
         })
-        .collect();
+        .collect()
+}
+
+/// Which columns of a terminal table to show in `width` cells: all when they fit at their
+/// natural width; else the lowest `rank` goes first (the rightmost among equals), never a
+/// column ranked `KEEP`, keeping at least three.
+pub fn fit_ranked(
+    header: &[String],
+    cells: &[Vec<String>],
+    width: usize,
+    rank: &[u8],
+) -> Vec<usize> {
+    let natural = natural(header, cells);
     let mut keep: Vec<usize> = (0..header.len()).collect();
     let total = |keep: &[usize]| 1 + keep.iter().map(|&i| natural[i]).sum::<usize>();
+    while total(&keep) > width && keep.len() > MIN_KEPT {
+        let low = keep
+            .iter()
+            .enumerate()
+            .filter(|&(_, &i)| rank.get(i).copied().unwrap_or(0) < KEEP)
+            .min_by_key(|&(p, &i)| (rank.get(i).copied().unwrap_or(0), std::cmp::Reverse(p)));
+        let Some((p, _)) = low else { break };
+        keep.remove(p);
+    }
+    keep
+}
+
+/// Which columns of a `find`-style table to show in `width` cells: all when they fit; else
+/// first the columns empty in every row go, then secondary fields (`SECONDARY`), then yes/no
+/// columns, then columns from the right, keeping at least three (the first: id, key, name)
+/// — wrapping a dozen columns into slivers helps no one.
+pub(super) fn fit_columns(
+    keys: &[&str],
+    header: &[String],
+    cells: &[Vec<String>],
+    width: usize,
+) -> Vec<usize> {
     let empty = |i: usize| cells.iter().all(|r| r.get(i).is_none_or(String::is_empty));
-    let secondary = |i: usize| SECONDARY.contains(&keys[i]);
     // Yes/no columns say least per cell (`schema`'s required/unique/read_only).
     let yes_no = |i: usize| {
         cells.iter().all(|r| {
@@ -77,22 +126,81 @@ pub(super) fn fit_columns(
                 .is_none_or(|c| matches!(c.as_str(), "" | "true" | "false"))
         })
     };
-    while total(&keep) > width && keep.len() > MIN_KEPT {
-        // Only the first column (the id or name) is never given up for saying little.
-        let last =
-            |test: &dyn Fn(usize) -> bool| keep.iter().rposition(|&i| test(i)).filter(|p| *p > 0);
-        let p = last(&empty)
-            .or_else(|| last(&secondary))
-            .or_else(|| last(&yes_no))
-            .unwrap_or(keep.len() - 1);
-        keep.remove(p);
+    // Only the first column (the id or name) is never given up for saying little.
+    let rank: Vec<u8> = (0..header.len())
+        .map(|i| match i {
+            0 => KEEP,
+            _ if empty(i) => 0,
+            _ if SECONDARY.contains(&keys[i]) => 1,
+            _ if yes_no(i) => 2,
+            _ => 3,
+        })
+        .collect();
+    fit_ranked(header, cells, width, &rank)
+}
+
+/// Cuts text cells of the kept columns with `…`, widest column first, until the table fits
+/// `width`. Columns of numbers, dates and amounts (no letter in any cell) are never cut, and
+/// no column gets narrower than its header (or four cells).
+pub fn shorten(header: &[String], cells: &mut [Vec<String>], keep: &[usize], width: usize) {
+    let natural = natural(header, cells);
+    let mut max: Vec<usize> = natural.iter().map(|w| w - 3).collect();
+    let text = |i: usize| {
+        cells
+            .iter()
+            .filter_map(|r| r.get(i))
+            .any(|c| c.chars().any(char::is_alphabetic))
+    };
+    let floor: Vec<usize> = header.iter().map(|h| h.width().max(4)).collect();
+    let cuttable: Vec<usize> = keep.iter().copied().filter(|&i| text(i)).collect();
+    let total = |max: &[usize]| 1 + keep.iter().map(|&i| max[i] + 3).sum::<usize>();
+    while total(&max) > width {
+        let Some(&i) = cuttable
+            .iter()
+            .filter(|&&i| max[i] > floor[i])
+            .max_by_key(|&&i| max[i])
+        else {
+            break;
+        };
+        max[i] -= 1;
     }
-    keep
+    for &i in &cuttable {
+        if max[i] + 3 < natural[i] {
+            for r in cells.iter_mut() {
+                if let Some(c) = r.get_mut(i) {
+                    *c = c
+                        .lines()
+                        .map(|l| cut(l, max[i]))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                }
+            }
+        }
+    }
+}
+
+/// Cuts text to at most `max` display columns, marking the cut with `…`.
+pub fn cut(s: &str, max: usize) -> String {
+    if s.width() <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw + 1 > max {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fit_columns;
+    use super::{KEEP, cut, fit_columns, fit_ranked, shorten};
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| (*s).to_string()).collect()
@@ -155,5 +263,42 @@ mod tests {
             "所属客户",
         ])];
         assert_eq!(fit_columns(&keys, &h, &rows, 50), [0, 1, 4, 5]);
+    }
+
+    #[test]
+    fn ranks_decide_what_goes_first() {
+        let h = strings(&[
+            "id", "subject", "customer", "why", "when", "owner", "status",
+        ]);
+        let rows = vec![strings(&[
+            "12",
+            "回访",
+            "深圳前海微众科技有限公司",
+            "overdue by 3 days",
+            "2026-11-25 10:00",
+            "li.lei",
+            "call",
+        ])];
+        let rank = [KEEP, 200, 120, 150, 250, 240, 80];
+        // 1 + 5 + 10 + 27 + 20 + 19 + 9 + 9 = 100 cells: status, then customer go.
+        assert_eq!(fit_ranked(&h, &rows, 100, &rank), [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(fit_ranked(&h, &rows, 91, &rank), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(fit_ranked(&h, &rows, 90, &rank), [0, 1, 3, 4, 5]);
+        assert_eq!(fit_ranked(&h, &rows, 70, &rank), [0, 1, 3, 4, 5]);
+        // Never fewer than three, never a KEEP column.
+        assert_eq!(fit_ranked(&h, &rows, 5, &rank), [0, 4, 5]);
+    }
+
+    #[test]
+    fn text_is_cut_but_numbers_never_are() {
+        use unicode_width::UnicodeWidthStr;
+        let h = strings(&["name", "amount"]);
+        let mut rows = vec![strings(&["深圳前海微众科技有限公司", "130000.00"])];
+        shorten(&h, &mut rows, &[0, 1], 26);
+        assert_eq!(rows[0][1], "130000.00");
+        assert!(rows[0][0].ends_with('…'), "{}", rows[0][0]);
+        assert!(1 + rows[0][0].width() + 3 + 9 + 3 <= 26);
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcdef", 4), "abc…");
     }
 }

@@ -9,22 +9,6 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 const MAX_LABEL: usize = 24;
 const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
-/// The terminal's width: `COLUMNS`, else the terminal's size, else 80.
-pub fn terminal_width() -> usize {
-    if let Some(n) = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-    {
-        return n;
-    }
-    comfy_table::Table::new()
-        .width()
-        .map(usize::from)
-        .filter(|&w| w > 0)
-        .unwrap_or(80)
-}
-
 /// Cuts text to at most `max` display columns, marking the cut with `…`.
 pub fn fit(s: &str, max: usize) -> String {
     if s.width() <= max {

@@ -9,13 +9,14 @@ use chrono::{Duration, NaiveDate};
 use rusqlite::Connection;
 use serde_json::Value as J;
 
-use super::{Params, Report, Section, col, money, rate};
+use super::money::currency_of;
+use super::{CURRENCY, Params, Purse, Report, Section, col, money, rate};
 use crate::db::report::{Args, contracts as q, int, text};
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};
 
 /// The long help of `crm report contracts`: what each figure means.
-pub const HELP: &str = r"Contracts by status with amounts; total and in-force value (active and not past its end); in-force contracts ending within 30, 60 and 90 days of --as-of (inclusive); renewals: a contract (not a draft) of the same customer starting within 30 days before or after the end of an earlier-starting one. Renewal rate = contracts ended by --as-of in the window that were renewed ÷ those ended. With --from/--to, contracts starting in the window.";
+pub const HELP: &str = r"Contracts by status with amounts (per currency: amounts are never added across currencies); total and in-force value (active and not past its end); in-force contracts ending within 30, 60 and 90 days of --as-of (inclusive); renewals: a contract (not a draft) of the same customer starting within 30 days before or after the end of an earlier-starting one. Renewal rate = contracts ended by --as-of in the window that were renewed ÷ those ended. With --from/--to, contracts starting in the window.";
 
 /// Statuses under which a contract is in force (those the registry has are used).
 const IN_FORCE: [&str; 2] = ["active", "signed"];
@@ -29,6 +30,7 @@ struct Contract {
     customer: i64,
     status: String,
     amount: i64,
+    currency: String,
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
 }
@@ -60,6 +62,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
             amount: int(&r[4]),
             start: date(&r[5]),
             end: date(&r[6]),
+            currency: currency_of(&r[7]),
         })
         .collect();
     // Without --from/--to every contract counts; with them, those starting in the window.
@@ -67,6 +70,19 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
     // In force: an in-force status and not past its end on the as-of day.
     let ended = |c: &Contract| c.end.is_some_and(|e| e < w.as_of);
     let in_force = |c: &Contract| IN_FORCE.contains(&c.status.as_str()) && !ended(c);
+    // Fixed groups (statuses, expiry horizons) get a row per currency any contract has.
+    let mut seen: Purse<1> = Purse::default();
+    for c in &all {
+        seen.add(&c.currency, 0, 0);
+    }
+    let currencies = seen.currencies_or_default();
+    // Count and exact amount of some contracts in one currency.
+    let tally = |of: &mut dyn Iterator<Item = &Contract>, cur: &str| {
+        of.filter(|c| c.currency == cur)
+            .fold((0_i64, 0_i128), |(n, a), c| {
+                (n + 1, a + i128::from(c.amount))
+            })
+    };
 
     let e = Entity::get("contract")?;
     let mut by_status = Section::table(
@@ -76,6 +92,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         vec![
             col("status", "status", "合同状态"),
             col("label", "label", "名称"),
+            CURRENCY,
             col("contracts", "contracts", "合同数"),
             col("amount", "amount", "合同金额"),
         ],
@@ -93,13 +110,16 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
             }
         };
         for (v, label) in choices {
-            let of: Vec<&&Contract> = scope.iter().filter(|c| shown(c) == *v).collect();
-            by_status.rows.push(vec![
-                J::from(*v),
-                J::from(*label),
-                J::from(of.len()),
-                money(of.iter().map(|c| c.amount).sum()),
-            ]);
+            for cur in &currencies {
+                let (n, amount) = tally(&mut scope.iter().copied().filter(|c| shown(c) == *v), cur);
+                by_status.rows.push(vec![
+                    J::from(*v),
+                    J::from(*label),
+                    J::from(cur.as_str()),
+                    J::from(n),
+                    money(amount),
+                ]);
+            }
         }
     }
 
@@ -109,6 +129,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         "即将到期合同",
         vec![
             col("within_days", "within_days", "天内到期"),
+            CURRENCY,
             col("contracts", "contracts", "合同数"),
             col("amount", "amount", "合同金额"),
         ],
@@ -116,15 +137,20 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
     .chart("within_days", "contracts");
     for days in [30, 60, 90] {
         let last = w.as_of + Duration::days(days);
-        let of: Vec<&Contract> = all
-            .iter()
-            .filter(|c| in_force(c) && c.end.is_some_and(|e| e >= w.as_of && e <= last))
-            .collect();
-        expiring.rows.push(vec![
-            J::from(days),
-            J::from(of.len()),
-            money(of.iter().map(|c| c.amount).sum()),
-        ]);
+        for cur in &currencies {
+            let (n, amount) = tally(
+                &mut all
+                    .iter()
+                    .filter(|c| in_force(c) && c.end.is_some_and(|e| e >= w.as_of && e <= last)),
+                cur,
+            );
+            expiring.rows.push(vec![
+                J::from(days),
+                J::from(cur.as_str()),
+                J::from(n),
+                money(amount),
+            ]);
+        }
     }
 
     // Renewals: for each contract, the first later-starting one of the same customer whose
@@ -138,6 +164,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
             col("renewal", "renewal", "续签合同"),
             col("previous_end", "previous_end", "原到期日"),
             col("renewal_start", "renewal_start", "续签开始"),
+            CURRENCY,
             col("amount", "amount", "续签金额"),
         ],
     );
@@ -169,6 +196,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
                     J::from(b.number.as_str()),
                     J::from(super::period::ymd(end)),
                     J::from(b.start.map(super::period::ymd)),
+                    J::from(b.currency.as_str()),
                     money(b.amount),
                 ]);
             }
@@ -177,18 +205,41 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
 
     let mut summary = Section::summary("summary", "Summary", "汇总");
     summary.put("contracts", J::from(scope.len()));
-    summary.put("total_amount", money(scope.iter().map(|c| c.amount).sum()));
     let force: Vec<&&Contract> = scope.iter().filter(|c| in_force(c)).collect();
     summary.put("in_force", J::from(force.len()));
-    summary.put(
-        "in_force_amount",
-        money(force.iter().map(|c| c.amount).sum()),
-    );
     summary.put("renewals", J::from(renewal_count));
     summary.put("renewal_rate", rate(renewed, ended));
+    // The money of the summary, one row per currency the contracts in scope have.
+    let mut amounts = Section::table(
+        "amounts",
+        "Amounts by currency",
+        "各币种金额",
+        vec![
+            CURRENCY,
+            col("contracts", "contracts", "合同数"),
+            col("total_amount", "total_amount", "合同总额"),
+            col("in_force", "in_force", "执行中"),
+            col("in_force_amount", "in_force_amount", "执行中金额"),
+        ],
+    );
+    let mut scoped: Purse<1> = Purse::default();
+    for c in &scope {
+        scoped.add(&c.currency, 0, 0);
+    }
+    for cur in scoped.currencies() {
+        let (n, total) = tally(&mut scope.iter().copied(), &cur);
+        let (f, in_force_amount) = tally(&mut force.iter().map(|c| **c), &cur);
+        amounts.rows.push(vec![
+            J::from(cur.as_str()),
+            J::from(n),
+            money(total),
+            J::from(f),
+            money(in_force_amount),
+        ]);
+    }
     Ok(Report {
         name: "contracts",
         params: p.clone(),
-        sections: vec![summary, by_status, expiring, renewals],
+        sections: vec![summary, amounts, by_status, expiring, renewals],
     })
 }

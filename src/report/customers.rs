@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};
 
 /// The long help of `crm report customers`: what each figure means.
-pub const HELP: &str = r#"Counts by status, level, industry, source, city and owner (now; top --limit values plus "(other)"). Per period (--by, default month, last 12 without --from): new customers, and churn = customers active at the period's start that became lost or inactive during it ÷ customers active at its start, from the status changes in the audit log (a customer whose status the log never saw set, as after a bulk import, counts with its current status since its creation). RFM over booked orders in the window: recency (days from the last order to --as-of), frequency, monetary; each compared with its mean (R high = at or below the mean recency) into eight segments (重要价值客户 … 一般挽留客户). --save writes each customer's segment into its `segment` field (customers without orders in the window lose theirs), in one transaction with one audit entry."#;
+pub const HELP: &str = r#"Counts by status, level, industry, source, city and owner (now; top --limit values plus "(other)"). Per period (--by, default month, last 12 without --from): new customers, and churn = customers active at the period's start that became lost or inactive during it ÷ customers active at its start, from the status changes in the audit log (a customer whose status the log never saw set, as after a bulk import, counts with its current status since its creation). RFM over booked orders in the window: recency (days from the last order to --as-of), frequency, monetary (per currency, never added across currencies); each compared with its mean (monetary: with its currency's mean) (R high = at or below the mean recency) into eight segments (重要价值客户 … 一般挽留客户). --save writes each customer's segment into its `segment` field (customers without orders in the window lose theirs), in one transaction with one audit entry."#;
 
 /// The fields counted, in this order.
 const DIMENSIONS: [&str; 6] = ["status", "level", "industry", "source", "city", "owner"];
@@ -236,7 +236,7 @@ pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Repo
             ..p.clone()
         },
     )?;
-    let (thresholds, segments) = rfm::sections(&scored);
+    let rfm_sections = rfm::sections(&scored);
     let mut changed = 0;
     if let Some(user) = save_as {
         let seg: Vec<(i64, &str)> = scored
@@ -269,8 +269,7 @@ pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Repo
     sections.push(summary);
     sections.extend(dims);
     sections.push(per);
-    sections.push(thresholds);
-    sections.push(segments);
+    sections.extend(rfm_sections);
     let mut params = p.clone();
     params.window = w;
     params.by = Some(period.name().to_string());

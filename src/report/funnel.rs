@@ -1,19 +1,21 @@
-//! `crm report funnel`: per stage the open count, amount and weighted amount (amount ×
-//! probability), how many opportunities reached the stage and the conversion to the next
-//! one (from stage history), average days in the stage; the win rate; optionally by owner.
+//! `crm report funnel`: per stage the open count, how many opportunities reached the stage
+//! and the conversion to the next one (from stage history), average days in the stage; per
+//! stage and currency the amount and weighted amount (amount × probability); the win rate;
+//! optionally by owner. Amounts are exact and never added across currencies.
 
 use std::collections::BTreeMap;
 
 use rusqlite::Connection;
 use serde_json::Value as J;
 
-use super::{Params, Report, Section, col, days, money, percent_of, rate};
+use super::money::currency_of;
+use super::{CURRENCY, Params, Purse, Report, Section, col, days, money, percent_of, rate};
 use crate::db::report::{Args, funnel as q, int, text};
 use crate::error::{Error, Result};
 use crate::schema::entities::STAGES;
 
 /// The long help of `crm report funnel`: what each figure means.
-pub const HELP: &str = r#"Per stage: the opportunities now in it (count, amount, weighted amount = amount × probability, summed exactly and rounded once), how many reached it (entered it or a later stage, from the stage history), the conversion to the next stage (reached next ÷ reached this), and the average days of the stays in it that ended. Win rate = won ÷ (won + lost). The cohort is the opportunities created in --from/--to; only stage history before "now" (the end of --as-of) is read, while counts use each opportunity's current stage. --by owner adds the same per owner."#;
+pub const HELP: &str = r#"Per stage: the opportunities now in it (count; per currency in stage_amounts: amount and weighted amount = amount × probability, summed exactly and rounded once), how many reached it (entered it or a later stage, from the stage history), the conversion to the next stage (reached next ÷ reached this), and the average days of the stays in it that ended. Win rate = won ÷ (won + lost). Amounts are given per currency, never added across currencies. The cohort is the opportunities created in --from/--to; only stage history before "now" (the end of --as-of) is read, while counts use each opportunity's current stage. --by owner adds the same per owner."#;
 
 const WON: &str = "won";
 const LOST: &str = "lost";
@@ -27,8 +29,8 @@ fn pipeline() -> Vec<(&'static str, &'static str)> {
 #[derive(Default, Clone)]
 struct Figures {
     count: BTreeMap<String, i64>,
-    amount: BTreeMap<String, i64>,
-    weighted: BTreeMap<String, i128>,
+    /// Per stage and currency: count, amount, amount × probability (in percent).
+    money: BTreeMap<String, Purse<3>>,
     /// How many reached at least pipeline stage i.
     reached: Vec<i64>,
 }
@@ -56,8 +58,6 @@ impl Figures {
                     J::from(*stage),
                     J::from(*label),
                     J::from(self.count.get(*stage).copied().unwrap_or(0)),
-                    money(self.amount.get(*stage).copied().unwrap_or(0)),
-                    money(percent_of(self.weighted.get(*stage).copied().unwrap_or(0))),
                     reached,
                     conversion,
                     avg,
@@ -68,6 +68,48 @@ impl Figures {
                 row
             })
             .collect()
+    }
+
+    /// One row per stage and currency that has opportunities: stage, label, currency,
+    /// count, amount, weighted (owner first when given).
+    fn amount_rows(&self, owner: Option<&str>) -> Vec<Vec<J>> {
+        let mut rows = Vec::new();
+        for (stage, label) in STAGES {
+            let Some(purse) = self.money.get(*stage) else {
+                continue;
+            };
+            for c in purse.currencies() {
+                let [n, amount, weighted] = purse.get(&c);
+                let mut row = vec![
+                    J::from(*stage),
+                    J::from(*label),
+                    J::from(c),
+                    J::from(i64::try_from(n).unwrap_or(i64::MAX)),
+                    money(amount),
+                    money(percent_of(weighted)),
+                ];
+                if let Some(o) = owner {
+                    row.insert(0, J::from(o));
+                }
+                rows.push(row);
+            }
+        }
+        rows
+    }
+
+    /// Per currency over the given stages: amount, weighted (in percent).
+    fn purse(&self, stages: &[&str]) -> Purse<2> {
+        let mut p = Purse::default();
+        for s in stages {
+            if let Some(m) = self.money.get(*s) {
+                for c in m.currencies() {
+                    let [_, a, w] = m.get(&c);
+                    p.add(&c, 0, a);
+                    p.add(&c, 1, w);
+                }
+            }
+        }
+        p
     }
 
     fn total(&self, stage: &str) -> i64 {
@@ -97,12 +139,15 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
     for r in &cohort {
         let owner = text(&r[1]).unwrap_or_default();
         let stage = text(&r[2]).unwrap_or_default();
+        let currency = currency_of(&r[5]);
+        let amount = i128::from(int(&r[3]));
         let f = owners.entry(owner).or_insert_with(|| all_empty(pipe.len()));
         for f in [&mut all, f] {
             *f.count.entry(stage.clone()).or_default() += 1;
-            *f.amount.entry(stage.clone()).or_default() += int(&r[3]);
-            *f.weighted.entry(stage.clone()).or_default() +=
-                i128::from(int(&r[3])) * i128::from(int(&r[4]));
+            let m = f.money.entry(stage.clone()).or_default();
+            m.add(&currency, 0, 1);
+            m.add(&currency, 1, amount);
+            m.add(&currency, 2, amount * i128::from(int(&r[4])));
         }
         furthest.push(pipe.iter().position(|(s, _)| *s == stage));
     }
@@ -140,8 +185,6 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         col("stage", "stage", "销售阶段"),
         col("label", "label", "阶段名称"),
         col("count", "count", "数量"),
-        col("amount", "amount", "金额"),
-        col("weighted", "weighted", "加权金额"),
         col("reached", "reached", "到达数"),
         col("conversion", "conversion", "转化率"),
         col("avg_days", "avg_days", "平均停留天数"),
@@ -149,6 +192,21 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
     let mut stages = Section::table("stages", "Funnel by stage", "销售漏斗", stage_cols.clone())
         .chart("label", "reached");
     stages.rows = all.stage_rows(None, &stays);
+    let amount_cols = vec![
+        col("stage", "stage", "销售阶段"),
+        col("label", "label", "阶段名称"),
+        CURRENCY,
+        col("count", "count", "数量"),
+        col("amount", "amount", "金额"),
+        col("weighted", "weighted", "加权金额"),
+    ];
+    let mut stage_amounts = Section::table(
+        "stage_amounts",
+        "Amounts by stage and currency",
+        "各阶段金额（按币种）",
+        amount_cols.clone(),
+    );
+    stage_amounts.rows = all.amount_rows(None);
 
     let open: Vec<&str> = STAGES
         .iter()
@@ -168,32 +226,47 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         "win_rate",
         rate(all.total(WON), all.total(WON) + all.total(LOST)),
     );
-    summary.put(
-        "open_amount",
-        money(
-            open.iter()
-                .map(|s| all.amount.get(*s).copied().unwrap_or(0))
-                .sum(),
-        ),
+    // The money of the summary, one row per currency.
+    let mut amounts = Section::table(
+        "amounts",
+        "Amounts by currency",
+        "各币种金额",
+        vec![
+            CURRENCY,
+            col("open_amount", "open_amount", "在途金额"),
+            col("open_weighted", "open_weighted", "在途加权金额"),
+            col("won_amount", "won_amount", "赢单金额"),
+        ],
     );
-    summary.put(
-        "open_weighted",
-        money(percent_of(
-            open.iter()
-                .map(|s| all.weighted.get(*s).copied().unwrap_or(0))
-                .sum(),
-        )),
-    );
-    summary.put(
-        "won_amount",
-        money(all.amount.get(WON).copied().unwrap_or(0)),
-    );
-    let mut sections = vec![summary, stages];
+    let open_money = all.purse(&open);
+    let won_money = all.purse(&[WON]);
+    let mut currencies = open_money.currencies();
+    currencies.extend(won_money.currencies());
+    currencies.sort();
+    currencies.dedup();
+    for c in currencies {
+        let [a, w] = open_money.get(&c);
+        amounts.rows.push(vec![
+            J::from(c.as_str()),
+            money(a),
+            money(percent_of(w)),
+            money(won_money.get(&c)[0]),
+        ]);
+    }
+    let mut sections = vec![summary, amounts, stages, stage_amounts];
 
     if by_owner {
         let mut cols = vec![col("owner", "owner", "负责人")];
         cols.extend(stage_cols);
         let mut s = Section::table("by_owner", "Funnel by owner", "按负责人", cols);
+        let mut cols = vec![col("owner", "owner", "负责人")];
+        cols.extend(amount_cols);
+        let mut a = Section::table(
+            "owner_amounts",
+            "Amounts by owner, stage and currency",
+            "各负责人金额（按币种）",
+            cols,
+        );
         let mut w = Section::table(
             "win_rate_by_owner",
             "Win rate by owner",
@@ -209,6 +282,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         .chart("owner", "win_rate");
         for (owner, f) in &owners {
             s.rows.extend(f.stage_rows(Some(owner), &BTreeMap::new()));
+            a.rows.extend(f.amount_rows(Some(owner)));
             w.rows.push(vec![
                 J::from(owner.as_str()),
                 J::from(f.count.values().sum::<i64>()),
@@ -219,6 +293,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
         }
         sections.push(w);
         sections.push(s);
+        sections.push(a);
     }
     Ok(Report {
         name: "funnel",

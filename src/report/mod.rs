@@ -7,6 +7,7 @@ pub mod chart;
 pub mod contracts;
 pub mod customers;
 pub mod funnel;
+pub mod money;
 pub mod period;
 pub mod rfm;
 pub mod sales;
@@ -15,6 +16,7 @@ pub mod show;
 
 use serde_json::Value as J;
 
+pub use money::{CURRENCY, Purse, Total, money, percent_of};
 pub use period::{Period, Window};
 
 /// What every report is asked: the window, an owner filter, a grouping, a row limit.
@@ -115,11 +117,6 @@ pub struct Report {
     pub sections: Vec<Section>,
 }
 
-/// Money in minor units as the exact decimal text JSON carries (`"1234.50"`).
-pub fn money(fen: i64) -> J {
-    J::from(crate::schema::kinds::format_money(fen))
-}
-
 /// A rate with its parts: `{"numerator":2,"denominator":3,"rate":0.6667}`; rate is null
 /// when there is nothing to divide by.
 pub fn rate(numerator: i64, denominator: i64) -> J {
@@ -143,18 +140,6 @@ pub fn mean(sum: i64, n: i64) -> J {
         J::from(((sum as f64 / n as f64) * 100.0).round() / 100.0)
     };
     serde_json::json!({"numerator": sum, "denominator": n, "mean": m})
-}
-
-/// `a × b ÷ 100` rounded half away from zero, in exact integers (weighted amounts).
-pub fn percent_of(total_times_percent: i128) -> i64 {
-    let q = total_times_percent / 100;
-    let r = total_times_percent % 100;
-    let rounded = if r.abs() >= 50 {
-        q + total_times_percent.signum()
-    } else {
-        q
-    };
-    i64::try_from(rounded).unwrap_or(i64::MAX)
 }
 
 /// An optional text as JSON (null when absent).
@@ -183,12 +168,5 @@ mod tests {
             serde_json::json!({"numerator": 2, "denominator": 3, "rate": 0.6667})
         );
         assert_eq!(rate(0, 0)["rate"], J::Null);
-    }
-
-    #[test]
-    fn weighted_amounts_round_half_away_from_zero() {
-        assert_eq!(percent_of(12_345 * 50), 6_173); // 61.725 -> 61.73
-        assert_eq!(percent_of(101 * 10), 10); // 10.1 fen -> 10
-        assert_eq!(percent_of(0), 0);
     }
 }

@@ -3,12 +3,15 @@
 //! compared with its mean over the scored customers, give the eight classic segments.
 //! The comparisons are exact: `x ≥ Σ/n` is tested as `x·n ≥ Σ` in integers.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use rusqlite::Connection;
 use serde_json::Value as J;
 
-use super::{Params, Section, col, mean, money, rate};
-use crate::db::report::{Args, customers as q, int, text};
+use super::money::{Total, currency_of};
+use super::{CURRENCY, Params, Section, col, mean, money, rate};
+use crate::db::report::{Args, customers as q, int, split_total, text};
 use crate::error::Result;
 
 /// A segment: high (true) or low recency score, frequency, monetary; Chinese name; key.
@@ -37,12 +40,13 @@ pub const SEGMENTS: [Segment; 8] = [
 ];
 
 /// One scored customer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Score {
     pub id: i64,
     pub recency_days: i64,
     pub frequency: i64,
-    pub monetary: i64,
+    /// The booked amount per currency (exact).
+    pub monetary: BTreeMap<String, Total>,
 }
 
 /// Thresholds (as sums over `n`, so the means stay exact) and each customer's segment index.
@@ -50,24 +54,37 @@ pub struct Rfm {
     pub n: i64,
     pub sum_r: i64,
     pub sum_f: i64,
-    pub sum_m: i128,
+    /// Per currency: how many customers bought in it and their total.
+    pub sum_m: BTreeMap<String, (i64, Total)>,
     pub assigned: Vec<(i64, usize)>,
-    pub monetary: Vec<i64>,
+    pub monetary: Vec<BTreeMap<String, Total>>,
 }
 
-/// Classifies scores against their means.
+/// Classifies scores against their means. Amounts are compared within their currency: M is
+/// high when the customer's amount in some currency is at least that currency's mean (over
+/// the customers who bought in it) — amounts in different currencies are never added.
 #[allow(clippy::many_single_char_names)]
 pub fn classify(scores: &[Score]) -> Rfm {
     let n = i64::try_from(scores.len()).unwrap_or(i64::MAX);
     let sum_r: i64 = scores.iter().map(|s| s.recency_days).sum();
     let sum_f: i64 = scores.iter().map(|s| s.frequency).sum();
-    let sum_m: i128 = scores.iter().map(|s| i128::from(s.monetary)).sum();
+    let mut sum_m: BTreeMap<String, (i64, Total)> = BTreeMap::new();
+    for s in scores {
+        for (c, m) in &s.monetary {
+            let e = sum_m.entry(c.clone()).or_default();
+            e.0 += 1;
+            e.1 += m;
+        }
+    }
     let assigned = scores
         .iter()
         .map(|s| {
             let r = s.recency_days * n <= sum_r;
             let f = s.frequency * n >= sum_f;
-            let m = i128::from(s.monetary) * i128::from(n) >= sum_m;
+            let m = s.monetary.iter().any(|(c, m)| {
+                let (k, total) = sum_m[c];
+                m * Total::from(k) >= total
+            });
             let i = SEGMENTS
                 .iter()
                 .position(|g| g.r == r && g.f == f && g.m == m)
@@ -81,33 +98,41 @@ pub fn classify(scores: &[Score]) -> Rfm {
         sum_f,
         sum_m,
         assigned,
-        monetary: scores.iter().map(|s| s.monetary).collect(),
+        monetary: scores.iter().map(|s| s.monetary.clone()).collect(),
     }
 }
 
-/// Scores the customers with booked orders in the window.
+/// Scores the customers with booked orders in the window (rows come by customer, one per
+/// currency it bought in).
 pub fn score(conn: &Connection, p: &Params) -> Result<Rfm> {
     let args = Args::window(&p.window, p.owner.as_deref());
     let as_of = p.window.as_of;
-    let scores: Vec<Score> = q::rfm(conn, &args)?
-        .iter()
-        .map(|r| {
-            let last = text(&r[3])
-                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-                .unwrap_or(as_of);
-            Score {
-                id: int(&r[0]),
-                recency_days: (as_of - last).num_days().max(0),
-                frequency: int(&r[1]),
-                monetary: int(&r[2]),
-            }
-        })
-        .collect();
+    let mut scores: Vec<Score> = Vec::new();
+    for r in q::rfm(conn, &args)? {
+        let id = int(&r[0]);
+        let last = text(&r[5])
+            .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+            .unwrap_or(as_of);
+        let recency = (as_of - last).num_days().max(0);
+        if scores.last().is_none_or(|s| s.id != id) {
+            scores.push(Score {
+                id,
+                recency_days: recency,
+                frequency: 0,
+                monetary: BTreeMap::new(),
+            });
+        }
+        let s = scores.last_mut().expect("pushed above");
+        s.recency_days = s.recency_days.min(recency);
+        s.frequency += int(&r[2]);
+        *s.monetary.entry(currency_of(&r[1])).or_default() += split_total(&r, 3);
+    }
     Ok(classify(&scores))
 }
 
-/// The thresholds and the segment counts as report sections.
-pub fn sections(r: &Rfm) -> (Section, Section) {
+/// The thresholds, the monetary means per currency, the segment counts and the segments'
+/// amounts per currency, as report sections.
+pub fn sections(r: &Rfm) -> Vec<Section> {
     let mut t = Section::summary(
         "rfm_thresholds",
         "RFM thresholds (means)",
@@ -116,23 +141,29 @@ pub fn sections(r: &Rfm) -> (Section, Section) {
     t.put("customers_scored", J::from(r.n));
     t.put("recency_days_mean", mean(r.sum_r, r.n));
     t.put("frequency_mean", mean(r.sum_f, r.n));
-    let mean_m = if r.n == 0 {
-        J::Null
-    } else {
-        money(i64::try_from(r.sum_m / i128::from(r.n)).unwrap_or(i64::MAX))
-    };
-    t.put(
-        "monetary_mean",
-        serde_json::json!({
-            "numerator": crate::schema::kinds::format_money(i64::try_from(r.sum_m).unwrap_or(i64::MAX)),
-            "denominator": r.n,
-            "mean": mean_m,
-        }),
-    );
     t.put(
         "rule",
-        J::from("R high: recency ≤ mean; F high: frequency ≥ mean; M high: amount ≥ mean"),
+        J::from("R high: recency ≤ mean; F high: frequency ≥ mean; M high: amount ≥ its currency's mean"),
     );
+    let mut m = Section::table(
+        "rfm_monetary",
+        "RFM monetary means by currency",
+        "RFM 消费金额均值（按币种）",
+        vec![
+            CURRENCY,
+            col("customers", "customers", "客户数"),
+            col("amount", "amount", "消费金额"),
+            col("mean", "mean", "均值"),
+        ],
+    );
+    for (c, (k, total)) in &r.sum_m {
+        m.rows.push(vec![
+            J::from(c.as_str()),
+            J::from(*k),
+            money(*total),
+            money(total / Total::from((*k).max(1))),
+        ]);
+    }
     let mut s = Section::table(
         "rfm_segments",
         "RFM segments",
@@ -145,17 +176,32 @@ pub fn sections(r: &Rfm) -> (Section, Section) {
             col("m", "m", "M"),
             col("customers", "customers", "客户数"),
             col("share", "share", "占比"),
-            col("amount", "amount", "消费金额"),
         ],
     )
     .chart("segment", "customers");
+    let mut a = Section::table(
+        "rfm_segment_amounts",
+        "RFM segment amounts by currency",
+        "客户细分消费金额（按币种）",
+        vec![
+            col("segment", "segment", "客户细分"),
+            col("key", "key", "英文名"),
+            CURRENCY,
+            col("amount", "amount", "消费金额"),
+        ],
+    );
     let hl = |b: bool| J::from(if b { "high" } else { "low" });
     for (i, g) in SEGMENTS.iter().enumerate() {
         let members: Vec<usize> = (0..r.assigned.len())
             .filter(|&k| r.assigned[k].1 == i)
             .collect();
         let count = i64::try_from(members.len()).unwrap_or(0);
-        let amount: i64 = members.iter().map(|&k| r.monetary[k]).sum();
+        let mut amounts: BTreeMap<&str, Total> = BTreeMap::new();
+        for &k in &members {
+            for (c, m) in &r.monetary[k] {
+                *amounts.entry(c.as_str()).or_default() += m;
+            }
+        }
         s.rows.push(vec![
             J::from(g.zh),
             J::from(g.key),
@@ -164,10 +210,17 @@ pub fn sections(r: &Rfm) -> (Section, Section) {
             hl(g.m),
             J::from(count),
             rate(count, r.n),
-            money(amount),
         ]);
+        for (c, amount) in amounts {
+            a.rows.push(vec![
+                J::from(g.zh),
+                J::from(g.key),
+                J::from(c),
+                money(amount),
+            ]);
+        }
     }
-    (t, s)
+    vec![t, m, s, a]
 }
 
 #[cfg(test)]
@@ -179,8 +232,19 @@ mod tests {
             id,
             recency_days: r,
             frequency: f,
-            monetary: m,
+            monetary: BTreeMap::from([("CNY".to_string(), Total::from(m))]),
         }
+    }
+
+    #[test]
+    fn amounts_are_compared_within_their_currency() {
+        // EUR mean 100 (one buyer), CNY mean 1000: 100 EUR is high, 500 CNY is low.
+        let mut eur = s(1, 10, 1, 0);
+        eur.monetary = BTreeMap::from([("EUR".to_string(), 100)]);
+        let r = classify(&[eur, s(2, 10, 1, 500), s(3, 10, 1, 1500)]);
+        let m: Vec<bool> = r.assigned.iter().map(|(_, i)| SEGMENTS[*i].m).collect();
+        assert_eq!(m, [true, false, true]);
+        assert_eq!(r.sum_m["CNY"], (2, 2000));
     }
 
     #[test]

@@ -40,16 +40,9 @@ const METRICS_ZH: &[(&str, &str)] = &[
     ("won", "赢单"),
     ("lost", "输单"),
     ("win_rate", "赢单率"),
-    ("open_amount", "在途金额"),
-    ("open_weighted", "在途加权金额"),
-    ("won_amount", "赢单金额"),
     ("won_count", "赢单数"),
     ("orders", "订单数"),
-    ("order_amount", "订单金额"),
     ("paid_orders", "已付款订单"),
-    ("paid_amount", "已付款金额"),
-    ("forecast_amount", "预测金额"),
-    ("forecast_weighted", "预测加权金额"),
     ("customers", "客户数"),
     ("active", "活跃客户"),
     ("new", "新增客户"),
@@ -60,7 +53,6 @@ const METRICS_ZH: &[(&str, &str)] = &[
     ("customers_scored", "参与评分客户"),
     ("recency_days_mean", "平均距今天数(R)"),
     ("frequency_mean", "平均购买次数(F)"),
-    ("monetary_mean", "平均消费金额(M)"),
     ("rule", "规则"),
     ("tickets", "工单数"),
     ("unresolved", "未解决"),
@@ -71,9 +63,7 @@ const METRICS_ZH: &[(&str, &str)] = &[
     ("complaint_rate", "投诉率"),
     ("satisfaction", "满意度均值"),
     ("contracts", "合同数"),
-    ("total_amount", "合同总额"),
     ("in_force", "执行中"),
-    ("in_force_amount", "执行中金额"),
     ("renewals", "续签数"),
     ("renewal_rate", "续签率"),
     ("done", "已完成"),
@@ -237,10 +227,17 @@ fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
             .map(|o| format!(", owner {o}"))
             .unwrap_or_default()
     );
-    let width = chart::terminal_width();
+    let width = crate::output::table::terminal_width();
+    let mut left_out: Vec<String> = Vec::new();
     for s in sections {
         text.push('\n');
-        let _ = writeln!(text, "{} / {}", s.en, s.zh);
+        let title = format!("{} / {}", s.en, s.zh);
+        // A narrow terminal gets the title in the output's language only.
+        if !tty || unicode_width::UnicodeWidthStr::width(title.as_str()) <= width {
+            let _ = writeln!(text, "{title}");
+        } else {
+            let _ = writeln!(text, "{}", if zh { s.zh } else { s.en });
+        }
         if s.rows.is_empty() {
             text.push_str(if zh {
                 "（无数据）\n"
@@ -252,27 +249,58 @@ fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
         let mut t = Table::new();
         if tty {
             t.load_preset(presets::UTF8_FULL_CONDENSED);
-            t.set_content_arrangement(ContentArrangement::Dynamic);
-            // A pty may report zero columns; the chart's width rule (COLUMNS, size, 80) decides.
-            t.set_width(u16::try_from(width).unwrap_or(u16::MAX));
         } else {
             t.load_preset(presets::ASCII_MARKDOWN);
-            t.set_content_arrangement(ContentArrangement::Disabled);
         }
+        // Fitted to the terminal before drawing (the least important columns go, text is
+        // cut with `…`), so comfy-table never wraps a number or a word across lines.
+        t.set_content_arrangement(ContentArrangement::Disabled);
+        let header: Vec<String> = s
+            .cols
+            .iter()
+            .map(|c| if zh { c.zh } else { c.key }.to_string())
+            .collect();
+        let mut cells: Vec<Vec<String>> = s
+            .rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        if s.summary && i == 0 {
+                            metric_name(v.as_str().unwrap_or_default(), zh)
+                        } else {
+                            escape(&cell_text(v))
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let keep: Vec<usize> = if tty {
+            let rank: Vec<u8> = (0..s.cols.len()).map(|i| rank(s, i)).collect();
+            let shown_header: Vec<String> = if s.summary {
+                vec![String::new(); header.len()]
+            } else {
+                header.clone()
+            };
+            let keep = crate::output::table::fit_ranked(&shown_header, &cells, width, &rank);
+            crate::output::table::shorten(&shown_header, &mut cells, &keep, width);
+            keep
+        } else {
+            (0..s.cols.len()).collect()
+        };
+        left_out.extend(
+            (0..header.len())
+                .filter(|i| !keep.contains(i))
+                .map(|i| format!("{}.{}", s.name, header[i])),
+        );
         if !s.summary {
-            t.set_header(
-                s.cols
-                    .iter()
-                    .map(|c| if zh { c.zh } else { c.key }.to_string()),
-            );
+            t.set_header(keep.iter().map(|&i| header[i].clone()));
         }
-        for row in &s.rows {
-            let mut row = row.clone();
-            if s.summary {
-                row[0] = J::from(metric_name(row[0].as_str().unwrap_or_default(), zh));
-            }
-            t.add_row(row.iter().map(|v| {
-                let mut c = comfy_table::Cell::new(escape(&cell_text(v)));
+        for (row, shown) in s.rows.iter().zip(cells) {
+            t.add_row(keep.iter().map(|&i| {
+                let v = &row[i];
+                let mut c = comfy_table::Cell::new(&shown[i]);
                 if cell_number(v).is_some() && !v.is_string() || is_money(v) {
                     c = c.set_alignment(CellAlignment::Right);
                 }
@@ -281,22 +309,74 @@ fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
         }
         let _ = writeln!(text, "{t}");
         if let (true, Some(spec)) = (tty, s.chart) {
-            let bars: Vec<(String, f64, String)> = s
-                .rows
-                .iter()
-                .filter(|row| !row[spec.value].is_null())
-                .map(|row| {
-                    (
-                        cell_text(&row[spec.label]),
-                        cell_number(&row[spec.value]).unwrap_or(0.0),
-                        cell_text(&row[spec.value]),
-                    )
-                })
-                .collect();
-            text.push_str(&chart::bars(&bars, width));
+            text.push_str(&charts(s, spec, width));
         }
     }
+    if !left_out.is_empty() {
+        ctx.out.msg(&format!(
+            "note: not shown for lack of width: {} (widen the terminal, or use --format json)",
+            left_out.join(", ")
+        ));
+    }
     ctx.out.data(&text)
+}
+
+/// How much a report column matters on a narrow terminal (see `table::fit_ranked`): a
+/// section's first column, the currency and a summary's pairs always stay; labels that
+/// repeat a key, helper columns and counts beside amounts go first.
+fn rank(s: &Section, i: usize) -> u8 {
+    use crate::output::table::KEEP;
+    if i == 0 || s.summary {
+        return KEEP;
+    }
+    match s.cols[i].key {
+        "currency" => KEEP,
+        "label" | "key" => 40,
+        "r" | "f" | "m" => 50,
+        "avg_days" => 60,
+        "paid_orders" | "won_count" | "orders" | "previous_end" | "renewal_start" => 80,
+        "reached" | "share" | "code" => 100,
+        "count" | "contracts" | "customers" => 120,
+        "conversion" => 140,
+        _ => 160,
+    }
+}
+
+/// A bar of a chart: label, length, the value shown.
+type Bar = (String, f64, String);
+
+/// The section's bar chart: one per currency when it draws money, so that bars of
+/// different currencies are never measured against each other.
+fn charts(s: &Section, spec: super::ChartSpec, width: usize) -> String {
+    let money = s.rows.iter().any(|row| is_money(&row[spec.value]));
+    let cur_col = s.cols.iter().position(|c| c.key == "currency");
+    let cur = cur_col.filter(|_| money);
+    let mut groups: Vec<(Option<String>, Vec<Bar>)> = Vec::new();
+    for row in s.rows.iter().filter(|row| !row[spec.value].is_null()) {
+        let c = cur.map(|i| cell_text(&row[i]));
+        // Counts in rows per currency: each bar names its currency.
+        let label = match cur_col.filter(|_| !money) {
+            Some(i) => format!("{} {}", cell_text(&row[spec.label]), cell_text(&row[i])),
+            None => cell_text(&row[spec.label]),
+        };
+        let bar = (
+            label,
+            cell_number(&row[spec.value]).unwrap_or(0.0),
+            cell_text(&row[spec.value]),
+        );
+        match groups.iter_mut().find(|(k, _)| *k == c) {
+            Some((_, bars)) => bars.push(bar),
+            None => groups.push((c, vec![bar])),
+        }
+    }
+    let mut out = String::new();
+    for (c, bars) in groups {
+        if let Some(c) = c {
+            let _ = writeln!(out, "{c}:");
+        }
+        out.push_str(&chart::bars(&bars, width));
+    }
+    out
 }
 
 fn is_money(v: &J) -> bool {

@@ -57,9 +57,24 @@ pub fn apply_line(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Res
     }
     let quantity = d.int("quantity").unwrap_or(1);
     let discount = d.int("discount").unwrap_or(0);
-    let amount = line_amount(quantity, d.int("unit_price").unwrap_or(0), discount)
-        .ok_or_else(|| Error::invalid(format!("{} amount is too large", d.entity.name)))?;
+    let amount =
+        line_amount(quantity, d.int("unit_price").unwrap_or(0), discount).ok_or_else(|| {
+            Error::invalid(format!(
+                "{} amount: quantity × unit_price is more than the largest amount ({})",
+                d.entity.name,
+                crate::schema::kinds::format_money(i64::MAX)
+            ))
+        })?;
     d.set("amount", Value::Integer(amount));
+    // The parent's total must stay an amount too: refused here, before anything is written,
+    // so an import rejects just this row.
+    if let Some(parent) = d.int(parent_of(d.entity.name)) {
+        let others = line_sum_except(conn, d.entity, parent, old.map(|o| o.id))?;
+        let total = others + i128::from(amount);
+        if i64::try_from(total).is_err() {
+            return Err(too_large(conn, d.entity, parent, total));
+        }
+    }
     Ok(())
 }
 
@@ -109,17 +124,69 @@ pub fn after_line(conn: &Connection, d: &Draft, old: Option<&Draft>, cause: &Cau
     Ok(())
 }
 
-/// The sum of a parent's line amounts, None when it has no lines.
+/// The sum of a parent's line amounts, None when it has no lines. Summed exactly (in two
+/// parts that cannot overflow); a sum larger than an amount can be is refused (exit 4), so
+/// no total is ever stored wrapped and no write fails with an internal error.
 fn line_sum(conn: &Connection, line: &Entity, parent: i64) -> Result<Option<i64>> {
+    let (n, sum) = exact_sum(conn, line, parent, None)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    i64::try_from(sum)
+        .map(Some)
+        .map_err(|_| too_large(conn, line, parent, sum))
+}
+
+/// The exact sum of a parent's line amounts but one line's (the one being written).
+fn line_sum_except(
+    conn: &Connection,
+    line: &Entity,
+    parent: i64,
+    except: Option<i64>,
+) -> Result<i128> {
+    Ok(exact_sum(conn, line, parent, except)?.1)
+}
+
+/// How many lines a parent has (leaving out `except`) and the exact sum of their amounts.
+fn exact_sum(
+    conn: &Connection,
+    line: &Entity,
+    parent: i64,
+    except: Option<i64>,
+) -> Result<(i64, i128)> {
     let sql = format!(
-        "SELECT COUNT(*), COALESCE(SUM(\"amount\"), 0) FROM {} WHERE {} = ?",
+        "SELECT COUNT(*), {} FROM {} WHERE {} = ?1 AND \"id\" IS NOT ?2",
+        crate::db::report::split_sum("\"amount\""),
         line.table(),
         ident(parent_of(line.name))
     );
-    let (n, sum): (i64, i64) = conn
+    let (n, hi, lo): (i64, i64, i64) = conn
         .prepare_cached(&sql)?
-        .query_row([parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok((n > 0).then_some(sum))
+        .query_row(rusqlite::params![parent, except], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    Ok((n, i128::from(hi) * 1_000_000_000 + i128::from(lo)))
+}
+
+/// The error for a parent whose lines add up to more than an amount can hold, naming the
+/// parent by its number.
+fn too_large(conn: &Connection, line: &Entity, parent: i64, sum: i128) -> Error {
+    let p = parent_of(line.name);
+    let number: Option<String> = conn
+        .query_row(
+            &format!("SELECT \"number\" FROM {} WHERE \"id\" = ?", ident(p)),
+            [parent],
+            |r| r.get(0),
+        )
+        .ok()
+        .flatten();
+    Error::invalid(format!(
+        "{p} {} amount: its lines would add up to {}, more than the largest amount ({})",
+        number.unwrap_or_else(|| parent.to_string()),
+        crate::report::money::format_total(sum),
+        crate::schema::kinds::format_money(i64::MAX)
+    ))
+    .hint(format!("split the lines over several {p}s"))
 }
 
 fn recompute(conn: &Connection, line: &Entity, parent: i64, cause: &Cause) -> Result<()> {

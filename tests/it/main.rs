@@ -39,5 +39,6 @@ mod rel_wal;
 mod report;
 mod trust_files;
 mod trust_formats;
+mod trust_money;
 mod trust_roles;
 mod trust_values;

@@ -6,6 +6,7 @@ use serde_json::{Value as J, json};
 use super::groups::AsOf;
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::output::table::KEEP;
 use crate::output::{Column, Format, object};
 
 /// One group's JSON key, heading, total count and listed rows (values in `KEYS` order).
@@ -24,17 +25,19 @@ pub const KEYS: &[&str] = &[
     "detail",
 ];
 
-/// The columns a terminal table shows, most telling first (a narrow terminal keeps the
-/// leftmost), with English and Chinese headers; the customer's code is left to JSON and CSV.
-const TABLE: [(usize, &str, &str); 8] = [
-    (0, "id", "编号"),
-    (2, "subject", "主题"),
-    (4, "customer", "客户"),
-    (8, "why", "说明"),
-    (7, "when", "时间"),
-    (5, "owner", "负责人"),
-    (6, "status", "状态"),
-    (1, "number", "单号"),
+/// The columns a terminal table shows, with English and Chinese headers and how much each
+/// matters (a narrow terminal leaves out the lowest first: the number and the status, then
+/// the customer's name — never when it is due and whose it is, what needs doing and why);
+/// the customer's code is left to JSON and CSV.
+const TABLE: [(usize, &str, &str, u8); 8] = [
+    (0, "id", "编号", KEEP),
+    (2, "subject", "主题", 200),
+    (4, "customer", "客户", 120),
+    (8, "why", "说明", 150),
+    (7, "when", "时间", KEEP),
+    (5, "owner", "负责人", KEEP),
+    (6, "status", "状态", 80),
+    (1, "number", "单号", 60),
 ];
 
 pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
@@ -86,9 +89,9 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
                 ))?;
                 // A column empty for the whole group (no numbers on follow-ups, no customer
                 // on the customers themselves) is left out of its table.
-                let shown: Vec<&(usize, &str, &str)> = TABLE
+                let shown: Vec<&(usize, &str, &str, u8)> = TABLE
                     .iter()
-                    .filter(|(i, _, _)| {
+                    .filter(|(i, _, _, _)| {
                         rows.iter()
                             .any(|r| !crate::output::cell_text(&r[*i]).is_empty())
                     })
@@ -97,7 +100,7 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
                     // The "status" column holds the group's own state field, named as such.
                     let cols: Vec<Column> = shown
                         .iter()
-                        .map(|&&(i, en, zh)| {
+                        .map(|&&(i, en, zh, _)| {
                             let header = match (KEYS[i], state) {
                                 ("status", Some(f)) if at.zh => f.zh,
                                 ("status", Some(f)) => f.name,
@@ -115,7 +118,7 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
                         .map(|r| {
                             shown
                                 .iter()
-                                .map(|(i, _, _)| match (KEYS[*i], state, &r[*i]) {
+                                .map(|(i, _, _, _)| match (KEYS[*i], state, &r[*i]) {
                                     ("status", Some(f), J::String(v)) if at.zh => {
                                         json!(choice_label(f, v))
                                     }
@@ -124,7 +127,8 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
                                 .collect()
                         })
                         .collect();
-                    ctx.out.rows(&cols, &picked)?;
+                    let rank: Vec<u8> = shown.iter().map(|c| c.3).collect();
+                    ctx.out.rows_ranked(&cols, &picked, Some(&rank))?;
                 }
             }
             Ok(())

@@ -164,6 +164,8 @@ fn summary_columns(e: &'static Entity, skip: &str) -> Vec<&'static Field> {
         "unit_price",
         "discount",
         "amount",
+        // An amount means nothing without its currency (EUR and CNY side by side).
+        "currency",
         "mobile",
         "phone",
         "email",

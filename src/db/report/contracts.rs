@@ -5,11 +5,11 @@ use rusqlite::Connection;
 use super::{Args, Row, fetch};
 use crate::error::Result;
 
-/// Contracts: id, number, customer, status, amount, `start_date`, `end_date`.
+/// Contracts: id, number, customer, status, amount, `start_date`, `end_date`, currency.
 pub fn contracts(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
-        "SELECT id, number, customer, status, amount, start_date, end_date FROM contract \
+        "SELECT id, number, customer, status, amount, start_date, end_date, currency FROM contract \
          WHERE (:owner IS NULL OR owner = :owner) ORDER BY customer, start_date, id",
         args,
     )

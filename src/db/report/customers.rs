@@ -151,21 +151,25 @@ fn args_value(args: &Args, name: &str) -> Value {
         .map_or(Value::Null, |(_, v)| v.clone())
 }
 
-/// RFM figures per customer with booked orders in the window: id, orders, Σ amount,
-/// last order date.
+/// RFM figures per customer and currency with booked orders in the window, by customer:
+/// id, currency, orders, Σ amount (two columns, see `split_sum`), last order date.
 pub fn rfm(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
     let args = args
         .clone()
         .set("draft", super::sales::NOT_BOOKED[0])
-        .set("cancelled", super::sales::NOT_BOOKED[1]);
+        .set("cancelled", super::sales::NOT_BOOKED[1])
+        .set("currency", crate::report::money::default_currency());
     fetch(
         conn,
-        "SELECT o.customer, count(*), COALESCE(sum(o.amount), 0), max(o.order_date) \
+        &format!(
+            "SELECT o.customer, COALESCE(o.currency, :currency), count(*), {}, max(o.order_date) \
          FROM \"order\" o \
          WHERE o.status NOT IN (:draft, :cancelled) AND o.order_date >= :from_date \
            AND o.order_date <= :to_date \
            AND (:owner IS NULL OR o.customer IN (SELECT id FROM customer WHERE owner = :owner)) \
-         GROUP BY o.customer",
+         GROUP BY 1, 2 ORDER BY 1, 2",
+            super::split_sum("o.amount")
+        ),
         &args,
     )
 }

@@ -7,11 +7,11 @@ use rusqlite::Connection;
 use super::{Args, Row, fetch};
 use crate::error::Result;
 
-/// The cohort, by id: id, owner, stage, amount, probability.
+/// The cohort, by id: id, owner, stage, amount, probability, currency.
 pub fn cohort(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
-        "SELECT id, owner, stage, amount, probability FROM opportunity \
+        "SELECT id, owner, stage, amount, probability, currency FROM opportunity \
          WHERE created_at >= :from AND created_at < :end \
            AND (:owner IS NULL OR owner = :owner) ORDER BY id",
         args,

@@ -126,3 +126,16 @@ pub fn opt_int(v: &Value) -> Option<i64> {
 pub fn index(v: &Value) -> usize {
     usize::try_from(int(v)).unwrap_or(0)
 }
+
+/// Exact SQL sum of an integer money expression, as two result columns: the sums of its
+/// high part (÷ 10⁹) and its low part (mod 10⁹). Neither can overflow `SQLite`'s 64-bit
+/// integers below a billion rows, where a plain `sum()` fails at twice the largest amount;
+/// `split_total` recombines them in 128 bits.
+pub fn split_sum(expr: &str) -> String {
+    format!("COALESCE(sum(({expr}) / 1000000000), 0), COALESCE(sum(({expr}) % 1000000000), 0)")
+}
+
+/// The exact total of a `split_sum` whose first column is `i`.
+pub fn split_total(r: &Row, i: usize) -> i128 {
+    i128::from(int(&r[i])) * 1_000_000_000 + i128::from(int(&r[i + 1]))
+}

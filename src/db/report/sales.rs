@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::{Args, Row, buckets_cte, fetch};
+use super::{Args, Row, buckets_cte, fetch, split_sum};
 use crate::error::Result;
 use crate::report::period::Bucket;
 
@@ -13,10 +13,19 @@ pub const NOT_BOOKED: [&str; 2] = ["draft", "cancelled"];
 pub const PAID: &str = "paid";
 
 fn booked(args: Args) -> Args {
-    args.set("draft", NOT_BOOKED[0])
+    currency(args)
+        .set("draft", NOT_BOOKED[0])
         .set("cancelled", NOT_BOOKED[1])
         .set("paid", PAID)
 }
+
+/// Binds `:currency`, the currency of a record that has none.
+fn currency(args: Args) -> Args {
+    args.set("currency", crate::report::money::default_currency())
+}
+
+/// A record's currency in SQL.
+const CUR: &str = "COALESCE(x.currency, :currency)";
 
 /// The group key: a bucket index, or the owner.
 fn key(by_owner: bool) -> &'static str {
@@ -27,63 +36,86 @@ fn key(by_owner: bool) -> &'static str {
     }
 }
 
-/// Won opportunities per bucket (or owner): key, count, Σ amount. The close moment is
-/// `closed_at`, or the last change for won records that predate it.
+/// Won opportunities per bucket (or owner) and currency: key, currency, count, Σ amount (two
+/// columns, see `split_sum`). The close moment is `closed_at`, or the last change for won
+/// records that predate it.
 pub fn won(conn: &Connection, b: &[Bucket], by_owner: bool, args: Args) -> Result<Vec<Row>> {
-    let mut args = args.set("won", "won");
+    let mut args = currency(args).set("won", "won");
     let cte = buckets_cte(b, false, &mut args);
     let sql = format!(
-        "{cte} SELECT {k}, count(*), COALESCE(sum(x.amount), 0) FROM b \
+        "{cte} SELECT {k}, {CUR}, count(*), {sum} FROM b \
          JOIN opportunity x ON COALESCE(x.closed_at, x.updated_at) >= b.s \
                            AND COALESCE(x.closed_at, x.updated_at) < b.e \
-         WHERE x.stage = :won AND (:owner IS NULL OR x.owner = :owner) GROUP BY 1",
-        k = key(by_owner)
+         WHERE x.stage = :won AND (:owner IS NULL OR x.owner = :owner) GROUP BY 1, 2",
+        k = key(by_owner),
+        sum = split_sum("x.amount"),
     );
     fetch(conn, &sql, &args)
 }
 
-/// Orders per bucket (or owner): key, booked count, booked Σ, paid count, paid Σ.
+/// Orders per bucket (or owner) and currency: key, currency, booked count, booked Σ (two
+/// columns), paid count, paid Σ (two columns).
 pub fn orders(conn: &Connection, b: &[Bucket], by_owner: bool, args: Args) -> Result<Vec<Row>> {
     let mut args = booked(args);
     let cte = buckets_cte(b, true, &mut args);
     let sql = format!(
-        "{cte} SELECT {k}, count(*), COALESCE(sum(x.amount), 0), \
-                sum(x.status = :paid), COALESCE(sum(CASE WHEN x.status = :paid THEN x.amount END), 0) \
+        "{cte} SELECT {k}, {CUR}, count(*), {sum}, \
+                sum(x.status = :paid), {paid} \
          FROM b JOIN \"order\" x ON x.order_date >= b.s AND x.order_date < b.e \
          WHERE x.status NOT IN (:draft, :cancelled) AND (:owner IS NULL OR x.owner = :owner) \
-         GROUP BY 1",
-        k = key(by_owner)
+         GROUP BY 1, 2",
+        k = key(by_owner),
+        sum = split_sum("x.amount"),
+        paid = split_sum("CASE WHEN x.status = :paid THEN x.amount END"),
     );
     fetch(conn, &sql, &args)
 }
 
-/// Open opportunities by expected close month: month (or NULL), count, Σ amount,
-/// Σ amount × probability. `:lo`/`:hi` bound the expected close date (text).
+/// Open opportunities by expected close month, currency and probability: month (or NULL),
+/// currency, probability, count, Σ amount (two columns). Grouping by probability lets the
+/// weighted amount be multiplied out exactly outside SQL. `:lo`/`:hi` bound the expected
+/// close date (text).
 pub fn forecast(conn: &Connection, args: Args) -> Result<Vec<Row>> {
-    let args = args.set("won", "won").set("lost", "lost");
+    let args = currency(args).set("won", "won").set("lost", "lost");
     fetch(
         conn,
-        "SELECT substr(expected_close, 1, 7), count(*), COALESCE(sum(amount), 0), \
-                COALESCE(sum(amount * COALESCE(probability, 0)), 0) \
-         FROM opportunity WHERE stage NOT IN (:won, :lost) \
-           AND (:owner IS NULL OR owner = :owner) \
-           AND (expected_close IS NULL OR (expected_close >= :lo AND expected_close <= :hi)) \
-         GROUP BY 1 ORDER BY 1 NULLS LAST",
+        &format!(
+            "SELECT substr(x.expected_close, 1, 7), {CUR}, COALESCE(x.probability, 0), count(*), {sum} \
+             FROM opportunity x WHERE x.stage NOT IN (:won, :lost) \
+               AND (:owner IS NULL OR x.owner = :owner) \
+               AND (x.expected_close IS NULL OR (x.expected_close >= :lo AND x.expected_close <= :hi)) \
+             GROUP BY 1, 2, 3 ORDER BY 1 NULLS LAST, 2, 3",
+            sum = split_sum("x.amount"),
+        ),
         &args,
     )
 }
 
-/// The customers with the largest booked amount in the window: code, name, orders, Σ.
-pub fn top_customers(conn: &Connection, args: Args, limit: i64) -> Result<Vec<Row>> {
-    let args = booked(args).set("limit", limit);
+/// The customers with the largest booked amount in one currency in the window: code,
+/// name, orders, Σ (two columns, see `split_sum`). `SQLite` ranks by its floating-point
+/// `total()`, which cannot overflow; the caller orders the few rows by their exact sums.
+/// One query per currency: a window function ranking every customer in every currency at
+/// once costs three times as much.
+pub fn top_customers(
+    conn: &Connection,
+    args: Args,
+    currency: &str,
+    limit: i64,
+) -> Result<Vec<Row>> {
+    let args = booked(args).set("limit", limit).set("cur", currency);
     fetch(
         conn,
-        "SELECT c.code, c.name, t.n, t.total FROM ( \
-           SELECT customer, count(*) AS n, sum(amount) AS total FROM \"order\" \
-           WHERE status NOT IN (:draft, :cancelled) AND order_date >= :from_date \
-             AND order_date <= :to_date AND (:owner IS NULL OR owner = :owner) \
-           GROUP BY customer ORDER BY total DESC, customer LIMIT :limit) t \
-         JOIN customer c ON c.id = t.customer ORDER BY t.total DESC, c.id",
+        &format!(
+            "SELECT c.code, c.name, t.n, t.hi, t.lo FROM ( \
+               SELECT x.customer, count(*) AS n, {sum}, total(x.amount) AS t \
+               FROM \"order\" x \
+               WHERE x.status NOT IN (:draft, :cancelled) AND x.order_date >= :from_date \
+                 AND x.order_date <= :to_date AND (:owner IS NULL OR x.owner = :owner) \
+                 AND {CUR} = :cur \
+               GROUP BY x.customer ORDER BY t DESC, x.customer LIMIT :limit) t \
+             JOIN customer c ON c.id = t.customer ORDER BY t.t DESC, c.id",
+            sum = "COALESCE(sum(x.amount / 1000000000), 0) AS hi, COALESCE(sum(x.amount % 1000000000), 0) AS lo",
+        ),
         &args,
     )
 }

@@ -160,17 +160,23 @@ fn funnel_figures_by_stage_owner_and_window() {
     assert_eq!(s["lost"], 3);
     assert_eq!(parts(&s["win_rate"]), (2, 5));
     assert_eq!(s["win_rate"]["rate"], 0.4);
-    assert_eq!(s["open_amount"], "1333.87");
+    let a = row(&all["amounts"], "currency", "CNY");
+    assert_eq!(a["open_amount"], "1333.87");
     // (100050×50 + 33333×10 + 4×10) / 100 = 53358.7 fen, rounded once: 533.59
-    assert_eq!(s["open_weighted"], "533.59");
-    assert_eq!(s["won_amount"], "7000.00");
+    assert_eq!(a["open_weighted"], "533.59");
+    assert_eq!(a["won_amount"], "7000.00");
 
     let st = &all["stages"];
     let p = row(st, "stage", "prospecting");
     assert_eq!(p["count"], 2);
-    assert_eq!(p["amount"], "333.37");
+    let pa = row(&all["stage_amounts"], "stage", "prospecting");
     assert_eq!(
-        p["weighted"], "33.34",
+        (pa["currency"].as_str(), pa["count"].as_i64()),
+        (Some("CNY"), Some(2))
+    );
+    assert_eq!(pa["amount"], "333.37");
+    assert_eq!(
+        pa["weighted"], "33.34",
         "3333.7 fen rounds up once, not 3333 + 0"
     );
     assert_eq!(p["reached"], 8);
@@ -186,11 +192,10 @@ fn funnel_figures_by_stage_owner_and_window() {
     );
     assert_eq!(q["avg_days"], 2.8);
     let pr = row(st, "stage", "proposal");
-    assert_eq!(
-        (pr["count"].as_i64(), pr["amount"].as_str()),
-        (Some(1), Some("1000.50"))
-    );
-    assert_eq!(pr["weighted"], "500.25");
+    assert_eq!(pr["count"], 1);
+    let pra = row(&all["stage_amounts"], "stage", "proposal");
+    assert_eq!(pra["amount"], "1000.50");
+    assert_eq!(pra["weighted"], "500.25");
     assert_eq!(parts(&pr["conversion"]), (3, 4));
     assert_eq!(pr["avg_days"], 6.0);
     let n = row(st, "stage", "negotiation");

@@ -16,8 +16,14 @@ const REPORTS: [&str; 6] = [
 /// The JSON keys of each report (after `report` and `params`), a stable shape for scripts.
 fn keys(name: &str) -> &'static [&'static str] {
     match name {
-        "funnel" => &["summary", "stages"],
-        "sales" => &["summary", "by_group", "forecast", "top_customers"],
+        "funnel" => &["summary", "amounts", "stages", "stage_amounts"],
+        "sales" => &[
+            "summary",
+            "amounts",
+            "by_group",
+            "forecast",
+            "top_customers",
+        ],
         "customers" => &[
             "summary",
             "by_status",
@@ -28,7 +34,9 @@ fn keys(name: &str) -> &'static [&'static str] {
             "by_owner",
             "per_period",
             "rfm_thresholds",
+            "rfm_monetary",
             "rfm_segments",
+            "rfm_segment_amounts",
         ],
         "service" => &[
             "summary",
@@ -37,7 +45,7 @@ fn keys(name: &str) -> &'static [&'static str] {
             "by_priority",
             "satisfaction",
         ],
-        "contracts" => &["summary", "by_status", "expiring", "renewals"],
+        "contracts" => &["summary", "amounts", "by_status", "expiring", "renewals"],
         _ => &["summary", "by_owner", "per_owner_period", "neglected"],
     }
 }
@@ -132,7 +140,7 @@ fn csv_rows_name_their_section_and_flags_are_checked() {
     assert_eq!(
         csv.ok().stdout,
         format!(
-            "section,code,name,orders,amount\ntop_customers,{},深圳市腾达科技有限公司,1,12.34\n",
+            "section,currency,code,name,orders,amount\ntop_customers,CNY,{},深圳市腾达科技有限公司,1,12.34\n",
             "C000001"
         )
     );
