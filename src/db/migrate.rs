@@ -17,6 +17,7 @@ const STEPS: &[Step] = &[
     v4_import_revert,
     v5_report_indexes,
     v6_churn_and_lean_customer_indexes,
+    v7_import_trail,
 ];
 
 /// Every trigger crm creates, exactly as `sqlite_master` stores it. Opening refuses a file
@@ -254,6 +255,18 @@ fn v6_churn_and_lean_customer_indexes(tx: &Transaction) -> Result<()> {
         DROP INDEX IF EXISTS audit_customer_status;
         CREATE INDEX audit_customer_status ON audit(record_id, at, id, new, old)
             WHERE entity = 'customer' AND field = 'status';",
+    )?;
+    Ok(())
+}
+
+/// The trail of imports on each record (`crm audit --entity E --id N`): an updated record's
+/// new values beside its old ones (`after`: the changed fields only, as JSON; NULL for rows
+/// written before this step, whose new values `crm audit` derives from later changes), and
+/// an index to find the batch whose inserted ranges hold an id.
+fn v7_import_trail(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE import_change ADD COLUMN after TEXT;
+        CREATE INDEX import_insert_first ON import_insert(first_id);",
     )?;
     Ok(())
 }
