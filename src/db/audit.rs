@@ -234,10 +234,22 @@ mod tests {
 
     #[test]
     fn batch_numbers_come_from_the_details_crm_writes() {
-        assert_eq!(batch_of("import", Some("batch 12: a.csv, mode insert")), Some(12));
-        assert_eq!(batch_of("revert", Some("import batch 3 (a.csv): 1 records deleted")), Some(3));
-        assert_eq!(batch_of("update", Some("revert of import batch 7 (a.csv)")), Some(7));
-        assert_eq!(batch_of("update", Some("derived: follows order_line 7")), None);
+        assert_eq!(
+            batch_of("import", Some("batch 12: a.csv, mode insert")),
+            Some(12)
+        );
+        assert_eq!(
+            batch_of("revert", Some("import batch 3 (a.csv): 1 records deleted")),
+            Some(3)
+        );
+        assert_eq!(
+            batch_of("update", Some("revert of import batch 7 (a.csv)")),
+            Some(7)
+        );
+        assert_eq!(
+            batch_of("update", Some("derived: follows order_line 7")),
+            None
+        );
         assert_eq!(batch_of("update", None), None);
         assert_eq!(batch_of("import", Some("batch x")), None);
     }

@@ -36,3 +36,4 @@ mod rel_limits;
 mod rel_mixed;
 mod rel_wal;
 mod report;
+mod trust_audit;

@@ -131,7 +131,9 @@ fn creator(conn: &Connection, e: &Entity, id: i64) -> Result<Option<Batch>> {
     );
     let found = conn
         .prepare_cached(&sql)?
-        .query_row(params![e.name, id], |r| Ok((batch_from(r)?, r.get::<_, i64>(7)?)))
+        .query_row(params![e.name, id], |r| {
+            Ok((batch_from(r)?, r.get::<_, i64>(7)?))
+        })
         .optional()?;
     Ok(found.and_then(|(b, last)| (last >= id).then_some(b)))
 }

@@ -22,12 +22,16 @@ pub struct Head {
 /// The newest entry, or `None` for an empty log.
 pub fn head(conn: &Connection) -> Result<Option<Head>> {
     Ok(conn
-        .query_row("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| {
-            Ok(Head {
-                id: r.get(0)?,
-                hash: r.get(1)?,
-            })
-        })
+        .query_row(
+            "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+            [],
+            |r| {
+                Ok(Head {
+                    id: r.get(0)?,
+                    hash: r.get(1)?,
+                })
+            },
+        )
         .optional()?)
 }
 
@@ -132,7 +136,9 @@ pub fn truncation(conn: &Connection) -> Result<Option<String>> {
         )
         .optional()?;
     Ok(lost.map(|(batch, row)| {
-        format!("import batch {batch} was recorded in audit row {row}, which is gone: rows were deleted")
+        format!(
+            "import batch {batch} was recorded in audit row {row}, which is gone: rows were deleted"
+        )
     }))
 }
 
@@ -190,7 +196,13 @@ mod tests {
                 hash: "a".repeat(64)
             }
         );
-        for bad in ["12", "x:ab", "0:ab", &format!("12:{}", "g".repeat(64)), "12:abc"] {
+        for bad in [
+            "12",
+            "x:ab",
+            "0:ab",
+            &format!("12:{}", "g".repeat(64)),
+            "12:abc",
+        ] {
             assert!(parse_anchor(bad).is_err(), "{bad}");
         }
     }
