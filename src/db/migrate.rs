@@ -263,10 +263,16 @@ fn v6_churn_and_lean_customer_indexes(tx: &Transaction) -> Result<()> {
 /// new values beside its old ones (`after`: the changed fields only, as JSON; NULL for rows
 /// written before this step, whose new values `crm audit` derives from later changes), and
 /// an index to find the batch whose inserted ranges hold an id.
+/// Safe to run again on a file whose version label was set back (as the upgrade tests do).
 fn v7_import_trail(tx: &Transaction) -> Result<()> {
-    tx.execute_batch(
-        "ALTER TABLE import_change ADD COLUMN after TEXT;
-        CREATE INDEX import_insert_first ON import_insert(first_id);",
+    let has_after: bool = tx.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('import_change') WHERE name = 'after'",
+        [],
+        |r| r.get(0),
     )?;
+    if !has_after {
+        tx.execute_batch("ALTER TABLE import_change ADD COLUMN after TEXT;")?;
+    }
+    tx.execute_batch("CREATE INDEX IF NOT EXISTS import_insert_first ON import_insert(first_id);")?;
     Ok(())
 }
