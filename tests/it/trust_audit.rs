@@ -457,7 +457,7 @@ fn row_hash(prev: &str, parts: &[String]) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crm::db::audit::hex(&h.finalize())
 }
 
 #[test]
