@@ -12,7 +12,8 @@ mod trail;
 mod verify;
 
 pub use verify::{
-    Head, anchor_problem, chain_break, head, missing_triggers, parse_anchor, problems, truncation,
+    Head, anchor_problem, chain_break, head, import_history, missing_triggers, parse_anchor,
+    problems, truncation,
 };
 
 /// One audit row.

@@ -10,6 +10,10 @@ use crate::db::records::{self, Draft};
 use crate::error::{Error, Result};
 use crate::schema::{ENTITIES, Entity, Kind, ident};
 
+mod digest;
+
+pub use digest::{MARK, trail_digest};
+
 /// One recorded import.
 #[derive(Debug, Clone)]
 pub struct Batch {

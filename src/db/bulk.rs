@@ -491,6 +491,7 @@ impl<'c> Bulk<'c> {
             )?;
         }
         let c = self.counts;
+        let digest = crate::db::batch::trail_digest(self.conn, self.batch)?;
         audit::log(
             self.conn,
             &[Entry {
@@ -498,13 +499,14 @@ impl<'c> Bulk<'c> {
                 action: "import",
                 entity: Some(self.e.name),
                 detail: Some(format!(
-                    "batch {}: {file}, mode {}, {rows} rows: {} inserted, {} updated, {} unchanged, {} rejected",
+                    "batch {}: {file}, mode {}, {rows} rows: {} inserted, {} updated, {} unchanged, {} rejected{}{digest}",
                     self.batch,
                     self.mode.name(),
                     c.inserted,
                     c.updated,
                     c.unchanged,
-                    c.rejected
+                    c.rejected,
+                    crate::db::batch::MARK
                 )),
                 ..Entry::default()
             }],

@@ -509,3 +509,29 @@ fn a_rewritten_and_rechained_log_passes_the_chain_but_not_an_anchor() {
     r.code(9).one_error_line();
     assert!(r.stderr.contains("rewritten"), "{}", r.stderr);
 }
+
+#[test]
+fn the_import_history_behind_the_trail_is_covered_by_the_chain() {
+    let env = Env::new();
+    import(&env, None, "a.csv", "code,name\nA1,Acme\n", "insert");
+    import(&env, None, "b.csv", "code,name\nA1,Acme Ltd\n", "upsert");
+    env.run(&["check"]).ok();
+    // the trail's new value rewritten in the batch tables (no trigger guards them)
+    tamper(
+        &env,
+        "UPDATE import_change SET after = '{\"name\":\"Forged\"}'",
+    );
+    let r = env.run(&["check"]);
+    r.code(9).one_error_line();
+    assert!(
+        r.stderr.contains("import batch 2") && r.stderr.contains("altered"),
+        "{}",
+        r.stderr
+    );
+    env.run(&["audit", "--verify"]).code(9).one_error_line();
+    // who ran a batch is covered too
+    let env = Env::new();
+    import(&env, None, "a.csv", "code,name\nA1,Acme\n", "insert");
+    tamper(&env, "UPDATE import_batch SET user = 'nobody'");
+    env.run(&["check"]).code(9).one_error_line();
+}

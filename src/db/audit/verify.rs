@@ -142,6 +142,43 @@ pub fn truncation(conn: &Connection) -> Result<Option<String>> {
     }))
 }
 
+/// An import's history changed behind crm's back: each batch's own audit row names the batch
+/// (which must still point back at it) and, since schema v7, a digest of what the batch
+/// recorded (`batch::trail_digest`), so the import trail on a record is as sound as the chain.
+pub fn import_history(conn: &Connection) -> Result<Option<String>> {
+    let mut stmt =
+        conn.prepare("SELECT id, detail FROM audit WHERE action = 'import' ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    let mut batch_row = conn.prepare("SELECT audit_id FROM import_batch WHERE id = ?")?;
+    while let Some(r) = rows.next()? {
+        let (row, detail): (i64, Option<String>) = (r.get(0)?, r.get(1)?);
+        let Some(batch) = super::batch_of("import", detail.as_deref()) else {
+            continue;
+        };
+        let points: Option<Option<i64>> = batch_row.query_row([batch], |r| r.get(0)).optional()?;
+        let altered = match points {
+            None => true,
+            Some(Some(id)) => id != row,
+            Some(None) => false, // a batch from before crm kept its audit row
+        };
+        let digest = detail
+            .as_deref()
+            .and_then(|d| d.split_once(crate::db::batch::MARK))
+            .map(|(_, h)| h.to_string());
+        let changed = match (&digest, altered) {
+            (_, true) => true,
+            (Some(want), false) => crate::db::batch::trail_digest(conn, batch)? != *want,
+            (None, false) => false,
+        };
+        if changed {
+            return Ok(Some(format!(
+                "import batch {batch} (audit row {row}) no longer matches what was recorded: the import history was altered"
+            )));
+        }
+    }
+    Ok(None)
+}
+
 /// Everything wrong with the log, one phrase each; empty when it verifies.
 pub fn problems(conn: &Connection) -> Result<Vec<String>> {
     let mut out = Vec::new();
@@ -156,6 +193,9 @@ pub fn problems(conn: &Connection) -> Result<Vec<String>> {
         out.push(format!("the hash chain breaks at row {id}"));
     }
     if let Some(t) = truncation(conn)? {
+        out.push(t);
+    }
+    if let Some(t) = import_history(conn)? {
         out.push(t);
     }
     Ok(out)
