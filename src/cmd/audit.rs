@@ -1,4 +1,5 @@
-//! `crm audit [--entity E] [--id N] [--user U] [--since DATE] [--verify]`: the audit log (admin only).
+//! `crm audit [--entity E] [--id N] [--user U] [--since DATE]`: the audit log (admin only),
+//! with imports' trail on a record; `--verify [--anchor ID:HASH]` and `--head` for tampering.
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
@@ -36,23 +37,83 @@ pub fn command() -> Command {
             Arg::new("verify")
                 .long("verify")
                 .action(ArgAction::SetTrue)
-                .help("Check the hash chain for tampering"),
+                .help("Check the log for tampering: its triggers, hash chain and ends"),
         )
+        .arg(
+            Arg::new("anchor")
+                .long("anchor")
+                .value_name("ID:HASH")
+                .requires("verify")
+                .help("With --verify: also fail unless entry ID still has this hash (from --head)"),
+        )
+        .arg(
+            Arg::new("head")
+                .long("head")
+                .action(ArgAction::SetTrue)
+                .conflicts_with_all(["verify", "entity", "id", "user", "since", "limit"])
+                .help("Print the newest entry as ID:HASH, to keep outside the database"),
+        )
+        .after_long_help(
+            "The trail of a record includes what imports did to it: the batch that created it \
+             and each field a batch changed (key `batch`), and what a revert restored or deleted.\n\n\
+             A person who can write the database file can drop the log's triggers, rewrite rows and \
+             recompute the hash chain. Keep the output of `crm audit --head` elsewhere (a ticket, \
+             another machine); `crm audit --verify --anchor ID:HASH` later fails (exit 9) when that \
+             entry is gone or changed.\n\n\
+             Examples:\n  \
+             crm audit --entity customer --id 6\n  \
+             crm audit --user li.lei --since 2026-11-01 --format json\n  \
+             crm audit --head > anchor.txt; crm audit --verify --anchor \"$(cat anchor.txt)\"",
+        )
+}
+
+/// `--head`: the newest entry as `ID:HASH` (JSON: `{"id", "hash"}`).
+fn print_head(ctx: &mut Ctx) -> Result<()> {
+    let Some(h) = audit::head(&ctx.db()?.conn)? else {
+        return Err(Error::storage(
+            "the audit log is empty, though crm init writes its first row: rows were deleted",
+        ));
+    };
+    if ctx.out.format == crate::output::Format::Json {
+        return ctx
+            .out
+            .json(&serde_json::json!({"id": h.id, "hash": h.hash}));
+    }
+    ctx.out.data(&format!("{}:{}\n", h.id, h.hash))
+}
+
+/// `--verify [--anchor ID:HASH]`: exit 9 naming every problem found.
+fn verify(ctx: &mut Ctx, anchor: Option<&String>) -> Result<()> {
+    let anchor = anchor.map(|a| audit::parse_anchor(a)).transpose()?;
+    let conn = &ctx.db()?.conn;
+    let mut problems = audit::problems(conn)?;
+    if let Some(a) = &anchor {
+        problems.extend(audit::anchor_problem(conn, a)?);
+    }
+    if !problems.is_empty() {
+        return Err(Error::storage(format!(
+            "the audit log was tampered with: {}",
+            problems.join("; ")
+        ))
+        .hint("restore a backup; see `crm audit --help` on what a file's writer can still do"));
+    }
+    ctx.out.msg(&match anchor {
+        Some(a) => format!(
+            "audit log intact: the hash chain verifies and still holds entry {} as anchored",
+            a.id
+        ),
+        None => "audit log intact: the hash chain verifies".to_string(),
+    });
+    Ok(())
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     ctx.authorize(Action::Audit, None, None)?;
-    let conn = &ctx.db()?.conn;
+    if m.get_flag("head") {
+        return print_head(ctx);
+    }
     if m.get_flag("verify") {
-        return match audit::verify(conn)? {
-            None => {
-                ctx.out.msg("audit log intact: the hash chain verifies");
-                Ok(())
-            }
-            Some(id) => Err(Error::storage(format!(
-                "the audit log was tampered with: the hash chain breaks at row {id}"
-            ))),
-        };
+        return verify(ctx, m.get_one::<String>("anchor"));
     }
     let since = match m.get_one::<String>("since") {
         Some(s) => Some(crate::schema::kinds::parse_datetime(s).map_err(Error::usage)?),
@@ -70,7 +131,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         since,
         limit: m.get_one::<i64>("limit").copied(),
     };
-    let rows = audit::read(conn, &f)?;
+    let rows = audit::read(&ctx.db()?.conn, &f)?;
     let keys = [
         "id",
         "at",
@@ -82,6 +143,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         "old",
         "new",
         "detail",
+        "batch",
     ];
     let cols: Vec<Column> = keys
         .iter()
@@ -104,6 +166,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 r.old.into(),
                 r.new.into(),
                 r.detail.into(),
+                r.batch.into(),
             ]
         })
         .collect();

@@ -1,5 +1,6 @@
-//! `crm check`: the database's health — integrity, foreign keys, the audit hash chain and
-//! the journal mode — with exit 9 and one clear line when anything fails.
+//! `crm check`: the database's health — integrity, foreign keys, the audit hash chain, the
+//! audit log's append-only triggers and the journal mode — with exit 9 and one clear line
+//! when anything fails.
 
 use clap::{ArgMatches, Command};
 use serde_json::Value as J;
@@ -11,10 +12,11 @@ use crate::output::Column;
 
 pub fn command() -> Command {
     Command::new("check")
-        .about("Check the database: integrity, foreign keys, audit hash chain, WAL mode")
+        .about("Check the database: integrity, foreign keys, audit log, WAL mode")
         .long_about(
             "Check the database: PRAGMA integrity_check, PRAGMA foreign_key_check, the audit log's \
-             hash chain and the journal mode (WAL). Prints one row per check; exits 9 when any \
+             hash chain (and rows missing from its ends), its append-only triggers and the journal \
+             mode (WAL). Prints one row per check; exits 9 when any \
              fails. crm never repairs by deleting: restore a backup (`crm backup FILE`). Admin and manager.",
         )
 }
@@ -56,13 +58,32 @@ pub fn checks(conn: &rusqlite::Connection) -> Result<Vec<Outcome>> {
             format!("{} broken: {}", fk.len(), fk.join("; "))
         },
     ));
-    out.push(match crate::db::audit::verify(conn)? {
+    // The chain, rows missing from its ends as crm's own records tell, and the import
+    // history the chain covers through each batch's row.
+    let chain = match crate::db::audit::chain_break(conn)? {
+        Some(id) => Some(format!("the hash chain breaks at row {id}")),
+        None => match crate::db::audit::truncation(conn)? {
+            Some(t) => Some(t),
+            None => crate::db::audit::import_history(conn)?,
+        },
+    };
+    out.push(match chain {
         None => ("audit_chain", true, "ok".into()),
-        Some(id) => (
-            "audit_chain",
+        Some(why) => ("audit_chain", false, why),
+    });
+    // Opening refuses triggers crm did not create; this finds crm's own taken away.
+    let missing = crate::db::audit::missing_triggers(conn)?;
+    out.push(if missing.is_empty() {
+        ("audit_triggers", true, "ok".into())
+    } else {
+        (
+            "audit_triggers",
             false,
-            format!("the hash chain breaks at row {id}"),
-        ),
+            format!(
+                "the audit log is not append-only: trigger {} missing or altered",
+                missing.join(", ")
+            ),
+        )
     });
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
     if conn

@@ -1,10 +1,25 @@
 //! The append-only audit log: written in the same transaction as the change it records,
-//! each row chained to the previous one by a SHA-256 hash so tampering shows.
+//! each row chained to the previous one by a SHA-256 hash so tampering shows (see `verify`
+//! for what that does and does not catch). Imports add no row per record; `read` shows their
+//! trail on a record from the batch tables (`trail`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
+
+mod trail;
+mod verify;
+
+pub use verify::{
+    Head, anchor_problem, chain_break, head, import_history, missing_triggers, parse_anchor,
+    problems, truncation,
+};
+
+/// The id of the first row whose hash does not match (the chain alone; `problems` says all).
+pub fn verify(conn: &Connection) -> Result<Option<i64>> {
+    chain_break(conn)
+}
 
 /// One audit row.
 #[derive(Debug, Default, Clone)]
@@ -105,7 +120,8 @@ fn append(conn: &Connection, entries: &[Entry]) -> Result<()> {
 /// A stored audit row.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub id: i64,
+    /// The row's id; for an import's trail, the batch's own audit row (none before v4).
+    pub id: Option<i64>,
     pub at: i64,
     pub user: Option<String>,
     pub action: String,
@@ -115,7 +131,10 @@ pub struct Row {
     pub old: Option<String>,
     pub new: Option<String>,
     pub detail: Option<String>,
+    /// Empty for a row of an import's trail, which has no audit row of its own.
     pub hash: String,
+    /// The import batch the row belongs to: its import, its revert, or its trail on a record.
+    pub batch: Option<i64>,
 }
 
 /// Filters for `crm audit`.
@@ -128,8 +147,45 @@ pub struct Filter {
     pub limit: Option<i64>,
 }
 
-/// Reads audit rows, oldest first.
+/// Reads audit rows, oldest first. For one record (`id`), with what imports did to it.
 pub fn read(conn: &Connection, f: &Filter) -> Result<Vec<Row>> {
+    let trail = match (f.id, f.entity.as_deref()) {
+        (Some(_), Some("user")) | (None, _) => None,
+        (Some(id), _) => Some(id),
+    };
+    let Some(id) = trail else {
+        return stored(conn, f, f.limit);
+    };
+    let mut all: Vec<(i64, Row)> = stored(conn, f, None)?
+        .into_iter()
+        .map(|r| (r.id.unwrap_or_default(), r))
+        .collect();
+    all.extend(trail::rows(conn, f, id)?);
+    // Stable: a batch's rows keep their field order; ties with stored rows cannot happen
+    // (a batch's own audit row names no record).
+    all.sort_by_key(|(pos, _)| *pos);
+    let skip = f
+        .limit
+        .and_then(|l| usize::try_from(l).ok())
+        .map_or(0, |l| all.len().saturating_sub(l));
+    Ok(all.into_iter().skip(skip).map(|(_, r)| r).collect())
+}
+
+/// The batch an import's or a revert's own audit row names, from the detail crm wrote.
+fn batch_of(action: &str, detail: Option<&str>) -> Option<i64> {
+    let d = detail?;
+    let rest = match action {
+        "import" => d.strip_prefix("batch ")?,
+        "revert" => d.strip_prefix("import batch ")?,
+        _ => d.strip_prefix("revert of import batch ")?,
+    };
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+fn stored(conn: &Connection, f: &Filter, limit: Option<i64>) -> Result<Vec<Row>> {
     let mut sql = String::from(
         "SELECT id, at, user, action, entity, record_id, field, old, new, detail, hash FROM audit WHERE 1=1",
     );
@@ -151,23 +207,26 @@ pub fn read(conn: &Connection, f: &Filter) -> Result<Vec<Row>> {
         args.push(s.into());
     }
     sql.push_str(" ORDER BY id");
-    if let Some(l) = f.limit {
+    if let Some(l) = limit {
         sql = format!("SELECT * FROM ({sql} DESC LIMIT {l}) ORDER BY id");
     }
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args), |r| {
+            let action: String = r.get(3)?;
+            let detail: Option<String> = r.get(9)?;
             Ok(Row {
-                id: r.get(0)?,
+                id: Some(r.get(0)?),
                 at: r.get(1)?,
                 user: r.get(2)?,
-                action: r.get(3)?,
+                batch: batch_of(&action, detail.as_deref()),
+                action,
                 entity: r.get(4)?,
                 record_id: r.get(5)?,
                 field: r.get(6)?,
                 old: r.get(7)?,
                 new: r.get(8)?,
-                detail: r.get(9)?,
+                detail,
                 hash: r.get(10)?,
             })
         })?
@@ -175,36 +234,29 @@ pub fn read(conn: &Connection, f: &Filter) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Recomputes the hash chain row by row (never the whole log in memory); returns the id of
-/// the first row that does not match.
-pub fn verify(conn: &Connection) -> Result<Option<i64>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, at, user, action, entity, record_id, field, old, new, detail, hash FROM audit ORDER BY id",
-    )?;
-    let mut rows = stmt.query([])?;
-    let mut prev = String::new();
-    while let Some(r) = rows.next()? {
-        let (user, action, entity, field): (
-            Option<String>,
-            String,
-            Option<String>,
-            Option<String>,
-        ) = (r.get(2)?, r.get(3)?, r.get(4)?, r.get(6)?);
-        let e = Entry {
-            user: user.as_deref(),
-            action: &action,
-            entity: entity.as_deref(),
-            record_id: r.get(5)?,
-            field: field.as_deref(),
-            old: r.get(7)?,
-            new: r.get(8)?,
-            detail: r.get(9)?,
-        };
-        let hash: String = r.get(10)?;
-        if row_hash(&prev, r.get(1)?, &e) != hash {
-            return Ok(Some(r.get(0)?));
-        }
-        prev = hash;
+#[cfg(test)]
+mod tests {
+    use super::batch_of;
+
+    #[test]
+    fn batch_numbers_come_from_the_details_crm_writes() {
+        assert_eq!(
+            batch_of("import", Some("batch 12: a.csv, mode insert")),
+            Some(12)
+        );
+        assert_eq!(
+            batch_of("revert", Some("import batch 3 (a.csv): 1 records deleted")),
+            Some(3)
+        );
+        assert_eq!(
+            batch_of("update", Some("revert of import batch 7 (a.csv)")),
+            Some(7)
+        );
+        assert_eq!(
+            batch_of("update", Some("derived: follows order_line 7")),
+            None
+        );
+        assert_eq!(batch_of("update", None), None);
+        assert_eq!(batch_of("import", Some("batch x")), None);
     }
-    Ok(None)
 }

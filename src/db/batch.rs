@@ -10,6 +10,10 @@ use crate::db::records::{self, Draft};
 use crate::error::{Error, Result};
 use crate::schema::{ENTITIES, Entity, Kind, ident};
 
+mod digest;
+
+pub use digest::{MARK, trail_digest};
+
 /// One recorded import.
 #[derive(Debug, Clone)]
 pub struct Batch {
@@ -81,14 +85,16 @@ pub struct Reverted {
 /// Ids of this batch's records that changed after it: audited writes, later batches, or
 /// (for updated records) a different `updated_at`. A derived value kept up by another
 /// record's write (a customer's last contact after a follow-up is logged) is not a change
-/// of the record: revert leaves derived fields alone, so it does not stand in the way.
+/// of the record: revert leaves derived fields alone, so it does not stand in the way. Nor is
+/// the revert of a later batch (its rows say `revert of import batch N`): it put back what
+/// this batch left, and a later batch not reverted blocks by itself.
 fn changed_since(conn: &Connection, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
     let after = b.audit_id.unwrap_or(i64::MAX);
     let mut out: Vec<i64> = Vec::new();
     let ranges = ranges(conn, b.id)?;
     let mut by_audit = conn.prepare(
         "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ?
-         AND (detail IS NULL OR detail NOT LIKE 'derived: %') LIMIT 20",
+         AND (detail IS NULL OR (detail NOT LIKE 'derived: %' AND detail NOT LIKE 'revert of import batch %')) LIMIT 20",
     )?;
     let mut by_batch = conn.prepare(
         "SELECT DISTINCT c.record_id FROM import_change c JOIN import_batch b ON b.id = c.batch
@@ -223,7 +229,20 @@ fn name_of(conn: &Connection, e: &Entity, id: i64) -> Result<String> {
     })
 }
 
-/// Undoes a batch inside the caller's write transaction.
+/// A record's values as audit rows show them, as one JSON object (empty fields left out).
+fn values_json(d: &Draft) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = d
+        .entity
+        .fields
+        .iter()
+        .zip(&d.values)
+        .filter_map(|(f, v)| Some((f.name.to_string(), records::show_value(f, v)?.into())))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// Undoes a batch inside the caller's write transaction, auditing each field it restores
+/// and each record it deletes (`revert of import batch N (FILE)`).
 pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
     let b = get(conn, id)?;
     if let Some(at) = b.reverted_at {
@@ -256,6 +275,7 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
         .hint("revert or delete the records that refer to them first"));
     }
     let plain = plain_amounts(conn, &b, &ranges)?;
+    let why = format!("revert of import batch {id} ({})", b.file);
     let now = crate::clock::now();
     let mut restored = 0;
     let updates: Vec<(i64, String)> = conn
@@ -295,6 +315,23 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
             .cloned()
             .chain([Value::Integer(now.max(old.updated_at)), Value::Integer(rid)]);
         conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+        let entries: Vec<Entry> = e
+            .fields
+            .iter()
+            .zip(old.draft.values.iter().zip(&new.values))
+            .filter(|(_, (o, n))| o != n)
+            .map(|(f, (o, n))| Entry {
+                user: Some(user),
+                action: "update",
+                entity: Some(e.name),
+                record_id: Some(rid),
+                field: Some(f.name),
+                old: records::show_value(f, o),
+                new: records::show_value(f, n),
+                detail: Some(why.clone()),
+            })
+            .collect();
+        audit::log(conn, &entries)?;
         crate::rules::after_write(conn, &new, Some(&old.draft), rid, user)?;
         restored += 1;
     }
@@ -311,6 +348,22 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
                 .flatten()
                 .collect();
             deleted += i64::try_from(conn.prepare_cached(&del)?.execute([lo, hi])?).unwrap_or(0);
+            // One row per deleted record, its values as a JSON object in `old`: the values
+            // stay in the log as `crm delete` keeps them, at a tenth of the rows (a revert of
+            // a million records writes a million rows, not one per field).
+            let entries: Vec<Entry> = drafts
+                .iter()
+                .map(|(rid, d)| Entry {
+                    user: Some(user),
+                    action: "delete",
+                    entity: Some(e.name),
+                    record_id: Some(*rid),
+                    old: Some(values_json(d)),
+                    detail: Some(why.clone()),
+                    ..Entry::default()
+                })
+                .collect();
+            audit::log(conn, &entries)?;
             for (rid, d) in &drafts {
                 crate::rules::after_delete(conn, d, *rid, user)?;
             }

@@ -469,9 +469,25 @@ impl<'c> Bulk<'c> {
             .zip(&old.draft.values)
             .map(|(f, v)| (f.name.to_string(), to_json(v)))
             .collect();
+        // The new values of the changed fields only: with `before` they are the record's
+        // trail (`crm audit --entity E --id N`), at the cost of one short string per update.
+        let after: serde_json::Map<String, serde_json::Value> = self
+            .e
+            .fields
+            .iter()
+            .zip(old.draft.values.iter().zip(&new.values))
+            .filter(|(_, (o, n))| o != n)
+            .map(|(f, (_, n))| (f.name.to_string(), to_json(n)))
+            .collect();
         self.conn
-            .prepare_cached("INSERT INTO import_change (batch, record_id, before, after_updated_at) VALUES (?, ?, ?, ?)")?
-            .execute(params![self.batch, old.id, serde_json::Value::Object(before).to_string(), at])?;
+            .prepare_cached("INSERT INTO import_change (batch, record_id, before, after_updated_at, after) VALUES (?, ?, ?, ?, ?)")?
+            .execute(params![
+                self.batch,
+                old.id,
+                serde_json::Value::Object(before).to_string(),
+                at,
+                serde_json::Value::Object(after).to_string()
+            ])?;
         crate::rules::after_write(self.conn, &new, Some(&old.draft), old.id, &self.user)?;
         self.counts.updated += 1;
         Ok(Ok(Outcome::Updated))
@@ -486,6 +502,7 @@ impl<'c> Bulk<'c> {
             )?;
         }
         let c = self.counts;
+        let digest = crate::db::batch::trail_digest(self.conn, self.batch)?;
         audit::log(
             self.conn,
             &[Entry {
@@ -493,13 +510,14 @@ impl<'c> Bulk<'c> {
                 action: "import",
                 entity: Some(self.e.name),
                 detail: Some(format!(
-                    "batch {}: {file}, mode {}, {rows} rows: {} inserted, {} updated, {} unchanged, {} rejected",
+                    "batch {}: {file}, mode {}, {rows} rows: {} inserted, {} updated, {} unchanged, {} rejected{}{digest}",
                     self.batch,
                     self.mode.name(),
                     c.inserted,
                     c.updated,
                     c.unchanged,
-                    c.rejected
+                    c.rejected,
+                    crate::db::batch::MARK
                 )),
                 ..Entry::default()
             }],

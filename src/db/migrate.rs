@@ -18,6 +18,7 @@ const STEPS: &[Step] = &[
     v5_report_indexes,
     v6_churn_and_lean_customer_indexes,
     v7_order_currency_cover,
+    v8_import_trail,
 ];
 
 /// Every trigger crm creates, exactly as `sqlite_master` stores it. Opening refuses a file
@@ -267,5 +268,23 @@ fn v7_order_currency_cover(tx: &Transaction) -> Result<()> {
         "DROP INDEX IF EXISTS order_date_cover;
         CREATE INDEX order_date_cover ON \"order\"(order_date, status, owner, customer, currency, amount);",
     )?;
+    Ok(())
+}
+
+/// The trail of imports on each record (`crm audit --entity E --id N`): an updated record's
+/// new values beside its old ones (`after`: the changed fields only, as JSON; NULL for rows
+/// written before this step, whose new values `crm audit` derives from later changes), and
+/// an index to find the batch whose inserted ranges hold an id.
+/// Safe to run again on a file whose version label was set back (as the upgrade tests do).
+fn v8_import_trail(tx: &Transaction) -> Result<()> {
+    let has_after: bool = tx.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('import_change') WHERE name = 'after'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_after {
+        tx.execute_batch("ALTER TABLE import_change ADD COLUMN after TEXT;")?;
+    }
+    tx.execute_batch("CREATE INDEX IF NOT EXISTS import_insert_first ON import_insert(first_id);")?;
     Ok(())
 }

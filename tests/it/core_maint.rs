@@ -18,7 +18,13 @@ fn check_passes_on_a_healthy_database_and_fails_on_broken_foreign_keys() {
         .collect();
     assert_eq!(
         names,
-        ["integrity", "foreign_keys", "audit_chain", "journal_mode"]
+        [
+            "integrity",
+            "foreign_keys",
+            "audit_chain",
+            "audit_triggers",
+            "journal_mode"
+        ]
     );
     assert!(j.as_array().unwrap().iter().all(|r| r["ok"] == true));
     // break a reference behind crm's back (foreign keys are off in a plain sqlite3 session)
