@@ -7,7 +7,7 @@ pub mod header;
 pub mod json;
 pub mod write;
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::error::{Error, Result};
 use crate::schema::kinds::DateOrder;

@@ -61,7 +61,7 @@ pub fn field(
     conn: &Connection,
     f: &Field,
     current: Option<&str>,
-) -> Result<rusqlite::types::Value> {
+) -> Result<crate::schema::Value> {
     watch_interrupt();
     let label = format!("{} {}{}", f.en, f.zh, if f.required { " *" } else { "" });
     if let Kind::Choice(choices) = f.kind {
@@ -90,8 +90,8 @@ pub fn field(
             .map_err(io_err)?;
         return Ok(choices
             .get(pick)
-            .map_or(rusqlite::types::Value::Null, |(v, _)| {
-                rusqlite::types::Value::Text((*v).to_string())
+            .map_or(crate::schema::Value::Null, |(v, _)| {
+                crate::schema::Value::Text((*v).to_string())
             }));
     }
     loop {
@@ -106,19 +106,19 @@ pub fn field(
         let text = input.interact_text().map_err(line_ended)?;
         let cleared = crate::schema::kinds::trim(&text) == CLEAR;
         let v = if cleared {
-            Ok(rusqlite::types::Value::Null)
+            Ok(crate::schema::Value::Null)
         } else {
             parse_value(conn, f, &text)
         };
         match v {
-            Ok(rusqlite::types::Value::Null) if f.unique && current.is_some() => {
+            Ok(crate::schema::Value::Null) if f.unique && current.is_some() => {
                 crate::output::eprint_line(&format!(
                     "{} can be changed but not cleared; Enter keeps [{}]",
                     f.name,
                     current.unwrap_or_default()
                 ));
             }
-            Ok(rusqlite::types::Value::Null) if f.required => {
+            Ok(crate::schema::Value::Null) if f.required => {
                 crate::output::eprint_line(&format!("{} is required", f.name));
             }
             Ok(v) => return Ok(v),

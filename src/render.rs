@@ -1,7 +1,7 @@
 //! Turning stored records into output rows: columns chosen by `--columns`, values through
 //! each field's kind, so tables, JSON and CSV agree.
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 use serde_json::Value as J;
 
 use crate::context::Ctx;

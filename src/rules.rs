@@ -12,7 +12,7 @@ mod lines;
 mod opportunity;
 mod ticket;
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::db::audit::{self, Entry};

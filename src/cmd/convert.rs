@@ -2,7 +2,7 @@
 //! transaction with the records it creates, audited with a `convert` row naming them.
 
 use clap::{Arg, ArgMatches, Command};
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::auth::Action;
 use crate::context::Ctx;

@@ -2,7 +2,7 @@
 //! the customer's `last_contacted_at` follows.
 
 use clap::{Arg, ArgMatches, Command};
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::auth::Action;
 use crate::context::Ctx;

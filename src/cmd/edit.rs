@@ -2,7 +2,7 @@
 //! terminal, walks every field with its current value as the default.
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::auth::Action;
 use crate::context::Ctx;

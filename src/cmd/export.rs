@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use rusqlite::Connection;
-use rusqlite::types::{Value, ValueRef};
+use crate::schema::{Value, ValueRef};
 
 use crate::auth::Action;
 use crate::context::Ctx;

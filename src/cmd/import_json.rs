@@ -8,7 +8,7 @@ use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 
 use csv::ByteRecord;
-use rusqlite::types::Value;
+use crate::schema::Value;
 use serde_json::{Map, Value as J};
 
 use crate::csvio::header::{self, Col};

@@ -9,7 +9,7 @@ use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
 use csv::ByteRecord;
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::context::Ctx;
 use crate::csvio::header::{self, Col};

@@ -2,7 +2,7 @@
 //! owned by the current user). `log contact` and `log opportunity` fill in the customer.
 
 use clap::{Arg, ArgMatches, Command};
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::auth::Action;
 use crate::context::Ctx;

@@ -3,7 +3,7 @@
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use rusqlite::Connection;
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::auth::User;
 use crate::context::Ctx;

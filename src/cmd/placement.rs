@@ -4,7 +4,7 @@
 //! `convert quote`, `convert lead` and `edit`. Imports are closed to those roles.
 
 use rusqlite::Connection;
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::auth::{Action, User};
 use crate::context::Ctx;

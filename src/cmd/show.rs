@@ -117,7 +117,7 @@ pub fn print_lines(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
 }
 
 /// Sections' stored rows turned into the values shown.
-fn shown(ctx: &Ctx, fetched: Vec<(Section, Vec<Vec<rusqlite::types::Value>>, i64)>) -> Vec<Listed> {
+fn shown(ctx: &Ctx, fetched: Vec<(Section, Vec<Vec<crate::schema::Value>>, i64)>) -> Vec<Listed> {
     fetched
         .into_iter()
         .map(|(s, rows, total)| {
@@ -180,7 +180,7 @@ fn print_stages(ctx: &Ctx, stages: &[crate::db::stages::Stage]) -> Result<()> {
                 render::view_row(
                     ctx,
                     &[stage],
-                    &[rusqlite::types::Value::Text(s.stage.clone())],
+                    &[crate::schema::Value::Text(s.stage.clone())],
                 )
                 .pop()
                 .unwrap_or(J::Null),

@@ -189,7 +189,7 @@ fn stored(conn: &Connection, f: &Filter, limit: Option<i64>) -> Result<Vec<Row>>
     let mut sql = String::from(
         "SELECT id, at, user, action, entity, record_id, field, old, new, detail, hash FROM audit WHERE 1=1",
     );
-    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut args: Vec<crate::schema::Value> = Vec::new();
     if let Some(e) = &f.entity {
         sql.push_str(" AND entity = ?");
         args.push(e.clone().into());

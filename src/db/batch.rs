@@ -2,7 +2,7 @@
 //! what a batch inserted and restores what it updated, refusing (and naming the records)
 //! when any of them changed since.
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::db::audit::{self, Entry};

@@ -8,6 +8,7 @@ pub mod migrate;
 pub mod query;
 pub mod records;
 pub mod report;
+pub mod sqlite;
 pub mod stages;
 pub mod unlinked;
 

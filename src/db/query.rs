@@ -1,7 +1,7 @@
 //! `find` and `export` queries: typed `--where` filters, text search, sorting and paging,
 //! built from registry names with every value bound.
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 use rusqlite::{Connection, params_from_iter};
 
 use crate::error::{Error, Result};

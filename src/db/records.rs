@@ -1,7 +1,7 @@
 //! Generic record storage for every entity of the registry: insert, update, delete and
 //! read, each write audited field by field in the caller's transaction.
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use crate::db::audit::{self, Entry};

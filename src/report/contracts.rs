@@ -35,7 +35,7 @@ struct Contract {
     end: Option<NaiveDate>,
 }
 
-fn date(v: &rusqlite::types::Value) -> Option<NaiveDate> {
+fn date(v: &crate::schema::Value) -> Option<NaiveDate> {
     text(v).and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
 }
 

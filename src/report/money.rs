@@ -46,7 +46,7 @@ pub fn default_currency() -> String {
 }
 
 /// A record's currency from a result cell (NULL: the default currency).
-pub fn currency_of(v: &rusqlite::types::Value) -> String {
+pub fn currency_of(v: &crate::schema::Value) -> String {
     crate::db::report::text(v)
         .filter(|s| !s.is_empty())
         .unwrap_or_else(default_currency)

@@ -39,7 +39,7 @@ pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
 
     // Rows keyed by bucket index (every bucket shown, in every currency of the report) or
     // by owner (those with figures, in their currencies).
-    let label = |v: &rusqlite::types::Value| -> String {
+    let label = |v: &crate::schema::Value| -> String {
         if by_owner {
             text(v).unwrap_or_default()
         } else {

@@ -3,7 +3,7 @@
 //! `done_at` of its activities.
 
 use rusqlite::Connection;
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use super::Cause;
 use crate::db::records::{Draft, Stored};

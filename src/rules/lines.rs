@@ -2,7 +2,7 @@
 //! quantity × unit price × (100 − discount) / 100, and the parent's amount is the sum of its
 //! lines (an order without lines may carry a plain amount instead).
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::Cause;

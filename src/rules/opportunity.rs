@@ -1,7 +1,7 @@
 //! Opportunity rules: the probability a stage implies, the lost reason, the close time, and
 //! the history of the stages entered (for funnel conversion and cycle-time reports).
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::db::records::{Draft, Stored};

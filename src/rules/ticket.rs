@@ -11,7 +11,7 @@
 //! closed   → (none: closed is final; a new problem is a new ticket)
 //! ```
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::db::records::{Draft, Stored};

@@ -1,7 +1,7 @@
 //! Field kinds: the only text↔value paths (`parse` and `format`), so every command,
 //! import and export agree byte for byte.
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 mod dates;
 

@@ -3,9 +3,11 @@
 
 pub mod entities;
 pub mod kinds;
+pub mod value;
 
 pub use entities::{ENTITIES, SYSTEM_FIELDS};
 pub use kinds::Kind;
+pub use value::{Value, ValueRef};
 
 use crate::error::{Error, Result};
 

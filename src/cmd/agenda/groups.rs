@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use rusqlite::Connection;
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::db::query::{Filter, Op, Query};
 use crate::db::records::{self, Draft};

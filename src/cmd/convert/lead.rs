@@ -4,7 +4,7 @@
 
 use clap::{Arg, ArgMatches, Command};
 use rusqlite::Connection;
-use rusqlite::types::Value;
+use crate::schema::Value;
 use serde_json::json;
 
 use super::plan::{build, matches};

@@ -3,7 +3,7 @@
 
 use clap::ArgMatches;
 use rusqlite::Connection;
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use super::ids_where;
 use crate::db::records::{self, Draft, Stored};

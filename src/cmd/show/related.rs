@@ -3,7 +3,7 @@
 //! contracts, open tickets, orders); any other entity every entity that refers to it.
 
 use rusqlite::Connection;
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::db::query::{Filter, Op, Query};
 use crate::error::Result;

@@ -7,7 +7,7 @@
 //! Batches before schema v7 kept only the old values of an update (`before`); their new values
 //! are derived: what the next recorded change of each field found, else the record as it is.
 
-use rusqlite::types::Value;
+use crate::schema::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value as J};
 

@@ -1,11 +1,11 @@
 //! The export side of bulk data: rows streamed as borrowed values.
 
-use rusqlite::types::ValueRef;
 use rusqlite::{Connection, params_from_iter};
 
 use crate::db::query::{Query, select_sql};
 use crate::error::{Error, Result};
-use crate::schema::{Entity, Field, Kind};
+use crate::db::sqlite::value::value_ref;
+use crate::schema::{Entity, Field, Kind, ValueRef};
 
 /// Streams an export's rows as borrowed values (no copy per cell), references as keys.
 pub fn export_rows(
@@ -31,7 +31,7 @@ pub fn export_rows(
     let mut n = 0;
     while let Some(r) = rows.next()? {
         let buf = (0..columns.len())
-            .map(|i| r.get_ref(i))
+            .map(|i| r.get_ref(i).map(value_ref))
             .collect::<rusqlite::Result<Vec<ValueRef>>>()?;
         for ((v, t), f) in buf.iter().zip(&keyed).zip(columns) {
             if let (ValueRef::Integer(id), Some(t)) = (v, t) {

@@ -2,7 +2,7 @@
 //! file), generated keys from one counter per batch, and what a UNIQUE failure means.
 
 use rusqlite::OptionalExtension;
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use super::{Bulk, Mode, show};
 use crate::db::records::Draft;

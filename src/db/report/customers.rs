@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::Connection;
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use super::{Args, Row, fetch};
 use crate::db::audit::{self, Entry};

@@ -9,7 +9,7 @@ pub mod sales;
 pub mod service;
 
 use rusqlite::Connection;
-use rusqlite::types::Value;
+use crate::schema::Value;
 
 use crate::error::Result;
 use crate::report::period::Bucket;
@@ -26,13 +26,8 @@ impl Args {
         Args::default()
     }
     #[must_use]
-    pub fn set(mut self, name: &str, v: impl rusqlite::ToSql) -> Args {
-        let v = v.to_sql().map_or(Value::Null, |o| match o {
-            rusqlite::types::ToSqlOutput::Borrowed(r) => r.into(),
-            rusqlite::types::ToSqlOutput::Owned(v) => v,
-            _ => Value::Null,
-        });
-        self.0.push((format!(":{name}"), v));
+    pub fn set(mut self, name: &str, v: impl Into<Value>) -> Args {
+        self.0.push((format!(":{name}"), v.into()));
         self
     }
     pub fn push(&mut self, name: String, v: Value) {
