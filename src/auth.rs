@@ -1,11 +1,12 @@
 //! Users, argon2id password hashes, sessions and tokens, lockout, and the role matrix:
 //! the one place that decides who may do what.
 
+use crate::db::Store;
 use std::io::Read;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::db::audit::{self, Entry, hex};
@@ -194,16 +195,12 @@ fn token_hash(token: &str) -> String {
 /// The slow hash is verified before taking the write lock (so parallel logins do not queue
 /// behind each other's argon2); the failure count is then read and bumped inside one
 /// IMMEDIATE transaction, so parallel attempts are counted one by one.
-pub fn login(
-    conn: &mut Connection,
-    name: &str,
-    password: &str,
-    ttl: i64,
-) -> Result<(User, String)> {
+pub fn login(conn: &mut Store, name: &str, password: &str, ttl: i64) -> Result<(User, String)> {
     // Any case of the name finds its user; an unknown name is audited as typed.
     let found = names::find(conn, name)?;
     let name = found.as_ref().map_or(name, |(_, n)| n.as_str());
     let hash: Option<String> = conn
+        .sqlite()
         .query_row(
             "SELECT password_hash FROM users WHERE name = ?",
             [name],
@@ -212,16 +209,16 @@ pub fn login(
         .optional()?;
     let verified =
         verify_password(hash.as_deref().unwrap_or(DUMMY_HASH), password) && hash.is_some();
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.write()?;
     let now = crate::clock::now();
     let row: Option<(i64, String, String, bool, i64, i64)> = tx
-        .query_row(
+        .sqlite().query_row(
             "SELECT id, role, password_hash, disabled, failed_logins, locked_until FROM users WHERE name = ?",
             [name],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )
         .optional()?;
-    let fail = |tx: rusqlite::Transaction, reason: &str| -> Result<(User, String)> {
+    let fail = |tx: crate::db::Tx, reason: &str| -> Result<(User, String)> {
         audit::log(
             &tx,
             &[Entry {
@@ -250,11 +247,11 @@ pub fn login(
         return fail(tx, "account disabled");
     }
     let token = hex(&random_bytes(32)?);
-    tx.execute(
+    tx.sqlite().execute(
         "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?",
         [id],
     )?;
-    tx.execute(
+    tx.sqlite().execute(
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
         params![token_hash(&token), id, now, now + ttl],
     )?;
@@ -279,12 +276,7 @@ pub fn login(
 
 /// Counts a wrong password against an account: the `MAX_FAILURES`th in a row locks it for
 /// `LOCK_SECONDS`. Returns the reason the audit log gets.
-fn count_failure(
-    tx: &rusqlite::Transaction,
-    id: i64,
-    failures: i64,
-    now: i64,
-) -> Result<&'static str> {
+fn count_failure(tx: &Store, id: i64, failures: i64, now: i64) -> Result<&'static str> {
     let failures = failures + 1;
     let lock = if failures >= MAX_FAILURES {
         now + LOCK_SECONDS
@@ -292,7 +284,7 @@ fn count_failure(
         0
     };
     let stored_failures = if lock > 0 { 0 } else { failures };
-    tx.execute(
+    tx.sqlite().execute(
         "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
         params![stored_failures, lock, id],
     )?;
@@ -307,16 +299,17 @@ fn count_failure(
 /// alone cannot take the account over. A wrong one counts toward the lockout exactly like a
 /// failed login (else the session would allow unlimited guessing), is audited as
 /// `passwd_failed`, and is exit 6; a locked account is refused even with the right one.
-pub fn confirm_password(conn: &mut Connection, id: i64, name: &str, password: &str) -> Result<()> {
+pub fn confirm_password(conn: &mut Store, id: i64, name: &str, password: &str) -> Result<()> {
     let hash: String =
-        conn.query_row("SELECT password_hash FROM users WHERE id = ?", [id], |r| {
-            r.get(0)
-        })?;
+        conn.sqlite()
+            .query_row("SELECT password_hash FROM users WHERE id = ?", [id], |r| {
+                r.get(0)
+            })?;
     // The slow hash outside the write lock, as for a login.
     let verified = verify_password(&hash, password);
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.write()?;
     let now = crate::clock::now();
-    let (current_hash, failures, locked_until): (String, i64, i64) = tx.query_row(
+    let (current_hash, failures, locked_until): (String, i64, i64) = tx.sqlite().query_row(
         "SELECT password_hash, failed_logins, locked_until FROM users WHERE id = ?",
         [id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -327,7 +320,8 @@ pub fn confirm_password(conn: &mut Connection, id: i64, name: &str, password: &s
         count_failure(&tx, id, failures, now)?
     } else {
         if failures != 0 {
-            tx.execute("UPDATE users SET failed_logins = 0 WHERE id = ?", [id])?;
+            tx.sqlite()
+                .execute("UPDATE users SET failed_logins = 0 WHERE id = ?", [id])?;
         }
         tx.commit()?;
         return Ok(());
@@ -350,9 +344,10 @@ pub fn confirm_password(conn: &mut Connection, id: i64, name: &str, password: &s
 }
 
 /// The user of a valid session token.
-pub fn session_user(conn: &Connection, token: &str) -> Result<User> {
+pub fn session_user(conn: &Store, token: &str) -> Result<User> {
     let now = crate::clock::now();
     let row: Option<(i64, String, String, bool, i64, i64, bool)> = conn
+        .sqlite()
         .query_row(
             "SELECT u.id, u.name, u.role, u.disabled, s.created_at, s.expires_at, s.revoked
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
@@ -381,7 +376,7 @@ pub fn session_user(conn: &Connection, token: &str) -> Result<User> {
         if !revoked {
             // Expiry is made permanent, so a clock later set back cannot revive the session.
             // Best effort: on a read-only database the check above still refuses it.
-            let _ = conn.execute(
+            let _ = conn.sqlite().execute(
                 "UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
                 [token_hash(token.trim())],
             );
@@ -399,9 +394,9 @@ pub fn session_user(conn: &Connection, token: &str) -> Result<User> {
 }
 
 /// Revokes a session in the database, so a copied token stops working too.
-pub fn logout(conn: &mut Connection, token: &str, user: &str) -> Result<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    tx.execute(
+pub fn logout(conn: &mut Store, token: &str, user: &str) -> Result<()> {
+    let tx = conn.write()?;
+    tx.sqlite().execute(
         "UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
         [token_hash(token.trim())],
     )?;

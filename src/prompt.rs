@@ -1,10 +1,10 @@
 //! Terminal prompts (dialoguer for fields, rpassword for passwords), used only when the
 //! context says stdin and stderr are terminals; scripts never reach this module.
 
+use crate::db::Store;
 use std::io::BufRead;
 
 use dialoguer::{Input, Select, theme::SimpleTheme};
-use rusqlite::Connection;
 
 use crate::context::Ctx;
 use crate::db::records::parse_value;
@@ -57,11 +57,7 @@ fn watch_interrupt() {
 pub const CLEAR: &str = "-";
 
 /// Asks for one field until the answer is valid; `current` is offered as the default.
-pub fn field(
-    conn: &Connection,
-    f: &Field,
-    current: Option<&str>,
-) -> Result<crate::schema::Value> {
+pub fn field(conn: &Store, f: &Field, current: Option<&str>) -> Result<crate::schema::Value> {
     watch_interrupt();
     let label = format!("{} {}{}", f.en, f.zh, if f.required { " *" } else { "" });
     if let Kind::Choice(choices) = f.kind {

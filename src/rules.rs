@@ -12,8 +12,9 @@ mod lines;
 mod opportunity;
 mod ticket;
 
+use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::OptionalExtension;
 
 use crate::db::audit::{self, Entry};
 use crate::db::records::{Draft, Stored, show_value};
@@ -24,7 +25,7 @@ pub use opportunity::probability_of;
 pub use ticket::{SERVICE_HOURS, TICKET_CLOSED, TICKET_OPEN, transitions_from};
 
 /// Checks and completes a record before it is written. `old` is the stored record on update.
-pub fn apply(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+pub fn apply(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
     match d.entity.name {
         "opportunity" => opportunity::apply(d, old),
         "quote_line" | "order_line" => lines::apply_line(conn, d, old),
@@ -51,7 +52,7 @@ pub fn apply(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<(
 /// Keeps derived values of other records current after a write (a customer's last contact).
 /// `old` is the record before an update.
 pub fn after_write(
-    conn: &Connection,
+    conn: &Store,
     d: &Draft,
     old: Option<&Draft>,
     id: i64,
@@ -71,7 +72,7 @@ pub fn after_write(
 }
 
 /// Keeps derived values current after a delete.
-pub fn after_delete(conn: &Connection, d: &Draft, id: i64, user: &str) -> Result<()> {
+pub fn after_delete(conn: &Store, d: &Draft, id: i64, user: &str) -> Result<()> {
     let cause = Cause {
         entity: d.entity.name,
         id,
@@ -87,7 +88,7 @@ pub fn after_delete(conn: &Connection, d: &Draft, id: i64, user: &str) -> Result
 /// Gives an order its plain amount back after a revert removed every line the amount was
 /// derived from (the lines' sum would say 0); an order that still has lines keeps their sum.
 pub fn restore_plain_amount(
-    conn: &Connection,
+    conn: &Store,
     order: i64,
     amount: &Value,
     batch: i64,
@@ -114,7 +115,7 @@ struct Cause<'a> {
 
 /// Sets a derived field of a record and audits the change (nothing when it is unchanged).
 fn derive(
-    conn: &Connection,
+    conn: &Store,
     e: &'static Entity,
     id: i64,
     field: &'static str,
@@ -128,6 +129,7 @@ fn derive(
         e.table()
     );
     let Some(old) = conn
+        .sqlite()
         .prepare_cached(&sql)?
         .query_row([id], |r| r.get::<_, Value>(0))
         .optional()?
@@ -142,7 +144,8 @@ fn derive(
         e.table(),
         ident(field)
     );
-    conn.prepare_cached(&sql)?
+    conn.sqlite()
+        .prepare_cached(&sql)?
         .execute(rusqlite::params![new, id])?;
     audit::log(
         conn,
@@ -212,7 +215,7 @@ fn date_order(d: &Draft, start: &str, end: &str) -> Result<()> {
 }
 
 /// A referenced record (a contact, an opportunity, a quote) must belong to the same customer.
-fn same_customer(conn: &Connection, d: &Draft, field: &str) -> Result<()> {
+fn same_customer(conn: &Store, d: &Draft, field: &str) -> Result<()> {
     let (Some(customer), Some(rid)) = (d.int("customer"), d.int(field)) else {
         return Ok(());
     };
@@ -230,6 +233,7 @@ fn same_customer(conn: &Connection, d: &Draft, field: &str) -> Result<()> {
         Entity::get(target)?.table()
     );
     let theirs: Option<Option<i64>> = conn
+        .sqlite()
         .prepare_cached(&sql)?
         .query_row([rid], |r| r.get(0))
         .optional()?;
@@ -245,7 +249,7 @@ fn same_customer(conn: &Connection, d: &Draft, field: &str) -> Result<()> {
 }
 
 /// A customer's code for messages (its id when it has none).
-fn customer_code(conn: &Connection, id: i64) -> Result<String> {
+fn customer_code(conn: &Store, id: i64) -> Result<String> {
     let e = Entity::get("customer")?;
     Ok(crate::db::records::get(conn, e, id)?
         .and_then(|c| c.draft.text("code").map(str::to_string))

@@ -2,7 +2,8 @@
 //! no Latin mixed with Cyrillic or Greek (the look-alikes of another name), unique ignoring
 //! case; and the lookup that finds a user by any case of the name.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::Store;
+use rusqlite::OptionalExtension;
 use unicode_normalization::UnicodeNormalization;
 use unicode_script::{Script, UnicodeScript};
 
@@ -84,9 +85,11 @@ pub fn fold(name: &str) -> String {
 }
 
 /// The existing user (other than `except`) whose name equals `name` ignoring case.
-pub fn taken(conn: &Connection, name: &str, except: Option<i64>) -> Result<Option<String>> {
+pub fn taken(conn: &Store, name: &str, except: Option<i64>) -> Result<Option<String>> {
     let want = fold(name);
-    let mut stmt = conn.prepare("SELECT id, name FROM users ORDER BY id")?;
+    let mut stmt = conn
+        .sqlite()
+        .prepare("SELECT id, name FROM users ORDER BY id")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
     for row in rows {
         let (id, existing) = row?;
@@ -100,9 +103,10 @@ pub fn taken(conn: &Connection, name: &str, except: Option<i64>) -> Result<Optio
 /// Finds a user by name as typed: the exact (NFC) name first, else the one name equal to it
 /// ignoring case. A database from before names were unique ignoring case may hold two such
 /// names: then only the exact spelling finds either, and a guess finds none.
-pub fn find(conn: &Connection, typed: &str) -> Result<Option<(i64, String)>> {
+pub fn find(conn: &Store, typed: &str) -> Result<Option<(i64, String)>> {
     let nfc: String = typed.nfc().collect();
     let exact = conn
+        .sqlite()
         .query_row("SELECT id, name FROM users WHERE name = ?", [&nfc], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
@@ -111,7 +115,9 @@ pub fn find(conn: &Connection, typed: &str) -> Result<Option<(i64, String)>> {
         return Ok(exact);
     }
     let want = fold(&nfc);
-    let mut stmt = conn.prepare("SELECT id, name FROM users ORDER BY id")?;
+    let mut stmt = conn
+        .sqlite()
+        .prepare("SELECT id, name FROM users ORDER BY id")?;
     let matching: Vec<(i64, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .filter(|row| {

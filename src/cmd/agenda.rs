@@ -6,6 +6,7 @@
 mod groups;
 mod render;
 
+use crate::db::Store;
 use chrono::TimeZone;
 use clap::{Arg, ArgMatches, Command};
 use serde_json::{Value as J, json};
@@ -16,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::schema::Entity;
 use groups::AsOf;
 
-type GroupFn = fn(&rusqlite::Connection, &AsOf) -> Result<groups::Found>;
+type GroupFn = fn(&Store, &AsOf) -> Result<groups::Found>;
 
 /// The groups: JSON key, entity, English and Chinese headings, and the query.
 const GROUPS: &[(&str, &str, &str, &str, GroupFn)] = &[

@@ -115,6 +115,7 @@ fn write_checked(ctx: &mut Ctx, tmp_dir: &Path, file: &Path) -> Result<PathBuf> 
         .ok_or_else(|| Error::usage("the backup path is not valid UTF-8"))?;
     ctx.db()?
         .conn
+        .sqlite()
         .execute("VACUUM INTO ?", [target])
         .map_err(|e| with_file(file, e.into()))?;
     let copy =

@@ -2,6 +2,7 @@
 //! audit log's append-only triggers and the journal mode — with exit 9 and one clear line
 //! when anything fails.
 
+use crate::db::Store;
 use clap::{ArgMatches, Command};
 use serde_json::Value as J;
 
@@ -25,10 +26,11 @@ pub fn command() -> Command {
 type Outcome = (&'static str, bool, String);
 
 /// Runs every check on an open connection.
-pub fn checks(conn: &rusqlite::Connection) -> Result<Vec<Outcome>> {
+pub fn checks(conn: &Store) -> Result<Vec<Outcome>> {
     let mut out = Vec::new();
     // A badly damaged page can make integrity_check itself fail: that is its answer too.
     let integrity: rusqlite::Result<Vec<String>> = conn
+        .sqlite()
         .prepare("PRAGMA integrity_check")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect());
     match integrity {
@@ -39,6 +41,7 @@ pub fn checks(conn: &rusqlite::Connection) -> Result<Vec<Outcome>> {
         Err(e) => out.push(("integrity", false, Error::from(e).message)),
     }
     let fk: Vec<String> = conn
+        .sqlite()
         .prepare("PRAGMA foreign_key_check")?
         .query_map([], |r| {
             Ok(format!(
@@ -85,14 +88,17 @@ pub fn checks(conn: &rusqlite::Connection) -> Result<Vec<Outcome>> {
             ),
         )
     });
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    let mode: String = conn
+        .sqlite()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
     if conn
+        .sqlite()
         .is_readonly(rusqlite::DatabaseName::Main)
         .unwrap_or(false)
     {
         // Opened read-only (a read-only mount): SQLite reports the journal mode of that
         // connection, not of the file. The file's header says whether it is in WAL mode.
-        let wal = conn.path().and_then(wal_in_header);
+        let wal = conn.sqlite().path().and_then(wal_in_header);
         out.push((
             "journal_mode",
             wal != Some(false),

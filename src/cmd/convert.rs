@@ -1,8 +1,9 @@
 //! `crm convert lead ID …` and `crm convert quote ID`: the CRM's two hand-overs, each one
 //! transaction with the records it creates, audited with a `convert` row naming them.
 
-use clap::{Arg, ArgMatches, Command};
+use crate::db::Store;
 use crate::schema::Value;
+use clap::{Arg, ArgMatches, Command};
 
 use crate::auth::Action;
 use crate::context::Ctx;
@@ -41,12 +42,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
 }
 
 /// The ids of an entity's records where `field = value`, in id order.
-pub fn ids_where(
-    conn: &rusqlite::Connection,
-    e: &'static Entity,
-    field: &str,
-    value: Value,
-) -> Result<Vec<i64>> {
+pub fn ids_where(conn: &Store, e: &'static Entity, field: &str, value: Value) -> Result<Vec<i64>> {
     let mut q = Query::new(e);
     q.filters.push(Filter {
         field: e.field(field)?,
@@ -64,13 +60,7 @@ pub fn ids_where(
 }
 
 /// The audit row that ties a conversion's records together.
-pub fn audit_convert(
-    conn: &rusqlite::Connection,
-    user: &str,
-    e: &Entity,
-    id: i64,
-    detail: String,
-) -> Result<()> {
+pub fn audit_convert(conn: &Store, user: &str, e: &Entity, id: i64, detail: String) -> Result<()> {
     audit::log(
         conn,
         &[Entry {

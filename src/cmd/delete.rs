@@ -1,6 +1,7 @@
 //! `crm delete ENTITY ID… [--yes] [--cascade]`: deletes records in one transaction; the old
 //! values stay in the audit log.
 
+use crate::db::Store;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::auth::Action;
@@ -114,7 +115,7 @@ fn join(ids: &[i64]) -> String {
 
 /// `customer 3 C000003 北京测试有限公司`: what the question names, so the user sees which
 /// record they are about to lose, not just its number.
-fn describe(conn: &rusqlite::Connection, e: &'static Entity, id: i64) -> Result<String> {
+fn describe(conn: &Store, e: &'static Entity, id: i64) -> Result<String> {
     let mut fields = Vec::new();
     if let Some(k) = e.key {
         fields.push(e.field(k)?);

@@ -103,7 +103,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         ("han.meimei", "manager"),
         ("wang.fang", "service"),
     ] {
-        tx.execute("INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", rusqlite::params![name, role, hash, now, now])?;
+        tx.sqlite().execute("INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", rusqlite::params![name, role, hash, now, now])?;
     }
     audit::log(
         &tx,

@@ -1,8 +1,8 @@
 //! `crm done activity ID [--at DATETIME] [--notes TEXT]`: completes a follow-up plan or task;
 //! the customer's `last_contacted_at` follows.
 
-use clap::{Arg, ArgMatches, Command};
 use crate::schema::Value;
+use clap::{Arg, ArgMatches, Command};
 
 use crate::auth::Action;
 use crate::context::Ctx;

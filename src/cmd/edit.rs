@@ -1,8 +1,8 @@
 //! `crm edit ENTITY ID [--FIELD VALUE]… [--unset FIELD]…`: changes fields; with none given on a
 //! terminal, walks every field with its current value as the default.
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
 use crate::schema::Value;
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::auth::Action;
 use crate::context::Ctx;

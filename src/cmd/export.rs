@@ -2,11 +2,11 @@
 //! or JSONL, streamed from one read snapshot so memory stays flat; references written as the
 //! referenced record's key; what it writes, `crm import` reads back unchanged.
 
+use crate::db::Store;
 use std::io::{BufWriter, Write};
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
-use rusqlite::Connection;
 use crate::schema::{Value, ValueRef};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::auth::Action;
 use crate::context::Ctx;
@@ -107,7 +107,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
 }
 
 /// Writes a temp file beside `path` and renames it into place once complete.
-fn to_file(conn: &Connection, q: &Query, spec: &Spec, path: &str, force: bool) -> Result<u64> {
+fn to_file(conn: &Store, q: &Query, spec: &Spec, path: &str, force: bool) -> Result<u64> {
     let file = AtomicFile::create(std::path::Path::new(path), force)?;
     if spec.gb18030 {
         let mut w = Gb18030::new(file);
@@ -122,7 +122,7 @@ fn to_file(conn: &Connection, q: &Query, spec: &Spec, path: &str, force: bool) -
     }
 }
 
-fn to_stdout(conn: &Connection, q: &Query, spec: &Spec) -> Result<u64> {
+fn to_stdout(conn: &Store, q: &Query, spec: &Spec) -> Result<u64> {
     let mut w = BufWriter::with_capacity(1 << 18, std::io::stdout().lock());
     let n = if spec.gb18030 {
         let mut g = Gb18030::new(&mut w);
@@ -180,7 +180,7 @@ fn choice_zh(kind: Kind, stored: &[u8]) -> &[u8] {
     }
 }
 
-fn stream(conn: &Connection, q: &Query, s: &Spec, w: &mut dyn Write) -> Result<u64> {
+fn stream(conn: &Store, q: &Query, s: &Spec, w: &mut dyn Write) -> Result<u64> {
     if s.bom {
         w.write_all("\u{FEFF}".as_bytes())?;
     }

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 
-use csv::ByteRecord;
 use crate::schema::Value;
+use csv::ByteRecord;
 use serde_json::{Map, Value as J};
 
 use crate::csvio::header::{self, Col};

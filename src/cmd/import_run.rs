@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
-use csv::ByteRecord;
 use crate::schema::Value;
+use csv::ByteRecord;
 
 use crate::context::Ctx;
 use crate::csvio::header::{self, Col};

@@ -67,12 +67,14 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let hash = crate::auth::hash_password(&password)?;
     let db = ctx.create_db()?;
     let tx = db.write()?;
-    let n: i64 = tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+    let n: i64 = tx
+        .sqlite()
+        .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
     if n > 0 {
         return Err(Error::conflict("the database already has users"));
     }
     let now = crate::clock::now();
-    tx.execute(
+    tx.sqlite().execute(
         "INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, 'admin', ?, ?, ?)",
         rusqlite::params![name, hash, now, now],
     )?;

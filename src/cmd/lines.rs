@@ -1,9 +1,9 @@
 //! `--line PRODUCT:QTY[:PRICE]` on `crm add order` and `crm add quote`: line items given with
 //! their parent, written in the parent's transaction (so either all land or none).
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
-use rusqlite::Connection;
+use crate::db::Store;
 use crate::schema::Value;
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::db::records::{self, Draft};
 use crate::error::{Error, Result};
@@ -39,7 +39,7 @@ fn line_entity(e: &Entity) -> Option<&'static Entity> {
 }
 
 /// Reads and checks the `--line` values before anything is written.
-pub fn parse(conn: &Connection, e: &'static Entity, m: &ArgMatches) -> Result<Vec<LineSpec>> {
+pub fn parse(conn: &Store, e: &'static Entity, m: &ArgMatches) -> Result<Vec<LineSpec>> {
     let Some(line) = line_entity(e) else {
         return Ok(Vec::new());
     };
@@ -60,7 +60,7 @@ pub fn parse(conn: &Connection, e: &'static Entity, m: &ArgMatches) -> Result<Ve
         .collect()
 }
 
-fn parse_one(conn: &Connection, line: &'static Entity, s: &str) -> Result<LineSpec> {
+fn parse_one(conn: &Store, line: &'static Entity, s: &str) -> Result<LineSpec> {
     let bad = |why: String| {
         Error::invalid(format!("--line {s}: {why}")).hint("write PRODUCT:QTY or PRODUCT:QTY:PRICE")
     };
@@ -87,7 +87,7 @@ fn parse_one(conn: &Connection, line: &'static Entity, s: &str) -> Result<LineSp
 
 /// Inserts the lines of a new parent (inside the caller's transaction).
 pub fn insert(
-    conn: &Connection,
+    conn: &Store,
     e: &'static Entity,
     parent: i64,
     specs: &[LineSpec],

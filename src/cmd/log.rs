@@ -1,8 +1,8 @@
 //! `crm log customer ID "text" [--type call]`: records a follow-up in one line (done now,
 //! owned by the current user). `log contact` and `log opportunity` fill in the customer.
 
-use clap::{Arg, ArgMatches, Command};
 use crate::schema::Value;
+use clap::{Arg, ArgMatches, Command};
 
 use crate::auth::Action;
 use crate::context::Ctx;

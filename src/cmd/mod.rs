@@ -1,9 +1,9 @@
 //! The subcommands: one small file each, listed once here so parsing, help, man pages and
 //! completions all see the same set.
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
-use rusqlite::Connection;
+use crate::db::Store;
 use crate::schema::Value;
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::auth::User;
 use crate::context::Ctx;
@@ -259,7 +259,7 @@ pub fn entity_subcommands(
 
 /// Reads the field flags given into a draft (only those given are marked in `given`).
 pub fn read_flags(
-    conn: &Connection,
+    conn: &Store,
     e: &'static Entity,
     m: &ArgMatches,
     d: &mut Draft,
@@ -286,7 +286,7 @@ pub fn read_flags(
 }
 
 /// Whether the user owns the record a draft describes (None where ownership does not apply).
-pub fn owns(conn: &Connection, user: &User, d: &Draft) -> Result<Option<bool>> {
+pub fn owns(conn: &Store, user: &User, d: &Draft) -> Result<Option<bool>> {
     if let Some(owner) = d.entity.owner {
         return Ok(Some(d.text(owner) == Some(user.name.as_str())));
     }
@@ -315,7 +315,7 @@ pub fn owns(conn: &Connection, user: &User, d: &Draft) -> Result<Option<bool>> {
 
 /// The display row of one record, with the given columns.
 pub fn display_row(
-    conn: &Connection,
+    conn: &Store,
     e: &'static Entity,
     id: i64,
     cols: &[&'static Field],

@@ -3,7 +3,7 @@
 //! check for every path that files a record under a customer: `add` (with its lines), `log`,
 //! `convert quote`, `convert lead` and `edit`. Imports are closed to those roles.
 
-use rusqlite::Connection;
+use crate::db::Store;
 use crate::schema::Value;
 
 use crate::auth::{Action, User};
@@ -15,7 +15,7 @@ use crate::schema::{Entity, Kind};
 /// The first customer the draft newly files the record under (one it names that `old` did
 /// not) that the user does not own: its key and owner.
 fn foreign_customer(
-    conn: &Connection,
+    conn: &Store,
     user: &User,
     d: &Draft,
     old: Option<&Draft>,

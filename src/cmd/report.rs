@@ -163,9 +163,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         None
     };
     let db = ctx.db()?;
-    // Reports scan large indexes once: reading them through a memory map saves a system
-    // call per page. Best effort; the connection's other settings are untouched.
-    let _ = db.conn.pragma_update(None, "mmap_size", 1_i64 << 30);
+    crate::db::report::prepare_scans(&db.conn);
     let report = if let Some(user) = user {
         let tx = db.write()?;
         let (r, changed) = report::customers::run(&tx, &params, Some(&user.name))?;
@@ -177,7 +175,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         r
     } else {
         // One read transaction: every query of the report sees the same snapshot.
-        let tx = db.conn.unchecked_transaction()?;
+        let tx = db.conn.read()?;
         let r = match name {
             "funnel" => report::funnel::run(&tx, &params)?,
             "sales" => report::sales::run(&tx, &params)?,

@@ -1,6 +1,7 @@
 //! `crm user add|list|edit|passwd`: user administration (admin only, except changing one's
 //! own password).
 
+use crate::db::Store;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use rusqlite::params;
 
@@ -68,7 +69,7 @@ pub fn check_name(name: &str) -> Result<String> {
 }
 
 /// Refuses a name another user already has, ignoring case (exit 5).
-fn check_unique(conn: &rusqlite::Connection, name: &str, except: Option<i64>) -> Result<()> {
+fn check_unique(conn: &Store, name: &str, except: Option<i64>) -> Result<()> {
     match auth::names::taken(conn, name, except)? {
         Some(other) if other == name => {
             Err(Error::conflict(format!("user '{name}' already exists")))
@@ -81,7 +82,7 @@ fn check_unique(conn: &rusqlite::Connection, name: &str, except: Option<i64>) ->
 }
 
 /// The user a typed name means (any case), or exit 3.
-fn find(conn: &rusqlite::Connection, name: &str) -> Result<(i64, String)> {
+fn find(conn: &Store, name: &str) -> Result<(i64, String)> {
     auth::names::find(conn, name)?
         .ok_or_else(|| Error::not_found(format!("no user named '{}'", name.escape_debug())))
 }
@@ -111,11 +112,11 @@ fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let tx = db.write()?;
     check_unique(&tx, name, None)?;
     let now = crate::clock::now();
-    tx.execute(
+    tx.sqlite().execute(
         "INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
         params![name, role.as_str(), hash, now, now],
     )?;
-    let id = tx.last_insert_rowid();
+    let id = tx.sqlite().last_insert_rowid();
     audit::log(
         &tx,
         &[Entry {
@@ -139,7 +140,7 @@ fn list(ctx: &mut Ctx) -> Result<()> {
     ctx.authorize(Action::ManageUsers, None, None)?;
     let now = crate::clock::now();
     let conn = &ctx.db()?.conn;
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.sqlite().prepare(
         "SELECT id, name, role, disabled, locked_until, created_at FROM users ORDER BY id",
     )?;
     let rows: Vec<Vec<serde_json::Value>> = stmt
@@ -173,14 +174,15 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let (id, name) = find(&tx, m.get_one::<String>("name").expect("required"))?;
     let name = &name;
     let (old_role, old_disabled): (String, bool) =
-        tx.query_row("SELECT role, disabled FROM users WHERE id = ?", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+        tx.sqlite()
+            .query_row("SELECT role, disabled FROM users WHERE id = ?", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
     let mut entries = Vec::new();
     if let Some(role) = m.get_one::<String>("role") {
         let role = Role::parse(role)?;
         if role.as_str() != old_role {
-            tx.execute(
+            tx.sqlite().execute(
                 "UPDATE users SET role = ?, updated_at = ? WHERE id = ?",
                 params![role.as_str(), crate::clock::now(), id],
             )?;
@@ -204,11 +206,11 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         if d && id == me.id {
             return Err(Error::conflict("you cannot disable your own account"));
         }
-        tx.execute("UPDATE users SET disabled = ?, failed_logins = 0, locked_until = CASE WHEN ? THEN locked_until ELSE 0 END, updated_at = ? WHERE id = ?", params![d, d, crate::clock::now(), id])?;
+        tx.sqlite().execute("UPDATE users SET disabled = ?, failed_logins = 0, locked_until = CASE WHEN ? THEN locked_until ELSE 0 END, updated_at = ? WHERE id = ?", params![d, d, crate::clock::now(), id])?;
         if d {
             // Every session ends with the account, in the same transaction: enabling it again
             // later must not bring an old token back to life.
-            ended = tx.execute(
+            ended = tx.sqlite().execute(
                 "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0",
                 [id],
             )?;
@@ -222,7 +224,7 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }
     }
     // The database must keep an admin who can log in, or nobody could manage users again.
-    let admins: i64 = tx.query_row(
+    let admins: i64 = tx.sqlite().query_row(
         "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0",
         [],
         |r| r.get(0),
@@ -303,9 +305,9 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     });
     let db = ctx.db()?;
     let tx = db.write()?;
-    tx.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = 0, updated_at = ? WHERE id = ?", params![hash, crate::clock::now(), id])?;
+    tx.sqlite().execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = 0, updated_at = ? WHERE id = ?", params![hash, crate::clock::now(), id])?;
     // Other sessions of that user end: a changed password must lock out whoever knew the old one.
-    tx.execute(
+    tx.sqlite().execute(
         "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND token_hash IS NOT ?",
         params![id, token_hash_keep],
     )?;

@@ -3,7 +3,8 @@
 //! for what that does and does not catch). Imports add no row per record; `read` shows their
 //! trail on a record from the batch tables (`trail`).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::Store;
+use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
@@ -17,7 +18,7 @@ pub use verify::{
 };
 
 /// The id of the first row whose hash does not match (the chain alone; `problems` says all).
-pub fn verify(conn: &Connection) -> Result<Option<i64>> {
+pub fn verify(conn: &Store) -> Result<Option<i64>> {
     chain_break(conn)
 }
 
@@ -67,35 +68,36 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Appends entries; call inside the write transaction of the change they describe.
-pub fn log(conn: &Connection, entries: &[Entry]) -> Result<()> {
+pub fn log(conn: &Store, entries: &[Entry]) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
     // Reading the last hash and appending must be one locked step, or two writers would
     // chain to the same row and the log would look tampered with. Outside a transaction
     // (a caller's slip), take the write lock here.
-    if conn.is_autocommit() {
-        conn.execute_batch("BEGIN IMMEDIATE")?;
+    if conn.sqlite().is_autocommit() {
+        conn.sqlite().execute_batch("BEGIN IMMEDIATE")?;
         let r = append(conn, entries);
         if r.is_ok() {
-            conn.execute_batch("COMMIT")?;
+            conn.sqlite().execute_batch("COMMIT")?;
         } else {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.sqlite().execute_batch("ROLLBACK");
         }
         return r;
     }
     append(conn, entries)
 }
 
-fn append(conn: &Connection, entries: &[Entry]) -> Result<()> {
+fn append(conn: &Store, entries: &[Entry]) -> Result<()> {
     let at = crate::clock::now();
     let mut prev: String = conn
+        .sqlite()
         .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| {
             r.get(0)
         })
         .optional()?
         .unwrap_or_default();
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.sqlite().prepare_cached(
         "INSERT INTO audit (at, user, action, entity, record_id, field, old, new, detail, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
     )?;
     for e in entries {
@@ -148,7 +150,7 @@ pub struct Filter {
 }
 
 /// Reads audit rows, oldest first. For one record (`id`), with what imports did to it.
-pub fn read(conn: &Connection, f: &Filter) -> Result<Vec<Row>> {
+pub fn read(conn: &Store, f: &Filter) -> Result<Vec<Row>> {
     let trail = match (f.id, f.entity.as_deref()) {
         (Some(_), Some("user")) | (None, _) => None,
         (Some(id), _) => Some(id),
@@ -185,7 +187,7 @@ fn batch_of(action: &str, detail: Option<&str>) -> Option<i64> {
     rest[..end].parse().ok()
 }
 
-fn stored(conn: &Connection, f: &Filter, limit: Option<i64>) -> Result<Vec<Row>> {
+fn stored(conn: &Store, f: &Filter, limit: Option<i64>) -> Result<Vec<Row>> {
     let mut sql = String::from(
         "SELECT id, at, user, action, entity, record_id, field, old, new, detail, hash FROM audit WHERE 1=1",
     );
@@ -210,7 +212,7 @@ fn stored(conn: &Connection, f: &Filter, limit: Option<i64>) -> Result<Vec<Row>>
     if let Some(l) = limit {
         sql = format!("SELECT * FROM ({sql} DESC LIMIT {l}) ORDER BY id");
     }
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.sqlite().prepare(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args), |r| {
             let action: String = r.get(3)?;

@@ -2,8 +2,9 @@
 //! what a batch inserted and restores what it updated, refusing (and naming the records)
 //! when any of them changed since.
 
+use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use crate::db::audit::{self, Entry};
 use crate::db::records::{self, Draft};
@@ -53,27 +54,29 @@ fn read(r: &rusqlite::Row) -> rusqlite::Result<Batch> {
 }
 
 /// Batches, newest first.
-pub fn history(conn: &Connection, entity: Option<&str>, limit: i64) -> Result<Vec<Batch>> {
+pub fn history(conn: &Store, entity: Option<&str>, limit: i64) -> Result<Vec<Batch>> {
     let sql = format!(
         "SELECT {COLS} FROM import_batch WHERE ?1 IS NULL OR entity = ?1 ORDER BY id DESC LIMIT ?2"
     );
     Ok(conn
+        .sqlite()
         .prepare(&sql)?
         .query_map(params![entity, limit], read)?
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// One batch, or `not_found`.
-pub fn get(conn: &Connection, id: i64) -> Result<Batch> {
-    conn.query_row(
-        &format!("SELECT {COLS} FROM import_batch WHERE id = ?"),
-        [id],
-        read,
-    )
-    .optional()?
-    .ok_or_else(|| {
-        Error::not_found(format!("no import batch {id}")).hint("see `crm import history`")
-    })
+pub fn get(conn: &Store, id: i64) -> Result<Batch> {
+    conn.sqlite()
+        .query_row(
+            &format!("SELECT {COLS} FROM import_batch WHERE id = ?"),
+            [id],
+            read,
+        )
+        .optional()?
+        .ok_or_else(|| {
+            Error::not_found(format!("no import batch {id}")).hint("see `crm import history`")
+        })
 }
 
 /// What a revert did.
@@ -88,15 +91,15 @@ pub struct Reverted {
 /// of the record: revert leaves derived fields alone, so it does not stand in the way. Nor is
 /// the revert of a later batch (its rows say `revert of import batch N`): it put back what
 /// this batch left, and a later batch not reverted blocks by itself.
-fn changed_since(conn: &Connection, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
+fn changed_since(conn: &Store, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
     let after = b.audit_id.unwrap_or(i64::MAX);
     let mut out: Vec<i64> = Vec::new();
     let ranges = ranges(conn, b.id)?;
-    let mut by_audit = conn.prepare(
+    let mut by_audit = conn.sqlite().prepare(
         "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ?
          AND (detail IS NULL OR (detail NOT LIKE 'derived: %' AND detail NOT LIKE 'revert of import batch %')) LIMIT 20",
     )?;
-    let mut by_batch = conn.prepare(
+    let mut by_batch = conn.sqlite().prepare(
         "SELECT DISTINCT c.record_id FROM import_change c JOIN import_batch b ON b.id = c.batch
          WHERE b.entity = ? AND b.id > ? AND b.reverted_at IS NULL AND c.record_id BETWEEN ? AND ? LIMIT 20",
     )?;
@@ -117,10 +120,15 @@ fn changed_since(conn: &Connection, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
          WHERE c.batch = ? AND (t.\"id\" IS NULL OR t.\"updated_at\" IS NOT c.after_updated_at)",
         e.table()
     );
-    for id in conn.prepare(&sql)?.query_map([b.id], |r| r.get(0))? {
+    for id in conn
+        .sqlite()
+        .prepare(&sql)?
+        .query_map([b.id], |r| r.get(0))?
+    {
         out.push(id?);
     }
     let updated: Vec<i64> = conn
+        .sqlite()
         .prepare("SELECT record_id FROM import_change WHERE batch = ?")?
         .query_map([b.id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
@@ -140,11 +148,12 @@ fn changed_since(conn: &Connection, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
 /// lines gets it back when the revert leaves it without lines again (the sum of no lines
 /// would be 0). Read from the audit rows the batch wrote, newest first from its own entry
 /// back to its start (the batch holds the write lock, so nothing else is in between).
-fn plain_amounts(conn: &Connection, b: &Batch, ranges: &[(i64, i64)]) -> Result<Vec<(i64, Value)>> {
+fn plain_amounts(conn: &Store, b: &Batch, ranges: &[(i64, i64)]) -> Result<Vec<(i64, Value)>> {
     let (Some(audit_id), "order_line") = (b.audit_id, b.entity.as_str()) else {
         return Ok(Vec::new());
     };
     let updated: std::collections::HashSet<i64> = conn
+        .sqlite()
         .prepare("SELECT record_id FROM import_change WHERE batch = ?")?
         .query_map([b.id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
@@ -152,7 +161,7 @@ fn plain_amounts(conn: &Connection, b: &Batch, ranges: &[(i64, i64)]) -> Result<
         updated.contains(&line) || ranges.iter().any(|(f, l)| (*f..=*l).contains(&line))
     };
     let amount = Entity::get("order")?.field("amount")?;
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.sqlite().prepare(
         "SELECT at, entity, record_id, field, old, detail FROM audit WHERE id < ? ORDER BY id DESC",
     )?;
     let mut rows = stmt.query([audit_id])?;
@@ -187,15 +196,16 @@ fn plain_amounts(conn: &Connection, b: &Batch, ranges: &[(i64, i64)]) -> Result<
     Ok(first.into_iter().collect())
 }
 
-fn ranges(conn: &Connection, batch: i64) -> Result<Vec<(i64, i64)>> {
+fn ranges(conn: &Store, batch: i64) -> Result<Vec<(i64, i64)>> {
     Ok(conn
+        .sqlite()
         .prepare("SELECT first_id, last_id FROM import_insert WHERE batch = ? ORDER BY first_id")?
         .query_map([batch], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?)
 }
 
 /// Records of other entities that point at the batch's inserted records.
-fn referenced(conn: &Connection, e: &Entity, ranges: &[(i64, i64)]) -> Result<Option<String>> {
+fn referenced(conn: &Store, e: &Entity, ranges: &[(i64, i64)]) -> Result<Option<String>> {
     for other in ENTITIES {
         for f in other.fields.iter().filter(|f| f.kind == Kind::Ref(e.name)) {
             let sql = format!(
@@ -205,6 +215,7 @@ fn referenced(conn: &Connection, e: &Entity, ranges: &[(i64, i64)]) -> Result<Op
             );
             for (first, last) in ranges {
                 let hit: Option<i64> = conn
+                    .sqlite()
                     .query_row(&sql, [first, last], |r| r.get(0))
                     .optional()?;
                 if let Some(id) = hit {
@@ -217,12 +228,15 @@ fn referenced(conn: &Connection, e: &Entity, ranges: &[(i64, i64)]) -> Result<Op
 }
 
 /// A record as messages name it: `12 (C000012)` where the entity has a key.
-fn name_of(conn: &Connection, e: &Entity, id: i64) -> Result<String> {
+fn name_of(conn: &Store, e: &Entity, id: i64) -> Result<String> {
     let Some(key) = e.key else {
         return Ok(id.to_string());
     };
     let sql = format!("SELECT {} FROM {} WHERE \"id\" = ?", ident(key), e.table());
-    let k: Option<Option<String>> = conn.query_row(&sql, [id], |r| r.get(0)).optional()?;
+    let k: Option<Option<String>> = conn
+        .sqlite()
+        .query_row(&sql, [id], |r| r.get(0))
+        .optional()?;
     Ok(match k.flatten() {
         Some(k) => format!("{id} ({k})"),
         None => format!("{id} (deleted)"),
@@ -243,7 +257,7 @@ fn values_json(d: &Draft) -> String {
 
 /// Undoes a batch inside the caller's write transaction, auditing each field it restores
 /// and each record it deletes (`revert of import batch N (FILE)`).
-pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
+pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
     let b = get(conn, id)?;
     if let Some(at) = b.reverted_at {
         return Err(Error::conflict(format!(
@@ -279,6 +293,7 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
     let now = crate::clock::now();
     let mut restored = 0;
     let updates: Vec<(i64, String)> = conn
+        .sqlite()
         .prepare(
             "SELECT record_id, before FROM import_change WHERE batch = ? AND before IS NOT NULL",
         )?
@@ -314,7 +329,9 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
             .iter()
             .cloned()
             .chain([Value::Integer(now.max(old.updated_at)), Value::Integer(rid)]);
-        conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+        conn.sqlite()
+            .prepare_cached(&sql)?
+            .execute(params_from_iter(args))?;
         let entries: Vec<Entry> = e
             .fields
             .iter()
@@ -347,7 +364,8 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
                 .into_iter()
                 .flatten()
                 .collect();
-            deleted += i64::try_from(conn.prepare_cached(&del)?.execute([lo, hi])?).unwrap_or(0);
+            deleted +=
+                i64::try_from(conn.sqlite().prepare_cached(&del)?.execute([lo, hi])?).unwrap_or(0);
             // One row per deleted record, its values as a JSON object in `old`: the values
             // stay in the log as `crm delete` keeps them, at a tenth of the rows (a revert of
             // a million records writes a million rows, not one per field).
@@ -373,7 +391,7 @@ pub fn revert(conn: &Connection, id: i64, user: &str) -> Result<Reverted> {
     for (order, amount) in plain {
         crate::rules::restore_plain_amount(conn, order, &amount, id, user)?;
     }
-    conn.execute(
+    conn.sqlite().execute(
         "UPDATE import_batch SET reverted_at = ? WHERE id = ?",
         params![now, id],
     )?;

@@ -3,10 +3,11 @@
 //! is recorded instead, with what revert needs), and the same rules, required and unique
 //! checks as `crm add`.
 
+use crate::db::Store;
 use std::collections::{HashMap, HashSet};
 
 use crate::schema::Value;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_iter};
+use rusqlite::{ErrorCode, OptionalExtension, params, params_from_iter};
 
 use crate::db::audit::{self, Entry};
 use crate::db::records::{Draft, Stored, check_required, field_list};
@@ -22,15 +23,17 @@ pub use indexes::{Deferred, defer_indexes, rebuild};
 
 /// A page cache big enough that index pages stay in memory through a large import
 /// (64 MiB, inside the import's 128 MiB memory budget).
-pub fn tune(conn: &Connection) -> Result<()> {
-    conn.execute_batch("PRAGMA cache_size = -65536")?;
+pub fn tune(conn: &Store) -> Result<()> {
+    conn.sqlite().execute_batch("PRAGMA cache_size = -65536")?;
     Ok(())
 }
 
 /// Folds the WAL back into the database and truncates it, after a large import; a reader
 /// still holding an old snapshot only makes this partial (it is retried by later writes).
-pub fn checkpoint(conn: &Connection) {
-    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+pub fn checkpoint(conn: &Store) {
+    let _ = conn
+        .sqlite()
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
 /// `--mode`.
@@ -98,7 +101,7 @@ pub type RowResult = Result<std::result::Result<Outcome, String>>;
 
 /// One running import inside the caller's write transaction.
 pub struct Bulk<'c> {
-    conn: &'c Connection,
+    conn: &'c Store,
     e: &'static Entity,
     mode: Mode,
     key: Option<Key>,
@@ -140,7 +143,7 @@ fn is_row_error(e: &Error) -> bool {
 impl<'c> Bulk<'c> {
     /// Starts a batch: records it (inside the transaction) and prepares what every row needs.
     pub fn begin(
-        conn: &'c Connection,
+        conn: &'c Store,
         e: &'static Entity,
         mode: Mode,
         key: Option<Key>,
@@ -148,13 +151,13 @@ impl<'c> Bulk<'c> {
         file: &str,
         encoding: &str,
     ) -> Result<Bulk<'c>> {
-        conn.set_prepared_statement_cache_capacity(64);
+        conn.sqlite().set_prepared_statement_cache_capacity(64);
         let now = crate::clock::now();
-        conn.execute(
+        conn.sqlite().execute(
             "INSERT INTO import_batch (at, user, entity, file, mode, inserted, updated, unchanged, rejected, encoding, key_field) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)",
             params![now, user, e.name, file, mode.name(), encoding, key.map(Key::name)],
         )?;
-        let batch = conn.last_insert_rowid();
+        let batch = conn.sqlite().last_insert_rowid();
         let marks = vec!["?"; e.fields.len() + 2].join(", ");
         let sets: Vec<String> = e
             .fields
@@ -173,6 +176,7 @@ impl<'c> Bulk<'c> {
             }
         }
         let users = conn
+            .sqlite()
             .prepare("SELECT name FROM users")?
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<HashSet<_>>>()?;
@@ -197,7 +201,7 @@ impl<'c> Bulk<'c> {
             batch,
             now,
             today: crate::clock::today().format("%Y-%m-%d").to_string(),
-            insert_stmt: conn.prepare(&format!(
+            insert_stmt: conn.sqlite().prepare(&format!(
                 "INSERT INTO {} ({}, \"created_at\", \"updated_at\") VALUES ({marks})",
                 e.table(),
                 field_list(e)
@@ -244,6 +248,7 @@ impl<'c> Bulk<'c> {
                 if let Some(sql) = by_key {
                     let id: Option<i64> = self
                         .conn
+                        .sqlite()
                         .prepare_cached(sql)?
                         .query_row([t], |r| r.get(0))
                         .optional()?;
@@ -254,6 +259,7 @@ impl<'c> Bulk<'c> {
                 if let Ok(n) = t.trim().parse::<i64>() {
                     let id: Option<i64> = self
                         .conn
+                        .sqlite()
                         .prepare_cached(by_id)?
                         .query_row([n], |r| r.get(0))
                         .optional()?;
@@ -345,6 +351,7 @@ impl<'c> Bulk<'c> {
         let e = self.e;
         Ok(self
             .conn
+            .sqlite()
             .prepare_cached(&self.sql_get)?
             .query_row([key], |r| {
                 let values = (1..=n)
@@ -410,7 +417,7 @@ impl<'c> Bulk<'c> {
             }
             Err(e) => return Err(e.into()),
         }
-        let id = self.conn.last_insert_rowid();
+        let id = self.conn.sqlite().last_insert_rowid();
         match self.ranges.last_mut() {
             Some((_, last)) if *last + 1 == id => *last = id,
             _ => self.ranges.push((id, id)),
@@ -451,6 +458,7 @@ impl<'c> Bulk<'c> {
             .chain([Value::Integer(at), Value::Integer(old.id)]);
         match self
             .conn
+            .sqlite()
             .prepare_cached(&self.sql_update)?
             .execute(params_from_iter(args))
         {
@@ -480,7 +488,7 @@ impl<'c> Bulk<'c> {
             .map(|(f, (_, n))| (f.name.to_string(), to_json(n)))
             .collect();
         self.conn
-            .prepare_cached("INSERT INTO import_change (batch, record_id, before, after_updated_at, after) VALUES (?, ?, ?, ?, ?)")?
+            .sqlite().prepare_cached("INSERT INTO import_change (batch, record_id, before, after_updated_at, after) VALUES (?, ?, ?, ?, ?)")?
             .execute(params![
                 self.batch,
                 old.id,
@@ -496,7 +504,7 @@ impl<'c> Bulk<'c> {
     /// Records the batch's counts and inserted ranges, and its one audit entry.
     pub fn finish(self, rows: i64, file: &str) -> Result<i64> {
         for (first, last) in &self.ranges {
-            self.conn.execute(
+            self.conn.sqlite().execute(
                 "INSERT INTO import_insert (batch, first_id, last_id) VALUES (?, ?, ?)",
                 params![self.batch, first, last],
             )?;
@@ -524,8 +532,9 @@ impl<'c> Bulk<'c> {
         )?;
         let audit_id: i64 = self
             .conn
+            .sqlite()
             .query_row("SELECT MAX(id) FROM audit", [], |r| r.get(0))?;
-        self.conn.execute(
+        self.conn.sqlite().execute(
             "UPDATE import_batch SET inserted = ?, updated = ?, unchanged = ?, rejected = ?, rows_read = ?, audit_id = ? WHERE id = ?",
             params![c.inserted, c.updated, c.unchanged, c.rejected, rows, audit_id, self.batch],
         )?;

@@ -10,21 +10,23 @@ pub mod records;
 pub mod report;
 pub mod sqlite;
 pub mod stages;
+pub mod store;
 pub mod unlinked;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
+pub use store::{Store, Tx};
 
 /// Marks a `SQLite` file as a crm database (`PRAGMA application_id`): "CRM1".
 pub const APPLICATION_ID: i64 = 0x4352_4d31;
 
 /// An open crm database.
 pub struct Db {
-    pub conn: Connection,
+    pub conn: Store,
     pub path: PathBuf,
 }
 
@@ -71,7 +73,7 @@ impl Db {
         unlinked::watch(&conn, path)?;
         crate::outfile::protect_database(path);
         let db = Db {
-            conn,
+            conn: Store::Sqlite(conn),
             path: path.to_path_buf(),
         };
         // Ours before anything writes: switching a foreign or empty file to WAL would change it.
@@ -79,26 +81,34 @@ impl Db {
             db.check_ours()?;
         }
         db.configure().map_err(|e| storage_context(path, e))?;
-        migrate::run(&db.conn).map_err(|e| storage_context(path, e))?;
+        migrate::run(db.conn.sqlite()).map_err(|e| storage_context(path, e))?;
         Ok(db)
     }
 
     fn configure(&self) -> Result<()> {
         // trusted_schema=OFF: a hostile file's views and triggers cannot call risky functions.
         self.conn
+            .sqlite()
             .execute_batch("PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON;")?;
         let mode: String = self
             .conn
+            .sqlite()
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal")
-            && !self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
+            && !self
+                .conn
+                .sqlite()
+                .is_readonly(rusqlite::MAIN_DB)
+                .unwrap_or(false)
         {
             return Err(Error::storage(format!(
                 "cannot switch {} to WAL mode (got {mode})",
                 self.path.display()
             )));
         }
-        self.conn.execute_batch("PRAGMA synchronous = FULL;")?;
+        self.conn
+            .sqlite()
+            .execute_batch("PRAGMA synchronous = FULL;")?;
         Ok(())
     }
 
@@ -106,6 +116,7 @@ impl Db {
     fn check_ours(&self) -> Result<()> {
         let app: i64 = self
             .conn
+            .sqlite()
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .map_err(|e| storage_for(&self.path, e))?;
         if app != APPLICATION_ID {
@@ -121,6 +132,7 @@ impl Db {
     fn check_triggers(&self) -> Result<()> {
         let found: Vec<(String, Option<String>)> = self
             .conn
+            .sqlite()
             .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
             .and_then(|mut st| {
                 st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -141,10 +153,8 @@ impl Db {
 
     /// Starts a write transaction with `BEGIN IMMEDIATE`, so concurrent writers wait for the
     /// lock (busy timeout) instead of failing at their first write.
-    pub fn write(&mut self) -> Result<Transaction<'_>> {
-        Ok(self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    pub fn write(&mut self) -> Result<Tx<'_>> {
+        self.conn.write()
     }
 }
 

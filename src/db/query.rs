@@ -1,8 +1,9 @@
 //! `find` and `export` queries: typed `--where` filters, text search, sorting and paging,
 //! built from registry names with every value bound.
 
+use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::params_from_iter;
 
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Field, Kind, ident};
@@ -66,7 +67,7 @@ pub fn like_pattern(s: &str) -> String {
 }
 
 /// Parses `field=v`, `field!=v`, `field>v`, `>=`, `<`, `<=`, `field~substring`.
-pub fn parse_where(conn: &Connection, e: &'static Entity, expr: &str) -> Result<Filter> {
+pub fn parse_where(conn: &Store, e: &'static Entity, expr: &str) -> Result<Filter> {
     let name_end = expr
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
         .unwrap_or(expr.len());
@@ -218,14 +219,14 @@ pub fn select_sql(q: &Query, columns: &[&'static Field], args: &mut Vec<Value>) 
 
 /// Streams matching rows (values aligned with `columns`) to a callback.
 pub fn for_each(
-    conn: &Connection,
+    conn: &Store,
     q: &Query,
     columns: &[&'static Field],
     mut f: impl FnMut(&[Value]) -> Result<()>,
 ) -> Result<()> {
     let mut args = Vec::new();
     let sql = select_sql(q, columns, &mut args);
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.sqlite().prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     let mut buf: Vec<Value> = Vec::with_capacity(columns.len());
     while let Some(r) = rows.next()? {
@@ -239,7 +240,7 @@ pub fn for_each(
 }
 
 /// Collects matching rows.
-pub fn rows(conn: &Connection, q: &Query, columns: &[&'static Field]) -> Result<Vec<Vec<Value>>> {
+pub fn rows(conn: &Store, q: &Query, columns: &[&'static Field]) -> Result<Vec<Vec<Value>>> {
     let mut out = Vec::new();
     for_each(conn, q, columns, |r| {
         out.push(r.to_vec());
@@ -249,12 +250,14 @@ pub fn rows(conn: &Connection, q: &Query, columns: &[&'static Field]) -> Result<
 }
 
 /// Counts matching rows.
-pub fn count(conn: &Connection, q: &Query) -> Result<i64> {
+pub fn count(conn: &Store, q: &Query) -> Result<i64> {
     let mut args = Vec::new();
     let sql = format!(
         "SELECT COUNT(*) FROM {} t{}",
         q.entity.table(),
         where_sql(q, &mut args)
     );
-    Ok(conn.query_row(&sql, params_from_iter(args), |r| r.get(0))?)
+    Ok(conn
+        .sqlite()
+        .query_row(&sql, params_from_iter(args), |r| r.get(0))?)
 }

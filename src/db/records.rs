@@ -1,8 +1,9 @@
 //! Generic record storage for every entity of the registry: insert, update, delete and
 //! read, each write audited field by field in the caller's transaction.
 
+use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use rusqlite::{OptionalExtension, params_from_iter};
 
 use crate::db::audit::{self, Entry};
 use crate::error::{Error, Result};
@@ -76,7 +77,7 @@ pub fn field_list(e: &Entity) -> String {
 }
 
 /// Reads one record's raw values.
-pub fn get(conn: &Connection, e: &'static Entity, id: i64) -> Result<Option<Stored>> {
+pub fn get(conn: &Store, e: &'static Entity, id: i64) -> Result<Option<Stored>> {
     let sql = format!(
         "SELECT {}, \"created_at\", \"updated_at\" FROM {} WHERE \"id\" = ?",
         field_list(e),
@@ -84,6 +85,7 @@ pub fn get(conn: &Connection, e: &'static Entity, id: i64) -> Result<Option<Stor
     );
     let n = e.fields.len();
     Ok(conn
+        .sqlite()
         .prepare_cached(&sql)?
         .query_row([id], |r| {
             let values = (0..n)
@@ -100,16 +102,17 @@ pub fn get(conn: &Connection, e: &'static Entity, id: i64) -> Result<Option<Stor
 }
 
 /// Reads one record or fails with `not_found`.
-pub fn must_get(conn: &Connection, e: &'static Entity, id: i64) -> Result<Stored> {
+pub fn must_get(conn: &Store, e: &'static Entity, id: i64) -> Result<Stored> {
     get(conn, e, id)?.ok_or_else(|| Error::not_found(format!("no {} with id {id}", e.name)))
 }
 
 /// Finds a record id by id text or by the entity's unique key.
-pub fn resolve(conn: &Connection, e: &'static Entity, text: &str) -> Result<Option<i64>> {
+pub fn resolve(conn: &Store, e: &'static Entity, text: &str) -> Result<Option<i64>> {
     let text = text.trim();
     if let Some(key) = e.key {
         let sql = format!("SELECT \"id\" FROM {} WHERE {} = ?", e.table(), ident(key));
         if let Some(id) = conn
+            .sqlite()
             .prepare_cached(&sql)?
             .query_row([text], |r| r.get(0))
             .optional()?
@@ -120,6 +123,7 @@ pub fn resolve(conn: &Connection, e: &'static Entity, text: &str) -> Result<Opti
     if let Ok(id) = text.parse::<i64>() {
         let sql = format!("SELECT \"id\" FROM {} WHERE \"id\" = ?", e.table());
         return Ok(conn
+            .sqlite()
             .prepare_cached(&sql)?
             .query_row([id], |r| r.get(0))
             .optional()?);
@@ -128,13 +132,13 @@ pub fn resolve(conn: &Connection, e: &'static Entity, text: &str) -> Result<Opti
 }
 
 /// The id of a record named by `crm show customer C000001` or `… 12`.
-pub fn resolve_target(conn: &Connection, e: &'static Entity, text: &str) -> Result<i64> {
+pub fn resolve_target(conn: &Store, e: &'static Entity, text: &str) -> Result<i64> {
     resolve(conn, e, text)?
         .ok_or_else(|| Error::not_found(format!("no {} with id or key '{text}'", e.name)))
 }
 
 /// Parses one user-supplied value for a field: kind rules, then references and users.
-pub fn parse_value(conn: &Connection, f: &Field, text: &str) -> Result<Value, String> {
+pub fn parse_value(conn: &Store, f: &Field, text: &str) -> Result<Value, String> {
     let v = f.kind.parse(text)?;
     match (f.kind, &v) {
         (Kind::Ref(target), Value::Text(t)) => {
@@ -146,6 +150,7 @@ pub fn parse_value(conn: &Connection, f: &Field, text: &str) -> Result<Value, St
         }
         (Kind::User, Value::Text(t)) => {
             let found: Option<String> = conn
+                .sqlite()
                 .query_row("SELECT name FROM users WHERE name = ?", [t], |r| r.get(0))
                 .optional()
                 .map_err(|e| e.to_string())?;
@@ -164,14 +169,14 @@ pub fn show_value(f: &Field, v: &Value) -> Option<String> {
     }
 }
 
-fn next_key(conn: &Connection, e: &Entity, field: &str, prefix: &str) -> Result<String> {
-    let max: i64 = conn.query_row(
+fn next_key(conn: &Store, e: &Entity, field: &str, prefix: &str) -> Result<String> {
+    let max: i64 = conn.sqlite().query_row(
         &format!("SELECT COALESCE(MAX(\"id\"), 0) FROM {}", e.table()),
         [],
         |r| r.get(0),
     )?;
     let sql = format!("SELECT 1 FROM {} WHERE {} = ?", e.table(), ident(field));
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.sqlite().prepare_cached(&sql)?;
     let mut n = max + 1;
     loop {
         let candidate = format!("{prefix}{n:06}");
@@ -183,7 +188,7 @@ fn next_key(conn: &Connection, e: &Entity, field: &str, prefix: &str) -> Result<
 }
 
 /// Fills defaults for fields left empty.
-pub fn fill_defaults(conn: &Connection, d: &mut Draft, user: &str) -> Result<()> {
+pub fn fill_defaults(conn: &Store, d: &mut Draft, user: &str) -> Result<()> {
     for (i, f) in d.entity.fields.iter().enumerate() {
         if d.values[i] != Value::Null {
             continue;
@@ -233,7 +238,7 @@ pub fn check_key_kept(old: &Draft, new: &Draft) -> Result<()> {
     Ok(())
 }
 
-fn unique_conflict(conn: &Connection, d: &Draft, except: Option<i64>) -> Result<()> {
+fn unique_conflict(conn: &Store, d: &Draft, except: Option<i64>) -> Result<()> {
     for (f, v) in d.entity.fields.iter().zip(&d.values) {
         if !f.unique || *v == Value::Null {
             continue;
@@ -244,6 +249,7 @@ fn unique_conflict(conn: &Connection, d: &Draft, except: Option<i64>) -> Result<
             ident(f.name)
         );
         let other: Option<i64> = conn
+            .sqlite()
             .prepare_cached(&sql)?
             .query_row(rusqlite::params![v, except], |r| r.get(0))
             .optional()?;
@@ -260,7 +266,7 @@ fn unique_conflict(conn: &Connection, d: &Draft, except: Option<i64>) -> Result<
 }
 
 /// Inserts a record (defaults filled, rules applied, required checked) and audits each value.
-pub fn insert(conn: &Connection, mut d: Draft, user: &str) -> Result<i64> {
+pub fn insert(conn: &Store, mut d: Draft, user: &str) -> Result<i64> {
     fill_defaults(conn, &mut d, user)?;
     crate::rules::apply(conn, &mut d, None)?;
     check_required(&d)?;
@@ -276,8 +282,10 @@ pub fn insert(conn: &Connection, mut d: Draft, user: &str) -> Result<i64> {
     let mut args = d.values.clone();
     args.push(Value::Integer(now));
     args.push(Value::Integer(now));
-    conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
-    let id = conn.last_insert_rowid();
+    conn.sqlite()
+        .prepare_cached(&sql)?
+        .execute(params_from_iter(args))?;
+    let id = conn.sqlite().last_insert_rowid();
     let entries: Vec<Entry> = e
         .fields
         .iter()
@@ -299,7 +307,7 @@ pub fn insert(conn: &Connection, mut d: Draft, user: &str) -> Result<i64> {
 }
 
 /// Applies changes to a stored record; audits each changed field. Returns whether anything changed.
-pub fn update(conn: &Connection, old: &Stored, mut new: Draft, user: &str) -> Result<bool> {
+pub fn update(conn: &Store, old: &Stored, mut new: Draft, user: &str) -> Result<bool> {
     check_key_kept(&old.draft, &new)?;
     crate::rules::apply(conn, &mut new, Some(old))?;
     check_required(&new)?;
@@ -323,7 +331,9 @@ pub fn update(conn: &Connection, old: &Stored, mut new: Draft, user: &str) -> Re
     let mut args: Vec<Value> = changed.iter().map(|&i| new.values[i].clone()).collect();
     args.push(Value::Integer(crate::clock::now().max(old.updated_at)));
     args.push(Value::Integer(old.id));
-    conn.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+    conn.sqlite()
+        .prepare_cached(&sql)?
+        .execute(params_from_iter(args))?;
     let entries: Vec<Entry> = changed
         .iter()
         .map(|&i| {
@@ -347,7 +357,7 @@ pub fn update(conn: &Connection, old: &Stored, mut new: Draft, user: &str) -> Re
 
 /// The records of other entities that reference this one: (entity, field, ids).
 pub fn referrers(
-    conn: &Connection,
+    conn: &Store,
     e: &Entity,
     id: i64,
 ) -> Result<Vec<(&'static Entity, &'static str, Vec<i64>)>> {
@@ -361,6 +371,7 @@ pub fn referrers(
                     ident(f.name)
                 );
                 let ids: Vec<i64> = conn
+                    .sqlite()
                     .prepare_cached(&sql)?
                     .query_map([id], |r| r.get(0))?
                     .collect::<rusqlite::Result<_>>()?;
@@ -375,7 +386,7 @@ pub fn referrers(
 
 /// The records a `--cascade` delete of this one would also delete, depth first.
 pub fn cascade_closure(
-    conn: &Connection,
+    conn: &Store,
     e: &'static Entity,
     id: i64,
 ) -> Result<Vec<(&'static Entity, i64)>> {
@@ -398,7 +409,7 @@ pub fn cascade_closure(
 /// so `delete` can say so before it asks for confirmation. Referrers among `deleting` (records
 /// of `e` deleted in the same command) do not count.
 pub fn refuse_if_referenced(
-    conn: &Connection,
+    conn: &Store,
     e: &'static Entity,
     id: i64,
     deleting: &[i64],
@@ -445,13 +456,7 @@ fn referenced_error(
 }
 
 /// Deletes a record, auditing every old value. With `cascade`, first deletes what references it.
-pub fn delete(
-    conn: &Connection,
-    e: &'static Entity,
-    id: i64,
-    user: &str,
-    cascade: bool,
-) -> Result<()> {
+pub fn delete(conn: &Store, e: &'static Entity, id: i64, user: &str, cascade: bool) -> Result<()> {
     let old = must_get(conn, e, id)?;
     let refs = referrers(conn, e, id)?;
     if !refs.is_empty() {
@@ -466,7 +471,8 @@ pub fn delete(
             }
         }
     }
-    conn.prepare_cached(&format!("DELETE FROM {} WHERE \"id\" = ?", e.table()))?
+    conn.sqlite()
+        .prepare_cached(&format!("DELETE FROM {} WHERE \"id\" = ?", e.table()))?
         .execute([id])?;
     let mut entries: Vec<Entry> = e
         .fields

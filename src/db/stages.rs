@@ -1,7 +1,7 @@
 //! Reading an opportunity's stage history (table `opportunity_stage`, written by the
 //! opportunity rules on every stage change) for `crm show opportunity`.
 
-use rusqlite::Connection;
+use crate::db::Store;
 
 use crate::error::Result;
 
@@ -13,8 +13,8 @@ pub struct Stage {
 }
 
 /// The stages of one opportunity in the order it entered them.
-pub fn history(conn: &Connection, opportunity: i64) -> Result<Vec<Stage>> {
-    let mut stmt = conn.prepare_cached(
+pub fn history(conn: &Store, opportunity: i64) -> Result<Vec<Stage>> {
+    let mut stmt = conn.sqlite().prepare_cached(
         "SELECT stage, entered_at FROM opportunity_stage WHERE opportunity = ? ORDER BY entered_at, id",
     )?;
     let rows = stmt.query_map([opportunity], |r| {

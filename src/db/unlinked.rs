@@ -58,8 +58,10 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn write(db: &Db) -> Result<usize> {
-        db.conn.execute("CREATE TABLE IF NOT EXISTS t (x)", [])?;
-        Ok(db.conn.execute("INSERT INTO t VALUES (1)", [])?)
+        db.conn
+            .sqlite()
+            .execute("CREATE TABLE IF NOT EXISTS t (x)", [])?;
+        Ok(db.conn.sqlite().execute("INSERT INTO t VALUES (1)", [])?)
     }
 
     #[test]

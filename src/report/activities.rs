@@ -1,9 +1,9 @@
 //! `crm report activities`: follow-ups done and overdue per owner per period, the open
 //! overdue backlog, and customers (not lost) without a follow-up done for 30 days.
 
+use crate::db::Store;
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
 use serde_json::Value as J;
 
 use super::period::{self, Period};
@@ -18,7 +18,7 @@ pub const HELP: &str = r#"Per owner and period (--by, default month, last 12 wit
 /// Days without a follow-up after which a customer is listed.
 pub const NEGLECT_DAYS: i64 = 30;
 
-pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
+pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     let by = p.by.as_deref().unwrap_or("month");
     let period = Period::parse(by).ok_or_else(|| {
         Error::usage(format!("activities cannot be grouped by '{by}'"))

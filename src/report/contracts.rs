@@ -5,8 +5,8 @@
 //! earlier-starting one; the renewal rate is the share of contracts ended in the window
 //! (up to the as-of day) that got one.
 
+use crate::db::Store;
 use chrono::{Duration, NaiveDate};
-use rusqlite::Connection;
 use serde_json::Value as J;
 
 use super::money::currency_of;
@@ -39,7 +39,7 @@ fn date(v: &crate::schema::Value) -> Option<NaiveDate> {
     text(v).and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
 }
 
-pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
+pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     if let Some(b) = p.by.as_deref() {
         return Err(
             Error::usage(format!("contracts cannot be grouped by '{b}'"))

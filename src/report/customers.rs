@@ -3,9 +3,9 @@
 //! or inactive during it ÷ customers active at its start, from the audit log's status
 //! changes); RFM segmentation, optionally saved into each customer's `segment`.
 
+use crate::db::Store;
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
 use serde_json::Value as J;
 
 use super::period::{self, Bucket, Period};
@@ -64,7 +64,7 @@ impl Churn {
 /// Builds the report; with `save_as` (a user name), also writes the segments in `conn`,
 /// which must then be a write transaction. Returns the report and how many changed.
 #[allow(clippy::many_single_char_names)]
-pub fn run(conn: &Connection, p: &Params, save_as: Option<&str>) -> Result<(Report, usize)> {
+pub fn run(conn: &Store, p: &Params, save_as: Option<&str>) -> Result<(Report, usize)> {
     let by = p.by.as_deref().unwrap_or("month");
     let period = Period::parse(by).ok_or_else(|| {
         Error::usage(format!("customers cannot be grouped by '{by}'"))

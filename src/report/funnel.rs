@@ -3,9 +3,9 @@
 //! stage and currency the amount and weighted amount (amount × probability); the win rate;
 //! optionally by owner. Amounts are exact and never added across currencies.
 
+use crate::db::Store;
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
 use serde_json::Value as J;
 
 use super::money::currency_of;
@@ -117,7 +117,7 @@ impl Figures {
     }
 }
 
-pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
+pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     let by_owner = match p.by.as_deref() {
         None => false,
         Some("owner") => true,

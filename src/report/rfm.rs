@@ -3,10 +3,10 @@
 //! compared with its mean over the scored customers, give the eight classic segments.
 //! The comparisons are exact: `x ≥ Σ/n` is tested as `x·n ≥ Σ` in integers.
 
+use crate::db::Store;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use serde_json::Value as J;
 
 use super::money::{Total, currency_of};
@@ -104,7 +104,7 @@ pub fn classify(scores: &[Score]) -> Rfm {
 
 /// Scores the customers with booked orders in the window (rows come by customer, one per
 /// currency it bought in).
-pub fn score(conn: &Connection, p: &Params) -> Result<Rfm> {
+pub fn score(conn: &Store, p: &Params) -> Result<Rfm> {
     let args = Args::window(&p.window, p.owner.as_deref());
     let as_of = p.window.as_of;
     let mut scores: Vec<Score> = Vec::new();

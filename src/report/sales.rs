@@ -2,9 +2,9 @@
 //! paid orders; the weighted forecast of open opportunities by expected close month; the
 //! top customers by booked amount.
 
+use crate::db::Store;
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
 use serde_json::Value as J;
 
 use super::money::currency_of;
@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 /// The long help of `crm report sales`: what each figure means.
 pub const HELP: &str = r"Won deals (by close time) and booked orders (not draft or cancelled; paid = status paid, by order date) per month, quarter, year, week, day or owner; the forecast of open opportunities by expected close month (weighted by probability; bounded only by an explicit --from/--to); the top customers by booked amount (--limit, per currency). Every amount is per currency, never added across currencies. Without --from: the 12 periods up to --to/--as-of.";
 
-pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
+pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     let by = p.by.as_deref().unwrap_or("month");
     let by_owner = by == "owner";
     let period = if by_owner {

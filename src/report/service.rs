@@ -3,9 +3,9 @@
 //! normal 3 days, low 7 days; an unresolved ticket breaches once it is older than that);
 //! complaint rate; average satisfaction and its distribution; optionally by assignee or period.
 
+use crate::db::Store;
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
 use serde_json::Value as J;
 
 use super::period::{self, Period};
@@ -113,7 +113,7 @@ fn agg_cols(first: &'static str, zh: &'static str) -> Vec<super::Col> {
 }
 
 #[allow(clippy::many_single_char_names)]
-pub fn run(conn: &Connection, p: &Params) -> Result<Report> {
+pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     let period = match p.by.as_deref() {
         None | Some("assignee") => None,
         Some(b) => Some(Period::parse(b).ok_or_else(|| {

@@ -2,7 +2,7 @@
 //! contacts and opportunities, and the customer's `last_contacted_at` kept as the latest
 //! `done_at` of its activities.
 
-use rusqlite::Connection;
+use crate::db::Store;
 use crate::schema::Value;
 
 use super::Cause;
@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// How far ahead of the clock a `done_at` may lie (time zones, skewed clocks).
 const DONE_AHEAD: i64 = 24 * 3600;
 
-pub fn apply(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+pub fn apply(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
     super::same_customer(conn, d, "contact")?;
     super::same_customer(conn, d, "opportunity")?;
     let now = crate::clock::now();
@@ -39,7 +39,7 @@ pub fn apply(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<(
 
 /// After an activity is written or deleted, its customer's last contact follows (and the
 /// customer it left, when it moved).
-pub fn after(conn: &Connection, d: &Draft, old: Option<&Draft>, cause: &Cause) -> Result<()> {
+pub fn after(conn: &Store, d: &Draft, old: Option<&Draft>, cause: &Cause) -> Result<()> {
     let now = d.int("customer");
     if let Some(c) = now {
         last_contacted(conn, c, cause)?;
@@ -53,8 +53,9 @@ pub fn after(conn: &Connection, d: &Draft, old: Option<&Draft>, cause: &Cause) -
     Ok(())
 }
 
-fn last_contacted(conn: &Connection, customer: i64, cause: &Cause) -> Result<()> {
+fn last_contacted(conn: &Store, customer: i64, cause: &Cause) -> Result<()> {
     let last: Value = conn
+        .sqlite()
         .prepare_cached("SELECT MAX(\"done_at\") FROM \"activity\" WHERE \"customer\" = ?")?
         .query_row([customer], |r| r.get(0))?;
     let e = crate::schema::Entity::get("customer")?;

@@ -2,8 +2,9 @@
 //! quantity × unit price × (100 − discount) / 100, and the parent's amount is the sum of its
 //! lines (an order without lines may carry a plain amount instead).
 
+use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::OptionalExtension;
 
 use super::Cause;
 use crate::db::records::{Draft, Stored};
@@ -25,11 +26,12 @@ pub fn line_amount(quantity: i64, unit_price: i64, discount: i64) -> Option<i64>
     i64::try_from((gross + 50).div_euclid(100)).ok()
 }
 
-pub fn apply_line(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+pub fn apply_line(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
     let Some(product) = d.int("product") else {
         return Ok(()); // the required-field check names it
     };
     let (price, active, code): (Option<i64>, Option<i64>, String) = conn
+        .sqlite()
         .prepare_cached(
             "SELECT \"unit_price\", \"active\", \"code\" FROM \"product\" WHERE \"id\" = ?",
         )?
@@ -79,7 +81,7 @@ pub fn apply_line(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Res
 }
 
 /// A quote's amount is always the sum of its lines; an order's is too once it has lines.
-pub fn apply_parent(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+pub fn apply_parent(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
     let line = Entity::get(&format!("{}_line", d.entity.name))?;
     let Some(o) = old else {
         if d.entity.name == "quote" {
@@ -112,7 +114,7 @@ pub fn apply_parent(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> R
 
 /// Sets the parent's amount to the sum of its lines after a line was written or deleted;
 /// a line moved to another parent updates the one it left too.
-pub fn after_line(conn: &Connection, d: &Draft, old: Option<&Draft>, cause: &Cause) -> Result<()> {
+pub fn after_line(conn: &Store, d: &Draft, old: Option<&Draft>, cause: &Cause) -> Result<()> {
     let parent = parent_of(d.entity.name);
     let now = d.int(parent);
     if let Some(p) = now {
@@ -127,7 +129,7 @@ pub fn after_line(conn: &Connection, d: &Draft, old: Option<&Draft>, cause: &Cau
 /// The sum of a parent's line amounts, None when it has no lines. Summed exactly (in two
 /// parts that cannot overflow); a sum larger than an amount can be is refused (exit 4), so
 /// no total is ever stored wrapped and no write fails with an internal error.
-fn line_sum(conn: &Connection, line: &Entity, parent: i64) -> Result<Option<i64>> {
+fn line_sum(conn: &Store, line: &Entity, parent: i64) -> Result<Option<i64>> {
     let (n, sum) = exact_sum(conn, line, parent, None)?;
     if n == 0 {
         return Ok(None);
@@ -138,22 +140,12 @@ fn line_sum(conn: &Connection, line: &Entity, parent: i64) -> Result<Option<i64>
 }
 
 /// The exact sum of a parent's line amounts but one line's (the one being written).
-fn line_sum_except(
-    conn: &Connection,
-    line: &Entity,
-    parent: i64,
-    except: Option<i64>,
-) -> Result<i128> {
+fn line_sum_except(conn: &Store, line: &Entity, parent: i64, except: Option<i64>) -> Result<i128> {
     Ok(exact_sum(conn, line, parent, except)?.1)
 }
 
 /// How many lines a parent has (leaving out `except`) and the exact sum of their amounts.
-fn exact_sum(
-    conn: &Connection,
-    line: &Entity,
-    parent: i64,
-    except: Option<i64>,
-) -> Result<(i64, i128)> {
+fn exact_sum(conn: &Store, line: &Entity, parent: i64, except: Option<i64>) -> Result<(i64, i128)> {
     let sql = format!(
         "SELECT COUNT(*), {} FROM {} WHERE {} = ?1 AND \"id\" IS NOT ?2",
         crate::db::report::split_sum("\"amount\""),
@@ -161,6 +153,7 @@ fn exact_sum(
         ident(parent_of(line.name))
     );
     let (n, hi, lo): (i64, i64, i64) = conn
+        .sqlite()
         .prepare_cached(&sql)?
         .query_row(rusqlite::params![parent, except], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -170,9 +163,10 @@ fn exact_sum(
 
 /// The error for a parent whose lines add up to more than an amount can hold, naming the
 /// parent by its number.
-fn too_large(conn: &Connection, line: &Entity, parent: i64, sum: i128) -> Error {
+fn too_large(conn: &Store, line: &Entity, parent: i64, sum: i128) -> Error {
     let p = parent_of(line.name);
     let number: Option<String> = conn
+        .sqlite()
         .query_row(
             &format!("SELECT \"number\" FROM {} WHERE \"id\" = ?", ident(p)),
             [parent],
@@ -189,14 +183,14 @@ fn too_large(conn: &Connection, line: &Entity, parent: i64, sum: i128) -> Error 
     .hint(format!("split the lines over several {p}s"))
 }
 
-fn recompute(conn: &Connection, line: &Entity, parent: i64, cause: &Cause) -> Result<()> {
+fn recompute(conn: &Store, line: &Entity, parent: i64, cause: &Cause) -> Result<()> {
     let sum = line_sum(conn, line, parent)?.unwrap_or(0);
     let pe = Entity::get(parent_of(line.name))?;
     super::derive(conn, pe, parent, "amount", &Value::Integer(sum), cause)
 }
 
 /// Sets an order without lines back to a plain amount (a reverted import of its lines).
-pub fn restore_plain(conn: &Connection, order: i64, amount: &Value, cause: &Cause) -> Result<()> {
+pub fn restore_plain(conn: &Store, order: i64, amount: &Value, cause: &Cause) -> Result<()> {
     let line = Entity::get("order_line")?;
     if line_sum(conn, line, order)?.is_some() {
         return Ok(());

@@ -1,8 +1,9 @@
 //! Opportunity rules: the probability a stage implies, the lost reason, the close time, and
 //! the history of the stages entered (for funnel conversion and cycle-time reports).
 
+use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 use crate::db::records::{Draft, Stored};
 use crate::error::{Error, Result};
@@ -69,21 +70,23 @@ pub fn apply(d: &mut Draft, old: Option<&Stored>) -> Result<()> {
 /// Adds a stage-history row when the opportunity is new or its stage differs from the last
 /// one recorded (comparing with the history itself needs no old record, and a rolled-back
 /// write takes its row with it).
-pub fn record_stage(conn: &Connection, d: &Draft, id: i64) -> Result<()> {
+pub fn record_stage(conn: &Store, d: &Draft, id: i64) -> Result<()> {
     let Some(stage) = d.text("stage") else {
         return Ok(());
     };
     let last: Option<String> = conn
+        .sqlite()
         .prepare_cached(
             "SELECT stage FROM opportunity_stage WHERE opportunity = ? ORDER BY id DESC LIMIT 1",
         )?
         .query_row([id], |r| r.get(0))
         .optional()?;
     if last.as_deref() != Some(stage) {
-        conn.prepare_cached(
-            "INSERT INTO opportunity_stage (opportunity, stage, entered_at) VALUES (?, ?, ?)",
-        )?
-        .execute(params![id, stage, crate::clock::now()])?;
+        conn.sqlite()
+            .prepare_cached(
+                "INSERT INTO opportunity_stage (opportunity, stage, entered_at) VALUES (?, ?, ?)",
+            )?
+            .execute(params![id, stage, crate::clock::now()])?;
     }
     Ok(())
 }

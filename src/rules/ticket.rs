@@ -11,8 +11,9 @@
 //! closed   → (none: closed is final; a new problem is a new ticket)
 //! ```
 
+use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::OptionalExtension;
 
 use crate::db::records::{Draft, Stored};
 use crate::error::{Error, Result};
@@ -44,7 +45,7 @@ pub fn transitions_from(status: &str) -> &'static [&'static str] {
         .map_or(&[], |(_, to)| *to)
 }
 
-pub fn apply(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+pub fn apply(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
     super::same_customer(conn, d, "contact")?;
     let Some(status) = d.text("status").map(str::to_string) else {
         return Ok(());
@@ -85,7 +86,7 @@ pub fn apply(conn: &Connection, d: &mut Draft, old: Option<&Stored>) -> Result<(
     check_assignee(conn, d, old)
 }
 
-fn check_assignee(conn: &Connection, d: &Draft, old: Option<&Stored>) -> Result<()> {
+fn check_assignee(conn: &Store, d: &Draft, old: Option<&Stored>) -> Result<()> {
     let Some(name) = d.text("assignee") else {
         return Ok(());
     };
@@ -93,6 +94,7 @@ fn check_assignee(conn: &Connection, d: &Draft, old: Option<&Stored>) -> Result<
         return Ok(()); // kept as it was, even if that user's role changed since
     }
     let role: Option<String> = conn
+        .sqlite()
         .prepare_cached("SELECT role FROM users WHERE name = ?")?
         .query_row([name], |r| r.get(0))
         .optional()?;

@@ -1,9 +1,9 @@
 //! The agenda's groups: each one a query through the generic query builder (typed filters,
 //! bound values) and a line of plain words per record saying why it is on the agenda.
 
+use crate::db::Store;
 use std::collections::HashMap;
 
-use rusqlite::Connection;
 use crate::schema::Value;
 
 use crate::db::query::{Filter, Op, Query};
@@ -92,7 +92,7 @@ impl Found {
 
 /// The first matching records' raw values, sorted by `sort`, and the count of all matches.
 fn find(
-    conn: &Connection,
+    conn: &Store,
     e: &'static Entity,
     filters: Vec<Filter>,
     sort: &str,
@@ -160,7 +160,7 @@ fn item(
 }
 
 /// Follow-up plans and tasks not done and due by the end of the day.
-pub fn followups(conn: &Connection, at: &AsOf) -> Result<Found> {
+pub fn followups(conn: &Store, at: &AsOf) -> Result<Found> {
     let e = Entity::get("activity")?;
     let f = owned(
         e,
@@ -192,7 +192,7 @@ pub fn followups(conn: &Connection, at: &AsOf) -> Result<Found> {
 }
 
 /// Open opportunities whose expected close date has passed.
-pub fn opportunities(conn: &Connection, at: &AsOf) -> Result<Found> {
+pub fn opportunities(conn: &Store, at: &AsOf) -> Result<Found> {
     let e = Entity::get("opportunity")?;
     let f = owned(
         e,
@@ -225,7 +225,7 @@ pub fn opportunities(conn: &Connection, at: &AsOf) -> Result<Found> {
 }
 
 /// Active contracts ending within the next `days` days.
-pub fn contracts(conn: &Connection, at: &AsOf) -> Result<Found> {
+pub fn contracts(conn: &Store, at: &AsOf) -> Result<Found> {
     let e = Entity::get("contract")?;
     // The status a reader sees is derived (active → expired), so match "not draft and not
     // terminated": that is active whatever the real clock says.
@@ -255,7 +255,7 @@ pub fn contracts(conn: &Connection, at: &AsOf) -> Result<Found> {
 }
 
 /// Open tickets past their priority's service time; with a user, theirs and unassigned ones.
-pub fn tickets(conn: &Connection, at: &AsOf) -> Result<Found> {
+pub fn tickets(conn: &Store, at: &AsOf) -> Result<Found> {
     let e = Entity::get("ticket")?;
     let (mut found, mut total) = (Vec::new(), 0);
     for (priority, hours) in crate::rules::SERVICE_HOURS {
@@ -299,7 +299,7 @@ pub fn tickets(conn: &Connection, at: &AsOf) -> Result<Found> {
 }
 
 /// Customers (not lost) without a follow-up for 30 days (never: added over 30 days ago).
-pub fn customers(conn: &Connection, at: &AsOf) -> Result<Found> {
+pub fn customers(conn: &Store, at: &AsOf) -> Result<Found> {
     const QUIET_DAYS: i64 = 30;
     let e = Entity::get("customer")?;
     let cutoff = Value::Integer(at.moment - QUIET_DAYS * 86_400);
@@ -383,7 +383,7 @@ fn days_between(date: Option<&str>, today: chrono::NaiveDate) -> i64 {
 pub struct Names(HashMap<i64, (String, String)>);
 
 impl Names {
-    pub fn get(&mut self, conn: &Connection, id: i64) -> Result<(String, String)> {
+    pub fn get(&mut self, conn: &Store, id: i64) -> Result<(String, String)> {
         if let Some(n) = self.0.get(&id) {
             return Ok(n.clone());
         }

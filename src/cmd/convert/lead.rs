@@ -2,9 +2,9 @@
 //! customer (or joins the existing one it matches by name, phone or email), a contact and
 //! optionally an opportunity, and is marked converted — in one audited transaction.
 
-use clap::{Arg, ArgMatches, Command};
-use rusqlite::Connection;
+use crate::db::Store;
 use crate::schema::Value;
+use clap::{Arg, ArgMatches, Command};
 use serde_json::json;
 
 use super::plan::{build, matches};
@@ -26,7 +26,7 @@ pub fn command() -> Command {
         .arg(Arg::new("amount").long("amount").value_name("N").requires("opportunity").help("The opportunity's amount"))
 }
 
-fn key_of(conn: &Connection, id: i64) -> Result<String> {
+fn key_of(conn: &Store, id: i64) -> Result<String> {
     let c = records::must_get(conn, Entity::get("customer")?, id)?;
     Ok(format!(
         "{} {}",

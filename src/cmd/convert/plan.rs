@@ -1,9 +1,9 @@
 //! What a lead conversion matches and creates: the existing customers a lead matches by
 //! name, phone or email (its contacts' too), and the drafts of the new records.
 
-use clap::ArgMatches;
-use rusqlite::Connection;
+use crate::db::Store;
 use crate::schema::Value;
+use clap::ArgMatches;
 
 use super::ids_where;
 use crate::db::records::{self, Draft, Stored};
@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::schema::Entity;
 
 /// Customers the lead matches, each with what matched (name, phone, email).
-pub fn matches(conn: &Connection, lead: &Draft) -> Result<Vec<(i64, Vec<&'static str>)>> {
+pub fn matches(conn: &Store, lead: &Draft) -> Result<Vec<(i64, Vec<&'static str>)>> {
     let ce = Entity::get("customer")?;
     let ke = Entity::get("contact")?;
     let mut found: Vec<(i64, Vec<&'static str>)> = Vec::new();
@@ -75,7 +75,7 @@ impl Plan {
 }
 
 pub fn build(
-    conn: &Connection,
+    conn: &Store,
     lead: &Stored,
     existing: Option<i64>,
     owner: &Value,

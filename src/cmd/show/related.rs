@@ -2,7 +2,7 @@
 //! customer gets a chosen set (contacts, open opportunities and quotes, latest activities,
 //! contracts, open tickets, orders); any other entity every entity that refers to it.
 
-use rusqlite::Connection;
+use crate::db::Store;
 use crate::schema::Value;
 
 use crate::db::query::{Filter, Op, Query};
@@ -189,7 +189,7 @@ fn summary_columns(e: &'static Entity, skip: &str) -> Vec<&'static Field> {
 }
 
 /// A section's first rows (values in `columns` order) and its total count.
-pub fn fetch(conn: &Connection, s: &Section, id: i64) -> Result<(Vec<Vec<Value>>, i64)> {
+pub fn fetch(conn: &Store, s: &Section, id: i64) -> Result<(Vec<Vec<Value>>, i64)> {
     let mut q = Query::new(s.entity);
     q.filters.push(Filter {
         field: s.via,

@@ -7,8 +7,9 @@
 //! Batches before schema v7 kept only the old values of an update (`before`); their new values
 //! are derived: what the next recorded change of each field found, else the record as it is.
 
+use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use serde_json::{Map, Value as J};
 
 use super::{Filter, Row};
@@ -68,7 +69,7 @@ fn batch_from(r: &rusqlite::Row) -> rusqlite::Result<Batch> {
 }
 
 /// The import trail of record `id` (of `f.entity`, or of every entity), as (position, row).
-pub(super) fn rows(conn: &Connection, f: &Filter, id: i64) -> Result<Vec<(i64, Row)>> {
+pub(super) fn rows(conn: &Store, f: &Filter, id: i64) -> Result<Vec<(i64, Row)>> {
     let entities: Vec<&'static Entity> = match f.entity.as_deref() {
         Some(name) => Entity::get(name).into_iter().collect(),
         None => ENTITIES.iter().collect(),
@@ -123,13 +124,14 @@ pub(super) fn rows(conn: &Connection, f: &Filter, id: i64) -> Result<Vec<(i64, R
 
 /// The batch whose inserted ranges hold the id: ids are never reused (AUTOINCREMENT), so the
 /// entity's ranges do not overlap and the last one starting at or before the id decides.
-fn creator(conn: &Connection, e: &Entity, id: i64) -> Result<Option<Batch>> {
+fn creator(conn: &Store, e: &Entity, id: i64) -> Result<Option<Batch>> {
     let sql = format!(
         "SELECT b.id, b.at, b.user, b.file, b.mode, b.audit_id, {POSITION}, i.last_id
          FROM import_insert i JOIN import_batch b ON b.id = i.batch
          WHERE b.entity = ? AND i.first_id <= ? ORDER BY i.first_id DESC LIMIT 1"
     );
     let found = conn
+        .sqlite()
         .prepare_cached(&sql)?
         .query_row(params![e.name, id], |r| {
             Ok((batch_from(r)?, r.get::<_, i64>(7)?))
@@ -141,13 +143,14 @@ fn creator(conn: &Connection, e: &Entity, id: i64) -> Result<Option<Batch>> {
 type Change = (Batch, String, Option<String>);
 
 /// The batches that updated the record, oldest first, with its old and new values.
-fn changes(conn: &Connection, e: &Entity, id: i64) -> Result<Vec<Change>> {
+fn changes(conn: &Store, e: &Entity, id: i64) -> Result<Vec<Change>> {
     let sql = format!(
         "SELECT b.id, b.at, b.user, b.file, b.mode, b.audit_id, {POSITION}, c.before, c.after
          FROM import_change c JOIN import_batch b ON b.id = c.batch
          WHERE c.record_id = ? AND b.entity = ? AND c.before IS NOT NULL ORDER BY b.id"
     );
     Ok(conn
+        .sqlite()
         .prepare_cached(&sql)?
         .query_map(params![id, e.name], |r| {
             Ok((batch_from(r)?, r.get(7)?, r.get(8)?))
@@ -195,13 +198,14 @@ fn recorded(e: &'static Entity, before: &Map<String, J>, after: &Map<String, J>)
 /// `before`, whichever came first), else the record's value now (nothing for a deleted one).
 /// A value changed and changed back reads as unchanged; that is the limit of what was kept.
 fn derive(
-    conn: &Connection,
+    conn: &Store,
     e: &'static Entity,
     id: i64,
     b: &Batch,
     before: &Map<String, J>,
 ) -> Result<Changed> {
     let next_batch: Option<(i64, String)> = conn
+        .sqlite()
         .prepare_cached(&format!(
             "SELECT {POSITION}, c.before FROM import_change c JOIN import_batch b ON b.id = c.batch
              WHERE c.record_id = ? AND b.entity = ? AND b.id > ? AND c.before IS NOT NULL
@@ -211,7 +215,7 @@ fn derive(
         .optional()?;
     let next_batch = next_batch.map(|(pos, j)| (pos, parse(&j)));
     let now = records::get(conn, e, id)?;
-    let mut next_edit = conn.prepare_cached(
+    let mut next_edit = conn.sqlite().prepare_cached(
         "SELECT id, old FROM audit WHERE entity = ? AND record_id = ? AND field = ? AND id > ?
          ORDER BY id LIMIT 1",
     )?;

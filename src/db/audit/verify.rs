@@ -6,7 +6,8 @@
 //! would have to be in the file or the binary, which that person has). What catches them is a
 //! head (`crm audit --head`) kept somewhere else: `crm audit --verify --anchor ID:HASH`.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::Store;
+use rusqlite::OptionalExtension;
 
 use super::{Entry, row_hash};
 use crate::db::migrate::TRIGGERS;
@@ -20,8 +21,9 @@ pub struct Head {
 }
 
 /// The newest entry, or `None` for an empty log.
-pub fn head(conn: &Connection) -> Result<Option<Head>> {
+pub fn head(conn: &Store) -> Result<Option<Head>> {
     Ok(conn
+        .sqlite()
         .query_row(
             "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
             [],
@@ -52,8 +54,8 @@ pub fn parse_anchor(s: &str) -> Result<Head> {
 
 /// Recomputes the hash chain row by row (never the whole log in memory); returns the id of
 /// the first row that does not match.
-pub fn chain_break(conn: &Connection) -> Result<Option<i64>> {
-    let mut stmt = conn.prepare(
+pub fn chain_break(conn: &Store) -> Result<Option<i64>> {
+    let mut stmt = conn.sqlite().prepare(
         "SELECT id, at, user, action, entity, record_id, field, old, new, detail, hash FROM audit ORDER BY id",
     )?;
     let mut rows = stmt.query([])?;
@@ -91,9 +93,10 @@ fn trigger_name(sql: &str) -> &str {
 
 /// crm's append-only triggers that are missing or differ from what crm creates, by name.
 /// (Opening already refuses any trigger crm did not create; this finds the ones taken away.)
-pub fn missing_triggers(conn: &Connection) -> Result<Vec<&'static str>> {
-    let mut stmt =
-        conn.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")?;
+pub fn missing_triggers(conn: &Store) -> Result<Vec<&'static str>> {
+    let mut stmt = conn
+        .sqlite()
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")?;
     let mut out = Vec::new();
     for want in TRIGGERS {
         let name = trigger_name(want);
@@ -108,8 +111,9 @@ pub fn missing_triggers(conn: &Connection) -> Result<Vec<&'static str>> {
 /// Rows missing from either end of the log, as far as crm's other records tell: the log of
 /// a database `crm init` made starts with the init row (id 1; `crm demo`'s with its demo row) and is never empty, and every
 /// import batch names the audit row that records it.
-pub fn truncation(conn: &Connection) -> Result<Option<String>> {
+pub fn truncation(conn: &Store) -> Result<Option<String>> {
     let first: Option<(i64, String, Option<String>)> = conn
+        .sqlite()
         .query_row(
             "SELECT id, action, detail FROM audit ORDER BY id LIMIT 1",
             [],
@@ -128,7 +132,7 @@ pub fn truncation(conn: &Connection) -> Result<Option<String>> {
         }
     }
     let lost: Option<(i64, i64)> = conn
-        .query_row(
+        .sqlite().query_row(
             "SELECT b.id, b.audit_id FROM import_batch b LEFT JOIN audit a ON a.id = b.audit_id
              WHERE b.audit_id IS NOT NULL
                AND (a.id IS NULL OR a.action IS NOT 'import' OR a.detail NOT LIKE 'batch ' || b.id || ':%')
@@ -147,11 +151,14 @@ pub fn truncation(conn: &Connection) -> Result<Option<String>> {
 /// An import's history changed behind crm's back: each batch's own audit row names the batch
 /// (which must still point back at it) and, since schema v7, a digest of what the batch
 /// recorded (`batch::trail_digest`), so the import trail on a record is as sound as the chain.
-pub fn import_history(conn: &Connection) -> Result<Option<String>> {
-    let mut stmt =
-        conn.prepare("SELECT id, detail FROM audit WHERE action = 'import' ORDER BY id")?;
+pub fn import_history(conn: &Store) -> Result<Option<String>> {
+    let mut stmt = conn
+        .sqlite()
+        .prepare("SELECT id, detail FROM audit WHERE action = 'import' ORDER BY id")?;
     let mut rows = stmt.query([])?;
-    let mut batch_row = conn.prepare("SELECT audit_id FROM import_batch WHERE id = ?")?;
+    let mut batch_row = conn
+        .sqlite()
+        .prepare("SELECT audit_id FROM import_batch WHERE id = ?")?;
     while let Some(r) = rows.next()? {
         let (row, detail): (i64, Option<String>) = (r.get(0)?, r.get(1)?);
         let Some(batch) = super::batch_of("import", detail.as_deref()) else {
@@ -182,7 +189,7 @@ pub fn import_history(conn: &Connection) -> Result<Option<String>> {
 }
 
 /// Everything wrong with the log, one phrase each; empty when it verifies.
-pub fn problems(conn: &Connection) -> Result<Vec<String>> {
+pub fn problems(conn: &Store) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let missing = missing_triggers(conn)?;
     if !missing.is_empty() {
@@ -205,8 +212,9 @@ pub fn problems(conn: &Connection) -> Result<Vec<String>> {
 
 /// Whether the log still holds the entry an anchor was taken from, unchanged. With the chain
 /// intact this pins every row up to it: changing any of them changes its hash.
-pub fn anchor_problem(conn: &Connection, anchor: &Head) -> Result<Option<String>> {
+pub fn anchor_problem(conn: &Store, anchor: &Head) -> Result<Option<String>> {
     let hash: Option<String> = conn
+        .sqlite()
         .query_row("SELECT hash FROM audit WHERE id = ?", [anchor.id], |r| {
             r.get(0)
         })

@@ -3,7 +3,7 @@
 //! row so the hash chain covers the import history too: `crm check` finds those tables
 //! changed behind crm's back, unless the chain was recomputed (then only an anchor tells).
 
-use rusqlite::Connection;
+use crate::db::Store;
 use sha2::{Digest, Sha256};
 
 use crate::db::audit::hex;
@@ -20,9 +20,9 @@ fn put(h: &mut Sha256, s: &str) {
 /// SHA-256 over the batch's row, its inserted ranges and its changes, in key order: the same
 /// however the rows were written, and read once at the end of the import (an insert-only
 /// import has one range and no changes to read).
-pub fn trail_digest(conn: &Connection, batch: i64) -> Result<String> {
+pub fn trail_digest(conn: &Store, batch: i64) -> Result<String> {
     let mut h = Sha256::new();
-    let head: (i64, String, String, String, String) = conn.query_row(
+    let head: (i64, String, String, String, String) = conn.sqlite().query_row(
         "SELECT at, user, entity, file, mode FROM import_batch WHERE id = ?",
         [batch],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
@@ -37,7 +37,7 @@ pub fn trail_digest(conn: &Connection, batch: i64) -> Result<String> {
     ] {
         put(&mut h, &s);
     }
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.sqlite().prepare_cached(
         "SELECT first_id, last_id FROM import_insert WHERE batch = ? ORDER BY first_id",
     )?;
     let mut rows = stmt.query([batch])?;
@@ -47,7 +47,7 @@ pub fn trail_digest(conn: &Connection, batch: i64) -> Result<String> {
             &format!("{}-{}", r.get::<_, i64>(0)?, r.get::<_, i64>(1)?),
         );
     }
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.sqlite().prepare_cached(
         "SELECT record_id, before, after_updated_at, after FROM import_change WHERE batch = ? ORDER BY record_id",
     )?;
     let mut rows = stmt.query([batch])?;

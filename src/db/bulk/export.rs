@@ -1,22 +1,23 @@
 //! The export side of bulk data: rows streamed as borrowed values.
 
-use rusqlite::{Connection, params_from_iter};
+use crate::db::Store;
+use rusqlite::params_from_iter;
 
 use crate::db::query::{Query, select_sql};
-use crate::error::{Error, Result};
 use crate::db::sqlite::value::value_ref;
+use crate::error::{Error, Result};
 use crate::schema::{Entity, Field, Kind, ValueRef};
 
 /// Streams an export's rows as borrowed values (no copy per cell), references as keys.
 pub fn export_rows(
-    conn: &Connection,
+    conn: &Store,
     q: &Query,
     columns: &[&'static Field],
     mut f: impl FnMut(&[ValueRef]) -> Result<()>,
 ) -> Result<u64> {
     let mut args = Vec::new();
     let sql = select_sql(q, columns, &mut args);
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.sqlite().prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     // References to an entity with a key are written as that key (text). A bare id there
     // means the referenced record lacks its key: it would re-import onto whichever record

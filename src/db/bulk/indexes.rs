@@ -1,7 +1,8 @@
 //! Secondary indexes of a large import's table: set aside at its start and made again at
 //! its end, inside its one write transaction.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::Store;
+use rusqlite::OptionalExtension;
 
 use crate::error::Result;
 use crate::schema::{Entity, Kind, ident};
@@ -38,11 +39,11 @@ fn defer_min_bytes() -> u64 {
 /// customer made a million-row import more than twice as slow). Kept: unique indexes (the
 /// key checks read them) and indexes led by a reference (the rules read them per row: an
 /// activity's customer, a line's order).
-pub fn defer_indexes(conn: &Connection, e: &Entity, file_len: Option<u64>) -> Result<Deferred> {
+pub fn defer_indexes(conn: &Store, e: &Entity, file_len: Option<u64>) -> Result<Deferred> {
     let Some(len) = file_len.filter(|n| *n >= defer_min_bytes()) else {
         return Ok(Deferred::default());
     };
-    let rows: i64 = conn.query_row(
+    let rows: i64 = conn.sqlite().query_row(
         &format!("SELECT COALESCE(MAX(\"id\"), 0) FROM {}", e.table()),
         [],
         |r| r.get(0),
@@ -55,6 +56,7 @@ pub fn defer_indexes(conn: &Connection, e: &Entity, file_len: Option<u64>) -> Re
         return Ok(Deferred::default());
     }
     let found: Vec<(String, String)> = conn
+        .sqlite()
         .prepare(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? \
              AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' AND sql NOT LIKE '% WHERE %'",
@@ -64,6 +66,7 @@ pub fn defer_indexes(conn: &Connection, e: &Entity, file_len: Option<u64>) -> Re
     let mut out = Vec::new();
     for (name, sql) in found {
         let lead: Option<String> = conn
+            .sqlite()
             .query_row(
                 "SELECT name FROM pragma_index_info(?) WHERE seqno = 0",
                 [&name],
@@ -77,25 +80,26 @@ pub fn defer_indexes(conn: &Connection, e: &Entity, file_len: Option<u64>) -> Re
         if by_ref {
             continue;
         }
-        conn.execute_batch(&format!("DROP INDEX {}", ident(&name)))?;
+        conn.sqlite()
+            .execute_batch(&format!("DROP INDEX {}", ident(&name)))?;
         out.push(sql);
     }
     if !out.is_empty() {
         // Appending rows needs little cache; the sorts at the end size their buffers from
         // it, and together they must fit the import's memory budget.
-        conn.execute_batch("PRAGMA cache_size = -16384")?;
+        conn.sqlite().execute_batch("PRAGMA cache_size = -16384")?;
     }
     Ok(Deferred(out))
 }
 
 /// Makes the deferred indexes again (each one sort of the table, on two sorter threads).
-pub fn rebuild(conn: &Connection, d: Deferred) -> Result<()> {
+pub fn rebuild(conn: &Store, d: Deferred) -> Result<()> {
     if d.0.is_empty() {
         return Ok(());
     }
-    conn.execute_batch("PRAGMA threads = 2")?;
+    conn.sqlite().execute_batch("PRAGMA threads = 2")?;
     for sql in d.0 {
-        conn.execute_batch(&sql)?;
+        conn.sqlite().execute_batch(&sql)?;
     }
     Ok(())
 }
@@ -103,6 +107,7 @@ pub fn rebuild(conn: &Connection, d: Deferred) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::{defer_indexes, rebuild};
+    use crate::db::Store;
     use crate::schema::Entity;
     use rusqlite::Connection;
 
@@ -123,29 +128,30 @@ mod tests {
 
     #[test]
     fn large_imports_rebuild_secondary_indexes_in_the_transaction() {
-        let mut conn = Connection::open_in_memory().expect("memory db");
+        let conn = Connection::open_in_memory().expect("memory db");
         crate::db::migrate::run(&conn).expect("migrate");
+        let mut store = Store::Sqlite(conn);
         let customer = Entity::get("customer").expect("customer");
-        let before = indexes(&conn, "customer");
+        let before = indexes(store.sqlite(), "customer");
         assert!(
             names(&before).contains(&"customer_owner_status_created"),
             "{before:?}"
         );
 
         // A small file keeps every index.
-        let tx = conn.transaction().expect("tx");
+        let tx = store.write().expect("tx");
         let d = defer_indexes(&tx, customer, Some(1 << 20)).expect("defer");
-        assert_eq!(indexes(&tx, "customer"), before);
+        assert_eq!(indexes(tx.sqlite(), "customer"), before);
         rebuild(&tx, d).expect("rebuild");
         tx.rollback().expect("rollback");
 
         // A large one sets the secondary ones aside, keeps the unique key, and makes them
         // again before the commit; a rollback brings them back too.
         for commit in [false, true] {
-            let tx = conn.transaction().expect("tx");
+            let tx = store.write().expect("tx");
             let d = defer_indexes(&tx, customer, Some(64 << 20)).expect("defer");
             assert_eq!(
-                names(&indexes(&tx, "customer")),
+                names(&indexes(tx.sqlite(), "customer")),
                 ["sqlite_autoindex_customer_1"]
             );
             if commit {
@@ -154,14 +160,14 @@ mod tests {
             } else {
                 tx.rollback().expect("rollback");
             }
-            assert_eq!(indexes(&conn, "customer"), before);
+            assert_eq!(indexes(store.sqlite(), "customer"), before);
         }
 
         // Indexes the rules read per row (led by a reference) stay.
         let activity = Entity::get("activity").expect("activity");
-        let tx = conn.transaction().expect("tx");
+        let tx = store.write().expect("tx");
         let _ = defer_indexes(&tx, activity, Some(64 << 20)).expect("defer");
-        let left = indexes(&tx, "activity");
+        let left = indexes(tx.sqlite(), "activity");
         assert!(names(&left).contains(&"activity_customer"), "{left:?}");
         assert!(!names(&left).contains(&"activity_owner_done"), "{left:?}");
     }

@@ -1,8 +1,8 @@
 //! Keys in a bulk import: which records this batch already touched (a key repeated in the
 //! file), generated keys from one counter per batch, and what a UNIQUE failure means.
 
-use rusqlite::OptionalExtension;
 use crate::schema::Value;
+use rusqlite::OptionalExtension;
 
 use super::{Bulk, Mode, show};
 use crate::db::records::Draft;
@@ -30,7 +30,7 @@ impl Bulk<'_> {
         let e = self.e;
         let mut n = match self.next_key {
             Some(n) => n,
-            None => self.conn.query_row(
+            None => self.conn.sqlite().query_row(
                 &format!("SELECT COALESCE(MAX(\"id\"), 0) + 1 FROM {}", e.table()),
                 [],
                 |r| r.get(0),
@@ -39,7 +39,7 @@ impl Bulk<'_> {
         let sql = self.sql_exists[i]
             .as_deref()
             .expect("generated keys are unique");
-        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut stmt = self.conn.sqlite().prepare_cached(sql)?;
         loop {
             let candidate = format!("{prefix}{n:06}");
             n += 1;
@@ -62,6 +62,7 @@ impl Bulk<'_> {
             }
             let other: Option<i64> = self
                 .conn
+                .sqlite()
                 .prepare_cached(sql)?
                 .query_row([v], |r| r.get(0))
                 .optional()?;

@@ -1,7 +1,7 @@
 //! Activity SQL: follow-ups done and overdue per bucket and owner, the open overdue backlog,
 //! and customers with no follow-up done in the last days.
 
-use rusqlite::Connection;
+use crate::db::Store;
 
 use super::{Args, Row, buckets_cte, fetch};
 use crate::error::Result;
@@ -21,7 +21,7 @@ fn cells(b: &[Bucket], args: &Args, count: &str) -> (String, Args) {
 }
 
 /// Done per bucket and owner: bucket index, owner, count.
-pub fn done(conn: &Connection, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
+pub fn done(conn: &Store, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
     let (sql, args) = cells(
         b,
         args,
@@ -33,7 +33,7 @@ pub fn done(conn: &Connection, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
 
 /// Overdue per bucket of the due time and owner: due before "now" and not done by then
 /// (never, or later than due). Bucket index, owner, count.
-pub fn overdue(conn: &Connection, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
+pub fn overdue(conn: &Store, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
     let (sql, args) = cells(
         b,
         args,
@@ -45,7 +45,7 @@ pub fn overdue(conn: &Connection, b: &[Bucket], args: &Args) -> Result<Vec<Row>>
 }
 
 /// The open overdue backlog at "now" per owner: due before now, not done by now.
-pub fn backlog(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+pub fn backlog(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
         "SELECT COALESCE(owner, ''), count(*) FROM activity INDEXED BY activity_owner_due \
@@ -64,7 +64,7 @@ const NEGLECTED: &str = "WHERE c.status IS NOT :lost AND c.created_at <= :cut \
 /// owner: those eligible (counted off the `(owner, status, created_at)` index) less those
 /// among the few followed up recently (found from the activities' done-time index), so no
 /// per-customer probe runs over a million rows. Owner, eligible, followed up.
-pub fn neglected_by_owner(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+pub fn neglected_by_owner(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
         "SELECT e.owner, e.n, COALESCE(f.n, 0) FROM ( \
@@ -83,7 +83,7 @@ pub fn neglected_by_owner(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
 
 /// The first `:limit` of them: code, name, owner, last follow-up done (or NULL). Read in id
 /// order straight off the table, so the scan stops after `:limit` matches.
-pub fn neglected(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+pub fn neglected(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     let sql = format!(
         "SELECT c.code, c.name, c.owner, \
                 (SELECT max(done_at) FROM activity a WHERE a.customer = c.id AND a.done_at <= :now) \

@@ -1,12 +1,12 @@
 //! Contract SQL: the owner's contracts with the columns the contract report needs.
 
-use rusqlite::Connection;
+use crate::db::Store;
 
 use super::{Args, Row, fetch};
 use crate::error::Result;
 
 /// Contracts: id, number, customer, status, amount, `start_date`, `end_date`, currency.
-pub fn contracts(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+pub fn contracts(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
         "SELECT id, number, customer, status, amount, start_date, end_date, currency FROM contract \

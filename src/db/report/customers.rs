@@ -1,9 +1,9 @@
 //! Customer SQL: counts by a registry field, new customers per bucket, the status history
 //! from the audit log (for churn), RFM figures from orders, and saving segments.
 
+use crate::db::Store;
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::Connection;
 use crate::schema::Value;
 
 use super::{Args, Row, fetch};
@@ -12,7 +12,7 @@ use crate::error::Result;
 
 /// Customers per (owner, status): owner, status, count. Read off the `(owner, status,
 /// created_at)` index, so the million-row table is never touched.
-pub fn count_owner_status(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+pub fn count_owner_status(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
         "SELECT owner, status, count(*) FROM customer INDEXED BY customer_owner_status_created \
@@ -26,8 +26,8 @@ pub fn count_owner_status(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
 /// five-column index cost a million-row import more than a second to keep or rebuild);
 /// these columns lie near the start of each row, so the pass reads little, and counting in
 /// a hash map avoids the sort a `GROUP BY` would need.
-pub fn count_profile(conn: &Connection, args: &Args) -> Result<[BTreeMap<Option<String>, i64>; 4]> {
-    let mut stmt = conn.prepare(
+pub fn count_profile(conn: &Store, args: &Args) -> Result<[BTreeMap<Option<String>, i64>; 4]> {
+    let mut stmt = conn.sqlite().prepare(
         "SELECT level, industry, source, city FROM customer \
          WHERE (:owner IS NULL OR owner = :owner)",
     )?;
@@ -66,11 +66,11 @@ pub fn count_profile(conn: &Connection, args: &Args) -> Result<[BTreeMap<Option<
 /// (v6: it carries `old` too, so a first row that is a change, not a creation, is told
 /// without reading the table).
 pub fn status_history(
-    conn: &Connection,
+    conn: &Store,
     args: &Args,
     mut each: impl FnMut(i64, i64, Option<&str>, Option<&str>),
 ) -> Result<()> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.sqlite().prepare(
         "SELECT a.record_id, a.at, a.new, a.old FROM audit a INDEXED BY audit_customer_status \
          WHERE a.entity = 'customer' AND a.field = 'status' AND a.at < :end \
            AND (:owner IS NULL OR a.record_id IN (SELECT id FROM customer WHERE owner = :owner)) \
@@ -101,8 +101,8 @@ pub fn status_history(
 /// order: the baseline of customers whose status the audit log never saw set (bulk import
 /// writes one audit entry per batch, not one per field). Read off the `(owner, status,
 /// created_at)` index, which holds the id too, so the table is never touched.
-pub fn status_now(conn: &Connection, args: &Args) -> Result<Vec<(i64, i64, St)>> {
-    let mut stmt = conn.prepare(
+pub fn status_now(conn: &Store, args: &Args) -> Result<Vec<(i64, i64, St)>> {
+    let mut stmt = conn.sqlite().prepare(
         "SELECT id, created_at, status FROM customer INDEXED BY customer_owner_status_created \
          WHERE created_at < :end AND (:owner IS NULL OR owner = :owner)",
     )?;
@@ -153,7 +153,7 @@ fn args_value(args: &Args, name: &str) -> Value {
 
 /// RFM figures per customer and currency with booked orders in the window, by customer:
 /// id, currency, orders, Σ amount (two columns, see `split_sum`), last order date.
-pub fn rfm(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+pub fn rfm(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     let args = args
         .clone()
         .set("draft", super::sales::NOT_BOOKED[0])
@@ -178,18 +178,20 @@ pub fn rfm(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
 /// get theirs, other customers in scope (the owner filter) lose a stale one. Only changed
 /// rows are touched. One audit entry records the run. Returns how many changed.
 pub fn save_segments(
-    conn: &Connection,
+    conn: &Store,
     seg: &[(i64, &str)],
     owner: Option<&str>,
     user: &str,
     detail: &str,
 ) -> Result<usize> {
-    conn.execute_batch(
+    conn.sqlite().execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS report_segment (id INTEGER PRIMARY KEY, seg TEXT NOT NULL);
          DELETE FROM temp.report_segment;",
     )?;
     {
-        let mut ins = conn.prepare("INSERT INTO temp.report_segment (id, seg) VALUES (?, ?)")?;
+        let mut ins = conn
+            .sqlite()
+            .prepare("INSERT INTO temp.report_segment (id, seg) VALUES (?, ?)")?;
         for (id, s) in seg {
             ins.execute(rusqlite::params![id, s])?;
         }
@@ -197,13 +199,14 @@ pub fn save_segments(
     // A segment is derived (like a last contact): it leaves `updated_at` alone, so neither
     // an edit's conflict check nor the revert of an earlier import mistakes it for a
     // change somebody made to the customer.
-    let changed = conn.execute(
+    let changed = conn.sqlite().execute(
         "UPDATE customer SET segment = (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id) \
          WHERE (?1 IS NULL OR owner = ?1) \
            AND segment IS NOT (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id)",
         rusqlite::params![owner],
     )?;
-    conn.execute_batch("DROP TABLE temp.report_segment")?;
+    conn.sqlite()
+        .execute_batch("DROP TABLE temp.report_segment")?;
     audit::log(
         conn,
         &[Entry {

@@ -2,13 +2,13 @@
 //! owner filter); stage history comes from `opportunity_stage`, read in index order so the
 //! report can walk both in one merge, without per-row lookups.
 
-use rusqlite::Connection;
+use crate::db::Store;
 
 use super::{Args, Row, fetch};
 use crate::error::Result;
 
 /// The cohort, by id: id, owner, stage, amount, probability, currency.
-pub fn cohort(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
+pub fn cohort(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
         "SELECT id, owner, stage, amount, probability, currency FROM opportunity \
@@ -19,8 +19,8 @@ pub fn cohort(conn: &Connection, args: &Args) -> Result<Vec<Row>> {
 }
 
 /// Every stage entry before `:now`, by opportunity and time: opportunity, stage, `entered_at`.
-pub fn history(conn: &Connection, now: i64, mut each: impl FnMut(i64, &str, i64)) -> Result<()> {
-    let mut stmt = conn.prepare(
+pub fn history(conn: &Store, now: i64, mut each: impl FnMut(i64, &str, i64)) -> Result<()> {
+    let mut stmt = conn.sqlite().prepare(
         "SELECT opportunity, stage, entered_at FROM opportunity_stage \
          WHERE entered_at < ?1 ORDER BY opportunity, entered_at, id",
     )?;

@@ -1,7 +1,7 @@
 //! Sales SQL: won opportunities by close time, booked and paid orders by order date, the
 //! open pipeline by expected close month, and the top customers by booked amount.
 
-use rusqlite::Connection;
+use crate::db::Store;
 
 use super::{Args, Row, buckets_cte, fetch, split_sum};
 use crate::error::Result;
@@ -39,7 +39,7 @@ fn key(by_owner: bool) -> &'static str {
 /// Won opportunities per bucket (or owner) and currency: key, currency, count, Σ amount (two
 /// columns, see `split_sum`). The close moment is `closed_at`, or the last change for won
 /// records that predate it.
-pub fn won(conn: &Connection, b: &[Bucket], by_owner: bool, args: Args) -> Result<Vec<Row>> {
+pub fn won(conn: &Store, b: &[Bucket], by_owner: bool, args: Args) -> Result<Vec<Row>> {
     let mut args = currency(args).set("won", "won");
     let cte = buckets_cte(b, false, &mut args);
     let sql = format!(
@@ -55,7 +55,7 @@ pub fn won(conn: &Connection, b: &[Bucket], by_owner: bool, args: Args) -> Resul
 
 /// Orders per bucket (or owner) and currency: key, currency, booked count, booked Σ (two
 /// columns), paid count, paid Σ (two columns).
-pub fn orders(conn: &Connection, b: &[Bucket], by_owner: bool, args: Args) -> Result<Vec<Row>> {
+pub fn orders(conn: &Store, b: &[Bucket], by_owner: bool, args: Args) -> Result<Vec<Row>> {
     let mut args = booked(args);
     let cte = buckets_cte(b, true, &mut args);
     let sql = format!(
@@ -75,7 +75,7 @@ pub fn orders(conn: &Connection, b: &[Bucket], by_owner: bool, args: Args) -> Re
 /// currency, probability, count, Σ amount (two columns). Grouping by probability lets the
 /// weighted amount be multiplied out exactly outside SQL. `:lo`/`:hi` bound the expected
 /// close date (text).
-pub fn forecast(conn: &Connection, args: Args) -> Result<Vec<Row>> {
+pub fn forecast(conn: &Store, args: Args) -> Result<Vec<Row>> {
     let args = currency(args).set("won", "won").set("lost", "lost");
     fetch(
         conn,
@@ -96,12 +96,7 @@ pub fn forecast(conn: &Connection, args: Args) -> Result<Vec<Row>> {
 /// `total()`, which cannot overflow; the caller orders the few rows by their exact sums.
 /// One query per currency: a window function ranking every customer in every currency at
 /// once costs three times as much.
-pub fn top_customers(
-    conn: &Connection,
-    args: Args,
-    currency: &str,
-    limit: i64,
-) -> Result<Vec<Row>> {
+pub fn top_customers(conn: &Store, args: Args, currency: &str, limit: i64) -> Result<Vec<Row>> {
     let args = booked(args).set("limit", limit).set("cur", currency);
     fetch(
         conn,

@@ -1,7 +1,7 @@
 //! Service SQL: the tickets opened in the window (assignee as the owner filter), with the
 //! few columns the service report computes everything from in one pass.
 
-use rusqlite::Connection;
+use crate::db::Store;
 
 use super::{Args, Row, fetch};
 use crate::error::Result;
@@ -10,7 +10,7 @@ use crate::error::Result;
 /// `resolved_at`, satisfaction. With no window start (`bounded` false) the table is read in
 /// storage order: walking the `opened_at` index over every row would fetch each row at
 /// random, ten times slower.
-pub fn tickets(conn: &Connection, args: &Args, bounded: bool) -> Result<Vec<Row>> {
+pub fn tickets(conn: &Store, args: &Args, bounded: bool) -> Result<Vec<Row>> {
     let how = if bounded {
         "INDEXED BY ticket_opened"
     } else {

@@ -1,6 +1,8 @@
 //! The `SQLite` edge of crm's [`Value`]: binding it as a parameter and reading it from a row.
 
-use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, Value as Sql, ValueRef as SqlRef};
+use rusqlite::types::{
+    FromSql, FromSqlResult, ToSql, ToSqlOutput, Value as Sql, ValueRef as SqlRef,
+};
 
 use crate::schema::{Value, ValueRef};
 
