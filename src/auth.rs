@@ -1,15 +1,14 @@
 //! Users, argon2id password hashes, sessions and tokens, lockout, and the role matrix:
 //! the one place that decides who may do what.
 
-use crate::db::Store;
 use std::io::Read;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::db::audit::{self, Entry, hex};
+use crate::db::{Store, sessions, users};
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 
@@ -199,25 +198,12 @@ pub fn login(conn: &mut Store, name: &str, password: &str, ttl: i64) -> Result<(
     // Any case of the name finds its user; an unknown name is audited as typed.
     let found = names::find(conn, name)?;
     let name = found.as_ref().map_or(name, |(_, n)| n.as_str());
-    let hash: Option<String> = conn
-        .sqlite()
-        .query_row(
-            "SELECT password_hash FROM users WHERE name = ?",
-            [name],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let hash = users::hash_by_name(conn, name)?;
     let verified =
         verify_password(hash.as_deref().unwrap_or(DUMMY_HASH), password) && hash.is_some();
     let tx = conn.write()?;
     let now = crate::clock::now();
-    let row: Option<(i64, String, String, bool, i64, i64)> = tx
-        .sqlite().query_row(
-            "SELECT id, role, password_hash, disabled, failed_logins, locked_until FROM users WHERE name = ?",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-        )
-        .optional()?;
+    let row = users::login_state(&tx, name)?;
     let fail = |tx: crate::db::Tx, reason: &str| -> Result<(User, String)> {
         audit::log(
             &tx,
@@ -231,7 +217,15 @@ pub fn login(conn: &mut Store, name: &str, password: &str, ttl: i64) -> Result<(
         tx.commit()?;
         Err(Error::auth(LOGIN_FAILED))
     };
-    let Some((id, role, current_hash, disabled, failures, locked_until)) = row else {
+    let Some(users::LoginState {
+        id,
+        role,
+        password_hash: current_hash,
+        disabled,
+        failed_logins: failures,
+        locked_until,
+    }) = row
+    else {
         return fail(tx, "unknown user");
     };
     if locked_until > now {
@@ -247,14 +241,8 @@ pub fn login(conn: &mut Store, name: &str, password: &str, ttl: i64) -> Result<(
         return fail(tx, "account disabled");
     }
     let token = hex(&random_bytes(32)?);
-    tx.sqlite().execute(
-        "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?",
-        [id],
-    )?;
-    tx.sqlite().execute(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        params![token_hash(&token), id, now, now + ttl],
-    )?;
+    users::set_failures(&tx, id, 0, 0)?;
+    sessions::create(&tx, &token_hash(&token), id, now, now + ttl)?;
     audit::log(
         &tx,
         &[Entry {
@@ -284,10 +272,7 @@ fn count_failure(tx: &Store, id: i64, failures: i64, now: i64) -> Result<&'stati
         0
     };
     let stored_failures = if lock > 0 { 0 } else { failures };
-    tx.sqlite().execute(
-        "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-        params![stored_failures, lock, id],
-    )?;
+    users::set_failures(tx, id, stored_failures, lock)?;
     Ok(if lock > 0 {
         "wrong password; account locked for 15 minutes"
     } else {
@@ -300,28 +285,19 @@ fn count_failure(tx: &Store, id: i64, failures: i64, now: i64) -> Result<&'stati
 /// failed login (else the session would allow unlimited guessing), is audited as
 /// `passwd_failed`, and is exit 6; a locked account is refused even with the right one.
 pub fn confirm_password(conn: &mut Store, id: i64, name: &str, password: &str) -> Result<()> {
-    let hash: String =
-        conn.sqlite()
-            .query_row("SELECT password_hash FROM users WHERE id = ?", [id], |r| {
-                r.get(0)
-            })?;
+    let hash = users::hash_by_id(conn, id)?;
     // The slow hash outside the write lock, as for a login.
     let verified = verify_password(&hash, password);
     let tx = conn.write()?;
     let now = crate::clock::now();
-    let (current_hash, failures, locked_until): (String, i64, i64) = tx.sqlite().query_row(
-        "SELECT password_hash, failed_logins, locked_until FROM users WHERE id = ?",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    let (current_hash, failures, locked_until) = users::lock_state(&tx, id)?;
     let reason = if locked_until > now {
         "account locked"
     } else if !(verified && hash == current_hash) {
         count_failure(&tx, id, failures, now)?
     } else {
         if failures != 0 {
-            tx.sqlite()
-                .execute("UPDATE users SET failed_logins = 0 WHERE id = ?", [id])?;
+            users::clear_failure_count(&tx, id)?;
         }
         tx.commit()?;
         return Ok(());
@@ -346,27 +322,18 @@ pub fn confirm_password(conn: &mut Store, id: i64, name: &str, password: &str) -
 /// The user of a valid session token.
 pub fn session_user(conn: &Store, token: &str) -> Result<User> {
     let now = crate::clock::now();
-    let row: Option<(i64, String, String, bool, i64, i64, bool)> = conn
-        .sqlite()
-        .query_row(
-            "SELECT u.id, u.name, u.role, u.disabled, s.created_at, s.expires_at, s.revoked
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
-            [token_hash(token.trim())],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            },
-        )
-        .optional()?;
+    let row = sessions::find(conn, &token_hash(token.trim()))?;
     let relogin = "log in again with `crm login`";
-    let Some((id, name, role, disabled, created, expires, revoked)) = row else {
+    let Some(sessions::Found {
+        user_id: id,
+        name,
+        role,
+        disabled,
+        created_at: created,
+        expires_at: expires,
+        revoked,
+    }) = row
+    else {
         return Err(
             Error::auth("not logged in (no valid session for this database)").hint(relogin),
         );
@@ -376,10 +343,7 @@ pub fn session_user(conn: &Store, token: &str) -> Result<User> {
         if !revoked {
             // Expiry is made permanent, so a clock later set back cannot revive the session.
             // Best effort: on a read-only database the check above still refuses it.
-            let _ = conn.sqlite().execute(
-                "UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
-                [token_hash(token.trim())],
-            );
+            let _ = sessions::revoke(conn, &token_hash(token.trim()));
         }
         return Err(Error::auth("the session has expired or was logged out").hint(relogin));
     }
@@ -396,10 +360,7 @@ pub fn session_user(conn: &Store, token: &str) -> Result<User> {
 /// Revokes a session in the database, so a copied token stops working too.
 pub fn logout(conn: &mut Store, token: &str, user: &str) -> Result<()> {
     let tx = conn.write()?;
-    tx.sqlite().execute(
-        "UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
-        [token_hash(token.trim())],
-    )?;
+    sessions::revoke(&tx, &token_hash(token.trim()))?;
     audit::log(
         &tx,
         &[Entry {

@@ -12,14 +12,11 @@ mod lines;
 mod opportunity;
 mod ticket;
 
-use crate::db::Store;
-use crate::schema::Value;
-use rusqlite::OptionalExtension;
-
 use crate::db::audit::{self, Entry};
 use crate::db::records::{Draft, Stored, show_value};
+use crate::db::{Store, lookup};
 use crate::error::{Error, Result};
-use crate::schema::{Entity, Field, Kind, ident};
+use crate::schema::{Entity, Field, Kind, Value};
 
 pub use opportunity::probability_of;
 pub use ticket::{SERVICE_HOURS, TICKET_CLOSED, TICKET_OPEN, transitions_from};
@@ -123,30 +120,13 @@ fn derive(
     cause: &Cause,
 ) -> Result<()> {
     let f = e.field(field)?;
-    let sql = format!(
-        "SELECT {} FROM {} WHERE \"id\" = ?",
-        ident(field),
-        e.table()
-    );
-    let Some(old) = conn
-        .sqlite()
-        .prepare_cached(&sql)?
-        .query_row([id], |r| r.get::<_, Value>(0))
-        .optional()?
-    else {
+    let Some(old) = lookup::field(conn, e, field, id)? else {
         return Ok(()); // the record is gone (a cascade deletes it next)
     };
     if old == *new {
         return Ok(());
     }
-    let sql = format!(
-        "UPDATE {} SET {} = ? WHERE \"id\" = ?",
-        e.table(),
-        ident(field)
-    );
-    conn.sqlite()
-        .prepare_cached(&sql)?
-        .execute(rusqlite::params![new, id])?;
+    lookup::set_field(conn, e, field, id, new)?;
     audit::log(
         conn,
         &[Entry {
@@ -228,17 +208,9 @@ fn same_customer(conn: &Store, d: &Draft, field: &str) -> Result<()> {
     else {
         return Ok(());
     };
-    let sql = format!(
-        "SELECT \"customer\" FROM {} WHERE \"id\" = ?",
-        Entity::get(target)?.table()
-    );
-    let theirs: Option<Option<i64>> = conn
-        .sqlite()
-        .prepare_cached(&sql)?
-        .query_row([rid], |r| r.get(0))
-        .optional()?;
+    let theirs = lookup::field(conn, Entity::get(target)?, "customer", rid)?;
     match theirs {
-        Some(Some(c)) if c != customer => Err(Error::invalid(format!(
+        Some(Value::Integer(c)) if c != customer => Err(Error::invalid(format!(
             "{} {field} {rid} belongs to customer {}, not to customer {}",
             d.entity.name,
             customer_code(conn, c)?,

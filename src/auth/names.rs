@@ -2,11 +2,10 @@
 //! no Latin mixed with Cyrillic or Greek (the look-alikes of another name), unique ignoring
 //! case; and the lookup that finds a user by any case of the name.
 
-use crate::db::Store;
-use rusqlite::OptionalExtension;
 use unicode_normalization::UnicodeNormalization;
 use unicode_script::{Script, UnicodeScript};
 
+use crate::db::{Store, users};
 use crate::error::{Error, Result};
 
 /// Longest user name, in characters.
@@ -87,12 +86,7 @@ pub fn fold(name: &str) -> String {
 /// The existing user (other than `except`) whose name equals `name` ignoring case.
 pub fn taken(conn: &Store, name: &str, except: Option<i64>) -> Result<Option<String>> {
     let want = fold(name);
-    let mut stmt = conn
-        .sqlite()
-        .prepare("SELECT id, name FROM users ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-    for row in rows {
-        let (id, existing) = row?;
+    for (id, existing) in users::names(conn)? {
         if Some(id) != except && fold(&existing) == want {
             return Ok(Some(existing));
         }
@@ -105,26 +99,15 @@ pub fn taken(conn: &Store, name: &str, except: Option<i64>) -> Result<Option<Str
 /// names: then only the exact spelling finds either, and a guess finds none.
 pub fn find(conn: &Store, typed: &str) -> Result<Option<(i64, String)>> {
     let nfc: String = typed.nfc().collect();
-    let exact = conn
-        .sqlite()
-        .query_row("SELECT id, name FROM users WHERE name = ?", [&nfc], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
+    let exact = users::by_name(conn, &nfc)?;
     if exact.is_some() {
         return Ok(exact);
     }
     let want = fold(&nfc);
-    let mut stmt = conn
-        .sqlite()
-        .prepare("SELECT id, name FROM users ORDER BY id")?;
-    let matching: Vec<(i64, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .filter(|row| {
-            row.as_ref()
-                .map_or(true, |(_, n): &(i64, String)| fold(n) == want)
-        })
-        .collect::<rusqlite::Result<_>>()?;
+    let matching: Vec<(i64, String)> = users::names(conn)?
+        .into_iter()
+        .filter(|(_, n)| fold(n) == want)
+        .collect();
     Ok(match <[_; 1]>::try_from(matching) {
         Ok([one]) => Some(one),
         Err(_) => None,

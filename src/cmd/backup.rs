@@ -11,6 +11,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::auth::Action;
 use crate::context::Ctx;
+use crate::db::maintain;
 use crate::error::{Error, Result};
 use crate::outfile::{self, Target};
 
@@ -113,17 +114,9 @@ fn write_checked(ctx: &mut Ctx, tmp_dir: &Path, file: &Path) -> Result<PathBuf> 
     let target = tmp
         .to_str()
         .ok_or_else(|| Error::usage("the backup path is not valid UTF-8"))?;
-    ctx.db()?
-        .conn
-        .sqlite()
-        .execute("VACUUM INTO ?", [target])
-        .map_err(|e| with_file(file, e.into()))?;
-    let copy =
-        rusqlite::Connection::open_with_flags(&tmp, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| with_file(file, e.into()))?;
-    let check: String = copy
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .map_err(|e| with_file(file, e.into()))?;
+    maintain::copy_into(&ctx.db()?.conn, target).map_err(|e| with_file(file, e))?;
+    let copy = maintain::open_read_only(&tmp).map_err(|e| with_file(file, e))?;
+    let check = maintain::integrity_first(&copy).map_err(|e| with_file(file, e))?;
     drop(copy);
     if check != "ok" {
         return Err(Error::storage(format!(

@@ -2,12 +2,12 @@
 //! audit log's append-only triggers and the journal mode — with exit 9 and one clear line
 //! when anything fails.
 
-use crate::db::Store;
 use clap::{ArgMatches, Command};
 use serde_json::Value as J;
 
 use crate::auth::Action;
 use crate::context::Ctx;
+use crate::db::{Store, maintain};
 use crate::error::{Error, Result};
 use crate::output::Column;
 
@@ -29,29 +29,14 @@ type Outcome = (&'static str, bool, String);
 pub fn checks(conn: &Store) -> Result<Vec<Outcome>> {
     let mut out = Vec::new();
     // A badly damaged page can make integrity_check itself fail: that is its answer too.
-    let integrity: rusqlite::Result<Vec<String>> = conn
-        .sqlite()
-        .prepare("PRAGMA integrity_check")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect());
-    match integrity {
+    match maintain::integrity(conn) {
         Ok(lines) => {
             let ok = lines.len() == 1 && lines[0] == "ok";
             out.push(("integrity", ok, lines.join("; ")));
         }
-        Err(e) => out.push(("integrity", false, Error::from(e).message)),
+        Err(e) => out.push(("integrity", false, e.message)),
     }
-    let fk: Vec<String> = conn
-        .sqlite()
-        .prepare("PRAGMA foreign_key_check")?
-        .query_map([], |r| {
-            Ok(format!(
-                "{} row {} -> {}",
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<i64>>(1)?.unwrap_or_default(),
-                r.get::<_, String>(2)?
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let fk = maintain::broken_references(conn)?;
     out.push((
         "foreign_keys",
         fk.is_empty(),
@@ -88,17 +73,11 @@ pub fn checks(conn: &Store) -> Result<Vec<Outcome>> {
             ),
         )
     });
-    let mode: String = conn
-        .sqlite()
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-    if conn
-        .sqlite()
-        .is_readonly(rusqlite::DatabaseName::Main)
-        .unwrap_or(false)
-    {
+    let mode = maintain::journal_mode(conn)?;
+    if maintain::is_read_only(conn) {
         // Opened read-only (a read-only mount): SQLite reports the journal mode of that
         // connection, not of the file. The file's header says whether it is in WAL mode.
-        let wal = conn.sqlite().path().and_then(wal_in_header);
+        let wal = maintain::file_path(conn).and_then(wal_in_header);
         out.push((
             "journal_mode",
             wal != Some(false),

@@ -59,17 +59,10 @@ pub fn command() -> Command {
 }
 
 fn is_demo(path: &std::path::Path) -> bool {
-    let Ok(conn) =
-        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-    else {
+    let Ok(conn) = crate::db::maintain::open_read_only(path) else {
         return false;
     };
-    conn.query_row(
-        "SELECT COUNT(*) FROM audit WHERE action = 'demo'",
-        [],
-        |r| r.get::<_, i64>(0),
-    )
-    .is_ok_and(|n| n > 0)
+    crate::db::maintain::audit_count(&conn, "demo").is_ok_and(|n| n > 0)
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
@@ -103,7 +96,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         ("han.meimei", "manager"),
         ("wang.fang", "service"),
     ] {
-        tx.sqlite().execute("INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", rusqlite::params![name, role, hash, now, now])?;
+        crate::db::users::insert(&tx, name, role, &hash, now)?;
     }
     audit::log(
         &tx,

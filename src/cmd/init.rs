@@ -4,6 +4,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::context::Ctx;
 use crate::db::audit::{self, Entry};
+use crate::db::maintain;
 use crate::error::{Error, Result};
 
 pub fn command() -> Command {
@@ -31,22 +32,15 @@ fn initialised(ctx: &Ctx) -> bool {
     if !ctx.g.db.exists() {
         return false;
     }
-    let Ok(conn) = rusqlite::Connection::open_with_flags(
-        &ctx.g.db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    ) else {
+    let Ok(conn) = maintain::open_read_only(&ctx.g.db) else {
         return true;
     };
     // A file left by an init killed before its first user is finished by a rerun: one with
     // no schema at all (killed before the first migration committed) or with no users yet.
-    let tables = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| {
-        r.get::<_, i64>(0)
-    });
-    if tables == Ok(0) {
+    if matches!(maintain::schema_objects(&conn), Ok(0)) {
         return false;
     }
-    conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))
-        .map_or(true, |n| n > 0)
+    crate::db::users::count(&conn).map_or(true, |n| n > 0)
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
@@ -67,17 +61,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let hash = crate::auth::hash_password(&password)?;
     let db = ctx.create_db()?;
     let tx = db.write()?;
-    let n: i64 = tx
-        .sqlite()
-        .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+    let n = crate::db::users::count(&tx)?;
     if n > 0 {
         return Err(Error::conflict("the database already has users"));
     }
     let now = crate::clock::now();
-    tx.sqlite().execute(
-        "INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, 'admin', ?, ?, ?)",
-        rusqlite::params![name, hash, now, now],
-    )?;
+    crate::db::users::insert(&tx, name, "admin", &hash, now)?;
     audit::log(
         &tx,
         &[Entry {

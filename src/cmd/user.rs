@@ -1,13 +1,12 @@
 //! `crm user add|list|edit|passwd`: user administration (admin only, except changing one's
 //! own password).
 
-use crate::db::Store;
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use rusqlite::params;
 
 use crate::auth::{self, Action, Role};
 use crate::context::Ctx;
 use crate::db::audit::{self, Entry};
+use crate::db::{Store, sessions, users};
 use crate::error::{Error, Result};
 use crate::output::Column;
 
@@ -112,11 +111,7 @@ fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let tx = db.write()?;
     check_unique(&tx, name, None)?;
     let now = crate::clock::now();
-    tx.sqlite().execute(
-        "INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-        params![name, role.as_str(), hash, now, now],
-    )?;
-    let id = tx.sqlite().last_insert_rowid();
+    let id = users::insert(&tx, name, role.as_str(), &hash, now)?;
     audit::log(
         &tx,
         &[Entry {
@@ -140,23 +135,20 @@ fn list(ctx: &mut Ctx) -> Result<()> {
     ctx.authorize(Action::ManageUsers, None, None)?;
     let now = crate::clock::now();
     let conn = &ctx.db()?.conn;
-    let mut stmt = conn.sqlite().prepare(
-        "SELECT id, name, role, disabled, locked_until, created_at FROM users ORDER BY id",
-    )?;
-    let rows: Vec<Vec<serde_json::Value>> = stmt
-        .query_map([], |r| {
-            let locked: i64 = r.get(4)?;
-            Ok(vec![
-                r.get::<_, i64>(0)?.into(),
-                r.get::<_, String>(1)?.into(),
-                r.get::<_, String>(2)?.into(),
-                serde_json::Value::Bool(r.get::<_, bool>(3)?),
+    let rows: Vec<Vec<serde_json::Value>> = users::list(conn)?
+        .into_iter()
+        .map(|u| {
+            let locked = u.locked_until;
+            vec![
+                u.id.into(),
+                u.name.into(),
+                u.role.into(),
+                serde_json::Value::Bool(u.disabled),
                 serde_json::Value::Bool(locked > now),
-                crate::schema::kinds::format_datetime(r.get(5)?).into(),
-            ])
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    drop(stmt);
+                crate::schema::kinds::format_datetime(u.created_at).into(),
+            ]
+        })
+        .collect();
     let cols: Vec<Column> = ["id", "name", "role", "disabled", "locked", "created_at"]
         .iter()
         .map(|k| Column {
@@ -173,19 +165,12 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let tx = db.write()?;
     let (id, name) = find(&tx, m.get_one::<String>("name").expect("required"))?;
     let name = &name;
-    let (old_role, old_disabled): (String, bool) =
-        tx.sqlite()
-            .query_row("SELECT role, disabled FROM users WHERE id = ?", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+    let (old_role, old_disabled) = users::role_and_disabled(&tx, id)?;
     let mut entries = Vec::new();
     if let Some(role) = m.get_one::<String>("role") {
         let role = Role::parse(role)?;
         if role.as_str() != old_role {
-            tx.sqlite().execute(
-                "UPDATE users SET role = ?, updated_at = ? WHERE id = ?",
-                params![role.as_str(), crate::clock::now(), id],
-            )?;
+            users::set_role(&tx, id, role.as_str(), crate::clock::now())?;
             entries.push((
                 "role",
                 Some(old_role.clone()),
@@ -206,14 +191,11 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         if d && id == me.id {
             return Err(Error::conflict("you cannot disable your own account"));
         }
-        tx.sqlite().execute("UPDATE users SET disabled = ?, failed_logins = 0, locked_until = CASE WHEN ? THEN locked_until ELSE 0 END, updated_at = ? WHERE id = ?", params![d, d, crate::clock::now(), id])?;
+        users::set_disabled(&tx, id, d, crate::clock::now())?;
         if d {
             // Every session ends with the account, in the same transaction: enabling it again
             // later must not bring an old token back to life.
-            ended = tx.sqlite().execute(
-                "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0",
-                [id],
-            )?;
+            ended = sessions::revoke_all(&tx, id)?;
         }
         if d != old_disabled {
             entries.push((
@@ -224,11 +206,7 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }
     }
     // The database must keep an admin who can log in, or nobody could manage users again.
-    let admins: i64 = tx.sqlite().query_row(
-        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0",
-        [],
-        |r| r.get(0),
-    )?;
+    let admins = users::enabled_admins(&tx)?;
     if admins == 0 {
         return Err(Error::conflict(format!(
             "{name} is the last enabled admin; the change would leave nobody to manage users"
@@ -305,12 +283,9 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     });
     let db = ctx.db()?;
     let tx = db.write()?;
-    tx.sqlite().execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = 0, updated_at = ? WHERE id = ?", params![hash, crate::clock::now(), id])?;
+    users::set_password(&tx, id, &hash, crate::clock::now())?;
     // Other sessions of that user end: a changed password must lock out whoever knew the old one.
-    tx.sqlite().execute(
-        "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND token_hash IS NOT ?",
-        params![id, token_hash_keep],
-    )?;
+    sessions::revoke_others(&tx, id, token_hash_keep.as_deref())?;
     audit::log(
         &tx,
         &[Entry {

@@ -4,14 +4,18 @@
 pub mod audit;
 pub mod batch;
 pub mod bulk;
+pub mod lookup;
+pub mod maintain;
 pub mod migrate;
 pub mod query;
 pub mod records;
 pub mod report;
+pub mod sessions;
 pub mod sqlite;
 pub mod stages;
 pub mod store;
 pub mod unlinked;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -25,3 +25,25 @@ pub fn history(conn: &Store, opportunity: i64) -> Result<Vec<Stage>> {
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The stage the opportunity entered last, if any.
+pub fn last(conn: &Store, opportunity: i64) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .sqlite()
+        .prepare_cached(
+            "SELECT stage FROM opportunity_stage WHERE opportunity = ? ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([opportunity], |r| r.get(0))
+        .optional()?)
+}
+
+/// Records that the opportunity entered a stage at `at` (unix seconds).
+pub fn enter(conn: &Store, opportunity: i64, stage: &str, at: i64) -> Result<()> {
+    conn.sqlite()
+        .prepare_cached(
+            "INSERT INTO opportunity_stage (opportunity, stage, entered_at) VALUES (?, ?, ?)",
+        )?
+        .execute(rusqlite::params![opportunity, stage, at])?;
+    Ok(())
+}

@@ -54,10 +54,7 @@ pub fn after(conn: &Store, d: &Draft, old: Option<&Draft>, cause: &Cause) -> Res
 }
 
 fn last_contacted(conn: &Store, customer: i64, cause: &Cause) -> Result<()> {
-    let last: Value = conn
-        .sqlite()
-        .prepare_cached("SELECT MAX(\"done_at\") FROM \"activity\" WHERE \"customer\" = ?")?
-        .query_row([customer], |r| r.get(0))?;
+    let last = crate::db::lookup::last_done_at(conn, customer)?;
     let e = crate::schema::Entity::get("customer")?;
     super::derive(conn, e, customer, "last_contacted_at", &last, cause)
 }

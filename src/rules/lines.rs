@@ -2,14 +2,11 @@
 //! quantity × unit price × (100 − discount) / 100, and the parent's amount is the sum of its
 //! lines (an order without lines may carry a plain amount instead).
 
-use crate::db::Store;
-use crate::schema::Value;
-use rusqlite::OptionalExtension;
-
 use super::Cause;
 use crate::db::records::{Draft, Stored};
+use crate::db::{Store, lookup};
 use crate::error::{Error, Result};
-use crate::schema::{Entity, ident};
+use crate::schema::{Entity, Value};
 
 /// The parent field of a line entity (`quote_line.quote`, `order_line.order`).
 fn parent_of(line: &str) -> &'static str {
@@ -30,13 +27,7 @@ pub fn apply_line(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<(
     let Some(product) = d.int("product") else {
         return Ok(()); // the required-field check names it
     };
-    let (price, active, code): (Option<i64>, Option<i64>, String) = conn
-        .sqlite()
-        .prepare_cached(
-            "SELECT \"unit_price\", \"active\", \"code\" FROM \"product\" WHERE \"id\" = ?",
-        )?
-        .query_row([product], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?
+    let (price, active, code) = lookup::product_terms(conn, product)?
         .ok_or_else(|| Error::invalid(format!("no product with id {product}")))?;
     let product_changed = old.is_none_or(|o| o.draft.int("product") != Some(product));
     if product_changed && active == Some(0) {
@@ -146,34 +137,21 @@ fn line_sum_except(conn: &Store, line: &Entity, parent: i64, except: Option<i64>
 
 /// How many lines a parent has (leaving out `except`) and the exact sum of their amounts.
 fn exact_sum(conn: &Store, line: &Entity, parent: i64, except: Option<i64>) -> Result<(i64, i128)> {
-    let sql = format!(
-        "SELECT COUNT(*), {} FROM {} WHERE {} = ?1 AND \"id\" IS NOT ?2",
-        crate::db::report::split_sum("\"amount\""),
-        line.table(),
-        ident(parent_of(line.name))
-    );
-    let (n, hi, lo): (i64, i64, i64) = conn
-        .sqlite()
-        .prepare_cached(&sql)?
-        .query_row(rusqlite::params![parent, except], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
-    Ok((n, i128::from(hi) * 1_000_000_000 + i128::from(lo)))
+    lookup::line_totals(conn, line, parent_of(line.name), parent, except)
 }
 
 /// The error for a parent whose lines add up to more than an amount can hold, naming the
 /// parent by its number.
 fn too_large(conn: &Store, line: &Entity, parent: i64, sum: i128) -> Error {
     let p = parent_of(line.name);
-    let number: Option<String> = conn
-        .sqlite()
-        .query_row(
-            &format!("SELECT \"number\" FROM {} WHERE \"id\" = ?", ident(p)),
-            [parent],
-            |r| r.get(0),
-        )
+    let number = Entity::get(p)
+        .and_then(|pe| lookup::field(conn, pe, "number", parent))
         .ok()
-        .flatten();
+        .flatten()
+        .and_then(|v| match v {
+            Value::Text(t) => Some(t),
+            _ => None,
+        });
     Error::invalid(format!(
         "{p} {} amount: its lines would add up to {}, more than the largest amount ({})",
         number.unwrap_or_else(|| parent.to_string()),

@@ -3,7 +3,6 @@
 
 use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::{OptionalExtension, params};
 
 use crate::db::records::{Draft, Stored};
 use crate::error::{Error, Result};
@@ -74,19 +73,9 @@ pub fn record_stage(conn: &Store, d: &Draft, id: i64) -> Result<()> {
     let Some(stage) = d.text("stage") else {
         return Ok(());
     };
-    let last: Option<String> = conn
-        .sqlite()
-        .prepare_cached(
-            "SELECT stage FROM opportunity_stage WHERE opportunity = ? ORDER BY id DESC LIMIT 1",
-        )?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
+    let last = crate::db::stages::last(conn, id)?;
     if last.as_deref() != Some(stage) {
-        conn.sqlite()
-            .prepare_cached(
-                "INSERT INTO opportunity_stage (opportunity, stage, entered_at) VALUES (?, ?, ?)",
-            )?
-            .execute(params![id, stage, crate::clock::now()])?;
+        crate::db::stages::enter(conn, id, stage, crate::clock::now())?;
     }
     Ok(())
 }

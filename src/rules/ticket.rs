@@ -13,7 +13,6 @@
 
 use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::OptionalExtension;
 
 use crate::db::records::{Draft, Stored};
 use crate::error::{Error, Result};
@@ -93,11 +92,7 @@ fn check_assignee(conn: &Store, d: &Draft, old: Option<&Stored>) -> Result<()> {
     if old.is_some_and(|o| o.draft.text("assignee") == Some(name)) {
         return Ok(()); // kept as it was, even if that user's role changed since
     }
-    let role: Option<String> = conn
-        .sqlite()
-        .prepare_cached("SELECT role FROM users WHERE name = ?")?
-        .query_row([name], |r| r.get(0))
-        .optional()?;
+    let role = crate::db::users::role_of(conn, name)?;
     match role {
         Some(r) if ASSIGNABLE.contains(&r.as_str()) => Ok(()),
         Some(r) => Err(Error::invalid(format!(

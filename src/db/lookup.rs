@@ -1,0 +1,79 @@
+//! What the rules read of other records, and the derived fields they write back: single
+//! fields by id, a product's terms, a parent's line totals, a customer's last activity.
+//! Statements are cached: the rules run once per row of an import.
+
+use rusqlite::OptionalExtension;
+
+use crate::db::Store;
+use crate::error::Result;
+use crate::schema::{Entity, Value, ident};
+
+/// One field of a record; None when the record does not exist.
+pub fn field(s: &Store, e: &Entity, field: &str, id: i64) -> Result<Option<Value>> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE \"id\" = ?",
+        ident(field),
+        e.table()
+    );
+    Ok(s.sqlite()
+        .prepare_cached(&sql)?
+        .query_row([id], |r| r.get::<_, Value>(0))
+        .optional()?)
+}
+
+/// Sets one field of a record (the caller audits it).
+pub fn set_field(s: &Store, e: &Entity, field: &str, id: i64, v: &Value) -> Result<()> {
+    let sql = format!(
+        "UPDATE {} SET {} = ? WHERE \"id\" = ?",
+        e.table(),
+        ident(field)
+    );
+    s.sqlite()
+        .prepare_cached(&sql)?
+        .execute(rusqlite::params![v, id])?;
+    Ok(())
+}
+
+/// A product's list price, active flag and code; None when there is no such product.
+pub fn product_terms(
+    s: &Store,
+    product: i64,
+) -> Result<Option<(Option<i64>, Option<i64>, String)>> {
+    Ok(s.sqlite()
+        .prepare_cached(
+            "SELECT \"unit_price\", \"active\", \"code\" FROM \"product\" WHERE \"id\" = ?",
+        )?
+        .query_row([product], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
+}
+
+/// How many lines of `line` a parent has through `parent_field` (leaving out `except`),
+/// and the exact sum of their amounts (summed in two parts that cannot overflow).
+pub fn line_totals(
+    s: &Store,
+    line: &Entity,
+    parent_field: &str,
+    parent: i64,
+    except: Option<i64>,
+) -> Result<(i64, i128)> {
+    let sql = format!(
+        "SELECT COUNT(*), {} FROM {} WHERE {} = ?1 AND \"id\" IS NOT ?2",
+        crate::db::report::split_sum("\"amount\""),
+        line.table(),
+        ident(parent_field)
+    );
+    let (n, hi, lo): (i64, i64, i64) = s
+        .sqlite()
+        .prepare_cached(&sql)?
+        .query_row(rusqlite::params![parent, except], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    Ok((n, i128::from(hi) * 1_000_000_000 + i128::from(lo)))
+}
+
+/// When the customer's latest done activity was done (null when none is).
+pub fn last_done_at(s: &Store, customer: i64) -> Result<Value> {
+    Ok(s.sqlite()
+        .prepare_cached("SELECT MAX(\"done_at\") FROM \"activity\" WHERE \"customer\" = ?")?
+        .query_row([customer], |r| r.get(0))?)
+}

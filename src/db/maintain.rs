@@ -1,0 +1,84 @@
+//! The store's upkeep, engine by engine: health checks (`crm check`), copies (`crm backup`)
+//! and the read-only probes `init` and `demo` make before touching a file.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::db::Store;
+use crate::error::Result;
+
+/// Opens a file read-only, without pragmas or migrations: for looking, never writing.
+pub fn open_read_only(path: &Path) -> Result<Store> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    Ok(Store::Sqlite(conn))
+}
+
+/// How many schema objects (tables, indexes, triggers) the store holds: 0 for a file no
+/// migration ever committed to.
+pub fn schema_objects(s: &Store) -> Result<i64> {
+    Ok(s.sqlite()
+        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?)
+}
+
+/// The engine's own integrity check: `["ok"]` when sound, else what it found.
+pub fn integrity(s: &Store) -> Result<Vec<String>> {
+    let c = s.sqlite();
+    let mut st = c.prepare("PRAGMA integrity_check")?;
+    let lines = st.query_map([], |r| r.get(0))?;
+    Ok(lines.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The first line of the integrity check (`ok` when sound).
+pub fn integrity_first(s: &Store) -> Result<String> {
+    Ok(s.sqlite()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+}
+
+/// Rows whose reference points nowhere, as `table row N -> target`.
+pub fn broken_references(s: &Store) -> Result<Vec<String>> {
+    let c = s.sqlite();
+    let mut st = c.prepare("PRAGMA foreign_key_check")?;
+    let rows = st.query_map([], |r| {
+        Ok(format!(
+            "{} row {} -> {}",
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<i64>>(1)?.unwrap_or_default(),
+            r.get::<_, String>(2)?
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The journal mode this connection reports (`wal` when healthy).
+pub fn journal_mode(s: &Store) -> Result<String> {
+    Ok(s.sqlite()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
+}
+
+/// Whether the store was opened read-only (a read-only mount).
+pub fn is_read_only(s: &Store) -> bool {
+    s.sqlite()
+        .is_readonly(rusqlite::DatabaseName::Main)
+        .unwrap_or(false)
+}
+
+/// The file behind the store, if it has one.
+pub fn file_path(s: &Store) -> Option<&str> {
+    s.sqlite().path()
+}
+
+/// Writes a compact, consistent copy of the whole store into `target` (an empty file).
+pub fn copy_into(s: &Store, target: &str) -> Result<()> {
+    s.sqlite().execute("VACUUM INTO ?", [target])?;
+    Ok(())
+}
+
+/// How many audit entries have this action (`demo` marks a demo database).
+pub fn audit_count(s: &Store, action: &str) -> Result<i64> {
+    Ok(s.sqlite().query_row(
+        "SELECT COUNT(*) FROM audit WHERE action = ?",
+        [action],
+        |r| r.get(0),
+    )?)
+}
