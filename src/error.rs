@@ -1,6 +1,7 @@
 //! The one error type: its kind decides the exit status (SPEC "Exit status"), and it can carry a hint.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// What went wrong, as the contract's exit status table names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,12 +55,14 @@ impl ErrorKind {
     }
 }
 
-/// An error with its kind, a one-line message and an optional hint line.
+/// An error with its kind, a one-line message and an optional hint line; the error it came
+/// from (a store engine's, say) is kept as its source.
 #[derive(Debug, Clone)]
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
     pub hint: Option<String>,
+    pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -70,11 +73,18 @@ impl Error {
             kind,
             message: one_line(&message.into()),
             hint: None,
+            source: None,
         }
     }
     #[must_use]
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+    /// Keeps the error this one came from.
+    #[must_use]
+    pub fn with_source(mut self, source: Arc<dyn std::error::Error + Send + Sync>) -> Self {
+        self.source = Some(source);
         self
     }
     pub fn usage(m: impl Into<String>) -> Self {
@@ -123,45 +133,11 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
-
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode as C;
-        if let rusqlite::Error::SqliteFailure(f, msg) = &e {
-            let detail = msg.clone().unwrap_or_else(|| f.to_string());
-            return match f.code {
-                C::ConstraintViolation if crate::db::unlinked::is_refused(f) => {
-                    crate::db::unlinked::error()
-                }
-                C::DatabaseBusy | C::DatabaseLocked => Error::new(
-                    ErrorKind::Busy,
-                    format!("the database is locked ({detail})"),
-                )
-                .hint("another crm command holds the database; retry, or raise --busy-timeout"),
-                C::DiskFull => Error::storage(format!("the disk is full (SQLITE_FULL): {detail}"))
-                    .hint("free some space; nothing of this command was written"),
-                C::ReadOnly => Error::storage(format!("the database is read-only: {detail}")),
-                C::NotADatabase => {
-                    Error::storage(format!("not a crm database (SQLITE_NOTADB): {detail}"))
-                        .hint("check --db, or restore a backup")
-                }
-                C::DatabaseCorrupt => Error::storage(format!(
-                    "the database is corrupt (SQLITE_CORRUPT): {detail}"
-                ))
-                .hint("restore a backup; crm never repairs by deleting"),
-                C::CannotOpen => Error::storage(format!("cannot open the database: {detail}")),
-                C::SystemIoFailure => Error::storage(format!("I/O error (SQLITE_IOERR): {detail}")),
-                C::ConstraintViolation if detail.contains("UNIQUE") => {
-                    Error::conflict(format!("a unique value is already taken ({detail})"))
-                }
-                C::ConstraintViolation if detail.contains("FOREIGN KEY") => {
-                    Error::conflict(format!("the record is referenced by others ({detail})"))
-                }
-                _ => Error::internal(format!("database error: {detail}")),
-            };
-        }
-        Error::internal(format!("database error: {e}"))
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

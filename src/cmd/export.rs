@@ -150,7 +150,7 @@ fn audit_export(ctx: &mut Ctx, user: &str, e: &Entity, to: &str) -> Result<()> {
                 ..Entry::default()
             }],
         )?;
-        Ok(tx.commit()?)
+        tx.commit()
     });
     match res {
         Err(err) if err.kind == ErrorKind::Storage && err.message.contains("read-only") => Ok(()),

@@ -34,11 +34,11 @@ pub fn set_field(s: &Store, e: &Entity, field: &str, id: i64, v: &Value) -> Resu
     Ok(())
 }
 
-/// A product's list price, active flag and code; None when there is no such product.
-pub fn product_terms(
-    s: &Store,
-    product: i64,
-) -> Result<Option<(Option<i64>, Option<i64>, String)>> {
+/// A product's list price, active flag and code.
+pub type ProductTerms = (Option<i64>, Option<i64>, String);
+
+/// A product's terms; None when there is no such product.
+pub fn product_terms(s: &Store, product: i64) -> Result<Option<ProductTerms>> {
     Ok(s.sqlite()
         .prepare_cached(
             "SELECT \"unit_price\", \"active\", \"code\" FROM \"product\" WHERE \"id\" = ?",

@@ -5,7 +5,7 @@
 //! ships every engine it supports, and plugins are not a goal, so the set of engines is
 //! closed. With an enum, callers take a plain `&Store` (no generic parameter threading
 //! through every command, no `dyn` with its object-safety limits on generic methods), each
-//! engine's code sits in one `match` arm inside `db/`, and adding the PostgreSQL engine is a
+//! engine's code sits in one `match` arm inside `db/`, and adding the `PostgreSQL` engine is a
 //! new variant whose missing arms the compiler lists. Nothing above `db/` can reach the
 //! engine inside: [`Store::sqlite`] is visible to `db/` only.
 
@@ -22,7 +22,7 @@ pub enum Store {
 
 impl Store {
     /// The `SQLite` connection, for the engine's code in `db/`.
-    pub(crate) fn sqlite(&self) -> &Connection {
+    pub(in crate::db) fn sqlite(&self) -> &Connection {
         match self {
             Store::Sqlite(c) => c,
         }

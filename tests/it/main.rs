@@ -42,4 +42,5 @@ mod trust_files;
 mod trust_formats;
 mod trust_money;
 mod trust_roles;
+mod trust_store;
 mod trust_values;
