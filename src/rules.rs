@@ -16,7 +16,7 @@ use crate::db::audit::{self, Entry};
 use crate::db::records::{Draft, Stored, show_value};
 use crate::db::{Store, lookup};
 use crate::error::{Error, Result};
-use crate::schema::{Entity, Field, Kind, Value};
+use crate::schema::{Entity, Kind, Value};
 
 pub use opportunity::probability_of;
 pub use ticket::{SERVICE_HOURS, TICKET_CLOSED, TICKET_OPEN, transitions_from};
@@ -140,23 +140,6 @@ fn derive(
             detail: Some(format!("derived: follows {} {}", cause.entity, cause.id)),
         }],
     )
-}
-
-/// A column that readers see through an expression instead of its stored value, with the
-/// one parameter that expression binds (pushed onto `args` in place).
-///
-/// A contract's `status` reads `expired` once its `end_date` has passed while it is stored as
-/// `active`: derived at query time, never by a job, so `find --where status=expired`, `show`,
-/// JSON and export all agree and nothing goes stale.
-pub fn shown_column(e: &Entity, f: &Field, args: &mut Vec<Value>) -> Option<String> {
-    if e.name == "contract" && f.name == "status" {
-        args.push(Value::Text(today()));
-        return Some(
-            "(CASE WHEN t.\"status\" = 'active' AND t.\"end_date\" < ? THEN 'expired' ELSE t.\"status\" END)"
-                .to_string(),
-        );
-    }
-    None
 }
 
 fn today() -> String {

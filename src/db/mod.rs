@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod batch;
 pub mod bulk;
+pub mod dialect;
 pub mod error;
 pub mod lookup;
 pub mod maintain;

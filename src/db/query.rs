@@ -2,6 +2,7 @@
 //! built from registry names with every value bound.
 
 use crate::db::Store;
+use crate::db::dialect::Dialect;
 use crate::schema::Value;
 use rusqlite::params_from_iter;
 
@@ -115,6 +116,25 @@ pub fn parse_where(conn: &Store, e: &'static Entity, expr: &str) -> Result<Filte
     Ok(Filter { field, op, value })
 }
 
+/// A column that readers see through an expression instead of its stored value, with the
+/// one parameter that expression binds (pushed onto `args` in place).
+///
+/// A contract's `status` reads `expired` once its `end_date` has passed while it is stored as
+/// `active`: derived at query time, never by a job, so `find --where status=expired`, `show`,
+/// JSON and export all agree and nothing goes stale (the rules refuse to store `expired`).
+fn shown_column(e: &Entity, f: &Field, args: &mut Vec<Value>) -> Option<String> {
+    if e.name == "contract" && f.name == "status" {
+        args.push(Value::Text(
+            crate::clock::today().format("%Y-%m-%d").to_string(),
+        ));
+        return Some(
+            "(CASE WHEN t.\"status\" = 'active' AND t.\"end_date\" < ? THEN 'expired' ELSE t.\"status\" END)"
+                .to_string(),
+        );
+    }
+    None
+}
+
 /// The SQL expression that shows a column: references as the referenced record's key.
 fn column_expr(f: &Field) -> String {
     if let Kind::Ref(target) = f.kind
@@ -132,7 +152,7 @@ fn column_expr(f: &Field) -> String {
     format!("t.{}", ident(f.name))
 }
 
-fn where_sql(q: &Query, args: &mut Vec<Value>) -> String {
+fn where_sql(d: Dialect, q: &Query, args: &mut Vec<Value>) -> String {
     let mut terms: Vec<String> = Vec::new();
     if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
         let fields: Vec<String> = q
@@ -142,13 +162,13 @@ fn where_sql(q: &Query, args: &mut Vec<Value>) -> String {
             .filter(|f| f.kind.is_searchable())
             .map(|f| {
                 args.push(Value::Text(like_pattern(text)));
-                format!("t.{} LIKE ? ESCAPE '\\'", ident(f.name))
+                d.contains(&format!("t.{}", ident(f.name)))
             })
             .collect();
         terms.push(format!("({})", fields.join(" OR ")));
     }
     for f in &q.filters {
-        let col = crate::rules::shown_column(q.entity, f.field, args)
+        let col = shown_column(q.entity, f.field, args)
             .unwrap_or_else(|| format!("t.{}", ident(f.field.name)));
         let term = match (f.op, &f.value) {
             (Op::Eq, Value::Null) => format!("{col} IS NULL"),
@@ -156,21 +176,21 @@ fn where_sql(q: &Query, args: &mut Vec<Value>) -> String {
             (_, Value::Null) => "0".to_string(),
             (Op::Contains, v) => {
                 args.push(Value::Text(like_pattern(&f.field.kind.format(v))));
-                format!("{col} LIKE ? ESCAPE '\\'")
+                d.contains(&col)
             }
             (Op::Eq, Value::Text(t)) if f.field.kind == Kind::Tags => {
                 args.push(Value::Text(format!(";{t};")));
-                format!("instr(';' || {col} || ';', ?) > 0")
+                d.has_tag(&col)
             }
             (Op::Ne, Value::Text(t)) if f.field.kind == Kind::Tags => {
                 args.push(Value::Text(format!(";{t};")));
-                format!("({col} IS NULL OR instr(';' || {col} || ';', ?) = 0)")
+                format!("({col} IS NULL OR NOT ({}))", d.has_tag(&col))
             }
             (op, v) => {
                 args.push(v.clone());
                 let sym = match op {
                     Op::Eq => "=",
-                    Op::Ne => "IS NOT",
+                    Op::Ne => d.distinct(),
                     Op::Gt => ">",
                     Op::Ge => ">=",
                     Op::Lt => "<",
@@ -189,16 +209,21 @@ fn where_sql(q: &Query, args: &mut Vec<Value>) -> String {
 }
 
 /// Builds the SELECT for the given columns.
-pub fn select_sql(q: &Query, columns: &[&'static Field], args: &mut Vec<Value>) -> String {
+pub fn select_sql(
+    d: Dialect,
+    q: &Query,
+    columns: &[&'static Field],
+    args: &mut Vec<Value>,
+) -> String {
     let cols: Vec<String> = columns
         .iter()
-        .map(|f| crate::rules::shown_column(q.entity, f, args).unwrap_or_else(|| column_expr(f)))
+        .map(|f| shown_column(q.entity, f, args).unwrap_or_else(|| column_expr(f)))
         .collect();
     let mut sql = format!(
         "SELECT {} FROM {} t{}",
         cols.join(", "),
         q.entity.table(),
-        where_sql(q, args)
+        where_sql(d, q, args)
     );
     let mut order: Vec<String> = q
         .sort
@@ -210,7 +235,8 @@ pub fn select_sql(q: &Query, columns: &[&'static Field], args: &mut Vec<Value>) 
     if q.limit.is_some() || q.offset.is_some() {
         sql.push_str(&format!(
             " LIMIT {} OFFSET {}",
-            q.limit.unwrap_or(-1),
+            q.limit
+                .map_or_else(|| d.no_limit().to_string(), |n| n.to_string()),
             q.offset.unwrap_or(0)
         ));
     }
@@ -225,7 +251,7 @@ pub fn for_each(
     mut f: impl FnMut(&[Value]) -> Result<()>,
 ) -> Result<()> {
     let mut args = Vec::new();
-    let sql = select_sql(q, columns, &mut args);
+    let sql = select_sql(conn.dialect(), q, columns, &mut args);
     let mut stmt = conn.sqlite().prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     let mut buf: Vec<Value> = Vec::with_capacity(columns.len());
@@ -255,7 +281,7 @@ pub fn count(conn: &Store, q: &Query) -> Result<i64> {
     let sql = format!(
         "SELECT COUNT(*) FROM {} t{}",
         q.entity.table(),
-        where_sql(q, &mut args)
+        where_sql(conn.dialect(), q, &mut args)
     );
     Ok(conn
         .sqlite()

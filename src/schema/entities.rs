@@ -99,7 +99,7 @@ const ORDER_STATUS: &[Choice] = &[
     ("cancelled", "已取消"),
 ];
 /// `expired` is never stored: an `active` contract reads as expired once its `end_date` has
-/// passed (see `rules::shown_column`); it is a choice so `--where status=expired` parses.
+/// passed (see `db::query::shown_column`); it is a choice so `--where status=expired` parses.
 const CONTRACT_STATUS: &[Choice] = &[
     ("draft", "起草"),
     ("active", "执行中"),

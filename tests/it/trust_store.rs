@@ -37,3 +37,60 @@ fn no_engine_type_is_named_above_the_data_layer() {
         "rusqlite named outside src/db/: {offenders:?}"
     );
 }
+
+fn codes(env: &crate::harness::Env, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["find", "customer"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--sort", "code", "--columns", "code", "--format", "json"]);
+    env.run(&all)
+        .ok()
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| r["code"].as_str().expect("code").to_string())
+        .collect()
+}
+
+/// The spellings the SQL dialect supplies (`db/dialect.rs`), seen through `find`: a match
+/// ignoring ASCII case, whole-tag membership and its negation, a null-safe `!=`, and an
+/// offset without a limit.
+#[test]
+fn the_dialects_spellings_find_what_they_always_found() {
+    let env = crate::harness::Env::new();
+    env.add(
+        "customer",
+        &[
+            "--name",
+            "Acme Trading",
+            "--level",
+            "A",
+            "--tags",
+            "vip;east",
+            "--code",
+            "C1",
+        ],
+    );
+    env.add(
+        "customer",
+        &[
+            "--name",
+            "ACME Retail",
+            "--level",
+            "B",
+            "--tags",
+            "vip2",
+            "--code",
+            "C2",
+        ],
+    );
+    env.add("customer", &["--name", "Other Co", "--code", "C3"]);
+    assert_eq!(codes(&env, &["acme"]), ["C1", "C2"]);
+    assert_eq!(codes(&env, &["--where", "name~TRAD"]), ["C1"]);
+    assert_eq!(codes(&env, &["--where", "tags=vip"]), ["C1"]);
+    assert_eq!(codes(&env, &["--where", "tags!=vip"]), ["C2", "C3"]);
+    // A record with no level differs from A too.
+    assert_eq!(codes(&env, &["--where", "level!=A"]), ["C2", "C3"]);
+    assert_eq!(codes(&env, &["--offset", "1"]), ["C2", "C3"]);
+    assert_eq!(codes(&env, &["--offset", "1", "--limit", "1"]), ["C2"]);
+}

@@ -16,7 +16,7 @@ pub fn export_rows(
     mut f: impl FnMut(&[ValueRef]) -> Result<()>,
 ) -> Result<u64> {
     let mut args = Vec::new();
-    let sql = select_sql(q, columns, &mut args);
+    let sql = select_sql(conn.dialect(), q, columns, &mut args);
     let mut stmt = conn.sqlite().prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     // References to an entity with a key are written as that key (text). A bare id there
