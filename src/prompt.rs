@@ -1,12 +1,12 @@
 //! Terminal prompts (dialoguer for fields, rpassword for passwords), used only when the
 //! context says stdin and stderr are terminals; scripts never reach this module.
 
-use crate::db::Store;
 use std::io::BufRead;
 
 use dialoguer::{Input, Select, theme::SimpleTheme};
 
 use crate::context::Ctx;
+use crate::db::Store;
 use crate::db::records::parse_value;
 use crate::error::{Error, Result};
 use crate::schema::{Field, Kind};

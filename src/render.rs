@@ -1,12 +1,12 @@
 //! Turning stored records into output rows: columns chosen by `--columns`, values through
 //! each field's kind, so tables, JSON and CSV agree.
 
-use crate::schema::Value;
 use serde_json::Value as J;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::Column;
+use crate::schema::Value;
 use crate::schema::{Entity, Field};
 
 /// The fields named by `--columns A,B` (exactly those, in that order), or every column.

@@ -6,13 +6,13 @@
 mod groups;
 mod render;
 
-use crate::db::Store;
 use chrono::TimeZone;
 use clap::{Arg, ArgMatches, Command};
 use serde_json::{Value as J, json};
 
 use crate::auth::{Action, Role};
 use crate::context::Ctx;
+use crate::db::Store;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 use groups::AsOf;

@@ -1,16 +1,16 @@
 //! `crm convert lead ID …` and `crm convert quote ID`: the CRM's two hand-overs, each one
 //! transaction with the records it creates, audited with a `convert` row naming them.
 
-use crate::db::Store;
-use crate::schema::Value;
 use clap::{Arg, ArgMatches, Command};
 
 use crate::auth::Action;
 use crate::context::Ctx;
+use crate::db::Store;
 use crate::db::audit::{self, Entry};
 use crate::db::query::{Filter, Op, Query};
 use crate::db::records::{self, Draft};
 use crate::error::{Error, Result};
+use crate::schema::Value;
 use crate::schema::{Entity, SYSTEM_FIELDS};
 
 mod lead;

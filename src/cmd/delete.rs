@@ -1,11 +1,11 @@
 //! `crm delete ENTITY ID… [--yes] [--cascade]`: deletes records in one transaction; the old
 //! values stay in the audit log.
 
-use crate::db::Store;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::auth::Action;
 use crate::context::Ctx;
+use crate::db::Store;
 use crate::db::records;
 use crate::error::{Error, Result};
 use crate::schema::Entity;

@@ -1,7 +1,6 @@
 //! `crm done activity ID [--at DATETIME] [--notes TEXT]`: completes a follow-up plan or task;
 //! the customer's `last_contacted_at` follows.
 
-use crate::schema::Value;
 use clap::{Arg, ArgMatches, Command};
 
 use crate::auth::Action;
@@ -9,6 +8,7 @@ use crate::context::Ctx;
 use crate::db::records;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
+use crate::schema::Value;
 
 pub fn command() -> Command {
     Command::new("done")

@@ -1,7 +1,6 @@
 //! `crm edit ENTITY ID [--FIELD VALUE]… [--unset FIELD]…`: changes fields; with none given on a
 //! terminal, walks every field with its current value as the default.
 
-use crate::schema::Value;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::auth::Action;
@@ -9,6 +8,7 @@ use crate::context::Ctx;
 use crate::db::records;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
+use crate::schema::Value;
 
 pub fn command() -> Command {
     Command::new("edit")

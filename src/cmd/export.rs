@@ -2,9 +2,9 @@
 //! or JSONL, streamed from one read snapshot so memory stays flat; references written as the
 //! referenced record's key; what it writes, `crm import` reads back unchanged.
 
-use crate::db::Store;
 use std::io::{BufWriter, Write};
 
+use crate::db::Store;
 use crate::schema::{Value, ValueRef};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 

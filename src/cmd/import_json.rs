@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 
-use crate::schema::Value;
 use csv::ByteRecord;
 use serde_json::{Map, Value as J};
 
@@ -17,6 +16,7 @@ use crate::csvio::{DateFormat, parse_cell};
 use crate::db::bulk::Row;
 use crate::error::Result;
 use crate::schema::Entity;
+use crate::schema::Value;
 
 use super::import_run::{CHUNK, Parsed};
 

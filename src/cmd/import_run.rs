@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
-use crate::schema::Value;
 use csv::ByteRecord;
 
 use crate::context::Ctx;
@@ -18,6 +17,7 @@ use crate::csvio::write::AtomicFile;
 use crate::csvio::{DateFormat, decode, parse_cell};
 use crate::db::bulk::{Bulk, Key, Mode, Row};
 use crate::error::{Error, ErrorKind, Result};
+use crate::schema::Value;
 use crate::schema::{Entity, Kind};
 
 use super::import_rejects::Rejects;

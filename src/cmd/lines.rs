@@ -1,13 +1,13 @@
 //! `--line PRODUCT:QTY[:PRICE]` on `crm add order` and `crm add quote`: line items given with
 //! their parent, written in the parent's transaction (so either all land or none).
 
-use crate::db::Store;
-use crate::schema::Value;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
+use crate::db::Store;
 use crate::db::records::{self, Draft};
 use crate::error::{Error, Result};
 use crate::schema::Entity;
+use crate::schema::Value;
 
 /// One parsed `--line`.
 #[derive(Debug, Clone, PartialEq, Eq)]

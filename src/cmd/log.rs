@@ -1,7 +1,6 @@
 //! `crm log customer ID "text" [--type call]`: records a follow-up in one line (done now,
 //! owned by the current user). `log contact` and `log opportunity` fill in the customer.
 
-use crate::schema::Value;
 use clap::{Arg, ArgMatches, Command};
 
 use crate::auth::Action;
@@ -9,6 +8,7 @@ use crate::context::Ctx;
 use crate::db::records::{self, Draft};
 use crate::error::{Error, Result};
 use crate::schema::Entity;
+use crate::schema::Value;
 
 pub fn command() -> Command {
     let activity = Entity::get("activity").expect("registry has activity");

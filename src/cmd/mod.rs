@@ -1,15 +1,15 @@
 //! The subcommands: one small file each, listed once here so parsing, help, man pages and
 //! completions all see the same set.
 
-use crate::db::Store;
-use crate::schema::Value;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::auth::User;
 use crate::context::Ctx;
+use crate::db::Store;
 use crate::db::query::{Filter, Op, Query};
 use crate::db::records::{self, Draft};
 use crate::error::{Error, Result};
+use crate::schema::Value;
 use crate::schema::{Entity, Field, Kind, SYSTEM_FIELDS};
 
 mod add;

@@ -3,10 +3,10 @@
 //! for what that does and does not catch). Imports add no row per record; `read` shows their
 //! trail on a record from the batch tables (`trail`).
 
-use crate::db::Store;
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use crate::db::Store;
 use crate::error::Result;
 
 mod trail;

@@ -2,13 +2,13 @@
 //! what a batch inserted and restores what it updated, refusing (and naming the records)
 //! when any of them changed since.
 
-use crate::db::Store;
-use crate::schema::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
+use crate::db::Store;
 use crate::db::audit::{self, Entry};
 use crate::db::records::{self, Draft};
 use crate::error::{Error, Result};
+use crate::schema::Value;
 use crate::schema::{ENTITIES, Entity, Kind, ident};
 
 mod digest;

@@ -3,9 +3,9 @@
 //! is recorded instead, with what revert needs), and the same rules, required and unique
 //! checks as `crm add`.
 
-use crate::db::Store;
 use std::collections::{HashMap, HashSet};
 
+use crate::db::Store;
 use crate::schema::Value;
 use rusqlite::{ErrorCode, OptionalExtension, params, params_from_iter};
 

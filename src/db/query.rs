@@ -1,12 +1,12 @@
 //! `find` and `export` queries: typed `--where` filters, text search, sorting and paging,
 //! built from registry names with every value bound.
 
-use crate::db::Store;
-use crate::db::dialect::Dialect;
-use crate::schema::Value;
 use rusqlite::params_from_iter;
 
+use crate::db::Store;
+use crate::db::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::schema::Value;
 use crate::schema::{Entity, Field, Kind, ident};
 
 /// A comparison of `--where`.

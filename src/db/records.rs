@@ -1,12 +1,12 @@
 //! Generic record storage for every entity of the registry: insert, update, delete and
 //! read, each write audited field by field in the caller's transaction.
 
-use crate::db::Store;
-use crate::schema::Value;
 use rusqlite::{OptionalExtension, params_from_iter};
 
+use crate::db::Store;
 use crate::db::audit::{self, Entry};
 use crate::error::{Error, Result};
+use crate::schema::Value;
 use crate::schema::{Default, ENTITIES, Entity, Field, Kind, ident};
 
 /// A record's values for the entity's own fields (not id or timestamps), in registry order.

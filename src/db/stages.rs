@@ -2,7 +2,6 @@
 //! opportunity rules on every stage change) for `crm show opportunity`.
 
 use crate::db::Store;
-
 use crate::error::Result;
 
 /// One stage the opportunity entered, and when (unix seconds).

@@ -1,13 +1,13 @@
 //! `crm report activities`: follow-ups done and overdue per owner per period, the open
 //! overdue backlog, and customers (not lost) without a follow-up done for 30 days.
 
-use crate::db::Store;
 use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
 use super::period::{self, Period};
 use super::{Params, Report, Section, col};
+use crate::db::Store;
 use crate::db::report::{Args, activities as q, index, int, opt_int, text};
 use crate::error::{Error, Result};
 use crate::schema::kinds::format_datetime;

@@ -5,12 +5,12 @@
 //! earlier-starting one; the renewal rate is the share of contracts ended in the window
 //! (up to the as-of day) that got one.
 
-use crate::db::Store;
 use chrono::{Duration, NaiveDate};
 use serde_json::Value as J;
 
 use super::money::currency_of;
 use super::{CURRENCY, Params, Purse, Report, Section, col, money, rate};
+use crate::db::Store;
 use crate::db::report::{Args, contracts as q, int, text};
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};

@@ -3,13 +3,13 @@
 //! or inactive during it ÷ customers active at its start, from the audit log's status
 //! changes); RFM segmentation, optionally saved into each customer's `segment`.
 
-use crate::db::Store;
 use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
 use super::period::{self, Bucket, Period};
 use super::{Params, Report, Section, col, rate, rfm};
+use crate::db::Store;
 use crate::db::report::customers::{self as q, St};
 use crate::db::report::{Args, int, text};
 use crate::error::{Error, Result};

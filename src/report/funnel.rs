@@ -3,13 +3,13 @@
 //! stage and currency the amount and weighted amount (amount × probability); the win rate;
 //! optionally by owner. Amounts are exact and never added across currencies.
 
-use crate::db::Store;
 use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
 use super::money::currency_of;
 use super::{CURRENCY, Params, Purse, Report, Section, col, days, money, percent_of, rate};
+use crate::db::Store;
 use crate::db::report::{Args, funnel as q, int, text};
 use crate::error::{Error, Result};
 use crate::schema::entities::STAGES;

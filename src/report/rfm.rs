@@ -3,7 +3,6 @@
 //! compared with its mean over the scored customers, give the eight classic segments.
 //! The comparisons are exact: `x ≥ Σ/n` is tested as `x·n ≥ Σ` in integers.
 
-use crate::db::Store;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -11,6 +10,7 @@ use serde_json::Value as J;
 
 use super::money::{Total, currency_of};
 use super::{CURRENCY, Params, Section, col, mean, money, rate};
+use crate::db::Store;
 use crate::db::report::{Args, customers as q, int, split_total, text};
 use crate::error::Result;
 

@@ -2,7 +2,6 @@
 //! paid orders; the weighted forecast of open opportunities by expected close month; the
 //! top customers by booked amount.
 
-use crate::db::Store;
 use std::collections::BTreeMap;
 
 use serde_json::Value as J;
@@ -10,6 +9,7 @@ use serde_json::Value as J;
 use super::money::currency_of;
 use super::period::{self, Period};
 use super::{CURRENCY, Params, Purse, Report, Section, col, money, percent_of};
+use crate::db::Store;
 use crate::db::report::{Args, index, int, sales as q, split_total, text};
 use crate::error::{Error, Result};
 

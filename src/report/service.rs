@@ -3,13 +3,13 @@
 //! normal 3 days, low 7 days; an unresolved ticket breaches once it is older than that);
 //! complaint rate; average satisfaction and its distribution; optionally by assignee or period.
 
-use crate::db::Store;
 use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
 use super::period::{self, Period};
 use super::{Params, Report, Section, col, hours, mean, rate};
+use crate::db::Store;
 use crate::db::report::{Args, int, opt_int, service as q, text};
 use crate::error::{Error, Result};
 use crate::schema::Entity;

@@ -1,9 +1,9 @@
 //! The agenda's groups: each one a query through the generic query builder (typed filters,
 //! bound values) and a line of plain words per record saying why it is on the agenda.
 
-use crate::db::Store;
 use std::collections::HashMap;
 
+use crate::db::Store;
 use crate::schema::Value;
 
 use crate::db::query::{Filter, Op, Query};

@@ -2,8 +2,6 @@
 //! customer (or joins the existing one it matches by name, phone or email), a contact and
 //! optionally an opportunity, and is marked converted — in one audited transaction.
 
-use crate::db::Store;
-use crate::schema::Value;
 use clap::{Arg, ArgMatches, Command};
 use serde_json::json;
 
@@ -11,10 +9,12 @@ use super::plan::{build, matches};
 use super::{audit_convert, ids_where};
 use crate::auth::Action;
 use crate::context::Ctx;
+use crate::db::Store;
 use crate::db::records;
 use crate::error::{Error, Result};
 use crate::output::Column;
 use crate::schema::Entity;
+use crate::schema::Value;
 
 pub fn command() -> Command {
     Command::new("lead")

@@ -1,14 +1,14 @@
 //! What a lead conversion matches and creates: the existing customers a lead matches by
 //! name, phone or email (its contacts' too), and the drafts of the new records.
 
-use crate::db::Store;
-use crate::schema::Value;
 use clap::ArgMatches;
 
 use super::ids_where;
+use crate::db::Store;
 use crate::db::records::{self, Draft, Stored};
 use crate::error::{Error, Result};
 use crate::schema::Entity;
+use crate::schema::Value;
 
 /// Customers the lead matches, each with what matched (name, phone, email).
 pub fn matches(conn: &Store, lead: &Draft) -> Result<Vec<(i64, Vec<&'static str>)>> {

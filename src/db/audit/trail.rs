@@ -7,14 +7,14 @@
 //! Batches before schema v7 kept only the old values of an update (`before`); their new values
 //! are derived: what the next recorded change of each field found, else the record as it is.
 
-use crate::db::Store;
-use crate::schema::Value;
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Map, Value as J};
 
 use super::{Filter, Row};
+use crate::db::Store;
 use crate::db::records::{self, show_value};
 use crate::error::Result;
+use crate::schema::Value;
 use crate::schema::{ENTITIES, Entity, Field};
 
 /// Where a batch stands in the log: its own audit row, else (batches before that was kept)

@@ -6,10 +6,10 @@
 //! would have to be in the file or the binary, which that person has). What catches them is a
 //! head (`crm audit --head`) kept somewhere else: `crm audit --verify --anchor ID:HASH`.
 
-use crate::db::Store;
 use rusqlite::OptionalExtension;
 
 use super::{Entry, row_hash};
+use crate::db::Store;
 use crate::db::migrate::TRIGGERS;
 use crate::error::{Error, Result};
 

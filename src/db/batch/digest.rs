@@ -3,9 +3,9 @@
 //! row so the hash chain covers the import history too: `crm check` finds those tables
 //! changed behind crm's back, unless the chain was recomputed (then only an anchor tells).
 
-use crate::db::Store;
 use sha2::{Digest, Sha256};
 
+use crate::db::Store;
 use crate::db::audit::hex;
 use crate::error::Result;
 

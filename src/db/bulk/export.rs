@@ -1,8 +1,8 @@
 //! The export side of bulk data: rows streamed as borrowed values.
 
-use crate::db::Store;
 use rusqlite::params_from_iter;
 
+use crate::db::Store;
 use crate::db::query::{Query, select_sql};
 use crate::db::sqlite::value::value_ref;
 use crate::error::{Error, Result};

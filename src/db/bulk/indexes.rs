@@ -1,9 +1,9 @@
 //! Secondary indexes of a large import's table: set aside at its start and made again at
 //! its end, inside its one write transaction.
 
-use crate::db::Store;
 use rusqlite::OptionalExtension;
 
+use crate::db::Store;
 use crate::error::Result;
 use crate::schema::{Entity, Kind, ident};
 

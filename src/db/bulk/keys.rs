@@ -1,12 +1,12 @@
 //! Keys in a bulk import: which records this batch already touched (a key repeated in the
 //! file), generated keys from one counter per batch, and what a UNIQUE failure means.
 
-use crate::schema::Value;
 use rusqlite::OptionalExtension;
 
 use super::{Bulk, Mode, show};
 use crate::db::records::Draft;
 use crate::error::Result;
+use crate::schema::Value;
 
 impl Bulk<'_> {
     pub(super) fn touched(&self, id: i64) -> bool {

@@ -1,9 +1,8 @@
 //! Activity SQL: follow-ups done and overdue per bucket and owner, the open overdue backlog,
 //! and customers with no follow-up done in the last days.
 
-use crate::db::Store;
-
 use super::{Args, Row, buckets_cte, fetch};
+use crate::db::Store;
 use crate::error::Result;
 use crate::report::period::Bucket;
 

@@ -1,8 +1,7 @@
 //! Contract SQL: the owner's contracts with the columns the contract report needs.
 
-use crate::db::Store;
-
 use super::{Args, Row, fetch};
+use crate::db::Store;
 use crate::error::Result;
 
 /// Contracts: id, number, customer, status, amount, `start_date`, `end_date`, currency.

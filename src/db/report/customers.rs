@@ -1,9 +1,9 @@
 //! Customer SQL: counts by a registry field, new customers per bucket, the status history
 //! from the audit log (for churn), RFM figures from orders, and saving segments.
 
-use crate::db::Store;
 use std::collections::{BTreeMap, HashMap};
 
+use crate::db::Store;
 use crate::schema::Value;
 
 use super::{Args, Row, fetch};

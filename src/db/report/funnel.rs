@@ -2,9 +2,8 @@
 //! owner filter); stage history comes from `opportunity_stage`, read in index order so the
 //! report can walk both in one merge, without per-row lookups.
 
-use crate::db::Store;
-
 use super::{Args, Row, fetch};
+use crate::db::Store;
 use crate::error::Result;
 
 /// The cohort, by id: id, owner, stage, amount, probability, currency.

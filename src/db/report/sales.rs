@@ -1,9 +1,8 @@
 //! Sales SQL: won opportunities by close time, booked and paid orders by order date, the
 //! open pipeline by expected close month, and the top customers by booked amount.
 
-use crate::db::Store;
-
 use super::{Args, Row, buckets_cte, fetch, split_sum};
+use crate::db::Store;
 use crate::error::Result;
 use crate::report::period::Bucket;
 

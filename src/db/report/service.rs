@@ -1,9 +1,8 @@
 //! Service SQL: the tickets opened in the window (assignee as the owner filter), with the
 //! few columns the service report computes everything from in one pass.
 
-use crate::db::Store;
-
 use super::{Args, Row, fetch};
+use crate::db::Store;
 use crate::error::Result;
 
 /// Tickets opened in the window: status, type, priority, assignee, `opened_at`,
