@@ -70,7 +70,7 @@ fn apply(tx: &Transaction, sql: &str) -> Result<()> {
             batch.clear();
             let has: bool = tx.query_row(
                 "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
-                [table, column],
+                [unquote(table), unquote(column)],
                 |r| r.get(0),
             )?;
             if !has {
@@ -92,6 +92,13 @@ fn add_column_if_missing(line: &str) -> Option<(&str, &str, &str)> {
     let rest = rest.strip_prefix("ADD COLUMN IF NOT EXISTS ")?;
     let (column, decl) = rest.split_once(' ')?;
     Some((table, column, decl.trim_end().strip_suffix(';')?))
+}
+
+/// A name as `pragma_table_info` wants it: without the double quotes SQL may put around it.
+fn unquote(name: &str) -> &str {
+    name.strip_prefix('"')
+        .and_then(|n| n.strip_suffix('"'))
+        .unwrap_or(name)
 }
 
 #[cfg(test)]

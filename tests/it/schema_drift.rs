@@ -131,7 +131,10 @@ fn schema(path: &Path) -> BTreeSet<String> {
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
             )
             .expect("table_list");
-        out.insert(format!("table {name}: strict {} without_rowid {}", opts.0, opts.1));
+        out.insert(format!(
+            "table {name}: strict {} without_rowid {}",
+            opts.0, opts.1
+        ));
         for col in strings(
             &c,
             "SELECT cid || ' ' || name || ' ' || type || ' notnull=' || \"notnull\" \
@@ -180,7 +183,10 @@ fn a_new_database_and_one_upgraded_from_every_earlier_version_have_the_same_sche
     let new = Env::new();
     let latest = crm::db::migrate::latest();
     let want = schema(&new.db);
-    assert!(want.iter().any(|l| l.starts_with("trigger audit_no_update")));
+    assert!(
+        want.iter()
+            .any(|l| l.starts_with("trigger audit_no_update"))
+    );
     for version in 1..latest {
         let env = Env::new();
         database_at_version(&env, version);
@@ -191,7 +197,11 @@ fn a_new_database_and_one_upgraded_from_every_earlier_version_have_the_same_sche
         assert_eq!(json[0]["code"], "C900001", "v{version}: {json}");
         assert_eq!(env.sql_int("PRAGMA user_version"), latest, "v{version}");
         let got = schema(&env.db);
-        assert!(got == want, "v{version} upgraded differs:\n{}", diff(&want, &got));
+        assert!(
+            got == want,
+            "v{version} upgraded differs:\n{}",
+            diff(&want, &got)
+        );
         // and the upgraded file works: a write, a report over the old order, a clean check
         env.add("customer", &["--name", "after the upgrade"]);
         let o = env.run(&["find", "order", "--format", "json"]).ok().json();
@@ -220,7 +230,11 @@ fn every_registry_field_is_a_column_of_its_entity_table_with_its_type() {
         let (mut got_sorted, mut want_sorted) = (cols.clone(), want.clone());
         got_sorted.sort();
         want_sorted.sort();
-        assert_eq!(got_sorted, want_sorted, "{}: table columns vs registry fields", e.name);
+        assert_eq!(
+            got_sorted, want_sorted,
+            "{}: table columns vs registry fields",
+            e.name
+        );
         for f in e.fields {
             if let crm::schema::Kind::Ref(target) = f.kind {
                 let n: i64 = c

@@ -79,7 +79,26 @@ fn a_guarded_column_add_parses_and_runs_twice_without_failing() {
         add_column_if_missing("ALTER TABLE import_batch ADD COLUMN audit_id INTEGER;"),
         None
     );
+    // quoted names are looked up unquoted, so a second run finds the column
     let conn = fresh();
+    let add = r#"ALTER TABLE "order" ADD COLUMN IF NOT EXISTS "fax" TEXT;"#;
+    assert_eq!(
+        add_column_if_missing(add),
+        Some((r#""order""#, r#""fax""#, "TEXT"))
+    );
+    for _ in 0..2 {
+        let tx = conn.unchecked_transaction().expect("tx");
+        super::apply(&tx, add).expect("add once");
+        tx.commit().expect("commit");
+    }
+    let fax: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('order') WHERE name = 'fax'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("columns");
+    assert_eq!(fax, 1);
     // a file whose label was set back runs the last step again (as the upgrade tests do)
     conn.execute_batch(&format!("PRAGMA user_version = {}", latest() - 1))
         .expect("relabel");
