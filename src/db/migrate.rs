@@ -60,7 +60,7 @@ pub fn run_to(conn: &Connection, version: i64) -> Result<()> {
 }
 
 /// Runs one step's SQL. A line `ALTER TABLE t ADD COLUMN IF NOT EXISTS c TYPE;` (what
-/// PostgreSQL says natively) adds the column only when `t` lacks it, as SQLite cannot say
+/// `PostgreSQL` says natively) adds the column only when `t` lacks it, as `SQLite` cannot say
 /// so itself; everything else runs as written, in order.
 fn apply(tx: &Transaction, sql: &str) -> Result<()> {
     let mut batch = String::new();

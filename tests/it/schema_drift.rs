@@ -2,7 +2,7 @@
 //! the same schema, and every registry field is a column of its entity's table.
 //!
 //! These tests must look at the file (they compare `sqlite_master` and build old versions
-//! with the frozen SQLite steps), so they are SQLite-only by nature.
+//! with the frozen `SQLite` steps), so they are `SQLite`-only by nature.
 
 use std::collections::BTreeSet;
 use std::path::Path;

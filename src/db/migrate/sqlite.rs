@@ -1,4 +1,4 @@
-//! SQLite's migrations: one frozen SQL file per step, in order; a database's
+//! `SQLite`'s migrations: one frozen SQL file per step, in order; a database's
 //! `user_version` counts how many ran. Add a step by adding a file: never edit one that
 //! shipped, since files made by earlier builds ran it as it was.
 

@@ -113,7 +113,7 @@ fn a_guarded_column_add_parses_and_runs_twice_without_failing() {
     assert_eq!(n, 1);
 }
 
-/// A guarded add the runner would not recognise would run as plain SQL and fail on SQLite.
+/// A guarded add the runner would not recognise would run as plain SQL and fail on `SQLite`.
 #[test]
 fn every_guarded_column_add_in_the_steps_is_recognised() {
     for (i, sql) in sqlite::STEPS.iter().enumerate() {
