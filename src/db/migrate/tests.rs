@@ -123,3 +123,54 @@ fn every_guarded_column_add_in_the_steps_is_recognised() {
         }
     }
 }
+
+/// The statements of each shipped step (comments aside), as SHA-256: files made by earlier
+/// builds ran exactly these, so a changed statement is drift. Change a step by adding one.
+/// Every step has its hash here (a new step adds its own); only a step that has not shipped
+/// yet (the newest, on its branch) may change, with its hash.
+const SHIPPED: &[&str] = &[
+    // v1
+    "7d5e485f3ab3d4fabd01570442a1194a327d8e220be801d00320c23b302341dc",
+    // v2
+    "3906267edd8641c6b3b63c0eab491982bc1f583433c6c9265e12b217af9d1afe",
+    // v3
+    "f766855cdea052aab83d943b105f75cc80fc41b53476462c0207f40a83a0bcb0",
+    // v4
+    "37f75a4d604297097ba5dbafb30e4572e346c090c3059c9b8fe8a9b12c60655c",
+    // v5
+    "eddf20178f6875371eaadef664a04305372e198e3652d5d962d08252582cbd6a",
+    // v6
+    "e784add789fcb162d631501c0ded92c8587ee032a915bb504f3e0f70235d385d",
+    // v7
+    "2a501e21a4e6fa85ff378826b468f8c48ebcbfa9de7b320adec282f5dd817143",
+    // v8
+    "853e17cc704cb58b1ce3029010a56b02101abeaf13e96e08f9e894f1c049a512",
+];
+
+#[test]
+fn shipped_steps_are_never_edited() {
+    use sha2::{Digest, Sha256};
+    let got: Vec<String> = sqlite::STEPS
+        .iter()
+        .map(|sql| {
+            let statements: Vec<&str> = sql
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect();
+            format!("{:x}", Sha256::digest(statements.join("\n")))
+        })
+        .collect();
+    assert_eq!(
+        got.len(),
+        SHIPPED.len(),
+        "add the new step's hash to SHIPPED: {got:#?}"
+    );
+    for (i, want) in SHIPPED.iter().enumerate() {
+        assert_eq!(
+            got.get(i).map(String::as_str),
+            Some(*want),
+            "v{} changed after it shipped: add a new step instead\nall: {got:#?}",
+            i + 1
+        );
+    }
+}
