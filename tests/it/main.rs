@@ -37,6 +37,7 @@ mod rel_limits;
 mod rel_mixed;
 mod rel_wal;
 mod report;
+mod schema_drift;
 mod trust_audit;
 mod trust_files;
 mod trust_formats;

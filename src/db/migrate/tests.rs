@@ -1,0 +1,176 @@
+//! The runner and the frozen steps: triggers, application id, the guarded column add.
+
+use rusqlite::Connection;
+
+use super::{TRIGGERS, add_column_if_missing, latest, run, run_to, sqlite};
+
+fn fresh() -> Connection {
+    let conn = Connection::open_in_memory().expect("memory db");
+    run(&conn).expect("migrate");
+    conn
+}
+
+fn strings(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut st = conn.prepare(sql).expect("prepare");
+    st.query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[test]
+fn the_frozen_steps_create_exactly_the_triggers_crm_accepts() {
+    let conn = fresh();
+    let mut got = strings(
+        &conn,
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name",
+    );
+    got.sort();
+    let mut want: Vec<String> = TRIGGERS.iter().map(|s| (*s).to_string()).collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn the_frozen_v1_sets_crms_application_id() {
+    let conn = fresh();
+    let id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .expect("application_id");
+    assert_eq!(id, crate::db::APPLICATION_ID);
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("user_version");
+    assert_eq!(v, latest());
+}
+
+#[test]
+fn run_to_stops_at_the_version_asked_and_run_finishes() {
+    let conn = Connection::open_in_memory().expect("memory db");
+    run_to(&conn, 2).expect("to v2");
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("user_version");
+    assert_eq!(v, 2);
+    assert!(
+        strings(
+            &conn,
+            "SELECT name FROM sqlite_master WHERE name = 'opportunity_stage'"
+        )
+        .is_empty()
+    );
+    run(&conn).expect("finish");
+    assert_eq!(
+        strings(
+            &conn,
+            "SELECT name FROM sqlite_master WHERE name = 'opportunity_stage'"
+        ),
+        ["opportunity_stage"]
+    );
+}
+
+#[test]
+fn a_guarded_column_add_parses_and_runs_twice_without_failing() {
+    assert_eq!(
+        add_column_if_missing("ALTER TABLE import_change ADD COLUMN IF NOT EXISTS after TEXT;"),
+        Some(("import_change", "after", "TEXT"))
+    );
+    assert_eq!(
+        add_column_if_missing("ALTER TABLE import_batch ADD COLUMN audit_id INTEGER;"),
+        None
+    );
+    // quoted names are looked up unquoted, so a second run finds the column
+    let conn = fresh();
+    let add = r#"ALTER TABLE "order" ADD COLUMN IF NOT EXISTS "fax" TEXT;"#;
+    assert_eq!(
+        add_column_if_missing(add),
+        Some((r#""order""#, r#""fax""#, "TEXT"))
+    );
+    for _ in 0..2 {
+        let tx = conn.unchecked_transaction().expect("tx");
+        super::apply(&tx, add).expect("add once");
+        tx.commit().expect("commit");
+    }
+    let fax: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('order') WHERE name = 'fax'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("columns");
+    assert_eq!(fax, 1);
+    // a file whose label was set back runs the last step again (as the upgrade tests do)
+    conn.execute_batch(&format!("PRAGMA user_version = {}", latest() - 1))
+        .expect("relabel");
+    run(&conn).expect("rerun the last step");
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('import_change') WHERE name = 'after'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("columns");
+    assert_eq!(n, 1);
+}
+
+/// A guarded add the runner would not recognise would run as plain SQL and fail on `SQLite`.
+#[test]
+fn every_guarded_column_add_in_the_steps_is_recognised() {
+    for (i, sql) in sqlite::STEPS.iter().enumerate() {
+        let statements = sql.lines().filter(|l| !l.trim_start().starts_with("--"));
+        for line in statements.filter(|l| l.contains("IF NOT EXISTS") && l.contains("ADD COLUMN")) {
+            assert!(add_column_if_missing(line).is_some(), "v{}: {line}", i + 1);
+        }
+    }
+}
+
+/// The statements of each shipped step (comments aside), as SHA-256: files made by earlier
+/// builds ran exactly these, so a changed statement is drift. Change a step by adding one.
+/// Every step has its hash here (a new step adds its own); only a step that has not shipped
+/// yet (the newest, on its branch) may change, with its hash.
+const SHIPPED: &[&str] = &[
+    // v1
+    "7d5e485f3ab3d4fabd01570442a1194a327d8e220be801d00320c23b302341dc",
+    // v2
+    "3906267edd8641c6b3b63c0eab491982bc1f583433c6c9265e12b217af9d1afe",
+    // v3
+    "f766855cdea052aab83d943b105f75cc80fc41b53476462c0207f40a83a0bcb0",
+    // v4
+    "37f75a4d604297097ba5dbafb30e4572e346c090c3059c9b8fe8a9b12c60655c",
+    // v5
+    "eddf20178f6875371eaadef664a04305372e198e3652d5d962d08252582cbd6a",
+    // v6
+    "e784add789fcb162d631501c0ded92c8587ee032a915bb504f3e0f70235d385d",
+    // v7
+    "2a501e21a4e6fa85ff378826b468f8c48ebcbfa9de7b320adec282f5dd817143",
+    // v8
+    "853e17cc704cb58b1ce3029010a56b02101abeaf13e96e08f9e894f1c049a512",
+];
+
+#[test]
+fn shipped_steps_are_never_edited() {
+    use sha2::{Digest, Sha256};
+    let got: Vec<String> = sqlite::STEPS
+        .iter()
+        .map(|sql| {
+            let statements: Vec<&str> = sql
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect();
+            format!("{:x}", Sha256::digest(statements.join("\n")))
+        })
+        .collect();
+    assert_eq!(
+        got.len(),
+        SHIPPED.len(),
+        "add the new step's hash to SHIPPED: {got:#?}"
+    );
+    for (i, want) in SHIPPED.iter().enumerate() {
+        assert_eq!(
+            got.get(i).map(String::as_str),
+            Some(*want),
+            "v{} changed after it shipped: add a new step instead\nall: {got:#?}",
+            i + 1
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! The registry's integrity: every name it uses to point at an entity or a field exists,
+//! names are unique where they must be, and no fixed-width mask limits an entity's fields.
+
+use std::collections::HashSet;
+
+use super::entities::{STAGES, SYNONYMS};
+use super::{Default, ENTITIES, Entity, Field, Kind};
+
+/// `db::bulk::Row.given` is a `u128` mask with one bit per field of the entity (an import
+/// sets bit `i` for field `i`; a wider entity would overflow the shift).
+const GIVEN_BITS: usize = u128::BITS as usize;
+
+fn entity(name: &str) -> Option<&'static Entity> {
+    ENTITIES.iter().find(|e| e.name == name)
+}
+
+fn field(e: &Entity, name: &str) -> Option<&'static Field> {
+    e.columns().find(|f| f.name == name)
+}
+
+/// Names are quoted with `ident` without escaping: only plain lowercase names are safe.
+fn plain(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+}
+
+#[test]
+fn entity_and_field_names_are_plain_and_unique() {
+    let mut names = HashSet::new();
+    let mut labels = HashSet::new();
+    for e in ENTITIES {
+        assert!(plain(e.name), "entity name '{}'", e.name);
+        assert!(names.insert(e.name), "entity '{}' twice", e.name);
+        assert!(labels.insert(e.zh), "{}: label '{}' twice", e.name, e.zh);
+        assert!(labels.insert(e.en), "{}: label '{}' twice", e.name, e.en);
+        let mut fields = HashSet::new();
+        for f in e.columns() {
+            assert!(plain(f.name), "{}.{}: not a plain name", e.name, f.name);
+            assert!(fields.insert(f.name), "{}.{} twice", e.name, f.name);
+        }
+    }
+}
+
+#[test]
+fn references_point_at_entities_that_exist() {
+    for e in ENTITIES {
+        for f in e.fields {
+            if let Kind::Ref(target) = f.kind {
+                assert!(
+                    entity(target).is_some(),
+                    "{}.{} -> {target}",
+                    e.name,
+                    f.name
+                );
+            }
+        }
+    }
+}
+
+/// The key is how references and imports find a record: a unique field of the entity.
+#[test]
+fn each_key_is_a_unique_field_of_its_entity() {
+    for e in ENTITIES {
+        if let Some(key) = e.key {
+            let f = field(e, key).unwrap_or_else(|| panic!("{}: key {key} is no field", e.name));
+            assert!(f.unique, "{}: key {key} is not unique", e.name);
+        }
+        for f in e.fields {
+            if matches!(f.default, Default::Generated(_)) {
+                assert!(f.unique, "{}.{}: generated but not unique", e.name, f.name);
+            }
+        }
+    }
+}
+
+/// `owner` names a user field; `owner_via` a reference whose target decides ownership in
+/// turn (it has an owner, or an `owner_via` of its own), never both, never a loop.
+#[test]
+fn owner_paths_are_user_fields_or_references_that_reach_one() {
+    for e in ENTITIES {
+        assert!(
+            e.owner.is_none() || e.owner_via.is_none(),
+            "{}: owner and owner_via",
+            e.name
+        );
+        if let Some(owner) = e.owner {
+            let f = field(e, owner).unwrap_or_else(|| panic!("{}: owner {owner}", e.name));
+            assert_eq!(
+                f.kind,
+                Kind::User,
+                "{}: owner {owner} is not a user",
+                e.name
+            );
+        }
+        let mut at: &Entity = e;
+        let mut seen = vec![e.name];
+        while let Some(via) = at.owner_via {
+            let f = field(at, via).unwrap_or_else(|| panic!("{}: owner_via {via}", at.name));
+            let Kind::Ref(target) = f.kind else {
+                panic!("{}: owner_via {via} is not a reference", at.name);
+            };
+            at = entity(target).expect("references exist");
+            assert!(
+                !seen.contains(&at.name),
+                "{}: owner_via loops: {seen:?}",
+                e.name
+            );
+            seen.push(at.name);
+        }
+        if e.owner_via.is_some() {
+            assert!(
+                at.owner.is_some(),
+                "{}: owner_via ends at {} without owner",
+                e.name,
+                at.name
+            );
+        }
+    }
+}
+
+#[test]
+fn titles_and_synonyms_name_fields_that_exist() {
+    for e in ENTITIES {
+        assert!(field(e, e.title).is_some(), "{}: title {}", e.name, e.title);
+    }
+    for (e, f, _) in SYNONYMS {
+        let ok = if *e == "*" {
+            ENTITIES.iter().any(|x| field(x, f).is_some())
+        } else {
+            entity(e).is_some_and(|x| field(x, f).is_some())
+        };
+        assert!(ok, "synonym for {e}.{f}: no such field");
+    }
+}
+
+/// A default is a value its field accepts: a fixed value parses, the current user goes in a
+/// user field, today in a date, now in a date-time.
+#[test]
+fn defaults_fit_their_fields() {
+    for e in ENTITIES {
+        for f in e.fields {
+            let ok = match f.default {
+                Default::None | Default::Generated(_) => true,
+                Default::Value(v) => f.kind.parse(v).is_ok(),
+                Default::CurrentUser => f.kind == Kind::User,
+                Default::Today => f.kind == Kind::Date,
+                Default::Now => f.kind == Kind::DateTime,
+            };
+            assert!(ok, "{}.{}: default {:?}", e.name, f.name, f.default);
+        }
+    }
+}
+
+#[test]
+fn choices_are_unique_within_a_field() {
+    for e in ENTITIES {
+        for f in e.fields {
+            if let Kind::Choice(choices) = f.kind {
+                let mut seen = HashSet::new();
+                for (value, label) in choices {
+                    assert!(seen.insert(*value), "{}.{}: {value} twice", e.name, f.name);
+                    assert!(seen.insert(*label), "{}.{}: {label} twice", e.name, f.name);
+                }
+            }
+        }
+    }
+    let stage = field(entity("opportunity").expect("opportunity"), "stage").expect("stage");
+    assert_eq!(
+        stage.kind,
+        Kind::Choice(STAGES),
+        "the stages rules walk are the field's"
+    );
+}
+
+/// No entity comes near the width of the mask that records which fields an import gave.
+#[test]
+fn no_entity_comes_near_the_given_fields_mask() {
+    let widest = ENTITIES.iter().map(|e| e.fields.len()).max().unwrap_or(0);
+    assert!(
+        widest <= GIVEN_BITS / 2,
+        "an entity has {widest} fields; db::bulk::Row.given holds {GIVEN_BITS}: widen it first"
+    );
+}
