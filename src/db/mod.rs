@@ -1,5 +1,7 @@
 //! The only place SQL lives: opening the database with its pragmas, migrations,
-//! generic record storage, search and the audit log.
+//! generic record storage, search and the audit log. Everything above holds a [`Store`]
+//! (`store.rs`) and calls the functions here; the engine's types and errors cross at its
+//! edge (`sqlite/`), and nothing outside `db/` names rusqlite (a test keeps it so).
 
 pub mod audit;
 pub mod batch;
@@ -32,6 +34,7 @@ pub const APPLICATION_ID: i64 = 0x4352_4d31;
 
 /// An open crm database.
 pub struct Db {
+    /// The store (named `conn` from when it was the connection itself).
     pub conn: Store,
     pub path: PathBuf,
 }
