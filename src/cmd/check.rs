@@ -75,9 +75,9 @@ pub fn checks(conn: &Store) -> Result<Vec<Outcome>> {
     });
     let mode = maintain::journal_mode(conn)?;
     if maintain::is_read_only(conn) {
-        // Opened read-only (a read-only mount): SQLite reports the journal mode of that
-        // connection, not of the file. The file's header says whether it is in WAL mode.
-        let wal = maintain::file_path(conn).and_then(wal_in_header);
+        // Opened read-only (a read-only mount): the connection's journal mode is not the
+        // file's; the file itself says whether it is in WAL mode.
+        let wal = maintain::file_in_wal_mode(conn);
         out.push((
             "journal_mode",
             wal != Some(false),
@@ -91,14 +91,6 @@ pub fn checks(conn: &Store) -> Result<Vec<Outcome>> {
         out.push(("journal_mode", mode.eq_ignore_ascii_case("wal"), mode));
     }
     Ok(out)
-}
-
-/// Whether the database file's header marks it as WAL (read and write versions 2, bytes 18-19).
-fn wal_in_header(path: &str) -> Option<bool> {
-    use std::io::Read;
-    let mut head = [0_u8; 20];
-    std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
-    Some(head[18] == 2 && head[19] == 2)
 }
 
 pub fn run(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {

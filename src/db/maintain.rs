@@ -63,9 +63,16 @@ pub fn is_read_only(s: &Store) -> bool {
         .unwrap_or(false)
 }
 
-/// The file behind the store, if it has one.
-pub fn file_path(s: &Store) -> Option<&str> {
-    s.sqlite().path()
+/// Whether the file behind the store is in WAL mode, read from its header without writing
+/// (read and write versions 2, bytes 18-19); None when there is no file to read.
+pub fn file_in_wal_mode(s: &Store) -> Option<bool> {
+    use std::io::Read;
+    let mut head = [0_u8; 20];
+    std::fs::File::open(s.sqlite().path()?)
+        .ok()?
+        .read_exact(&mut head)
+        .ok()?;
+    Some(head[18] == 2 && head[19] == 2)
 }
 
 /// Writes a compact, consistent copy of the whole store into `target` (an empty file).
