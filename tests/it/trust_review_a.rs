@@ -1,0 +1,53 @@
+//! Issue 8, reviewed from outside: scenarios an attacker or a new user tries beyond the ones
+//! each item named (the database reached through a symlink, stdin redirected from a file,
+//! other roles, other writers).
+
+use crate::harness::Env;
+
+/// SQLite keeps the `-wal`/`-shm` beside the file a symlink points to: opened through the
+/// link, those real companions are still never written.
+#[test]
+fn the_real_wal_and_shm_of_a_database_opened_through_a_symlink_are_never_written() {
+    let env = Env::new();
+    let link = env.path("link.db");
+    std::os::unix::fs::symlink(&env.db, &link).expect("symlink");
+    let link = link.to_str().expect("utf-8");
+    for suffix in ["-wal", "-shm"] {
+        let target = format!("{}{suffix}", env.db.display());
+        let r = env.run_env(
+            &["export", "customer", "-o", &target, "--force"],
+            &[("CRM_DB", link)],
+        );
+        r.code(5).one_error_line();
+        assert!(r.stderr.contains("open database"), "{}", r.stderr);
+    }
+    env.run(&["check"]).ok();
+}
+
+/// `import customer - < in.csv` reads in.csv through stdin: it is still the file being read,
+/// whether the rejects target names it directly or as `/dev/stdin`.
+#[test]
+fn a_file_redirected_into_stdin_is_never_the_rejects_target() {
+    let env = Env::new();
+    let input = env.path("in.csv");
+    let text = "name,city\n好公司,深圳\n,坏行\n";
+    for target in [input.to_str().expect("utf-8"), "/dev/stdin"] {
+        std::fs::write(&input, text).expect("input");
+        let out = env
+            .hermetic(Env::bin())
+            .args([
+                "import", "customer", "-", "--on-error", "skip", "--rejects", target, "--force",
+            ])
+            .stdin(std::fs::File::open(&input).expect("open input"))
+            .output()
+            .expect("run crm");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{stderr}");
+        let errors = stderr.lines().filter(|l| l.starts_with("error:")).count();
+        assert_eq!(errors, 1, "{stderr}");
+        assert!(stderr.contains("the file being read"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&input).expect("read"), text);
+    }
+    let count = env.run(&["find", "customer", "--count"]);
+    assert_eq!(count.ok().stdout.trim(), "0");
+}
