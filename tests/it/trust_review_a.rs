@@ -51,3 +51,19 @@ fn a_file_redirected_into_stdin_is_never_the_rejects_target() {
     let count = env.run(&["find", "customer", "--count"]);
     assert_eq!(count.ok().stdout.trim(), "0");
 }
+
+/// Full-width and mathematical letters are look-alikes of the plain name they fold to.
+#[test]
+fn compatibility_forms_of_a_user_name_are_the_same_name() {
+    let env = Env::new();
+    for name in ["ａｄｍｉｎ", "𝐚𝐝𝐦𝐢𝐧", "ＡＤＭＩＮ"] {
+        let r = env.run_stdin(
+            &["user", "add", name, "--role", "viewer", "--password-stdin"],
+            crate::harness::PW,
+        );
+        r.code(5).one_error_line();
+        assert!(r.stderr.contains("'admin'"), "{}", r.stderr);
+    }
+    let users = env.run(&["user", "list", "--format", "json"]).ok().json();
+    assert_eq!(users.as_array().expect("list").len(), 1, "{users}");
+}
