@@ -67,3 +67,32 @@ fn compatibility_forms_of_a_user_name_are_the_same_name() {
     let users = env.run(&["user", "list", "--format", "json"]).ok().json();
     assert_eq!(users.as_array().expect("list").len(), 1, "{users}");
 }
+
+/// `demo --path` names a file it may replace: anything but a regular file is refused before
+/// it is opened (opening a FIFO to see whether it is a demo database used to hang).
+#[test]
+fn demo_refuses_a_path_that_is_not_a_regular_file() {
+    let env = Env::empty();
+    let fifo = env.path("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    // `timeout` only keeps a regression from hanging the suite.
+    let out = env
+        .hermetic("timeout")
+        .arg("20")
+        .arg(Env::bin())
+        .args(["demo", "--path", fifo.to_str().expect("utf-8")])
+        .output()
+        .expect("run crm");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    let dir = env.path("dir");
+    std::fs::create_dir(&dir).expect("dir");
+    let r = env.run(&["demo", "--path", dir.to_str().expect("utf-8")]);
+    r.code(5).one_error_line();
+    assert!(dir.is_dir());
+}
