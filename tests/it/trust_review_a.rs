@@ -96,3 +96,37 @@ fn demo_refuses_a_path_that_is_not_a_regular_file() {
     r.code(5).one_error_line();
     assert!(dir.is_dir());
 }
+
+/// `init` finishes only its own half-made file: another program's SQLite database (even one
+/// with an empty `users` table) and a FIFO are refused with 5, byte for byte unchanged.
+#[test]
+fn init_never_touches_a_file_that_is_not_its_own() {
+    let env = Env::empty();
+    {
+        let c = rusqlite::Connection::open(&env.db).expect("foreign db");
+        c.execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE important (y); INSERT INTO important VALUES (42);",
+        )
+        .expect("foreign schema");
+    }
+    let before = std::fs::read(&env.db).expect("read");
+    let r = env.run_stdin(&["init", "--password-stdin"], crate::harness::PW);
+    r.code(5).one_error_line();
+    assert_eq!(std::fs::read(&env.db).expect("read"), before, "the file changed");
+
+    let fifo = env.path("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.expect("mkfifo").success());
+    // `timeout` only keeps a regression from hanging the suite.
+    let out = env
+        .hermetic("timeout")
+        .arg("20")
+        .arg(Env::bin())
+        .args(["--db", fifo.to_str().expect("utf-8"), "init", "--password-stdin"])
+        .output()
+        .expect("run crm");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
