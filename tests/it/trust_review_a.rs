@@ -4,7 +4,7 @@
 
 use crate::harness::Env;
 
-/// SQLite keeps the `-wal`/`-shm` beside the file a symlink points to: opened through the
+/// `SQLite` keeps the `-wal`/`-shm` beside the file a symlink points to: opened through the
 /// link, those real companions are still never written.
 #[test]
 fn the_real_wal_and_shm_of_a_database_opened_through_a_symlink_are_never_written() {
@@ -36,7 +36,14 @@ fn a_file_redirected_into_stdin_is_never_the_rejects_target() {
         let out = env
             .hermetic(Env::bin())
             .args([
-                "import", "customer", "-", "--on-error", "skip", "--rejects", target, "--force",
+                "import",
+                "customer",
+                "-",
+                "--on-error",
+                "skip",
+                "--rejects",
+                target,
+                "--force",
             ])
             .stdin(std::fs::File::open(&input).expect("open input"))
             .output()
@@ -97,7 +104,7 @@ fn demo_refuses_a_path_that_is_not_a_regular_file() {
     assert!(dir.is_dir());
 }
 
-/// `init` finishes only its own half-made file: another program's SQLite database (even one
+/// `init` finishes only its own half-made file: another program's `SQLite` database (even one
 /// with an empty `users` table) and a FIFO are refused with 5, byte for byte unchanged.
 #[test]
 fn init_never_touches_a_file_that_is_not_its_own() {
@@ -113,7 +120,11 @@ fn init_never_touches_a_file_that_is_not_its_own() {
     let before = std::fs::read(&env.db).expect("read");
     let r = env.run_stdin(&["init", "--password-stdin"], crate::harness::PW);
     r.code(5).one_error_line();
-    assert_eq!(std::fs::read(&env.db).expect("read"), before, "the file changed");
+    assert_eq!(
+        std::fs::read(&env.db).expect("read"),
+        before,
+        "the file changed"
+    );
 
     let fifo = env.path("fifo");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
@@ -123,7 +134,12 @@ fn init_never_touches_a_file_that_is_not_its_own() {
         .hermetic("timeout")
         .arg("20")
         .arg(Env::bin())
-        .args(["--db", fifo.to_str().expect("utf-8"), "init", "--password-stdin"])
+        .args([
+            "--db",
+            fifo.to_str().expect("utf-8"),
+            "init",
+            "--password-stdin",
+        ])
         .output()
         .expect("run crm");
     let stderr = String::from_utf8_lossy(&out.stderr);
