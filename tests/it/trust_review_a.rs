@@ -146,3 +146,18 @@ fn init_never_touches_a_file_that_is_not_its_own() {
     assert_eq!(out.status.code(), Some(5), "{stderr}");
     assert!(stderr.contains("not a regular file"), "{stderr}");
 }
+
+/// `--db` naming a directory or a device is not a database: exit 9 saying so, not a hint
+/// that blames a read-only directory.
+#[test]
+fn a_db_path_that_is_not_a_regular_file_is_named_as_such() {
+    let env = Env::new();
+    let dir = env.path("dir");
+    std::fs::create_dir(&dir).expect("dir");
+    for db in [dir.to_str().expect("utf-8"), "/dev/null"] {
+        let r = env.run(&["--db", db, "whoami"]);
+        r.code(9).one_error_line();
+        assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+        assert!(!r.stderr.contains("read-only"), "{}", r.stderr);
+    }
+}
