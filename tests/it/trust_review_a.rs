@@ -161,3 +161,26 @@ fn a_db_path_that_is_not_a_regular_file_is_named_as_such() {
         assert!(!r.stderr.contains("read-only"), "{}", r.stderr);
     }
 }
+
+/// An empty stdin under `--password-stdin` is a missing password (exit 2), not a wrong one:
+/// a script whose secret is unset must not lock the account after five runs.
+#[test]
+fn an_empty_stdin_is_a_missing_password_and_never_counts_toward_the_lockout() {
+    let env = Env::new();
+    env.add_user("bob", "sales");
+    let bob = env.token("bob");
+    for _ in 0..6 {
+        env.run_stdin(&["login", "--user", "admin", "--password-stdin"], "")
+            .code(2)
+            .one_error_line();
+        let r = env.run_env(
+            &["user", "passwd", "--password-stdin"],
+            &[("CRM_TOKEN", bob.as_str())],
+        );
+        r.code(2).one_error_line();
+    }
+    let failed = env.sql_int("SELECT MAX(failed_logins) FROM users");
+    assert_eq!(failed, 0);
+    env.login("admin");
+    env.run(&["whoami"]).ok();
+}
