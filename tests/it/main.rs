@@ -42,5 +42,6 @@ mod trust_audit;
 mod trust_files;
 mod trust_formats;
 mod trust_money;
+mod trust_review_a;
 mod trust_roles;
 mod trust_values;
