@@ -350,3 +350,91 @@ fn pg_two_databases_share_no_role() {
         assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{e}");
     }
 }
+
+#[test]
+fn pg_reads_of_the_audit_and_stage_history_follow_the_matrix() {
+    let Some(db) = setup("pg_reads_of_the_audit_and_stage_history_follow_the_matrix") else {
+        return;
+    };
+    let mut bob = login(&db, "bob");
+    bob.execute(
+        "INSERT INTO crm.customer (code, status, owner, created_at, updated_at) VALUES ('C-B', 'active', 'bob', 0, 0)",
+        &[],
+    )
+    .unwrap();
+    let opp: i64 = bob
+        .query_one(
+            "INSERT INTO crm.opportunity (customer, name, owner, created_at, updated_at) SELECT id, 'o', 'bob', 0, 0 FROM crm.customer RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    // A change made outside crm's users is audited under its PostgreSQL role.
+    db.admin()
+        .execute("UPDATE crm.customer SET notes = 'by the DBA'", &[])
+        .unwrap();
+    let count = |c: &mut Client| -> i64 {
+        c.query_one("SELECT count(*) FROM crm.audit", &[])
+            .unwrap()
+            .get(0)
+    };
+    let mut admin = login(&db, "admin");
+    let all = count(&mut admin);
+    let dba: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM crm.audit WHERE \"user\" = 'pg:postgres'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(dba, 1);
+    // Other roles read only what reports need: customer status changes.
+    let mut sales = login(&db, "sales");
+    assert_eq!(
+        count(&mut sales),
+        1,
+        "sales reads the customer status row only"
+    );
+    assert!(all > 1);
+    let mut manager = login(&db, "manager");
+    assert_eq!(
+        count(&mut manager),
+        1,
+        "no audit for managers (auth::allowed)"
+    );
+    // Stage history: a stage for another's opportunity is refused, for bob's own taken.
+    denied(
+        sales.execute(
+            "INSERT INTO crm.opportunity_stage (opportunity, stage, entered_at) VALUES ($1, 'won', 0)",
+            &[&opp],
+        ),
+        "a stage for another's opportunity",
+    );
+    bob.execute(
+        "INSERT INTO crm.opportunity_stage (opportunity, stage, entered_at) VALUES ($1, 'won', 0)",
+        &[&opp],
+    )
+    .unwrap();
+}
+
+#[test]
+fn pg_writers_queue_on_one_write_lock() {
+    let Some(db) = setup("pg_writers_queue_on_one_write_lock") else {
+        return;
+    };
+    let mut first = login(&db, "sales");
+    let mut second = login(&db, "bob");
+    let mut tx = first.transaction().unwrap();
+    tx.execute("SELECT crm.begin_write()", &[]).unwrap();
+    // While one writer holds it, another waits (here: gives up at once) ...
+    let e = second
+        .batch_execute("SET lock_timeout = 1; BEGIN; SELECT crm.begin_write();")
+        .expect_err("the lock is held");
+    assert_eq!(e.code(), Some(&SqlState::LOCK_NOT_AVAILABLE), "{e}");
+    second.batch_execute("ROLLBACK").unwrap();
+    // ... and gets it once the first commits.
+    tx.commit().unwrap();
+    second
+        .batch_execute("BEGIN; SELECT crm.begin_write(); COMMIT;")
+        .unwrap();
+}

@@ -81,7 +81,7 @@ pub fn sql(database: &str) -> String {
         );
         let _ = writeln!(
             s,
-            "GRANT EXECUTE ON FUNCTION crm.audit_append(text, text, bigint, text, text, text, text), crm.me() TO {g};"
+            "GRANT EXECUTE ON FUNCTION crm.audit_append(text, text, bigint, text, text, text, text), crm.me(), crm.begin_write() TO {g};"
         );
         let _ = writeln!(s, "GRANT SELECT ON crm.schema_version TO {g};");
         // Everyone sees who the users are (owners are user names), nobody the hashes.
@@ -93,6 +93,8 @@ pub fn sql(database: &str) -> String {
     for (role, g) in &groups {
         system_tables(&mut s, *role, &quote_ident(g));
     }
+    s.push_str("ALTER TABLE crm.audit ENABLE ROW LEVEL SECURITY;\n");
+    s.push_str("ALTER TABLE crm.opportunity_stage ENABLE ROW LEVEL SECURITY;\n");
     for e in ENTITIES {
         entity(&mut s, e, &groups);
         audit_trigger(&mut s, e);
@@ -131,26 +133,48 @@ fn system_tables(s: &mut String, role: Role, g: &str) {
             quote_ident(&format!("{}_select", role.as_str()))
         );
     }
-    // Stage history is part of an opportunity: the rights on opportunities apply.
+    stage_history(s, role, g);
+}
+
+/// Stage history is part of an opportunity: the rights on opportunities apply, a stage
+/// entered when the opportunity was added or changed, removed with it.
+fn stage_history(s: &mut String, role: Role, g: &str) {
     let opp = Entity::get("opportunity").expect("opportunity is registered");
-    let mut stage = Vec::new();
-    if scope(role, Action::Read, opp) != Scope::None {
-        stage.push("SELECT");
-    }
-    if scope(role, Action::Create, opp) != Scope::None
-        || scope(role, Action::Update, opp) != Scope::None
-    {
-        stage.push("INSERT");
-    }
-    if scope(role, Action::Delete, opp) != Scope::None {
-        stage.push("DELETE");
-    }
-    if !stage.is_empty() {
-        let _ = writeln!(
-            s,
-            "GRANT {} ON crm.opportunity_stage TO {g};",
-            stage.join(", ")
-        );
+    let writes = [Action::Create, Action::Update]
+        .into_iter()
+        .map(|a| scope(role, a, opp))
+        .max_by_key(|s| match s {
+            Scope::None => 0,
+            Scope::Own => 1,
+            Scope::All => 2,
+        })
+        .expect("two actions");
+    for (cmd, sc) in [
+        ("SELECT", scope(role, Action::Read, opp)),
+        ("INSERT", writes),
+        ("DELETE", scope(role, Action::Delete, opp)),
+    ] {
+        let rows = match sc {
+            Scope::None => continue,
+            Scope::All => "true".to_string(),
+            Scope::Own => format!(
+                "EXISTS (SELECT 1 FROM crm.\"opportunity\" s0 WHERE s0.id = opportunity_stage.opportunity AND {})",
+                owns(opp, "s0", 1)
+            ),
+        };
+        let name = quote_ident(&format!("{}_{}", role.as_str(), cmd.to_lowercase()));
+        let _ = writeln!(s, "GRANT {cmd} ON crm.opportunity_stage TO {g};");
+        let _ = if cmd == "INSERT" {
+            writeln!(
+                s,
+                "CREATE POLICY {name} ON crm.opportunity_stage FOR INSERT TO {g} WITH CHECK ({rows});"
+            )
+        } else {
+            writeln!(
+                s,
+                "CREATE POLICY {name} ON crm.opportunity_stage FOR {cmd} TO {g} USING ({rows});"
+            )
+        };
     }
 }
 
