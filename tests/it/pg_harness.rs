@@ -73,20 +73,12 @@ impl PgDb {
         tx.commit()
     }
 
-    /// Adds a crm user with its login role in its group (what `crm user add` will do);
-    /// returns the login role's name.
+    /// Adds a crm user with its login role in its group, as `crm user add` will: the user's
+    /// row, then `crm.add_login` (here called by the superuser; `pg_logins` calls it as a
+    /// crm admin). Returns the login role's name.
     pub fn add_user(&self, name: &str, role: Role) -> String {
         let login = names::login_role(&self.name, name);
-        let group = names::group_role(&self.name, role);
         let mut admin = self.admin();
-        admin
-            .batch_execute(&format!(
-                "CREATE ROLE {l} LOGIN PASSWORD {pw}; GRANT {g} TO {l};",
-                l = names::quote_ident(&login),
-                g = names::quote_ident(&group),
-                pw = names::quote_literal(PW),
-            ))
-            .expect("create the login role");
         let id: i64 = admin
             .query_one(
                 "INSERT INTO crm.users (name, role, password_hash, created_at, updated_at) VALUES ($1, $2, '', 0, 0) RETURNING id",
@@ -95,11 +87,8 @@ impl PgDb {
             .expect("add the user")
             .get(0);
         admin
-            .execute(
-                "INSERT INTO crm.login (role, user_id) VALUES ($1::text::name, $2)",
-                &[&login, &id],
-            )
-            .expect("map the login role");
+            .execute("SELECT crm.add_login($1, $2, $3)", &[&id, &login, &PW])
+            .expect("create the login role");
         login
     }
 }

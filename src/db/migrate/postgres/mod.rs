@@ -8,6 +8,7 @@
 //! initialised database fails (SQLSTATE 42P06, `duplicate_schema`) before it changes
 //! anything: what `crm init` reports as exit 5.
 
+pub mod logins;
 pub mod names;
 pub mod security;
 

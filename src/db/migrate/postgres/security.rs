@@ -99,6 +99,7 @@ pub fn sql(database: &str) -> String {
         entity(&mut s, e, &groups);
         audit_trigger(&mut s, e);
     }
+    s.push_str(&super::logins::sql(database));
     s
 }
 
