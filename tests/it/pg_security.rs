@@ -221,6 +221,10 @@ fn pg_changes_are_audited_in_the_session_users_name() {
     let Some(db) = setup("pg_changes_are_audited_in_the_session_users_name") else {
         return;
     };
+    // A test build follows its fixed clock by replacing crm.now() as the schema's owner.
+    db.admin()
+        .batch_execute("CREATE OR REPLACE FUNCTION crm.now() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT 1764547200::bigint'")
+        .unwrap();
     let mut sales = login(&db, "sales");
     // What a user may SET does not change who they are.
     assert!(
@@ -276,6 +280,13 @@ fn pg_changes_are_audited_in_the_session_users_name() {
     let mut want: Vec<String> = want.iter().map(|s| (*s).to_string()).collect();
     want[3] = format!("sales|create|opportunity|customer||{id}");
     assert_eq!(got, want);
+    let at: Vec<i64> = admin
+        .query("SELECT DISTINCT at FROM crm.audit", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(at, [1_764_547_200], "every row at crm.now()");
     // The chain is crm's own: copied into a SQLite crm database, crm verifies it.
     let lite = rusqlite::Connection::open_in_memory().unwrap();
     crm::db::migrate::run(&lite).unwrap();

@@ -107,9 +107,10 @@ pub fn sql(database: &str) -> String {
 fn system_tables(s: &mut String, role: Role, g: &str) {
     let may = |a: Action| allowed(role, a, None, None);
     if may(Action::ManageUsers) {
+        // Never the name: it decides the login role and who owns what.
         let _ = writeln!(
             s,
-            "GRANT INSERT, UPDATE (name, role, disabled, failed_logins, locked_until, updated_at) ON crm.users TO {g};"
+            "GRANT INSERT, UPDATE (role, disabled, failed_logins, locked_until, updated_at) ON crm.users TO {g};"
         );
     }
     if may(Action::Import) {

@@ -93,6 +93,13 @@ SET search_path = pg_catalog, crm AS $$
 BEGIN
   LOCK TABLE crm.audit IN SHARE ROW EXCLUSIVE MODE;
 END $$;
+-- The time the audit log records, in Unix seconds: the transaction's start on the server,
+-- one moment for every row of one change. A function of its own so a test build can
+-- replace it (as the schema's owner) to follow its fixed clock.
+CREATE FUNCTION crm.now() RETURNS bigint LANGUAGE sql STABLE
+SET search_path = pg_catalog AS $$
+  SELECT floor(extract(epoch FROM transaction_timestamp()))::bigint
+$$;
 -- Appends one row as the session's crm user, chained to the last row. The one way any crm
 -- role writes the audit log (no role holds INSERT on it): `session_user` is the login that
 -- connected, which no SET ROLE changes, so a row cannot be written in another's name.
@@ -105,7 +112,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, crm AS $$
 DECLARE
   prev text;
   who text := coalesce(crm.me(), 'pg:' || session_user);
-  t bigint := extract(epoch FROM transaction_timestamp())::bigint;
+  t bigint := crm.now();
   h text;
   new_id bigint;
 BEGIN
