@@ -1,6 +1,6 @@
 //! crm's schema on `PostgreSQL` (`src/db/migrate/postgres/v1.sql`): it applies in one
 //! transaction, refuses an initialised database cleanly, and equals what `SQLite`'s steps
-//! make, table by table: columns in order with crm's types and NOT NULL, unique keys,
+//! make, table by table: columns in order with crm's types, NOT NULL and defaults, unique keys,
 //! foreign keys with their delete action, and indexes. Runs on the test cluster
 //! (`pg_harness`).
 
@@ -14,8 +14,8 @@ use crate::pg_harness;
 /// One table as both engines can describe it.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Table {
-    /// (name, crm type: `integer` or `text`, NOT NULL), in order.
-    columns: Vec<(String, String, bool)>,
+    /// (name, crm type: `integer` or `text`, NOT NULL, default), in order.
+    columns: Vec<(String, String, bool, Option<String>)>,
     /// The column lists of the primary key and of every unique index.
     uniques: BTreeSet<Vec<String>>,
     /// (columns, referenced table, referenced columns, on delete).
@@ -44,24 +44,24 @@ fn sqlite_schema() -> Schema {
     for name in tables {
         let mut t = Table::default();
         let mut st = conn
-            .prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?) ORDER BY cid")
+            .prepare("SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info(?) ORDER BY cid")
             .unwrap();
-        let cols: Vec<(String, String, bool, i64)> = st
+        let cols: Vec<(String, String, bool, i64, Option<String>)> = st
             .query_map([&name], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         let mut pk: Vec<(i64, String)> = Vec::new();
-        for (c, ty, notnull, k) in cols {
+        for (c, ty, notnull, k, default) in cols {
             let crm_type = match ty.as_str() {
                 "INTEGER" => "integer",
                 "TEXT" => "text",
                 other => panic!("{name}.{c}: SQLite type {other}"),
             };
             t.columns
-                .push((c.clone(), crm_type.into(), notnull || k > 0));
+                .push((c.clone(), crm_type.into(), notnull || k > 0, default));
             if k > 0 {
                 pk.push((k, c));
             }
@@ -127,18 +127,19 @@ fn pg_schema(client: &mut postgres::Client) -> Schema {
         let mut t = Table::default();
         for c in client
             .query(
-                "SELECT column_name::text, data_type::text, is_nullable = 'NO' FROM information_schema.columns WHERE table_schema = 'crm' AND table_name = $1 ORDER BY ordinal_position",
+                "SELECT column_name::text, data_type::text, is_nullable = 'NO', column_default::text FROM information_schema.columns WHERE table_schema = 'crm' AND table_name = $1 ORDER BY ordinal_position",
                 &[&name],
             )
             .unwrap()
         {
-            let (col, ty, notnull): (String, String, bool) = (c.get(0), c.get(1), c.get(2));
+            let (col, ty, notnull, default): (String, String, bool, Option<String>) =
+                (c.get(0), c.get(1), c.get(2), c.get(3));
             let crm_type = match ty.as_str() {
                 "bigint" => "integer",
                 "text" => "text",
                 other => panic!("{name}.{col}: PostgreSQL type {other}"),
             };
-            t.columns.push((col, crm_type.into(), notnull));
+            t.columns.push((col, crm_type.into(), notnull, default));
         }
         let cols = |rel: &str, keys: &str| {
             format!(
