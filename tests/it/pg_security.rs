@@ -320,6 +320,30 @@ fn pg_changes_are_audited_in_the_session_users_name() {
         None,
         "the chain verifies"
     );
+    // On the server too, for those who may check the database without reading the log;
+    // and a rewritten row (only the owner can, with the guard off) is found.
+    for r in ["admin", "manager"] {
+        let broken: Option<i64> = login(&db, r)
+            .query_one("SELECT crm.audit_chain_break()", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(broken, None, "{r}");
+    }
+    assert!(
+        login(&db, "sales")
+            .query_one("SELECT crm.audit_chain_break()", &[])
+            .is_err()
+    );
+    admin
+        .batch_execute(
+            "ALTER TABLE crm.audit DISABLE TRIGGER audit_no_update; UPDATE crm.audit SET new = 'forged' WHERE id = 3; ALTER TABLE crm.audit ENABLE TRIGGER audit_no_update;",
+        )
+        .unwrap();
+    let broken: Option<i64> = login(&db, "manager")
+        .query_one("SELECT crm.audit_chain_break()", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(broken, Some(3));
 }
 
 #[test]

@@ -84,6 +84,32 @@ SET search_path = pg_catalog AS $$
        generate_series(0, 7) AS i
   GROUP BY b
 $$;
+-- One row's hash, chained to the previous row's.
+CREATE FUNCTION crm.row_hash(prev text, at bigint, who text, action text, entity text,
+    record_id bigint, field text, old text, new text, detail text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, crm AS $$
+  SELECT encode(sha256(crm.chain_part(coalesce(prev, '')) || crm.chain_part(at::text)
+      || crm.chain_part(coalesce(who, '')) || crm.chain_part(action)
+      || crm.chain_part(coalesce(entity, '')) || crm.chain_part(coalesce(record_id::text, ''))
+      || crm.chain_part(coalesce(field, '')) || crm.chain_part(coalesce(old, ''))
+      || crm.chain_part(coalesce(new, '')) || crm.chain_part(coalesce(detail, ''))), 'hex')
+$$;
+-- The id of the first row whose hash does not match (`db::audit::chain_break`), or NULL:
+-- `crm check` for those who may maintain the database but not read the audit log.
+CREATE FUNCTION crm.audit_chain_break() RETURNS bigint LANGUAGE plpgsql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, crm AS $$
+DECLARE r record; prev text := '';
+BEGIN
+  FOR r IN SELECT * FROM crm.audit ORDER BY id LOOP
+    IF r.hash IS DISTINCT FROM crm.row_hash(prev, r.at, r."user", r.action, r.entity,
+        r.record_id, r.field, r.old, r.new, r.detail) THEN
+      RETURN r.id;
+    END IF;
+    prev := r.hash;
+  END LOOP;
+  RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION crm.audit_chain_break() FROM PUBLIC;
 -- Takes the write lock that orders crm's writers, as SQLite's BEGIN IMMEDIATE does: the
 -- audit chain needs one appender at a time, and a writer that takes it first, before any
 -- row lock, cannot deadlock with another that holds row locks and waits for the chain.
@@ -119,11 +145,8 @@ BEGIN
   -- One writer at a time, or two would chain to the same row.
   LOCK TABLE crm.audit IN SHARE ROW EXCLUSIVE MODE;
   SELECT a.hash INTO prev FROM crm.audit a ORDER BY a.id DESC LIMIT 1;
-  h := encode(sha256(crm.chain_part(coalesce(prev, '')) || crm.chain_part(t::text)
-      || crm.chain_part(coalesce(who, '')) || crm.chain_part(p_action)
-      || crm.chain_part(coalesce(p_entity, '')) || crm.chain_part(coalesce(p_record_id::text, ''))
-      || crm.chain_part(coalesce(p_field, '')) || crm.chain_part(coalesce(p_old, ''))
-      || crm.chain_part(coalesce(p_new, '')) || crm.chain_part(coalesce(p_detail, ''))), 'hex');
+  h := crm.row_hash(coalesce(prev, ''), t, who, p_action, p_entity, p_record_id, p_field,
+      p_old, p_new, p_detail);
   INSERT INTO crm.audit (at, "user", action, entity, record_id, field, old, new, detail, hash)
     VALUES (t, who, p_action, p_entity, p_record_id, p_field, p_old, p_new, p_detail, h)
     RETURNING id INTO new_id;
