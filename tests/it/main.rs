@@ -26,6 +26,7 @@ mod import;
 mod import_faults;
 mod import_roundtrip;
 mod integ;
+mod pg_audit;
 mod pg_logins;
 mod pg_schema;
 mod pg_security;

@@ -9,8 +9,9 @@
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crm::auth::Role;
+use crm::auth::{ROLES, Role};
 use crm::db::migrate::postgres::{STEPS, names, security};
+use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 
 /// The password of every login role the tests make.
@@ -114,4 +115,39 @@ impl Drop for PgDb {
             let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {}", names::quote_ident(&r)));
         }
     }
+}
+
+/// A database set up with a user of every role (named after it) plus a second sales user.
+pub fn setup(test: &str) -> Option<PgDb> {
+    let db = fresh(test)?;
+    db.init().unwrap();
+    for r in ROLES {
+        db.add_user(r, Role::parse(r).unwrap());
+    }
+    db.add_user("bob", Role::Sales);
+    Some(db)
+}
+
+pub fn login(db: &PgDb, user: &str) -> Client {
+    db.login(&names::login_role(&db.name, user))
+        .unwrap_or_else(|e| panic!("login as {user}: {e}"))
+}
+
+#[track_caller]
+pub fn denied(r: Result<u64, postgres::Error>, what: &str) {
+    let e = r.expect_err(what);
+    assert_eq!(
+        e.code(),
+        Some(&SqlState::INSUFFICIENT_PRIVILEGE),
+        "{what}: {e}"
+    );
+}
+
+pub fn add_customer(c: &mut Client, code: &str, owner: &str) -> i64 {
+    c.query_one(
+        "INSERT INTO crm.customer (code, name, owner, created_at, updated_at) VALUES ($1, $1, $2, 0, 0) RETURNING id",
+        &[&code, &owner],
+    )
+    .unwrap()
+    .get(0)
 }
