@@ -1,12 +1,19 @@
 //! `PostgreSQL`'s migrations: one frozen SQL file per step (`vN.sql`), which create and
-//! change crm's tables in the schema `crm`, and the security (`security`): group roles,
-//! grants, row-level security and audit triggers, generated from the registry and
-//! `auth::allowed` and applied again after every step.
+//! change crm's tables in the schema `crm`, and the security (`security`, `logins`): group
+//! roles, grants, row-level security, audit triggers and login management, generated from
+//! the registry and `auth::allowed` and applied again after every step.
 //!
-//! The engine runs each step, then `security::sql`, in one transaction with the version
-//! bump in `crm.schema_version`. Step 1 begins with `CREATE SCHEMA crm`, so running it on an
-//! initialised database fails (SQLSTATE 42P06, `duplicate_schema`) before it changes
-//! anything: what `crm init` reports as exit 5.
+//! The engine runs each pending step, then `security::sql(current_database)`, in one
+//! transaction with the version bump in `crm.schema_version`. Step 1 begins with
+//! `CREATE SCHEMA crm`, so running it on an initialised database fails (SQLSTATE 42P06,
+//! `duplicate_schema`) before it changes anything: what `crm init` reports as exit 5.
+//!
+//! What the engine's writes must do with it: call `crm.begin_write()` first in each write
+//! transaction (READ COMMITTED), as `SQLite` takes BEGIN IMMEDIATE; leave record changes'
+//! audit rows to the triggers and write its other rows (login, export, …) through
+//! `crm.audit_append`; set the session's `TimeZone` to the local zone, in which the
+//! triggers show date-times; add users with `crm.add_login` (a SCRAM verifier, never the
+//! password) after their `crm.users` row.
 
 pub mod logins;
 pub mod names;
