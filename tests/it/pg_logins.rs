@@ -45,6 +45,24 @@ fn pg_admins_manage_logins_without_cluster_rights() {
     )
     .expect("sales adds its own customer");
     drop(c);
+    // Names equal ignoring case are one login role: a second one cannot be made, even by
+    // two admins racing past crm's own check (the transaction rolls back whole).
+    let twin: i64 = boss
+        .query_one(
+            "INSERT INTO crm.users (name, role, password_hash, created_at, updated_at) VALUES ('CAROL', 'sales', '', 0, 0) RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let e = boss
+        .execute(
+            "SELECT crm.add_login($1, $2, $3)",
+            &[&twin, &names::login_role(&db.name, "CAROL"), &PW],
+        )
+        .expect_err("a second Carol");
+    assert_eq!(e.code(), Some(&SqlState::DUPLICATE_OBJECT), "{e}");
+    boss.execute("DELETE FROM crm.users WHERE id = $1", &[&twin])
+        .expect_err("admins do not delete users (crm disables them)");
     // Only roles of this database, and only by admins.
     for bad in ["postgres", "x@elsewhere", "a@b@"] {
         let e = boss
