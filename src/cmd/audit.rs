@@ -59,11 +59,7 @@ pub fn command() -> Command {
              A person who can write the database file can drop the log's triggers, rewrite rows and \
              recompute the hash chain. Keep the output of `crm audit --head` elsewhere (a ticket, \
              another machine); `crm audit --verify --anchor ID:HASH` later fails (exit 9) when that \
-             entry is gone or changed.\n\n\
-             Examples:\n  \
-             crm audit --entity customer --id 6\n  \
-             crm audit --user li.lei --since 2026-11-01 --format json\n  \
-             crm audit --head > anchor.txt; crm audit --verify --anchor \"$(cat anchor.txt)\"",
+             entry is gone or changed.",
         )
 }
 
