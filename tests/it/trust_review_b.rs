@@ -1,7 +1,7 @@
 //! Review of issue 8 items 13–26 through the binary: defects found by trying each item's scenario
 //! as a new user would, one test per defect class.
 
-use crate::harness::Env;
+use crate::harness::{Env, write};
 
 /// A command's own long help (the audit log's limits) survives the examples appended to it.
 #[test]
@@ -18,4 +18,26 @@ fn long_help_keeps_the_commands_own_text_beside_its_examples() {
     );
     assert!(r.stdout.contains("crm audit --head"), "{}", r.stdout);
     assert_eq!(r.stdout.matches("Examples:").count(), 1, "{}", r.stdout);
+}
+
+/// A contact's customer column is labelled 所属客户 and every other record's 客户: a Chinese
+/// spreadsheet may use either for any record.
+#[test]
+fn customer_reference_reads_either_chinese_label_on_every_entity() {
+    let env = Env::new();
+    let cust = env.add("customer", &["--name", "甲公司", "--code", "C1"]);
+    assert!(cust > 0);
+    let contacts = env.path("contacts.csv");
+    write(&contacts, "客户,姓名\nC1,张三\n");
+    env.run(&["import", "contact", contacts.to_str().expect("utf-8")])
+        .ok();
+    let opps = env.path("opps.csv");
+    write(&opps, "所属客户,机会名称\nC1,首单\n");
+    env.run(&["import", "opportunity", opps.to_str().expect("utf-8")])
+        .ok();
+    assert_eq!(
+        env.sql_int("SELECT count(*) FROM contact WHERE customer = 1")
+            + env.sql_int("SELECT count(*) FROM opportunity WHERE customer = 1"),
+        2
+    );
 }
