@@ -41,3 +41,29 @@ fn customer_reference_reads_either_chinese_label_on_every_entity() {
         2
     );
 }
+
+/// A generated key is never a deleted record's: an old export's `C000002` must not re-import
+/// onto a newer customer (by `add`, and by an import after a revert).
+#[test]
+fn generated_keys_never_reuse_a_deleted_records_key() {
+    let env = Env::new();
+    env.add("customer", &["--name", "甲"]);
+    env.add("customer", &["--name", "乙"]);
+    env.run(&["delete", "customer", "2", "--yes"]).ok();
+    env.add("customer", &["--name", "丙"]);
+    assert_eq!(
+        env.sql_int("SELECT count(*) FROM customer WHERE code = 'C000002'"),
+        0,
+        "a new customer took the deleted customer's code"
+    );
+    let f = env.path("c.csv");
+    write(&f, "name\n丁\n");
+    env.run(&["import", "customer", f.to_str().expect("utf-8")]).ok();
+    env.run(&["import", "revert", "1"]).ok();
+    env.run(&["import", "customer", f.to_str().expect("utf-8")]).ok();
+    assert_eq!(
+        env.sql_int("SELECT count(*) FROM customer WHERE code = 'C000004'"),
+        0,
+        "an import took the code of a record a revert deleted"
+    );
+}
