@@ -67,3 +67,25 @@ fn generated_keys_never_reuse_a_deleted_records_key() {
         "an import took the code of a record a revert deleted"
     );
 }
+
+/// `--color always` colours every error, a usage error found while parsing the arguments
+/// (an unknown entity, a bad flag) included; `never` and `NO_COLOR` keep them plain.
+#[test]
+fn color_always_colours_usage_errors_too() {
+    let env = Env::empty();
+    for args in [
+        &["find", "custmer", "--color", "always"][..],
+        &["--color=always", "find", "customer", "--bogus"][..],
+        &["find", "customer", "--busy-timeout", "99999", "--color", "always"][..],
+    ] {
+        let r = env.run(args);
+        assert!(
+            r.stderr.starts_with("\x1b[31merror:\x1b[0m "),
+            "{args:?}: {:?}",
+            r.stderr
+        );
+    }
+    let r = env.run(&["find", "custmer", "--color", "never"]);
+    r.code(2);
+    assert!(r.stderr.starts_with("error: "), "{:?}", r.stderr);
+}
