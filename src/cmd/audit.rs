@@ -166,5 +166,21 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             ]
         })
         .collect();
-    ctx.out.rows(&cols, &out)
+    // On a narrow terminal the change itself (when, who, field, old and new) stays; the
+    // entity and record the filter already names go first, then the ids and the detail.
+    let filtered = |set: bool| if set { 0 } else { 3 };
+    let rank = [
+        1,
+        7,
+        6,
+        6,
+        filtered(f.entity.is_some()),
+        filtered(f.id.is_some()),
+        7,
+        8,
+        8,
+        2,
+        1,
+    ];
+    ctx.out.rows_ranked(&cols, &out, Some(&rank))
 }

@@ -1,6 +1,7 @@
 //! Review of issue 8 items 13–26 through the binary: defects found by trying each item's scenario
 //! as a new user would, one test per defect class.
 
+use crate::core_prompts::{ENTER, Pty};
 use crate::harness::{Env, write};
 
 /// A command's own long help (the audit log's limits) survives the examples appended to it.
@@ -88,4 +89,46 @@ fn color_always_colours_usage_errors_too() {
     let r = env.run(&["find", "custmer", "--color", "never"]);
     r.code(2);
     assert!(r.stderr.starts_with("error: "), "{:?}", r.stderr);
+}
+
+/// `crm ARGS` on a pty `cols` wide: the whole screen (the command must exit 0).
+fn screen_at(env: &Env, cols: u16, args: &str) -> String {
+    // The size is set while the shell waits for a line (see trust_money's twin).
+    let script = format!("read go; \"$CRM\" {args}; echo \"exit=$?\"; read x");
+    let bin = Env::bin();
+    let mut p = Pty::spawn_prog(
+        env,
+        "sh".as_ref(),
+        &["-c", &script],
+        &[("CRM", bin.to_str().expect("utf-8")), ("NO_COLOR", "1")],
+    );
+    p.s.get_process_mut()
+        .set_window_size(cols, 60)
+        .expect("set the pty size");
+    p.send(ENTER);
+    p.wait("exit=0");
+    p.send(ENTER);
+    p.finish().1.replace('\r', "")
+}
+
+/// The audit trail of one record at 80 columns keeps what changed (field, old, new) and drops
+/// the entity and id the filter already names, as agenda keeps owner and when.
+#[test]
+fn audit_table_at_80_columns_keeps_old_and_new_values() {
+    let env = Env::new();
+    let id = env.add("customer", &["--name", "深圳前海微众科技有限公司", "--city", "深圳"]);
+    env.run(&["edit", "customer", &id.to_string(), "--city", "广州"])
+        .ok();
+    let screen = screen_at(&env, 80, &format!("audit --entity customer --id {id}"));
+    let header = screen
+        .lines()
+        .find(|l| l.starts_with('│') && l.contains("field"))
+        .unwrap_or_else(|| panic!("no table header:\n{screen}"));
+    for col in ["at", "user", "field", "old", "new"] {
+        assert!(
+            header.split('┆').any(|c| c.trim().trim_matches('│').trim() == col),
+            "{col} dropped:\n{screen}"
+        );
+    }
+    assert!(screen.contains("广州"), "{screen}");
 }
