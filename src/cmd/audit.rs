@@ -148,6 +148,14 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             header: (*k).into(),
         })
         .collect();
+    // On a terminal, long old and new values (a deleted record's JSON) are cut to share the
+    // width, so they shorten instead of pushing who, what and when off the screen.
+    let long = (ctx.out.format == crate::output::Format::Table && ctx.out.stdout_tty)
+        .then(|| (crate::output::table::terminal_width().saturating_sub(60) / 2).max(16));
+    let cut = |v: Option<String>| match (v, long) {
+        (Some(v), Some(max)) => Some(crate::output::table::cut(&v, max)),
+        (v, _) => v,
+    };
     let out: Vec<Vec<serde_json::Value>> = rows
         .into_iter()
         .map(|r| {
@@ -159,20 +167,20 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 r.entity.into(),
                 r.record_id.into(),
                 r.field.into(),
-                r.old.into(),
-                r.new.into(),
-                r.detail.into(),
+                cut(r.old).into(),
+                cut(r.new).into(),
+                cut(r.detail).into(),
                 r.batch.into(),
             ]
         })
         .collect();
-    // On a narrow terminal the change itself (when, who, field, old and new) stays; the
+    // On a narrow terminal the change itself (when, what, field, old and new, then who) stays; the
     // entity and record the filter already names go first, then the ids and the detail.
     let filtered = |set: bool| if set { 0 } else { 3 };
     let rank = [
         1,
         7,
-        6,
+        5,
         6,
         filtered(f.entity.is_some()),
         filtered(f.id.is_some()),

@@ -119,12 +119,15 @@ fn audit_table_at_80_columns_keeps_old_and_new_values() {
     let id = env.add("customer", &["--name", "深圳前海微众科技有限公司", "--city", "深圳"]);
     env.run(&["edit", "customer", &id.to_string(), "--city", "广州"])
         .ok();
+    // A delete keeps the whole record as JSON in `old`: long, but it must not push the rest out.
+    env.run(&["delete", "customer", &id.to_string(), "--yes"])
+        .ok();
     let screen = screen_at(&env, 80, &format!("audit --entity customer --id {id}"));
     let header = screen
         .lines()
         .find(|l| l.starts_with('│') && l.contains("field"))
         .unwrap_or_else(|| panic!("no table header:\n{screen}"));
-    for col in ["at", "user", "field", "old", "new"] {
+    for col in ["at", "action", "field", "old", "new"] {
         assert!(
             header.split('┆').any(|c| c.trim().trim_matches('│').trim() == col),
             "{col} dropped:\n{screen}"
