@@ -135,3 +135,16 @@ fn audit_table_at_80_columns_keeps_old_and_new_values() {
     }
     assert!(screen.contains("广州"), "{screen}");
 }
+
+/// Search text is trimmed as stored text is (ASCII and full-width spaces): a pasted
+/// `　科技 ` finds what `科技` finds.
+#[test]
+fn find_text_is_trimmed_like_stored_text() {
+    let env = Env::new();
+    env.add("customer", &["--name", "深圳腾达科技有限公司"]);
+    for text in ["科技", " 科技 ", "\u{3000}科技\u{3000}"] {
+        let r = env.run(&["find", "customer", text, "--count"]);
+        r.ok();
+        assert_eq!(r.stdout.trim(), "1", "find {text:?}");
+    }
+}
