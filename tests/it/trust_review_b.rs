@@ -148,3 +148,20 @@ fn find_text_is_trimmed_like_stored_text() {
         assert_eq!(r.stdout.trim(), "1", "find {text:?}");
     }
 }
+
+/// JSON piped to `import -` is read as CSV (no extension says otherwise): the error says to
+/// pass `--format json`/`jsonl` instead of listing the fields for a column named `[`.
+#[test]
+fn json_read_as_csv_hints_the_format_flag() {
+    let env = Env::new();
+    for input in ["[\n  {\"name\":\"甲\"}\n]\n", "{\"name\":\"甲\"}\n"] {
+        let r = env.run_stdin(&["import", "customer", "-"], input);
+        r.code(4).one_error_line();
+        assert!(r.stderr.contains("--format json"), "{}", r.stderr);
+    }
+    env.run_stdin(
+        &["import", "customer", "-", "--format", "jsonl"],
+        "{\"name\":\"甲\"}\n",
+    )
+    .ok();
+}
