@@ -165,3 +165,24 @@ fn json_read_as_csv_hints_the_format_flag() {
     )
     .ok();
 }
+
+/// `import history` at 80 columns keeps each batch's counts (inserted, updated, rejected),
+/// dropping the encoding and mode first, as agenda keeps owner and when.
+#[test]
+fn import_history_at_80_columns_keeps_the_counts() {
+    let env = Env::new();
+    let f = env.path("客户导入-二〇二六年十一月.csv");
+    write(&f, "name\n甲\n乙\n");
+    env.run(&["import", "customer", f.to_str().expect("utf-8")]).ok();
+    let screen = screen_at(&env, 80, "import history");
+    let header = screen
+        .lines()
+        .find(|l| l.starts_with('│') && l.contains("batch"))
+        .unwrap_or_else(|| panic!("no table header:\n{screen}"));
+    for col in ["at", "inserted", "updated", "rejected"] {
+        assert!(
+            header.split('┆').any(|c| c.trim().trim_matches('│').trim() == col),
+            "{col} dropped:\n{screen}"
+        );
+    }
+}
