@@ -59,9 +59,11 @@ fn generated_keys_never_reuse_a_deleted_records_key() {
     );
     let f = env.path("c.csv");
     write(&f, "name\n丁\n");
-    env.run(&["import", "customer", f.to_str().expect("utf-8")]).ok();
+    env.run(&["import", "customer", f.to_str().expect("utf-8")])
+        .ok();
     env.run(&["import", "revert", "1"]).ok();
-    env.run(&["import", "customer", f.to_str().expect("utf-8")]).ok();
+    env.run(&["import", "customer", f.to_str().expect("utf-8")])
+        .ok();
     assert_eq!(
         env.sql_int("SELECT count(*) FROM customer WHERE code = 'C000004'"),
         0,
@@ -77,7 +79,14 @@ fn color_always_colours_usage_errors_too() {
     for args in [
         &["find", "custmer", "--color", "always"][..],
         &["--color=always", "find", "customer", "--bogus"][..],
-        &["find", "customer", "--busy-timeout", "99999", "--color", "always"][..],
+        &[
+            "find",
+            "customer",
+            "--busy-timeout",
+            "99999",
+            "--color",
+            "always",
+        ][..],
     ] {
         let r = env.run(args);
         assert!(
@@ -116,7 +125,10 @@ fn screen_at(env: &Env, cols: u16, args: &str) -> String {
 #[test]
 fn audit_table_at_80_columns_keeps_old_and_new_values() {
     let env = Env::new();
-    let id = env.add("customer", &["--name", "深圳前海微众科技有限公司", "--city", "深圳"]);
+    let id = env.add(
+        "customer",
+        &["--name", "深圳前海微众科技有限公司", "--city", "深圳"],
+    );
     env.run(&["edit", "customer", &id.to_string(), "--city", "广州"])
         .ok();
     // A delete keeps the whole record as JSON in `old`: long, but it must not push the rest out.
@@ -129,7 +141,9 @@ fn audit_table_at_80_columns_keeps_old_and_new_values() {
         .unwrap_or_else(|| panic!("no table header:\n{screen}"));
     for col in ["at", "action", "field", "old", "new"] {
         assert!(
-            header.split('┆').any(|c| c.trim().trim_matches('│').trim() == col),
+            header
+                .split('┆')
+                .any(|c| c.trim().trim_matches('│').trim() == col),
             "{col} dropped:\n{screen}"
         );
     }
@@ -173,7 +187,8 @@ fn import_history_at_80_columns_keeps_the_counts() {
     let env = Env::new();
     let f = env.path("客户导入-二〇二六年十一月.csv");
     write(&f, "name\n甲\n乙\n");
-    env.run(&["import", "customer", f.to_str().expect("utf-8")]).ok();
+    env.run(&["import", "customer", f.to_str().expect("utf-8")])
+        .ok();
     let screen = screen_at(&env, 80, "import history");
     let header = screen
         .lines()
@@ -181,7 +196,9 @@ fn import_history_at_80_columns_keeps_the_counts() {
         .unwrap_or_else(|| panic!("no table header:\n{screen}"));
     for col in ["at", "inserted", "updated", "rejected"] {
         assert!(
-            header.split('┆').any(|c| c.trim().trim_matches('│').trim() == col),
+            header
+                .split('┆')
+                .any(|c| c.trim().trim_matches('│').trim() == col),
             "{col} dropped:\n{screen}"
         );
     }
