@@ -203,3 +203,35 @@ fn import_history_at_80_columns_keeps_the_counts() {
         );
     }
 }
+
+/// The Chinese names the README gives (跟进计划, 售后服务, 销售线索) and the common 商机 and
+/// 工单 name their entity wherever ENTITY is taken, as the labels do.
+#[test]
+fn common_chinese_entity_names_are_accepted() {
+    let env = Env::new();
+    let c = env.add("customer", &["--name", "甲"]).to_string();
+    env.run(&["add", "工单", "--customer", &c, "--subject", "坏了", "-q"])
+        .ok();
+    env.run(&[
+        "add",
+        "跟进计划",
+        "--customer",
+        &c,
+        "--subject",
+        "回访",
+        "-q",
+    ])
+    .ok();
+    for (name, n) in [
+        ("售后服务", "1"),
+        ("工单", "1"),
+        ("跟进计划", "1"),
+        ("商机", "0"),
+        ("销售线索", "0"),
+    ] {
+        let r = env.run(&["find", name, "--count"]);
+        r.ok();
+        assert_eq!(r.stdout.trim(), n, "find {name}");
+    }
+    env.run(&["audit", "--entity", "工单", "--id", "1"]).ok();
+}
