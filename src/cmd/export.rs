@@ -23,7 +23,8 @@ pub fn command() -> Command {
     Command::new("export")
         .about("Export records as CSV, TSV, JSON or JSONL")
         .long_about(
-            "Export an entity's records: CSV by default (--format tsv, json or jsonl for the others), with a \
+            "Export an entity's records: CSV by default (--format tsv, json or jsonl for the others, or an \
+             -o FILE ending in .tsv, .json or .jsonl), with a \
              header of the writable field names (with --lang zh, or CRM_LANG=zh, their Chinese labels, and choices \
              as their Chinese labels; JSON keeps names and stored values), references as the referenced record's key, so that `crm import` \
              reads the file back unchanged. Text a spreadsheet would run as a formula (starting with =, +, -, @, \
@@ -63,9 +64,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         Some(list) => crate::render::pick_columns(entity, Some(list))?,
         None => entity.writable().collect(),
     };
+    let out = m.get_one::<String>("output").filter(|o| *o != "-");
     let spec = Spec {
         format: match ctx.out.format {
-            Format::Table => Format::Csv,
+            // No --format: the file's extension says, as it does for import (`-o x.json`
+            // must not be a CSV that `crm import customer x.json` then refuses).
+            Format::Table => out.map_or(Format::Csv, |p| format_of(p)),
             other => other,
         },
         cols,
@@ -76,7 +80,6 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             .is_some_and(|s| s == "gb18030"),
         zh: ctx.g.zh,
     };
-    let out = m.get_one::<String>("output").filter(|o| *o != "-");
     // The overwrite rule, before any work (the audit row included).
     ctx.db()?;
     if let Some(p) = out {
@@ -103,6 +106,19 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         // `crm export customer | head`: the reader has all it wanted; that is success.
         Err(err) if out.is_none() && is_broken_pipe(&err) => Ok(()),
         Err(err) => Err(err),
+    }
+}
+
+/// The format a file name asks for by its extension (`.tsv`, `.json`, `.jsonl`), else CSV.
+fn format_of(path: &str) -> Format {
+    let ext = std::path::Path::new(path)
+        .extension()
+        .map(|x| x.to_string_lossy().to_lowercase());
+    match ext.as_deref() {
+        Some("tsv" | "tab") => Format::Tsv,
+        Some("json") => Format::Json,
+        Some("jsonl" | "ndjson") => Format::Jsonl,
+        _ => Format::Csv,
     }
 }
 

@@ -235,3 +235,41 @@ fn common_chinese_entity_names_are_accepted() {
     }
     env.run(&["audit", "--entity", "工单", "--id", "1"]).ok();
 }
+
+/// Without --format, `export -o FILE` writes what FILE's extension names, as import reads it:
+/// `-o customers.json` is a JSON array that `import customer customers.json` reads back.
+#[test]
+fn export_to_a_json_or_tsv_file_writes_that_format() {
+    let env = Env::new();
+    env.add("customer", &["--name", "甲", "--code", "C1"]);
+    let json = env.path("customers.json");
+    let json_s = json.to_str().expect("utf-8");
+    env.run(&["export", "customer", "-o", json_s]).ok();
+    let text = std::fs::read_to_string(&json).expect("read");
+    assert!(text.trim_start().starts_with('['), "{text}");
+    let tsv = env.path("customers.tsv");
+    env.run(&["export", "customer", "-o", tsv.to_str().expect("utf-8")])
+        .ok();
+    let text = std::fs::read_to_string(&tsv).expect("read");
+    assert!(text.starts_with("code\tname\t"), "{text}");
+    // An explicit --format still wins.
+    let csv = env.path("forced.json");
+    env.run(&[
+        "export",
+        "customer",
+        "-o",
+        csv.to_str().expect("utf-8"),
+        "--format",
+        "csv",
+    ])
+    .ok();
+    assert!(
+        std::fs::read_to_string(&csv)
+            .expect("read")
+            .starts_with("code,name,")
+    );
+    env.run(&[
+        "import", "customer", json_s, "--mode", "upsert", "--key", "code",
+    ])
+    .ok();
+}
