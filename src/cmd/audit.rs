@@ -184,7 +184,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         6,
         filtered(f.entity.is_some()),
         filtered(f.id.is_some()),
-        7,
+        // Old and new mean nothing without the field they belong to.
+        8,
         8,
         8,
         2,

@@ -148,6 +148,13 @@ fn audit_table_at_80_columns_keeps_old_and_new_values() {
         );
     }
     assert!(screen.contains("广州"), "{screen}");
+    // Narrower still, the field stays with its old and new values.
+    let screen = screen_at(&env, 60, &format!("audit --entity customer --id {id}"));
+    let header = screen
+        .lines()
+        .find(|l| l.starts_with('│') && l.contains("old"))
+        .unwrap_or_else(|| panic!("no table header:\n{screen}"));
+    assert!(header.contains("field"), "field dropped:\n{screen}");
 }
 
 /// Search text is trimmed as stored text is (ASCII and full-width spaces): a pasted
