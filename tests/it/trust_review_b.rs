@@ -280,3 +280,55 @@ fn export_to_a_json_or_tsv_file_writes_that_format() {
     ])
     .ok();
 }
+
+/// Each table of a command names the columns it leaves out on a narrow terminal, not only
+/// the first: `show` (and agenda's sections) drop different columns per table.
+#[test]
+fn every_narrowed_table_names_what_it_left_out() {
+    let env = Env::new();
+    let c = env
+        .add(
+            "customer",
+            &[
+                "--name",
+                "深圳前海微众科技有限公司",
+                "--phone",
+                "0755-86013388",
+            ],
+        )
+        .to_string();
+    env.add(
+        "contact",
+        &[
+            "--customer",
+            &c,
+            "--name",
+            "张伟",
+            "--title",
+            "采购总监",
+            "--mobile",
+            "13912345678",
+            "--email",
+            "zhang.wei@qianhai-tech.example.cn",
+        ],
+    );
+    env.add(
+        "opportunity",
+        &[
+            "--customer",
+            &c,
+            "--name",
+            "核心系统扩容二期工程",
+            "--amount",
+            "480000",
+            "--expected-close",
+            "2026-12-20",
+        ],
+    );
+    let screen = screen_at(&env, 50, &format!("show customer {c}"));
+    let noted: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.strip_prefix("note: not shown for lack of width: "))
+        .collect();
+    assert!(noted.len() >= 2, "one note per narrowed table:\n{screen}");
+}
