@@ -66,11 +66,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     };
     let out = m.get_one::<String>("output").filter(|o| *o != "-");
     let spec = Spec {
-        format: match ctx.out.format {
-            // No --format: the file's extension says, as it does for import (`-o x.json`
-            // must not be a CSV that `crm import customer x.json` then refuses).
-            Format::Table => out.map_or(Format::Csv, |p| format_of(p)),
-            other => other,
+        // A --format flag says; else the file's extension, as for import (`-o x.json` must
+        // not be a CSV that `crm import customer x.json` then refuses, nor CRM_FORMAT=json,
+        // set for a script's output, turn `-o x.csv` into JSON); else CRM_FORMAT; else CSV.
+        format: match (ctx.out.format, out.and_then(|p| format_of(p))) {
+            (f, Some(ext)) if !format_flag_given(m) || f == Format::Table => ext,
+            (Format::Table, None) => Format::Csv,
+            (f, _) => f,
         },
         cols,
         raw: ctx.out.raw,
@@ -109,17 +111,23 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     }
 }
 
-/// The format a file name asks for by its extension (`.tsv`, `.json`, `.jsonl`), else CSV.
-fn format_of(path: &str) -> Format {
+/// The format a file name asks for by its extension (`.csv`, `.tsv`, `.json`, `.jsonl`).
+fn format_of(path: &str) -> Option<Format> {
     let ext = std::path::Path::new(path)
         .extension()
         .map(|x| x.to_string_lossy().to_lowercase());
     match ext.as_deref() {
-        Some("tsv" | "tab") => Format::Tsv,
-        Some("json") => Format::Json,
-        Some("jsonl" | "ndjson") => Format::Jsonl,
-        _ => Format::Csv,
+        Some("csv") => Some(Format::Csv),
+        Some("tsv" | "tab") => Some(Format::Tsv),
+        Some("json") => Some(Format::Json),
+        Some("jsonl" | "ndjson") => Some(Format::Jsonl),
+        _ => None,
     }
+}
+
+/// Whether `--format` was on the command line (not only `CRM_FORMAT`).
+fn format_flag_given(m: &ArgMatches) -> bool {
+    m.value_source("format") == Some(clap::parser::ValueSource::CommandLine)
 }
 
 /// Writes a temp file beside `path` and renames it into place once complete.

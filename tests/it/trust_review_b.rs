@@ -259,6 +259,18 @@ fn export_to_a_json_or_tsv_file_writes_that_format() {
         .ok();
     let text = std::fs::read_to_string(&tsv).expect("read");
     assert!(text.starts_with("code\tname\t"), "{text}");
+    // CRM_FORMAT=json (a script's preference for output) does not turn a .csv into JSON.
+    let env_csv = env.path("env.csv");
+    env.run_env(
+        &["export", "customer", "-o", env_csv.to_str().expect("utf-8")],
+        &[("CRM_FORMAT", "json")],
+    )
+    .ok();
+    assert!(
+        std::fs::read_to_string(&env_csv)
+            .expect("read")
+            .starts_with("code,name,")
+    );
     // An explicit --format still wins.
     let csv = env.path("forced.json");
     env.run(&[
