@@ -253,7 +253,7 @@ pub fn entity_subcommands(
                 c = c.alias(e.name.replace('_', "-"));
             }
             // The Chinese label names the entity too (`crm add 客户`), as everywhere ENTITY is taken.
-            c = c.alias(e.zh);
+            c = c.alias(e.zh).aliases(e.zh_aliases());
             if with_id {
                 c = c.arg(
                     Arg::new("id")

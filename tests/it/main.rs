@@ -48,5 +48,6 @@ mod trust_files;
 mod trust_formats;
 mod trust_money;
 mod trust_review_a;
+mod trust_review_b;
 mod trust_roles;
 mod trust_values;
