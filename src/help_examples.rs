@@ -308,6 +308,10 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "crm audit --entity customer --id 1",
             ),
             ex("Verify the audit chain", "crm audit --verify"),
+            ex(
+                "Keep the newest entry elsewhere, later check it is still there",
+                "crm audit --head > anchor.txt; crm audit --verify --anchor \"$(cat anchor.txt)\"",
+            ),
         ],
     ),
     (
@@ -351,7 +355,12 @@ fn attach_at(mut cmd: Command, parent: &str) -> Command {
     };
     // Entity subcommands (`crm add customer`) show their command's examples.
     if let Some(examples) = of(&path).or_else(|| of(parent)) {
-        let mut text = String::from("Examples:\n");
+        // A command's own after-help text (the audit log's limits) stays, before the examples.
+        let mut text = cmd
+            .get_after_long_help()
+            .map(|own| format!("{own}\n\n"))
+            .unwrap_or_default();
+        text.push_str("Examples:\n");
         for e in examples {
             text.push_str(&format!("  # {}\n  {}\n\n", e.what, e.line));
         }

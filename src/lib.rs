@@ -24,9 +24,10 @@ use crate::error::{Error, ErrorKind};
 /// Parses the arguments and runs the command; returns the exit status.
 pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     let json = wants_json(&args);
+    let color = color_choice(&args);
     let matches = match cli::build().try_get_matches_from(args) {
         Ok(m) => m,
-        Err(e) => return clap_error(&e, json),
+        Err(e) => return clap_error(&e, json, &color),
     };
     let mut ctx = match context::Ctx::from_matches(&matches) {
         Ok(c) => c,
@@ -36,7 +37,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             } else {
                 output::Format::Table
             };
-            output::Output::new(format, false, "auto").error(&e);
+            output::Output::new(format, false, &color).error(&e);
             return e.kind.exit_code();
         }
     };
@@ -55,7 +56,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
 }
 
 /// Clap's errors as one `error:` line and a hint; help and version go to stdout with status 0.
-fn clap_error(e: &clap::Error, json: bool) -> i32 {
+fn clap_error(e: &clap::Error, json: bool, color: &str) -> i32 {
     use clap::error::ErrorKind as K;
     if matches!(
         e.kind(),
@@ -108,7 +109,7 @@ fn clap_error(e: &clap::Error, json: bool) -> i32 {
     } else {
         output::Format::Table
     };
-    output::Output::new(format, false, "never").error(&err);
+    output::Output::new(format, false, color).error(&err);
     2
 }
 
@@ -136,6 +137,26 @@ fn without_hidden(hint: &str) -> String {
 
 /// Whether `--format json` was asked for, read from the raw arguments (for errors that clap
 /// raises before the flags are parsed).
+/// The `--color` choice (the last one given), read from the raw arguments: errors found before
+/// or while parsing them are coloured as every other error is.
+fn color_choice(args: &[std::ffi::OsString]) -> String {
+    let mut it = args.iter().filter_map(|a| a.to_str());
+    let mut color = "auto".to_string();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if a == "--color" {
+            if let Some(v) = it.next() {
+                color = v.to_string();
+            }
+        } else if let Some(v) = a.strip_prefix("--color=") {
+            color = v.to_string();
+        }
+    }
+    color
+}
+
 fn wants_json(args: &[std::ffi::OsString]) -> bool {
     let mut it = args.iter().filter_map(|a| a.to_str());
     let mut json = std::env::var("CRM_FORMAT").is_ok_and(|f| f == "json");

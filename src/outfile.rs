@@ -23,25 +23,34 @@ fn protect(path: PathBuf, what: &'static str) {
     }
 }
 
-/// Registers the open database and the files `SQLite` keeps beside it.
+/// Registers the open database and the files `SQLite` keeps beside it. `SQLite` follows a
+/// symlinked database to its target and keeps the `-wal`/`-shm` there, so the companions of
+/// the resolved path are registered too.
 pub fn protect_database(path: &Path) {
-    for (suffix, what) in [
-        ("", "the open database"),
-        ("-wal", "the open database's -wal file"),
-        ("-shm", "the open database's -shm file"),
-        ("-journal", "the open database's journal"),
-    ] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        protect(PathBuf::from(p), what);
+    let real = std::fs::canonicalize(path).ok();
+    for base in std::iter::once(path).chain(real.as_deref()) {
+        for (suffix, what) in [
+            ("", "the open database"),
+            ("-wal", "the open database's -wal file"),
+            ("-shm", "the open database's -shm file"),
+            ("-journal", "the open database's journal"),
+        ] {
+            let mut p = base.as_os_str().to_owned();
+            p.push(suffix);
+            protect(PathBuf::from(p), what);
+        }
     }
 }
 
-/// Registers a file the command reads (`-`, stdin, is nothing to protect).
+/// Registers a file the command reads. `-` is stdin, which may be a file redirected in
+/// (`< in.csv`): `/dev/stdin` leads to it, by inode and by resolved path.
 pub fn protect_input(path: &Path) {
-    if path != Path::new("-") {
-        protect(path.to_path_buf(), "the file being read");
-    }
+    let path = if path == Path::new("-") {
+        Path::new("/dev/stdin")
+    } else {
+        path
+    };
+    protect(path.to_path_buf(), "the file being read");
 }
 
 /// A checked place to write a file: where it goes and what the user called it.

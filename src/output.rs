@@ -62,8 +62,9 @@ pub struct Output {
     pub fit: bool,
     /// `--raw`: CSV/TSV cells verbatim, without the apostrophe before formula-like text.
     pub raw: bool,
-    /// Whether the note about left-out columns was given (once per command).
-    noted: std::cell::Cell<bool>,
+    /// The left-out columns already named in a note: each is named once per command, and a
+    /// later table that leaves out another (agenda's sections) names that one too.
+    noted: std::cell::RefCell<Vec<String>>,
 }
 
 /// Writes to stdout; a closed pipe (`crm find … | head -1`) is success, so exit 0 at once.
@@ -135,7 +136,7 @@ impl Output {
             stderr_tty,
             fit: true,
             raw: false,
-            noted: std::cell::Cell::new(false),
+            noted: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -226,11 +227,21 @@ impl Output {
                 // numbers and words break across lines.
                 table::shorten(&header, &mut cells, &keep, width);
                 t.set_content_arrangement(ContentArrangement::Disabled);
-                if keep.len() < header.len() && !self.noted.replace(true) {
-                    let left: Vec<&str> = (0..header.len())
+                let left: Vec<&str> = {
+                    let mut noted = self.noted.borrow_mut();
+                    (0..header.len())
                         .filter(|i| !keep.contains(i))
                         .map(|i| header[i].as_str())
-                        .collect();
+                        .filter(|h| {
+                            let new = !noted.iter().any(|n| n == h);
+                            if new {
+                                noted.push((*h).to_string());
+                            }
+                            new
+                        })
+                        .collect()
+                };
+                if !left.is_empty() {
                     self.msg(&format!(
                         "note: not shown for lack of width: {} (widen the terminal, or use --format json)",
                         left.join(", ")

@@ -128,10 +128,18 @@ pub fn field(conn: &Store, f: &Field, current: Option<&str>) -> Result<crate::sc
 pub fn password(ctx: &Ctx, from_stdin: bool, prompt: &str, confirm: bool) -> Result<String> {
     let pw = if from_stdin {
         let mut line = String::new();
-        std::io::stdin()
+        let read = std::io::stdin()
             .lock()
             .read_line(&mut line)
             .map_err(|e| Error::usage(format!("cannot read the password from stdin: {e}")))?;
+        // No line at all is a missing value (a script's empty secret), not a wrong password:
+        // it must not count toward the lockout.
+        if read == 0 {
+            return Err(Error::usage(format!(
+                "--password-stdin: stdin ended before the line for '{prompt}'"
+            ))
+            .hint("write each password on its own line of stdin"));
+        }
         line.trim_end_matches(['\n', '\r']).to_string()
     } else if ctx.g.interactive {
         ask_password(prompt, confirm)?

@@ -74,12 +74,14 @@ fn describe(c: char) -> String {
     }
 }
 
-/// The form two names are compared in: NFC, then lower case (Unicode, not only ASCII).
+/// The form two names are compared in: NFKC, then lower case (Unicode, not only ASCII).
+/// Compatibility forms fold too, so full-width `ａｄｍｉｎ` or mathematical bold `𝐚𝐝𝐦𝐢𝐧`
+/// cannot sit beside `admin` as its look-alike.
 pub fn fold(name: &str) -> String {
-    name.nfc()
+    name.nfkc()
         .collect::<String>()
         .to_lowercase()
-        .nfc()
+        .nfkc()
         .collect()
 }
 

@@ -14,7 +14,7 @@ pub fn command() -> Command {
         .about("Create a record")
         .long_about("Create a record. Flags come from the entity's fields (`crm add customer --help`). On a terminal, crm prompts for required fields that were not given; with --no-input or without a terminal a missing required field is a usage error (exit 2).")
         .subcommand_required(true)
-        .subcommands(super::entity_subcommands("Create a", false, super::lines::extra_args))
+        .subcommands(super::entity_subcommands("Create", false, super::lines::extra_args))
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {

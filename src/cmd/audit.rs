@@ -59,11 +59,7 @@ pub fn command() -> Command {
              A person who can write the database file can drop the log's triggers, rewrite rows and \
              recompute the hash chain. Keep the output of `crm audit --head` elsewhere (a ticket, \
              another machine); `crm audit --verify --anchor ID:HASH` later fails (exit 9) when that \
-             entry is gone or changed.\n\n\
-             Examples:\n  \
-             crm audit --entity customer --id 6\n  \
-             crm audit --user li.lei --since 2026-11-01 --format json\n  \
-             crm audit --head > anchor.txt; crm audit --verify --anchor \"$(cat anchor.txt)\"",
+             entry is gone or changed.",
         )
 }
 
@@ -152,6 +148,14 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             header: (*k).into(),
         })
         .collect();
+    // On a terminal, long old and new values (a deleted record's JSON) are cut to share the
+    // width, so they shorten instead of pushing who, what and when off the screen.
+    let long = (ctx.out.format == crate::output::Format::Table && ctx.out.stdout_tty)
+        .then(|| (crate::output::table::terminal_width().saturating_sub(60) / 2).max(16));
+    let cut = |v: Option<String>| match (v, long) {
+        (Some(v), Some(max)) => Some(crate::output::table::cut(&v, max)),
+        (v, _) => v,
+    };
     let out: Vec<Vec<serde_json::Value>> = rows
         .into_iter()
         .map(|r| {
@@ -163,12 +167,29 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 r.entity.into(),
                 r.record_id.into(),
                 r.field.into(),
-                r.old.into(),
-                r.new.into(),
-                r.detail.into(),
+                cut(r.old).into(),
+                cut(r.new).into(),
+                cut(r.detail).into(),
                 r.batch.into(),
             ]
         })
         .collect();
-    ctx.out.rows(&cols, &out)
+    // On a narrow terminal the change itself (when, what, field, old and new, then who) stays; the
+    // entity and record the filter already names go first, then the ids and the detail.
+    let filtered = |set: bool| if set { 0 } else { 3 };
+    let rank = [
+        1,
+        7,
+        5,
+        6,
+        filtered(f.entity.is_some()),
+        filtered(f.id.is_some()),
+        // Old and new mean nothing without the field they belong to.
+        8,
+        8,
+        8,
+        2,
+        1,
+    ];
+    ctx.out.rows_ranked(&cols, &out, Some(&rank))
 }

@@ -71,6 +71,14 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             .map_or(DEMO_FILE, String::as_str),
     );
     if path.exists() {
+        // Only a regular file can be a demo database; opening a FIFO to look would hang.
+        if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            return Err(Error::conflict(format!(
+                "{} exists and is not a regular file",
+                path.display()
+            ))
+            .hint("pass --path for another file"));
+        }
         if !is_demo(&path) {
             return Err(Error::conflict(format!(
                 "{} exists and is not a demo database",

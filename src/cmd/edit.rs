@@ -14,7 +14,7 @@ pub fn command() -> Command {
     Command::new("edit")
         .about("Change a record's fields")
         .subcommand_required(true)
-        .subcommands(super::entity_subcommands("Change a", true, |c| {
+        .subcommands(super::entity_subcommands("Change", true, |c| {
             c.arg(
                 Arg::new("unset")
                     .long("unset")

@@ -23,7 +23,8 @@ pub fn command() -> Command {
     Command::new("export")
         .about("Export records as CSV, TSV, JSON or JSONL")
         .long_about(
-            "Export an entity's records: CSV by default (--format tsv, json or jsonl for the others), with a \
+            "Export an entity's records: CSV by default (--format tsv, json or jsonl for the others, or an \
+             -o FILE ending in .tsv, .json or .jsonl), with a \
              header of the writable field names (with --lang zh, or CRM_LANG=zh, their Chinese labels, and choices \
              as their Chinese labels; JSON keeps names and stored values), references as the referenced record's key, so that `crm import` \
              reads the file back unchanged. Text a spreadsheet would run as a formula (starting with =, +, -, @, \
@@ -63,10 +64,15 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         Some(list) => crate::render::pick_columns(entity, Some(list))?,
         None => entity.writable().collect(),
     };
+    let out = m.get_one::<String>("output").filter(|o| *o != "-");
     let spec = Spec {
-        format: match ctx.out.format {
-            Format::Table => Format::Csv,
-            other => other,
+        // A --format flag says; else the file's extension, as for import (`-o x.json` must
+        // not be a CSV that `crm import customer x.json` then refuses, nor CRM_FORMAT=json,
+        // set for a script's output, turn `-o x.csv` into JSON); else CRM_FORMAT; else CSV.
+        format: match (ctx.out.format, out.and_then(|p| format_of(p))) {
+            (f, Some(ext)) if !format_flag_given(m) || f == Format::Table => ext,
+            (Format::Table, None) => Format::Csv,
+            (f, _) => f,
         },
         cols,
         raw: ctx.out.raw,
@@ -76,7 +82,6 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             .is_some_and(|s| s == "gb18030"),
         zh: ctx.g.zh,
     };
-    let out = m.get_one::<String>("output").filter(|o| *o != "-");
     // The overwrite rule, before any work (the audit row included).
     ctx.db()?;
     if let Some(p) = out {
@@ -104,6 +109,25 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         Err(err) if out.is_none() && is_broken_pipe(&err) => Ok(()),
         Err(err) => Err(err),
     }
+}
+
+/// The format a file name asks for by its extension (`.csv`, `.tsv`, `.json`, `.jsonl`).
+fn format_of(path: &str) -> Option<Format> {
+    let ext = std::path::Path::new(path)
+        .extension()
+        .map(|x| x.to_string_lossy().to_lowercase());
+    match ext.as_deref() {
+        Some("csv") => Some(Format::Csv),
+        Some("tsv" | "tab") => Some(Format::Tsv),
+        Some("json") => Some(Format::Json),
+        Some("jsonl" | "ndjson") => Some(Format::Jsonl),
+        _ => None,
+    }
+}
+
+/// Whether `--format` was on the command line (not only `CRM_FORMAT`).
+fn format_flag_given(m: &ArgMatches) -> bool {
+    m.value_source("format") == Some(clap::parser::ValueSource::CommandLine)
 }
 
 /// Writes a temp file beside `path` and renames it into place once complete.

@@ -32,7 +32,12 @@ pub fn command() -> Command {
 pub fn query_from(ctx: &mut Ctx, e: &'static Entity, m: &ArgMatches) -> Result<Query> {
     let conn = &ctx.db()?.conn;
     let mut q = Query::new(e);
-    q.text = m.try_get_one::<String>("text").ok().flatten().cloned();
+    // Trimmed as stored text is, so a pasted `　科技 ` finds what `科技` finds.
+    q.text = m
+        .try_get_one::<String>("text")
+        .ok()
+        .flatten()
+        .map(|t| crate::schema::kinds::trim(t).to_string());
     for w in m.get_many::<String>("where").into_iter().flatten() {
         q.filters.push(query::parse_where(conn, e, w)?);
     }

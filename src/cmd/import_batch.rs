@@ -60,7 +60,24 @@ pub fn history(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             ]
         })
         .collect();
-    ctx.out.rows(&columns, &rows)
+    // On a narrow terminal a batch keeps when, what and its counts; the encoding, mode and
+    // the entity the filter names go first (`reverted_at` too while no batch was reverted).
+    let reverted = list.iter().any(|b| b.reverted_at.is_some());
+    let rank = [
+        crate::output::table::KEEP,
+        6,
+        3,
+        if entity.is_some() { 0 } else { 5 },
+        5,
+        2,
+        1,
+        6,
+        6,
+        2,
+        6,
+        if reverted { 4 } else { 0 },
+    ];
+    ctx.out.rows_ranked(&columns, &rows, Some(&rank))
 }
 
 pub fn revert(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {

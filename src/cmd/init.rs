@@ -40,10 +40,22 @@ fn initialised(ctx: &Ctx) -> bool {
     if matches!(maintain::schema_objects(&conn), Ok(0)) {
         return false;
     }
+    // Another program's database is never finished as ours, even one with an empty `users`.
+    if !matches!(maintain::application_id(&conn), Ok(id) if id == crate::db::APPLICATION_ID) {
+        return true;
+    }
     crate::db::users::count(&conn).map_or(true, |n| n > 0)
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    // A device or a FIFO is no place for a database (and opening a FIFO to look would hang).
+    if std::fs::metadata(&ctx.g.db).is_ok_and(|m| !m.is_file()) {
+        return Err(Error::conflict(format!(
+            "{} exists and is not a regular file",
+            ctx.g.db.display()
+        ))
+        .hint("nothing was changed; use --db PATH for another database"));
+    }
     if initialised(ctx) {
         return Err(Error::conflict(format!(
             "a database already exists at {}",

@@ -225,6 +225,16 @@ fn field_arg_for(f: &Field, creating: bool) -> Arg {
         .help(help)
 }
 
+/// "an opportunity", "a customer": the English article a noun takes.
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
+}
+
 /// One subcommand per entity, each with the entity's writable fields as flags.
 pub fn entity_subcommands(
     about: &str,
@@ -234,13 +244,16 @@ pub fn entity_subcommands(
     crate::schema::ENTITIES
         .iter()
         .map(|e| {
-            let mut c =
-                Command::new(e.name).about(format!("{about} {} ({})", e.en.to_lowercase(), e.zh));
+            let mut c = Command::new(e.name).about(format!(
+                "{about} {} ({})",
+                with_article(&e.en.to_lowercase()),
+                e.zh
+            ));
             if e.name.contains('_') {
                 c = c.alias(e.name.replace('_', "-"));
             }
             // The Chinese label names the entity too (`crm add 客户`), as everywhere ENTITY is taken.
-            c = c.alias(e.zh);
+            c = c.alias(e.zh).aliases(e.zh_aliases());
             if with_id {
                 c = c.arg(
                     Arg::new("id")

@@ -202,10 +202,10 @@ pub fn open(path: &str, choice: &str) -> Result<Input> {
 /// Checks an input file before any work (it exists, it is not a directory) and protects it
 /// from every write target (`crate::outfile`); `-` is stdin.
 pub fn check_input(path: &str) -> Result<()> {
+    crate::outfile::protect_input(std::path::Path::new(path));
     if path == "-" {
         return Ok(());
     }
-    crate::outfile::protect_input(std::path::Path::new(path));
     let meta = std::fs::metadata(path).map_err(|e| cannot_read(path, e))?;
     if meta.is_dir() {
         return Err(Error::usage(format!(

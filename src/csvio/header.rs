@@ -72,12 +72,20 @@ pub fn map(
             let names: Vec<&str> = e.writable().map(|f| f.name).collect();
             // A runaway header (a whole file without newlines) must not echo megabytes.
             let h = shorten(h);
-            return Err(Error::invalid(format!(
+            let err = Error::invalid(format!(
                 "line 1: unknown column '{h}' (column {}) for {}",
                 i + 1,
                 e.name
-            ))
-            .hint(format!(
+            ));
+            // JSON read as CSV (from stdin, or a file without a .json/.jsonl name) starts
+            // with `[` or `{`: say how to read it instead of listing the fields.
+            if i == 0 && (h.starts_with('[') || h.starts_with('{')) {
+                return Err(err.hint(
+                    "this looks like JSON, read as CSV: pass --format json (an array) or \
+                     --format jsonl (one object per line)",
+                ));
+            }
+            return Err(err.hint(format!(
                 "fields: {}; or pass --map '{h}=FIELD', --map '{h}=' to skip it, or --ignore-unknown",
                 names.join(", ")
             )));

@@ -89,3 +89,9 @@ pub fn audit_count(s: &Store, action: &str) -> Result<i64> {
         |r| r.get(0),
     )?)
 }
+
+/// The file's application id (crm's is [`crate::db::APPLICATION_ID`]).
+pub fn application_id(s: &Store) -> Result<i64> {
+    Ok(s.sqlite()
+        .query_row("PRAGMA application_id", [], |r| r.get(0))?)
+}

@@ -7,6 +7,7 @@
 //! today's registry: a field added to the registry needs a new step, or new databases and
 //! upgraded ones would differ. `tests/it/schema_drift.rs` checks that they never do.
 
+pub mod postgres;
 mod sqlite;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};

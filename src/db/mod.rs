@@ -56,6 +56,14 @@ impl Db {
                     .hint("create one with `crm init`, or pass --db PATH"),
             );
         }
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            // A directory, device or FIFO: say so, rather than blame permissions or hang.
+            return Err(Error::storage(format!(
+                "{} is not a database file (not a regular file)",
+                path.display()
+            ))
+            .hint("pass --db PATH of a crm database file"));
+        }
         if !exists {
             create_private_file(path)?;
         }

@@ -169,15 +169,25 @@ pub fn show_value(f: &Field, v: &Value) -> Option<String> {
     }
 }
 
-fn next_key(conn: &Store, e: &Entity, field: &str, prefix: &str) -> Result<String> {
-    let max: i64 = conn.sqlite().query_row(
-        &format!("SELECT COALESCE(MAX(\"id\"), 0) FROM {}", e.table()),
-        [],
+/// The number a generated key starts from: the id the next record gets. It counts from the
+/// table's AUTOINCREMENT sequence, not its largest live id, so a deleted record's key (which
+/// old exports and documents still name) is never handed to another record.
+pub(crate) fn next_key_number(conn: &Store, e: &Entity) -> Result<i64> {
+    Ok(conn.sqlite().query_row(
+        &format!(
+            "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0), \
+                        COALESCE((SELECT MAX(\"id\") FROM {}), 0)) + 1",
+            e.table()
+        ),
+        [e.name],
         |r| r.get(0),
-    )?;
+    )?)
+}
+
+fn next_key(conn: &Store, e: &Entity, field: &str, prefix: &str) -> Result<String> {
     let sql = format!("SELECT 1 FROM {} WHERE {} = ?", e.table(), ident(field));
     let mut stmt = conn.sqlite().prepare_cached(&sql)?;
-    let mut n = max + 1;
+    let mut n = next_key_number(conn, e)?;
     loop {
         let candidate = format!("{prefix}{n:06}");
         if !stmt.exists([&candidate])? {

@@ -500,6 +500,12 @@ pub static SYNONYMS: &[(&str, &str, &[&str])] = &[
         "email",
         &["电子邮件", "电子邮箱", "邮件地址", "e-mail", "mail"],
     ),
+    // A contact's customer is labelled 所属客户, every other record's 客户: each reads both.
+    (
+        "*",
+        "customer",
+        &["客户", "所属客户", "客户编号", "客户代码"],
+    ),
     (
         "*",
         "owner",
@@ -565,7 +571,6 @@ pub static SYNONYMS: &[(&str, &str, &[&str])] = &[
     ("customer", "address", &["详细地址", "公司地址", "联系地址"]),
     ("customer", "website", &["网站", "官网", "公司网站"]),
     ("contact", "name", &["联系人", "联系人姓名", "名字"]),
-    ("contact", "customer", &["客户编号", "客户代码"]),
     ("contact", "title", &["职位", "岗位"]),
     (
         "contact",

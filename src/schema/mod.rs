@@ -65,6 +65,19 @@ pub struct Entity {
     pub fields: &'static [Field],
 }
 
+/// Chinese names for an entity besides its label, each naming one entity only: the words the
+/// README and Chinese CRMs use (商机 for an opportunity, 工单 for a ticket).
+pub static ZH_ALIASES: &[(&str, &str)] = &[
+    ("销售线索", "lead"),
+    ("线索", "lead"),
+    ("商机", "opportunity"),
+    ("跟进计划", "activity"),
+    ("跟进任务", "activity"),
+    ("工单", "ticket"),
+    ("售后服务", "ticket"),
+    ("售后工单", "ticket"),
+];
+
 impl Entity {
     /// The registry entry for a name (`order-line` and `order_line` both work).
     pub fn get(name: &str) -> Result<&'static Entity> {
@@ -83,7 +96,18 @@ impl Entity {
     pub fn lookup(name: &str) -> Option<&'static Entity> {
         let t = name.trim();
         let norm = t.to_lowercase().replace('-', "_");
-        ENTITIES.iter().find(|e| e.name == norm || e.zh == t)
+        ENTITIES
+            .iter()
+            .find(|e| e.name == norm || e.zh == t || e.zh_aliases().any(|a| a == t))
+    }
+
+    /// Other Chinese names of the entity that people use (see `ZH_ALIASES`).
+    pub fn zh_aliases(&self) -> impl Iterator<Item = &'static str> + use<> {
+        let name = self.name;
+        ZH_ALIASES
+            .iter()
+            .filter(move |(_, e)| *e == name)
+            .map(|(a, _)| *a)
     }
 
     /// The entity whose name is nearest a mistyped one (`custmer`), if any is near enough.

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout)]
 
 mod harness;
+mod pg_harness;
 
 mod core_auth;
 mod core_docs;
@@ -25,6 +26,10 @@ mod import;
 mod import_faults;
 mod import_roundtrip;
 mod integ;
+mod pg_audit;
+mod pg_logins;
+mod pg_schema;
+mod pg_security;
 mod polish_cli;
 mod polish_prompts;
 mod polish_show;
@@ -42,6 +47,8 @@ mod trust_audit;
 mod trust_files;
 mod trust_formats;
 mod trust_money;
+mod trust_review_a;
+mod trust_review_b;
 mod trust_roles;
 mod trust_store;
 mod trust_values;

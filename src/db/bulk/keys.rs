@@ -30,11 +30,7 @@ impl Bulk<'_> {
         let e = self.e;
         let mut n = match self.next_key {
             Some(n) => n,
-            None => self.conn.sqlite().query_row(
-                &format!("SELECT COALESCE(MAX(\"id\"), 0) + 1 FROM {}", e.table()),
-                [],
-                |r| r.get(0),
-            )?,
+            None => crate::db::records::next_key_number(self.conn, e)?,
         };
         let sql = self.sql_exists[i]
             .as_deref()

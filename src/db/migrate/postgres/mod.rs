@@ -1,0 +1,30 @@
+//! `PostgreSQL`'s migrations: one frozen SQL file per step (`vN.sql`), which create and
+//! change crm's tables in the schema `crm`, and the security (`security`, `logins`): group
+//! roles, grants, row-level security, audit triggers and login management, generated from
+//! the registry and `auth::allowed` and applied again after every step.
+//!
+//! The engine runs each pending step, then `security::sql(current_database)`, in one
+//! transaction with the version bump in `crm.schema_version`. Step 1 begins with
+//! `CREATE SCHEMA crm`, so running it on an initialised database fails (SQLSTATE 42P06,
+//! `duplicate_schema`) before it changes anything: what `crm init` reports as exit 5.
+//!
+//! What the engine's writes must do with it: call `crm.begin_write()` first in each write
+//! transaction (READ COMMITTED), as `SQLite` takes BEGIN IMMEDIATE; leave record changes'
+//! audit rows to the triggers and write its other rows (login, export, …) through
+//! `crm.audit_append`; set the session's `TimeZone` to the local zone, in which the
+//! triggers show date-times; add users with `crm.add_login` (a SCRAM verifier, never the
+//! password) after their `crm.users` row.
+
+pub mod logins;
+pub mod names;
+pub mod security;
+
+/// The steps, in order. Add a step by adding a file: never edit one that shipped.
+pub const STEPS: &[&str] = &[include_str!("v1.sql")];
+
+/// The schema that holds crm's tables in a `PostgreSQL` database.
+pub const SCHEMA: &str = "crm";
+
+/// Tables only `PostgreSQL` has: what the security needs and `SQLite` keeps elsewhere
+/// (`PRAGMA user_version`; no login roles). Every other table exists on both engines.
+pub const ONLY_HERE: [&str; 2] = ["schema_version", "login"];
