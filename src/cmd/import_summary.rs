@@ -41,12 +41,23 @@ pub struct RowErrors {
 
 impl RowErrors {
     pub fn new(on: bool) -> Self {
-        Self { list: Vec::new(), on }
+        Self {
+            list: Vec::new(),
+            on,
+        }
     }
 
     /// Records one rejected row. `why` is the reason as the plain line shows it; a leading
     /// `COLUMN: ` (a header of the file, `column H`, or a field name) becomes its own key.
-    pub fn push(&mut self, e: &Entity, heads: &[String], cols: &[Col], line: u64, index: Option<u64>, why: &str) {
+    pub fn push(
+        &mut self,
+        e: &Entity,
+        heads: &[String],
+        cols: &[Col],
+        line: u64,
+        index: Option<u64>,
+        why: &str,
+    ) {
         if !self.on || self.list.len() >= LISTED {
             return;
         }
@@ -61,7 +72,11 @@ impl RowErrors {
             let col = heads.iter().position(|h| h == head_name);
             let field = match col.and_then(|i| cols.get(i)) {
                 Some(Col::Field(f)) => Some(f.name),
-                _ => e.fields.iter().find(|f| f.name == head_name).map(|f| f.name),
+                _ => e
+                    .fields
+                    .iter()
+                    .find(|f| f.name == head_name)
+                    .map(|f| f.name),
             };
             if col.is_some() {
                 o.insert("column".into(), J::from(head_name));

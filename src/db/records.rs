@@ -229,7 +229,10 @@ pub fn check_required(d: &Draft) -> Result<()> {
 pub fn check_key_kept(old: &Draft, new: &Draft) -> Result<()> {
     // A currency is never cleared either: its money would silently become the default's.
     for (f, v) in old.entity.fields.iter().zip(&new.values) {
-        if f.kind == crate::schema::Kind::Currency && *v == Value::Null && *old.get(f.name) != Value::Null {
+        if f.kind == crate::schema::Kind::Currency
+            && *v == Value::Null
+            && *old.get(f.name) != Value::Null
+        {
             return Err(Error::invalid(format!(
                 "{} {} can be changed but not cleared",
                 old.entity.name, f.name

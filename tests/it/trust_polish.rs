@@ -9,10 +9,22 @@ fn import_json_summary_lists_row_errors_and_no_plain_lines() {
     let env = Env::new();
     let csv = env.path("c.csv");
     write(&csv, "name,level,email\nA,A,a@x.com\n,B,\nC,Z,c@x.com\n");
-    let r = env.run(&["import", "customer", csv.to_str().unwrap(), "--format", "json"]);
+    let r = env.run(&[
+        "import",
+        "customer",
+        csv.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     r.code(4).one_error_line();
     let j = r.json();
-    for k in ["inserted", "updated", "unchanged", "rejected", "ignored_columns"] {
+    for k in [
+        "inserted",
+        "updated",
+        "unchanged",
+        "rejected",
+        "ignored_columns",
+    ] {
         assert!(j.get(k).is_some(), "key {k} kept: {j}");
     }
     assert_eq!(j["rejected"], 2);
@@ -20,11 +32,17 @@ fn import_json_summary_lists_row_errors_and_no_plain_lines() {
     let errors = j["errors"].as_array().expect("errors array");
     assert_eq!(errors.len(), 2, "{j}");
     assert_eq!(errors[0]["line"], 3);
-    assert!(errors[0]["message"].as_str().unwrap().contains("required"), "{j}");
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("required"),
+        "{j}"
+    );
     assert_eq!(errors[1]["line"], 4);
     assert_eq!(errors[1]["column"], "level");
     assert_eq!(errors[1]["field"], "level");
-    assert!(errors[1]["message"].as_str().unwrap().contains("'Z'"), "{j}");
+    assert!(
+        errors[1]["message"].as_str().unwrap().contains("'Z'"),
+        "{j}"
+    );
     // One machine-readable stream: the plain `  line N:` lines are not printed as well.
     assert!(!r.stderr.contains("line 3"), "{}", r.stderr);
     assert!(!r.stderr.contains("line 4"), "{}", r.stderr);
@@ -37,7 +55,13 @@ fn import_json_summary_lists_row_errors_and_no_plain_lines() {
     let js = env.path("c.json");
     write(&js, r#"[{"name":"ok"},{"name":"bad","level":"Q"}]"#);
     let j = env
-        .run(&["import", "customer", js.to_str().unwrap(), "--format", "json"])
+        .run(&[
+            "import",
+            "customer",
+            js.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
         .code(4)
         .json();
     assert_eq!(j["errors"][0]["index"], 1, "{j}");
@@ -55,7 +79,13 @@ fn import_json_errors_are_capped() {
     let csv = env.path("many.csv");
     write(&csv, s);
     let j = env
-        .run(&["import", "customer", csv.to_str().unwrap(), "--format", "json"])
+        .run(&[
+            "import",
+            "customer",
+            csv.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
         .code(4)
         .json();
     assert_eq!(j["rejected"], 1005);
@@ -81,21 +111,42 @@ fn commands_without_a_record_print_a_json_result() {
 
     let j = env
         .run_stdin(
-            &["user", "add", "bob", "--role", "sales", "--password-stdin", "--format", "json"],
+            &[
+                "user",
+                "add",
+                "bob",
+                "--role",
+                "sales",
+                "--password-stdin",
+                "--format",
+                "json",
+            ],
             PW,
         )
         .ok()
         .json();
-    assert_eq!((j["user"].as_str(), j["role"].as_str()), (Some("bob"), Some("sales")));
+    assert_eq!(
+        (j["user"].as_str(), j["role"].as_str()),
+        (Some("bob"), Some("sales"))
+    );
     let j = env
-        .run(&["user", "edit", "bob", "--role", "manager", "--format", "json"])
+        .run(&[
+            "user", "edit", "bob", "--role", "manager", "--format", "json",
+        ])
         .ok()
         .json();
     assert_eq!(j["user"], "bob");
     assert_eq!(j["changed"], serde_json::json!(["role"]));
     let j = env
         .run_stdin(
-            &["user", "passwd", "bob", "--password-stdin", "--format", "json"],
+            &[
+                "user",
+                "passwd",
+                "bob",
+                "--password-stdin",
+                "--format",
+                "json",
+            ],
             "another long password\n",
         )
         .ok()
@@ -104,7 +155,14 @@ fn commands_without_a_record_print_a_json_result() {
 
     let id = env.add("customer", &["--name", "甲"]);
     let j = env
-        .run(&["delete", "customer", &id.to_string(), "--yes", "--format", "json"])
+        .run(&[
+            "delete",
+            "customer",
+            &id.to_string(),
+            "--yes",
+            "--format",
+            "json",
+        ])
         .ok()
         .json();
     assert_eq!(j["deleted"], serde_json::json!([id]));
@@ -121,7 +179,14 @@ fn commands_without_a_record_print_a_json_result() {
     let c = env.add("customer", &["--name", "乙"]);
     let a = env.add(
         "activity",
-        &["--customer", &c.to_string(), "--subject", "call", "--type", "call"],
+        &[
+            "--customer",
+            &c.to_string(),
+            "--subject",
+            "call",
+            "--type",
+            "call",
+        ],
     );
     env.run(&["done", "activity", &a.to_string()]).ok();
     let j = env
@@ -134,7 +199,14 @@ fn commands_without_a_record_print_a_json_result() {
     assert_eq!(j["logged_out"], true);
     let j = env
         .run_stdin(
-            &["login", "--user", "admin", "--password-stdin", "--format", "json"],
+            &[
+                "login",
+                "--user",
+                "admin",
+                "--password-stdin",
+                "--format",
+                "json",
+            ],
             PW,
         )
         .ok()
@@ -158,11 +230,26 @@ fn currency_is_an_iso_code_never_null() {
     let c = env.add("customer", &["--name", "甲"]).to_string();
     let opp = |cur: &str| {
         env.run(&[
-            "add", "opportunity", "--customer", &c, "--name", "o", "--amount", "10", "--currency",
-            cur, "-q",
+            "add",
+            "opportunity",
+            "--customer",
+            &c,
+            "--name",
+            "o",
+            "--amount",
+            "10",
+            "--currency",
+            cur,
+            "-q",
         ])
     };
-    for (typed, code) in [("eur", "EUR"), ("人民币", "CNY"), ("美元", "USD"), (" hkd ", "HKD"), ("", "CNY")] {
+    for (typed, code) in [
+        ("eur", "EUR"),
+        ("人民币", "CNY"),
+        ("美元", "USD"),
+        (" hkd ", "HKD"),
+        ("", "CNY"),
+    ] {
         let id: i64 = opp(typed).ok().stdout.trim().parse().expect("id");
         assert_eq!(currency_of(&env, id), code, "{typed}");
     }
@@ -174,9 +261,11 @@ fn currency_is_an_iso_code_never_null() {
     let r = env.run(&["edit", "opportunity", "1", "--unset", "currency"]);
     r.code(4).one_error_line();
     assert!(r.stderr.contains("currency"), "{}", r.stderr);
-    env.run(&["edit", "opportunity", "1", "--currency", " "]).code(4);
+    env.run(&["edit", "opportunity", "1", "--currency", " "])
+        .code(4);
     assert_eq!(currency_of(&env, 1), "EUR");
-    env.run(&["edit", "opportunity", "1", "--currency", "gbp"]).ok();
+    env.run(&["edit", "opportunity", "1", "--currency", "gbp"])
+        .ok();
     assert_eq!(currency_of(&env, 1), "GBP");
 
     // Import: an empty cell takes the default, a bad one is a row error naming the value.
@@ -186,14 +275,40 @@ fn currency_is_an_iso_code_never_null() {
         format!("customer,name,amount,currency\n{c},a,1,\n{c},b,1,jpy\n{c},d,1,元宝\n"),
     );
     let j = env
-        .run(&["import", "opportunity", csv.to_str().unwrap(), "--on-error", "skip", "--format", "json"])
+        .run(&[
+            "import",
+            "opportunity",
+            csv.to_str().unwrap(),
+            "--on-error",
+            "skip",
+            "--format",
+            "json",
+        ])
         .code(4)
         .json();
-    assert_eq!((j["inserted"].as_i64(), j["rejected"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(
+        (j["inserted"].as_i64(), j["rejected"].as_i64()),
+        (Some(2), Some(1))
+    );
     assert_eq!(j["errors"][0]["field"], "currency");
-    assert!(j["errors"][0]["message"].as_str().unwrap().contains("'元宝'"), "{j}");
+    assert!(
+        j["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'元宝'"),
+        "{j}"
+    );
     let rows = env
-        .run(&["find", "opportunity", "--where", "name=a", "--columns", "currency", "--format", "json"])
+        .run(&[
+            "find",
+            "opportunity",
+            "--where",
+            "name=a",
+            "--columns",
+            "currency",
+            "--format",
+            "json",
+        ])
         .ok()
         .json();
     assert_eq!(rows[0]["currency"], "CNY");
@@ -212,7 +327,16 @@ fn reports_group_legacy_currencies_upper_cased() {
     for _ in 0..3 {
         env.add(
             "opportunity",
-            &["--customer", &c, "--name", "o", "--amount", "10", "--currency", "EUR"],
+            &[
+                "--customer",
+                &c,
+                "--name",
+                "o",
+                "--amount",
+                "10",
+                "--currency",
+                "EUR",
+            ],
         );
     }
     // A database written before currencies were checked: `eur`, ` EUR`, and no currency.
@@ -229,7 +353,11 @@ fn reports_group_legacy_currencies_upper_cased() {
             .as_array()
             .expect("amounts")
             .iter()
-            .filter(|r| r["currency"].as_str().is_some_and(|c| c.eq_ignore_ascii_case("eur")))
+            .filter(|r| {
+                r["currency"]
+                    .as_str()
+                    .is_some_and(|c| c.eq_ignore_ascii_case("eur"))
+            })
             .collect();
         assert_eq!(eur.len(), 1, "{report}: {j}");
         assert_eq!(eur[0]["currency"], "EUR", "{report}: {j}");
@@ -250,7 +378,12 @@ fn agenda_and_report_count_the_same_neglected_customers() {
             .args(args)
             .output()
             .expect("run crm");
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("json")
     };
     let d = demo.to_str().unwrap();
@@ -296,10 +429,18 @@ fn agenda_and_report_count_the_same_neglected_customers() {
             .write_stdin(stdin.to_string())
             .output()
             .expect("run crm");
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    at_later(&["login", "--user", "admin", "--password-stdin"], "demo-password\n");
+    at_later(
+        &["login", "--user", "admin", "--password-stdin"],
+        "demo-password\n",
+    );
     at_later(&["add", "customer", "--name", "新客户", "-q"], "");
     let agenda: serde_json::Value =
         serde_json::from_str(&at_later(&["agenda", "--format", "json"], "")).expect("json");
