@@ -147,6 +147,17 @@ impl Output {
         }
     }
 
+    /// The result of a command that has no record to print: the message for a person
+    /// (stderr), or with `--format json` the object on stdout, so a script always gets one
+    /// JSON value for what happened.
+    pub fn outcome(&self, text: &str, v: &J) -> Result<()> {
+        if self.format == Format::Json {
+            return self.json(v);
+        }
+        self.msg(text);
+        Ok(())
+    }
+
     /// Writes raw data to stdout.
     pub fn data(&self, text: &str) -> Result<()> {
         write_stdout(text.as_bytes())

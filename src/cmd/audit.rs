@@ -93,14 +93,19 @@ fn verify(ctx: &mut Ctx, anchor: Option<&String>) -> Result<()> {
         ))
         .hint("restore a backup; see `crm audit --help` on what a file's writer can still do"));
     }
-    ctx.out.msg(&match anchor {
+    let rows = audit::count(conn)?;
+    let head = audit::head(conn)?.map(|h| format!("{}:{}", h.id, h.hash));
+    let text = match &anchor {
         Some(a) => format!(
             "audit log intact: the hash chain verifies and still holds entry {} as anchored",
             a.id
         ),
         None => "audit log intact: the hash chain verifies".to_string(),
-    });
-    Ok(())
+    };
+    ctx.out.outcome(
+        &text,
+        &serde_json::json!({"ok": true, "rows": rows, "head": head, "anchor": anchor.map(|a| a.id)}),
+    )
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {

@@ -82,7 +82,15 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }],
     )?;
     tx.commit()?;
-    ctx.out.msg(&format!("backup written to {shown}"));
+    if target == Target::Stdout {
+        // stdout is the backup itself: nothing else may reach it.
+        ctx.out.msg(&format!("backup written to {shown}"));
+        return Ok(());
+    }
+    ctx.out.outcome(
+        &format!("backup written to {shown}"),
+        &serde_json::json!({"backup": shown}),
+    )?;
     Ok(())
 }
 

@@ -102,8 +102,10 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         records::delete(&tx, e, id, &user.name, cascade)?;
     }
     tx.commit()?;
-    ctx.out.msg(&format!("deleted {} {}", e.name, join(&ids)));
-    Ok(())
+    ctx.out.outcome(
+        &format!("deleted {} {}", e.name, join(&ids)),
+        &serde_json::json!({"entity": e.name, "deleted": ids, "cascade": cascade}),
+    )
 }
 
 fn join(ids: &[i64]) -> String {

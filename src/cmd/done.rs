@@ -55,6 +55,10 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             "activity {id} was already done at {}",
             e.field("done_at")?.kind.format(done)
         ));
+        // A script gets the record either way, as after a first `done`.
+        if ctx.out.format == crate::output::Format::Json {
+            return super::print_record(ctx, e, id);
+        }
         return Ok(());
     }
     let mut new = old.draft.clone();

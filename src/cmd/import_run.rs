@@ -362,6 +362,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         None => None,
     };
     let progress = super::import_progress::Bar::new(ctx, len);
+    let json_out = ctx.out.format == crate::output::Format::Json;
     let db = ctx.db()?;
     crate::db::bulk::tune(&db.conn)?;
     let tx = db.write()?;
@@ -374,6 +375,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let mut bulk = Bulk::begin(&tx, o.entity, o.mode, o.key, user, &file_name, enc.name())?;
     let mut rows: i64 = 0;
     let mut shown: Vec<String> = Vec::new();
+    let mut errors = super::import_summary::RowErrors::new(json_out);
     // Parsing runs on a second thread, feeding the writer through a bounded channel: the two
     // halves overlap on two cores and memory stays flat whatever the file's size.
     let (send, recv) = std::sync::mpsc::sync_channel::<Result<Option<Vec<Parsed>>>>(8);
@@ -447,6 +449,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
                         None => format!("  line {}: {why}", p.line),
                     });
                 }
+                errors.push(o.entity, &heads, &cols, p.line, p.index, &why);
                 if let (Some(w), Some(r)) = (rejects.as_mut(), p.rec) {
                     w.write(&r, &why)?;
                 }
@@ -492,6 +495,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         batch,
         ignored,
         secs: started.elapsed().as_secs_f64(),
+        errors,
     };
     summary.print(ctx, &shown)
 }

@@ -1,10 +1,14 @@
 //! The end of an import: the first bad rows, the summary line (or the JSON object with
 //! `--format json`), and the error that makes the exit status 4 when any row was rejected.
 
+use serde_json::Value as J;
+
 use crate::context::Ctx;
+use crate::csvio::header::Col;
 use crate::db::bulk::Counts;
 use crate::error::{Error, Result};
 use crate::output::Format;
+use crate::schema::Entity;
 
 use super::import_run::Opts;
 
@@ -19,6 +23,74 @@ pub struct Summary<'a> {
     /// The columns `--ignore-unknown` dropped.
     pub ignored: Vec<String>,
     pub secs: f64,
+    /// The rejected rows as objects, for the JSON summary.
+    pub errors: RowErrors,
+}
+
+/// Row errors the JSON summary lists: enough for a CI harness to point at every bad cell of a
+/// normal file, bounded so a million bad rows cannot exhaust memory.
+const LISTED: usize = 1000;
+
+/// The rejected rows of an import as JSON objects (`line`, `index` for JSON input, `column`
+/// and/or `field` when the reason names one, `message`), the first [`LISTED`] of them.
+pub struct RowErrors {
+    list: Vec<J>,
+    /// Collected only under `--format json`: the table output never shows them.
+    on: bool,
+}
+
+impl RowErrors {
+    pub fn new(on: bool) -> Self {
+        Self {
+            list: Vec::new(),
+            on,
+        }
+    }
+
+    /// Records one rejected row. `why` is the reason as the plain line shows it; a leading
+    /// `COLUMN: ` (a header of the file, `column H`, or a field name) becomes its own key.
+    pub fn push(
+        &mut self,
+        e: &Entity,
+        heads: &[String],
+        cols: &[Col],
+        line: u64,
+        index: Option<u64>,
+        why: &str,
+    ) {
+        if !self.on || self.list.len() >= LISTED {
+            return;
+        }
+        let mut o = serde_json::Map::new();
+        o.insert("line".into(), J::from(line));
+        if let Some(i) = index {
+            o.insert("index".into(), J::from(i));
+        }
+        let mut message = why;
+        if let Some((head, rest)) = why.split_once(": ") {
+            let head_name = head.strip_prefix("column ").unwrap_or(head);
+            let col = heads.iter().position(|h| h == head_name);
+            let field = match col.and_then(|i| cols.get(i)) {
+                Some(Col::Field(f)) => Some(f.name),
+                _ => e
+                    .fields
+                    .iter()
+                    .find(|f| f.name == head_name)
+                    .map(|f| f.name),
+            };
+            if col.is_some() {
+                o.insert("column".into(), J::from(head_name));
+            }
+            if let Some(f) = field {
+                o.insert("field".into(), J::from(f));
+            }
+            if col.is_some() || field.is_some() {
+                message = rest;
+            }
+        }
+        o.insert("message".into(), J::from(message));
+        self.list.push(J::Object(o));
+    }
 }
 
 impl Summary<'_> {
@@ -32,14 +104,18 @@ impl Summary<'_> {
                 "rejected": c.rejected, "seconds": (self.secs * 1000.0).round() / 1000.0,
                 "dry_run": o.dry_run, "written": self.batch.is_some(), "batch": self.batch,
                 "ignored_columns": self.ignored,
+                "errors": self.errors.list,
+                "errors_truncated": c.rejected - i64::try_from(self.errors.list.len()).unwrap_or(0),
             }))?;
-        }
-        for s in shown {
-            ctx.out.msg(s);
-        }
-        let more = c.rejected - i64::try_from(shown.len()).unwrap_or(0);
-        if more > 0 {
-            ctx.out.msg(&format!("  … and {more} more"));
+        } else {
+            // The plain lines only without JSON: a script reads one machine-readable stream.
+            for s in shown {
+                ctx.out.msg(s);
+            }
+            let more = c.rejected - i64::try_from(shown.len()).unwrap_or(0);
+            if more > 0 {
+                ctx.out.msg(&format!("  … and {more} more"));
+            }
         }
         let counts = if self.batch.is_some() {
             format!(

@@ -92,6 +92,10 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }],
     )?;
     tx.commit()?;
+    if ctx.out.format == crate::output::Format::Json {
+        let db = ctx.g.db.display().to_string();
+        return ctx.out.json(&serde_json::json!({"db": db, "admin": name}));
+    }
     ctx.out.msg(&format!(
         "created {} with admin user '{name}'",
         ctx.g.db.display()

@@ -72,12 +72,10 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         return ctx.out.data(&format!("{token}\n"));
     }
     crate::auth::write_token(&crate::auth::token_path(&ctx.g.db), &token)?;
-    ctx.out.msg(&format!(
-        "logged in as {} ({})",
-        user.name,
-        user.role.as_str()
-    ));
-    Ok(())
+    ctx.out.outcome(
+        &format!("logged in as {} ({})", user.name, user.role.as_str()),
+        &serde_json::json!({"user": user.name, "role": user.role.as_str()}),
+    )
 }
 
 #[cfg(test)]

@@ -22,8 +22,10 @@ pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     if crate::auth::read_token(&path).ok().flatten().as_deref() == Some(token.trim()) {
         std::fs::remove_file(path)?;
     }
-    ctx.out.msg(&format!("logged out {}", user.name));
-    Ok(())
+    ctx.out.outcome(
+        &format!("logged out {}", user.name),
+        &serde_json::json!({"user": user.name, "logged_out": true}),
+    )
 }
 
 pub fn whoami(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {

@@ -126,9 +126,10 @@ fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }],
     )?;
     tx.commit()?;
-    ctx.out
-        .msg(&format!("added user {name} ({})", role.as_str()));
-    Ok(())
+    ctx.out.outcome(
+        &format!("added user {name} ({})", role.as_str()),
+        &serde_json::json!({"user": name, "role": role.as_str(), "added": true}),
+    )
 }
 
 fn list(ctx: &mut Ctx) -> Result<()> {
@@ -233,12 +234,16 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         .collect();
     audit::log(&tx, &audit_rows)?;
     tx.commit()?;
-    ctx.out.msg(&if ended > 0 {
+    let text = if ended > 0 {
         format!("updated user {name} (ended {ended} session(s))")
     } else {
         format!("updated user {name}")
-    });
-    Ok(())
+    };
+    let changed: Vec<&str> = entries.iter().map(|(f, _, _)| *f).collect();
+    ctx.out.outcome(
+        &text,
+        &serde_json::json!({"user": name, "changed": changed, "disabled": disabled, "sessions_ended": ended}),
+    )
 }
 
 fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
@@ -298,6 +303,8 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }],
     )?;
     tx.commit()?;
-    ctx.out.msg(&format!("changed the password of {name}"));
-    Ok(())
+    ctx.out.outcome(
+        &format!("changed the password of {name}"),
+        &serde_json::json!({"user": name, "password_changed": true}),
+    )
 }

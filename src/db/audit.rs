@@ -236,6 +236,13 @@ fn stored(conn: &Store, f: &Filter, limit: Option<i64>) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// How many entries the audit log holds.
+pub fn count(conn: &Store) -> Result<i64> {
+    Ok(conn
+        .sqlite()
+        .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::batch_of;

@@ -232,6 +232,19 @@ pub fn check_required(d: &Draft) -> Result<()> {
 /// cleared, or references to the record could no longer be written as its key (an export
 /// would fall back to the bare id, which re-imports onto another record).
 pub fn check_key_kept(old: &Draft, new: &Draft) -> Result<()> {
+    // A currency is never cleared either: its money would silently become the default's.
+    for (f, v) in old.entity.fields.iter().zip(&new.values) {
+        if f.kind == crate::schema::Kind::Currency
+            && *v == Value::Null
+            && *old.get(f.name) != Value::Null
+        {
+            return Err(Error::invalid(format!(
+                "{} {} can be changed but not cleared",
+                old.entity.name, f.name
+            ))
+            .hint(format!("give it another value with --{}", f.flag())));
+        }
+    }
     let Some(key) = old.entity.key else {
         return Ok(());
     };

@@ -45,9 +45,11 @@ pub fn default_currency() -> String {
         .unwrap_or_else(|| "CNY".to_string())
 }
 
-/// A record's currency from a result cell (NULL: the default currency).
+/// A record's currency from a result cell (NULL or blank: the default currency), upper-case:
+/// a database written before currencies were checked may hold `eur` beside `EUR`.
 pub fn currency_of(v: &crate::schema::Value) -> String {
     crate::db::report::text(v)
+        .map(|s| s.trim().to_uppercase())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(default_currency)
 }

@@ -150,7 +150,8 @@ const CAMPAIGN_STATUS: &[Choice] = &[
 
 const OWNER: Field = f("owner", Kind::User, "Owner", "负责人").def(Default::CurrentUser);
 const NOTES: Field = f("notes", TEXT, "Notes", "备注");
-const CURRENCY: Field = f("currency", TEXT, "Currency", "币种").def(Default::Value("CNY"));
+const CURRENCY: Field =
+    f("currency", Kind::Currency, "Currency", "币种").def(Default::Value("CNY"));
 
 /// Every entity, in the order `crm schema` lists them.
 pub static ENTITIES: &[Entity] = &[

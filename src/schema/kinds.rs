@@ -43,6 +43,8 @@ pub enum Kind {
     User,
     /// China unified social credit code (GB 32100-2015), checksum verified.
     CreditCode,
+    /// An ISO 4217 currency code, stored upper-case; common Chinese names are accepted.
+    Currency,
 }
 
 impl Kind {
@@ -62,6 +64,7 @@ impl Kind {
             Kind::Ref(_) => "reference",
             Kind::User => "user",
             Kind::CreditCode => "credit_code",
+            Kind::Currency => "currency",
         }
     }
 
@@ -138,6 +141,7 @@ impl Kind {
             }
             Kind::Text | Kind::Ref(_) | Kind::User => Ok(Value::Text(s.to_string())),
             Kind::CreditCode => parse_credit_code(s).map(Value::Text),
+            Kind::Currency => parse_currency(s).map(|c| Value::Text(c.to_string())),
         }
     }
 
@@ -346,6 +350,53 @@ fn parse_credit_code(s: &str) -> Result<String, String> {
         return Err(format!("'{s}' fails the credit code checksum"));
     }
     Ok(code)
+}
+
+/// The active ISO 4217 codes (no funds, metals or test codes: crm's money has two decimals).
+const ISO_4217: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB \
+    BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB \
+    EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD \
+    JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP \
+    MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON \
+    RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP \
+    TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL";
+
+/// Names people write instead of the code (Chinese, and the familiar `RMB`).
+const CURRENCY_NAMES: &[(&str, &str)] = &[
+    ("人民币", "CNY"),
+    ("元", "CNY"),
+    ("RMB", "CNY"),
+    ("美元", "USD"),
+    ("美金", "USD"),
+    ("欧元", "EUR"),
+    ("港币", "HKD"),
+    ("港元", "HKD"),
+    ("日元", "JPY"),
+    ("英镑", "GBP"),
+    ("澳元", "AUD"),
+    ("加元", "CAD"),
+    ("新加坡元", "SGD"),
+    ("瑞士法郎", "CHF"),
+    ("韩元", "KRW"),
+    ("新台币", "TWD"),
+    ("澳门元", "MOP"),
+];
+
+/// A currency as its ISO 4217 code: `eur` → `EUR`, `人民币` → `CNY`; anything else is refused,
+/// so one currency never becomes several report rows.
+pub fn parse_currency(s: &str) -> Result<&'static str, String> {
+    let up = s.to_ascii_uppercase();
+    if let Some((_, code)) = CURRENCY_NAMES.iter().find(|(n, _)| *n == up) {
+        return Ok(code);
+    }
+    ISO_4217
+        .split_ascii_whitespace()
+        .find(|c| *c == up)
+        .ok_or_else(|| {
+            format!(
+                "'{s}' is not a currency: give its ISO 4217 code (CNY, USD, EUR, HKD, JPY, GBP …) or 人民币, 美元, 欧元, 港币, 日元, 英镑"
+            )
+        })
 }
 
 #[cfg(test)]

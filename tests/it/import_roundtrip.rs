@@ -130,6 +130,7 @@ fn cell(p: &Parents, f: &serde_json::Value, row: usize, text: &str, v: usize) ->
         "tags" => "甲;b".into(),
         "user" => ["admin", "svc1", "sal1"][v % 3].into(),
         "credit_code" => "91440300MA5DC6QX9C".into(),
+        "currency" => ["CNY", "EUR"][family].into(),
         "reference" => {
             let target = f["references"]
                 .as_str()

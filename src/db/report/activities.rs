@@ -54,28 +54,45 @@ pub fn backlog(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     )
 }
 
-const NEGLECTED: &str = "WHERE c.status IS NOT :lost AND c.created_at <= :cut \
-       AND (:owner IS NULL OR c.owner = :owner) \
-       AND c.id NOT IN (SELECT customer FROM activity \
-                        WHERE done_at > :cut AND done_at <= :now AND customer IS NOT NULL)";
+/// A customer quiet since before `:cut` (not lost): its last follow-up (`last_contacted_at`,
+/// which `done` and `log` keep, read only when not after `:now`) was before the cut, or it
+/// has none and was added before the cut. The same definition as `crm agenda`'s customers
+/// without a follow-up, so the two never disagree (a customer imported today with a
+/// follow-up 100 days ago is neglected; one added yesterday and never followed up is not).
+fn quiet(c: &str) -> String {
+    format!(
+        "{c}status IS NOT :lost AND (:owner IS NULL OR {c}owner = :owner) \
+         AND CASE WHEN {c}last_contacted_at IS NOT NULL AND {c}last_contacted_at <= :now \
+                  THEN {c}last_contacted_at <= :cut ELSE {c}created_at <= :cut END"
+    )
+}
 
-/// Customers (not lost, older than the cut) without a follow-up done since `:cut`, per
-/// owner: those eligible (counted off the `(owner, status, created_at)` index) less those
-/// among the few followed up recently (found from the activities' done-time index), so no
-/// per-customer probe runs over a million rows. Owner, eligible, followed up.
+/// Quiet customers with no follow-up done since `:cut` either.
+fn neglected_where() -> String {
+    format!(
+        "WHERE {} AND c.id NOT IN (SELECT customer FROM activity \
+                        WHERE done_at > :cut AND done_at <= :now AND customer IS NOT NULL)",
+        quiet("c.")
+    )
+}
+
+/// Neglected customers per owner: those quiet by their own fields less those among the few
+/// followed up recently (found from the activities' done-time index), so no per-customer
+/// probe runs over a million rows. Owner, quiet, followed up.
 pub fn neglected_by_owner(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
-        "SELECT e.owner, e.n, COALESCE(f.n, 0) FROM ( \
-           SELECT owner, count(*) AS n FROM customer INDEXED BY customer_owner_status_created \
-           WHERE status IS NOT :lost AND created_at <= :cut \
-             AND (:owner IS NULL OR owner = :owner) GROUP BY owner) e \
-         LEFT JOIN ( \
-           SELECT c.owner, count(*) AS n FROM customer c \
-           WHERE c.id IN (SELECT customer FROM activity WHERE done_at > :cut AND done_at <= :now) \
-             AND c.status IS NOT :lost AND c.created_at <= :cut \
-             AND (:owner IS NULL OR c.owner = :owner) GROUP BY c.owner) f \
-         ON f.owner IS e.owner ORDER BY 1",
+        &format!(
+            "SELECT e.owner, e.n, COALESCE(f.n, 0) FROM ( \
+               SELECT owner, count(*) AS n FROM customer WHERE {} GROUP BY owner) e \
+             LEFT JOIN ( \
+               SELECT c.owner, count(*) AS n FROM customer c \
+               WHERE c.id IN (SELECT customer FROM activity WHERE done_at > :cut AND done_at <= :now) \
+                 AND {} GROUP BY c.owner) f \
+             ON f.owner IS e.owner ORDER BY 1",
+            quiet(""),
+            quiet("c.")
+        ),
         args,
     )
 }
@@ -86,7 +103,8 @@ pub fn neglected(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     let sql = format!(
         "SELECT c.code, c.name, c.owner, \
                 (SELECT max(done_at) FROM activity a WHERE a.customer = c.id AND a.done_at <= :now) \
-         FROM customer c NOT INDEXED {NEGLECTED} ORDER BY c.id LIMIT :limit"
+         FROM customer c NOT INDEXED {} ORDER BY c.id LIMIT :limit",
+        neglected_where()
     );
     fetch(conn, &sql, args)
 }

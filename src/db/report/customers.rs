@@ -162,7 +162,7 @@ pub fn rfm(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
         &format!(
-            "SELECT o.customer, COALESCE(o.currency, :currency), count(*), {}, max(o.order_date) \
+            "SELECT o.customer, UPPER(COALESCE(NULLIF(TRIM(o.currency), ''), :currency)), count(*), {}, max(o.order_date) \
          FROM \"order\" o \
          WHERE o.status NOT IN (:draft, :cancelled) AND o.order_date >= :from_date \
            AND o.order_date <= :to_date \

@@ -23,8 +23,9 @@ fn currency(args: Args) -> Args {
     args.set("currency", crate::report::money::default_currency())
 }
 
-/// A record's currency in SQL.
-const CUR: &str = "COALESCE(x.currency, :currency)";
+/// A record's currency in SQL, upper-case as `report::money::currency_of` reads it (values
+/// stored before currencies were checked may be `eur` or blank).
+const CUR: &str = "UPPER(COALESCE(NULLIF(TRIM(x.currency), ''), :currency))";
 
 /// The group key: a bucket index, or the owner.
 fn key(by_owner: bool) -> &'static str {
