@@ -129,7 +129,7 @@ pub fn score(conn: &Connection, p: &Params) -> Result<Rfm> {
     let as_of = p.window.as_of;
     // The stored currency values seen (a handful), so an order costs no allocation.
     let mut seen: Vec<Option<String>> = Vec::new();
-    let mut by_id: HashMap<i64, Acc> = HashMap::new();
+    let mut by_id: HashMap<i64, Acc, foldhash::fast::RandomState> = HashMap::default();
     // The distinct order dates (a few hundred), so a customer's last one is an index.
     let mut dates: Vec<String> = Vec::new();
     let mut date_ix: HashMap<String, usize> = HashMap::new();
@@ -141,7 +141,10 @@ pub fn score(conn: &Connection, p: &Params) -> Result<Rfm> {
                 seen.push(currency.map(str::to_string));
                 seen.len() - 1
             });
-        let d = if let Some(&d) = date_ix.get(date) {
+        // Rows come in date order (the index's), so the last date seen is nearly always it.
+        let d = if dates.last().is_some_and(|l| l == date) {
+            dates.len() - 1
+        } else if let Some(&d) = date_ix.get(date) {
             d
         } else {
             dates.push(date.to_string());
