@@ -10,8 +10,8 @@ use serde_json::Value as J;
 
 use super::period::{self, Bucket, Period};
 use super::{Params, Report, Section, col, rate, rfm};
-use crate::db::report::customers::{self as q, St};
 use crate::db::report::Args;
+use crate::db::report::customers::{self as q, St};
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};
 

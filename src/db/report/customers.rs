@@ -128,7 +128,13 @@ pub fn status_now(conn: &Connection, args: &Args) -> Result<(Vec<(i64, i64, St)>
             None => counts.push((text(o_cell), text(s_cell), 1)),
         }
         // `created_at < :end`, as SQL compares: NULL never is.
-        if let Some(created) = r.get_ref(1)?.as_i64_or_null().ok().flatten().filter(|c| *c < end) {
+        if let Some(created) = r
+            .get_ref(1)?
+            .as_i64_or_null()
+            .ok()
+            .flatten()
+            .filter(|c| *c < end)
+        {
             let status = status.as_str_or_null().ok().flatten();
             out.push((r.get(0)?, created, St::of(status)));
         }
@@ -190,8 +196,14 @@ pub fn rfm_orders(
            AND (:owner IS NULL OR o.customer IN (SELECT id FROM customer WHERE owner = :owner))",
     )?;
     for (k, v) in [
-        (":draft", Value::from(super::sales::NOT_BOOKED[0].to_string())),
-        (":cancelled", Value::from(super::sales::NOT_BOOKED[1].to_string())),
+        (
+            ":draft",
+            Value::from(super::sales::NOT_BOOKED[0].to_string()),
+        ),
+        (
+            ":cancelled",
+            Value::from(super::sales::NOT_BOOKED[1].to_string()),
+        ),
         (":from_date", args_value(args, ":from_date")),
         (":to_date", args_value(args, ":to_date")),
         (":owner", args_value(args, ":owner")),
@@ -210,7 +222,12 @@ pub fn rfm_orders(
             rusqlite::types::ValueRef::Real(f) => f as i64,
             _ => 0,
         };
-        let date = r.get_ref(3)?.as_str_or_null().ok().flatten().unwrap_or_default();
+        let date = r
+            .get_ref(3)?
+            .as_str_or_null()
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         each(id, currency, amount, date);
     }
     Ok(())
