@@ -1,12 +1,11 @@
 //! Customer SQL: counts by a registry field, new customers per bucket, the status history
 //! from the audit log (for churn), RFM figures from orders, and saving segments.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::Connection;
 use rusqlite::types::{Value, ValueRef};
-
-use std::borrow::Cow;
 
 use super::Args;
 use crate::db::audit::{self, Entry};
@@ -179,7 +178,7 @@ fn args_value(args: &Args, name: &str) -> Value {
         .map_or(Value::Null, |(_, v)| v.clone())
 }
 
-/// Every booked order in the window, in no particular order: customer (NULL as 0),
+/// Every booked order in the window, in date order (the index's): customer (NULL as 0),
 /// currency, amount (NULL as 0), order date. Read off the covering `order_date_cover`
 /// index; the caller totals them per customer and currency in a hash map, in 128 bits:
 /// that is exact, and a `GROUP BY` over the rows would first sort them all.
