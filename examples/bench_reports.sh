@@ -7,6 +7,9 @@
 # Measured 2026-11-25, 2-core dev VM, release build, load average ~1.5, medians (ms):
 #   funnel 191, funnel --by owner 209, sales 173, sales --by owner 177, customers 734,
 #   service 74, service --by month 60, contracts 76, activities 336.
+# Measured 2026-12-01 (after issue 8: per-currency RFM), same VM, load average ~2-3, medians:
+#   funnel 236, funnel --by owner 230, sales 284, sales --by owner 301, customers 806,
+#   service 81, service --by month 72, contracts 90, activities 442.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE="${1:-1}"

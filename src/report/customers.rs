@@ -10,8 +10,8 @@ use serde_json::Value as J;
 use super::period::{self, Bucket, Period};
 use super::{Params, Report, Section, col, rate, rfm};
 use crate::db::Store;
+use crate::db::report::Args;
 use crate::db::report::customers::{self as q, St};
-use crate::db::report::{Args, int, text};
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};
 
@@ -80,11 +80,15 @@ pub fn run(conn: &Store, p: &Params, save_as: Option<&str>) -> Result<(Report, u
     let mut total = 0;
     let mut active_now = 0;
     let mut dims = Vec::new();
-    // An index scan gives owner and status; one pass over the table the other four.
+    // An index scan gives owner and status (with `now`); one pass over the table the other four.
     let mut counts: Vec<BTreeMap<Option<String>, i64>> = vec![BTreeMap::new(); DIMENSIONS.len()];
-    for r in q::count_owner_status(conn, &args)? {
-        *counts[5].entry(text(&r[0])).or_default() += int(&r[2]);
-        *counts[0].entry(text(&r[1])).or_default() += int(&r[2]);
+    // Every customer created before the window's end (for new customers and churn's
+    // baselines below), and the counts by owner and status, from one scan of the (owner,
+    // status, created_at) index.
+    let (now, owner_status) = q::status_now(conn, &args)?;
+    for (owner, status, n) in owner_status {
+        *counts[5].entry(owner).or_default() += n;
+        *counts[0].entry(status).or_default() += n;
     }
     for (d, found) in q::count_profile(conn, &args)?.into_iter().enumerate() {
         counts[d + 1] = found;
@@ -156,9 +160,7 @@ pub fn run(conn: &Store, p: &Params, save_as: Option<&str>) -> Result<(Report, u
     }
 
     // New customers and churn per period, and churn over the whole window.
-    // Every customer created before the window's end, from one scan of the (owner,
-    // status, created_at) index: new customers per bucket, and churn's baselines below.
-    let now = q::status_now(conn, &args)?;
+    // New customers per bucket, from `now` (read above).
     let mut new = vec![0; buckets.len()];
     for &(_, created, _) in &now {
         let k = buckets.partition_point(|b| b.end_ts <= created);

@@ -47,6 +47,7 @@ mod trust_audit;
 mod trust_files;
 mod trust_formats;
 mod trust_money;
+mod trust_perf;
 mod trust_polish;
 mod trust_review_a;
 mod trust_review_b;

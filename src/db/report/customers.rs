@@ -1,25 +1,16 @@
 //! Customer SQL: counts by a registry field, new customers per bucket, the status history
 //! from the audit log (for churn), RFM figures from orders, and saving segments.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use crate::db::Store;
-use crate::schema::Value;
+use rusqlite::types::ValueRef;
 
-use super::{Args, Row, fetch};
+use super::Args;
+use crate::db::Store;
 use crate::db::audit::{self, Entry};
 use crate::error::Result;
-
-/// Customers per (owner, status): owner, status, count. Read off the `(owner, status,
-/// created_at)` index, so the million-row table is never touched.
-pub fn count_owner_status(conn: &Store, args: &Args) -> Result<Vec<Row>> {
-    fetch(
-        conn,
-        "SELECT owner, status, count(*) FROM customer INDEXED BY customer_owner_status_created \
-         WHERE (:owner IS NULL OR owner = :owner) GROUP BY owner, status",
-        args,
-    )
-}
+use crate::schema::Value;
 
 /// Customers per level, industry, source and city: one count per value of each, from one
 /// pass over the table counted here. No index serves it (v6 dropped the covering one: a
@@ -34,7 +25,9 @@ pub fn count_profile(conn: &Store, args: &Args) -> Result<[BTreeMap<Option<Strin
     if let Some(i) = stmt.parameter_index(":owner")? {
         stmt.raw_bind_parameter(i, args_value(args, ":owner"))?;
     }
-    let mut seen: [HashMap<String, i64>; 4] = Default::default();
+    // foldhash, not the default SipHash: four lookups a row over a million rows, and the
+    // keys are the registry's own values, counted once by a read-only report.
+    let mut seen: [HashMap<String, i64, foldhash::fast::RandomState>; 4] = Default::default();
     let mut nulls = [0_i64; 4];
     let mut rows = stmt.raw_query();
     while let Some(r) = rows.next()? {
@@ -97,31 +90,57 @@ pub fn status_history(
     Ok(())
 }
 
+/// Customers per (owner, status) (every customer in scope, whenever created): owner,
+/// status, count.
+pub type OwnerStatus = Vec<(Option<String>, Option<String>, i64)>;
+
 /// Every customer created before `:end` with its creation time and current status, in id
 /// order: the baseline of customers whose status the audit log never saw set (bulk import
-/// writes one audit entry per batch, not one per field). Read off the `(owner, status,
-/// created_at)` index, which holds the id too, so the table is never touched.
-pub fn status_now(conn: &Store, args: &Args) -> Result<Vec<(i64, i64, St)>> {
+/// writes one audit entry per batch, not one per field); and from the same scan, the counts
+/// per (owner, status), which the index yields in runs. Read off the `(owner, status,
+/// created_at)` index, which holds the id too, so the table is never touched, and only once
+/// (a second scan for the counts cost a tenth of the report).
+pub fn status_now(conn: &Store, args: &Args) -> Result<(Vec<(i64, i64, St)>, OwnerStatus)> {
     let mut stmt = conn.sqlite().prepare(
-        "SELECT id, created_at, status FROM customer INDEXED BY customer_owner_status_created \
-         WHERE created_at < :end AND (:owner IS NULL OR owner = :owner)",
+        "SELECT id, created_at, status, owner FROM customer INDEXED BY customer_owner_status_created \
+         WHERE (:owner IS NULL OR owner = :owner)",
     )?;
-    for (k, v) in [
-        (":end", args_value(args, ":end")),
-        (":owner", args_value(args, ":owner")),
-    ] {
-        if let Some(i) = stmt.parameter_index(k)? {
-            stmt.raw_bind_parameter(i, v)?;
-        }
+    if let Some(i) = stmt.parameter_index(":owner")? {
+        stmt.raw_bind_parameter(i, args_value(args, ":owner"))?;
     }
+    let end = match args_value(args, ":end") {
+        Value::Integer(e) => e,
+        _ => i64::MAX,
+    };
+    let text = |c: Option<Cow<'_, [u8]>>| c.map(|c| String::from_utf8_lossy(&c).into_owned());
     let mut out = Vec::new();
+    let mut counts: OwnerStatus = Vec::new();
     let mut rows = stmt.raw_query();
     while let Some(r) = rows.next()? {
-        let status = r.get_ref(2)?.as_str_or_null().ok().flatten();
-        out.push((r.get(0)?, r.get(1)?, St::of(status)));
+        let (status, owner) = (r.get_ref(2)?, r.get_ref(3)?);
+        let (s_cell, o_cell) = (cell(status), cell(owner));
+        let same = counts.last_mut().filter(|(o, s, _)| {
+            o.as_deref().map(str::as_bytes) == o_cell.as_deref()
+                && s.as_deref().map(str::as_bytes) == s_cell.as_deref()
+        });
+        match same {
+            Some(c) => c.2 += 1,
+            None => counts.push((text(o_cell), text(s_cell), 1)),
+        }
+        // `created_at < :end`, as SQL compares: NULL never is.
+        if let Some(created) = r
+            .get_ref(1)?
+            .as_i64_or_null()
+            .ok()
+            .flatten()
+            .filter(|c| *c < end)
+        {
+            let status = status.as_str_or_null().ok().flatten();
+            out.push((r.get(0)?, created, St::of(status)));
+        }
     }
     out.sort_unstable_by_key(|c| c.0);
-    Ok(out)
+    Ok((out, counts))
 }
 
 /// A customer's status, coded small for churn: none, active, churned, other.
@@ -144,6 +163,15 @@ impl St {
     }
 }
 
+/// A cell as `report::text` reads it (text, or an integer's digits), unallocated if text.
+fn cell(v: ValueRef<'_>) -> Option<Cow<'_, [u8]>> {
+    match v {
+        ValueRef::Text(t) => Some(Cow::Borrowed(t)),
+        ValueRef::Integer(i) => Some(Cow::Owned(i.to_string().into_bytes())),
+        _ => None,
+    }
+}
+
 fn args_value(args: &Args, name: &str) -> Value {
     args.0
         .iter()
@@ -151,27 +179,58 @@ fn args_value(args: &Args, name: &str) -> Value {
         .map_or(Value::Null, |(_, v)| v.clone())
 }
 
-/// RFM figures per customer and currency with booked orders in the window, by customer:
-/// id, currency, orders, Σ amount (two columns, see `split_sum`), last order date.
-pub fn rfm(conn: &Store, args: &Args) -> Result<Vec<Row>> {
-    let args = args
-        .clone()
-        .set("draft", super::sales::NOT_BOOKED[0])
-        .set("cancelled", super::sales::NOT_BOOKED[1])
-        .set("currency", crate::report::money::default_currency());
-    fetch(
-        conn,
-        &format!(
-            "SELECT o.customer, UPPER(COALESCE(NULLIF(TRIM(o.currency), ''), :currency)), count(*), {}, max(o.order_date) \
-         FROM \"order\" o \
+/// Every booked order in the window, in date order (the index's): customer (NULL as 0),
+/// currency, amount (NULL as 0), order date. Read off the covering `order_date_cover`
+/// index; the caller totals them per customer and currency in a hash map, in 128 bits:
+/// that is exact, and a `GROUP BY` over the rows would first sort them all.
+pub fn rfm_orders(
+    conn: &Store,
+    args: &Args,
+    mut each: impl FnMut(i64, Option<&str>, i64, &str),
+) -> Result<()> {
+    let mut stmt = conn.sqlite().prepare(
+        "SELECT o.customer, o.currency, o.amount, o.order_date \
+         FROM \"order\" o INDEXED BY order_date_cover \
          WHERE o.status NOT IN (:draft, :cancelled) AND o.order_date >= :from_date \
            AND o.order_date <= :to_date \
-           AND (:owner IS NULL OR o.customer IN (SELECT id FROM customer WHERE owner = :owner)) \
-         GROUP BY 1, 2 ORDER BY 1, 2",
-            super::split_sum("o.amount")
+           AND (:owner IS NULL OR o.customer IN (SELECT id FROM customer WHERE owner = :owner))",
+    )?;
+    for (k, v) in [
+        (
+            ":draft",
+            Value::from(super::sales::NOT_BOOKED[0].to_string()),
         ),
-        &args,
-    )
+        (
+            ":cancelled",
+            Value::from(super::sales::NOT_BOOKED[1].to_string()),
+        ),
+        (":from_date", args_value(args, ":from_date")),
+        (":to_date", args_value(args, ":to_date")),
+        (":owner", args_value(args, ":owner")),
+    ] {
+        if let Some(i) = stmt.parameter_index(k)? {
+            stmt.raw_bind_parameter(i, v)?;
+        }
+    }
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next()? {
+        let id = r.get_ref(0)?.as_i64_or_null().ok().flatten().unwrap_or(0);
+        let currency = r.get_ref(1)?.as_str_or_null().ok().flatten();
+        let amount = match r.get_ref(2)? {
+            rusqlite::types::ValueRef::Integer(i) => i,
+            #[allow(clippy::cast_possible_truncation)]
+            rusqlite::types::ValueRef::Real(f) => f as i64,
+            _ => 0,
+        };
+        let date = r
+            .get_ref(3)?
+            .as_str_or_null()
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        each(id, currency, amount, date);
+    }
+    Ok(())
 }
 
 /// Writes each customer's segment in the caller's write transaction: customers in `seg`
