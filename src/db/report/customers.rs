@@ -94,13 +94,16 @@ pub fn status_history(
 /// status, count.
 pub type OwnerStatus = Vec<(Option<String>, Option<String>, i64)>;
 
+/// Each customer's id, creation time and current status, in id order.
+pub type Baseline = Vec<(i64, i64, St)>;
+
 /// Every customer created before `:end` with its creation time and current status, in id
 /// order: the baseline of customers whose status the audit log never saw set (bulk import
 /// writes one audit entry per batch, not one per field); and from the same scan, the counts
 /// per (owner, status), which the index yields in runs. Read off the `(owner, status,
 /// created_at)` index, which holds the id too, so the table is never touched, and only once
 /// (a second scan for the counts cost a tenth of the report).
-pub fn status_now(conn: &Store, args: &Args) -> Result<(Vec<(i64, i64, St)>, OwnerStatus)> {
+pub fn status_now(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus)> {
     let mut stmt = conn.sqlite().prepare(
         "SELECT id, created_at, status, owner FROM customer INDEXED BY customer_owner_status_created \
          WHERE (:owner IS NULL OR owner = :owner)",
