@@ -78,13 +78,16 @@ fn neglected_where() -> String {
 
 /// Neglected customers per owner: those quiet by their own fields less those among the few
 /// followed up recently (found from the activities' done-time index), so no per-customer
-/// probe runs over a million rows. Owner, quiet, followed up.
+/// probe runs over a million rows. Owner, quiet, followed up. The quiet count reads
+/// `last_contacted_at`, which no index holds: one straight scan of the table (`NOT INDEXED`)
+/// is five times faster than the owner index with a row lookup per customer (0.28 s vs
+/// 1.5 s on a million customers).
 pub fn neglected_by_owner(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     fetch(
         conn,
         &format!(
             "SELECT e.owner, e.n, COALESCE(f.n, 0) FROM ( \
-               SELECT owner, count(*) AS n FROM customer WHERE {} GROUP BY owner) e \
+               SELECT owner, count(*) AS n FROM customer NOT INDEXED WHERE {} GROUP BY owner) e \
              LEFT JOIN ( \
                SELECT c.owner, count(*) AS n FROM customer c \
                WHERE c.id IN (SELECT customer FROM activity WHERE done_at > :cut AND done_at <= :now) \
