@@ -14,6 +14,9 @@
 #       import crm 3.31 s vs sqlite3 .import 2.55 s = 1.30x wall (CPU 4.89 s vs 2.42 s = 2.02x:
 #       crm parses on a second thread); export crm 1.15 s vs sqlite3 -csv 1.77 s = 0.65x;
 #       import peak RSS 84.9 MiB
+# 2026-12-01, end of issue 8 (store refactor included), load average ~1.2:
+#   import crm 4.03 s vs sqlite3 .import 2.92 s = 1.38x wall (CPU 5.64 s vs 2.80 s = 2.01x);
+#   export 1.65 s vs 2.21 s = 0.75x; import peak RSS 84.7 MiB; export byte-identical.
 # Before the reports branch (3 indexes: unique code, owner, status), under load ~3:
 #   import 4.62 s vs 3.34 s = 1.38x wall, export 0.62x, RSS 101.7 MiB.
 # The import uses about twice sqlite3's CPU: WAL mode writes every page twice (the WAL,

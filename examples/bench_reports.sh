@@ -10,6 +10,10 @@
 # Measured 2026-12-01 (after issue 8: per-currency RFM), same VM, load average ~2-3, medians:
 #   funnel 236, funnel --by owner 230, sales 284, sales --by owner 301, customers 806,
 #   service 81, service --by month 72, contracts 90, activities 442.
+# Measured 2026-12-01 at the end of issue 8 (per-currency money, exact sums, neglected
+# customers by agenda's definition, the store refactor), load average ~1.3, medians:
+#   funnel 236, funnel --by owner 240, sales 312, sales --by owner 324, customers 747,
+#   service 76, service --by month 64, contracts 84, activities 665.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE="${1:-1}"
