@@ -3,30 +3,14 @@
 
 use std::fmt::Write as _;
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 /// Widest label shown; longer ones are cut with `…`.
 const MAX_LABEL: usize = 24;
 const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
-/// Cuts text to at most `max` display columns, marking the cut with `…`.
-pub fn fit(s: &str, max: usize) -> String {
-    if s.width() <= max {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw + 1 > max {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out.push('…');
-    out
-}
+/// Cuts text to at most `max` display columns, marking the cut with `…` (the tables' rule).
+pub use crate::output::table::cut as fit;
 
 /// Pads text with spaces to `width` display columns.
 pub fn pad(s: &str, width: usize) -> String {
