@@ -30,6 +30,29 @@ impl Pty {
         vars.push(("CRM", bin.to_str().unwrap()));
         Self::spawn_prog(env, "sh".as_ref(), &["-c", &script], &vars)
     }
+    /// `crm ARGS` on a pty `cols` wide: the whole screen, `\r` removed (the command must
+    /// exit 0). The size is set while the shell waits for a line: the pty library sets 80x24
+    /// itself right after the fork, which would race with a size set inside the child.
+    pub(crate) fn screen_at(env: &Env, cols: u16, args: &str) -> String {
+        let script = format!("read go; \"$CRM\" {args}; echo \"exit=$?\"; read x");
+        let bin = Env::bin();
+        let mut p = Self::spawn_prog(
+            env,
+            "sh".as_ref(),
+            &["-c", &script],
+            &[
+                ("CRM", bin.to_str().expect("utf-8 path")),
+                ("NO_COLOR", "1"),
+            ],
+        );
+        p.s.get_process_mut()
+            .set_window_size(cols, 60)
+            .expect("set the pty size");
+        p.send(ENTER);
+        p.wait("exit=0");
+        p.send(ENTER);
+        p.finish().1.replace('\r', "")
+    }
     pub(crate) fn spawn_prog(
         env: &Env,
         prog: &std::ffi::OsStr,

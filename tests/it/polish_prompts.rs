@@ -120,23 +120,7 @@ fn delete_names_the_records_it_asks_about() {
 
 /// `crm ARGS` on a terminal `cols` wide: (the screen, the table lines).
 fn at_width(env: &Env, cols: u16, args: &str) -> (String, Vec<String>) {
-    // The size is set once the shell waits for a line: the pty library sets 80x24 itself
-    // right after the fork, which would race with a size set inside the child.
-    let script = format!("read go; \"$CRM\" {args}; echo \"exit=$?\"; read x");
-    let bin = Env::bin();
-    let mut p = Pty::spawn_prog(
-        env,
-        "sh".as_ref(),
-        &["-c", &script],
-        &[("CRM", bin.to_str().unwrap()), ("NO_COLOR", "1")],
-    );
-    p.s.get_process_mut()
-        .set_window_size(cols, 60)
-        .expect("set the pty size");
-    p.send(ENTER);
-    p.wait("exit=0");
-    p.send(ENTER);
-    let (_, screen) = p.finish();
+    let screen = Pty::screen_at(env, cols, args);
     let lines = screen
         .lines()
         .map(|l| l.trim_end_matches('\r').to_string())

@@ -6,7 +6,7 @@
 use serde_json::Value as J;
 use unicode_width::UnicodeWidthStr;
 
-use crate::core_prompts::{ENTER, Pty};
+use crate::core_prompts::Pty;
 use crate::harness::Env;
 
 /// The largest amount crm stores (`i64::MAX` minor units).
@@ -391,27 +391,6 @@ fn reports_never_add_different_currencies() {
     );
 }
 
-/// `crm ARGS` on a pty `cols` wide: the whole screen (the command must exit 0).
-fn screen_at(env: &Env, cols: u16, args: &str) -> String {
-    // The size is set while the shell waits for a line (the pty library sets 80x24 itself
-    // right after the fork, which would race with a size set inside the child).
-    let script = format!("read go; \"$CRM\" {args}; echo \"exit=$?\"; read x");
-    let bin = Env::bin();
-    let mut p = Pty::spawn_prog(
-        env,
-        "sh".as_ref(),
-        &["-c", &script],
-        &[("CRM", bin.to_str().unwrap()), ("NO_COLOR", "1")],
-    );
-    p.s.get_process_mut()
-        .set_window_size(cols, 60)
-        .expect("set the pty size");
-    p.send(ENTER);
-    p.wait("exit=0");
-    p.send(ENTER);
-    p.finish().1.replace('\r', "")
-}
-
 /// The table lines of a screen (box-drawing rows).
 fn table_lines(screen: &str) -> Vec<&str> {
     screen
@@ -467,7 +446,7 @@ fn report_and_agenda_tables_fit_the_terminal_without_splitting_a_value() {
         (80, "report sales"),
         (80, "report contracts"),
     ] {
-        let screen = screen_at(&env, cols, args);
+        let screen = Pty::screen_at(&env, cols, args);
         let lines = table_lines(&screen);
         assert!(!lines.is_empty(), "{screen}");
         for l in &lines {
@@ -499,17 +478,17 @@ fn report_and_agenda_tables_fit_the_terminal_without_splitting_a_value() {
         }
     }
     // A wide terminal shows every column and leaves nothing out.
-    let wide = screen_at(&env, 200, "report funnel --by owner");
+    let wide = Pty::screen_at(&env, 200, "report funnel --by owner");
     assert!(!wide.contains("not shown"), "{wide}");
     assert!(
         wide.contains("│ label") || wide.contains("┆ label"),
         "{wide}"
     );
-    let narrow = screen_at(&env, 80, "report funnel --by owner");
+    let narrow = Pty::screen_at(&env, 80, "report funnel --by owner");
     assert!(narrow.contains("not shown for lack of width"), "{narrow}");
 
     // The agenda keeps whose it is and when, and gives up the number and status first.
-    let screen = screen_at(&env, 80, "agenda --user all");
+    let screen = Pty::screen_at(&env, 80, "agenda --user all");
     let lines = table_lines(&screen);
     let header = lines.get(1).copied().unwrap_or_default();
     for kept in ["owner", "when", "subject"] {
@@ -522,7 +501,7 @@ fn report_and_agenda_tables_fit_the_terminal_without_splitting_a_value() {
         screen.contains("li.lei") && screen.contains("2020-01-02 10:00"),
         "{screen}"
     );
-    let wide = screen_at(&env, 200, "agenda --user all");
+    let wide = Pty::screen_at(&env, 200, "agenda --user all");
     let header = table_lines(&wide)
         .get(1)
         .copied()

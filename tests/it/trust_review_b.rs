@@ -1,7 +1,7 @@
 //! Review of issue 8 items 13–26 through the binary: defects found by trying each item's scenario
 //! as a new user would, one test per defect class.
 
-use crate::core_prompts::{ENTER, Pty};
+use crate::core_prompts::Pty;
 use crate::harness::{Env, write};
 
 /// A command's own long help (the audit log's limits) survives the examples appended to it.
@@ -100,26 +100,6 @@ fn color_always_colours_usage_errors_too() {
     assert!(r.stderr.starts_with("error: "), "{:?}", r.stderr);
 }
 
-/// `crm ARGS` on a pty `cols` wide: the whole screen (the command must exit 0).
-fn screen_at(env: &Env, cols: u16, args: &str) -> String {
-    // The size is set while the shell waits for a line (see trust_money's twin).
-    let script = format!("read go; \"$CRM\" {args}; echo \"exit=$?\"; read x");
-    let bin = Env::bin();
-    let mut p = Pty::spawn_prog(
-        env,
-        "sh".as_ref(),
-        &["-c", &script],
-        &[("CRM", bin.to_str().expect("utf-8")), ("NO_COLOR", "1")],
-    );
-    p.s.get_process_mut()
-        .set_window_size(cols, 60)
-        .expect("set the pty size");
-    p.send(ENTER);
-    p.wait("exit=0");
-    p.send(ENTER);
-    p.finish().1.replace('\r', "")
-}
-
 /// The audit trail of one record at 80 columns keeps what changed (field, old, new) and drops
 /// the entity and id the filter already names, as agenda keeps owner and when.
 #[test]
@@ -134,7 +114,7 @@ fn audit_table_at_80_columns_keeps_old_and_new_values() {
     // A delete keeps the whole record as JSON in `old`: long, but it must not push the rest out.
     env.run(&["delete", "customer", &id.to_string(), "--yes"])
         .ok();
-    let screen = screen_at(&env, 80, &format!("audit --entity customer --id {id}"));
+    let screen = Pty::screen_at(&env, 80, &format!("audit --entity customer --id {id}"));
     let header = screen
         .lines()
         .find(|l| l.starts_with('│') && l.contains("field"))
@@ -149,7 +129,7 @@ fn audit_table_at_80_columns_keeps_old_and_new_values() {
     }
     assert!(screen.contains("广州"), "{screen}");
     // Narrower still, the field stays with its old and new values.
-    let screen = screen_at(&env, 60, &format!("audit --entity customer --id {id}"));
+    let screen = Pty::screen_at(&env, 60, &format!("audit --entity customer --id {id}"));
     let header = screen
         .lines()
         .find(|l| l.starts_with('│') && l.contains("old"))
@@ -196,7 +176,7 @@ fn import_history_at_80_columns_keeps_the_counts() {
     write(&f, "name\n甲\n乙\n");
     env.run(&["import", "customer", f.to_str().expect("utf-8")])
         .ok();
-    let screen = screen_at(&env, 80, "import history");
+    let screen = Pty::screen_at(&env, 80, "import history");
     let header = screen
         .lines()
         .find(|l| l.starts_with('│') && l.contains("batch"))
@@ -337,7 +317,7 @@ fn every_narrowed_table_names_what_it_left_out() {
             "2026-12-20",
         ],
     );
-    let screen = screen_at(&env, 50, &format!("show customer {c}"));
+    let screen = Pty::screen_at(&env, 50, &format!("show customer {c}"));
     let noted: Vec<&str> = screen
         .lines()
         .filter_map(|l| l.strip_prefix("note: not shown for lack of width: "))
