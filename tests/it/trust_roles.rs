@@ -386,28 +386,8 @@ fn a_database_with_a_case_pair_still_opens() {
         )
         .expect("insert");
     env.run(&["user", "list"]).ok();
-    env.run_stdin(
-        &[
-            "login",
-            "--user",
-            "bob",
-            "--password-stdin",
-            "--print-token",
-        ],
-        PW,
-    )
-    .ok();
-    env.run_stdin(
-        &[
-            "login",
-            "--user",
-            "Bob",
-            "--password-stdin",
-            "--print-token",
-        ],
-        PW,
-    )
-    .ok();
+    env.token("bob");
+    env.token("Bob");
     // bob may not set Bob's password: a name equal to his ignoring case is still another user.
     let bob = env.token("bob");
     env.run_as_stdin(
