@@ -8,7 +8,7 @@
 use chrono::{Duration, NaiveDate};
 use serde_json::Value as J;
 
-use super::money::currency_of;
+use super::money::{amounts_section, currency_of};
 use super::{CURRENCY, Params, Purse, Report, Section, col, money, rate};
 use crate::db::Store;
 use crate::db::report::{Args, contracts as q, int, text};
@@ -210,18 +210,12 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     summary.put("renewals", J::from(renewal_count));
     summary.put("renewal_rate", rate(renewed, ended));
     // The money of the summary, one row per currency the contracts in scope have.
-    let mut amounts = Section::table(
-        "amounts",
-        "Amounts by currency",
-        "各币种金额",
-        vec![
-            CURRENCY,
-            col("contracts", "contracts", "合同数"),
-            col("total_amount", "total_amount", "合同总额"),
-            col("in_force", "in_force", "执行中"),
-            col("in_force_amount", "in_force_amount", "执行中金额"),
-        ],
-    );
+    let mut amounts = amounts_section([
+        col("contracts", "contracts", "合同数"),
+        col("total_amount", "total_amount", "合同总额"),
+        col("in_force", "in_force", "执行中"),
+        col("in_force_amount", "in_force_amount", "执行中金额"),
+    ]);
     let mut scoped: Purse<1> = Purse::default();
     for c in &scope {
         scoped.add(&c.currency, 0, 0);

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
-use super::money::currency_of;
+use super::money::{amounts_section, currency_of};
 use super::{CURRENCY, Params, Purse, Report, Section, col, days, money, percent_of, rate};
 use crate::db::Store;
 use crate::db::report::{Args, funnel as q, int, text};
@@ -227,17 +227,11 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
         rate(all.total(WON), all.total(WON) + all.total(LOST)),
     );
     // The money of the summary, one row per currency.
-    let mut amounts = Section::table(
-        "amounts",
-        "Amounts by currency",
-        "各币种金额",
-        vec![
-            CURRENCY,
-            col("open_amount", "open_amount", "在途金额"),
-            col("open_weighted", "open_weighted", "在途加权金额"),
-            col("won_amount", "won_amount", "赢单金额"),
-        ],
-    );
+    let mut amounts = amounts_section([
+        col("open_amount", "open_amount", "在途金额"),
+        col("open_weighted", "open_weighted", "在途加权金额"),
+        col("won_amount", "won_amount", "赢单金额"),
+    ]);
     let open_money = all.purse(&open);
     let won_money = all.purse(&[WON]);
     let mut currencies = open_money.currencies();

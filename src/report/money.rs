@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
-use super::{Col, col};
+use super::{Col, Section, col};
 
 /// An exact total in minor units.
 pub type Total = i128;
@@ -56,6 +56,14 @@ pub fn currency_of(v: &crate::schema::Value) -> String {
 
 /// The `currency` column every per-currency row carries.
 pub const CURRENCY: Col = col("currency", "currency", "币种");
+
+/// A report's `amounts` section: the money of its summary, one row per currency (the
+/// currency column first, then `cols`).
+pub fn amounts_section(cols: impl IntoIterator<Item = Col>) -> Section {
+    let mut all = vec![CURRENCY];
+    all.extend(cols);
+    Section::table("amounts", "Amounts by currency", "各币种金额", all)
+}
 
 /// Exact money figures per currency: `N` figures (won, booked, paid …) for each currency.
 #[derive(Debug, Clone)]

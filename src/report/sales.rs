@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
-use super::money::currency_of;
+use super::money::{amounts_section, currency_of};
 use super::period::{self, Period};
 use super::{CURRENCY, Params, Purse, Report, Section, col, money, percent_of};
 use crate::db::Store;
@@ -214,19 +214,13 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     summary.put("orders", all(2));
     summary.put("paid_orders", all(4));
     // The money of the summary, one row per currency.
-    let mut amounts = Section::table(
-        "amounts",
-        "Amounts by currency",
-        "各币种金额",
-        vec![
-            CURRENCY,
-            col("won_amount", "won_amount", "赢单金额"),
-            col("order_amount", "order_amount", "订单金额"),
-            col("paid_amount", "paid_amount", "已付款金额"),
-            col("forecast_amount", "forecast_amount", "预测金额"),
-            col("forecast_weighted", "forecast_weighted", "预测加权金额"),
-        ],
-    );
+    let mut amounts = amounts_section([
+        col("won_amount", "won_amount", "赢单金额"),
+        col("order_amount", "order_amount", "订单金额"),
+        col("paid_amount", "paid_amount", "已付款金额"),
+        col("forecast_amount", "forecast_amount", "预测金额"),
+        col("forecast_weighted", "forecast_weighted", "预测加权金额"),
+    ]);
     for c in totals.currencies() {
         let f = totals.get(&c);
         amounts.rows.push(vec![
