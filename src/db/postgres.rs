@@ -10,6 +10,7 @@ pub mod conninfo;
 pub mod error;
 pub mod placeholders;
 pub mod setup;
+mod tls;
 pub mod value;
 
 use std::cell::RefCell;
@@ -108,22 +109,5 @@ impl Pg {
             f(Row(cells))?;
         }
         Ok(())
-    }
-}
-
-mod tls {
-    //! Connecting with or without TLS, as `sslmode` asks.
-    use postgres::{Client, NoTls};
-
-    use super::conninfo::{ConnInfo, Tls};
-    use crate::error::{Error, Result};
-
-    pub fn connect(info: &ConnInfo) -> Result<Client> {
-        match info.tls {
-            Tls::Disable | Tls::Prefer => Ok(info.config.connect(NoTls)?),
-            Tls::Require | Tls::VerifyCa | Tls::VerifyFull => Err(Error::usage(
-                "TLS connections (sslmode=require/verify-*) are not built into this crm yet",
-            )),
-        }
     }
 }

@@ -27,6 +27,8 @@ pub enum Tls {
 pub struct ConnInfo {
     pub config: Config,
     pub tls: Tls,
+    /// `sslrootcert`: the root certificate that `verify-ca`/`verify-full` trust.
+    pub root_cert: Option<PathBuf>,
 }
 
 /// Whether a `--db` value names a `PostgreSQL` database rather than a file.
@@ -50,7 +52,8 @@ impl ConnInfo {
 
     /// As [`ConnInfo::parse`], with the environment given (for tests).
     pub fn parse_with(url: &str, env: Env<'_>) -> Result<ConnInfo> {
-        let (url, mode) = take_sslmode(url);
+        let (url, mode) = take_param(url, "sslmode");
+        let (url, root_cert) = take_param(&url, "sslrootcert");
         let mut config = Config::from_str(&url).map_err(|e| {
             Error::usage(format!("--db: not a valid PostgreSQL URL: {e}"))
                 .hint("write it as postgres://USER@HOST:PORT/DATABASE or postgres:///DATABASE?host=/socket/dir")
@@ -95,7 +98,13 @@ impl ConnInfo {
                 config.password(pw);
             }
         }
-        Ok(ConnInfo { config, tls: mode })
+        Ok(ConnInfo {
+            config,
+            tls: mode,
+            root_cert: root_cert
+                .or_else(|| env("PGSSLROOTCERT"))
+                .map(PathBuf::from),
+        })
     }
 
     /// The database's name (what role names are namespaced by).
@@ -119,9 +128,9 @@ impl ConnInfo {
     }
 }
 
-/// Removes `sslmode=…` from the URL's query (the client library knows only some of libpq's
-/// modes) and returns it apart.
-fn take_sslmode(url: &str) -> (String, Option<String>) {
+/// Removes `name=…` from the URL's query (the client library knows only some of libpq's
+/// `sslmode`s and no `sslrootcert`) and returns its value apart.
+fn take_param(url: &str, name: &str) -> (String, Option<String>) {
     let Some((base, query)) = url.split_once('?') else {
         return (url.to_string(), None);
     };
@@ -129,7 +138,7 @@ fn take_sslmode(url: &str) -> (String, Option<String>) {
     let kept: Vec<&str> = query
         .split('&')
         .filter(|kv| match kv.split_once('=') {
-            Some(("sslmode", v)) => {
+            Some((k, v)) if k == name => {
                 mode = Some(v.to_string());
                 false
             }

@@ -14,7 +14,10 @@ impl From<postgres::Error> for Error {
     fn from(e: postgres::Error) -> Self {
         let Some(db) = e.as_db_error() else {
             // No server answer: the connection failed or broke.
-            let detail = e.to_string();
+            let mut detail = e.to_string();
+            if let Some(cause) = std::error::Error::source(&e) {
+                detail = format!("{detail}: {cause}");
+            }
             return if e.is_closed() || std::error::Error::source(&e).is_some() {
                 Error::storage(format!("cannot reach the PostgreSQL server: {detail}"))
                     .hint("check --db (host, port, socket directory) and that the server runs")
