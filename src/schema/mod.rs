@@ -3,6 +3,7 @@
 
 pub mod entities;
 pub mod kinds;
+pub mod record;
 pub mod value;
 
 pub use entities::{ENTITIES, SYSTEM_FIELDS};
