@@ -34,9 +34,9 @@ const TRANSITIONS: &[(&str, &[&str])] = &[
     ("closed", &[]),
 ];
 
-/// The statuses of a ticket still being worked on, and of a finished one.
-pub const TICKET_OPEN: &[&str] = &["new", "open", "pending"];
-pub const TICKET_CLOSED: &[&str] = &["resolved", "closed"];
+/// The statuses of a ticket still being worked on, and of a finished one (declared with
+/// the ticket's statuses in the registry).
+pub use crate::schema::entities::{TICKET_CLOSED, TICKET_OPEN};
 
 /// Service time per priority, in hours: past it, an open ticket is overdue.
 pub const SERVICE_HOURS: &[(&str, i64)] =

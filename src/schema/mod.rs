@@ -1,11 +1,13 @@
 //! The registry of entities: one declarative list that drives schema, flags, prompts,
 //! validation, output and docs.
 
+pub mod behaviour;
 pub mod entities;
 pub mod kinds;
 pub mod record;
 pub mod value;
 
+pub use behaviour::{Open, Related, Rights};
 pub use entities::{ENTITIES, SYSTEM_FIELDS};
 pub use kinds::Kind;
 pub use value::{Value, ValueRef};
@@ -63,6 +65,12 @@ pub struct Entity {
     pub owner_via: Option<&'static str>,
     /// The field whose value names the record in messages and related lists.
     pub title: &'static str,
+    /// Which of its records still need work (`show`, `agenda`).
+    pub open: Open,
+    /// The lists `crm show` gives under a record; none given: every entity referring to it.
+    pub related: &'static [Related],
+    /// What the restricted roles may do with it.
+    pub rights: Rights,
     pub fields: &'static [Field],
 }
 
