@@ -14,6 +14,7 @@ const fn f(name: &'static str, kind: Kind, en: &'static str, zh: &'static str) -
         unique: false,
         default: Default::None,
         read_only: false,
+        wide: false,
     }
 }
 
@@ -32,6 +33,10 @@ impl Field {
     }
     const fn ro(mut self) -> Self {
         self.read_only = true;
+        self
+    }
+    const fn wide(mut self) -> Self {
+        self.wide = true;
         self
     }
 }
@@ -56,8 +61,12 @@ pub static SYSTEM_FIELDS: [Field; 3] = [
         "编号",
     )
     .ro(),
-    f("created_at", Kind::DateTime, "Created at", "创建时间").ro(),
-    f("updated_at", Kind::DateTime, "Updated at", "更新时间").ro(),
+    f("created_at", Kind::DateTime, "Created at", "创建时间")
+        .ro()
+        .wide(),
+    f("updated_at", Kind::DateTime, "Updated at", "更新时间")
+        .ro()
+        .wide(),
 ];
 
 const CUSTOMER_KIND: &[Choice] = &[("company", "企业"), ("person", "个人")];
@@ -152,7 +161,7 @@ const CAMPAIGN_STATUS: &[Choice] = &[
 ];
 
 const OWNER: Field = f("owner", Kind::User, "Owner", "负责人").def(Default::CurrentUser);
-const NOTES: Field = f("notes", TEXT, "Notes", "备注");
+const NOTES: Field = f("notes", TEXT, "Notes", "备注").wide();
 const CURRENCY: Field =
     f("currency", Kind::Currency, "Currency", "币种").def(Default::Value("CNY"));
 
@@ -235,20 +244,21 @@ pub static ENTITIES: &[Entity] = &[
             OWNER,
             f("phone", Kind::Phone, "Phone", "电话"),
             f("email", Kind::Email, "Email", "邮箱"),
-            f("website", TEXT, "Website", "网址"),
+            f("website", TEXT, "Website", "网址").wide(),
             f("city", TEXT, "City", "城市"),
-            f("address", TEXT, "Address", "地址"),
+            f("address", TEXT, "Address", "地址").wide(),
             f("tags", Kind::Tags, "Tags", "标签"),
-            f("credit_code", Kind::CreditCode, "Credit code", "信用代码"),
+            f("credit_code", Kind::CreditCode, "Credit code", "信用代码").wide(),
             NOTES,
-            f("segment", TEXT, "Segment", "客户细分").ro(),
+            f("segment", TEXT, "Segment", "客户细分").ro().wide(),
             f(
                 "last_contacted_at",
                 Kind::DateTime,
                 "Last contacted",
                 "最近跟进",
             )
-            .ro(),
+            .ro()
+            .wide(),
         ],
     },
     Entity {

@@ -292,3 +292,27 @@ fn reports_read_entities_that_exist() {
         }
     }
 }
+
+/// A table list leaves wide fields out: never the key or title that names a record.
+#[test]
+fn wide_fields_are_never_a_key_or_title() {
+    for e in ENTITIES {
+        for f in e.columns().filter(|f| f.wide) {
+            assert!(e.key != Some(f.name), "{}: key {} is wide", e.name, f.name);
+            assert!(e.title != f.name, "{}: title {} is wide", e.name, f.name);
+        }
+    }
+}
+
+#[test]
+fn chinese_aliases_name_one_entity_that_exists() {
+    let mut seen = HashSet::new();
+    for (alias, name) in super::ZH_ALIASES {
+        assert!(entity(name).is_some(), "alias {alias} for unknown {name}");
+        assert!(seen.insert(alias), "alias {alias} twice");
+        assert!(
+            ENTITIES.iter().all(|e| e.zh != *alias),
+            "alias {alias} is an entity's label"
+        );
+    }
+}

@@ -42,6 +42,9 @@ pub struct Field {
     pub default: Default,
     /// Set by crm itself (ids, timestamps, derived values); no flag or CSV column sets it.
     pub read_only: bool,
+    /// Left out of table lists unless `--columns` names it (long text, timestamps), so a
+    /// list fits a terminal; JSON and CSV always carry it.
+    pub wide: bool,
 }
 
 impl Field {
