@@ -72,7 +72,11 @@ pub static RULES: &[EntityRules] = &[
         }),
         after_write: None,
         after_delete: None,
-        uses: &[("order", "customer"), ("order", "opportunity"), ("order", "quote")],
+        uses: &[
+            ("order", "customer"),
+            ("order", "opportunity"),
+            ("order", "quote"),
+        ],
     },
     EntityRules {
         entity: "contract",

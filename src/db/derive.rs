@@ -99,7 +99,10 @@ fn derive(s: &Store, d: &Derived, user: &str) -> Result<()> {
             field: Some(f.name),
             old: show_value(f, &old),
             new: show_value(f, &d.value),
-            detail: Some(format!("derived: follows {} {}", d.cause.entity, d.cause.id)),
+            detail: Some(format!(
+                "derived: follows {} {}",
+                d.cause.entity, d.cause.id
+            )),
         }],
     )
 }

@@ -61,16 +61,23 @@ pub enum Change {
     },
 }
 
+/// Checks and completes a draft before it is written (`old`: the stored record).
+pub type Check = fn(&dyn Lookup, &mut Draft, Option<&Stored>) -> Result<()>;
+/// What a written record implies (`old`: the record before an update).
+pub type AfterWrite = fn(&dyn Lookup, &Draft, Option<&Draft>, i64) -> Result<Vec<Change>>;
+/// What a deleted record implies.
+pub type AfterDelete = fn(&dyn Lookup, &Draft, i64) -> Result<Vec<Change>>;
+
 /// The rules of one entity, found through [`super::of`].
 pub struct EntityRules {
     /// The entity they belong to (a test checks it is in the registry).
     pub entity: &'static str,
     /// Checks and completes a draft before it is written (`old`: the stored record).
-    pub check: Option<fn(&dyn Lookup, &mut Draft, Option<&Stored>) -> Result<()>>,
+    pub check: Option<Check>,
     /// What a written record implies (`old`: the record before an update).
-    pub after_write: Option<fn(&dyn Lookup, &Draft, Option<&Draft>, i64) -> Result<Vec<Change>>>,
+    pub after_write: Option<AfterWrite>,
     /// What a deleted record implies.
-    pub after_delete: Option<fn(&dyn Lookup, &Draft, i64) -> Result<Vec<Change>>>,
+    pub after_delete: Option<AfterDelete>,
     /// Every `(entity, field)` the rules read or set (a test checks each exists).
     pub uses: &'static [(&'static str, &'static str)],
 }

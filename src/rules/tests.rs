@@ -131,7 +131,13 @@ fn a_moved_line_derives_both_parents_amounts() {
     let Change::Derive(d) = &changes[0] else {
         panic!("a derived value");
     };
-    assert_eq!(d.cause, Cause { entity: "order_line", id: 5 });
+    assert_eq!(
+        d.cause,
+        Cause {
+            entity: "order_line",
+            id: 5
+        }
+    );
 }
 
 #[test]
@@ -140,7 +146,12 @@ fn a_deleted_activity_derives_its_customers_last_contact() {
     let changes = after_delete(&FAKE, &d, 9).expect("rules");
     assert_eq!(
         derived(&changes),
-        [("customer", 3, "last_contacted_at", Value::Integer(1_700_000_000))]
+        [(
+            "customer",
+            3,
+            "last_contacted_at",
+            Value::Integer(1_700_000_000)
+        )]
     );
 }
 
@@ -180,7 +191,10 @@ fn an_order_without_lines_gets_its_plain_amount_back() {
         ..FAKE
     };
     let changes = restore_plain_amount(&none, 8, &Value::Integer(500), 2).expect("rules");
-    assert_eq!(derived(&changes), [("order", 8, "amount", Value::Integer(500))]);
+    assert_eq!(
+        derived(&changes),
+        [("order", 8, "amount", Value::Integer(500))]
+    );
     assert!(
         restore_plain_amount(&FAKE, 8, &Value::Integer(500), 2)
             .expect("rules")

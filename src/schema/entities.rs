@@ -176,7 +176,14 @@ const CUSTOMER_RELATED: &[Related] = &[
         "Open opportunities",
         "进行中的销售机会",
     ),
-    related("quote", true, "valid_until", false, "Open quotes", "未结报价"),
+    related(
+        "quote",
+        true,
+        "valid_until",
+        false,
+        "Open quotes",
+        "未结报价",
+    ),
     // Latest first by when it was done; plans not yet done come after them.
     related(
         "activity",
@@ -187,7 +194,14 @@ const CUSTOMER_RELATED: &[Related] = &[
         "最近跟进",
     ),
     related("contract", false, "end_date", true, "Contracts", "合同"),
-    related("ticket", true, "opened_at", true, "Open tickets", "未结工单"),
+    related(
+        "ticket",
+        true,
+        "opened_at",
+        true,
+        "Open tickets",
+        "未结工单",
+    ),
     related("order", false, "order_date", true, "Orders", "订单"),
 ];
 

@@ -190,7 +190,11 @@ fn no_entity_comes_near_the_given_fields_mask() {
 fn rules_are_registered_for_entities_and_fields_that_exist() {
     let mut seen = HashSet::new();
     for r in crate::rules::RULES {
-        assert!(entity(r.entity).is_some(), "rules for unknown entity {}", r.entity);
+        assert!(
+            entity(r.entity).is_some(),
+            "rules for unknown entity {}",
+            r.entity
+        );
         assert!(seen.insert(r.entity), "rules for {} twice", r.entity);
         assert!(
             r.check.is_some() || r.after_write.is_some() || r.after_delete.is_some(),
@@ -199,7 +203,11 @@ fn rules_are_registered_for_entities_and_fields_that_exist() {
         );
         for (e, f) in r.uses {
             let x = entity(e).unwrap_or_else(|| panic!("rules of {}: no entity {e}", r.entity));
-            assert!(field(x, f).is_some(), "rules of {}: no field {e}.{f}", r.entity);
+            assert!(
+                field(x, f).is_some(),
+                "rules of {}: no field {e}.{f}",
+                r.entity
+            );
         }
         let found = crate::rules::of(entity(r.entity).expect("checked above"));
         assert!(found.is_some_and(|x| std::ptr::eq(x, r)), "{}", r.entity);
@@ -244,10 +252,22 @@ fn related_lists_name_references_and_fields_that_exist() {
         for r in e.related {
             let other = entity(r.entity)
                 .unwrap_or_else(|| panic!("{}: related {} is no entity", e.name, r.entity));
-            assert!(seen.insert((r.entity, r.via)), "{}: {} twice", e.name, r.entity);
+            assert!(
+                seen.insert((r.entity, r.via)),
+                "{}: {} twice",
+                e.name,
+                r.entity
+            );
             let via = field(other, r.via)
                 .unwrap_or_else(|| panic!("{}: related {}.{}", e.name, r.entity, r.via));
-            assert_eq!(via.kind, Kind::Ref(e.name), "{}: {}.{}", e.name, r.entity, r.via);
+            assert_eq!(
+                via.kind,
+                Kind::Ref(e.name),
+                "{}: {}.{}",
+                e.name,
+                r.entity,
+                r.via
+            );
             assert!(
                 field(other, r.sort).is_some(),
                 "{}: related {} sorted by {}",
@@ -280,7 +300,11 @@ fn role_rights_fit_their_entities() {
             "{}: sales writes it but nobody owns it",
             e.name
         );
-        assert!(!service_write || service_read, "{}: service writes unread", e.name);
+        assert!(
+            !service_write || service_read,
+            "{}: service writes unread",
+            e.name
+        );
     }
 }
 
@@ -288,7 +312,10 @@ fn role_rights_fit_their_entities() {
 fn reports_read_entities_that_exist() {
     for (report, reads) in crate::auth::REPORT_READS {
         for name in reads {
-            assert!(entity(name).is_some(), "report {report} reads unknown {name}");
+            assert!(
+                entity(name).is_some(),
+                "report {report} reads unknown {name}"
+            );
         }
     }
 }

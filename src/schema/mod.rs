@@ -31,6 +31,8 @@ pub enum Default {
 }
 
 /// One field of an entity.
+// Independent yes/no facts of a registry entry, each set by its own const builder.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
     pub name: &'static str,
