@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
-use super::period::{self, Period};
 use super::{Params, Report, Section, col};
 use crate::db::Store;
 use crate::db::report::{Args, activities as q, index, int, opt_int, text};
 use crate::error::{Error, Result};
+use crate::period::{self, Period};
 use crate::schema::kinds::format_datetime;
 
 /// The long help of `crm report activities`: what each figure means.

@@ -194,8 +194,8 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
                 renewals.rows.push(vec![
                     J::from(a.number.as_str()),
                     J::from(b.number.as_str()),
-                    J::from(super::period::ymd(end)),
-                    J::from(b.start.map(super::period::ymd)),
+                    J::from(crate::period::ymd(end)),
+                    J::from(b.start.map(crate::period::ymd)),
                     J::from(b.currency.as_str()),
                     money(b.amount),
                 ]);

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
-use super::period::{self, Bucket, Period};
 use super::{Params, Report, Section, col, rate, rfm};
 use crate::db::Store;
 use crate::db::report::Args;
 use crate::db::report::customers::{self as q, St};
 use crate::error::{Error, Result};
+use crate::period::{self, Bucket, Period};
 use crate::schema::{Entity, Kind};
 
 /// The long help of `crm report customers`: what each figure means.

@@ -8,7 +8,6 @@ pub mod contracts;
 pub mod customers;
 pub mod funnel;
 pub mod money;
-pub mod period;
 pub mod rfm;
 pub mod sales;
 pub mod service;
@@ -16,8 +15,8 @@ pub mod show;
 
 use serde_json::Value as J;
 
+pub use crate::period::{Period, Window};
 pub use money::{CURRENCY, Purse, Total, money, percent_of};
-pub use period::{Period, Window};
 
 /// What every report is asked: the window, an owner filter, a grouping, a row limit.
 #[derive(Debug, Clone)]

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
-use super::period::{self, Period};
 use super::{Params, Report, Section, col, hours, mean, rate};
 use crate::db::Store;
 use crate::db::report::{Args, int, opt_int, service as q, text};
 use crate::error::{Error, Result};
+use crate::period::{self, Period};
 use crate::schema::Entity;
 
 /// The long help of `crm report service`: what each figure means.
