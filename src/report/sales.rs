@@ -16,6 +16,17 @@ use crate::period::{self, Period};
 /// The long help of `crm report sales`: what each figure means.
 pub const HELP: &str = r"Won deals (by close time) and booked orders (not draft or cancelled; paid = status paid, by order date) per month, quarter, year, week, day or owner; the forecast of open opportunities by expected close month (weighted by probability; bounded only by an explicit --from/--to); the top customers by booked amount (--limit, per currency). Every amount is per currency, never added across currencies. Without --from: the 12 periods up to --to/--as-of.";
 
+/// `crm report sales` in the report registry (`report::REPORTS`).
+pub const DEF: super::ReportDef = super::ReportDef {
+    name: "sales",
+    about: "Won deals, orders and payments per period or owner; forecast; top customers (销售分析)",
+    help: HELP,
+    by: "month, quarter, year, week, day, owner",
+    reads: &["opportunity", "order", "customer"],
+    run: run,
+    save: None,
+};
+
 pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     let by = p.by.as_deref().unwrap_or("month");
     let by_owner = by == "owner";
