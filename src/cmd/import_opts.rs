@@ -1,10 +1,13 @@
-//! What `crm import` was asked to do: the options the import loop (`import_run`) reads and
-//! its summary (`import_summary`) reports, kept below both so neither depends on the other.
+//! What `crm import` was asked to do (the options the import loop `import_run` reads and its
+//! summary `import_summary` reports) and what a reader thread (CSV in `import_run`, JSON in
+//! `import_json`) hands the loop: kept below all three so none depends on another.
 
 use std::path::PathBuf;
 
+use csv::ByteRecord;
+
 use crate::csvio::DateFormat;
-use crate::db::bulk::{Key, Mode};
+use crate::db::bulk::{Key, Mode, Row};
 use crate::schema::Entity;
 
 /// What `crm import ENTITY FILE` was asked to do.
@@ -38,4 +41,17 @@ pub enum InFormat {
     /// without a telling extension, where the flag may only ask for a JSON summary.
     JsonOrCsv,
     JsonlOrCsv,
+}
+
+/// Rows per hand-over from the reader thread.
+pub(super) const CHUNK: usize = 256;
+
+/// One record as the reader thread hands it over.
+pub(super) struct Parsed {
+    pub line: u64,
+    /// The position in a JSON array, named in messages with the line.
+    pub index: Option<u64>,
+    /// The raw record for the rejects file (a JSON record as its text in one field).
+    pub rec: Option<ByteRecord>,
+    pub cells: std::result::Result<Row, String>,
 }

@@ -20,7 +20,9 @@ use crate::schema::Value;
 use crate::schema::{Entity, Kind};
 
 use super::import_rejects::Rejects;
-// The options live below both this loop and its summary, so neither reaches into the other.
+// The options and the readers' hand-over live below this loop, its summary and the JSON
+// reader, so none of them reaches into another.
+use super::import_opts::{CHUNK, Parsed};
 pub use super::import_opts::{InFormat, Opts};
 
 /// Settles a tentative format by the first character of the (decoded) input.
@@ -51,8 +53,6 @@ fn settle(
 const SHOWN: usize = 20;
 /// Imports past this many rows end with `wal_checkpoint(TRUNCATE)` so the WAL shrinks again.
 const LARGE: i64 = 10_000;
-/// Rows per hand-over from the reader thread.
-pub(super) const CHUNK: usize = 256;
 
 /// SIGINT and SIGTERM set flags the loop checks between rows, so a signal rolls back.
 fn signals() -> Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
@@ -126,16 +126,6 @@ fn parse_row(
         }
     }
     Ok(row)
-}
-
-/// One record as the reader thread hands it over.
-pub(super) struct Parsed {
-    pub line: u64,
-    /// The position in a JSON array, named in messages with the line.
-    pub index: Option<u64>,
-    /// The raw record for the rejects file (a JSON record as its text in one field).
-    pub rec: Option<ByteRecord>,
-    pub cells: std::result::Result<Row, String>,
 }
 
 /// Ends the import (rolling back) once SIGINT or SIGTERM arrived.

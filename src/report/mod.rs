@@ -211,6 +211,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_report_is_registered_once_with_real_entities() {
+        let mut names: Vec<&str> = REPORTS.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), REPORTS.len(), "report names are unique");
+        for r in REPORTS {
+            assert!(!r.reads.is_empty(), "{} declares what it reads", r.name);
+            for e in r.reads.iter().chain(r.save.as_ref().map(|s| &s.writes)) {
+                assert!(
+                    crate::schema::Entity::get(e).is_ok(),
+                    "{} names no entity {e}",
+                    r.name
+                );
+            }
+            assert!(!r.about.ends_with('.') && !r.help.is_empty(), "{}", r.name);
+            assert!(std::ptr::eq(ReportDef::get(r.name).expect("found"), r));
+        }
+        assert!(ReportDef::get("nope").is_none());
+    }
+
+    #[test]
     fn rates_keep_their_parts() {
         assert_eq!(
             rate(2, 3),
