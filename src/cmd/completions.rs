@@ -38,6 +38,7 @@ pub fn man_command() -> Command {
         .arg(Arg::new("dir").required(true))
 }
 
+#[allow(clippy::needless_pass_by_value)] // the signature `Run::WithTree` gives every such command
 pub fn man(ctx: &mut Ctx, m: &ArgMatches, tree: Command) -> Result<()> {
     let dir = std::path::PathBuf::from(m.get_one::<String>("dir").expect("required"));
     std::fs::create_dir_all(&dir)?;

@@ -22,7 +22,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     help: HELP,
     by: "month, quarter, year, week, day",
     reads: &["activity", "customer"],
-    run: run,
+    run,
     save: None,
 };
 

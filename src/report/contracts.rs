@@ -25,7 +25,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     help: HELP,
     by: "",
     reads: &["contract"],
-    run: run,
+    run,
     save: None,
 };
 

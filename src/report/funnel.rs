@@ -24,7 +24,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     help: HELP,
     by: "owner",
     reads: &["opportunity"],
-    run: run,
+    run,
     save: None,
 };
 

@@ -63,6 +63,7 @@ pub struct Save {
 
 impl ReportDef {
     /// The report called `name` (clap only accepts those listed).
+    #[must_use]
     pub fn get(name: &str) -> Option<&'static ReportDef> {
         REPORTS.iter().find(|r| r.name == name)
     }

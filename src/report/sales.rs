@@ -23,7 +23,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     help: HELP,
     by: "month, quarter, year, week, day, owner",
     reads: &["opportunity", "order", "customer"],
-    run: run,
+    run,
     save: None,
 };
 

@@ -24,7 +24,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     help: HELP,
     by: "assignee, month, quarter, year, week, day",
     reads: &["ticket"],
-    run: run,
+    run,
     save: None,
 };
 

@@ -369,7 +369,7 @@ fn the_graph_reader_sees_every_form_of_path() {
 }
 
 /// Modules still in a circle, each left for its own item of issue 9 (or 10): `db::records ↔
-/// rules` (pure rules), `csvio ↔ output`, and the PostgreSQL migrations. A circle among these
+/// rules` (pure rules), `csvio ↔ output`, and the `PostgreSQL` migrations. A circle among these
 /// passes until its item breaks it; any circle through another module fails.
 const STILL_IN_CIRCLES: &[&str] = &[
     "csvio",
