@@ -106,28 +106,6 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
     }
 }
 
-/// The entities each report reads, in one place: a role gets a report only when it may read
-/// every one of them (SPEC "Roles (additions)"). The stage history is part of an
-/// opportunity; the customers report's churn comes from customer status changes kept in the
-/// audit table (customer data, not the audit trail), and its RFM figures from orders.
-pub const REPORT_READS: [(&str, &[&str]); 6] = [
-    ("funnel", &["opportunity"]),
-    ("sales", &["opportunity", "order", "customer"]),
-    ("customers", &["customer", "order"]),
-    ("service", &["ticket"]),
-    ("contracts", &["contract"]),
-    ("activities", &["activity", "customer"]),
-];
-
-/// The entities a report reads.
-pub fn report_reads(report: &str) -> Result<&'static [&'static str]> {
-    REPORT_READS
-        .iter()
-        .find(|(name, _)| *name == report)
-        .map(|(_, reads)| *reads)
-        .ok_or_else(|| Error::internal(format!("report {report} declares no entities it reads")))
-}
-
 /// Hashes a password with argon2id (the crate's defaults: 19 MiB, t=2, p=1).
 pub fn hash_password(password: &str) -> Result<String> {
     check_password(password)?;

@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::schema::Entity;
 use crate::schema::Value;
 
-use super::import_run::{CHUNK, Parsed};
+use super::import_opts::{CHUNK, Parsed};
 
 /// What the JSON reader thread needs besides its records.
 pub struct JsonCtx {

@@ -1,6 +1,6 @@
 //! `crm init [--admin NAME] [--password-stdin]`: creates the database and its first admin.
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgMatches, Command};
 
 use crate::context::Ctx;
 use crate::db::audit::{self, Entry};
@@ -17,14 +17,7 @@ pub fn command() -> Command {
                 .default_value("admin")
                 .help("Name of the first admin"),
         )
-        .arg(password_stdin_arg())
-}
-
-pub fn password_stdin_arg() -> Arg {
-    Arg::new("password_stdin")
-        .long("password-stdin")
-        .action(ArgAction::SetTrue)
-        .help("Read the password from the first line of stdin")
+        .arg(super::password_stdin_arg())
 }
 
 /// Whether a database file already holds a finished crm schema with users.
@@ -63,7 +56,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         ))
         .hint("nothing was changed; use --db PATH for another database"));
     }
-    let name = &super::user::check_name(m.get_one::<String>("admin").expect("has default"))?;
+    let name = &crate::auth::names::canonical(m.get_one::<String>("admin").expect("has default"))?;
     let password = crate::prompt::password(
         ctx,
         m.get_flag("password_stdin"),

@@ -15,7 +15,7 @@ pub fn command() -> Command {
                 .value_name("NAME")
                 .help("User name (prompted on a terminal)"),
         )
-        .arg(super::init::password_stdin_arg())
+        .arg(super::password_stdin_arg())
         .arg(
             Arg::new("ttl")
                 .long("ttl")

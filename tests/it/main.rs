@@ -26,6 +26,7 @@ mod import;
 mod import_faults;
 mod import_roundtrip;
 mod integ;
+mod module_graph;
 mod pg_audit;
 mod pg_logins;
 mod pg_schema;
