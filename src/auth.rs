@@ -15,7 +15,7 @@ use crate::schema::Entity;
 pub mod names;
 mod token;
 
-pub use token::{read_token, token_path, write_token};
+pub use token::{PgLogin, read_pg_login, read_token, token_path, write_session, write_token};
 
 /// Failed logins in a row that lock an account, and for how long.
 pub const MAX_FAILURES: i64 = 5;

@@ -25,6 +25,15 @@ pub struct Globals {
     pub zh: bool,
 }
 
+impl Globals {
+    /// Whether `--db` names a `PostgreSQL` database (a URL) rather than a file.
+    pub fn is_postgres(&self) -> bool {
+        self.db
+            .to_str()
+            .is_some_and(crate::db::postgres::conninfo::is_url)
+    }
+}
+
 /// A running command's context.
 pub struct Ctx {
     pub g: Globals,
@@ -75,7 +84,18 @@ impl Ctx {
     /// The database, opened (and migrated) on first use.
     pub fn db(&mut self) -> Result<&mut Db> {
         if self.db.is_none() {
-            self.db = Some(Db::open(&self.g.db, OpenMode::Existing, self.g.busy)?);
+            // On PostgreSQL the saved session says which login role to connect as.
+            let login = if self.g.is_postgres() {
+                auth::read_pg_login(&auth::token_path(&self.g.db))?
+            } else {
+                None
+            };
+            self.db = Some(Db::open_as(
+                &self.g.db,
+                OpenMode::Existing,
+                self.g.busy,
+                login.as_ref(),
+            )?);
         }
         Ok(self.db.as_mut().expect("just opened"))
     }
