@@ -82,39 +82,24 @@ pub enum Action {
     Backup,
 }
 
-/// The entities the `sales` role may change (only records it owns).
-const SALES_WRITES: &[&str] = &[
-    "customer",
-    "contact",
-    "lead",
-    "opportunity",
-    "quote",
-    "quote_line",
-    "order",
-    "order_line",
-    "contract",
-    "activity",
-];
-/// The entities the `service` role may read.
-const SERVICE_READS: &[&str] = &["customer", "contact", "ticket", "product"];
-
 /// The role matrix. `owns` says whether the user owns the record (None: no record involved).
 pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option<bool>) -> bool {
-    let name = entity.map_or("", |e| e.name);
+    // What sales and service may do with an entity is declared with it (`Entity::rights`).
+    let rights = entity.map_or(crate::schema::Rights::NONE, |e| e.rights);
     match role {
         Role::Admin => true,
         Role::Manager => !matches!(action, Action::Audit | Action::ManageUsers | Action::Backup),
         Role::Sales => match action {
             Action::Read | Action::Report => true,
             Action::Create | Action::Update | Action::Delete => {
-                SALES_WRITES.contains(&name) && owns != Some(false)
+                rights.sales_write && owns != Some(false)
             }
             _ => false,
         },
         Role::Service => match action {
-            Action::Read => SERVICE_READS.contains(&name),
+            Action::Read => rights.service_read,
             Action::Report => true,
-            Action::Create | Action::Update => name == "ticket",
+            Action::Create | Action::Update => rights.service_write,
             _ => false,
         },
         Role::Viewer => matches!(action, Action::Read | Action::Report),

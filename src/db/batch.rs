@@ -349,7 +349,7 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
             })
             .collect();
         audit::log(conn, &entries)?;
-        crate::rules::after_write(conn, &new, Some(&old.draft), rid, user)?;
+        crate::db::derive::after_write(conn, &new, Some(&old.draft), rid, user)?;
         restored += 1;
     }
     let mut deleted = 0;
@@ -383,13 +383,13 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
                 .collect();
             audit::log(conn, &entries)?;
             for (rid, d) in &drafts {
-                crate::rules::after_delete(conn, d, *rid, user)?;
+                crate::db::derive::after_delete(conn, d, *rid, user)?;
             }
             lo = hi + 1;
         }
     }
     for (order, amount) in plain {
-        crate::rules::restore_plain_amount(conn, order, &amount, id, user)?;
+        crate::db::derive::restore_plain_amount(conn, order, &amount, id, user)?;
     }
     conn.sqlite().execute(
         "UPDATE import_batch SET reverted_at = ? WHERE id = ?",

@@ -423,7 +423,7 @@ impl<'c> Bulk<'c> {
             _ => self.ranges.push((id, id)),
         }
         self.touch(id);
-        crate::rules::after_write(self.conn, &d, None, id, &self.user)?;
+        crate::db::derive::after_write(self.conn, &d, None, id, &self.user)?;
         self.counts.inserted += 1;
         Ok(Ok(Outcome::Inserted))
     }
@@ -496,7 +496,7 @@ impl<'c> Bulk<'c> {
                 at,
                 serde_json::Value::Object(after).to_string()
             ])?;
-        crate::rules::after_write(self.conn, &new, Some(&old.draft), old.id, &self.user)?;
+        crate::db::derive::after_write(self.conn, &new, Some(&old.draft), old.id, &self.user)?;
         self.counts.updated += 1;
         Ok(Ok(Outcome::Updated))
     }
