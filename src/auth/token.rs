@@ -94,3 +94,58 @@ pub fn read_pg_login(path: &Path) -> Result<Option<PgLogin>> {
         _ => None,
     })
 }
+
+/// A token for `CRM_TOKEN` on `PostgreSQL`: the session token with the login role and its
+/// password (`pg1.TOKEN.ROLE.PASSWORD`, the last two in hex), since a command given only a
+/// token must still connect as someone. It is as secret as the password it holds.
+pub fn pg_token(token: &str, login: &PgLogin) -> String {
+    format!(
+        "pg1.{token}.{}.{}",
+        hex(login.role.as_bytes()),
+        hex(login.password.as_bytes())
+    )
+}
+
+/// The session token and login inside a [`pg_token`], or None for a plain token.
+pub fn split_pg_token(s: &str) -> Option<(String, PgLogin)> {
+    let mut parts = s.trim().strip_prefix("pg1.")?.split('.');
+    let (token, role, password) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let text = |h: &str| String::from_utf8(unhex(h)?).ok();
+    Some((
+        token.to_string(),
+        PgLogin {
+            role: text(role)?,
+            password: text(password)?,
+        },
+    ))
+}
+
+fn unhex(h: &str) -> Option<Vec<u8>> {
+    if h.len() % 2 != 0 {
+        return None;
+    }
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pg_tokens_round_trip_and_plain_tokens_are_not_pg() {
+        let l = PgLogin {
+            role: "ann@prod".into(),
+            password: "pa.ss wörd".into(),
+        };
+        let t = pg_token("abc123", &l);
+        assert_eq!(split_pg_token(&t), Some(("abc123".to_string(), l)));
+        assert_eq!(split_pg_token("abc123"), None);
+        assert_eq!(split_pg_token("pg1.a.zz.00"), None);
+    }
+}

@@ -31,20 +31,25 @@ pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
 pub fn whoami(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let user = ctx.user()?;
     // The database too: with CRM_DB, --db and a demo around, "which one am I in?" comes up.
-    let cols: Vec<crate::output::Column> = ["name", "role", "database"]
+    let mut keys = vec!["name", "role", "database"];
+    let mut values: Vec<serde_json::Value> =
+        vec![user.name.clone().into(), user.role.as_str().into()];
+    if ctx.g.is_postgres() {
+        // The URL without any password, and the login role the server knows the session by.
+        let db = ctx.db()?;
+        values.push(db.path.display().to_string().into());
+        keys.push("pg_role");
+        values.push(crate::db::postgres::accounts::session_role(&db.conn)?.into());
+    } else {
+        let db = std::fs::canonicalize(&ctx.g.db).unwrap_or_else(|_| ctx.g.db.clone());
+        values.push(db.display().to_string().into());
+    }
+    let cols: Vec<crate::output::Column> = keys
         .iter()
         .map(|k| crate::output::Column {
             key: (*k).into(),
             header: (*k).into(),
         })
         .collect();
-    let db = std::fs::canonicalize(&ctx.g.db).unwrap_or_else(|_| ctx.g.db.clone());
-    ctx.out.record(
-        &cols,
-        &[
-            user.name.clone().into(),
-            user.role.as_str().into(),
-            db.display().to_string().into(),
-        ],
-    )
+    ctx.out.record(&cols, &values)
 }

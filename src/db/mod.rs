@@ -121,7 +121,11 @@ impl Db {
 
     /// Connects to a crm database on `PostgreSQL`. An existing one must have crm's schema;
     /// `crm init` (mode `Create`) sets it up itself.
-    fn open_postgres(url: &str, mode: OpenMode, login: Option<&crate::auth::PgLogin>) -> Result<Db> {
+    fn open_postgres(
+        url: &str,
+        mode: OpenMode,
+        login: Option<&crate::auth::PgLogin>,
+    ) -> Result<Db> {
         let mut info = postgres::ConnInfo::parse(url)?;
         if let Some(l) = login {
             info.config.user(&l.role).password(&l.password);
