@@ -15,7 +15,10 @@ pub fn whoami_command() -> Command {
 
 pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let user = ctx.user()?;
-    let token = ctx.token()?.expect("a user implies a token");
+    // On PostgreSQL a script may be connected by PGUSER/PGPASSWORD with no session at all.
+    let token = ctx
+        .token()?
+        .ok_or_else(|| crate::error::Error::auth("no session to log out of (connected without `crm login`)"))?;
     crate::auth::logout(&mut ctx.db()?.conn, &token, &user.name)?;
     // The token file goes only if it held this session (CRM_TOKEN may name another one).
     let path = crate::auth::token_path(&ctx.g.db);

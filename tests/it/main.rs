@@ -27,6 +27,7 @@ mod import_faults;
 mod import_roundtrip;
 mod integ;
 mod pg_audit;
+mod pg_cli;
 mod pg_logins;
 mod pg_schema;
 mod pg_security;
