@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::schema::Entity;
 
 pub mod names;
-pub mod pg;
+pub mod server;
 mod token;
 
 pub use token::{

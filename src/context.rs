@@ -34,10 +34,8 @@ fn env_token() -> Option<String> {
 
 impl Globals {
     /// Whether `--db` names a `PostgreSQL` database (a URL) rather than a file.
-    pub fn is_postgres(&self) -> bool {
-        self.db
-            .to_str()
-            .is_some_and(crate::db::postgres::conninfo::is_url)
+    pub fn is_server(&self) -> bool {
+        crate::db::server::is_url(&self.db)
     }
 }
 
@@ -92,7 +90,7 @@ impl Ctx {
     pub fn db(&mut self) -> Result<&mut Db> {
         if self.db.is_none() {
             // On PostgreSQL the saved session says which login role to connect as.
-            let login = if self.g.is_postgres() {
+            let login = if self.g.is_server() {
                 match env_token().as_deref().and_then(auth::split_pg_token) {
                     Some((_, login)) => Some(login),
                     None => auth::read_pg_login(&auth::token_path(&self.g.db))?,
@@ -133,9 +131,9 @@ impl Ctx {
         // The database first: a missing or damaged file is a storage error (exit 9), whatever
         // the session state.
         self.db()?;
-        if self.g.is_postgres() {
+        if self.g.is_server() {
             let token = self.token()?;
-            let u = auth::pg::connected_user(&self.db()?.conn, token.as_deref())?;
+            let u = auth::server::connected_user(&self.db()?.conn, token.as_deref())?;
             self.user = Some(u.clone());
             return Ok(u);
         }

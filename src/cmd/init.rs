@@ -48,8 +48,8 @@ fn initialised(ctx: &Ctx) -> bool {
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
-    if ctx.g.is_postgres() {
-        return init_postgres(ctx, m);
+    if ctx.g.is_server() {
+        return init_server(ctx, m);
     }
     // A device or a FIFO is no place for a database (and opening a FIFO to look would hang).
     if std::fs::metadata(&ctx.g.db).is_ok_and(|m| !m.is_file()) {
@@ -109,7 +109,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
 
 /// `crm init --db URL`: the schema, security and first admin on `PostgreSQL`, connected as
 /// the URL's role (one that may create roles and schemas).
-fn init_postgres(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+fn init_server(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let name = &super::user::check_name(m.get_one::<String>("admin").expect("has default"))?;
     let password = crate::prompt::password(
         ctx,
@@ -118,7 +118,7 @@ fn init_postgres(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         true,
     )?;
     let db = ctx.create_db()?;
-    crate::db::postgres::setup::init(&db.conn, name, &password, crate::clock::now())?;
+    crate::db::server::init(&db.conn, name, &password, crate::clock::now())?;
     let shown = db.path.display().to_string();
     if ctx.out.format == crate::output::Format::Json {
         return ctx

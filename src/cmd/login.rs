@@ -66,9 +66,9 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         None => return Err(ctx.require_flag("--user NAME", "a user name")),
     };
     let password = crate::prompt::password(ctx, m.get_flag("password_stdin"), "Password", false)?;
-    if ctx.g.is_postgres() {
+    if ctx.g.is_server() {
         let (user, token, login) =
-            crate::auth::pg::login(&ctx.g.db, ctx.g.busy, &name, &password, ttl)?;
+            crate::auth::server::login(&ctx.g.db, ctx.g.busy, &name, &password, ttl)?;
         if m.get_flag("print_token") {
             let token = crate::auth::pg_token(&token, &login);
             return ctx.out.data(&format!("{token}\n"));

@@ -16,9 +16,9 @@ pub fn whoami_command() -> Command {
 pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let user = ctx.user()?;
     // On PostgreSQL a script may be connected by PGUSER/PGPASSWORD with no session at all.
-    let token = ctx
-        .token()?
-        .ok_or_else(|| crate::error::Error::auth("no session to log out of (connected without `crm login`)"))?;
+    let token = ctx.token()?.ok_or_else(|| {
+        crate::error::Error::auth("no session to log out of (connected without `crm login`)")
+    })?;
     crate::auth::logout(&mut ctx.db()?.conn, &token, &user.name)?;
     // The token file goes only if it held this session (CRM_TOKEN may name another one).
     let path = crate::auth::token_path(&ctx.g.db);
@@ -37,12 +37,12 @@ pub fn whoami(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let mut keys = vec!["name", "role", "database"];
     let mut values: Vec<serde_json::Value> =
         vec![user.name.clone().into(), user.role.as_str().into()];
-    if ctx.g.is_postgres() {
+    if ctx.g.is_server() {
         // The URL without any password, and the login role the server knows the session by.
         let db = ctx.db()?;
         values.push(db.path.display().to_string().into());
         keys.push("pg_role");
-        values.push(crate::db::postgres::accounts::session_role(&db.conn)?.into());
+        values.push(crate::db::server::session_role(&db.conn)?.into());
     } else {
         let db = std::fs::canonicalize(&ctx.g.db).unwrap_or_else(|_| ctx.g.db.clone());
         values.push(db.display().to_string().into());

@@ -17,6 +17,7 @@ pub mod query;
 pub mod records;
 pub mod report;
 pub mod row;
+pub mod server;
 pub mod sessions;
 pub mod sqlite;
 pub mod stages;

@@ -25,7 +25,17 @@ fn init_login_whoami_on_postgres() {
     let url = url_of(&db);
     let mut env = Env::empty();
     env.db = url.clone().into();
-    let r = env.run_stdin(&["init", "--admin", "boss", "--password-stdin", "--format", "json"], PW);
+    let r = env.run_stdin(
+        &[
+            "init",
+            "--admin",
+            "boss",
+            "--password-stdin",
+            "--format",
+            "json",
+        ],
+        PW,
+    );
     r.ok();
     assert_eq!(r.json()["admin"], "boss");
     // Set up once: a second init changes nothing and is exit 5.
@@ -41,7 +51,8 @@ fn init_login_whoami_on_postgres() {
     env.run_stdin(&["login", "--user", "nobody", "--password-stdin"], PW)
         .code(6)
         .one_error_line();
-    env.run_stdin(&["login", "--user", "BOSS", "--password-stdin"], PW).ok();
+    env.run_stdin(&["login", "--user", "BOSS", "--password-stdin"], PW)
+        .ok();
     let who = env.run(&["whoami", "--format", "json"]);
     who.ok();
     let j = who.json();
@@ -51,13 +62,21 @@ fn init_login_whoami_on_postgres() {
     assert!(!j["database"].as_str().unwrap().contains(PW));
     // A token for scripts carries the login: it works without the session file.
     let token = env.run_stdin(
-        &["login", "--user", "boss", "--password-stdin", "--print-token"],
+        &[
+            "login",
+            "--user",
+            "boss",
+            "--password-stdin",
+            "--print-token",
+        ],
         PW,
     );
     token.ok();
     let token = token.stdout.trim().to_string();
     env.run(&["logout"]).ok();
     env.run(&["whoami"]).code(6);
-    let j = env.run_env(&["whoami", "--format", "json"], &[("CRM_TOKEN", &token)]).json();
+    let j = env
+        .run_env(&["whoami", "--format", "json"], &[("CRM_TOKEN", &token)])
+        .json();
     assert_eq!(j["name"], "boss");
 }

@@ -1,4 +1,4 @@
-//! Logging in on `PostgreSQL`: the server checks the password (SCRAM) by the connection
+//! Logging in on a database server (`PostgreSQL`): the server checks the password (SCRAM) by the connection
 //! itself, as the user's own login role; crm then opens its usual session (token, expiry,
 //! logout, audit) on that connection. Lockout after failed logins is the server's business
 //! there (its logs, `auth_delay`, a connection limit per role): crm cannot count attempts
@@ -9,10 +9,7 @@ use std::time::Duration;
 
 use super::{LOGIN_FAILED, PgLogin, Role, User, hex, random_bytes, token_hash};
 use crate::db::audit::{self, Entry};
-use crate::db::migrate::postgres::names;
-use crate::db::postgres::ConnInfo;
-use crate::db::postgres::accounts;
-use crate::db::{Db, OpenMode, sessions, users};
+use crate::db::{Db, OpenMode, server, sessions, users};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Logs `name` in on the database at `url`; returns the user, the new session's token and
@@ -24,14 +21,7 @@ pub fn login(
     password: &str,
     ttl: i64,
 ) -> Result<(User, String, PgLogin)> {
-    let text = url
-        .to_str()
-        .ok_or_else(|| Error::usage("--db is not valid UTF-8"))?;
-    let info = ConnInfo::parse(text)?;
-    let login = PgLogin {
-        role: names::login_role(info.dbname(), name),
-        password: password.to_string(),
-    };
+    let login = server::login_for(url, name, password)?;
     let mut db = match Db::open_as(url, OpenMode::Existing, busy, Some(&login)) {
         Ok(db) => db,
         // A wrong password, an unknown name and a disabled account (NOLOGIN) look alike.
@@ -39,7 +29,7 @@ pub fn login(
         Err(e) => return Err(e),
     };
     let store = &mut db.conn;
-    let Some(me) = accounts::me(store)? else {
+    let Some(me) = server::me(store)? else {
         return Err(Error::auth(LOGIN_FAILED));
     };
     let tx = store.write()?;
@@ -71,7 +61,7 @@ pub fn login(
 /// the session token when there is one (a token of another user is refused: the database
 /// enforces the connected role's rights, so the two must agree).
 pub fn connected_user(store: &crate::db::Store, token: Option<&str>) -> Result<User> {
-    let me = accounts::me(store)?;
+    let me = server::me(store)?;
     let relogin = "run `crm login --db URL` (or connect as a crm user's login role with PGUSER and PGPASSWORD)";
     let Some(me) = me else {
         return Err(
