@@ -13,9 +13,13 @@ use crate::error::{Error, Result};
 use crate::schema::Entity;
 
 pub mod names;
+pub mod server;
 mod token;
 
-pub use token::{read_token, token_path, write_token};
+pub use token::{
+    PgLogin, pg_token, read_pg_login, read_token, split_pg_token, token_path, write_session,
+    write_token,
+};
 
 /// Failed logins in a row that lock an account, and for how long.
 pub const MAX_FAILURES: i64 = 5;

@@ -17,6 +17,7 @@ pub mod query;
 pub mod records;
 pub mod report;
 pub mod row;
+pub mod server;
 pub mod sessions;
 pub mod sqlite;
 pub mod stages;
@@ -52,8 +53,19 @@ pub enum OpenMode {
 impl Db {
     /// Opens (or creates) the database, sets the pragmas and runs pending migrations.
     pub fn open(path: &Path, mode: OpenMode, busy: Duration) -> Result<Db> {
+        Db::open_as(path, mode, busy, None)
+    }
+
+    /// As [`Db::open`]; on `PostgreSQL`, connects as `login` when given (a saved session),
+    /// else as the URL, the `PG*` variables and `.pgpass` say.
+    pub fn open_as(
+        path: &Path,
+        mode: OpenMode,
+        busy: Duration,
+        login: Option<&crate::auth::PgLogin>,
+    ) -> Result<Db> {
         if let Some(url) = path.to_str().filter(|t| postgres::conninfo::is_url(t)) {
-            return Db::open_postgres(url, mode);
+            return Db::open_postgres(url, mode, login);
         }
         let exists = path.exists();
         if !exists && mode == OpenMode::Existing {
@@ -110,8 +122,15 @@ impl Db {
 
     /// Connects to a crm database on `PostgreSQL`. An existing one must have crm's schema;
     /// `crm init` (mode `Create`) sets it up itself.
-    fn open_postgres(url: &str, mode: OpenMode) -> Result<Db> {
-        let info = postgres::ConnInfo::parse(url)?;
+    fn open_postgres(
+        url: &str,
+        mode: OpenMode,
+        login: Option<&crate::auth::PgLogin>,
+    ) -> Result<Db> {
+        let mut info = postgres::ConnInfo::parse(url)?;
+        if let Some(l) = login {
+            info.config.user(&l.role).password(&l.password);
+        }
         let pg = postgres::Pg::connect(&info)?;
         let db = Db {
             conn: Store::Postgres(pg),

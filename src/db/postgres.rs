@@ -6,6 +6,7 @@
 //! connection is) while the client needs `&mut` for each call; crm is single-threaded and
 //! never holds a borrow across a call, so a borrow never fails.
 
+pub mod accounts;
 pub mod conninfo;
 pub mod error;
 pub mod placeholders;

@@ -28,6 +28,7 @@ mod import_roundtrip;
 mod integ;
 mod module_graph;
 mod pg_audit;
+mod pg_cli;
 mod pg_logins;
 mod pg_schema;
 mod pg_security;

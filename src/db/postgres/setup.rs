@@ -31,3 +31,31 @@ pub fn create(s: &Store) -> Result<()> {
     pg.batch(&security::sql(&pg.dbname))?;
     Ok(())
 }
+
+/// `crm init` on `PostgreSQL`: in one transaction, crm's schema and security, the first
+/// admin's row and login role, and the audit row that says so (written as the role that
+/// ran it, `pg:ROLE`, since no crm user exists before it). Run by a role that may create
+/// roles and schemas; on an initialised database nothing changes and it is exit 5.
+pub fn init(s: &Store, admin: &str, password: &str, now: i64) -> Result<()> {
+    let Some(pg) = s.postgres() else {
+        return Err(Error::internal("setup::init is for PostgreSQL"));
+    };
+    pg.batch("BEGIN")?;
+    let done = (|| {
+        create(s)?;
+        let id = crate::db::users::insert(s, admin, "admin", "", now)?;
+        super::accounts::add_login(s, id, admin, password)?;
+        s.execute(
+            "SELECT crm.audit_append('user_add', 'user', ?, 'role', NULL, 'admin', ?)",
+            vals![id, format!("init: {admin}")],
+        )?;
+        Ok(())
+    })();
+    match done {
+        Ok(()) => pg.batch("COMMIT"),
+        Err(e) => {
+            let _ = pg.batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
