@@ -134,10 +134,7 @@ pub fn set_failures(s: &Store, id: i64, failures: i64, locked_until: i64) -> Res
 
 /// Clears the failure count only (a right password while not locked).
 pub fn clear_failure_count(s: &Store, id: i64) -> Result<()> {
-    s.execute(
-        "UPDATE users SET failed_logins = 0 WHERE id = ?",
-        vals![id],
-    )?;
+    s.execute("UPDATE users SET failed_logins = 0 WHERE id = ?", vals![id])?;
     Ok(())
 }
 

@@ -135,7 +135,7 @@ fn creator(conn: &Store, e: &Entity, id: i64) -> Result<Option<Batch>> {
         return Ok(None);
     };
     let last: i64 = r.get(7)?;
-    Ok((last >= id).then(|| batch_from(&r)).transpose()?)
+    (last >= id).then(|| batch_from(&r)).transpose()
 }
 
 type Change = (Batch, String, Option<String>);
