@@ -381,6 +381,9 @@ fn a_manager_checks_the_whole_pg_chain_through_the_server() {
     // A manager sees none of these rows (row-level security), yet the chain is checked whole.
     assert_eq!(audit::count(&mgr).unwrap(), 0);
     assert_eq!(audit::chain_break(&mgr).unwrap(), None);
+    // What it cannot see is not taken for deleted rows.
+    assert_eq!(audit::truncation(&mgr).unwrap(), None);
+    assert_eq!(audit::import_history(&mgr).unwrap(), None);
     db.admin()
         .batch_execute(
             "ALTER TABLE crm.audit DISABLE TRIGGER audit_no_update;
@@ -388,4 +391,47 @@ fn a_manager_checks_the_whole_pg_chain_through_the_server() {
         )
         .unwrap();
     assert_eq!(audit::chain_break(&mgr).unwrap(), Some(1));
+}
+
+#[test]
+fn a_crm_admin_login_appends_in_its_own_name_and_verifies() {
+    let Some((db, mut s)) = pg_store("a_crm_admin_login_appends_in_its_own_name_and_verifies")
+    else {
+        return;
+    };
+    audit_some(&mut s);
+    let login = db.add_user("ann", Role::Admin);
+    let mut ann = store(&db, Some(&login));
+    let tx = ann.write().unwrap();
+    audit::log(
+        &tx,
+        &[audit::Entry {
+            user: Some("somebody else"),
+            action: "export",
+            entity: Some("customer"),
+            detail: Some("1 row".into()),
+            ..audit::Entry::default()
+        }],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    // An admin reads the whole log, so the chain is checked here, row by row.
+    audit_verifies(&ann, 3);
+    let last = audit::read(
+        &ann,
+        &audit::Filter {
+            limit: Some(1),
+            ..audit::Filter::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(last[0].user.as_deref(), Some("ann"));
+    assert_eq!(last[0].action, "export");
+    db.admin()
+        .batch_execute(
+            "ALTER TABLE crm.audit DISABLE TRIGGER audit_no_update;
+             UPDATE crm.audit SET detail = '2 rows' WHERE id = 3",
+        )
+        .unwrap();
+    assert_eq!(audit::chain_break(&ann).unwrap(), Some(3));
 }

@@ -63,7 +63,7 @@ pub fn parse_anchor(s: &str) -> Result<Head> {
 /// checked whole: unless the session reads every row, the server recomputes it
 /// (`crm.audit_chain_break()`, by the same rule, for those who may maintain the database).
 pub fn chain_break(conn: &Store) -> Result<Option<i64>> {
-    if conn.dialect() == Dialect::Postgres && !reads_whole_log(conn)? {
+    if partial_view(conn)? {
         return conn.value("SELECT crm.audit_chain_break()", vals![]);
     }
     let mut prev = String::new();
@@ -100,6 +100,11 @@ pub fn chain_break(conn: &Store) -> Result<Option<i64>> {
         },
     )?;
     Ok(broken)
+}
+
+/// Whether row-level security hides part of the log from this session (`PostgreSQL` only).
+fn partial_view(conn: &Store) -> Result<bool> {
+    Ok(conn.dialect() == Dialect::Postgres && !reads_whole_log(conn)?)
 }
 
 /// `PostgreSQL`: whether row-level security hides none of the log from this session: a
@@ -180,7 +185,13 @@ fn missing_triggers_pg(conn: &Store) -> Result<Vec<String>> {
 /// Rows missing from either end of the log, as far as crm's other records tell: the log of
 /// a database `crm init` made starts with the init row (id 1; `crm demo`'s with its demo row) and is never empty, and every
 /// import batch names the audit row that records it.
+///
+/// On `PostgreSQL`, only for a session that reads the whole log: to one that sees part of
+/// it (a manager's `crm check`), the rows it cannot see would look deleted.
 pub fn truncation(conn: &Store) -> Result<Option<String>> {
+    if partial_view(conn)? {
+        return Ok(None);
+    }
     let first: Option<(i64, String, Option<String>)> = conn
         .query_opt(
             "SELECT id, action, detail FROM audit ORDER BY id LIMIT 1",
@@ -220,7 +231,12 @@ pub fn truncation(conn: &Store) -> Result<Option<String>> {
 /// An import's history changed behind crm's back: each batch's own audit row names the batch
 /// (which must still point back at it) and, since schema v7, a digest of what the batch
 /// recorded (`batch::trail_digest`), so the import trail on a record is as sound as the chain.
+///
+/// On `PostgreSQL`, only for a session that reads the whole log (as [`truncation`]).
 pub fn import_history(conn: &Store) -> Result<Option<String>> {
+    if partial_view(conn)? {
+        return Ok(None);
+    }
     // Read whole before the checks query again (a stream holds PostgreSQL's connection);
     // one row per import batch.
     let imports = conn.query(
