@@ -33,13 +33,15 @@ pub fn login(
         return Err(Error::auth(LOGIN_FAILED));
     };
     let tx = store.write()?;
-    let state = users::login_state(&tx, &me)?.ok_or_else(|| Error::auth(LOGIN_FAILED))?;
-    if state.disabled {
+    // Never the password hash: no crm role may read that column on a server.
+    let (id, _) = users::by_name(&tx, &me)?.ok_or_else(|| Error::auth(LOGIN_FAILED))?;
+    let (role, disabled) = users::role_and_disabled(&tx, id)?;
+    if disabled {
         return Err(Error::auth(LOGIN_FAILED));
     }
     let now = crate::clock::now();
     let token = hex(&random_bytes(32)?);
-    sessions::create(&tx, &token_hash(&token), state.id, now, now + ttl)?;
+    sessions::create(&tx, &token_hash(&token), id, now, now + ttl)?;
     audit::log(
         &tx,
         &[Entry {
@@ -50,9 +52,9 @@ pub fn login(
     )?;
     tx.commit()?;
     let user = User {
-        id: state.id,
+        id,
         name: me,
-        role: Role::parse(&state.role)?,
+        role: Role::parse(&role)?,
     };
     Ok((user, token, login))
 }
@@ -78,11 +80,12 @@ pub fn connected_user(store: &crate::db::Store, token: Option<&str>) -> Result<U
         }
         return Ok(u);
     }
-    let state = users::login_state(store, &me)?
-        .ok_or_else(|| Error::auth("not logged in").hint(relogin))?;
+    let (id, _) =
+        users::by_name(store, &me)?.ok_or_else(|| Error::auth("not logged in").hint(relogin))?;
+    let (role, _) = users::role_and_disabled(store, id)?;
     Ok(User {
-        id: state.id,
+        id,
         name: me,
-        role: Role::parse(&state.role)?,
+        role: Role::parse(&role)?,
     })
 }
