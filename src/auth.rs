@@ -10,11 +10,12 @@ use sha2::{Digest, Sha256};
 use crate::db::audit::{self, Entry, hex};
 use crate::db::{Store, sessions, users};
 use crate::error::{Error, Result};
-use crate::schema::Entity;
 
 pub mod names;
 pub mod server;
 mod token;
+
+pub use crate::roles::{Action, ROLES, Role, allowed};
 
 pub use token::{
     PgLogin, pg_token, read_pg_login, read_token, split_pg_token, token_path, write_session,
@@ -31,83 +32,12 @@ pub const MIN_PASSWORD: usize = 8;
 pub const LOGIN_FAILED: &str =
     "login failed: wrong user name or password, or the account is locked or disabled";
 
-/// A role, per SPEC "Roles".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    Manager,
-    Sales,
-    Service,
-    Viewer,
-}
-
-pub const ROLES: [&str; 5] = ["admin", "manager", "sales", "service", "viewer"];
-
-impl Role {
-    pub fn parse(s: &str) -> Result<Role> {
-        match s.trim().to_lowercase().as_str() {
-            "admin" => Ok(Role::Admin),
-            "manager" => Ok(Role::Manager),
-            "sales" => Ok(Role::Sales),
-            "service" => Ok(Role::Service),
-            "viewer" => Ok(Role::Viewer),
-            _ => Err(Error::usage(format!("unknown role '{s}'"))
-                .hint(format!("roles: {}", ROLES.join(", ")))),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        ROLES[self as usize]
-    }
-}
-
 /// The logged-in user, read fresh from the database by every command.
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: i64,
     pub name: String,
     pub role: Role,
-}
-
-/// What a command wants to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Read,
-    Create,
-    Update,
-    Delete,
-    Import,
-    Export,
-    Report,
-    Audit,
-    ManageUsers,
-    /// `check`: whole-database maintenance (admin and manager).
-    Maintain,
-    /// `backup`: a copy of everything, users and password hashes included (admin only).
-    Backup,
-}
-
-/// The role matrix. `owns` says whether the user owns the record (None: no record involved).
-pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option<bool>) -> bool {
-    // What sales and service may do with an entity is declared with it (`Entity::rights`).
-    let rights = entity.map_or(crate::schema::Rights::NONE, |e| e.rights);
-    match role {
-        Role::Admin => true,
-        Role::Manager => !matches!(action, Action::Audit | Action::ManageUsers | Action::Backup),
-        Role::Sales => match action {
-            Action::Read | Action::Report => true,
-            Action::Create | Action::Update | Action::Delete => {
-                rights.sales_write && owns != Some(false)
-            }
-            _ => false,
-        },
-        Role::Service => match action {
-            Action::Read => rights.service_read,
-            Action::Report => true,
-            Action::Create | Action::Update => rights.service_write,
-            _ => false,
-        },
-        Role::Viewer => matches!(action, Action::Read | Action::Report),
-    }
 }
 
 /// Hashes a password with argon2id (the crate's defaults: 19 MiB, t=2, p=1).

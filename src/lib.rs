@@ -10,6 +10,7 @@ pub mod csvio;
 pub mod db;
 pub mod error;
 pub mod help_examples;
+pub mod names;
 pub mod outfile;
 pub mod output;
 pub mod paths;
@@ -17,6 +18,7 @@ pub mod period;
 pub mod prompt;
 pub mod render;
 pub mod report;
+pub mod roles;
 pub mod rules;
 pub mod schema;
 

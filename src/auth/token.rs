@@ -62,14 +62,7 @@ pub fn write_token(path: &Path, token: &str) -> Result<()> {
     Ok(())
 }
 
-/// What a session on `PostgreSQL` needs besides its token: the login role to connect as
-/// and its password, kept in the same 0600 file (as libpq keeps `.pgpass`), so later
-/// commands connect as that role without asking again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PgLogin {
-    pub role: String,
-    pub password: String,
-}
+pub use crate::db::server::Login as PgLogin;
 
 /// Saves a session: the token on the first line, then (on `PostgreSQL`) the login role and
 /// its password on the next two.

@@ -103,7 +103,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
 /// `crm init --db URL`: the schema, security and first admin on `PostgreSQL`, connected as
 /// the URL's role (one that may create roles and schemas).
 fn init_server(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
-    let name = &super::user::check_name(m.get_one::<String>("admin").expect("has default"))?;
+    let name = &crate::auth::names::canonical(m.get_one::<String>("admin").expect("has default"))?;
     let password = crate::prompt::password(
         ctx,
         m.get_flag("password_stdin"),

@@ -62,7 +62,7 @@ impl Db {
         path: &Path,
         mode: OpenMode,
         busy: Duration,
-        login: Option<&crate::auth::PgLogin>,
+        login: Option<&server::Login>,
     ) -> Result<Db> {
         if let Some(url) = path.to_str().filter(|t| postgres::conninfo::is_url(t)) {
             return Db::open_postgres(url, mode, login);
@@ -122,11 +122,7 @@ impl Db {
 
     /// Connects to a crm database on `PostgreSQL`. An existing one must have crm's schema;
     /// `crm init` (mode `Create`) sets it up itself.
-    fn open_postgres(
-        url: &str,
-        mode: OpenMode,
-        login: Option<&crate::auth::PgLogin>,
-    ) -> Result<Db> {
+    fn open_postgres(url: &str, mode: OpenMode, login: Option<&server::Login>) -> Result<Db> {
         let mut info = postgres::ConnInfo::parse(url)?;
         if let Some(l) = login {
             info.config.user(&l.role).password(&l.password);

@@ -140,7 +140,7 @@ impl Store {
                 let n = stmt.column_count();
                 let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
                 match rows.next()? {
-                    Some(r) => Ok(Some(crate::db::sqlite::value::row(r, n)?)),
+                    Some(r) => Ok(Some(sqlite_row(r, n)?)),
                     None => Ok(None),
                 }
             }
@@ -173,7 +173,7 @@ impl Store {
                 let n = stmt.column_count();
                 let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
                 while let Some(r) = rows.next()? {
-                    f(crate::db::sqlite::value::row(r, n)?)?;
+                    f(sqlite_row(r, n)?)?;
                 }
                 Ok(())
             }
@@ -185,4 +185,12 @@ impl Store {
     pub(in crate::db) fn insert_returning_id(&self, sql: &str, params: &[Value]) -> Result<i64> {
         self.value(sql, params)
     }
+}
+
+/// A whole `SQLite` result row as a [`Row`] (through the engine's `FromSql` for [`Value`]).
+fn sqlite_row(r: &rusqlite::Row<'_>, columns: usize) -> rusqlite::Result<Row> {
+    (0..columns)
+        .map(|i| r.get::<_, Value>(i))
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map(Row)
 }

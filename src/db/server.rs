@@ -5,11 +5,19 @@
 
 use std::path::Path;
 
-pub use crate::auth::PgLogin as Login;
 use crate::db::Store;
 use crate::db::migrate::postgres::names;
 use crate::db::postgres::{ConnInfo, accounts, conninfo, setup};
 use crate::error::{Error, Result};
+
+/// What a session on a server connects as: the user's login role and its password, kept
+/// in the same 0600 session file as the token (as libpq keeps `.pgpass`), so later
+/// commands connect as that role without asking again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub role: String,
+    pub password: String,
+}
 
 /// Whether a `--db` value names a database server (a `postgres://` URL) rather than a file.
 pub fn is_url(target: &Path) -> bool {

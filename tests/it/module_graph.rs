@@ -378,6 +378,7 @@ const STILL_IN_CIRCLES: &[&str] = &[
     "db::audit::verify",
     "db::batch",
     "db::batch::digest",
+    "db::derive",
     "db::migrate::postgres::logins",
     "db::migrate::postgres::security",
     "db::records",

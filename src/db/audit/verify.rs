@@ -121,8 +121,8 @@ fn reads_whole_log(conn: &Store) -> Result<bool> {
     }
     let role: Option<String> = r.get(1)?;
     Ok(role
-        .and_then(|r| crate::auth::Role::parse(&r).ok())
-        .is_some_and(|role| crate::auth::allowed(role, crate::auth::Action::Audit, None, None)))
+        .and_then(|r| crate::roles::Role::parse(&r).ok())
+        .is_some_and(|role| crate::roles::allowed(role, crate::roles::Action::Audit, None, None)))
 }
 
 /// The name of a trigger in crm's `CREATE TRIGGER name …`.

@@ -45,11 +45,3 @@ pub fn value_ref(v: SqlRef<'_>) -> ValueRef<'_> {
         SqlRef::Blob(b) => ValueRef::Blob(b),
     }
 }
-
-/// A whole result row as crm's [`crate::db::row::Row`].
-pub fn row(r: &rusqlite::Row<'_>, columns: usize) -> rusqlite::Result<crate::db::row::Row> {
-    (0..columns)
-        .map(|i| r.get::<_, Value>(i))
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map(crate::db::row::Row)
-}

@@ -14,7 +14,7 @@
 use std::fmt::Write;
 
 use super::names::{group_role, quote_ident, quote_literal};
-use crate::auth::{Action, ROLES, Role, allowed};
+use crate::roles::{Action, ROLES, Role, allowed};
 use crate::schema::{ENTITIES, Entity, Kind};
 
 /// How far one group may go with one command on one entity.
@@ -352,7 +352,7 @@ fn audit_trigger(s: &mut String, e: &Entity) {
 #[cfg(test)]
 mod tests {
     use super::{Scope, scope, sql};
-    use crate::auth::{Action, Role};
+    use crate::roles::{Action, Role};
     use crate::schema::{ENTITIES, Entity};
 
     #[test]
