@@ -372,7 +372,7 @@ fn concurrent_conversions_happen_once() {
         1
     );
     assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'convert'"),
+        env.audits(&[("action", "convert")]),
         2
     );
 }

@@ -215,5 +215,5 @@ fn roles_for_each_crm_entity_and_workflow() {
         2
     );
     ok(&boss, &["delete", "contract", &contract, "--yes"]);
-    assert!(env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'denied'") >= 20);
+    assert!(env.audits(&[("action", "denied")]) >= 20);
 }

@@ -276,7 +276,7 @@ fn quote_and_order_lines_derive_amounts() {
         .ok()
         .json();
     assert_eq!(qj["amount"], "2000.00");
-    let before = env.sql_int("SELECT COUNT(*) FROM \"order\"");
+    let before = env.count("order");
     env.run(&[
         "add",
         "order",
@@ -305,7 +305,7 @@ fn quote_and_order_lines_derive_amounts() {
     ])
     .code(2)
     .one_error_line();
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM \"order\""), before);
+    assert_eq!(env.count("order"), before);
     assert_eq!(
         env.sql_int(
             "SELECT COUNT(*) FROM order_line WHERE \"order\" NOT IN (SELECT id FROM \"order\")"

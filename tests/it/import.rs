@@ -17,7 +17,7 @@ fn summary(r: &Run) -> serde_json::Value {
 }
 
 fn customers(env: &Env) -> i64 {
-    env.sql_int("SELECT COUNT(*) FROM customer")
+    env.count("customer")
 }
 
 #[test]
@@ -185,14 +185,14 @@ fn abort_skip_and_dry_run_account_for_every_row() {
         (Some(2), Some(3))
     );
     assert_eq!(customers(&env), 2);
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM import_batch"), 1);
+    assert_eq!(env.batch_total(), 1);
     // One audit entry for the batch, not one per row or field.
     assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'import'"),
+        env.audits(&[("action", "import")]),
         1
     );
     assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'create'"),
+        env.audits(&[("action", "create")]),
         0
     );
 
@@ -337,7 +337,7 @@ fn revert_of_untouched_batch_restores_everything() {
     );
     assert_eq!(customers(&env), 1);
     assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'revert'"),
+        env.audits(&[("action", "revert")]),
         1
     );
 }
@@ -660,7 +660,7 @@ fn export_formats_and_files() {
     env.run(&["export", "customer", "-o", dir.to_str().expect("path")])
         .code(9);
     assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'export'"),
+        env.audits(&[("action", "export")]),
         4
     );
 }
@@ -781,7 +781,7 @@ fn progress_bar_only_on_a_terminal() {
         .expect("rows/s")
         .expect("a progress bar on the terminal");
     session.expect("20000 inserted").expect("the summary");
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 40_000);
+    assert_eq!(env.count("customer"), 40_000);
 }
 
 #[test]

@@ -90,13 +90,13 @@ fn kill_9_during_an_index_rebuild_leaves_the_indexes_whole() {
             seen_partial_run = true;
         }
         child.wait().expect("wait");
-        let count = env.sql_int("SELECT COUNT(*) FROM customer");
+        let count = env.count("customer");
         assert_eq!(count % i64::try_from(n).expect("n"), 0, "{count} rows");
         assert_eq!(customer_indexes(&env), before, "after {delay_ms} ms");
         integrity_ok(&env);
     }
     assert!(seen_partial_run, "at least one run was killed mid-way");
-    assert!(env.sql_int("SELECT COUNT(*) FROM customer") >= i64::try_from(n).expect("n"));
+    assert!(env.count("customer") >= i64::try_from(n).expect("n"));
     env.run(&["find", "customer", "--where", "owner=admin", "--count"])
         .ok();
 }
@@ -115,7 +115,7 @@ fn kill_9_mid_import_leaves_nothing_or_everything() {
             seen_partial_run = true;
         }
         child.wait().expect("wait");
-        let count = env.sql_int("SELECT COUNT(*) FROM customer");
+        let count = env.count("customer");
         assert_eq!(
             count % i64::try_from(n).expect("n"),
             0,
@@ -126,7 +126,7 @@ fn kill_9_mid_import_leaves_nothing_or_everything() {
     }
     assert!(seen_partial_run, "at least one run was killed mid-way");
     assert!(
-        env.sql_int("SELECT COUNT(*) FROM customer") > 0,
+        env.count("customer") > 0,
         "the last run completed"
     );
 }
@@ -163,8 +163,8 @@ fn signal_mid_import(sig: &str, code: i32) {
         stderr.contains("error: interrupted") || stderr.contains("error: terminated"),
         "{stderr}"
     );
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM import_batch"), 0);
+    assert_eq!(env.count("customer"), 0);
+    assert_eq!(env.batch_total(), 0);
     integrity_ok(&env);
 }
 
@@ -195,12 +195,12 @@ fn two_imports_at_once_both_succeed() {
             .expect("read");
         assert!(st.success(), "{err}");
     }
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 6000);
+    assert_eq!(env.count("customer"), 6000);
     assert_eq!(
         env.sql_int("SELECT COUNT(DISTINCT code) FROM customer"),
         6000
     );
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM import_batch"), 2);
+    assert_eq!(env.batch_total(), 2);
 }
 
 #[test]
@@ -266,7 +266,7 @@ fn full_disk_gives_exit_9_and_changes_nothing() {
     let r = env.run(&["import", "customer", &file]);
     r.code(9).one_error_line();
     assert!(r.stderr.contains("full"), "{}", r.stderr);
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 10);
+    assert_eq!(env.count("customer"), 10);
     integrity_ok(&env);
     // A failed export to the full disk leaves no truncated file behind.
     let filler = mnt.join("filler");
@@ -304,9 +304,9 @@ fn import_waits_for_a_lock_then_exits_8_and_writes_nothing() {
     );
     assert!(r.stderr.contains("retry"), "{}", r.stderr);
     holder.execute_batch("ROLLBACK").expect("release");
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
+    assert_eq!(env.count("customer"), 0);
     env.run(&["import", "customer", &f]).ok();
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 50);
+    assert_eq!(env.count("customer"), 50);
 }
 
 #[test]
@@ -350,13 +350,13 @@ fn concurrent_upserts_of_the_same_keys_never_mix_rows() {
             .expect("read");
         assert!(st.success(), "{err}");
     }
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 500);
+    assert_eq!(env.count("customer"), 500);
     // Every row is one file's version in full: name, city and notes agree on the version.
     let mixed = env.sql_int(
         "SELECT COUNT(*) FROM customer WHERE substr(name, 3, 1) != substr(city, 3, 1) OR substr(city, 3, 1) != substr(notes, 3, 1)",
     );
     assert_eq!(mixed, 0);
-    let batches = env.sql_int("SELECT COUNT(*) FROM import_batch");
+    let batches = env.batch_total();
     assert_eq!(batches, 3);
     assert_eq!(env.sql_int("SELECT SUM(inserted) FROM import_batch"), 500);
     integrity_ok(&env);
@@ -389,6 +389,6 @@ fn second_sigint_ends_an_import_waiting_for_input() {
     }
     assert_eq!(child.wait().expect("wait").code(), Some(130));
     drop(stdin);
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
+    assert_eq!(env.count("customer"), 0);
     integrity_ok(&env);
 }

@@ -12,7 +12,7 @@ fn import_bounded(env: &Env, file: &str, extra: &str) -> crate::harness::Run {
 }
 
 fn customers(env: &Env) -> i64 {
-    env.sql_int("SELECT COUNT(*) FROM customer")
+    env.count("customer")
 }
 
 #[test]
@@ -21,7 +21,7 @@ fn empty_and_header_only_files_are_clean_no_ops() {
     write(&env.path("empty.csv"), "");
     write(&env.path("header.csv"), "name,code,city\n");
     write(&env.path("header_nonl.csv"), "客户名称,code");
-    let audit = env.sql_int("SELECT COUNT(*) FROM audit");
+    let audit = env.audit_total();
     for f in ["empty.csv", "header.csv", "header_nonl.csv"] {
         let r = env.run(&["import", "customer", f]);
         r.ok();
@@ -36,10 +36,10 @@ fn empty_and_header_only_files_are_clean_no_ops() {
     }
     // a no-op writes no records and no per-field audit rows
     assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE entity = 'customer'"),
+        env.audits(&[("entity", "customer")]),
         0
     );
-    assert!(env.sql_int("SELECT COUNT(*) FROM audit") - audit <= 3);
+    assert!(env.audit_total() - audit <= 3);
 }
 
 #[test]

@@ -95,7 +95,7 @@ fn readers_see_whole_imports_and_exports_are_snapshots_under_mixed_load() {
         assert!(whole(*n), "an export held {n} rows: not a committed state");
     }
     let total = base + 6 * ROWS;
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), total);
+    assert_eq!(env.count("customer"), total);
     assert_eq!(
         env.sql_int("SELECT COUNT(*) FROM customer WHERE code LIKE '%BAD%'"),
         0

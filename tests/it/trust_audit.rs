@@ -258,7 +258,7 @@ fn a_revert_leaves_the_restored_and_deleted_values_on_each_record() {
     );
     assert_eq!(rows[1]["batch"].as_i64(), Some(b2));
     // one summary row for the revert, as before; the chain holds
-    assert_eq!(env.audit_count("action = 'revert'"), 1);
+    assert_eq!(env.audits(&[("action", "revert")]), 1);
     env.run(&["audit", "--verify"]).ok();
 }
 

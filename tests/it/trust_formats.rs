@@ -287,7 +287,7 @@ fn json_and_jsonl_exports_import_back_unchanged() {
         .clone();
     dest.run_stdin(&["import", "customer", "-", "--format", "json"], &json)
         .ok();
-    assert_eq!(dest.sql_int("SELECT count(*) FROM customer"), 2);
+    assert_eq!(dest.count("customer"), 2);
     let jsonl = src
         .run(&["export", "customer", "--format", "jsonl"])
         .ok()
@@ -305,7 +305,7 @@ fn json_and_jsonl_exports_import_back_unchanged() {
         "upsert",
     ])
     .ok();
-    assert_eq!(dest.sql_int("SELECT count(*) FROM customer"), 2);
+    assert_eq!(dest.count("customer"), 2);
     // --format json (or CRM_FORMAT=json) with CSV on stdin still reads CSV: the flag also
     // asks for the JSON summary.
     let csv = dest.run_stdin(
