@@ -211,7 +211,7 @@ fn roles_for_each_crm_entity_and_workflow() {
     );
     ok(&rep1, &["convert", "quote", &quote, "-q"]);
     assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM customer WHERE owner = 'rep1'"),
+        env.count_where("customer", &["owner=rep1"]),
         2
     );
     ok(&boss, &["delete", "contract", &contract, "--yes"]);
