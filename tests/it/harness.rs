@@ -433,6 +433,18 @@ impl Env {
             .unwrap_or(0)
     }
 
+    /// The store is whole: `PRAGMA integrity_check` says ok on the `SQLite` file; under
+    /// another engine, every `crm check` that applies passes.
+    #[track_caller]
+    pub fn assert_whole(&self) {
+        if engine_is_postgres() {
+            let j = self.read_json(&["check"]);
+            assert!(j.as_array().expect("checks").iter().all(|c| c["ok"] == true), "{j}");
+        } else {
+            assert_eq!(integrity(&self.db), "ok");
+        }
+    }
+
     /// The users as `crm user list --format json` has them (admin).
     #[track_caller]
     pub fn users(&self) -> Vec<serde_json::Value> {

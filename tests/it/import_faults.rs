@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use std::fmt::Write as _;
 
-use crate::harness::{Env, PW, engine_is_postgres, skip_unless_sqlite, write};
+use crate::harness::{Env, PW, skip_unless_sqlite, write};
 
 /// A customers file of `n` rows without codes (each import generates fresh ones).
 fn big_file(env: &Env, name: &str, n: usize, prefix: &str) -> String {
@@ -46,19 +46,8 @@ fn wait_for(child: &mut Child, d: Duration) -> bool {
     false
 }
 
-/// The store is whole: `PRAGMA integrity_check` on the `SQLite` file; on another engine,
-/// every `crm check` that applies passes.
 fn integrity_ok(env: &Env) {
-    if engine_is_postgres() {
-        let j = env.read_json(&["check"]);
-        assert!(j.as_array().expect("checks").iter().all(|c| c["ok"] == true), "{j}");
-        return;
-    }
-    let s: String = env
-        .sql()
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity_check");
-    assert_eq!(s, "ok");
+    env.assert_whole();
 }
 
 /// The customer table's indexes, as `sqlite_master` has them.
