@@ -183,9 +183,7 @@ fn line_totals_that_cannot_be_stored_are_refused_with_exit_4() {
         // Nothing was written: one line, and the parent's amount is still its sum.
         let table = format!("{parent}_line");
         assert_eq!(
-            env.sql_int(&format!(
-                "SELECT COUNT(*) FROM {table} WHERE \"{parent}\" = {id}"
-            )),
+            env.count_where(&table, &[&format!("{parent}={id}")]),
             1
         );
         let shown = env
@@ -195,7 +193,7 @@ fn line_totals_that_cannot_be_stored_are_refused_with_exit_4() {
         assert_eq!(shown["amount"], MAX);
         // Editing a line up past the limit is refused the same way.
         let lid = env
-            .sql_int(&format!("SELECT id FROM {table} WHERE \"{parent}\" = {id}"))
+            .id_where(&table, &[&format!("{parent}={id}")])
             .to_string();
         env.run(&["edit", &line, &lid, "--quantity", "3"])
             .code(4)
