@@ -74,7 +74,7 @@ fn work_done(env: &Env) -> (i64, i64, i64) {
     (
         env.count("customer"),
         env.batch_total(),
-        env.audit_count("action IN ('export', 'backup')"),
+        env.audits_by(|r| r["action"] == "export" || r["action"] == "backup"),
     )
 }
 
