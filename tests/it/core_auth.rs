@@ -25,7 +25,11 @@ fn init_login_whoami_logout() {
     assert_eq!(mode, 0o600, "database created 0600");
     // init on an existing database: exit 5, nothing changed
     let root = env.token("root");
-    let users = || env.read_json_as(&root, &["user", "list"]).as_array().map(Vec::len);
+    let users = || {
+        env.read_json_as(&root, &["user", "list"])
+            .as_array()
+            .map(Vec::len)
+    };
     let before = users();
     env.run_stdin(&["init", "--password-stdin"], PW)
         .code(5)
@@ -132,15 +136,27 @@ fn one_message_for_every_login_failure_and_true_reasons_audited() {
     assert_eq!(unknown.stderr, wrong.stderr);
     assert_eq!(wrong.stderr, disabled.stderr);
     assert_eq!(
-        env.audits(&[("action", "login_failed"), ("user", "nobody"), ("detail", "unknown user")]),
+        env.audits(&[
+            ("action", "login_failed"),
+            ("user", "nobody"),
+            ("detail", "unknown user")
+        ]),
         1
     );
     assert_eq!(
-        env.audits(&[("action", "login_failed"), ("user", "dora"), ("detail", "wrong password")]),
+        env.audits(&[
+            ("action", "login_failed"),
+            ("user", "dora"),
+            ("detail", "wrong password")
+        ]),
         1
     );
     assert_eq!(
-        env.audits(&[("action", "login_failed"), ("user", "dis"), ("detail", "account disabled")]),
+        env.audits(&[
+            ("action", "login_failed"),
+            ("user", "dis"),
+            ("detail", "account disabled")
+        ]),
         1
     );
     // a disabled user's existing session stops working too
@@ -272,7 +288,11 @@ fn five_failures_lock_and_parallel_attempts_are_counted_exactly() {
         5
     );
     assert_eq!(
-        env.audits(&[("user", "bob"), ("action", "login_failed"), ("detail", "account locked")]),
+        env.audits(&[
+            ("user", "bob"),
+            ("action", "login_failed"),
+            ("detail", "account locked")
+        ]),
         3
     );
     // now even the right password is refused, with the same message
@@ -470,10 +490,7 @@ fn user_commands_and_their_exit_codes() {
     let r = env.run(&["user", "edit", "admin", "--role", "viewer"]);
     r.code(5).one_error_line();
     assert!(r.stderr.contains("last enabled admin"), "{}", r.stderr);
-    assert_eq!(
-        admins(),
-        users_before
-    );
+    assert_eq!(admins(), users_before);
     env.run(&["user", "edit", "admin", "--disable"])
         .code(5)
         .one_error_line();

@@ -58,16 +58,14 @@ fn eight_processes_times_fifty_adds_lose_nothing() {
     ids.dedup();
     assert_eq!(ids.len(), 400, "400 distinct ids acknowledged");
     assert_eq!(env.count("customer"), 400);
+    assert_eq!(env.distinct("customer", "code"), 400);
+    assert_eq!(env.distinct("customer", "name"), 400);
     assert_eq!(
-        env.distinct("customer", "code"),
-        400
-    );
-    assert_eq!(
-        env.distinct("customer", "name"),
-        400
-    );
-    assert_eq!(
-        env.audits(&[("action", "create"), ("entity", "customer"), ("field", "name")]),
+        env.audits(&[
+            ("action", "create"),
+            ("entity", "customer"),
+            ("field", "name")
+        ]),
         400
     );
     let check = env.run(&["check", "--format", "json"]).ok().json();
@@ -115,10 +113,7 @@ fn a_lock_held_past_the_busy_timeout_is_exit_8_and_nothing_written() {
         "1\n"
     );
     holder.execute_batch("ROLLBACK").unwrap();
-    assert_eq!(
-        env.count_where("customer", &["name=blocked"]),
-        0
-    );
+    assert_eq!(env.count_where("customer", &["name=blocked"]), 0);
     assert_eq!(env.audit_total(), audit_before);
     env.run(&[
         "add",
@@ -137,7 +132,9 @@ fn sha(path: &std::path::Path) -> Vec<u8> {
 
 #[test]
 fn damaged_foreign_and_missing_files_are_exit_9_in_one_line_and_untouched() {
-    if skip_unless_sqlite("damaged and foreign SQLite files, cut from a checkpointed copy of the file") {
+    if skip_unless_sqlite(
+        "damaged and foreign SQLite files, cut from a checkpointed copy of the file",
+    ) {
         return;
     }
     let env = Env::new();

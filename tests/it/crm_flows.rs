@@ -84,7 +84,11 @@ fn convert_lead_creates_or_links_a_customer() {
     assert_eq!(field(&env, "opportunity", opp, "customer"), code.as_str());
     assert_eq!(field(&env, "lead", lead, "status"), "converted");
     assert_eq!(
-        env.audits(&[("action", "convert"), ("entity", "lead"), ("record_id", &lead.to_string())]),
+        env.audits(&[
+            ("action", "convert"),
+            ("entity", "lead"),
+            ("record_id", &lead.to_string())
+        ]),
         1
     );
     env.run(&["convert", "lead", &lead.to_string()])
@@ -401,12 +405,6 @@ fn concurrent_conversions_happen_once() {
     assert_eq!(race(&env, 4, &["convert", "quote", "1"]), [0, 5, 5, 5]);
     assert_eq!((count(&env, "order"), count(&env, "order_line")), (1, 1));
     assert_eq!(race(&env, 4, &["convert", "lead", &lead]), [0, 5, 5, 5]);
-    assert_eq!(
-        env.count_where("customer", &["name=并发公司"]),
-        1
-    );
-    assert_eq!(
-        env.audits(&[("action", "convert")]),
-        2
-    );
+    assert_eq!(env.count_where("customer", &["name=并发公司"]), 1);
+    assert_eq!(env.audits(&[("action", "convert")]), 2);
 }

@@ -311,8 +311,11 @@ fn quote_and_order_lines_derive_amounts() {
     assert_eq!(
         {
             // order lines whose order does not exist
-            let orders: Vec<serde_json::Value> =
-                env.find("order", &[]).iter().map(|o| o["number"].clone()).collect();
+            let orders: Vec<serde_json::Value> = env
+                .find("order", &[])
+                .iter()
+                .map(|o| o["number"].clone())
+                .collect();
             env.find("order_line", &[])
                 .iter()
                 .filter(|l| !orders.contains(&l["order"]))

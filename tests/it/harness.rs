@@ -287,7 +287,7 @@ pub fn int_in(path: &Path, sql: &str) -> i64 {
     c.query_row(sql, [], |r| r.get(0)).expect("sql")
 }
 
-/// Whether the suite runs against PostgreSQL (`CRM_TEST_ENGINE=postgres`) instead of `SQLite`.
+/// Whether the suite runs against `PostgreSQL` (`CRM_TEST_ENGINE=postgres`) instead of `SQLite`.
 pub fn engine_is_postgres() -> bool {
     std::env::var("CRM_TEST_ENGINE").is_ok_and(|e| e.eq_ignore_ascii_case("postgres"))
 }
@@ -373,7 +373,11 @@ impl Env {
     #[track_caller]
     pub fn id_where(&self, entity: &str, filters: &[&str]) -> i64 {
         let rows = self.find(entity, filters);
-        assert_eq!(rows.len(), 1, "want one {entity} where {filters:?}: {rows:?}");
+        assert_eq!(
+            rows.len(),
+            1,
+            "want one {entity} where {filters:?}: {rows:?}"
+        );
         rows[0]["id"].as_i64().expect("id")
     }
 
@@ -401,7 +405,10 @@ impl Env {
     /// by their decimal text; `NULL` never matches).
     #[track_caller]
     pub fn audits(&self, want: &[(&str, &str)]) -> i64 {
-        self.audits_by(|r| want.iter().all(|(k, v)| text(&r[*k]).as_deref() == Some(*v)))
+        self.audits_by(|r| {
+            want.iter()
+                .all(|(k, v)| text(&r[*k]).as_deref() == Some(*v))
+        })
     }
 
     /// How many audit rows satisfy a predicate.
@@ -439,7 +446,13 @@ impl Env {
     pub fn assert_whole(&self) {
         if engine_is_postgres() {
             let j = self.read_json(&["check"]);
-            assert!(j.as_array().expect("checks").iter().all(|c| c["ok"] == true), "{j}");
+            assert!(
+                j.as_array()
+                    .expect("checks")
+                    .iter()
+                    .all(|c| c["ok"] == true),
+                "{j}"
+            );
         } else {
             assert_eq!(integrity(&self.db), "ok");
         }

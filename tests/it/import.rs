@@ -179,14 +179,8 @@ fn abort_skip_and_dry_run_account_for_every_row() {
     assert_eq!(customers(&env), 2);
     assert_eq!(env.batch_total(), 1);
     // One audit entry for the batch, not one per row or field.
-    assert_eq!(
-        env.audits(&[("action", "import")]),
-        1
-    );
-    assert_eq!(
-        env.audits(&[("action", "create")]),
-        0
-    );
+    assert_eq!(env.audits(&[("action", "import")]), 1);
+    assert_eq!(env.audits(&[("action", "create")]), 0);
 
     let empty = env.path("empty.csv");
     write(&empty, "");
@@ -321,15 +315,9 @@ fn revert_of_untouched_batch_restores_everything() {
         (r["deleted"].as_i64(), r["restored"].as_i64()),
         (Some(1), Some(1))
     );
-    assert_eq!(
-        env.count_where("customer", &["code=OLD1", "city=深圳"]),
-        1
-    );
+    assert_eq!(env.count_where("customer", &["code=OLD1", "city=深圳"]), 1);
     assert_eq!(customers(&env), 1);
-    assert_eq!(
-        env.audits(&[("action", "revert")]),
-        1
-    );
+    assert_eq!(env.audits(&[("action", "revert")]), 1);
 }
 
 #[test]
@@ -442,10 +430,7 @@ fn references_dates_limits_and_row_errors() {
         "dmy",
     ])
     .ok();
-    assert_eq!(
-        env.count_where("campaign", &["start_date=2023-07-08"]),
-        1
-    );
+    assert_eq!(env.count_where("campaign", &["start_date=2023-07-08"]), 1);
     let big = env.path("big.csv");
     write(
         &big,
@@ -646,10 +631,7 @@ fn export_formats_and_files() {
     let dir = env.path("no-such-dir/out.csv");
     env.run(&["export", "customer", "-o", dir.to_str().expect("path")])
         .code(9);
-    assert_eq!(
-        env.audits(&[("action", "export")]),
-        4
-    );
+    assert_eq!(env.audits(&[("action", "export")]), 4);
 }
 
 #[test]

@@ -124,10 +124,7 @@ fn kill_9_mid_import_leaves_nothing_or_everything() {
         env.run(&["find", "customer", "--count"]).ok();
     }
     assert!(seen_partial_run, "at least one run was killed mid-way");
-    assert!(
-        env.count("customer") > 0,
-        "the last run completed"
-    );
+    assert!(env.count("customer") > 0, "the last run completed");
 }
 
 /// Feeds rows on stdin, signals once crm is reading, feeds more: the signal rolls back.
@@ -195,10 +192,7 @@ fn two_imports_at_once_both_succeed() {
         assert!(st.success(), "{err}");
     }
     assert_eq!(env.count("customer"), 6000);
-    assert_eq!(
-        env.distinct("customer", "code"),
-        6000
-    );
+    assert_eq!(env.distinct("customer", "code"), 6000);
     assert_eq!(env.batch_total(), 2);
 }
 

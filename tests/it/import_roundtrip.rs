@@ -225,7 +225,10 @@ fn column_values(env: &Env, entity: &str, cols: &[&str], first: i64) -> Vec<Stri
 /// The derived values of the parents: orders' and quotes' amounts, customers' last contact.
 fn parents_state(env: &Env) -> String {
     let pairs = |rows: Vec<serde_json::Value>, key: &str, val: &str| -> String {
-        let v: Vec<String> = rows.iter().map(|r| format!("{}={}", r[key], r[val])).collect();
+        let v: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{}={}", r[key], r[val]))
+            .collect();
         v.join(" ")
     };
     let customers: Vec<serde_json::Value> = env

@@ -63,10 +63,7 @@ fn import_update_of_opportunities_writes_stage_history() {
     assert_eq!(stages(&env, a), ["prospecting", "proposal"]);
     assert_eq!(stages(&env, b), ["qualification", "lost"]);
     // The stage's rules ran too: probability follows, closed_at set at the import's moment.
-    assert_eq!(
-        env.record("opportunity", a)["probability"],
-        50
-    );
+    assert_eq!(env.record("opportunity", a)["probability"], 50);
     assert_eq!(
         moment(&env.record("opportunity", b)["closed_at"]),
         crm::schema::kinds::parse_datetime("2026-03-05T09:00:00+08:00").expect("moment")
@@ -255,10 +252,7 @@ fn a_logged_follow_up_does_not_block_reverting_a_customer_update() {
     let last = || i64::from(!env.find("customer", &["code=C1"])[0]["last_contacted_at"].is_null());
     assert_eq!(last(), 1);
     at.run(&["import", "revert", &b.to_string()]).ok();
-    assert_eq!(
-        env.count_where("customer", &["code=C1", "city=上海"]),
-        1
-    );
+    assert_eq!(env.count_where("customer", &["code=C1", "city=上海"]), 1);
     assert_eq!(last(), 1, "the derived last contact stays");
     // A real edit after the batch still blocks a revert of it.
     let b = import(
@@ -320,9 +314,6 @@ fn saving_segments_does_not_block_reverting_a_customer_import() {
     };
     assert_eq!(seg(), 1);
     at.run(&["import", "revert", &b.to_string()]).ok();
-    assert_eq!(
-        env.count_where("customer", &["code=C1", "city=上海"]),
-        1
-    );
+    assert_eq!(env.count_where("customer", &["code=C1", "city=上海"]), 1);
     assert_eq!(seg(), 1, "the derived segment stays");
 }

@@ -78,10 +78,7 @@ fn password_commands_without_a_terminal_name_password_stdin() {
         assert!(!r.stderr.contains(PW));
     }
     assert_eq!(sessions(), sessions_before);
-    assert_eq!(
-        env.users().iter().filter(|u| u["name"] == "ann").count(),
-        0
-    );
+    assert_eq!(env.users().iter().filter(|u| u["name"] == "ann").count(), 0);
     // init the same way creates no database at all
     let fresh = Env::empty();
     let r = fresh.run(&["init"]);

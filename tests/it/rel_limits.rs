@@ -35,10 +35,7 @@ fn empty_and_header_only_files_are_clean_no_ops() {
         assert_eq!(customers(&env), 0);
     }
     // a no-op writes no records and no per-field audit rows
-    assert_eq!(
-        env.audits(&[("entity", "customer")]),
-        0
-    );
+    assert_eq!(env.audits(&[("entity", "customer")]), 0);
     assert!(env.audit_total() - audit <= 3);
 }
 
@@ -66,10 +63,7 @@ fn ten_thousand_columns_are_refused_in_one_line_or_read_in_bounded_memory() {
     );
     import_bounded(&env, "wide_named.csv", "--ignore-unknown -q").ok();
     assert_eq!(customers(&env), 1);
-    assert_eq!(
-        env.count_where("customer", &["name=宽表客户"]),
-        1
-    );
+    assert_eq!(env.count_where("customer", &["name=宽表客户"]), 1);
 }
 
 #[test]

@@ -96,18 +96,16 @@ fn readers_see_whole_imports_and_exports_are_snapshots_under_mixed_load() {
     }
     let total = base + 6 * ROWS;
     assert_eq!(env.count("customer"), total);
+    assert_eq!(env.count_where("customer", &["code~BAD"]), 0);
     assert_eq!(
-        env.count_where("customer", &["code~BAD"]),
-        0
-    );
-    assert_eq!(
-        env.audits(&[("entity", "customer"), ("record_id", &target.to_string()), ("field", "city")]),
+        env.audits(&[
+            ("entity", "customer"),
+            ("record_id", &target.to_string()),
+            ("field", "city")
+        ]),
         15
     );
-    assert_eq!(
-        env.record("customer", target)["city"],
-        "城市14"
-    );
+    assert_eq!(env.record("customer", target)["city"], "城市14");
     env.assert_whole();
     if !engine_is_postgres() {
         // the SQLite file's own foreign key check (crm check below covers any engine)

@@ -4,7 +4,7 @@
 
 use serde_json::Value as J;
 
-use crate::harness::{Env, write, skip_unless_sqlite};
+use crate::harness::{Env, skip_unless_sqlite, write};
 
 /// The audit rows of one record, as JSON.
 fn trail(env: &Env, entity: &str, id: i64, extra: &[&str]) -> Vec<J> {

@@ -284,10 +284,7 @@ fn json_and_jsonl_exports_import_back_unchanged() {
             .filter(|c| c["notes"] == "'=kept as typed" && tags(c) == "vip;华南")
             .count();
         assert_eq!(notes, 1, "{fmt}");
-        assert_eq!(
-            dest.count_where("contact", &["is_primary=true"]),
-            1
-        );
+        assert_eq!(dest.count_where("contact", &["is_primary=true"]), 1);
     }
     // stdin takes --format; a .txt file too.
     let dest = Env::new();
@@ -354,7 +351,10 @@ fn json_errors_name_the_record() {
         assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
     }
     assert_eq!(
-        env.find("customer", &[]).iter().filter(|c| tags(c) == "x;y").count(),
+        env.find("customer", &[])
+            .iter()
+            .filter(|c| tags(c) == "x;y")
+            .count(),
         1
     );
     // The rejects file is JSONL of the original objects plus their error, CRLF kept.

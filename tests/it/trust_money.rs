@@ -182,10 +182,7 @@ fn line_totals_that_cannot_be_stored_are_refused_with_exit_4() {
         assert!(r.stderr.contains("amount"), "{}", r.stderr);
         // Nothing was written: one line, and the parent's amount is still its sum.
         let table = format!("{parent}_line");
-        assert_eq!(
-            env.count_where(&table, &[&format!("{parent}={id}")]),
-            1
-        );
+        assert_eq!(env.count_where(&table, &[&format!("{parent}={id}")]), 1);
         let shown = env
             .run(&["--format", "json", "show", parent, &id])
             .ok()

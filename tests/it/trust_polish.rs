@@ -2,7 +2,7 @@
 //! result from every command that has no record to print, currencies as ISO 4217 codes, and
 //! one definition of a neglected customer for `agenda` and `report activities`.
 
-use crate::harness::{Env, PW, write, skip_unless_sqlite};
+use crate::harness::{Env, PW, skip_unless_sqlite, write};
 
 #[test]
 fn import_json_summary_lists_row_errors_and_no_plain_lines() {

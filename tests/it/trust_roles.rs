@@ -139,7 +139,9 @@ fn sales_file_records_only_under_customers_they_own() {
     }
     let last = || {
         let all = env.find("customer", &[]);
-        all.iter().filter(|c| !c["last_contacted_at"].is_null()).count()
+        all.iter()
+            .filter(|c| !c["last_contacted_at"].is_null())
+            .count()
     };
     env.run_as(&bob, &["log", "customer", &anns, "called"])
         .code(7);
@@ -207,7 +209,11 @@ fn changing_ones_own_password_needs_the_current_one() {
         .code(6)
         .one_error_line();
     assert_eq!(
-        env.audits(&[("action", "passwd_failed"), ("user", "bob"), ("detail", "wrong password")]),
+        env.audits(&[
+            ("action", "passwd_failed"),
+            ("user", "bob"),
+            ("detail", "wrong password")
+        ]),
         1
     );
     env.run_stdin(
@@ -290,7 +296,11 @@ fn wrong_current_passwords_count_toward_the_lockout() {
     .code(6);
     passwd_ok(&env, &t, &format!("{PW}\nwhatever-new\n")).code(6);
     assert_eq!(
-        env.audits(&[("action", "passwd_failed"), ("user", "bob"), ("detail", "account locked")]),
+        env.audits(&[
+            ("action", "passwd_failed"),
+            ("user", "bob"),
+            ("detail", "account locked")
+        ]),
         1
     );
 }
@@ -359,7 +369,10 @@ fn user_names_are_canonical_visible_and_unique_ignoring_case() {
     // A decomposed name is stored composed, and found either way.
     add("Zoe\u{308}").ok();
     assert_eq!(
-        env.users().iter().filter(|u| u["name"] == "Zo\u{eb}").count(),
+        env.users()
+            .iter()
+            .filter(|u| u["name"] == "Zo\u{eb}")
+            .count(),
         1
     );
     env.run(&["user", "edit", "zoë", "--role", "sales"]).ok();

@@ -162,7 +162,11 @@ fn concurrent_flag_edits_of_different_fields_never_conflict() {
     let j = show(&env, "customer", "1");
     for (field, prefix) in editors {
         assert_eq!(j[field], format!("{prefix}{n}"), "{field}");
-        let audited = env.audits(&[("action", "update"), ("entity", "customer"), ("field", field)]);
+        let audited = env.audits(&[
+            ("action", "update"),
+            ("entity", "customer"),
+            ("field", field),
+        ]);
         assert_eq!(audited, i64::try_from(n).unwrap(), "{field}");
     }
     assert_eq!(j["name"], "甲", "untouched fields kept");

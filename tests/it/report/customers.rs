@@ -222,7 +222,12 @@ fn rfm_segments_thresholds_and_save() {
     let read = |args: &[&str]| -> Vec<serde_json::Value> {
         let mut a = vec!["--format", "json"];
         a.extend_from_slice(args);
-        r.at(super::NOW, &a).ok().json().as_array().expect("rows").clone()
+        r.at(super::NOW, &a)
+            .ok()
+            .json()
+            .as_array()
+            .expect("rows")
+            .clone()
     };
     let audits = || read(&["audit"]);
     assert_eq!(
@@ -241,11 +246,7 @@ fn rfm_segments_thresholds_and_save() {
         "{}",
         saved.stderr
     );
-    assert_eq!(
-        audits().len() - audit_before,
-        1,
-        "one audit entry per run"
-    );
+    assert_eq!(audits().len() - audit_before, 1, "one audit entry per run");
     assert_eq!(
         audits().iter().filter(|a| a["action"] == "segment").count(),
         1

@@ -143,7 +143,9 @@ fn data() -> Rep {
 
 #[test]
 fn funnel_figures_by_stage_owner_and_window() {
-    if crate::harness::skip_unless_sqlite("fixtures written with SQL: stage history, closed_at, resolved_at at fixed moments") {
+    if crate::harness::skip_unless_sqlite(
+        "fixtures written with SQL: stage history, closed_at, resolved_at at fixed moments",
+    ) {
         return;
     }
     let r = data();

@@ -5,7 +5,9 @@ use super::{Rep, row, ts};
 
 #[test]
 fn sales_by_month_quarter_owner_and_forecast() {
-    if crate::harness::skip_unless_sqlite("fixtures written with SQL: stage history, closed_at, resolved_at at fixed moments") {
+    if crate::harness::skip_unless_sqlite(
+        "fixtures written with SQL: stage history, closed_at, resolved_at at fixed moments",
+    ) {
         return;
     }
     let r = Rep::new();

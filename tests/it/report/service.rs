@@ -6,7 +6,9 @@ use super::{Rep, parts, row, ts};
 
 #[test]
 fn service_times_breaches_and_satisfaction() {
-    if crate::harness::skip_unless_sqlite("fixtures written with SQL: stage history, closed_at, resolved_at at fixed moments") {
+    if crate::harness::skip_unless_sqlite(
+        "fixtures written with SQL: stage history, closed_at, resolved_at at fixed moments",
+    ) {
         return;
     }
     let r = Rep::new();
