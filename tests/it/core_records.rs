@@ -187,7 +187,10 @@ fn exit_codes_of_records() {
         .one_error_line();
     env.run(&["delete", "customer", "C1", "--yes", "--cascade"])
         .ok();
-    assert!(!env.exists("contact", cid), "the cascade deleted the contact");
+    assert!(
+        !env.exists("contact", cid),
+        "the cascade deleted the contact"
+    );
 }
 
 #[test]
