@@ -80,3 +80,76 @@ fn init_login_whoami_on_postgres() {
         .json();
     assert_eq!(j["name"], "boss");
 }
+
+#[test]
+fn users_are_login_roles_on_postgres() {
+    let Some(db) = pg_harness::fresh("users_are_login_roles_on_postgres") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    env.add_user("ann", "sales");
+    // ann logs in with the password the admin gave; a sales user may not add users.
+    let ann = env.token("ann");
+    env.run_as(&ann, &["whoami"]).ok();
+    env.run_stdin(
+        &["user", "add", "eve", "--role", "admin", "--password-stdin"],
+        PW,
+    )
+    .ok();
+    let r = env.run_env(
+        &[
+            "user",
+            "add",
+            "mallory",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &[("CRM_TOKEN", &ann)],
+    );
+    r.code(7);
+    // Her own password: the current one is checked by the server; a wrong one is exit 6.
+    let passwd = |stdin: &str| {
+        env.cmd()
+            .env("CRM_TOKEN", &ann)
+            .args(["user", "passwd", "--password-stdin"])
+            .write_stdin(stdin.to_string())
+            .output()
+            .expect("run crm")
+    };
+    assert_eq!(passwd("not it\nnew password 123\n").status.code(), Some(6));
+    assert_eq!(
+        passwd(&format!("{PW}\nnew password 123\n")).status.code(),
+        Some(0)
+    );
+    // The server now takes only the new one.
+    env.run_stdin(&["login", "--user", "ann", "--password-stdin"], PW)
+        .code(6);
+    env.run_stdin(
+        &["login", "--user", "ann", "--password-stdin"],
+        "new password 123",
+    )
+    .ok();
+    // An admin resets it; disabling her ends her login on the server too.
+    env.login("admin");
+    env.run_stdin(&["user", "passwd", "ann", "--password-stdin"], PW)
+        .ok();
+    env.run_stdin(&["login", "--user", "ann", "--password-stdin"], PW)
+        .ok();
+    env.login("admin");
+    env.run(&["user", "edit", "ann", "--disable"]).ok();
+    env.run_stdin(&["login", "--user", "ann", "--password-stdin"], PW)
+        .code(6);
+    // The user list shows what the server holds.
+    let users = env.run(&["user", "list", "--format", "json"]).json();
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["admin", "ann", "eve"]);
+}
