@@ -153,3 +153,46 @@ fn users_are_login_roles_on_postgres() {
         .collect();
     assert_eq!(names, ["admin", "ann", "eve"]);
 }
+
+#[test]
+fn check_on_postgres_finds_lost_row_security_and_triggers() {
+    let Some(db) = pg_harness::fresh("check_on_postgres") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    let r = env.run(&["check", "--format", "json"]);
+    r.ok();
+    let checks: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{}={}", c["check"].as_str().unwrap(), c["ok"]))
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "schema_version=true",
+            "audit_chain=true",
+            "audit_triggers=true",
+            "row_security=true"
+        ]
+    );
+    // A DBA turns row-level security off on one table and drops an audit trigger.
+    db.admin()
+        .batch_execute(
+            "ALTER TABLE crm.customer DISABLE ROW LEVEL SECURITY; DROP TRIGGER audit_no_delete ON crm.audit;",
+        )
+        .unwrap();
+    let r = env.run(&["check"]);
+    r.code(9).one_error_line();
+    assert!(
+        r.stderr.contains("row-level security missing on customer"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("audit_no_delete"), "{}", r.stderr);
+}
