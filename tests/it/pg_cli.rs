@@ -196,3 +196,38 @@ fn check_on_postgres_finds_lost_row_security_and_triggers() {
     );
     assert!(r.stderr.contains("audit_no_delete"), "{}", r.stderr);
 }
+
+#[test]
+fn a_held_write_lock_is_busy_after_the_timeout_on_postgres() {
+    let Some(db) = pg_harness::fresh("busy_on_postgres") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    // Another writer holds the write lock (what crm.begin_write takes) and does not let go.
+    let mut other = db.admin();
+    let mut tx = other.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE crm.audit IN SHARE ROW EXCLUSIVE MODE")
+        .unwrap();
+    let r = env.run_stdin(
+        &[
+            "--busy-timeout",
+            "0.3",
+            "user",
+            "add",
+            "ann",
+            "--role",
+            "sales",
+            "--password-stdin",
+        ],
+        PW,
+    );
+    r.code(8).one_error_line();
+    tx.rollback().unwrap();
+    // Nothing of it stayed; with the lock gone the same command succeeds.
+    let users = env.run(&["user", "list", "--format", "json"]).json();
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    env.add_user("ann", "sales");
+}
