@@ -109,6 +109,20 @@ impl Dialect {
         }
     }
 
+    /// An ORDER BY term that sorts as `SQLite` does: NULL before any value (so first
+    /// ascending, last descending) and text by its bytes (`PostgreSQL`'s "C" collation,
+    /// whatever the database's own is).
+    pub fn order(self, expr: &str, desc: bool, text: bool) -> String {
+        match self {
+            Dialect::Sqlite => format!("{expr}{}", if desc { " DESC" } else { "" }),
+            Dialect::Postgres => format!(
+                "{expr}{}{}",
+                if text { " COLLATE \"C\"" } else { "" },
+                if desc { " DESC NULLS LAST" } else { " NULLS FIRST" }
+            ),
+        }
+    }
+
     /// The schema of the connection's temporary tables.
     pub fn temp_schema(self) -> &'static str {
         match self {
@@ -154,6 +168,8 @@ mod tests {
         assert_eq!(d.as_text("t.x"), "t.x");
         assert_eq!(d.indexed_by("i"), " INDEXED BY i");
         assert_eq!(d.total("a"), "total(a)");
+        assert_eq!(d.order("t.a", true, true), "t.a DESC");
+        assert_eq!(d.order("t.a", false, true), "t.a");
         assert_eq!(d.typed("?1", &crate::schema::Value::Null), "?1");
     }
 
@@ -166,6 +182,8 @@ mod tests {
         assert_eq!(d.no_limit(), "ALL");
         assert_eq!(d.same(), "IS NOT DISTINCT FROM");
         assert_eq!(d.never(), "FALSE");
+        assert_eq!(d.order("a", true, true), "a COLLATE \"C\" DESC NULLS LAST");
+        assert_eq!(d.order("a", false, false), "a NULLS FIRST");
         assert_eq!(d.indexed_by("i"), "");
         assert_eq!(d.not_indexed(), "");
         assert_eq!(d.typed("?1", &Value::Integer(3)), "CAST(?1 AS bigint)");

@@ -227,7 +227,13 @@ pub fn select_sql(
     let mut order: Vec<String> = q
         .sort
         .iter()
-        .map(|(f, desc)| format!("t.{}{}", ident(f.name), if *desc { " DESC" } else { "" }))
+        .map(|(f, desc)| {
+            d.order(
+                &format!("t.{}", ident(f.name)),
+                *desc,
+                f.kind.sql_type() == "TEXT",
+            )
+        })
         .collect();
     order.push("t.\"id\"".into());
     sql.push_str(&format!(" ORDER BY {}", order.join(", ")));

@@ -30,6 +30,7 @@ mod pg_audit;
 mod pg_logins;
 mod pg_schema;
 mod pg_security;
+mod pg_store_query;
 mod polish_cli;
 mod polish_prompts;
 mod polish_show;

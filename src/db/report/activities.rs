@@ -114,11 +114,12 @@ pub fn neglected_by_owner(conn: &Store, args: &Args) -> Result<Vec<Row>> {
                SELECT c.owner, count(*) AS n FROM customer c \
                WHERE c.id IN (SELECT customer FROM activity WHERE done_at > :cut AND done_at <= :now) \
                  AND {} GROUP BY c.owner) f \
-             ON f.owner {} e.owner ORDER BY 1",
+             ON f.owner {} e.owner ORDER BY {}",
             d.not_indexed(),
             quiet(d, ""),
             quiet(d, "c."),
-            d.same()
+            d.same(),
+            d.order("e.owner", false, true)
         ),
         args,
     )

@@ -117,10 +117,11 @@ pub fn top_customers(conn: &Store, args: Args, currency: &str, limit: i64) -> Re
                WHERE x.status NOT IN (:draft, :cancelled) AND x.order_date >= :from_date \
                  AND x.order_date <= :to_date AND (:owner IS NULL OR x.owner = :owner) \
                  AND {CUR} = :cur \
-               GROUP BY x.customer ORDER BY t DESC, x.customer LIMIT :limit) t \
+               GROUP BY x.customer ORDER BY t DESC, {by_customer} LIMIT :limit) t \
              JOIN customer c ON c.id = t.customer ORDER BY t.t DESC, c.id",
             sum = "COALESCE(sum(x.amount / 1000000000), 0) AS hi, COALESCE(sum(x.amount % 1000000000), 0) AS lo",
             total = conn.dialect().total("x.amount"),
+            by_customer = conn.dialect().order("x.customer", false, false),
         ),
         &args,
     )
