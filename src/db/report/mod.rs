@@ -242,3 +242,42 @@ pub fn split_sum(expr: &str) -> String {
 pub fn split_total(r: &Row, i: usize) -> i128 {
     i128::from(int(&r[i])) * 1_000_000_000 + i128::from(int(&r[i + 1]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Args, bind};
+    use crate::db::dialect::Dialect;
+    use crate::schema::Value;
+
+    #[test]
+    fn named_parameters_are_numbered_once_each_in_order_of_use() {
+        let args = Args::new()
+            .set("unused", 9)
+            .set("owner", None::<String>)
+            .set("now", 5)
+            .set("now", 7);
+        let (sql, vals) = bind(
+            Dialect::Sqlite,
+            "SELECT ':now', \"a:b\" FROM t WHERE at < :now AND (:owner IS NULL OR o = :owner) \
+             AND x = :missing AND at::text <> :now",
+            &args,
+        );
+        assert_eq!(
+            sql,
+            "SELECT ':now', \"a:b\" FROM t WHERE at < ?1 AND (?2 IS NULL OR o = ?2) \
+             AND x = ?3 AND at::text <> ?1"
+        );
+        // The last value set for a name wins; a name never set is NULL.
+        assert_eq!(vals, vec![Value::Integer(7), Value::Null, Value::Null]);
+    }
+
+    #[test]
+    fn on_postgresql_each_parameter_is_typed_by_its_value() {
+        let args = Args::new().set("n", 1).set("s", "x").set("o", None::<String>);
+        let (sql, _) = bind(Dialect::Postgres, "VALUES (:n, :s), (:n, :o)", &args);
+        assert_eq!(
+            sql,
+            "VALUES (CAST(?1 AS bigint), CAST(?2 AS text)), (CAST(?1 AS bigint), CAST(?3 AS text))"
+        );
+    }
+}
