@@ -1,7 +1,7 @@
 //! `find`/`export` queries, counts and every report on `PostgreSQL` give what they give on
 //! `SQLite` for the same rows: each test loads one set of rows into a fresh `SQLite` file and
 //! a fresh `PostgreSQL` database (plain SQL both engines read alike) and runs the same
-//! function on both stores. Without `CRM_TEST_PG` each test prints SKIPPED (pg_harness).
+//! function on both stores. Without `CRM_TEST_PG` each test prints SKIPPED (`pg_harness`).
 
 use std::time::Duration;
 
@@ -126,9 +126,13 @@ fn both(test: &str) -> Option<Both> {
     })
 }
 
+#[allow(clippy::unnecessary_wraps)] // the windows' optional days read as the flags do
 fn day(s: &str) -> Option<NaiveDate> {
     Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
 }
+
+/// A report run on a store.
+type Run = fn(&Store, &Params) -> crm::error::Result<crm::report::Report>;
 
 /// Every combination of window, owner and grouping a report is asked here.
 fn params() -> Vec<Params> {
@@ -157,7 +161,6 @@ fn every_report_reads_the_same_on_postgresql_as_on_sqlite() {
     let Some(b) = both("every_report_reads_the_same_on_postgresql_as_on_sqlite") else {
         return;
     };
-    type Run = fn(&Store, &Params) -> crm::error::Result<crm::report::Report>;
     let reports: [(&str, Run); 6] = [
         ("funnel", crm::report::funnel::run),
         ("sales", crm::report::sales::run),
@@ -226,12 +229,11 @@ const FINDS: &[Find] = &[
 /// A `--where` term. Users and references are looked up by `records::parse_value`, which
 /// is not on the neutral API yet: those terms (`owner=bob`, `customer!=1`) are built here.
 fn filter(store: &Store, e: &'static Entity, w: &str) -> Filter {
-    let (name, op, value) = match w.split_once("!=") {
-        Some((n, v)) => (n, Op::Ne, v),
-        None => {
-            let (n, v) = w.split_once('=').unwrap_or((w, ""));
-            (n, Op::Eq, v)
-        }
+    let (name, op, value) = if let Some((n, v)) = w.split_once("!=") {
+        (n, Op::Ne, v)
+    } else {
+        let (n, v) = w.split_once('=').unwrap_or((w, ""));
+        (n, Op::Eq, v)
     };
     let field = e.field(name).unwrap_or_else(|_| e.field("id").unwrap());
     match field.kind {

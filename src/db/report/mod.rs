@@ -103,13 +103,12 @@ pub fn bind(d: Dialect, sql: &str, args: &Args) -> (String, Vec<Value>) {
             continue;
         }
         let name = &sql[i + 1..=i + name_len];
-        let n = match names.iter().position(|k| *k == name) {
-            Some(n) => n,
-            None => {
-                names.push(name);
-                vals.push(args.get(name));
-                names.len() - 1
-            }
+        let n = if let Some(n) = names.iter().position(|k| *k == name) {
+            n
+        } else {
+            names.push(name);
+            vals.push(args.get(name));
+            names.len() - 1
         };
         out.push_str(&d.typed(&format!("?{}", n + 1), &vals[n]));
         i += 1 + name_len;
