@@ -2,11 +2,12 @@
 //! what a batch inserted and restores what it updated, refusing (and naming the records)
 //! when any of them changed since.
 
-use rusqlite::{OptionalExtension, params, params_from_iter};
+use rusqlite::{OptionalExtension, params};
 
 use crate::db::Store;
 use crate::db::audit::{self, Entry};
-use crate::db::records::{self, Draft};
+use crate::db::records::{self, Draft, Stored};
+use crate::db::write::{AuditPolicy, Writer};
 use crate::error::{Error, Result};
 use crate::schema::Value;
 use crate::schema::{ENTITIES, Entity, Kind, ident};
@@ -77,6 +78,51 @@ pub fn get(conn: &Store, id: i64) -> Result<Batch> {
         .ok_or_else(|| {
             Error::not_found(format!("no import batch {id}")).hint("see `crm import history`")
         })
+}
+
+/// Records an import's update of one record: its values before (what a revert restores)
+/// and the new values of the changed fields only; with `before` they are the record's
+/// trail (`crm audit --entity E --id N`), at the cost of one short string per update.
+pub(crate) fn record_change(
+    conn: &Store,
+    batch: i64,
+    old: &Stored,
+    new: &Draft,
+    updated_at: i64,
+) -> Result<()> {
+    let fields = old.draft.entity.fields;
+    let before: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .zip(&old.draft.values)
+        .map(|(f, v)| (f.name.to_string(), to_json(v)))
+        .collect();
+    let after: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .zip(old.draft.values.iter().zip(&new.values))
+        .filter(|(_, (o, n))| o != n)
+        .map(|(f, (_, n))| (f.name.to_string(), to_json(n)))
+        .collect();
+    conn.sqlite()
+        .prepare_cached(
+            "INSERT INTO import_change (batch, record_id, before, after_updated_at, after) VALUES (?, ?, ?, ?, ?)",
+        )?
+        .execute(params![
+            batch,
+            old.id,
+            serde_json::Value::Object(before).to_string(),
+            updated_at,
+            serde_json::Value::Object(after).to_string()
+        ])?;
+    Ok(())
+}
+
+fn to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null | Value::Blob(_) => serde_json::Value::Null,
+        Value::Integer(i) => (*i).into(),
+        Value::Real(r) => (*r).into(),
+        Value::Text(t) => t.clone().into(),
+    }
 }
 
 /// What a revert did.
@@ -243,18 +289,6 @@ fn name_of(conn: &Store, e: &Entity, id: i64) -> Result<String> {
     })
 }
 
-/// A record's values as audit rows show them, as one JSON object (empty fields left out).
-fn values_json(d: &Draft) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = d
-        .entity
-        .fields
-        .iter()
-        .zip(&d.values)
-        .filter_map(|(f, v)| Some((f.name.to_string(), records::show_value(f, v)?.into())))
-        .collect();
-    serde_json::Value::Object(map).to_string()
-}
-
 /// Undoes a batch inside the caller's write transaction, auditing each field it restores
 /// and each record it deletes (`revert of import batch N (FILE)`).
 pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
@@ -299,6 +333,7 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
         )?
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    let mut w = Writer::new(conn, e, AuditPolicy::PerField { detail: Some(why) }, user)?;
     for (rid, before) in updates {
         let old = records::must_get(conn, e, rid)?;
         let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&before)
@@ -313,47 +348,10 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
                 _ => Value::Null,
             };
         }
-        crate::rules::apply(conn, &mut new, Some(&old))?;
-        let sets: Vec<String> = e
-            .fields
-            .iter()
-            .map(|f| format!("{} = ?", ident(f.name)))
-            .collect();
-        let sql = format!(
-            "UPDATE {} SET {}, \"updated_at\" = ? WHERE \"id\" = ?",
-            e.table(),
-            sets.join(", ")
-        );
-        let args = new
-            .values
-            .iter()
-            .cloned()
-            .chain([Value::Integer(now.max(old.updated_at)), Value::Integer(rid)]);
-        conn.sqlite()
-            .prepare_cached(&sql)?
-            .execute(params_from_iter(args))?;
-        let entries: Vec<Entry> = e
-            .fields
-            .iter()
-            .zip(old.draft.values.iter().zip(&new.values))
-            .filter(|(_, (o, n))| o != n)
-            .map(|(f, (o, n))| Entry {
-                user: Some(user),
-                action: "update",
-                entity: Some(e.name),
-                record_id: Some(rid),
-                field: Some(f.name),
-                old: records::show_value(f, o),
-                new: records::show_value(f, n),
-                detail: Some(why.clone()),
-            })
-            .collect();
-        audit::log(conn, &entries)?;
-        crate::rules::after_write(conn, &new, Some(&old.draft), rid, user)?;
+        w.restore(&old, new)?;
         restored += 1;
     }
     let mut deleted = 0;
-    let del = format!("DELETE FROM {} WHERE \"id\" BETWEEN ? AND ?", e.table());
     for (first, last) in ranges {
         let mut lo = first;
         while lo <= last {
@@ -364,30 +362,11 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
                 .into_iter()
                 .flatten()
                 .collect();
-            deleted +=
-                i64::try_from(conn.sqlite().prepare_cached(&del)?.execute([lo, hi])?).unwrap_or(0);
-            // One row per deleted record, its values as a JSON object in `old`: the values
-            // stay in the log as `crm delete` keeps them, at a tenth of the rows (a revert of
-            // a million records writes a million rows, not one per field).
-            let entries: Vec<Entry> = drafts
-                .iter()
-                .map(|(rid, d)| Entry {
-                    user: Some(user),
-                    action: "delete",
-                    entity: Some(e.name),
-                    record_id: Some(*rid),
-                    old: Some(values_json(d)),
-                    detail: Some(why.clone()),
-                    ..Entry::default()
-                })
-                .collect();
-            audit::log(conn, &entries)?;
-            for (rid, d) in &drafts {
-                crate::rules::after_delete(conn, d, *rid, user)?;
-            }
+            deleted += w.delete_range(lo, hi, &drafts)?;
             lo = hi + 1;
         }
     }
+    drop(w);
     for (order, amount) in plain {
         crate::rules::restore_plain_amount(conn, order, &amount, id, user)?;
     }
