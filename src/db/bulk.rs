@@ -377,3 +377,5 @@ impl<'c> Bulk<'c> {
     }
 }
 
+#[cfg(test)]
+mod tests;

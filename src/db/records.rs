@@ -123,7 +123,10 @@ pub fn parse_value(conn: &Store, f: &Field, text: &str) -> Result<Value, String>
     match (f.kind, &v) {
         (Kind::Ref(target), Value::Text(t)) => {
             let target = crate::schema::Entity::get(target).map_err(|e| e.message)?;
-            match RefSql::new(target).find(conn, t.trim()).map_err(|e| e.message)? {
+            match RefSql::new(target)
+                .find(conn, t.trim())
+                .map_err(|e| e.message)?
+            {
                 Some(id) => Ok(Value::Integer(id)),
                 None => Err(format!("no {} with id or key '{t}'", target.name)),
             }

@@ -69,7 +69,12 @@ pub struct Writer<'c> {
 }
 
 impl<'c> Writer<'c> {
-    pub fn new(conn: &'c Store, e: &'static Entity, audit: AuditPolicy, user: &str) -> Result<Writer<'c>> {
+    pub fn new(
+        conn: &'c Store,
+        e: &'static Entity,
+        audit: AuditPolicy,
+        user: &str,
+    ) -> Result<Writer<'c>> {
         let defaults = e
             .fields
             .iter()
@@ -141,7 +146,11 @@ impl<'c> Writer<'c> {
                     );
                 }
                 let known = self.users.as_ref().is_some_and(|u| u.contains(t.as_str()));
-                Ok(if known { Ok(v) } else { Err(format!("no user named '{t}'")) })
+                Ok(if known {
+                    Ok(v)
+                } else {
+                    Err(format!("no user named '{t}'"))
+                })
             }
             _ => Ok(Ok(v)),
         }
@@ -207,7 +216,11 @@ impl<'c> Writer<'c> {
 
     /// Changes a stored record to `new`: the key kept, rules, required fields, unique
     /// values, then the row and its audit. `Ok(false)`: nothing changed.
-    pub fn update(&mut self, old: &Stored, mut new: Draft) -> Result<std::result::Result<bool, Refused>> {
+    pub fn update(
+        &mut self,
+        old: &Stored,
+        mut new: Draft,
+    ) -> Result<std::result::Result<bool, Refused>> {
         if let Err(err) = check_key_kept(&old.draft, &new)
             .and_then(|()| self.apply_rules(&mut new, Some(old)))
             .and_then(|()| check_required(&new))
@@ -231,7 +244,11 @@ impl<'c> Writer<'c> {
             .map_err(|r| r.into_error(self.e))
     }
 
-    fn write_update(&mut self, old: &Stored, new: &Draft) -> Result<std::result::Result<(), Refused>> {
+    fn write_update(
+        &mut self,
+        old: &Stored,
+        new: &Draft,
+    ) -> Result<std::result::Result<(), Refused>> {
         if self.update.is_none() {
             self.update = Some(self.conn.sqlite().prepare_cached(&self.sql.update)?);
         }
@@ -267,7 +284,13 @@ impl<'c> Writer<'c> {
                 audit::log(self.conn, &entries)?;
             }
             AuditPolicy::PerBatch(batch) => {
-                crate::db::batch::record_change(self.conn, *batch, old, new, self.now.max(old.updated_at))?;
+                crate::db::batch::record_change(
+                    self.conn,
+                    *batch,
+                    old,
+                    new,
+                    self.now.max(old.updated_at),
+                )?;
             }
         }
         self.after_write(new, Some(&old.draft), old.id)?;

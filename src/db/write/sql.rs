@@ -22,9 +22,13 @@ impl RefSql {
     pub fn new(target: &'static Entity) -> RefSql {
         RefSql {
             target,
-            by_key: target
-                .key
-                .map(|k| format!("SELECT \"id\" FROM {} WHERE {} = ?", target.table(), ident(k))),
+            by_key: target.key.map(|k| {
+                format!(
+                    "SELECT \"id\" FROM {} WHERE {} = ?",
+                    target.table(),
+                    ident(k)
+                )
+            }),
             by_id: format!("SELECT \"id\" FROM {} WHERE \"id\" = ?", target.table()),
         }
     }
