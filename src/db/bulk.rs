@@ -215,10 +215,10 @@ impl<'c> Bulk<'c> {
                     Key::Id => row.id.map_or(Value::Null, Value::Integer),
                     Key::Field(f) => {
                         let i = self.index(f);
-                        if !row.is_given(i) {
-                            Value::Null
-                        } else {
+                        if row.is_given(i) {
                             row.values[i].clone()
+                        } else {
+                            Value::Null
                         }
                     }
                 };
