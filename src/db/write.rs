@@ -90,7 +90,7 @@ impl<'c> Writer<'c> {
             user: user.to_string(),
             now: crate::clock::now(),
             today: crate::clock::today().format("%Y-%m-%d").to_string(),
-            sql: sql::Sql::new(e)?,
+            sql: sql::Sql::new(e, conn.dialect())?,
             defaults,
             insert: None,
             update: None,
@@ -177,14 +177,12 @@ impl<'c> Writer<'c> {
         }
         let stmt = self.insert.as_mut().expect("prepared above");
         let now = Value::Integer(self.now);
-        let res = stmt.query_row(params_from_iter(d.values.iter().chain([&now, &now])), |r| {
-            r.get::<_, i64>(0)
-        });
+        let res = stmt.execute(params_from_iter(d.values.iter().chain([&now, &now])));
         let id = match res {
-            Ok(id) => id,
-            Err(rusqlite::Error::QueryReturnedNoRows) => {
+            Ok(0) => {
                 return Ok(Err(Refused::Taken(self.taken(d, None, None)?)));
             }
+            Ok(_) => self.conn.sqlite().last_insert_rowid(),
             Err(err) if self.per_batch() && is_constraint(&err) => {
                 return Ok(Err(Refused::Taken(self.taken(d, None, None)?)));
             }
