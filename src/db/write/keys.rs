@@ -54,7 +54,8 @@ pub fn show(v: &Value) -> String {
 
 /// The number a generated key starts from: the id the next record gets. It counts from the
 /// table's AUTOINCREMENT sequence, not its largest live id, so a deleted record's key (which
-/// old exports and documents still name) is never handed to another record.
+/// old exports and documents still name) is never handed to another record. `SQLite`'s own
+/// sequence table: another engine reads its identity column's sequence here instead.
 fn next_key_number(conn: &Store, e: &Entity) -> Result<i64> {
     Ok(conn.sqlite().query_row(
         &format!(
