@@ -10,12 +10,17 @@ use sha2::{Digest, Sha256};
 use crate::db::audit::{self, Entry, hex};
 use crate::db::{Store, sessions, users};
 use crate::error::{Error, Result};
-use crate::schema::Entity;
 
 pub mod names;
+pub mod server;
 mod token;
 
-pub use token::{read_token, token_path, write_token};
+pub use crate::roles::{Action, ROLES, Role, allowed};
+
+pub use token::{
+    PgLogin, pg_token, read_pg_login, read_token, split_pg_token, token_path, write_session,
+    write_token,
+};
 
 /// Failed logins in a row that lock an account, and for how long.
 pub const MAX_FAILURES: i64 = 5;
@@ -27,120 +32,12 @@ pub const MIN_PASSWORD: usize = 8;
 pub const LOGIN_FAILED: &str =
     "login failed: wrong user name or password, or the account is locked or disabled";
 
-/// A role, per SPEC "Roles".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    Manager,
-    Sales,
-    Service,
-    Viewer,
-}
-
-pub const ROLES: [&str; 5] = ["admin", "manager", "sales", "service", "viewer"];
-
-impl Role {
-    pub fn parse(s: &str) -> Result<Role> {
-        match s.trim().to_lowercase().as_str() {
-            "admin" => Ok(Role::Admin),
-            "manager" => Ok(Role::Manager),
-            "sales" => Ok(Role::Sales),
-            "service" => Ok(Role::Service),
-            "viewer" => Ok(Role::Viewer),
-            _ => Err(Error::usage(format!("unknown role '{s}'"))
-                .hint(format!("roles: {}", ROLES.join(", ")))),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        ROLES[self as usize]
-    }
-}
-
 /// The logged-in user, read fresh from the database by every command.
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: i64,
     pub name: String,
     pub role: Role,
-}
-
-/// What a command wants to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Read,
-    Create,
-    Update,
-    Delete,
-    Import,
-    Export,
-    Report,
-    Audit,
-    ManageUsers,
-    /// `check`: whole-database maintenance (admin and manager).
-    Maintain,
-    /// `backup`: a copy of everything, users and password hashes included (admin only).
-    Backup,
-}
-
-/// The entities the `sales` role may change (only records it owns).
-const SALES_WRITES: &[&str] = &[
-    "customer",
-    "contact",
-    "lead",
-    "opportunity",
-    "quote",
-    "quote_line",
-    "order",
-    "order_line",
-    "contract",
-    "activity",
-];
-/// The entities the `service` role may read.
-const SERVICE_READS: &[&str] = &["customer", "contact", "ticket", "product"];
-
-/// The role matrix. `owns` says whether the user owns the record (None: no record involved).
-pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option<bool>) -> bool {
-    let name = entity.map_or("", |e| e.name);
-    match role {
-        Role::Admin => true,
-        Role::Manager => !matches!(action, Action::Audit | Action::ManageUsers | Action::Backup),
-        Role::Sales => match action {
-            Action::Read | Action::Report => true,
-            Action::Create | Action::Update | Action::Delete => {
-                SALES_WRITES.contains(&name) && owns != Some(false)
-            }
-            _ => false,
-        },
-        Role::Service => match action {
-            Action::Read => SERVICE_READS.contains(&name),
-            Action::Report => true,
-            Action::Create | Action::Update => name == "ticket",
-            _ => false,
-        },
-        Role::Viewer => matches!(action, Action::Read | Action::Report),
-    }
-}
-
-/// The entities each report reads, in one place: a role gets a report only when it may read
-/// every one of them (SPEC "Roles (additions)"). The stage history is part of an
-/// opportunity; the customers report's churn comes from customer status changes kept in the
-/// audit table (customer data, not the audit trail), and its RFM figures from orders.
-pub const REPORT_READS: [(&str, &[&str]); 6] = [
-    ("funnel", &["opportunity"]),
-    ("sales", &["opportunity", "order", "customer"]),
-    ("customers", &["customer", "order"]),
-    ("service", &["ticket"]),
-    ("contracts", &["contract"]),
-    ("activities", &["activity", "customer"]),
-];
-
-/// The entities a report reads.
-pub fn report_reads(report: &str) -> Result<&'static [&'static str]> {
-    REPORT_READS
-        .iter()
-        .find(|(name, _)| *name == report)
-        .map(|(_, reads)| *reads)
-        .ok_or_else(|| Error::internal(format!("report {report} declares no entities it reads")))
 }
 
 /// Hashes a password with argon2id (the crate's defaults: 19 MiB, t=2, p=1).

@@ -1,9 +1,11 @@
 //! The clap command tree: global flags here, each subcommand's definition in its own
 //! `cmd/` file, entity flags generated from the registry.
 
-use clap::{Arg, ArgAction, Command};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::cmd::COMMANDS;
+use crate::cmd::{COMMANDS, Run};
+use crate::context::Ctx;
+use crate::error::Result;
 
 /// The whole `crm` command, as parsing, `--help`, man pages and completions see it.
 pub fn build() -> Command {
@@ -61,4 +63,18 @@ pub fn build() -> Command {
         cmd = cmd.subcommand(crate::help_examples::attach((c.command)()));
     }
     cmd
+}
+
+/// Runs the subcommand `matches` names; those that describe the command line (completions,
+/// man pages) get the tree built here, so the dependency points one way: `cli` → `cmd`.
+pub fn dispatch(ctx: &mut Ctx, matches: &ArgMatches) -> Result<()> {
+    let (name, sub) = matches.subcommand().expect("a subcommand is required");
+    let cmd = COMMANDS
+        .iter()
+        .find(|c| c.name == name)
+        .expect("every subcommand has a runner");
+    match cmd.run {
+        Run::Plain(run) => run(ctx, sub),
+        Run::WithTree(run) => run(ctx, sub, build()),
+    }
 }

@@ -25,6 +25,20 @@ pub struct Globals {
     pub zh: bool,
 }
 
+/// `CRM_TOKEN`, unless unset or blank.
+fn env_token() -> Option<String> {
+    std::env::var("CRM_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+}
+
+impl Globals {
+    /// Whether `--db` names a `PostgreSQL` database (a URL) rather than a file.
+    pub fn is_server(&self) -> bool {
+        crate::db::server::is_url(&self.db)
+    }
+}
+
 /// A running command's context.
 pub struct Ctx {
     pub g: Globals,
@@ -75,7 +89,21 @@ impl Ctx {
     /// The database, opened (and migrated) on first use.
     pub fn db(&mut self) -> Result<&mut Db> {
         if self.db.is_none() {
-            self.db = Some(Db::open(&self.g.db, OpenMode::Existing, self.g.busy)?);
+            // On PostgreSQL the saved session says which login role to connect as.
+            let login = if self.g.is_server() {
+                match env_token().as_deref().and_then(auth::split_pg_token) {
+                    Some((_, login)) => Some(login),
+                    None => auth::read_pg_login(&auth::token_path(&self.g.db))?,
+                }
+            } else {
+                None
+            };
+            self.db = Some(Db::open_as(
+                &self.g.db,
+                OpenMode::Existing,
+                self.g.busy,
+                login.as_ref(),
+            )?);
         }
         Ok(self.db.as_mut().expect("just opened"))
     }
@@ -88,10 +116,9 @@ impl Ctx {
 
     /// The session token: `CRM_TOKEN`, else the token file of this database.
     pub fn token(&self) -> Result<Option<String>> {
-        if let Ok(t) = std::env::var("CRM_TOKEN")
-            && !t.trim().is_empty()
-        {
-            return Ok(Some(t));
+        if let Some(t) = env_token() {
+            // On PostgreSQL it may carry the login too (`auth::pg_token`): the token is inside.
+            return Ok(Some(auth::split_pg_token(&t).map_or(t, |(token, _)| token)));
         }
         auth::read_token(&auth::token_path(&self.g.db))
     }
@@ -104,6 +131,12 @@ impl Ctx {
         // The database first: a missing or damaged file is a storage error (exit 9), whatever
         // the session state.
         self.db()?;
+        if self.g.is_server() {
+            let token = self.token()?;
+            let u = auth::server::connected_user(&self.db()?.conn, token.as_deref())?;
+            self.user = Some(u.clone());
+            return Ok(u);
+        }
         let token = self.token()?.ok_or_else(|| {
             Error::auth("not logged in").hint("run `crm login` (or set CRM_TOKEN)")
         })?;

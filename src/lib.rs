@@ -10,12 +10,15 @@ pub mod csvio;
 pub mod db;
 pub mod error;
 pub mod help_examples;
+pub mod names;
 pub mod outfile;
 pub mod output;
 pub mod paths;
+pub mod period;
 pub mod prompt;
 pub mod render;
 pub mod report;
+pub mod roles;
 pub mod rules;
 pub mod schema;
 
@@ -41,12 +44,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             return e.kind.exit_code();
         }
     };
-    let (name, sub) = matches.subcommand().expect("a subcommand is required");
-    let cmd = cmd::COMMANDS
-        .iter()
-        .find(|c| c.name == name)
-        .expect("every subcommand has a runner");
-    match (cmd.run)(&mut ctx, sub) {
+    match cli::dispatch(&mut ctx, &matches) {
         Ok(()) => 0,
         Err(e) => {
             ctx.out.error(&e);

@@ -28,8 +28,9 @@ pub fn pick_columns(e: &'static Entity, spec: Option<&String>) -> Result<Vec<&'s
     }
 }
 
-/// The default table columns: without `--columns`, long text and timestamps are left out
-/// of tables so a list fits a terminal; JSON and CSV always get every field.
+/// The default table columns: without `--columns`, the fields the registry marks wide (long
+/// text, timestamps) are left out of tables so a list fits a terminal; JSON and CSV always
+/// get every field.
 pub fn list_columns(
     ctx: &Ctx,
     e: &'static Entity,
@@ -38,17 +39,7 @@ pub fn list_columns(
     if spec.is_some() || ctx.out.format != crate::output::Format::Table {
         return pick_columns(e, spec);
     }
-    let hidden = [
-        "notes",
-        "address",
-        "website",
-        "credit_code",
-        "created_at",
-        "updated_at",
-        "last_contacted_at",
-        "segment",
-    ];
-    Ok(e.columns().filter(|f| !hidden.contains(&f.name)).collect())
+    Ok(e.columns().filter(|f| !f.wide).collect())
 }
 
 /// Output columns for fields.

@@ -1,144 +1,171 @@
 //! Rules that span fields or records (a close date after an open date, a stage's default
 //! probability): one entry per entity, called by the generic record storage on every write,
-//! so commands and imports obey them alike. Each entity's rules live in `rules/ENTITY.rs`.
+//! so commands and imports obey them alike. Each entity's rules live in `rules/ENTITY.rs` and
+//! are found through [`RULES`], keyed by entity (checked against the registry by a test).
 //!
-//! Derived values of *other* records (a parent's amount, a customer's last contact) are kept
-//! by `derive` in the same transaction and audited like any change (with the cause in
-//! `detail`); they do not bump that record's `updated_at`, so an edit or an import of it is
-//! not mistaken for a conflict by a change the user did not make to it.
+//! Rules are pure: they read the draft, the stored record and a read-only [`Lookup`], and
+//! return the derived values of *other* records (a parent's amount, a customer's last
+//! contact) as [`Change`]s. The store applies them in the same transaction and audits them
+//! like any change (with the cause in `detail`, `db/derive.rs`); they do not bump that
+//! record's `updated_at`, so an edit or an import of it is not mistaken for a conflict by a
+//! change the user did not make to it.
 
 mod activity;
 mod lines;
+mod lookup;
 mod opportunity;
 mod ticket;
 
-use crate::db::audit::{self, Entry};
-use crate::db::records::{Draft, Stored, show_value};
-use crate::db::{Store, lookup};
 use crate::error::{Error, Result};
+use crate::schema::record::{Draft, Stored};
 use crate::schema::{Entity, Kind, Value};
 
+pub use lookup::{Cause, Change, Derived, EntityRules, Lookup};
 pub use opportunity::probability_of;
 pub use ticket::{SERVICE_HOURS, TICKET_CLOSED, TICKET_OPEN, transitions_from};
 
-/// Checks and completes a record before it is written. `old` is the stored record on update.
-pub fn apply(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
-    match d.entity.name {
-        "opportunity" => opportunity::apply(d, old),
-        "quote_line" | "order_line" => lines::apply_line(conn, d, old),
-        "quote" => {
-            same_customer(conn, d, "opportunity")?;
-            lines::apply_parent(conn, d, old)
-        }
-        "order" => {
-            same_customer(conn, d, "opportunity")?;
-            same_customer(conn, d, "quote")?;
-            lines::apply_parent(conn, d, old)
-        }
-        "contract" => {
+/// Every entity's rules, one entry per entity; an entity without an entry has none. The
+/// integrity tests check that each names an entity and fields of the registry.
+pub static RULES: &[EntityRules] = &[
+    EntityRules {
+        entity: "opportunity",
+        check: Some(|_, d, old| opportunity::apply(d, old)),
+        after_write: Some(opportunity::record_stage),
+        after_delete: None,
+        uses: &[
+            ("opportunity", "stage"),
+            ("opportunity", "probability"),
+            ("opportunity", "lost_reason"),
+            ("opportunity", "closed_at"),
+        ],
+    },
+    EntityRules {
+        entity: "quote_line",
+        check: Some(|l, d, old| lines::apply_line(&lines::QUOTE, l, d, old)),
+        after_write: Some(|l, d, old, id| lines::after_line(&lines::QUOTE, l, d, old, id)),
+        after_delete: Some(|l, d, id| lines::after_line(&lines::QUOTE, l, d, None, id)),
+        uses: lines::QUOTE.uses,
+    },
+    EntityRules {
+        entity: "order_line",
+        check: Some(|l, d, old| lines::apply_line(&lines::ORDER, l, d, old)),
+        after_write: Some(|l, d, old, id| lines::after_line(&lines::ORDER, l, d, old, id)),
+        after_delete: Some(|l, d, id| lines::after_line(&lines::ORDER, l, d, None, id)),
+        uses: lines::ORDER.uses,
+    },
+    EntityRules {
+        entity: "quote",
+        check: Some(|l, d, old| {
+            same_customer(l, d, "opportunity")?;
+            lines::apply_parent(&lines::QUOTE, l, d, old)
+        }),
+        after_write: None,
+        after_delete: None,
+        uses: &[("quote", "customer"), ("quote", "opportunity")],
+    },
+    EntityRules {
+        entity: "order",
+        check: Some(|l, d, old| {
+            same_customer(l, d, "opportunity")?;
+            same_customer(l, d, "quote")?;
+            lines::apply_parent(&lines::ORDER, l, d, old)
+        }),
+        after_write: None,
+        after_delete: None,
+        uses: &[
+            ("order", "customer"),
+            ("order", "opportunity"),
+            ("order", "quote"),
+        ],
+    },
+    EntityRules {
+        entity: "contract",
+        check: Some(|_, d, _| {
             date_order(d, "start_date", "end_date")?;
             contract_status(d)
-        }
-        "campaign" => date_order(d, "start_date", "end_date"),
-        "activity" => activity::apply(conn, d, old),
-        "ticket" => ticket::apply(conn, d, old),
-        _ => Ok(()),
+        }),
+        after_write: None,
+        after_delete: None,
+        uses: &[
+            ("contract", "start_date"),
+            ("contract", "end_date"),
+            ("contract", "status"),
+        ],
+    },
+    EntityRules {
+        entity: "campaign",
+        check: Some(|_, d, _| date_order(d, "start_date", "end_date")),
+        after_write: None,
+        after_delete: None,
+        uses: &[("campaign", "start_date"), ("campaign", "end_date")],
+    },
+    EntityRules {
+        entity: "activity",
+        check: Some(activity::apply),
+        after_write: Some(activity::after),
+        after_delete: Some(|l, d, id| activity::after(l, d, None, id)),
+        uses: activity::USES,
+    },
+    EntityRules {
+        entity: "ticket",
+        check: Some(ticket::apply),
+        after_write: None,
+        after_delete: None,
+        uses: ticket::USES,
+    },
+];
+
+/// The rules of an entity, if it has any.
+pub fn of(e: &Entity) -> Option<&'static EntityRules> {
+    RULES.iter().find(|r| r.entity == e.name)
+}
+
+/// Checks and completes a record before it is written. `old` is the stored record on update.
+pub fn apply(look: &dyn Lookup, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+    match of(d.entity).and_then(|r| r.check) {
+        Some(check) => check(look, d, old),
+        None => Ok(()),
     }
 }
 
-/// Keeps derived values of other records current after a write (a customer's last contact).
+/// The derived values of other records a write implies (a customer's last contact).
 /// `old` is the record before an update.
 pub fn after_write(
-    conn: &Store,
+    look: &dyn Lookup,
     d: &Draft,
     old: Option<&Draft>,
     id: i64,
-    user: &str,
-) -> Result<()> {
-    let cause = Cause {
-        entity: d.entity.name,
-        id,
-        user,
-    };
-    match d.entity.name {
-        "opportunity" => opportunity::record_stage(conn, d, id),
-        "quote_line" | "order_line" => lines::after_line(conn, d, old, &cause),
-        "activity" => activity::after(conn, d, old, &cause),
-        _ => Ok(()),
+) -> Result<Vec<Change>> {
+    match of(d.entity).and_then(|r| r.after_write) {
+        Some(after) => after(look, d, old, id),
+        None => Ok(Vec::new()),
     }
 }
 
-/// Keeps derived values current after a delete.
-pub fn after_delete(conn: &Store, d: &Draft, id: i64, user: &str) -> Result<()> {
-    let cause = Cause {
-        entity: d.entity.name,
-        id,
-        user,
-    };
-    match d.entity.name {
-        "quote_line" | "order_line" => lines::after_line(conn, d, None, &cause),
-        "activity" => activity::after(conn, d, None, &cause),
-        _ => Ok(()),
+/// The derived values a delete implies.
+pub fn after_delete(look: &dyn Lookup, d: &Draft, id: i64) -> Result<Vec<Change>> {
+    match of(d.entity).and_then(|r| r.after_delete) {
+        Some(after) => after(look, d, id),
+        None => Ok(Vec::new()),
     }
 }
 
 /// Gives an order its plain amount back after a revert removed every line the amount was
 /// derived from (the lines' sum would say 0); an order that still has lines keeps their sum.
 pub fn restore_plain_amount(
-    conn: &Store,
+    look: &dyn Lookup,
     order: i64,
     amount: &Value,
     batch: i64,
-    user: &str,
-) -> Result<()> {
+) -> Result<Vec<Change>> {
     lines::restore_plain(
-        conn,
+        look,
         order,
         amount,
-        &Cause {
+        Cause {
             entity: "import_batch",
             id: batch,
-            user,
         },
-    )
-}
-
-/// The write a derived value follows from, for its audit row.
-struct Cause<'a> {
-    entity: &'static str,
-    id: i64,
-    user: &'a str,
-}
-
-/// Sets a derived field of a record and audits the change (nothing when it is unchanged).
-fn derive(
-    conn: &Store,
-    e: &'static Entity,
-    id: i64,
-    field: &'static str,
-    new: &Value,
-    cause: &Cause,
-) -> Result<()> {
-    let f = e.field(field)?;
-    let Some(old) = lookup::field(conn, e, field, id)? else {
-        return Ok(()); // the record is gone (a cascade deletes it next)
-    };
-    if old == *new {
-        return Ok(());
-    }
-    lookup::set_field(conn, e, field, id, new)?;
-    audit::log(
-        conn,
-        &[Entry {
-            user: Some(cause.user),
-            action: "update",
-            entity: Some(e.name),
-            record_id: Some(id),
-            field: Some(f.name),
-            old: show_value(f, &old),
-            new: show_value(f, new),
-            detail: Some(format!("derived: follows {} {}", cause.entity, cause.id)),
-        }],
     )
 }
 
@@ -178,7 +205,7 @@ fn date_order(d: &Draft, start: &str, end: &str) -> Result<()> {
 }
 
 /// A referenced record (a contact, an opportunity, a quote) must belong to the same customer.
-fn same_customer(conn: &Store, d: &Draft, field: &str) -> Result<()> {
+fn same_customer(look: &dyn Lookup, d: &Draft, field: &str) -> Result<()> {
     let (Some(customer), Some(rid)) = (d.int("customer"), d.int(field)) else {
         return Ok(());
     };
@@ -191,22 +218,23 @@ fn same_customer(conn: &Store, d: &Draft, field: &str) -> Result<()> {
     else {
         return Ok(());
     };
-    let theirs = lookup::field(conn, Entity::get(target)?, "customer", rid)?;
+    let theirs = look.field(Entity::get(target)?, "customer", rid)?;
     match theirs {
         Some(Value::Integer(c)) if c != customer => Err(Error::invalid(format!(
             "{} {field} {rid} belongs to customer {}, not to customer {}",
             d.entity.name,
-            customer_code(conn, c)?,
-            customer_code(conn, customer)?
+            customer_code(look, c)?,
+            customer_code(look, customer)?
         ))),
         _ => Ok(()),
     }
 }
 
 /// A customer's code for messages (its id when it has none).
-fn customer_code(conn: &Store, id: i64) -> Result<String> {
+fn customer_code(look: &dyn Lookup, id: i64) -> Result<String> {
     let e = Entity::get("customer")?;
-    Ok(crate::db::records::get(conn, e, id)?
+    Ok(look
+        .get(e, id)?
         .and_then(|c| c.draft.text("code").map(str::to_string))
         .unwrap_or_else(|| id.to_string()))
 }

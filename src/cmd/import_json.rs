@@ -17,7 +17,7 @@ use crate::db::bulk::Row;
 use crate::error::Result;
 use crate::schema::Entity;
 
-use super::import_run::{CHUNK, Parsed};
+use super::import_opts::{CHUNK, Parsed};
 
 /// What the JSON reader thread needs besides its records.
 pub struct JsonCtx {

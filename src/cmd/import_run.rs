@@ -2,7 +2,6 @@
 //! to the bulk writer, account for it (written, unchanged or rejected with its line and
 //! reason), then commit, or roll back on abort, dry run or a signal.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, SyncSender};
@@ -20,39 +19,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::schema::{Entity, Kind};
 
 use super::import_rejects::Rejects;
-
-/// What `crm import ENTITY FILE` was asked to do.
-#[allow(clippy::struct_excessive_bools)] // the command's independent on/off flags
-pub struct Opts {
-    pub entity: &'static Entity,
-    pub path: String,
-    pub mode: Mode,
-    pub key: Option<Key>,
-    pub maps: Vec<(String, String)>,
-    pub ignore_unknown: bool,
-    pub skip: bool,
-    pub rejects: Option<PathBuf>,
-    /// Replace an existing rejects file.
-    pub force: bool,
-    pub dry_run: bool,
-    pub encoding: String,
-    pub delimiter: u8,
-    pub dates: Option<DateFormat>,
-    /// The input's format: CSV/TSV, a JSON array, or JSONL.
-    pub format: InFormat,
-}
-
-/// What an import file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InFormat {
-    Csv,
-    Json,
-    Jsonl,
-    /// JSON (or JSONL) when the input starts with `[` or `{`, else CSV: chosen by `--format`
-    /// without a telling extension, where the flag may only ask for a JSON summary.
-    JsonOrCsv,
-    JsonlOrCsv,
-}
+// The options and the readers' hand-over live below this loop, its summary and the JSON
+// reader, so none of them reaches into another.
+use super::import_opts::{CHUNK, Parsed};
+pub use super::import_opts::{InFormat, Opts};
 
 /// Settles a tentative format by the first character of the (decoded) input.
 fn settle(
@@ -82,8 +52,6 @@ fn settle(
 const SHOWN: usize = 20;
 /// Imports past this many rows end with `wal_checkpoint(TRUNCATE)` so the WAL shrinks again.
 const LARGE: i64 = 10_000;
-/// Rows per hand-over from the reader thread.
-pub(super) const CHUNK: usize = 256;
 
 /// SIGINT and SIGTERM set flags the loop checks between rows, so a signal rolls back.
 fn signals() -> Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
@@ -153,16 +121,6 @@ fn parse_row(
         }
     }
     Ok(row)
-}
-
-/// One record as the reader thread hands it over.
-pub(super) struct Parsed {
-    pub line: u64,
-    /// The position in a JSON array, named in messages with the line.
-    pub index: Option<u64>,
-    /// The raw record for the rejects file (a JSON record as its text in one field).
-    pub rec: Option<ByteRecord>,
-    pub cells: std::result::Result<Row, String>,
 }
 
 /// Ends the import (rolling back) once SIGINT or SIGTERM arrived.

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::schema::Entity;
 
-use super::import_run::Opts;
+use super::import_opts::Opts;
 
 /// What an import did, for the person or the script that ran it.
 pub struct Summary<'a> {

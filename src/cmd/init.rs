@@ -1,6 +1,6 @@
 //! `crm init [--admin NAME] [--password-stdin]`: creates the database and its first admin.
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgMatches, Command};
 
 use crate::context::Ctx;
 use crate::db::audit::{self, Entry};
@@ -17,14 +17,7 @@ pub fn command() -> Command {
                 .default_value("admin")
                 .help("Name of the first admin"),
         )
-        .arg(password_stdin_arg())
-}
-
-pub fn password_stdin_arg() -> Arg {
-    Arg::new("password_stdin")
-        .long("password-stdin")
-        .action(ArgAction::SetTrue)
-        .help("Read the password from the first line of stdin")
+        .arg(super::password_stdin_arg())
 }
 
 /// Whether a database file already holds a finished crm schema with users.
@@ -48,6 +41,9 @@ fn initialised(ctx: &Ctx) -> bool {
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    if ctx.g.is_server() {
+        return init_server(ctx, m);
+    }
     // A device or a FIFO is no place for a database (and opening a FIFO to look would hang).
     if std::fs::metadata(&ctx.g.db).is_ok_and(|m| !m.is_file()) {
         return Err(Error::conflict(format!(
@@ -63,7 +59,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         ))
         .hint("nothing was changed; use --db PATH for another database"));
     }
-    let name = &super::user::check_name(m.get_one::<String>("admin").expect("has default"))?;
+    let name = &crate::auth::names::canonical(m.get_one::<String>("admin").expect("has default"))?;
     let password = crate::prompt::password(
         ctx,
         m.get_flag("password_stdin"),
@@ -101,5 +97,29 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         ctx.g.db.display()
     ));
     ctx.out.msg("next: crm login");
+    Ok(())
+}
+
+/// `crm init --db URL`: the schema, security and first admin on `PostgreSQL`, connected as
+/// the URL's role (one that may create roles and schemas).
+fn init_server(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    let name = &crate::auth::names::canonical(m.get_one::<String>("admin").expect("has default"))?;
+    let password = crate::prompt::password(
+        ctx,
+        m.get_flag("password_stdin"),
+        &format!("Password for {name}"),
+        true,
+    )?;
+    let db = ctx.create_db()?;
+    crate::db::server::init(&db.conn, name, &password, crate::clock::now())?;
+    let shown = db.path.display().to_string();
+    if ctx.out.format == crate::output::Format::Json {
+        return ctx
+            .out
+            .json(&serde_json::json!({"db": shown, "admin": name}));
+    }
+    ctx.out
+        .msg(&format!("created {shown} with admin user '{name}'"));
+    ctx.out.msg("next: crm login --db URL");
     Ok(())
 }

@@ -15,7 +15,7 @@ pub fn command() -> Command {
                 .value_name("NAME")
                 .help("User name (prompted on a terminal)"),
         )
-        .arg(super::init::password_stdin_arg())
+        .arg(super::password_stdin_arg())
         .arg(
             Arg::new("ttl")
                 .long("ttl")
@@ -66,6 +66,20 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         None => return Err(ctx.require_flag("--user NAME", "a user name")),
     };
     let password = crate::prompt::password(ctx, m.get_flag("password_stdin"), "Password", false)?;
+    if ctx.g.is_server() {
+        let (user, token, login) =
+            crate::auth::server::login(&ctx.g.db, ctx.g.busy, &name, &password, ttl)?;
+        if m.get_flag("print_token") {
+            let token = crate::auth::pg_token(&token, &login);
+            return ctx.out.data(&format!("{token}\n"));
+        }
+        let path = crate::auth::token_path(&ctx.g.db);
+        crate::auth::write_session(&path, &token, Some(&login))?;
+        return ctx.out.outcome(
+            &format!("logged in as {} ({})", user.name, user.role.as_str()),
+            &serde_json::json!({"user": user.name, "role": user.role.as_str()}),
+        );
+    }
     let db = ctx.db()?;
     let (user, token) = crate::auth::login(&mut db.conn, &name, &password, ttl)?;
     if m.get_flag("print_token") {

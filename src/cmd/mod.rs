@@ -28,6 +28,7 @@ mod find;
 mod import;
 mod import_batch;
 mod import_json;
+mod import_opts;
 mod import_progress;
 mod import_rejects;
 mod import_run;
@@ -47,7 +48,15 @@ mod user;
 pub struct Cmd {
     pub name: &'static str,
     pub command: fn() -> Command,
-    pub run: fn(&mut Ctx, &ArgMatches) -> Result<()>,
+    pub run: Run,
+}
+
+/// How a subcommand runs. Those that describe the command line itself (completions, man
+/// pages) are handed the whole tree by the caller that built it (`cli`), so no command
+/// reaches back up into `cli`, which is built from this list.
+pub enum Run {
+    Plain(fn(&mut Ctx, &ArgMatches) -> Result<()>),
+    WithTree(fn(&mut Ctx, &ArgMatches, Command) -> Result<()>),
 }
 
 /// Every subcommand, in `crm --help` order.
@@ -55,122 +64,122 @@ pub const COMMANDS: &[Cmd] = &[
     Cmd {
         name: "demo",
         command: demo::command,
-        run: demo::run,
+        run: Run::Plain(demo::run),
     },
     Cmd {
         name: "init",
         command: init::command,
-        run: init::run,
+        run: Run::Plain(init::run),
     },
     Cmd {
         name: "login",
         command: login::command,
-        run: login::run,
+        run: Run::Plain(login::run),
     },
     Cmd {
         name: "logout",
         command: session::logout_command,
-        run: session::logout,
+        run: Run::Plain(session::logout),
     },
     Cmd {
         name: "whoami",
         command: session::whoami_command,
-        run: session::whoami,
+        run: Run::Plain(session::whoami),
     },
     Cmd {
         name: "user",
         command: user::command,
-        run: user::run,
+        run: Run::Plain(user::run),
     },
     Cmd {
         name: "add",
         command: add::command,
-        run: add::run,
+        run: Run::Plain(add::run),
     },
     Cmd {
         name: "edit",
         command: edit::command,
-        run: edit::run,
+        run: Run::Plain(edit::run),
     },
     Cmd {
         name: "show",
         command: show::command,
-        run: show::run,
+        run: Run::Plain(show::run),
     },
     Cmd {
         name: "find",
         command: find::command,
-        run: find::run,
+        run: Run::Plain(find::run),
     },
     Cmd {
         name: "delete",
         command: delete::command,
-        run: delete::run,
+        run: Run::Plain(delete::run),
     },
     Cmd {
         name: "convert",
         command: convert::command,
-        run: convert::run,
+        run: Run::Plain(convert::run),
     },
     Cmd {
         name: "log",
         command: log::command,
-        run: log::run,
+        run: Run::Plain(log::run),
     },
     Cmd {
         name: "done",
         command: done::command,
-        run: done::run,
+        run: Run::Plain(done::run),
     },
     Cmd {
         name: "agenda",
         command: agenda::command,
-        run: agenda::run,
+        run: Run::Plain(agenda::run),
     },
     Cmd {
         name: "import",
         command: import::command,
-        run: import::run,
+        run: Run::Plain(import::run),
     },
     Cmd {
         name: "export",
         command: export::command,
-        run: export::run,
+        run: Run::Plain(export::run),
     },
     Cmd {
         name: "schema",
         command: schema::command,
-        run: schema::run,
+        run: Run::Plain(schema::run),
     },
     Cmd {
         name: "report",
         command: report::command,
-        run: report::run,
+        run: Run::Plain(report::run),
     },
     Cmd {
         name: "audit",
         command: audit::command,
-        run: audit::run,
+        run: Run::Plain(audit::run),
     },
     Cmd {
         name: "check",
         command: check::command,
-        run: check::run,
+        run: Run::Plain(check::run),
     },
     Cmd {
         name: "backup",
         command: backup::command,
-        run: backup::run,
+        run: Run::Plain(backup::run),
     },
     Cmd {
         name: "completions",
         command: completions::command,
-        run: completions::run,
+        run: Run::WithTree(completions::run),
     },
     Cmd {
         name: "generate-man",
         command: completions::man_command,
-        run: completions::man,
+        run: Run::WithTree(completions::man),
     },
 ];
 
@@ -407,4 +416,13 @@ pub fn yes_arg() -> Arg {
         .short('y')
         .action(ArgAction::SetTrue)
         .help("Do not ask for confirmation")
+}
+
+/// `--password-stdin`, shared by `init`, `login` and `user` (kept here, not in one of them,
+/// so those commands do not depend on each other).
+pub fn password_stdin_arg() -> Arg {
+    Arg::new("password_stdin")
+        .long("password-stdin")
+        .action(ArgAction::SetTrue)
+        .help("Read the password from the first line of stdin")
 }

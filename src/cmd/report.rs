@@ -8,46 +8,15 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use crate::auth::Action;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::report::{self, Params, Window};
+use crate::report::{self, Params, REPORTS, ReportDef, Window};
 use crate::schema::Entity;
-
-/// Each report: name, short help, the groupings `--by` takes.
-const REPORTS: [(&str, &str, &str); 6] = [
-    (
-        "funnel",
-        "Sales funnel: stages, conversion from stage history, win rate (销售漏斗)",
-        "owner",
-    ),
-    (
-        "sales",
-        "Won deals, orders and payments per period or owner; forecast; top customers (销售分析)",
-        "month, quarter, year, week, day, owner",
-    ),
-    (
-        "customers",
-        "Customers by status, level, industry, source, city, owner; new and churn per period; RFM segments (客户分析)",
-        "month, quarter, year, week, day",
-    ),
-    (
-        "service",
-        "Tickets by status, type, priority; resolution times, breaches, complaints, satisfaction (服务分析)",
-        "assignee, month, quarter, year, week, day",
-    ),
-    (
-        "contracts",
-        "Contracts by status, value, expiring in 30/60/90 days, renewals (合同统计)",
-        "",
-    ),
-    (
-        "activities",
-        "Follow-ups done and overdue per owner per period; customers without follow-up (跟进分析)",
-        "month, quarter, year, week, day",
-    ),
-];
 
 pub fn command() -> Command {
     let mut c = Command::new("report")
-        .about("Reports: funnel, sales, customers, service, contracts, activities")
+        .about(format!(
+            "Reports: {}",
+            REPORTS.iter().map(|r| r.name).collect::<Vec<_>>().join(", ")
+        ))
         .long_about(
             "Reports over the whole database. Money is exact and given per currency (never \
              added across currencies: JSON rows carry a `currency` key); rates carry their \
@@ -58,27 +27,19 @@ pub fn command() -> Command {
         )
         .subcommand_required(true)
         .arg_required_else_help(true);
-    for (name, about, by) in REPORTS {
-        let help = match name {
-            "funnel" => report::funnel::HELP,
-            "sales" => report::sales::HELP,
-            "customers" => report::customers::HELP,
-            "service" => report::service::HELP,
-            "contracts" => report::contracts::HELP,
-            _ => report::activities::HELP,
-        };
-        let mut sub = Command::new(name)
-            .about(about)
-            .long_about(format!("{about}.\n\n{help}"));
-        for a in common_args(by) {
+    for r in REPORTS {
+        let mut sub = Command::new(r.name)
+            .about(r.about)
+            .long_about(format!("{}.\n\n{}", r.about, r.help));
+        for a in common_args(r.by) {
             sub = sub.arg(a);
         }
-        if name == "customers" {
+        if let Some(save) = &r.save {
             sub = sub.arg(
                 Arg::new("save")
                     .long("save")
                     .action(ArgAction::SetTrue)
-                    .help("Write each customer's RFM segment into its `segment` field (admin, manager)"),
+                    .help(save.help),
             );
         }
         c = c.subcommand(sub);
@@ -137,13 +98,13 @@ fn date(m: &ArgMatches, name: &str, flag: &str) -> Result<Option<NaiveDate>> {
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let (name, sub) = m.subcommand().expect("a report is required");
+    let def = ReportDef::get(name).expect("clap only accepts the registered reports");
     ctx.authorize(Action::Report, None, None)?;
     // A report shows only what the role may read: each entity it reads goes through the one
     // door as `find` would (a refusal is audited, exit 7).
-    let reads = crate::auth::report_reads(name)?;
-    for entity in reads {
+    for entity in def.reads {
         ctx.authorize(Action::Read, Some(Entity::get(entity)?), None)
-            .map_err(|e| e.hint(format!("report {name} reads {}", reads.join(", "))))?;
+            .map_err(|e| e.hint(format!("report {name} reads {}", def.reads.join(", "))))?;
     }
     let params = Params {
         window: Window::new(
@@ -155,36 +116,29 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         by: sub.try_get_one::<String>("by").ok().flatten().cloned(),
         limit: sub.get_one::<i64>("limit").copied().unwrap_or(20),
     };
-    let save = sub.try_get_one::<bool>("save").ok().flatten() == Some(&true);
-    let user = if save {
-        // Saving is a bulk write over many customers: the roles that may import.
-        Some(ctx.authorize(Action::Import, Some(Entity::get("customer")?), None)?)
-    } else {
-        None
+    let save = def
+        .save
+        .as_ref()
+        .filter(|_| sub.try_get_one::<bool>("save").ok().flatten() == Some(&true));
+    let user = match save {
+        // Saving is a bulk write: the roles that may import what it writes.
+        Some(s) => Some(ctx.authorize(Action::Import, Some(Entity::get(s.writes)?), None)?),
+        None => None,
     };
     let db = ctx.db()?;
     crate::db::report::prepare_scans(&db.conn);
-    let report = if let Some(user) = user {
+    let report = if let (Some(s), Some(user)) = (save, user) {
         let tx = db.write()?;
-        let (r, changed) = report::customers::run(&tx, &params, Some(&user.name))?;
+        let (r, said) = (s.run)(&tx, &params, &user.name)?;
         // A bad --section must not leave the segments saved: check it before committing.
         report::show::pick(&r, sub.get_one::<String>("section").map(String::as_str))?;
         tx.commit()?;
-        ctx.out
-            .msg(&format!("saved RFM segments: {changed} customers changed"));
+        ctx.out.msg(&said);
         r
     } else {
         // One read transaction: every query of the report sees the same snapshot.
         let tx = db.conn.read()?;
-        let r = match name {
-            "funnel" => report::funnel::run(&tx, &params)?,
-            "sales" => report::sales::run(&tx, &params)?,
-            "customers" => report::customers::run(&tx, &params, None)?.0,
-            "service" => report::service::run(&tx, &params)?,
-            "contracts" => report::contracts::run(&tx, &params)?,
-            "activities" => report::activities::run(&tx, &params)?,
-            _ => unreachable!("clap only accepts the listed reports"),
-        };
+        let r = (def.run)(&tx, &params)?;
         tx.finish()?;
         r
     };

@@ -15,7 +15,10 @@ pub fn whoami_command() -> Command {
 
 pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let user = ctx.user()?;
-    let token = ctx.token()?.expect("a user implies a token");
+    // On PostgreSQL a script may be connected by PGUSER/PGPASSWORD with no session at all.
+    let token = ctx.token()?.ok_or_else(|| {
+        crate::error::Error::auth("no session to log out of (connected without `crm login`)")
+    })?;
     crate::auth::logout(&mut ctx.db()?.conn, &token, &user.name)?;
     // The token file goes only if it held this session (CRM_TOKEN may name another one).
     let path = crate::auth::token_path(&ctx.g.db);
@@ -31,20 +34,25 @@ pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
 pub fn whoami(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let user = ctx.user()?;
     // The database too: with CRM_DB, --db and a demo around, "which one am I in?" comes up.
-    let cols: Vec<crate::output::Column> = ["name", "role", "database"]
+    let mut keys = vec!["name", "role", "database"];
+    let mut values: Vec<serde_json::Value> =
+        vec![user.name.clone().into(), user.role.as_str().into()];
+    if ctx.g.is_server() {
+        // The URL without any password, and the login role the server knows the session by.
+        let db = ctx.db()?;
+        values.push(db.path.display().to_string().into());
+        keys.push("pg_role");
+        values.push(crate::db::server::session_role(&db.conn)?.into());
+    } else {
+        let db = std::fs::canonicalize(&ctx.g.db).unwrap_or_else(|_| ctx.g.db.clone());
+        values.push(db.display().to_string().into());
+    }
+    let cols: Vec<crate::output::Column> = keys
         .iter()
         .map(|k| crate::output::Column {
             key: (*k).into(),
             header: (*k).into(),
         })
         .collect();
-    let db = std::fs::canonicalize(&ctx.g.db).unwrap_or_else(|_| ctx.g.db.clone());
-    ctx.out.record(
-        &cols,
-        &[
-            user.name.clone().into(),
-            user.role.as_str().into(),
-            db.display().to_string().into(),
-        ],
-    )
+    ctx.out.record(&cols, &values)
 }

@@ -26,7 +26,7 @@ pub fn command() -> Command {
                 .about("Add a user")
                 .arg(Arg::new("name").required(true).value_name("NAME"))
                 .arg(role().required(true))
-                .arg(super::init::password_stdin_arg()),
+                .arg(super::password_stdin_arg()),
         )
         .subcommand(Command::new("list").about("List users"))
         .subcommand(

@@ -2,12 +2,19 @@
 //! each row chained to the previous one by a SHA-256 hash so tampering shows (see `verify`
 //! for what that does and does not catch). Imports add no row per record; `read` shows their
 //! trail on a record from the batch tables (`trail`).
+//!
+//! On `PostgreSQL` the database writes the log itself: the triggers of `security.rs` audit
+//! every change to a record, and every other row goes through `crm.audit_append`, which
+//! chains it by the same rule (`crm.row_hash`) in the name of the session's login. Reading
+//! and verifying are the same SQL on both engines.
 
-use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::db::Store;
+use crate::db::row::Row as DbRow;
 use crate::error::Result;
+use crate::schema::{Entity, Value};
+use crate::vals;
 
 mod trail;
 mod verify;
@@ -68,53 +75,89 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Appends entries; call inside the write transaction of the change they describe.
+///
+/// On `PostgreSQL` the row's user and time are the database's (`crm.me()` or `pg:ROLE`,
+/// `crm.now()`), not the entry's, so nobody can write a row in another's name; the rows that
+/// record a change to a record are left out, as the table's trigger has written them
+/// already ([`written_by_triggers`]).
 pub fn log(conn: &Store, entries: &[Entry]) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
+    let c = match conn {
+        Store::Sqlite(c) => c,
+        Store::Postgres(_) => return append_pg(conn, entries),
+    };
     // Reading the last hash and appending must be one locked step, or two writers would
     // chain to the same row and the log would look tampered with. Outside a transaction
     // (a caller's slip), take the write lock here.
-    if conn.sqlite().is_autocommit() {
-        conn.sqlite().execute_batch("BEGIN IMMEDIATE")?;
+    if c.is_autocommit() {
+        conn.batch("BEGIN IMMEDIATE")?;
         let r = append(conn, entries);
         if r.is_ok() {
-            conn.sqlite().execute_batch("COMMIT")?;
+            conn.batch("COMMIT")?;
         } else {
-            let _ = conn.sqlite().execute_batch("ROLLBACK");
+            let _ = conn.batch("ROLLBACK");
         }
         return r;
     }
     append(conn, entries)
 }
 
+/// Whether `PostgreSQL`'s triggers write this entry's row: a create, update or delete of a
+/// registered entity's record (the trigger audits each INSERT, UPDATE and DELETE on its
+/// table, whoever makes it). Such an entry passed to [`log`] there would be a second row.
+pub fn written_by_triggers(e: &Entry) -> bool {
+    matches!(e.action, "create" | "update" | "delete")
+        && e.record_id.is_some()
+        && e.entity.and_then(Entity::lookup).is_some()
+}
+
 fn append(conn: &Store, entries: &[Entry]) -> Result<()> {
     let at = crate::clock::now();
     let mut prev: String = conn
-        .sqlite()
-        .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?
+        .query_opt("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", vals![])?
+        .map(|r| r.get(0))
+        .transpose()?
         .unwrap_or_default();
-    let mut stmt = conn.sqlite().prepare_cached(
-        "INSERT INTO audit (at, user, action, entity, record_id, field, old, new, detail, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-    )?;
     for e in entries {
         let hash = row_hash(&prev, at, e);
-        stmt.execute(params![
-            at,
-            e.user,
-            e.action,
-            e.entity,
-            e.record_id,
-            e.field,
-            e.old,
-            e.new,
-            e.detail,
-            hash
-        ])?;
+        conn.execute(
+            "INSERT INTO audit (at, \"user\", action, entity, record_id, field, old, new, detail, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            vals![
+                at,
+                e.user,
+                e.action,
+                e.entity,
+                e.record_id,
+                e.field,
+                e.old.as_deref(),
+                e.new.as_deref(),
+                e.detail.as_deref(),
+                hash.as_str()
+            ],
+        )?;
         prev = hash;
+    }
+    Ok(())
+}
+
+/// `PostgreSQL`: each entry through `crm.audit_append`, which takes the log's lock, reads
+/// the last hash and chains the row, so it is one locked step inside any transaction.
+fn append_pg(conn: &Store, entries: &[Entry]) -> Result<()> {
+    for e in entries.iter().filter(|e| !written_by_triggers(e)) {
+        conn.execute(
+            "SELECT crm.audit_append(?, ?, ?, ?, ?, ?, ?)",
+            vals![
+                e.action,
+                e.entity,
+                e.record_id,
+                e.field,
+                e.old.as_deref(),
+                e.new.as_deref(),
+                e.detail.as_deref()
+            ],
+        )?;
     }
     Ok(())
 }
@@ -189,9 +232,9 @@ fn batch_of(action: &str, detail: Option<&str>) -> Option<i64> {
 
 fn stored(conn: &Store, f: &Filter, limit: Option<i64>) -> Result<Vec<Row>> {
     let mut sql = String::from(
-        "SELECT id, at, user, action, entity, record_id, field, old, new, detail, hash FROM audit WHERE 1=1",
+        "SELECT id, at, \"user\", action, entity, record_id, field, old, new, detail, hash FROM audit WHERE 1=1",
     );
-    let mut args: Vec<crate::schema::Value> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
     if let Some(e) = &f.entity {
         sql.push_str(" AND entity = ?");
         args.push(e.clone().into());
@@ -201,7 +244,7 @@ fn stored(conn: &Store, f: &Filter, limit: Option<i64>) -> Result<Vec<Row>> {
         args.push(i.into());
     }
     if let Some(u) = &f.user {
-        sql.push_str(" AND user = ?");
+        sql.push_str(" AND \"user\" = ?");
         args.push(u.clone().into());
     }
     if let Some(s) = f.since {
@@ -210,37 +253,34 @@ fn stored(conn: &Store, f: &Filter, limit: Option<i64>) -> Result<Vec<Row>> {
     }
     sql.push_str(" ORDER BY id");
     if let Some(l) = limit {
-        sql = format!("SELECT * FROM ({sql} DESC LIMIT {l}) ORDER BY id");
+        // PostgreSQL wants the derived table named.
+        sql = format!("SELECT * FROM ({sql} DESC LIMIT {l}) AS newest ORDER BY id");
     }
-    let mut stmt = conn.sqlite().prepare(&sql)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(args), |r| {
-            let action: String = r.get(3)?;
-            let detail: Option<String> = r.get(9)?;
-            Ok(Row {
-                id: Some(r.get(0)?),
-                at: r.get(1)?,
-                user: r.get(2)?,
-                batch: batch_of(&action, detail.as_deref()),
-                action,
-                entity: r.get(4)?,
-                record_id: r.get(5)?,
-                field: r.get(6)?,
-                old: r.get(7)?,
-                new: r.get(8)?,
-                detail,
-                hash: r.get(10)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    conn.query(&sql, &args)?.iter().map(stored_row).collect()
+}
+
+fn stored_row(r: &DbRow) -> Result<Row> {
+    let action: String = r.get(3)?;
+    let detail: Option<String> = r.get(9)?;
+    Ok(Row {
+        id: Some(r.get(0)?),
+        at: r.get(1)?,
+        user: r.get(2)?,
+        batch: batch_of(&action, detail.as_deref()),
+        action,
+        entity: r.get(4)?,
+        record_id: r.get(5)?,
+        field: r.get(6)?,
+        old: r.get(7)?,
+        new: r.get(8)?,
+        detail,
+        hash: r.get(10)?,
+    })
 }
 
 /// How many entries the audit log holds.
 pub fn count(conn: &Store) -> Result<i64> {
-    Ok(conn
-        .sqlite()
-        .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?)
+    conn.value("SELECT count(*) FROM audit", vals![])
 }
 
 #[cfg(test)]

@@ -368,7 +368,7 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
     }
     drop(w);
     for (order, amount) in plain {
-        crate::rules::restore_plain_amount(conn, order, &amount, id, user)?;
+        crate::db::derive::restore_plain_amount(conn, order, &amount, id, user)?;
     }
     conn.sqlite().execute(
         "UPDATE import_batch SET reverted_at = ? WHERE id = ?",

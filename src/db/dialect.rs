@@ -9,6 +9,7 @@ use crate::db::Store;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
+    Postgres,
 }
 
 impl Store {
@@ -16,6 +17,7 @@ impl Store {
     pub fn dialect(&self) -> Dialect {
         match self {
             Store::Sqlite(_) => Dialect::Sqlite,
+            Store::Postgres(_) => Dialect::Postgres,
         }
     }
 }
@@ -26,6 +28,7 @@ impl Dialect {
     pub fn contains(self, col: &str) -> String {
         match self {
             Dialect::Sqlite => format!("{col} LIKE ? ESCAPE '\\'"),
+            Dialect::Postgres => format!("{col} ILIKE ? ESCAPE '\\'"),
         }
     }
 
@@ -33,6 +36,7 @@ impl Dialect {
     pub fn has_tag(self, col: &str) -> String {
         match self {
             Dialect::Sqlite => format!("instr(';' || {col} || ';', ?) > 0"),
+            Dialect::Postgres => format!("strpos(';' || {col} || ';', ?) > 0"),
         }
     }
 
@@ -40,6 +44,7 @@ impl Dialect {
     pub fn no_limit(self) -> &'static str {
         match self {
             Dialect::Sqlite => "-1",
+            Dialect::Postgres => "ALL",
         }
     }
 
@@ -47,6 +52,7 @@ impl Dialect {
     pub fn distinct(self) -> &'static str {
         match self {
             Dialect::Sqlite => "IS NOT",
+            Dialect::Postgres => "IS DISTINCT FROM",
         }
     }
 }

@@ -6,14 +6,18 @@
 pub mod audit;
 pub mod batch;
 pub mod bulk;
+pub mod derive;
 pub mod dialect;
 pub mod error;
 pub mod lookup;
 pub mod maintain;
 pub mod migrate;
+pub mod postgres;
 pub mod query;
 pub mod records;
 pub mod report;
+pub mod row;
+pub mod server;
 pub mod sessions;
 pub mod sqlite;
 pub mod stages;
@@ -50,6 +54,20 @@ pub enum OpenMode {
 impl Db {
     /// Opens (or creates) the database, sets the pragmas and runs pending migrations.
     pub fn open(path: &Path, mode: OpenMode, busy: Duration) -> Result<Db> {
+        Db::open_as(path, mode, busy, None)
+    }
+
+    /// As [`Db::open`]; on `PostgreSQL`, connects as `login` when given (a saved session),
+    /// else as the URL, the `PG*` variables and `.pgpass` say.
+    pub fn open_as(
+        path: &Path,
+        mode: OpenMode,
+        busy: Duration,
+        login: Option<&server::Login>,
+    ) -> Result<Db> {
+        if let Some(url) = path.to_str().filter(|t| postgres::conninfo::is_url(t)) {
+            return Db::open_postgres(url, mode, login);
+        }
         let exists = path.exists();
         if !exists && mode == OpenMode::Existing {
             return Err(
@@ -100,6 +118,27 @@ impl Db {
         }
         db.configure().map_err(|e| storage_context(path, e))?;
         migrate::run(db.conn.sqlite()).map_err(|e| storage_context(path, e))?;
+        Ok(db)
+    }
+
+    /// Connects to a crm database on `PostgreSQL`. An existing one must have crm's schema;
+    /// `crm init` (mode `Create`) sets it up itself.
+    fn open_postgres(url: &str, mode: OpenMode, login: Option<&server::Login>) -> Result<Db> {
+        let mut info = postgres::ConnInfo::parse(url)?;
+        if let Some(l) = login {
+            info.config.user(&l.role).password(&l.password);
+        }
+        let pg = postgres::Pg::connect(&info)?;
+        let db = Db {
+            conn: Store::Postgres(pg),
+            path: PathBuf::from(info.display()),
+        };
+        if mode == OpenMode::Existing && !postgres::setup::is_initialised(&db.conn)? {
+            return Err(
+                Error::storage(format!("no crm database at {}", info.display()))
+                    .hint("set it up with `crm init --db URL`"),
+            );
+        }
         Ok(db)
     }
 

@@ -13,58 +13,154 @@ use std::ops::Deref;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::error::Result;
+use crate::db::postgres::Pg;
+use crate::error::{Error, Result};
 
 /// An open store, on one engine.
 pub enum Store {
     Sqlite(Connection),
+    Postgres(Pg),
 }
 
 impl Store {
-    /// The `SQLite` connection, for the engine's code in `db/`.
+    /// The `SQLite` connection, for the engine's code in `db/` that has no `PostgreSQL`
+    /// counterpart yet: on `PostgreSQL` that is an internal error, never a silent no-op.
     pub(in crate::db) fn sqlite(&self) -> &Connection {
         match self {
             Store::Sqlite(c) => c,
+            Store::Postgres(_) => {
+                // An invariant of the code, not of the input: every caller is reached only
+                // on SQLite until its PostgreSQL arm exists (see `Store::require_sqlite`).
+                panic!("a SQLite-only store function was called on PostgreSQL")
+            }
+        }
+    }
+
+    /// Whether this store is `SQLite` (what names the file itself: pragmas, WAL, backup).
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Store::Sqlite(_))
+    }
+
+    /// The `PostgreSQL` connection, when that is the engine.
+    pub(in crate::db) fn postgres(&self) -> Option<&Pg> {
+        match self {
+            Store::Postgres(pg) => Some(pg),
+            Store::Sqlite(_) => None,
+        }
+    }
+
+    /// An error for a command that needs the `SQLite` engine.
+    pub fn require_sqlite(&self, what: &str) -> Result<()> {
+        if self.is_sqlite() {
+            Ok(())
+        } else {
+            Err(Error::usage(format!(
+                "{what} is not available on PostgreSQL yet"
+            )))
         }
     }
 
     /// Starts a write transaction. On `SQLite` it is `BEGIN IMMEDIATE`, so concurrent
-    /// writers wait for the lock (busy timeout) instead of failing at their first write.
+    /// writers wait for the lock (busy timeout) instead of failing at their first write; on
+    /// `PostgreSQL` it is READ COMMITTED with `crm.begin_write()`, which takes the audit
+    /// lock for the same effect (writers in turn, the audit chain in commit order).
     pub fn write(&mut self) -> Result<Tx<'_>> {
         let store: &Store = self;
-        let tx = Transaction::new_unchecked(store.sqlite(), TransactionBehavior::Immediate)?;
-        Ok(Tx { store, tx })
+        match store {
+            Store::Sqlite(c) => {
+                let tx = Transaction::new_unchecked(c, TransactionBehavior::Immediate)?;
+                Ok(Tx {
+                    store,
+                    tx: Inner::Sqlite(tx),
+                })
+            }
+            Store::Postgres(pg) => {
+                pg.batch("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT crm.begin_write()")?;
+                Ok(Tx {
+                    store,
+                    tx: Inner::Postgres { open: true },
+                })
+            }
+        }
     }
 
     /// Starts a read transaction: every query inside sees the same snapshot. Ended with
     /// [`Tx::finish`] (or dropped), it changes nothing.
     pub fn read(&self) -> Result<Tx<'_>> {
-        let tx = Transaction::new_unchecked(self.sqlite(), TransactionBehavior::Deferred)?;
-        Ok(Tx { store: self, tx })
+        match self {
+            Store::Sqlite(c) => {
+                let tx = Transaction::new_unchecked(c, TransactionBehavior::Deferred)?;
+                Ok(Tx {
+                    store: self,
+                    tx: Inner::Sqlite(tx),
+                })
+            }
+            Store::Postgres(pg) => {
+                pg.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+                Ok(Tx {
+                    store: self,
+                    tx: Inner::Postgres { open: true },
+                })
+            }
+        }
     }
+}
+
+/// The engine's own transaction.
+enum Inner<'a> {
+    Sqlite(Transaction<'a>),
+    /// `open` until COMMIT or ROLLBACK was sent; dropped open, it rolls back.
+    Postgres {
+        open: bool,
+    },
 }
 
 /// A transaction on a store; it is a [`Store`] for every query made inside it. Dropped
 /// without [`Tx::commit`], it rolls back.
 pub struct Tx<'a> {
     store: &'a Store,
-    tx: Transaction<'a>,
+    tx: Inner<'a>,
 }
 
 impl Tx<'_> {
     /// Commits; on failure (say, the disk is full) nothing of it stays.
-    pub fn commit(self) -> Result<()> {
-        Ok(self.tx.commit()?)
+    pub fn commit(mut self) -> Result<()> {
+        self.end("COMMIT")
     }
 
     /// Rolls back: nothing of it stays.
-    pub fn rollback(self) -> Result<()> {
-        Ok(self.tx.rollback()?)
+    pub fn rollback(mut self) -> Result<()> {
+        self.end("ROLLBACK")
     }
 
     /// Ends a read transaction (rolls back: it wrote nothing).
-    pub fn finish(self) -> Result<()> {
-        Ok(self.tx.finish()?)
+    pub fn finish(mut self) -> Result<()> {
+        self.end("ROLLBACK")
+    }
+
+    fn end(&mut self, how: &str) -> Result<()> {
+        match std::mem::replace(&mut self.tx, Inner::Postgres { open: false }) {
+            Inner::Sqlite(tx) => Ok(if how == "COMMIT" {
+                tx.commit()?
+            } else {
+                tx.rollback()?
+            }),
+            Inner::Postgres { open } => {
+                if open && let Some(pg) = self.store.postgres() {
+                    pg.batch(how)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if let (Inner::Postgres { open: true }, Some(pg)) = (&self.tx, self.store.postgres()) {
+            // Best effort: a broken connection has rolled back on the server already.
+            let _ = pg.batch("ROLLBACK");
+        }
     }
 }
 

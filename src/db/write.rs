@@ -385,11 +385,11 @@ impl<'c> Writer<'c> {
     }
 
     fn after_write(&self, d: &Draft, old: Option<&Draft>, id: i64) -> Result<()> {
-        crate::rules::after_write(self.conn, d, old, id, &self.user)
+        crate::db::derive::after_write(self.conn, d, old, id, &self.user)
     }
 
     fn after_delete(&self, d: &Draft, id: i64) -> Result<()> {
-        crate::rules::after_delete(self.conn, d, id, &self.user)
+        crate::db::derive::after_delete(self.conn, d, id, &self.user)
     }
 }
 

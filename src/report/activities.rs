@@ -5,15 +5,26 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
-use super::period::{self, Period};
 use super::{Params, Report, Section, col};
 use crate::db::Store;
 use crate::db::report::{Args, activities as q, index, int, opt_int, text};
 use crate::error::{Error, Result};
+use crate::period::{self, Period};
 use crate::schema::kinds::format_datetime;
 
 /// The long help of `crm report activities`: what each figure means.
 pub const HELP: &str = r#"Per owner and period (--by, default month, last 12 without --from): follow-ups done, and overdue (due in the period before "now" and not done by the due time); the open overdue backlog at "now"; customers (not lost) without a follow-up for 30 days, counted per owner and listed (first --limit): the last follow-up (last_contacted_at, or a follow-up done) is over 30 days old, or there is none and the customer was added over 30 days ago — the same definition as `crm agenda`."#;
+
+/// `crm report activities` in the report registry (`report::REPORTS`).
+pub const DEF: super::ReportDef = super::ReportDef {
+    name: "activities",
+    about: "Follow-ups done and overdue per owner per period; customers without follow-up (跟进分析)",
+    help: HELP,
+    by: "month, quarter, year, week, day",
+    reads: &["activity", "customer"],
+    run,
+    save: None,
+};
 
 /// Days without a follow-up after which a customer is listed.
 pub const NEGLECT_DAYS: i64 = 30;

@@ -18,6 +18,17 @@ use crate::schema::{Entity, Kind};
 /// The long help of `crm report contracts`: what each figure means.
 pub const HELP: &str = r"Contracts by status with amounts (per currency: amounts are never added across currencies); total and in-force value (active and not past its end); in-force contracts ending within 30, 60 and 90 days of --as-of (inclusive); renewals: a contract (not a draft) of the same customer starting within 30 days before or after the end of an earlier-starting one. Renewal rate = contracts ended by --as-of in the window that were renewed ÷ those ended. With --from/--to, contracts starting in the window.";
 
+/// `crm report contracts` in the report registry (`report::REPORTS`).
+pub const DEF: super::ReportDef = super::ReportDef {
+    name: "contracts",
+    about: "Contracts by status, value, expiring in 30/60/90 days, renewals (合同统计)",
+    help: HELP,
+    by: "",
+    reads: &["contract"],
+    run,
+    save: None,
+};
+
 /// Statuses under which a contract is in force (those the registry has are used).
 const IN_FORCE: [&str; 2] = ["active", "signed"];
 const DRAFT: &str = "draft";
@@ -194,8 +205,8 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
                 renewals.rows.push(vec![
                     J::from(a.number.as_str()),
                     J::from(b.number.as_str()),
-                    J::from(super::period::ymd(end)),
-                    J::from(b.start.map(super::period::ymd)),
+                    J::from(crate::period::ymd(end)),
+                    J::from(b.start.map(crate::period::ymd)),
                     J::from(b.currency.as_str()),
                     money(b.amount),
                 ]);

@@ -7,16 +7,33 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
-use super::period::{self, Bucket, Period};
 use super::{Params, Report, Section, col, rate, rfm};
 use crate::db::Store;
 use crate::db::report::Args;
 use crate::db::report::customers::{self as q, St};
 use crate::error::{Error, Result};
+use crate::period::{self, Bucket, Period};
 use crate::schema::{Entity, Kind};
 
 /// The long help of `crm report customers`: what each figure means.
 pub const HELP: &str = r#"Counts by status, level, industry, source, city and owner (now; top --limit values plus "(other)"). Per period (--by, default month, last 12 without --from): new customers, and churn = customers active at the period's start that became lost or inactive during it ÷ customers active at its start, from the status changes in the audit log (a customer whose status the log never saw set, as after a bulk import, counts with its current status since its creation). RFM over booked orders in the window: recency (days from the last order to --as-of), frequency, monetary (per currency, never added across currencies); each compared with its mean (monetary: with its currency's mean) (R high = at or below the mean recency) into eight segments (重要价值客户 … 一般挽留客户). --save writes each customer's segment into its `segment` field (customers without orders in the window lose theirs), in one transaction with one audit entry."#;
+
+/// `crm report customers` in the report registry (`report::REPORTS`).
+/// Churn comes from customer status changes kept in the audit table (customer data,
+/// not the audit trail), and the RFM figures from orders.
+pub const DEF: super::ReportDef = super::ReportDef {
+    name: "customers",
+    about: "Customers by status, level, industry, source, city, owner; new and churn per period; RFM segments (客户分析)",
+    help: HELP,
+    by: "month, quarter, year, week, day",
+    reads: &["customer", "order"],
+    run: read,
+    save: Some(super::Save {
+        help: "Write each customer's RFM segment into its `segment` field (admin, manager)",
+        writes: "customer",
+        run: save,
+    }),
+};
 
 /// The fields counted, in this order.
 const DIMENSIONS: [&str; 6] = ["status", "level", "industry", "source", "city", "owner"];
@@ -59,6 +76,20 @@ impl Churn {
             }
         }
     }
+}
+
+/// The report alone, in a read snapshot.
+fn read(conn: &Store, p: &Params) -> Result<Report> {
+    Ok(run(conn, p, None)?.0)
+}
+
+/// `--save`: the report, writing each customer's segment as `user`.
+fn save(conn: &Store, p: &Params, user: &str) -> Result<(Report, String)> {
+    let (r, changed) = run(conn, p, Some(user))?;
+    Ok((
+        r,
+        format!("saved RFM segments: {changed} customers changed"),
+    ))
 }
 
 /// Builds the report; with `save_as` (a user name), also writes the segments in `conn`,

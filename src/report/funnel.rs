@@ -17,6 +17,17 @@ use crate::schema::entities::STAGES;
 /// The long help of `crm report funnel`: what each figure means.
 pub const HELP: &str = r#"Per stage: the opportunities now in it (count; per currency in stage_amounts: amount and weighted amount = amount × probability, summed exactly and rounded once), how many reached it (entered it or a later stage, from the stage history), the conversion to the next stage (reached next ÷ reached this), and the average days of the stays in it that ended. Win rate = won ÷ (won + lost). Amounts are given per currency, never added across currencies. The cohort is the opportunities created in --from/--to; only stage history before "now" (the end of --as-of) is read, while counts use each opportunity's current stage. --by owner adds the same per owner."#;
 
+/// `crm report funnel` in the report registry (`report::REPORTS`). The stage history is part of an opportunity.
+pub const DEF: super::ReportDef = super::ReportDef {
+    name: "funnel",
+    about: "Sales funnel: stages, conversion from stage history, win rate (销售漏斗)",
+    help: HELP,
+    by: "owner",
+    reads: &["opportunity"],
+    run,
+    save: None,
+};
+
 const WON: &str = "won";
 const LOST: &str = "lost";
 

@@ -8,7 +8,6 @@ pub mod contracts;
 pub mod customers;
 pub mod funnel;
 pub mod money;
-pub mod period;
 pub mod rfm;
 pub mod sales;
 pub mod service;
@@ -16,8 +15,59 @@ pub mod show;
 
 use serde_json::Value as J;
 
+pub use crate::period::{Period, Window};
 pub use money::{CURRENCY, Purse, Total, money, percent_of};
-pub use period::{Period, Window};
+
+use crate::db::Store;
+use crate::error::Result;
+
+/// Every report, in `crm report --help` order: the one place a report is registered. The
+/// command line, its help, completions and man pages, and the read check all come from
+/// here; adding a report is its module (with its `DEF`, and its SQL in `db::report`) plus
+/// one entry.
+pub const REPORTS: &[ReportDef] = &[
+    funnel::DEF,
+    sales::DEF,
+    customers::DEF,
+    service::DEF,
+    contracts::DEF,
+    activities::DEF,
+];
+
+/// A report: what `crm report NAME` shows, reads and runs.
+pub struct ReportDef {
+    pub name: &'static str,
+    /// The short help (one line; `crm report --help`).
+    pub about: &'static str,
+    /// The long help after the short one: what each figure means.
+    pub help: &'static str,
+    /// The groupings `--by` takes, as its help lists them; empty: no `--by`.
+    pub by: &'static str,
+    /// The entities it reads: a role gets the report only when it may read every one of them
+    /// (SPEC "Roles (additions)").
+    pub reads: &'static [&'static str],
+    /// Builds the report in one read snapshot.
+    pub run: fn(&Store, &Params) -> Result<Report>,
+    /// A `--save` that writes what the report computed, if it has one.
+    pub save: Option<Save>,
+}
+
+/// A report's `--save`: its help, the entity it writes (the roles that may import it may
+/// save), and the run that also writes, in a write transaction, as the user named; it
+/// returns the report and the message saying what changed.
+pub struct Save {
+    pub help: &'static str,
+    pub writes: &'static str,
+    pub run: fn(&Store, &Params, &str) -> Result<(Report, String)>,
+}
+
+impl ReportDef {
+    /// The report called `name` (clap only accepts those listed).
+    #[must_use]
+    pub fn get(name: &str) -> Option<&'static ReportDef> {
+        REPORTS.iter().find(|r| r.name == name)
+    }
+}
 
 /// What every report is asked: the window, an owner filter, a grouping, a row limit.
 #[derive(Debug, Clone)]
@@ -160,6 +210,27 @@ pub fn hours(seconds: f64) -> J {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_report_is_registered_once_with_real_entities() {
+        let mut names: Vec<&str> = REPORTS.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), REPORTS.len(), "report names are unique");
+        for r in REPORTS {
+            assert!(!r.reads.is_empty(), "{} declares what it reads", r.name);
+            for e in r.reads.iter().chain(r.save.as_ref().map(|s| &s.writes)) {
+                assert!(
+                    crate::schema::Entity::get(e).is_ok(),
+                    "{} names no entity {e}",
+                    r.name
+                );
+            }
+            assert!(!r.about.ends_with('.') && !r.help.is_empty(), "{}", r.name);
+            assert_eq!(ReportDef::get(r.name).map(|d| d.about), Some(r.about));
+        }
+        assert!(ReportDef::get("nope").is_none());
+    }
 
     #[test]
     fn rates_keep_their_parts() {

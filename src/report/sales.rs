@@ -7,14 +7,25 @@ use std::collections::BTreeMap;
 use serde_json::Value as J;
 
 use super::money::{amounts_section, currency_of};
-use super::period::{self, Period};
 use super::{CURRENCY, Params, Purse, Report, Section, col, money, percent_of};
 use crate::db::Store;
 use crate::db::report::{Args, index, int, sales as q, split_total, text};
 use crate::error::{Error, Result};
+use crate::period::{self, Period};
 
 /// The long help of `crm report sales`: what each figure means.
 pub const HELP: &str = r"Won deals (by close time) and booked orders (not draft or cancelled; paid = status paid, by order date) per month, quarter, year, week, day or owner; the forecast of open opportunities by expected close month (weighted by probability; bounded only by an explicit --from/--to); the top customers by booked amount (--limit, per currency). Every amount is per currency, never added across currencies. Without --from: the 12 periods up to --to/--as-of.";
+
+/// `crm report sales` in the report registry (`report::REPORTS`).
+pub const DEF: super::ReportDef = super::ReportDef {
+    name: "sales",
+    about: "Won deals, orders and payments per period or owner; forecast; top customers (销售分析)",
+    help: HELP,
+    by: "month, quarter, year, week, day, owner",
+    reads: &["opportunity", "order", "customer"],
+    run,
+    save: None,
+};
 
 pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     let by = p.by.as_deref().unwrap_or("month");
@@ -33,7 +44,9 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     } else {
         period::buckets(period, &w)?
     };
-    let args = Args::window(&w, p.owner.as_deref());
+    // `:currency` is what the SQL counts a record without a currency in.
+    let args =
+        Args::window(&w, p.owner.as_deref()).set("currency", super::money::default_currency());
     let group = if by_owner { "owner" } else { "period" };
     let group_zh = if by_owner { "负责人" } else { "期间" };
 

@@ -7,15 +7,26 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
-use super::period::{self, Period};
 use super::{Params, Report, Section, col, hours, mean, rate};
 use crate::db::Store;
 use crate::db::report::{Args, int, opt_int, service as q, text};
 use crate::error::{Error, Result};
+use crate::period::{self, Period};
 use crate::schema::Entity;
 
 /// The long help of `crm report service`: what each figure means.
 pub const HELP: &str = r#"Tickets opened in the window by status, type and priority: resolved by "now" (the end of --as-of), average and 90th-percentile (nearest rank) resolution hours, breaches of the service time (urgent 4 h, high 1 day, normal 3 days, low 7 days; an open ticket breaches once older than that), complaint rate; satisfaction mean and distribution. --owner is the assignee; --by assignee or a period adds a breakdown."#;
+
+/// `crm report service` in the report registry (`report::REPORTS`).
+pub const DEF: super::ReportDef = super::ReportDef {
+    name: "service",
+    about: "Tickets by status, type, priority; resolution times, breaches, complaints, satisfaction (服务分析)",
+    help: HELP,
+    by: "assignee, month, quarter, year, week, day",
+    reads: &["ticket"],
+    run,
+    save: None,
+};
 
 /// Service time per priority, in seconds.
 pub const LIMITS: [(&str, i64); 4] = [

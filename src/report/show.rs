@@ -147,7 +147,7 @@ fn params_json(r: &Report) -> J {
     serde_json::json!({
         "from": w.from_text(),
         "to": w.to_text(),
-        "as_of": super::period::ymd(w.as_of),
+        "as_of": crate::period::ymd(w.as_of),
         "owner": r.params.owner,
         "by": r.params.by,
     })
@@ -220,7 +220,7 @@ fn print_tables(ctx: &Ctx, r: &Report, sections: &[&Section]) -> Result<()> {
         r.name,
         w.from_text().unwrap_or_else(|| "start".into()),
         w.to_text(),
-        super::period::ymd(w.as_of),
+        crate::period::ymd(w.as_of),
         r.params
             .owner
             .as_ref()

@@ -2,19 +2,28 @@
 //! contacts and opportunities, and the customer's `last_contacted_at` kept as the latest
 //! `done_at` of its activities.
 
-use crate::db::Store;
-use crate::schema::Value;
-
-use super::Cause;
-use crate::db::records::{Draft, Stored};
+use super::{Cause, Change, Derived, Lookup};
 use crate::error::{Error, Result};
+use crate::schema::record::{Draft, Stored};
+use crate::schema::{Entity, Value};
+
+/// The fields these rules read or set.
+pub const USES: &[(&str, &str)] = &[
+    ("activity", "customer"),
+    ("activity", "contact"),
+    ("activity", "opportunity"),
+    ("activity", "due_at"),
+    ("activity", "done_at"),
+    ("activity", "type"),
+    ("customer", "last_contacted_at"),
+];
 
 /// How far ahead of the clock a `done_at` may lie (time zones, skewed clocks).
 const DONE_AHEAD: i64 = 24 * 3600;
 
-pub fn apply(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
-    super::same_customer(conn, d, "contact")?;
-    super::same_customer(conn, d, "opportunity")?;
+pub fn apply(look: &dyn Lookup, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+    super::same_customer(look, d, "contact")?;
+    super::same_customer(look, d, "opportunity")?;
     let now = crate::clock::now();
     // Without a due date (and not an open task) an activity records what just happened.
     if old.is_none()
@@ -39,22 +48,27 @@ pub fn apply(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
 
 /// After an activity is written or deleted, its customer's last contact follows (and the
 /// customer it left, when it moved).
-pub fn after(conn: &Store, d: &Draft, old: Option<&Draft>, cause: &Cause) -> Result<()> {
+pub fn after(look: &dyn Lookup, d: &Draft, old: Option<&Draft>, id: i64) -> Result<Vec<Change>> {
+    let cause = Cause {
+        entity: d.entity.name,
+        id,
+    };
     let now = d.int("customer");
-    if let Some(c) = now {
-        last_contacted(conn, c, cause)?;
-    }
-    if let Some(before) = old
+    let before = old
         .and_then(|o| o.int("customer"))
-        .filter(|b| Some(*b) != now)
-    {
-        last_contacted(conn, before, cause)?;
-    }
-    Ok(())
+        .filter(|b| Some(*b) != now);
+    now.into_iter()
+        .chain(before)
+        .map(|c| last_contacted(look, c, cause))
+        .collect()
 }
 
-fn last_contacted(conn: &Store, customer: i64, cause: &Cause) -> Result<()> {
-    let last = crate::db::lookup::last_done_at(conn, customer)?;
-    let e = crate::schema::Entity::get("customer")?;
-    super::derive(conn, e, customer, "last_contacted_at", &last, cause)
+fn last_contacted(look: &dyn Lookup, customer: i64, cause: Cause) -> Result<Change> {
+    Ok(Change::Derive(Derived {
+        entity: Entity::get("customer")?,
+        id: customer,
+        field: "last_contacted_at",
+        value: look.last_done_at(customer)?,
+        cause,
+    }))
 }

@@ -2,20 +2,56 @@
 //! quantity × unit price × (100 − discount) / 100, and the parent's amount is the sum of its
 //! lines (an order without lines may carry a plain amount instead).
 
-use super::Cause;
-use crate::db::records::{Draft, Stored};
-use crate::db::{Store, lookup};
+use super::{Cause, Change, Derived, Lookup};
 use crate::error::{Error, Result};
+use crate::schema::record::{Draft, Stored};
 use crate::schema::{Entity, Value};
 
-/// The parent field of a line entity (`quote_line.quote`, `order_line.order`).
-fn parent_of(line: &str) -> &'static str {
-    if line == "quote_line" {
-        "quote"
-    } else {
-        "order"
-    }
+/// A line entity and the parent it adds up to.
+pub struct Lines {
+    /// The line entity (`quote_line`), whose field named like the parent refers to it.
+    pub line: &'static str,
+    /// The parent entity (`quote`), which has a `number` and an `amount`.
+    pub parent: &'static str,
+    /// Whether the parent's amount is always its lines' sum (a quote), or only once it has
+    /// lines (an order may carry a plain amount).
+    pub always_summed: bool,
+    /// The fields these rules read or set.
+    pub uses: &'static [(&'static str, &'static str)],
 }
+
+/// Fields every line rule reads, besides the parent reference.
+macro_rules! line_uses {
+    ($line:literal, $parent:literal) => {
+        &[
+            ($line, $parent),
+            ($line, "product"),
+            ($line, "unit_price"),
+            ($line, "quantity"),
+            ($line, "discount"),
+            ($line, "amount"),
+            ($parent, "number"),
+            ($parent, "amount"),
+            ("product", "unit_price"),
+            ("product", "active"),
+            ("product", "code"),
+        ]
+    };
+}
+
+pub const QUOTE: Lines = Lines {
+    line: "quote_line",
+    parent: "quote",
+    always_summed: true,
+    uses: line_uses!("quote_line", "quote"),
+};
+
+pub const ORDER: Lines = Lines {
+    line: "order_line",
+    parent: "order",
+    always_summed: false,
+    uses: line_uses!("order_line", "order"),
+};
 
 /// A line's amount in minor units, rounded half up; None when it would overflow.
 pub fn line_amount(quantity: i64, unit_price: i64, discount: i64) -> Option<i64> {
@@ -23,12 +59,20 @@ pub fn line_amount(quantity: i64, unit_price: i64, discount: i64) -> Option<i64>
     i64::try_from((gross + 50).div_euclid(100)).ok()
 }
 
-pub fn apply_line(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+pub fn apply_line(
+    spec: &Lines,
+    look: &dyn Lookup,
+    d: &mut Draft,
+    old: Option<&Stored>,
+) -> Result<()> {
     let Some(product) = d.int("product") else {
         return Ok(()); // the required-field check names it
     };
-    let (price, active, code) = lookup::product_terms(conn, product)?
+    let p = look
+        .get(Entity::get("product")?, product)?
         .ok_or_else(|| Error::invalid(format!("no product with id {product}")))?;
+    let (price, active) = (p.draft.int("unit_price"), p.draft.int("active"));
+    let code = p.draft.text("code").unwrap_or_default();
     let product_changed = old.is_none_or(|o| o.draft.int("product") != Some(product));
     if product_changed && active == Some(0) {
         return Err(Error::invalid(format!(
@@ -61,33 +105,35 @@ pub fn apply_line(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<(
     d.set("amount", Value::Integer(amount));
     // The parent's total must stay an amount too: refused here, before anything is written,
     // so an import rejects just this row.
-    if let Some(parent) = d.int(parent_of(d.entity.name)) {
-        let others = line_sum_except(conn, d.entity, parent, old.map(|o| o.id))?;
+    if let Some(parent) = d.int(spec.parent) {
+        let others = exact_sum(spec, look, parent, old.map(|o| o.id))?.1;
         let total = others + i128::from(amount);
         if i64::try_from(total).is_err() {
-            return Err(too_large(conn, d.entity, parent, total));
+            return Err(too_large(spec, look, parent, total));
         }
     }
     Ok(())
 }
 
 /// A quote's amount is always the sum of its lines; an order's is too once it has lines.
-pub fn apply_parent(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
-    let line = Entity::get(&format!("{}_line", d.entity.name))?;
-    let Some(o) = old else {
-        if d.entity.name == "quote" {
-            d.set("amount", Value::Integer(0));
-        }
-        return Ok(());
+pub fn apply_parent(
+    spec: &Lines,
+    look: &dyn Lookup,
+    d: &mut Draft,
+    old: Option<&Stored>,
+) -> Result<()> {
+    let sum = match old {
+        Some(o) => line_sum(spec, look, o.id)?,
+        None => None,
     };
-    let Some(sum) = line_sum(conn, line, o.id)? else {
-        if d.entity.name == "quote" {
+    let (Some(o), Some(sum)) = (old, sum) else {
+        if spec.always_summed {
             d.set("amount", Value::Integer(0));
         }
         return Ok(());
     };
     let given = d.int("amount");
-    if given == Some(sum) || d.entity.name == "quote" || given == o.draft.int("amount") {
+    if given == Some(sum) || spec.always_summed || given == o.draft.int("amount") {
         d.set("amount", Value::Integer(sum));
         return Ok(());
     }
@@ -99,53 +145,88 @@ pub fn apply_parent(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result
     ))
     .hint(format!(
         "change the lines instead (crm find {} --where {}={})",
-        line.name, d.entity.name, o.id
+        spec.line, spec.parent, o.id
     )))
 }
 
-/// Sets the parent's amount to the sum of its lines after a line was written or deleted;
-/// a line moved to another parent updates the one it left too.
-pub fn after_line(conn: &Store, d: &Draft, old: Option<&Draft>, cause: &Cause) -> Result<()> {
-    let parent = parent_of(d.entity.name);
-    let now = d.int(parent);
-    if let Some(p) = now {
-        recompute(conn, d.entity, p, cause)?;
+/// The parent's amount, the sum of its lines, after a line was written or deleted; a line
+/// moved to another parent updates the one it left too.
+pub fn after_line(
+    spec: &Lines,
+    look: &dyn Lookup,
+    d: &Draft,
+    old: Option<&Draft>,
+    id: i64,
+) -> Result<Vec<Change>> {
+    let cause = Cause {
+        entity: d.entity.name,
+        id,
+    };
+    let now = d.int(spec.parent);
+    let before = old
+        .and_then(|o| o.int(spec.parent))
+        .filter(|b| Some(*b) != now);
+    now.into_iter()
+        .chain(before)
+        .map(|p| {
+            let sum = line_sum(spec, look, p)?.unwrap_or(0);
+            parent_amount(spec, p, Value::Integer(sum), cause)
+        })
+        .collect()
+}
+
+/// An order without lines back to a plain amount (a reverted import of its lines).
+pub fn restore_plain(
+    look: &dyn Lookup,
+    order: i64,
+    amount: &Value,
+    cause: Cause,
+) -> Result<Vec<Change>> {
+    if line_sum(&ORDER, look, order)?.is_some() {
+        return Ok(Vec::new());
     }
-    if let Some(before) = old.and_then(|o| o.int(parent)).filter(|b| Some(*b) != now) {
-        recompute(conn, d.entity, before, cause)?;
-    }
-    Ok(())
+    Ok(vec![parent_amount(&ORDER, order, amount.clone(), cause)?])
+}
+
+fn parent_amount(spec: &Lines, parent: i64, value: Value, cause: Cause) -> Result<Change> {
+    Ok(Change::Derive(Derived {
+        entity: Entity::get(spec.parent)?,
+        id: parent,
+        field: "amount",
+        value,
+        cause,
+    }))
 }
 
 /// The sum of a parent's line amounts, None when it has no lines. Summed exactly (in two
 /// parts that cannot overflow); a sum larger than an amount can be is refused (exit 4), so
 /// no total is ever stored wrapped and no write fails with an internal error.
-fn line_sum(conn: &Store, line: &Entity, parent: i64) -> Result<Option<i64>> {
-    let (n, sum) = exact_sum(conn, line, parent, None)?;
+fn line_sum(spec: &Lines, look: &dyn Lookup, parent: i64) -> Result<Option<i64>> {
+    let (n, sum) = exact_sum(spec, look, parent, None)?;
     if n == 0 {
         return Ok(None);
     }
     i64::try_from(sum)
         .map(Some)
-        .map_err(|_| too_large(conn, line, parent, sum))
-}
-
-/// The exact sum of a parent's line amounts but one line's (the one being written).
-fn line_sum_except(conn: &Store, line: &Entity, parent: i64, except: Option<i64>) -> Result<i128> {
-    Ok(exact_sum(conn, line, parent, except)?.1)
+        .map_err(|_| too_large(spec, look, parent, sum))
 }
 
 /// How many lines a parent has (leaving out `except`) and the exact sum of their amounts.
-fn exact_sum(conn: &Store, line: &Entity, parent: i64, except: Option<i64>) -> Result<(i64, i128)> {
-    lookup::line_totals(conn, line, parent_of(line.name), parent, except)
+fn exact_sum(
+    spec: &Lines,
+    look: &dyn Lookup,
+    parent: i64,
+    except: Option<i64>,
+) -> Result<(i64, i128)> {
+    look.amounts(Entity::get(spec.line)?, spec.parent, parent, except)
 }
 
 /// The error for a parent whose lines add up to more than an amount can hold, naming the
 /// parent by its number.
-fn too_large(conn: &Store, line: &Entity, parent: i64, sum: i128) -> Error {
-    let p = parent_of(line.name);
+fn too_large(spec: &Lines, look: &dyn Lookup, parent: i64, sum: i128) -> Error {
+    let p = spec.parent;
     let number = Entity::get(p)
-        .and_then(|pe| lookup::field(conn, pe, "number", parent))
+        .and_then(|pe| look.field(pe, "number", parent))
         .ok()
         .flatten()
         .and_then(|v| match v {
@@ -159,19 +240,4 @@ fn too_large(conn: &Store, line: &Entity, parent: i64, sum: i128) -> Error {
         crate::schema::kinds::format_money(i64::MAX)
     ))
     .hint(format!("split the lines over several {p}s"))
-}
-
-fn recompute(conn: &Store, line: &Entity, parent: i64, cause: &Cause) -> Result<()> {
-    let sum = line_sum(conn, line, parent)?.unwrap_or(0);
-    let pe = Entity::get(parent_of(line.name))?;
-    super::derive(conn, pe, parent, "amount", &Value::Integer(sum), cause)
-}
-
-/// Sets an order without lines back to a plain amount (a reverted import of its lines).
-pub fn restore_plain(conn: &Store, order: i64, amount: &Value, cause: &Cause) -> Result<()> {
-    let line = Entity::get("order_line")?;
-    if line_sum(conn, line, order)?.is_some() {
-        return Ok(());
-    }
-    super::derive(conn, Entity::get("order")?, order, "amount", amount, cause)
 }

@@ -1,11 +1,10 @@
 //! Opportunity rules: the probability a stage implies, the lost reason, the close time, and
 //! the history of the stages entered (for funnel conversion and cycle-time reports).
 
-use crate::db::Store;
-use crate::schema::Value;
-
-use crate::db::records::{Draft, Stored};
+use super::{Change, Lookup};
 use crate::error::{Error, Result};
+use crate::schema::Value;
+use crate::schema::record::{Draft, Stored};
 
 /// Each stage's default probability, in funnel order.
 const PROBABILITY: &[(&str, i64)] = &[
@@ -66,16 +65,24 @@ pub fn apply(d: &mut Draft, old: Option<&Stored>) -> Result<()> {
     Ok(())
 }
 
-/// Adds a stage-history row when the opportunity is new or its stage differs from the last
-/// one recorded (comparing with the history itself needs no old record, and a rolled-back
-/// write takes its row with it).
-pub fn record_stage(conn: &Store, d: &Draft, id: i64) -> Result<()> {
+/// A stage-history row when the opportunity is new or its stage differs from the last one
+/// recorded (comparing with the history itself needs no old record, and a rolled-back write
+/// takes its row with it).
+pub fn record_stage(
+    look: &dyn Lookup,
+    d: &Draft,
+    _old: Option<&Draft>,
+    id: i64,
+) -> Result<Vec<Change>> {
     let Some(stage) = d.text("stage") else {
-        return Ok(());
+        return Ok(Vec::new());
     };
-    let last = crate::db::stages::last(conn, id)?;
-    if last.as_deref() != Some(stage) {
-        crate::db::stages::enter(conn, id, stage, crate::clock::now())?;
+    if look.last_stage(id)?.as_deref() == Some(stage) {
+        return Ok(Vec::new());
     }
-    Ok(())
+    Ok(vec![Change::EnterStage {
+        opportunity: id,
+        stage: stage.to_string(),
+        at: crate::clock::now(),
+    }])
 }

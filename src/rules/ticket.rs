@@ -11,11 +11,20 @@
 //! closed   → (none: closed is final; a new problem is a new ticket)
 //! ```
 
-use crate::db::Store;
-use crate::schema::Value;
-
-use crate::db::records::{Draft, Stored};
+use super::Lookup;
 use crate::error::{Error, Result};
+use crate::schema::Value;
+use crate::schema::record::{Draft, Stored};
+
+/// The fields these rules read or set.
+pub const USES: &[(&str, &str)] = &[
+    ("ticket", "customer"),
+    ("ticket", "contact"),
+    ("ticket", "status"),
+    ("ticket", "resolved_at"),
+    ("ticket", "satisfaction"),
+    ("ticket", "assignee"),
+];
 
 const TRANSITIONS: &[(&str, &[&str])] = &[
     ("new", &["open", "pending", "resolved", "closed"]),
@@ -25,9 +34,9 @@ const TRANSITIONS: &[(&str, &[&str])] = &[
     ("closed", &[]),
 ];
 
-/// The statuses of a ticket still being worked on, and of a finished one.
-pub const TICKET_OPEN: &[&str] = &["new", "open", "pending"];
-pub const TICKET_CLOSED: &[&str] = &["resolved", "closed"];
+/// The statuses of a ticket still being worked on, and of a finished one (declared with
+/// the ticket's statuses in the registry).
+pub use crate::schema::entities::{TICKET_CLOSED, TICKET_OPEN};
 
 /// Service time per priority, in hours: past it, an open ticket is overdue.
 pub const SERVICE_HOURS: &[(&str, i64)] =
@@ -44,8 +53,8 @@ pub fn transitions_from(status: &str) -> &'static [&'static str] {
         .map_or(&[], |(_, to)| *to)
 }
 
-pub fn apply(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
-    super::same_customer(conn, d, "contact")?;
+pub fn apply(look: &dyn Lookup, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
+    super::same_customer(look, d, "contact")?;
     let Some(status) = d.text("status").map(str::to_string) else {
         return Ok(());
     };
@@ -82,17 +91,17 @@ pub fn apply(conn: &Store, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
             d.set("satisfaction", Value::Null);
         }
     }
-    check_assignee(conn, d, old)
+    check_assignee(look, d, old)
 }
 
-fn check_assignee(conn: &Store, d: &Draft, old: Option<&Stored>) -> Result<()> {
+fn check_assignee(look: &dyn Lookup, d: &Draft, old: Option<&Stored>) -> Result<()> {
     let Some(name) = d.text("assignee") else {
         return Ok(());
     };
     if old.is_some_and(|o| o.draft.text("assignee") == Some(name)) {
         return Ok(()); // kept as it was, even if that user's role changed since
     }
-    let role = crate::db::users::role_of(conn, name)?;
+    let role = look.role_of(name)?;
     match role {
         Some(r) if ASSIGNABLE.contains(&r.as_str()) => Ok(()),
         Some(r) => Err(Error::invalid(format!(

@@ -2,7 +2,7 @@
 //! for tables, flags, prompts, validation, CSV headers, JSON keys and `crm schema`.
 
 use super::kinds::{Choice, Kind};
-use super::{Default, Entity, Field};
+use super::{Default, Entity, Field, Open, Related, Rights};
 
 const fn f(name: &'static str, kind: Kind, en: &'static str, zh: &'static str) -> Field {
     Field {
@@ -14,6 +14,7 @@ const fn f(name: &'static str, kind: Kind, en: &'static str, zh: &'static str) -
         unique: false,
         default: Default::None,
         read_only: false,
+        wide: false,
     }
 }
 
@@ -32,6 +33,10 @@ impl Field {
     }
     const fn ro(mut self) -> Self {
         self.read_only = true;
+        self
+    }
+    const fn wide(mut self) -> Self {
+        self.wide = true;
         self
     }
 }
@@ -56,8 +61,12 @@ pub static SYSTEM_FIELDS: [Field; 3] = [
         "编号",
     )
     .ro(),
-    f("created_at", Kind::DateTime, "Created at", "创建时间").ro(),
-    f("updated_at", Kind::DateTime, "Updated at", "更新时间").ro(),
+    f("created_at", Kind::DateTime, "Created at", "创建时间")
+        .ro()
+        .wide(),
+    f("updated_at", Kind::DateTime, "Updated at", "更新时间")
+        .ro()
+        .wide(),
 ];
 
 const CUSTOMER_KIND: &[Choice] = &[("company", "企业"), ("person", "个人")];
@@ -135,6 +144,9 @@ const TICKET_STATUS: &[Choice] = &[
     ("resolved", "已解决"),
     ("closed", "已关闭"),
 ];
+/// The statuses of a ticket still being worked on, and of a finished one.
+pub const TICKET_OPEN: &[&str] = &["new", "open", "pending"];
+pub const TICKET_CLOSED: &[&str] = &["resolved", "closed"];
 const CAMPAIGN_TYPE: &[Choice] = &[
     ("email", "邮件营销"),
     ("event", "线下活动"),
@@ -149,9 +161,69 @@ const CAMPAIGN_STATUS: &[Choice] = &[
 ];
 
 const OWNER: Field = f("owner", Kind::User, "Owner", "负责人").def(Default::CurrentUser);
-const NOTES: Field = f("notes", TEXT, "Notes", "备注");
+const NOTES: Field = f("notes", TEXT, "Notes", "备注").wide();
 const CURRENCY: Field =
     f("currency", Kind::Currency, "Currency", "币种").def(Default::Value("CNY"));
+
+/// What `crm show` lists under a customer, in this order.
+const CUSTOMER_RELATED: &[Related] = &[
+    related("contact", false, "is_primary", true, "Contacts", "联系人"),
+    related(
+        "opportunity",
+        true,
+        "expected_close",
+        false,
+        "Open opportunities",
+        "进行中的销售机会",
+    ),
+    related(
+        "quote",
+        true,
+        "valid_until",
+        false,
+        "Open quotes",
+        "未结报价",
+    ),
+    // Latest first by when it was done; plans not yet done come after them.
+    related(
+        "activity",
+        false,
+        "done_at",
+        true,
+        "Latest activities",
+        "最近跟进",
+    ),
+    related("contract", false, "end_date", true, "Contracts", "合同"),
+    related(
+        "ticket",
+        true,
+        "opened_at",
+        true,
+        "Open tickets",
+        "未结工单",
+    ),
+    related("order", false, "order_date", true, "Orders", "订单"),
+];
+
+/// A list under a customer: the records of `entity` whose `customer` is it.
+const fn related(
+    entity: &'static str,
+    open_only: bool,
+    sort: &'static str,
+    desc: bool,
+    en: &'static str,
+    zh: &'static str,
+) -> Related {
+    Related {
+        entity,
+        via: "customer",
+        open_only,
+        sort,
+        desc,
+        en,
+        zh,
+    }
+}
 
 /// Every entity, in the order `crm schema` lists them.
 pub static ENTITIES: &[Entity] = &[
@@ -163,6 +235,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: Some("owner"),
         owner_via: None,
         title: "name",
+        open: Open::Always,
+        related: CUSTOMER_RELATED,
+        rights: Rights::SALES_SERVICE_READ,
         fields: &[
             f("code", TEXT, "Code", "客户编号")
                 .uniq()
@@ -183,20 +258,21 @@ pub static ENTITIES: &[Entity] = &[
             OWNER,
             f("phone", Kind::Phone, "Phone", "电话"),
             f("email", Kind::Email, "Email", "邮箱"),
-            f("website", TEXT, "Website", "网址"),
+            f("website", TEXT, "Website", "网址").wide(),
             f("city", TEXT, "City", "城市"),
-            f("address", TEXT, "Address", "地址"),
+            f("address", TEXT, "Address", "地址").wide(),
             f("tags", Kind::Tags, "Tags", "标签"),
-            f("credit_code", Kind::CreditCode, "Credit code", "信用代码"),
+            f("credit_code", Kind::CreditCode, "Credit code", "信用代码").wide(),
             NOTES,
-            f("segment", TEXT, "Segment", "客户细分").ro(),
+            f("segment", TEXT, "Segment", "客户细分").ro().wide(),
             f(
                 "last_contacted_at",
                 Kind::DateTime,
                 "Last contacted",
                 "最近跟进",
             )
-            .ro(),
+            .ro()
+            .wide(),
         ],
     },
     Entity {
@@ -207,6 +283,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: None,
         owner_via: Some("customer"),
         title: "name",
+        open: Open::Always,
+        related: &[],
+        rights: Rights::SALES_SERVICE_READ,
         fields: &[
             f("customer", Kind::Ref("customer"), "Customer", "所属客户").req(),
             f("name", TEXT, "Name", "姓名").req(),
@@ -227,6 +306,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: Some("owner"),
         owner_via: None,
         title: "name",
+        open: Open::Always,
+        related: &[],
+        rights: Rights::NONE,
         fields: &[
             f("name", TEXT, "Name", "活动名称").req().uniq(),
             f("type", Kind::Choice(CAMPAIGN_TYPE), "Type", "活动类型").def(Default::Value("other")),
@@ -254,6 +336,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: Some("owner"),
         owner_via: None,
         title: "name",
+        open: Open::Unless("status", &["converted", "disqualified"]),
+        related: &[],
+        rights: Rights::SALES,
         fields: &[
             f("name", TEXT, "Name", "姓名").req(),
             f("company", TEXT, "Company", "公司名称"),
@@ -274,6 +359,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: Some("owner"),
         owner_via: None,
         title: "name",
+        open: Open::Unless("stage", &["won", "lost"]),
+        related: &[],
+        rights: Rights::SALES,
         fields: &[
             f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
             f("name", TEXT, "Name", "机会名称").req(),
@@ -299,6 +387,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: None,
         owner_via: None,
         title: "name",
+        open: Open::Always,
+        related: &[],
+        rights: Rights::SERVICE_READ,
         fields: &[
             f("code", TEXT, "Code", "产品编号")
                 .uniq()
@@ -318,6 +409,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: Some("owner"),
         owner_via: None,
         title: "number",
+        open: Open::Unless("status", &["accepted", "rejected", "expired"]),
+        related: &[],
+        rights: Rights::SALES,
         fields: &[
             f("number", TEXT, "Number", "报价单号")
                 .uniq()
@@ -346,6 +440,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: None,
         owner_via: Some("quote"),
         title: "product",
+        open: Open::Always,
+        related: &[],
+        rights: Rights::SALES,
         fields: &[
             f("quote", Kind::Ref("quote"), "Quote", "报价单").req(),
             f("product", Kind::Ref("product"), "Product", "产品").req(),
@@ -363,6 +460,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: Some("owner"),
         owner_via: None,
         title: "number",
+        open: Open::Always,
+        related: &[],
+        rights: Rights::SALES,
         fields: &[
             f("number", TEXT, "Number", "订单编号")
                 .uniq()
@@ -392,6 +492,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: None,
         owner_via: Some("order"),
         title: "product",
+        open: Open::Always,
+        related: &[],
+        rights: Rights::SALES,
         fields: &[
             f("order", Kind::Ref("order"), "Order", "订单").req(),
             f("product", Kind::Ref("product"), "Product", "产品").req(),
@@ -409,6 +512,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: Some("owner"),
         owner_via: None,
         title: "title",
+        open: Open::Always,
+        related: &[],
+        rights: Rights::SALES,
         fields: &[
             f("number", TEXT, "Number", "合同编号")
                 .uniq()
@@ -439,6 +545,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: Some("owner"),
         owner_via: None,
         title: "subject",
+        open: Open::WhileNull("done_at"),
+        related: &[],
+        rights: Rights::SALES,
         fields: &[
             f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
             f("contact", Kind::Ref("contact"), "Contact", "联系人"),
@@ -464,6 +573,9 @@ pub static ENTITIES: &[Entity] = &[
         owner: None,
         owner_via: None,
         title: "subject",
+        open: Open::Unless("status", TICKET_CLOSED),
+        related: &[],
+        rights: Rights::SERVICE,
         fields: &[
             f("number", TEXT, "Number", "工单编号")
                 .uniq()

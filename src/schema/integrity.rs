@@ -1,11 +1,14 @@
 //! The registry's integrity: every name it uses to point at an entity or a field exists,
-//! names are unique where they must be. (No fixed-width mask limits an entity's fields:
-//! an import's row marks given fields in a `Vec<bool>`, tested at 200 fields in `db/bulk/tests.rs`.)
+//! names are unique where they must be. So is every name that behaviour keyed by entity
+//! uses: the rules registered per entity, the open notion and related lists, role rights,
+//! the entities each report reads. (No fixed-width mask limits an entity's fields: an
+//! import's row marks given fields in a `Vec<bool>`, tested at 200 fields in
+//! `db/bulk/tests.rs`.)
 
 use std::collections::HashSet;
 
 use super::entities::{STAGES, SYNONYMS};
-use super::{Default, ENTITIES, Entity, Field, Kind};
+use super::{Default, ENTITIES, Entity, Field, Kind, Open, Rights};
 
 fn entity(name: &str) -> Option<&'static Entity> {
     ENTITIES.iter().find(|e| e.name == name)
@@ -167,4 +170,155 @@ fn choices_are_unique_within_a_field() {
         Kind::Choice(STAGES),
         "the stages rules walk are the field's"
     );
+}
+
+/// Rules are found by entity name: each name is an entity, registered once, and every field
+/// the rules read or set is a field of the entity named with it.
+#[test]
+fn rules_are_registered_for_entities_and_fields_that_exist() {
+    let mut seen = HashSet::new();
+    for r in crate::rules::RULES {
+        assert!(
+            entity(r.entity).is_some(),
+            "rules for unknown entity {}",
+            r.entity
+        );
+        assert!(seen.insert(r.entity), "rules for {} twice", r.entity);
+        assert!(
+            r.check.is_some() || r.after_write.is_some() || r.after_delete.is_some(),
+            "rules for {} do nothing",
+            r.entity
+        );
+        for (e, f) in r.uses {
+            let x = entity(e).unwrap_or_else(|| panic!("rules of {}: no entity {e}", r.entity));
+            assert!(
+                field(x, f).is_some(),
+                "rules of {}: no field {e}.{f}",
+                r.entity
+            );
+        }
+        let found = crate::rules::of(entity(r.entity).expect("checked above"));
+        assert!(found.is_some_and(|x| std::ptr::eq(x, r)), "{}", r.entity);
+    }
+}
+
+/// What "open" means names a field of the entity: a choice holding each closed value, or a
+/// field that is empty until the work is done.
+#[test]
+fn open_notions_name_fields_and_values_that_exist() {
+    for e in ENTITIES {
+        match e.open {
+            Open::Always => {}
+            Open::WhileNull(f) => {
+                let f = field(e, f).unwrap_or_else(|| panic!("{}: open while {f}", e.name));
+                assert!(!f.required, "{}.{}: required, never null", e.name, f.name);
+            }
+            Open::Unless(f, closed) => {
+                let f = field(e, f).unwrap_or_else(|| panic!("{}: open unless {f}", e.name));
+                let Kind::Choice(choices) = f.kind else {
+                    panic!("{}.{}: open unless a value, but no choice", e.name, f.name);
+                };
+                for v in closed {
+                    assert!(
+                        choices.iter().any(|(c, _)| c == v),
+                        "{}.{}: closed value {v} is no choice",
+                        e.name,
+                        f.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A related list shows records that refer to the shown one: its `via` is a reference to
+/// the entity, its sort a field, its open-only flag one the listed entity can honour.
+#[test]
+fn related_lists_name_references_and_fields_that_exist() {
+    for e in ENTITIES {
+        let mut seen = HashSet::new();
+        for r in e.related {
+            let other = entity(r.entity)
+                .unwrap_or_else(|| panic!("{}: related {} is no entity", e.name, r.entity));
+            assert!(
+                seen.insert((r.entity, r.via)),
+                "{}: {} twice",
+                e.name,
+                r.entity
+            );
+            let via = field(other, r.via)
+                .unwrap_or_else(|| panic!("{}: related {}.{}", e.name, r.entity, r.via));
+            assert_eq!(
+                via.kind,
+                Kind::Ref(e.name),
+                "{}: {}.{}",
+                e.name,
+                r.entity,
+                r.via
+            );
+            assert!(
+                field(other, r.sort).is_some(),
+                "{}: related {} sorted by {}",
+                e.name,
+                r.entity,
+                r.sort
+            );
+            assert!(
+                !r.open_only || other.open != Open::Always,
+                "{}: open {} only, but it has no open notion",
+                e.name,
+                r.entity
+            );
+        }
+    }
+}
+
+/// `sales` writes only what it owns, so what it may write has an owner path; `service` works
+/// only what it can read.
+#[test]
+fn role_rights_fit_their_entities() {
+    for e in ENTITIES {
+        let Rights {
+            sales_write,
+            service_read,
+            service_write,
+        } = e.rights;
+        assert!(
+            !sales_write || e.owner.is_some() || e.owner_via.is_some(),
+            "{}: sales writes it but nobody owns it",
+            e.name
+        );
+        assert!(
+            !service_write || service_read,
+            "{}: service writes unread",
+            e.name
+        );
+    }
+}
+
+// What each report reads is checked where reports are registered
+// (`report::tests::every_report_is_registered_once_with_real_entities`).
+
+/// A table list leaves wide fields out: never the key or title that names a record.
+#[test]
+fn wide_fields_are_never_a_key_or_title() {
+    for e in ENTITIES {
+        for f in e.columns().filter(|f| f.wide) {
+            assert!(e.key != Some(f.name), "{}: key {} is wide", e.name, f.name);
+            assert!(e.title != f.name, "{}: title {} is wide", e.name, f.name);
+        }
+    }
+}
+
+#[test]
+fn chinese_aliases_name_one_entity_that_exists() {
+    let mut seen = HashSet::new();
+    for (alias, name) in super::ZH_ALIASES {
+        assert!(entity(name).is_some(), "alias {alias} for unknown {name}");
+        assert!(seen.insert(alias), "alias {alias} twice");
+        assert!(
+            ENTITIES.iter().all(|e| e.zh != *alias),
+            "alias {alias} is an entity's label"
+        );
+    }
 }

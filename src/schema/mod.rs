@@ -1,10 +1,13 @@
 //! The registry of entities: one declarative list that drives schema, flags, prompts,
 //! validation, output and docs.
 
+pub mod behaviour;
 pub mod entities;
 pub mod kinds;
+pub mod record;
 pub mod value;
 
+pub use behaviour::{Open, Related, Rights};
 pub use entities::{ENTITIES, SYSTEM_FIELDS};
 pub use kinds::Kind;
 pub use value::{Value, ValueRef};
@@ -28,6 +31,8 @@ pub enum Default {
 }
 
 /// One field of an entity.
+// Independent yes/no facts of a registry entry, each set by its own const builder.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
     pub name: &'static str,
@@ -39,6 +44,9 @@ pub struct Field {
     pub default: Default,
     /// Set by crm itself (ids, timestamps, derived values); no flag or CSV column sets it.
     pub read_only: bool,
+    /// Left out of table lists unless `--columns` names it (long text, timestamps), so a
+    /// list fits a terminal; JSON and CSV always carry it.
+    pub wide: bool,
 }
 
 impl Field {
@@ -62,6 +70,12 @@ pub struct Entity {
     pub owner_via: Option<&'static str>,
     /// The field whose value names the record in messages and related lists.
     pub title: &'static str,
+    /// Which of its records still need work (`show`, `agenda`).
+    pub open: Open,
+    /// The lists `crm show` gives under a record; none given: every entity referring to it.
+    pub related: &'static [Related],
+    /// What the restricted roles may do with it.
+    pub rights: Rights,
     pub fields: &'static [Field],
 }
 

@@ -237,7 +237,7 @@ fn edit_walks_every_field_with_current_values_as_defaults() {
             "B",
         ],
     );
-    let before = env.audit_count("action='update'");
+    let before = env.audits(&[("action", "update")]);
     let mut p = Pty::spawn(&env, &["edit", "customer", &id.to_string()]);
     for label in CUSTOMER_LABELS {
         p.wait(label);
@@ -256,7 +256,7 @@ fn edit_walks_every_field_with_current_values_as_defaults() {
     let (code, screen) = p.finish();
     assert_eq!(code, 0, "{screen}");
     assert_eq!(
-        env.audit_count("action='update'") - before,
+        env.audits(&[("action", "update")]) - before,
         1,
         "only the city changed"
     );
@@ -280,13 +280,13 @@ fn delete_asks_on_a_terminal() {
     p.send("n");
     let (code, _) = p.finish();
     assert_ne!(code, 0);
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 1);
+    assert_eq!(env.count("customer"), 1);
     let mut p = Pty::spawn(&env, &["delete", "customer", &id]);
     p.wait("Delete customer");
     p.send("y");
     let (code, screen) = p.finish();
     assert_eq!(code, 0, "{screen}");
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
+    assert_eq!(env.count("customer"), 0);
 }
 
 #[test]

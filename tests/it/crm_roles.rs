@@ -210,10 +210,7 @@ fn roles_for_each_crm_entity_and_workflow() {
         "{converted}"
     );
     ok(&rep1, &["convert", "quote", &quote, "-q"]);
-    assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM customer WHERE owner = 'rep1'"),
-        2
-    );
+    assert_eq!(env.count_where("customer", &["owner=rep1"]), 2);
     ok(&boss, &["delete", "contract", &contract, "--yes"]);
-    assert!(env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'denied'") >= 20);
+    assert!(env.audits(&[("action", "denied")]) >= 20);
 }

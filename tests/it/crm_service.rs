@@ -2,7 +2,7 @@
 //! contact, `log` and `done`; ticket transitions, resolve time, satisfaction and assignees.
 
 use crate::crm_support::{At, customer, field};
-use crate::harness::Env;
+use crate::harness::{Env, text};
 
 #[test]
 fn activities_keep_last_contacted_at() {
@@ -62,10 +62,11 @@ fn activities_keep_last_contacted_at() {
     assert_eq!(logged["done_at"], "2026-11-25T10:00:00+08:00");
     assert_eq!(last(c), "2026-11-25T10:00:00+08:00");
     assert_eq!(
-        env.sql_int(&format!(
-            "SELECT COUNT(*) FROM audit WHERE entity = 'customer' AND record_id = {c} \
-             AND field = 'last_contacted_at' AND old IS NULL AND detail LIKE 'derived: follows activity %'"
-        )),
+        env.audits_by(|r| r["entity"] == "customer"
+            && r["record_id"] == c
+            && r["field"] == "last_contacted_at"
+            && r["old"].is_null()
+            && text(&r["detail"]).is_some_and(|d| d.starts_with("derived: follows activity "))),
         1
     );
     at.run(&["log", "customer", &cs, "未来", "--at", "2026-12-25"])

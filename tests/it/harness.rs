@@ -183,12 +183,21 @@ impl Env {
             .unwrap_or_else(|_| panic!("add printed no id: {}", r.stdout))
     }
 
-    /// Opens the database directly, as an independent witness.
+    /// Opens the `SQLite` file directly, for the few tests that must look at the file (they
+    /// start with `skip_unless_sqlite`); under another engine this is a test bug.
+    #[track_caller]
     pub fn sql(&self) -> rusqlite::Connection {
+        assert!(
+            !engine_is_postgres(),
+            "env.sql() reads the SQLite file, but CRM_TEST_ENGINE=postgres: read state through \
+             crm (env.count, env.record, env.audits …) or start the test with \
+             `if skip_unless_sqlite(\"why\") {{ return; }}`"
+        );
         rusqlite::Connection::open(&self.db).expect("open db")
     }
 
-    /// One integer from SQL.
+    /// One integer from SQL on the `SQLite` file (see `sql`).
+    #[track_caller]
     pub fn sql_int(&self, sql: &str) -> i64 {
         self.sql().query_row(sql, [], |r| r.get(0)).expect("sql")
     }
@@ -224,7 +233,8 @@ impl Env {
         Run::from(out)
     }
 
-    /// The number of audit rows matching a SQL condition.
+    /// The number of audit rows matching a SQL condition (`SQLite` only: prefer `audits`).
+    #[track_caller]
     pub fn audit_count(&self, cond: &str) -> i64 {
         self.sql_int(&format!("SELECT COUNT(*) FROM audit WHERE {cond}"))
     }
@@ -275,4 +285,197 @@ pub fn int_in(path: &Path, sql: &str) -> i64 {
     let c = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .expect("open read-only");
     c.query_row(sql, [], |r| r.get(0)).expect("sql")
+}
+
+/// Whether the suite runs against `PostgreSQL` (`CRM_TEST_ENGINE=postgres`) instead of `SQLite`.
+pub fn engine_is_postgres() -> bool {
+    std::env::var("CRM_TEST_ENGINE").is_ok_and(|e| e.eq_ignore_ascii_case("postgres"))
+}
+
+/// For a test that must look at the `SQLite` file itself: under another engine it prints
+/// `SKIPPED (sqlite only): why` and returns true, so the test starts with
+/// `if skip_unless_sqlite("why") { return; }`.
+pub fn skip_unless_sqlite(why: &str) -> bool {
+    if engine_is_postgres() {
+        println!("SKIPPED (sqlite only): {why}");
+        return true;
+    }
+    false
+}
+
+/// Reading state through crm itself (`--format json`), so a test holds for any engine.
+impl Env {
+    /// `crm --format json ARGS…` as the logged-in user; must succeed; stdout parsed.
+    #[track_caller]
+    pub fn read_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        self.run(&all).ok().json()
+    }
+
+    /// `crm --format json ARGS…` as the user of `token`; must succeed; stdout parsed.
+    #[track_caller]
+    pub fn read_json_as(&self, token: &str, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        self.run_as(token, &all).ok().json()
+    }
+
+    /// A JSON array as its items.
+    #[track_caller]
+    fn rows(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        match self.read_json(args) {
+            serde_json::Value::Array(v) => v,
+            other => panic!("`crm {}` printed no JSON array: {other}", args.join(" ")),
+        }
+    }
+
+    /// How many records of `entity` there are (`crm find ENTITY --count`).
+    #[track_caller]
+    pub fn count(&self, entity: &str) -> i64 {
+        self.count_where(entity, &[])
+    }
+
+    /// How many records of `entity` match every `--where` filter (`FIELD=V`, `FIELD~TEXT` …).
+    #[track_caller]
+    pub fn count_where(&self, entity: &str, filters: &[&str]) -> i64 {
+        let mut args = vec!["find", entity, "--count"];
+        for f in filters {
+            args.extend_from_slice(&["--where", f]);
+        }
+        self.read_json(&args)
+            .as_i64()
+            .unwrap_or_else(|| panic!("find --count printed no number"))
+    }
+
+    /// The records of `entity` matching every `--where` filter, in id order.
+    #[track_caller]
+    pub fn find(&self, entity: &str, filters: &[&str]) -> Vec<serde_json::Value> {
+        let mut args = vec!["find", entity, "--sort", "id"];
+        for f in filters {
+            args.extend_from_slice(&["--where", f]);
+        }
+        self.rows(&args)
+    }
+
+    /// How many distinct non-null values `field` has over all records of `entity`.
+    #[track_caller]
+    pub fn distinct(&self, entity: &str, field: &str) -> i64 {
+        let set: std::collections::BTreeSet<String> = self
+            .find(entity, &[])
+            .iter()
+            .filter_map(|r| text(&r[field]))
+            .collect();
+        i64::try_from(set.len()).expect("count")
+    }
+
+    /// The id of the one record of `entity` matching the filters.
+    #[track_caller]
+    pub fn id_where(&self, entity: &str, filters: &[&str]) -> i64 {
+        let rows = self.find(entity, filters);
+        assert_eq!(
+            rows.len(),
+            1,
+            "want one {entity} where {filters:?}: {rows:?}"
+        );
+        rows[0]["id"].as_i64().expect("id")
+    }
+
+    /// One record as `crm show ENTITY ID --format json` has it (fields plus `related`).
+    #[track_caller]
+    pub fn record(&self, entity: &str, id: i64) -> serde_json::Value {
+        self.read_json(&["show", entity, &id.to_string()])
+    }
+
+    /// Whether a record exists: `crm show` exits 0, or 3 (not found).
+    #[track_caller]
+    pub fn exists(&self, entity: &str, id: i64) -> bool {
+        let r = self.run(&["show", entity, &id.to_string()]);
+        assert!(r.code == 0 || r.code == 3, "show {entity} {id}: {r:?}");
+        r.code == 0
+    }
+
+    /// The whole audit log, oldest first (`crm audit --format json`; admin).
+    #[track_caller]
+    pub fn audit_rows(&self) -> Vec<serde_json::Value> {
+        self.rows(&["audit"])
+    }
+
+    /// How many audit rows have every given column equal to the given text (numbers compare
+    /// by their decimal text; `NULL` never matches).
+    #[track_caller]
+    pub fn audits(&self, want: &[(&str, &str)]) -> i64 {
+        self.audits_by(|r| {
+            want.iter()
+                .all(|(k, v)| text(&r[*k]).as_deref() == Some(*v))
+        })
+    }
+
+    /// How many audit rows satisfy a predicate.
+    #[track_caller]
+    pub fn audits_by(&self, keep: impl Fn(&serde_json::Value) -> bool) -> i64 {
+        let n = self.audit_rows().iter().filter(|r| keep(r)).count();
+        i64::try_from(n).expect("count")
+    }
+
+    /// How many audit rows there are.
+    #[track_caller]
+    pub fn audit_total(&self) -> i64 {
+        i64::try_from(self.audit_rows().len()).expect("count")
+    }
+
+    /// How many import batches there are.
+    #[track_caller]
+    pub fn batch_total(&self) -> i64 {
+        i64::try_from(self.import_batches().len()).expect("count")
+    }
+
+    /// The highest audit id (0 when the log is empty).
+    #[track_caller]
+    pub fn audit_max_id(&self) -> i64 {
+        self.audit_rows()
+            .iter()
+            .filter_map(|r| r["id"].as_i64())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The store is whole: `PRAGMA integrity_check` says ok on the `SQLite` file; under
+    /// another engine, every `crm check` that applies passes.
+    #[track_caller]
+    pub fn assert_whole(&self) {
+        if engine_is_postgres() {
+            let j = self.read_json(&["check"]);
+            assert!(
+                j.as_array()
+                    .expect("checks")
+                    .iter()
+                    .all(|c| c["ok"] == true),
+                "{j}"
+            );
+        } else {
+            assert_eq!(integrity(&self.db), "ok");
+        }
+    }
+
+    /// The users as `crm user list --format json` has them (admin).
+    #[track_caller]
+    pub fn users(&self) -> Vec<serde_json::Value> {
+        self.rows(&["user", "list"])
+    }
+
+    /// The import batches, newest first (`crm import history --format json`).
+    #[track_caller]
+    pub fn import_batches(&self) -> Vec<serde_json::Value> {
+        self.rows(&["import", "history"])
+    }
+}
+
+/// A JSON scalar as text: strings as they are, numbers and booleans by their text, `null` none.
+pub fn text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
 }

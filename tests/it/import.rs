@@ -17,7 +17,7 @@ fn summary(r: &Run) -> serde_json::Value {
 }
 
 fn customers(env: &Env) -> i64 {
-    env.sql_int("SELECT COUNT(*) FROM customer")
+    env.count("customer")
 }
 
 #[test]
@@ -35,12 +35,7 @@ fn gb18030_file_with_chinese_headers_is_detected() {
         "reports the encoding: {}",
         r.stderr
     );
-    let name: String = env
-        .sql()
-        .query_row("SELECT name FROM customer WHERE code = 'G002'", [], |r| {
-            r.get(0)
-        })
-        .expect("row");
+    let name = env.find("customer", &["code=G002"])[0]["name"].clone();
     assert_eq!(name, "𠀀字公司😀");
     // GB18030 in, GB18030 out: byte-identical when the header uses field names.
     let plain = "code,name,city\nH1,上海东方明珠贸易有限公司,上海\nH2,'=1+2 表,😀\n";
@@ -82,13 +77,10 @@ fn utf8_bom_crlf_and_invalid_bytes() {
     assert_eq!(summary(&r)["inserted"], 2);
     assert!(r.stdout.contains("UTF-8"));
     let names: Vec<String> = env
-        .sql()
-        .prepare("SELECT name FROM customer ORDER BY id")
-        .expect("prepare")
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+        .find("customer", &[])
+        .iter()
+        .map(|r| r["name"].as_str().expect("name").to_string())
+        .collect();
     assert_eq!(names, ["华信软件", "多行\r\n备注公司"]);
     // An invalid byte is an error naming the line, never a replacement character.
     let mut bad = "name,city\n甲公司,深圳\n乙公司,广州\n".as_bytes().to_vec();
@@ -99,7 +91,7 @@ fn utf8_bom_crlf_and_invalid_bytes() {
     r.code(4).one_error_line();
     assert!(r.stderr.contains("line 4"), "{}", r.stderr);
     assert_eq!(customers(&env), 2);
-    let n = env.sql_int("SELECT COUNT(*) FROM customer WHERE name LIKE '%' || char(65533) || '%'");
+    let n = env.count_where("customer", &["name~\u{FFFD}"]);
     assert_eq!(n, 0);
 }
 
@@ -185,16 +177,10 @@ fn abort_skip_and_dry_run_account_for_every_row() {
         (Some(2), Some(3))
     );
     assert_eq!(customers(&env), 2);
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM import_batch"), 1);
+    assert_eq!(env.batch_total(), 1);
     // One audit entry for the batch, not one per row or field.
-    assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'import'"),
-        1
-    );
-    assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'create'"),
-        0
-    );
+    assert_eq!(env.audits(&[("action", "import")]), 1);
+    assert_eq!(env.audits(&[("action", "create")]), 0);
 
     let empty = env.path("empty.csv");
     write(&empty, "");
@@ -270,11 +256,9 @@ fn upsert_update_revert_and_refusal() {
     );
     let b2 = s["batch"].as_i64().expect("batch");
     let city = |code: &str| -> Option<String> {
-        env.sql()
-            .query_row("SELECT city FROM customer WHERE code = ?", [code], |r| {
-                r.get(0)
-            })
-            .ok()
+        env.find("customer", &[&format!("code={code}")])
+            .first()
+            .and_then(|r| r["city"].as_str().map(str::to_string))
     };
     assert_eq!(city("U1").as_deref(), Some("广州"));
     let hist = env
@@ -284,7 +268,7 @@ fn upsert_update_revert_and_refusal() {
     assert_eq!(hist.as_array().expect("list").len(), 2);
     assert_eq!(hist[0]["batch"], b2);
     // The first batch's U1 was changed by the second batch: refused, naming the record.
-    let u1 = env.sql_int("SELECT id FROM customer WHERE code = 'U1'");
+    let u1 = env.id_where("customer", &["code=U1"]);
     let r = env.run(&["import", "revert", &b1.to_string()]);
     r.code(5).one_error_line();
     assert!(r.stderr.contains(&u1.to_string()), "{}", r.stderr);
@@ -331,15 +315,9 @@ fn revert_of_untouched_batch_restores_everything() {
         (r["deleted"].as_i64(), r["restored"].as_i64()),
         (Some(1), Some(1))
     );
-    assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM customer WHERE code = 'OLD1' AND city = '深圳'"),
-        1
-    );
+    assert_eq!(env.count_where("customer", &["code=OLD1", "city=深圳"]), 1);
     assert_eq!(customers(&env), 1);
-    assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'revert'"),
-        1
-    );
+    assert_eq!(env.audits(&[("action", "revert")]), 1);
 }
 
 #[test]
@@ -452,10 +430,7 @@ fn references_dates_limits_and_row_errors() {
         "dmy",
     ])
     .ok();
-    assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM campaign WHERE start_date = '2023-07-08'"),
-        1
-    );
+    assert_eq!(env.count_where("campaign", &["start_date=2023-07-08"]), 1);
     let big = env.path("big.csv");
     write(
         &big,
@@ -535,13 +510,10 @@ fn formulas_are_neutralised_and_round_trip() {
     env.run(&["import", "customer", f.to_str().expect("path")])
         .ok();
     let notes: Vec<String> = env
-        .sql()
-        .prepare("SELECT notes FROM customer ORDER BY id")
-        .expect("prepare")
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+        .find("customer", &[])
+        .iter()
+        .map(|r| r["notes"].as_str().expect("notes").to_string())
+        .collect();
     assert_eq!(notes, hostile, "stored verbatim");
     let out = env
         .run(&["export", "customer", "--columns", "name,notes,phone"])
@@ -659,10 +631,7 @@ fn export_formats_and_files() {
     let dir = env.path("no-such-dir/out.csv");
     env.run(&["export", "customer", "-o", dir.to_str().expect("path")])
         .code(9);
-    assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE action = 'export'"),
-        4
-    );
+    assert_eq!(env.audits(&[("action", "export")]), 4);
 }
 
 #[test]
@@ -781,7 +750,7 @@ fn progress_bar_only_on_a_terminal() {
         .expect("rows/s")
         .expect("a progress bar on the terminal");
     session.expect("20000 inserted").expect("the summary");
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 40_000);
+    assert_eq!(env.count("customer"), 40_000);
 }
 
 #[test]
@@ -810,9 +779,7 @@ fn update_by_id_from_an_export_with_ids() {
         (Some(1), Some(1))
     );
     assert_eq!(
-        env.sql_int(&format!(
-            "SELECT COUNT(*) FROM customer WHERE id = {a} AND city = '广州'"
-        )),
+        env.count_where("customer", &[&format!("id={a}"), "city=广州"]),
         1
     );
     env.run(&[

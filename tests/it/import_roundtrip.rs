@@ -213,31 +213,35 @@ fn column_values(env: &Env, entity: &str, cols: &[&str], first: i64) -> Vec<Stri
     if cols.is_empty() {
         return Vec::new();
     }
-    let list: Vec<String> = cols.iter().map(|c| format!("quote(\"{c}\")")).collect();
-    let sql = format!(
-        "SELECT {} FROM \"{entity}\" WHERE id >= {first} ORDER BY id",
-        list.join(" || '|' || ")
-    );
-    env.sql()
-        .prepare(&sql)
-        .expect("prepare")
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows")
+    env.find(entity, &[&format!("id>={first}")])
+        .iter()
+        .map(|r| {
+            let vals: Vec<String> = cols.iter().map(|c| r[*c].to_string()).collect();
+            vals.join("|")
+        })
+        .collect()
 }
 
 /// The derived values of the parents: orders' and quotes' amounts, customers' last contact.
 fn parents_state(env: &Env) -> String {
-    env.sql()
-        .query_row(
-            "SELECT (SELECT group_concat(number || '=' || quote(amount), ' ') FROM \"order\")
-                 || ' / ' || (SELECT group_concat(number || '=' || quote(amount), ' ') FROM quote)
-                 || ' / ' || (SELECT group_concat(code || '=' || quote(last_contacted_at), ' ') FROM customer WHERE code IN ('PC1', 'PC2'))",
-            [],
-            |r| r.get(0),
-        )
-        .expect("parents")
+    let pairs = |rows: Vec<serde_json::Value>, key: &str, val: &str| -> String {
+        let v: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{}={}", r[key], r[val]))
+            .collect();
+        v.join(" ")
+    };
+    let customers: Vec<serde_json::Value> = env
+        .find("customer", &[])
+        .into_iter()
+        .filter(|c| c["code"] == "PC1" || c["code"] == "PC2")
+        .collect();
+    [
+        pairs(env.find("order", &[]), "number", "amount"),
+        pairs(env.find("quote", &[]), "number", "amount"),
+        pairs(customers, "code", "last_contacted_at"),
+    ]
+    .join(" / ")
 }
 
 fn export_from(env: &Env, p: &Parents, entity: &str, first: i64, out: &std::path::Path) {
@@ -274,9 +278,8 @@ fn import_file(env: &Env, p: &Parents, entity: &str, file: &std::path::Path) -> 
 }
 
 fn next_id(env: &Env, entity: &str) -> i64 {
-    env.sql_int(&format!(
-        "SELECT COALESCE(MAX(id), 0) + 1 FROM \"{entity}\""
-    ))
+    let last = env.read_json(&["find", entity, "--sort", "id:desc", "--limit", "1"]);
+    last[0]["id"].as_i64().unwrap_or(0) + 1
 }
 
 fn round_trip(
@@ -328,18 +331,12 @@ fn round_trip(
         .enumerate()
         .filter(|(_, f)| f["type"] == "text")
     {
-        let sql = format!(
-            "SELECT \"{}\" FROM \"{entity}\" WHERE id >= {first} ORDER BY id",
-            f["name"].as_str().expect("name")
-        );
+        let name = f["name"].as_str().expect("name");
         let stored: Vec<Option<String>> = env
-            .sql()
-            .prepare(&sql)
-            .expect("prepare")
-            .query_map([], |r| r.get(0))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
+            .find(entity, &[&format!("id>={first}")])
+            .iter()
+            .map(|r| r[name].as_str().map(str::to_string))
+            .collect();
         let want: Vec<Option<String>> = expect.iter().map(|row| Some(row[i].clone())).collect();
         assert_eq!(stored, want, "{entity}.{}", f["name"]);
     }

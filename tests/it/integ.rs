@@ -22,14 +22,18 @@ fn import(at: &At, entity: &str, csv: &str, extra: &[&str]) -> i64 {
     at.run(&args).ok().json()["batch"].as_i64().expect("batch")
 }
 
+/// A date-time as crm shows it, as seconds since the epoch.
+fn moment(v: &serde_json::Value) -> i64 {
+    crm::schema::kinds::parse_datetime(v.as_str().expect("a date-time")).expect("moment")
+}
+
 fn stages(env: &Env, opp: i64) -> Vec<String> {
-    env.sql()
-        .prepare("SELECT stage FROM opportunity_stage WHERE opportunity = ? ORDER BY id")
-        .expect("prepare")
-        .query_map([opp], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows")
+    env.record("opportunity", opp)["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| s["stage"].as_str().expect("stage").to_string())
+        .collect()
 }
 
 #[test]
@@ -44,8 +48,8 @@ fn import_update_of_opportunities_writes_stage_history() {
         &[],
     );
     let (a, b) = (
-        env.sql_int("SELECT id FROM opportunity WHERE name = '大单'"),
-        env.sql_int("SELECT id FROM opportunity WHERE name = '小单'"),
+        env.id_where("opportunity", &["name=大单"]),
+        env.id_where("opportunity", &["name=小单"]),
     );
     assert_eq!(stages(&env, a), ["prospecting"]);
     let later = At::new(&env, "admin", "2026-03-05T09:00:00+08:00");
@@ -59,14 +63,9 @@ fn import_update_of_opportunities_writes_stage_history() {
     assert_eq!(stages(&env, a), ["prospecting", "proposal"]);
     assert_eq!(stages(&env, b), ["qualification", "lost"]);
     // The stage's rules ran too: probability follows, closed_at set at the import's moment.
+    assert_eq!(env.record("opportunity", a)["probability"], 50);
     assert_eq!(
-        env.sql_int(&format!(
-            "SELECT probability FROM opportunity WHERE id = {a}"
-        )),
-        50
-    );
-    assert_eq!(
-        env.sql_int(&format!("SELECT closed_at FROM opportunity WHERE id = {b}")),
+        moment(&env.record("opportunity", b)["closed_at"]),
         crm::schema::kinds::parse_datetime("2026-03-05T09:00:00+08:00").expect("moment")
     );
     // A lost stage without its reason is refused, as `crm edit` refuses it.
@@ -86,10 +85,11 @@ fn import_update_of_opportunities_writes_stage_history() {
     // Revert restores the stage, and the funnel history records the way back.
     later.run(&["import", "revert", &batch.to_string()]).ok();
     assert_eq!(
-        env.sql_int(&format!(
-            "SELECT count(*) FROM opportunity WHERE id = {b} AND stage = 'qualification' AND closed_at IS NULL"
-        )),
-        1
+        {
+            let o = env.record("opportunity", b);
+            (o["stage"].clone(), o["closed_at"].clone())
+        },
+        (serde_json::json!("qualification"), serde_json::Value::Null)
     );
     assert_eq!(stages(&env, b), ["qualification", "lost", "qualification"]);
 }
@@ -100,9 +100,8 @@ fn import_of_activities_keeps_last_contacted_at() {
     let at = At::new(&env, "admin", "2026-03-10T09:00:00+08:00");
     let c = at.add("customer", &["--name", "乙", "--code", "C1"]);
     let last = || {
-        env.sql_int(&format!(
-            "SELECT COALESCE(last_contacted_at, 0) FROM customer WHERE id = {c}"
-        ))
+        let v = &env.record("customer", c)["last_contacted_at"];
+        if v.is_null() { 0 } else { moment(v) }
     };
     let ts = |s: &str| crm::schema::kinds::parse_datetime(s).expect("moment");
     let b1 = import(
@@ -112,7 +111,7 @@ fn import_of_activities_keeps_last_contacted_at() {
         &[],
     );
     assert_eq!(last(), ts("2026-03-03T15:00:00+08:00"));
-    let id = env.sql_int("SELECT id FROM activity WHERE subject = '电话'");
+    let id = env.id_where("activity", &["subject=电话"]);
     let csv = format!("id,done_at\n{id},2026-03-08T08:00:00+08:00\n");
     let b2 = import(&at, "activity", &csv, &["--mode", "upsert", "--key", "id"]);
     assert_eq!(last(), ts("2026-03-08T08:00:00+08:00"));
@@ -139,9 +138,10 @@ fn import_of_order_lines_keeps_the_order_amount_and_revert_restores_it() {
     );
     at.add("order_line", &["--order", "SO1", "--product", "P1"]);
     let amount = |n: &str| {
-        env.sql_int(&format!(
-            "SELECT COALESCE(amount, -1) FROM \"order\" WHERE number = '{n}'"
-        ))
+        let o = &env.find("order", &[&format!("number={n}")])[0];
+        o["amount"]
+            .as_str()
+            .map_or(-1, |a| crm::schema::kinds::parse_money(a).expect("money"))
     };
     assert_eq!((amount("SO1"), amount("SO2")), (500, 10_000));
     // One row per line, the order named by its number.
@@ -152,7 +152,7 @@ fn import_of_order_lines_keeps_the_order_amount_and_revert_restores_it() {
         &[],
     );
     assert_eq!((amount("SO1"), amount("SO2")), (1_500, 2_700));
-    let line = env.sql_int("SELECT min(id) FROM order_line");
+    let line = env.find("order_line", &[])[0]["id"].as_i64().expect("id");
     let csv = format!("id,quantity\n{line},4\n");
     let b2 = import(
         &at,
@@ -249,14 +249,11 @@ fn a_logged_follow_up_does_not_block_reverting_a_customer_update() {
     );
     // Logging a follow-up changes only the derived last_contacted_at (audited as derived).
     at.run(&["log", "customer", "C1", "回访"]).ok();
-    let last = "SELECT last_contacted_at IS NOT NULL FROM customer WHERE code = 'C1'";
-    assert_eq!(env.sql_int(last), 1);
+    let last = || i64::from(!env.find("customer", &["code=C1"])[0]["last_contacted_at"].is_null());
+    assert_eq!(last(), 1);
     at.run(&["import", "revert", &b.to_string()]).ok();
-    assert_eq!(
-        env.sql_int("SELECT count(*) FROM customer WHERE code = 'C1' AND city = '上海'"),
-        1
-    );
-    assert_eq!(env.sql_int(last), 1, "the derived last contact stays");
+    assert_eq!(env.count_where("customer", &["code=C1", "city=上海"]), 1);
+    assert_eq!(last(), 1, "the derived last contact stays");
     // A real edit after the batch still blocks a revert of it.
     let b = import(
         &at,
@@ -311,12 +308,12 @@ fn saving_segments_does_not_block_reverting_a_customer_import() {
         "json",
     ])
     .ok();
-    let seg = "SELECT count(*) FROM customer WHERE code = 'C1' AND segment IS NOT NULL";
-    assert_eq!(env.sql_int(seg), 1);
+    let seg = || {
+        let rows = env.find("customer", &["code=C1"]);
+        rows.iter().filter(|r| !r["segment"].is_null()).count()
+    };
+    assert_eq!(seg(), 1);
     at.run(&["import", "revert", &b.to_string()]).ok();
-    assert_eq!(
-        env.sql_int("SELECT count(*) FROM customer WHERE code = 'C1' AND city = '上海'"),
-        1
-    );
-    assert_eq!(env.sql_int(seg), 1, "the derived segment stays");
+    assert_eq!(env.count_where("customer", &["code=C1", "city=上海"]), 1);
+    assert_eq!(seg(), 1, "the derived segment stays");
 }

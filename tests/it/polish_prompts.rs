@@ -65,7 +65,7 @@ fn ctrl_c_at_a_select_list_gives_the_cursor_back() {
         "the cursor is shown again: {screen:?}"
     );
     assert!(screen.contains("nothing was saved"), "{screen}");
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
+    assert_eq!(env.count("customer"), 0);
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn delete_names_the_records_it_asks_about() {
     p.send("y");
     let (code, screen) = p.finish();
     assert_eq!(code, 0, "{screen}");
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
+    assert_eq!(env.count("customer"), 0);
 }
 
 /// `crm ARGS` on a terminal `cols` wide: (the screen, the table lines).

@@ -12,7 +12,7 @@ fn import_bounded(env: &Env, file: &str, extra: &str) -> crate::harness::Run {
 }
 
 fn customers(env: &Env) -> i64 {
-    env.sql_int("SELECT COUNT(*) FROM customer")
+    env.count("customer")
 }
 
 #[test]
@@ -21,7 +21,7 @@ fn empty_and_header_only_files_are_clean_no_ops() {
     write(&env.path("empty.csv"), "");
     write(&env.path("header.csv"), "name,code,city\n");
     write(&env.path("header_nonl.csv"), "客户名称,code");
-    let audit = env.sql_int("SELECT COUNT(*) FROM audit");
+    let audit = env.audit_total();
     for f in ["empty.csv", "header.csv", "header_nonl.csv"] {
         let r = env.run(&["import", "customer", f]);
         r.ok();
@@ -35,11 +35,8 @@ fn empty_and_header_only_files_are_clean_no_ops() {
         assert_eq!(customers(&env), 0);
     }
     // a no-op writes no records and no per-field audit rows
-    assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM audit WHERE entity = 'customer'"),
-        0
-    );
-    assert!(env.sql_int("SELECT COUNT(*) FROM audit") - audit <= 3);
+    assert_eq!(env.audits(&[("entity", "customer")]), 0);
+    assert!(env.audit_total() - audit <= 3);
 }
 
 #[test]
@@ -66,10 +63,7 @@ fn ten_thousand_columns_are_refused_in_one_line_or_read_in_bounded_memory() {
     );
     import_bounded(&env, "wide_named.csv", "--ignore-unknown -q").ok();
     assert_eq!(customers(&env), 1);
-    assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM customer WHERE name = '宽表客户'"),
-        1
-    );
+    assert_eq!(env.count_where("customer", &["name=宽表客户"]), 1);
 }
 
 #[test]

@@ -72,9 +72,9 @@ fn writer_args<'a>(writer: &str, target: &'a str, input: &'a str, force: bool) -
 /// Counts of everything a writer would change if it started its work.
 fn work_done(env: &Env) -> (i64, i64, i64) {
     (
-        env.sql_int("SELECT COUNT(*) FROM customer"),
-        env.sql_int("SELECT COUNT(*) FROM import_batch"),
-        env.audit_count("action IN ('export', 'backup')"),
+        env.count("customer"),
+        env.batch_total(),
+        env.audits_by(|r| r["action"] == "export" || r["action"] == "backup"),
     )
 }
 
@@ -315,5 +315,5 @@ fn file_errors_name_the_file_the_user_gave() {
         assert!(!line.contains(".tmp"), "{writer}: {line}");
         assert!(!env.path("nodir").exists());
     }
-    assert_eq!(env.sql_int("SELECT COUNT(*) FROM customer"), 0);
+    assert_eq!(env.count("customer"), 0);
 }

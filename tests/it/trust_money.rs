@@ -182,12 +182,7 @@ fn line_totals_that_cannot_be_stored_are_refused_with_exit_4() {
         assert!(r.stderr.contains("amount"), "{}", r.stderr);
         // Nothing was written: one line, and the parent's amount is still its sum.
         let table = format!("{parent}_line");
-        assert_eq!(
-            env.sql_int(&format!(
-                "SELECT COUNT(*) FROM {table} WHERE \"{parent}\" = {id}"
-            )),
-            1
-        );
+        assert_eq!(env.count_where(&table, &[&format!("{parent}={id}")]), 1);
         let shown = env
             .run(&["--format", "json", "show", parent, &id])
             .ok()
@@ -195,7 +190,7 @@ fn line_totals_that_cannot_be_stored_are_refused_with_exit_4() {
         assert_eq!(shown["amount"], MAX);
         // Editing a line up past the limit is refused the same way.
         let lid = env
-            .sql_int(&format!("SELECT id FROM {table} WHERE \"{parent}\" = {id}"))
+            .id_where(&table, &[&format!("{parent}={id}")])
             .to_string();
         env.run(&["edit", &line, &lid, "--quantity", "3"])
             .code(4)

@@ -5,7 +5,7 @@
 //! status (now read in the same index scan as the churn baseline) still count every customer.
 use serde_json::Value as J;
 
-use crate::harness::Env;
+use crate::harness::{Env, skip_unless_sqlite};
 
 fn order(env: &Env, customer: &str, amount: &str, currency: &str, status: &str, date: &str) {
     env.add(
@@ -31,6 +31,9 @@ fn rows<'a>(r: &'a J, section: &str) -> &'a Vec<J> {
 
 #[test]
 fn rfm_totals_per_customer_and_currency_with_null_as_the_default() {
+    if skip_unless_sqlite("stores an order without a currency behind crm's back") {
+        return;
+    }
     let env = Env::new();
     let a = env
         .add("customer", &["--name", "Alpha", "--status", "active"])

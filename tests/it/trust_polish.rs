@@ -2,7 +2,7 @@
 //! result from every command that has no record to print, currencies as ISO 4217 codes, and
 //! one definition of a neglected customer for `agenda` and `report activities`.
 
-use crate::harness::{Env, PW, write};
+use crate::harness::{Env, PW, skip_unless_sqlite, write};
 
 #[test]
 fn import_json_summary_lists_row_errors_and_no_plain_lines() {
@@ -322,6 +322,9 @@ fn currency_is_an_iso_code_never_null() {
 
 #[test]
 fn reports_group_legacy_currencies_upper_cased() {
+    if skip_unless_sqlite("stores legacy currency values behind crm's back") {
+        return;
+    }
     let env = Env::new();
     let c = env.add("customer", &["--name", "甲"]).to_string();
     for _ in 0..3 {

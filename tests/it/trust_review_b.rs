@@ -37,8 +37,8 @@ fn customer_reference_reads_either_chinese_label_on_every_entity() {
     env.run(&["import", "opportunity", opps.to_str().expect("utf-8")])
         .ok();
     assert_eq!(
-        env.sql_int("SELECT count(*) FROM contact WHERE customer = 1")
-            + env.sql_int("SELECT count(*) FROM opportunity WHERE customer = 1"),
+        env.count_where("contact", &["customer=1"])
+            + env.count_where("opportunity", &["customer=1"]),
         2
     );
 }
@@ -53,7 +53,7 @@ fn generated_keys_never_reuse_a_deleted_records_key() {
     env.run(&["delete", "customer", "2", "--yes"]).ok();
     env.add("customer", &["--name", "丙"]);
     assert_eq!(
-        env.sql_int("SELECT count(*) FROM customer WHERE code = 'C000002'"),
+        env.count_where("customer", &["code=C000002"]),
         0,
         "a new customer took the deleted customer's code"
     );
@@ -65,7 +65,7 @@ fn generated_keys_never_reuse_a_deleted_records_key() {
     env.run(&["import", "customer", f.to_str().expect("utf-8")])
         .ok();
     assert_eq!(
-        env.sql_int("SELECT count(*) FROM customer WHERE code = 'C000004'"),
+        env.count_where("customer", &["code=C000004"]),
         0,
         "an import took the code of a record a revert deleted"
     );

@@ -4,7 +4,7 @@
 //! unique ignoring case, emails are strict, and a missing password names `--password-stdin`.
 
 use crate::core_prompts::{ENTER, Pty};
-use crate::harness::{Env, PW};
+use crate::harness::{Env, PW, engine_is_postgres, skip_unless_sqlite};
 
 const REPORTS: [&str; 6] = [
     "funnel",
@@ -54,7 +54,9 @@ fn a_report_needs_read_access_to_every_entity_it_reads() {
     }
     // Each refusal went through the one door: audited as a denial.
     assert_eq!(
-        env.audit_count("action='denied' AND user='sam' AND detail LIKE 'read %'"),
+        env.audits_by(|r| r["action"] == "denied"
+            && r["user"] == "sam"
+            && r["detail"].as_str().is_some_and(|d| d.starts_with("read "))),
         5
     );
     // The roles that read every entity get every report.
@@ -78,13 +80,16 @@ fn disabling_a_user_ends_every_session_for_good() {
     // Enabled again: the old tokens stay dead, a new login works.
     env.run_as(&one, &["whoami"]).code(6);
     env.run_as(&two, &["whoami"]).code(6);
-    assert_eq!(
-        env.sql_int(
-            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE u.name = 'bob' AND s.revoked = 0"
-        ),
-        0
-    );
+    if !engine_is_postgres() {
+        // sessions table internals: none of bob's sessions is left unrevoked
+        assert_eq!(
+            env.sql_int(
+                "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE u.name = 'bob' AND s.revoked = 0"
+            ),
+            0
+        );
+    }
     let fresh = env.token("bob");
     env.run_as(&fresh, &["whoami"]).ok();
 }
@@ -132,10 +137,15 @@ fn sales_file_records_only_under_customers_they_own() {
             r.stderr
         );
     }
-    let last = "SELECT COUNT(*) FROM customer WHERE last_contacted_at IS NOT NULL";
+    let last = || {
+        let all = env.find("customer", &[]);
+        all.iter()
+            .filter(|c| !c["last_contacted_at"].is_null())
+            .count()
+    };
     env.run_as(&bob, &["log", "customer", &anns, "called"])
         .code(7);
-    assert_eq!(env.sql_int(last), 0, "log did not touch ann's customer");
+    assert_eq!(last(), 0, "log did not touch ann's customer");
     // Under his own customer all of it works; moving it to ann's customer does not.
     let r = env.run_as(
         &bob,
@@ -199,7 +209,11 @@ fn changing_ones_own_password_needs_the_current_one() {
         .code(6)
         .one_error_line();
     assert_eq!(
-        env.audit_count("action='passwd_failed' AND user='bob' AND detail='wrong password'"),
+        env.audits(&[
+            ("action", "passwd_failed"),
+            ("user", "bob"),
+            ("detail", "wrong password")
+        ]),
         1
     );
     env.run_stdin(
@@ -282,7 +296,11 @@ fn wrong_current_passwords_count_toward_the_lockout() {
     .code(6);
     passwd_ok(&env, &t, &format!("{PW}\nwhatever-new\n")).code(6);
     assert_eq!(
-        env.audit_count("action='passwd_failed' AND user='bob' AND detail='account locked'"),
+        env.audits(&[
+            ("action", "passwd_failed"),
+            ("user", "bob"),
+            ("detail", "account locked")
+        ]),
         1
     );
 }
@@ -351,7 +369,10 @@ fn user_names_are_canonical_visible_and_unique_ignoring_case() {
     // A decomposed name is stored composed, and found either way.
     add("Zoe\u{308}").ok();
     assert_eq!(
-        env.sql_int("SELECT COUNT(*) FROM users WHERE name = 'Zo\u{eb}'"),
+        env.users()
+            .iter()
+            .filter(|u| u["name"] == "Zo\u{eb}")
+            .count(),
         1
     );
     env.run(&["user", "edit", "zoë", "--role", "sales"]).ok();
@@ -375,6 +396,9 @@ fn user_names_are_canonical_visible_and_unique_ignoring_case() {
 
 #[test]
 fn a_database_with_a_case_pair_still_opens() {
+    if skip_unless_sqlite("inserts a legacy user row behind crm's back") {
+        return;
+    }
     let env = Env::new();
     env.add_user("bob", "sales");
     // Written before names were unique ignoring case.

@@ -1,44 +1,39 @@
-//! What `crm show` lists under a record: the records that refer to it, as sections. A
-//! customer gets a chosen set (contacts, open opportunities and quotes, latest activities,
-//! contracts, open tickets, orders); any other entity every entity that refers to it.
+//! What `crm show` lists under a record: the records that refer to it, as sections. An
+//! entity whose registry entry names its lists (`Entity::related`: a customer's contacts,
+//! open opportunities and quotes, …) gets those; any other every entity that refers to it.
 
 use crate::db::Store;
 use crate::schema::Value;
 
 use crate::db::query::{Filter, Op, Query};
 use crate::error::Result;
-use crate::schema::{ENTITIES, Entity, Field, Kind, SYSTEM_FIELDS};
+use crate::schema::{ENTITIES, Entity, Field, Kind, Open, SYSTEM_FIELDS};
 
 /// How many related records of each kind `show` lists (the heading gives the total).
 pub const LIMIT: i64 = 20;
 
-/// What "open" means per entity — the records that still need work — defined once for
-/// `show` and `agenda`. An entity without such a notion has no filter.
+/// What "open" means per entity — the records that still need work — as the registry
+/// declares it (`Entity::open`), for `show` and `agenda`. An entity without such a notion
+/// has no filter.
 pub fn open_filters(e: &'static Entity) -> Result<Vec<Filter>> {
-    let (field, closed): (&str, &[&str]) = match e.name {
-        "opportunity" => ("stage", &["won", "lost"]),
-        "ticket" => ("status", crate::rules::TICKET_CLOSED),
-        "quote" => ("status", &["accepted", "rejected", "expired"]),
-        "lead" => ("status", &["converted", "disqualified"]),
-        "activity" => {
-            return Ok(vec![Filter {
-                field: e.field("done_at")?,
-                op: Op::Eq,
-                value: Value::Null,
-            }]);
-        }
-        _ => return Ok(Vec::new()),
-    };
-    closed
-        .iter()
-        .map(|v| {
-            Ok(Filter {
-                field: e.field(field)?,
-                op: Op::Ne,
-                value: Value::Text((*v).to_string()),
+    match e.open {
+        Open::Always => Ok(Vec::new()),
+        Open::WhileNull(field) => Ok(vec![Filter {
+            field: e.field(field)?,
+            op: Op::Eq,
+            value: Value::Null,
+        }]),
+        Open::Unless(field, closed) => closed
+            .iter()
+            .map(|v| {
+                Ok(Filter {
+                    field: e.field(field)?,
+                    op: Op::Ne,
+                    value: Value::Text((*v).to_string()),
+                })
             })
-        })
-        .collect()
+            .collect(),
+    }
 }
 
 /// One list under the record.
@@ -53,59 +48,19 @@ pub struct Section {
     pub columns: Vec<&'static Field>,
 }
 
-/// A customer's sections: entity, open only, sort field (descending?), then headings.
-const CUSTOMER: &[(&str, bool, &str, bool, &str, &str)] = &[
-    ("contact", false, "is_primary", true, "Contacts", "联系人"),
-    (
-        "opportunity",
-        true,
-        "expected_close",
-        false,
-        "Open opportunities",
-        "进行中的销售机会",
-    ),
-    (
-        "quote",
-        true,
-        "valid_until",
-        false,
-        "Open quotes",
-        "未结报价",
-    ),
-    // Latest first by when it was done; plans not yet done come after them.
-    (
-        "activity",
-        false,
-        "done_at",
-        true,
-        "Latest activities",
-        "最近跟进",
-    ),
-    ("contract", false, "end_date", true, "Contracts", "合同"),
-    (
-        "ticket",
-        true,
-        "opened_at",
-        true,
-        "Open tickets",
-        "未结工单",
-    ),
-    ("order", false, "order_date", true, "Orders", "订单"),
-];
-
 /// The sections shown under a record of `e`.
 pub fn sections(e: &'static Entity) -> Result<Vec<Section>> {
-    if e.name == "customer" {
-        return CUSTOMER
+    if !e.related.is_empty() {
+        return e
+            .related
             .iter()
-            .map(|&(name, open_only, sort, desc, en, zh)| {
-                let other = Entity::get(name)?;
-                let via = other.field("customer")?;
-                let mut s = generic(other, via);
-                s.open_only = open_only;
-                s.sort.insert(0, (other.field(sort)?, desc));
-                s.en = en.into();
-                s.zh = zh.into();
+            .map(|r| {
+                let other = Entity::get(r.entity)?;
+                let mut s = generic(other, other.field(r.via)?);
+                s.open_only = r.open_only;
+                s.sort.insert(0, (other.field(r.sort)?, r.desc));
+                s.en = r.en.into();
+                s.zh = r.zh.into();
                 Ok(s)
             })
             .collect();

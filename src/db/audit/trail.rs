@@ -7,15 +7,16 @@
 //! Batches before schema v7 kept only the old values of an update (`before`); their new values
 //! are derived: what the next recorded change of each field found, else the record as it is.
 
-use rusqlite::{OptionalExtension, params};
 use serde_json::{Map, Value as J};
 
 use super::{Filter, Row};
 use crate::db::Store;
 use crate::db::records::{self, show_value};
+use crate::db::row::Row as DbRow;
 use crate::error::Result;
 use crate::schema::Value;
 use crate::schema::{ENTITIES, Entity, Field};
+use crate::vals;
 
 /// Where a batch stands in the log: its own audit row, else (batches before that was kept)
 /// the last row written by its time.
@@ -56,7 +57,7 @@ impl Batch {
     }
 }
 
-fn batch_from(r: &rusqlite::Row) -> rusqlite::Result<Batch> {
+fn batch_from(r: &DbRow) -> Result<Batch> {
     Ok(Batch {
         id: r.get(0)?,
         at: r.get(1)?,
@@ -126,18 +127,15 @@ pub(super) fn rows(conn: &Store, f: &Filter, id: i64) -> Result<Vec<(i64, Row)>>
 /// entity's ranges do not overlap and the last one starting at or before the id decides.
 fn creator(conn: &Store, e: &Entity, id: i64) -> Result<Option<Batch>> {
     let sql = format!(
-        "SELECT b.id, b.at, b.user, b.file, b.mode, b.audit_id, {POSITION}, i.last_id
+        "SELECT b.id, b.at, b.\"user\", b.file, b.mode, b.audit_id, {POSITION}, i.last_id
          FROM import_insert i JOIN import_batch b ON b.id = i.batch
          WHERE b.entity = ? AND i.first_id <= ? ORDER BY i.first_id DESC LIMIT 1"
     );
-    let found = conn
-        .sqlite()
-        .prepare_cached(&sql)?
-        .query_row(params![e.name, id], |r| {
-            Ok((batch_from(r)?, r.get::<_, i64>(7)?))
-        })
-        .optional()?;
-    Ok(found.and_then(|(b, last)| (last >= id).then_some(b)))
+    let Some(r) = conn.query_opt(&sql, vals![e.name, id])? else {
+        return Ok(None);
+    };
+    let last: i64 = r.get(7)?;
+    (last >= id).then(|| batch_from(&r)).transpose()
 }
 
 type Change = (Batch, String, Option<String>);
@@ -145,17 +143,14 @@ type Change = (Batch, String, Option<String>);
 /// The batches that updated the record, oldest first, with its old and new values.
 fn changes(conn: &Store, e: &Entity, id: i64) -> Result<Vec<Change>> {
     let sql = format!(
-        "SELECT b.id, b.at, b.user, b.file, b.mode, b.audit_id, {POSITION}, c.before, c.after
+        "SELECT b.id, b.at, b.\"user\", b.file, b.mode, b.audit_id, {POSITION}, c.before, c.after
          FROM import_change c JOIN import_batch b ON b.id = c.batch
          WHERE c.record_id = ? AND b.entity = ? AND c.before IS NOT NULL ORDER BY b.id"
     );
-    Ok(conn
-        .sqlite()
-        .prepare_cached(&sql)?
-        .query_map(params![id, e.name], |r| {
-            Ok((batch_from(r)?, r.get(7)?, r.get(8)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?)
+    conn.query(&sql, vals![id, e.name])?
+        .iter()
+        .map(|r| Ok((batch_from(r)?, r.get(7)?, r.get(8)?)))
+        .collect()
 }
 
 fn parse(json: &str) -> Map<String, J> {
@@ -204,28 +199,28 @@ fn derive(
     b: &Batch,
     before: &Map<String, J>,
 ) -> Result<Changed> {
-    let next_batch: Option<(i64, String)> = conn
-        .sqlite()
-        .prepare_cached(&format!(
-            "SELECT {POSITION}, c.before FROM import_change c JOIN import_batch b ON b.id = c.batch
+    let next_batch = conn
+        .query_opt(
+            &format!(
+                "SELECT {POSITION}, c.before FROM import_change c JOIN import_batch b ON b.id = c.batch
              WHERE c.record_id = ? AND b.entity = ? AND b.id > ? AND c.before IS NOT NULL
              ORDER BY b.id LIMIT 1"
-        ))?
-        .query_row(params![id, e.name, b.id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let next_batch = next_batch.map(|(pos, j)| (pos, parse(&j)));
+            ),
+            vals![id, e.name, b.id],
+        )?
+        .map(|r| Ok::<_, crate::error::Error>((r.get::<i64>(0)?, parse(&r.get::<String>(1)?))))
+        .transpose()?;
     let now = records::get(conn, e, id)?;
-    let mut next_edit = conn.sqlite().prepare_cached(
-        "SELECT id, old FROM audit WHERE entity = ? AND record_id = ? AND field = ? AND id > ?
-         ORDER BY id LIMIT 1",
-    )?;
     let mut out = Vec::new();
     for (i, f) in e.fields.iter().enumerate() {
-        let edit: Option<(i64, Option<String>)> = next_edit
-            .query_row(params![e.name, id, f.name, b.pos], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
+        let edit: Option<(i64, Option<String>)> = conn
+            .query_opt(
+                "SELECT id, old FROM audit WHERE entity = ? AND record_id = ? AND field = ? AND id > ?
+         ORDER BY id LIMIT 1",
+                vals![e.name, id, f.name, b.pos],
+            )?
+            .map(|r| Ok::<_, crate::error::Error>((r.get(0)?, r.get(1)?)))
+            .transpose()?;
         let later = match (&edit, &next_batch) {
             (Some((at, old)), Some((pos, _))) if at < pos => old.clone(),
             (_, Some((_, map))) => shown(f, map.get(f.name)),

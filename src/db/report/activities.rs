@@ -4,7 +4,7 @@
 use super::{Args, Row, buckets_cte, fetch};
 use crate::db::Store;
 use crate::error::Result;
-use crate::report::period::Bucket;
+use crate::period::Bucket;
 
 /// The owners (one row each) and buckets as tables; each (bucket, owner) cell is then
 /// counted by a range over an (owner, time) index, with no sorting of the activities.

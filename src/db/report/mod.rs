@@ -12,7 +12,7 @@ use crate::db::Store;
 use crate::schema::Value;
 
 use crate::error::Result;
-use crate::report::period::Bucket;
+use crate::period::Bucket;
 
 /// Reports scan large indexes once: reading them through a memory map saves a system
 /// call per page. Best effort; the connection's other settings are untouched.
@@ -40,7 +40,7 @@ impl Args {
         self.0.push((name, v));
     }
     /// The common ones: window start (unix seconds and date), end, "now" and owner.
-    pub fn window(w: &crate::report::Window, owner: Option<&str>) -> Args {
+    pub fn window(w: &crate::period::Window, owner: Option<&str>) -> Args {
         Args::new()
             .set("from", w.from_ts().unwrap_or(i64::MIN))
             .set("end", w.end_ts())
@@ -79,8 +79,8 @@ pub fn buckets_cte(buckets: &[Bucket], dates: bool, args: &mut Args) -> String {
     for (i, b) in buckets.iter().enumerate() {
         let (s, e) = if dates {
             (
-                Value::Text(crate::report::period::ymd(b.first)),
-                Value::Text(crate::report::period::ymd(b.after)),
+                Value::Text(crate::period::ymd(b.first)),
+                Value::Text(crate::period::ymd(b.after)),
             )
         } else {
             (Value::Integer(b.start_ts), Value::Integer(b.end_ts))

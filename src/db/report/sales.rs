@@ -4,7 +4,7 @@
 use super::{Args, Row, buckets_cte, fetch, split_sum};
 use crate::db::Store;
 use crate::error::Result;
-use crate::report::period::Bucket;
+use crate::period::Bucket;
 
 /// Order statuses that are not (yet or any more) a sale.
 pub const NOT_BOOKED: [&str; 2] = ["draft", "cancelled"];
@@ -12,19 +12,15 @@ pub const NOT_BOOKED: [&str; 2] = ["draft", "cancelled"];
 pub const PAID: &str = "paid";
 
 fn booked(args: Args) -> Args {
-    currency(args)
-        .set("draft", NOT_BOOKED[0])
+    args.set("draft", NOT_BOOKED[0])
         .set("cancelled", NOT_BOOKED[1])
         .set("paid", PAID)
 }
 
-/// Binds `:currency`, the currency of a record that has none.
-fn currency(args: Args) -> Args {
-    args.set("currency", crate::report::money::default_currency())
-}
-
 /// A record's currency in SQL, upper-case as `report::money::currency_of` reads it (values
-/// stored before currencies were checked may be `eur` or blank).
+/// stored before currencies were checked may be `eur` or blank). `:currency`, the currency
+/// of a record that has none, is the registry's default: the caller binds it (every query
+/// here reads it), so this layer does not reach up into the report layer for it.
 const CUR: &str = "UPPER(COALESCE(NULLIF(TRIM(x.currency), ''), :currency))";
 
 /// The group key: a bucket index, or the owner.
@@ -40,7 +36,7 @@ fn key(by_owner: bool) -> &'static str {
 /// columns, see `split_sum`). The close moment is `closed_at`, or the last change for won
 /// records that predate it.
 pub fn won(conn: &Store, b: &[Bucket], by_owner: bool, args: Args) -> Result<Vec<Row>> {
-    let mut args = currency(args).set("won", "won");
+    let mut args = args.set("won", "won");
     let cte = buckets_cte(b, false, &mut args);
     let sql = format!(
         "{cte} SELECT {k}, {CUR}, count(*), {sum} FROM b \
@@ -76,7 +72,7 @@ pub fn orders(conn: &Store, b: &[Bucket], by_owner: bool, args: Args) -> Result<
 /// weighted amount be multiplied out exactly outside SQL. `:lo`/`:hi` bound the expected
 /// close date (text).
 pub fn forecast(conn: &Store, args: Args) -> Result<Vec<Row>> {
-    let args = currency(args).set("won", "won").set("lost", "lost");
+    let args = args.set("won", "won").set("lost", "lost");
     fetch(
         conn,
         &format!(

@@ -79,6 +79,7 @@ pub struct Sql {
 pub fn returning_id(d: Dialect) -> &'static str {
     match d {
         Dialect::Sqlite => "",
+        Dialect::Postgres => " RETURNING \"id\"",
     }
 }
 

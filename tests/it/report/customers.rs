@@ -218,13 +218,27 @@ fn rfm_segments_thresholds_and_save() {
         &[("CRM_TOKEN", tok.as_str()), ("CRM_TEST_NOW", super::NOW)],
     );
     denied.code(7).one_error_line();
+    // State read through crm at the data set's moment (the admin session is from then).
+    let read = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut a = vec!["--format", "json"];
+        a.extend_from_slice(args);
+        r.at(super::NOW, &a)
+            .ok()
+            .json()
+            .as_array()
+            .expect("rows")
+            .clone()
+    };
+    let audits = || read(&["audit"]);
     assert_eq!(
-        r.env
-            .sql_int("SELECT count(*) FROM customer WHERE segment IS NOT NULL"),
+        read(&["find", "customer"])
+            .iter()
+            .filter(|c| !c["segment"].is_null())
+            .count(),
         0
     );
 
-    let audit_before = r.env.sql_int("SELECT count(*) FROM audit");
+    let audit_before = audits().len();
     let saved = r.at(super::NOW, &save);
     saved.ok();
     assert!(
@@ -232,14 +246,9 @@ fn rfm_segments_thresholds_and_save() {
         "{}",
         saved.stderr
     );
+    assert_eq!(audits().len() - audit_before, 1, "one audit entry per run");
     assert_eq!(
-        r.env.sql_int("SELECT count(*) FROM audit") - audit_before,
-        1,
-        "one audit entry per run"
-    );
-    assert_eq!(
-        r.env
-            .sql_int("SELECT count(*) FROM audit WHERE action = 'segment'"),
+        audits().iter().filter(|a| a["action"] == "segment").count(),
         1
     );
     let found = r
@@ -259,12 +268,9 @@ fn rfm_segments_thresholds_and_save() {
     assert_eq!(found.as_array().map(Vec::len), Some(1));
     assert_eq!(found[0]["id"], ids[0]);
     let seg_of = |i: usize| -> Option<String> {
-        r.env
-            .sql()
-            .query_row("SELECT segment FROM customer WHERE id = ?", [ids[i]], |x| {
-                x.get(0)
-            })
-            .expect("customer")
+        read(&["find", "customer", "--where", &format!("id={}", ids[i])])[0]["segment"]
+            .as_str()
+            .map(str::to_string)
     };
     assert_eq!(seg_of(1).as_deref(), Some("一般挽留客户"));
     assert_eq!(seg_of(2).as_deref(), Some("一般价值客户"));
@@ -278,8 +284,7 @@ fn rfm_segments_thresholds_and_save() {
         again.stderr
     );
     assert_eq!(
-        r.env
-            .sql_int("SELECT count(*) FROM audit WHERE action = 'segment'"),
+        audits().iter().filter(|a| a["action"] == "segment").count(),
         2
     );
 }

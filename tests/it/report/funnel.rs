@@ -93,10 +93,12 @@ fn data() -> Rep {
         ),
     ];
     let base = ts("2026-03-01T00:00:00+08:00");
-    let mut sql = String::from("DELETE FROM opportunity_stage;\n");
+    // Each created at day 0 and moved through its stages by crm at their moments, so the
+    // stage rules write the history (and probability, closed_at) as they would for a user.
+    let at = |d: i64| crm::schema::kinds::format_datetime(base + d * DAY);
     for (name, owner, stage, amount, prob, hist) in opps {
         let id = r.add(
-            t,
+            &at(0),
             "opportunity",
             &[
                 "--customer",
@@ -111,15 +113,32 @@ fn data() -> Rep {
                 prob,
             ],
         );
-        sql.push_str(&format!(
-            "UPDATE opportunity SET stage = '{stage}', probability = {prob} WHERE id = {id};\n"
-        ));
-        for (s, d) in hist {
-            sql.push_str(&format!(
-                "INSERT INTO opportunity_stage (opportunity, stage, entered_at) VALUES ({id}, '{s}', {});\n",
-                base + d * DAY
-            ));
+        let id = id.to_string();
+        for (s, d) in &hist[1..] {
+            let mut edit = vec!["edit", "opportunity", &id, "--stage", s];
+            if *s == "lost" {
+                edit.extend_from_slice(&["--lost-reason", "价格"]);
+            }
+            r.at(&at(*d), &edit).ok();
         }
+        let o = r.at(&at(40), &["--format", "json", "show", "opportunity", &id]);
+        let o = o.ok().json();
+        assert_eq!(o["stage"], stage);
+        assert_eq!(o["probability"].to_string(), prob, "{name}");
+        let want: Vec<(String, i64)> = hist
+            .iter()
+            .map(|(s, d)| ((*s).to_string(), base + d * DAY))
+            .collect();
+        let got: Vec<(String, i64)> = o["stages"]
+            .as_array()
+            .expect("stages")
+            .iter()
+            .map(|h| {
+                let e = h["entered_at"].as_str().expect("entered_at");
+                (h["stage"].as_str().expect("stage").to_string(), ts(e))
+            })
+            .collect();
+        assert_eq!(got, want, "{name}");
     }
     // Outside a window ending 2026-03-31: created in April.
     r.add(
@@ -136,8 +155,6 @@ fn data() -> Rep {
             "10",
         ],
     );
-    sql.push_str("DELETE FROM opportunity_stage WHERE opportunity NOT IN (SELECT id FROM opportunity WHERE name != 'I');");
-    r.exec(&sql);
     r
 }
 

@@ -10,7 +10,7 @@ fn sales_by_month_quarter_owner_and_forecast() {
     let t = "2026-01-01T09:00:00+08:00";
     let c1 = r.add(t, "customer", &["--name", "甲公司"]).to_string();
     let c2 = r.add(t, "customer", &["--name", "乙公司"]).to_string();
-    // Won deals: closed_at is set by rules elsewhere, so it is written directly here.
+    // Won deals: each won through crm at its moment, so the stage rules set closed_at then.
     let won = [
         ("2026-01-01T00:00:00+08:00", "100.10", "admin"), // first second of the window
         ("2026-03-31T23:59:59+08:00", "200.20", "li"),    // last second of March
@@ -18,7 +18,6 @@ fn sales_by_month_quarter_owner_and_forecast() {
         ("2026-07-01T00:00:00+08:00", "999.00", "admin"), // just outside
         ("2025-12-31T23:59:59+08:00", "999.00", "admin"), // just outside
     ];
-    let mut sql = String::new();
     for (closed, amount, owner) in won {
         let id = r.add(
             t,
@@ -34,12 +33,21 @@ fn sales_by_month_quarter_owner_and_forecast() {
                 owner,
             ],
         );
-        sql.push_str(&format!(
-            "UPDATE opportunity SET stage = 'won', probability = 100, closed_at = {} WHERE id = {id};\n",
-            ts(closed)
-        ));
+        r.at(
+            closed,
+            &["edit", "opportunity", &id.to_string(), "--stage", "won"],
+        )
+        .ok();
+        let o = r.at(
+            closed,
+            &["--format", "json", "show", "opportunity", &id.to_string()],
+        );
+        let o = o.ok().json();
+        assert_eq!(
+            (o["probability"].as_i64(), o["closed_at"].as_str().map(ts)),
+            (Some(100), Some(ts(closed)))
+        );
     }
-    r.exec(&sql);
     // Open opportunities for the forecast.
     r.add(
         t,

@@ -82,7 +82,6 @@ fn service_times_breaches_and_satisfaction() {
             "",
         ),
     ];
-    let mut sql = String::new();
     for (opened, prio, kind, took, sat, who) in tickets {
         let mut f = vec![
             "--customer",
@@ -100,20 +99,23 @@ fn service_times_breaches_and_satisfaction() {
             f.extend_from_slice(&["--assignee", who]);
         }
         let id = r.add(t, "ticket", &f);
-        // Satisfaction and resolution are written directly: rules may tie them to status.
-        if !sat.is_empty() {
-            sql.push_str(&format!(
-                "UPDATE ticket SET satisfaction = {sat} WHERE id = {id};\n"
-            ));
-        }
+        // Resolved through crm at its moment (the rules set resolved_at then), then rated.
         if let Some(s) = took {
-            sql.push_str(&format!(
-                "UPDATE ticket SET resolved_at = {}, status = 'resolved' WHERE id = {id};\n",
-                ts(opened) + s
-            ));
+            let at = crm::schema::kinds::format_datetime(ts(opened) + s);
+            let id = id.to_string();
+            r.at(&at, &["edit", "ticket", &id, "--status", "resolved"])
+                .ok();
+            if !sat.is_empty() {
+                r.at(&at, &["edit", "ticket", &id, "--satisfaction", sat])
+                    .ok();
+            }
+            let k = r.at(&at, &["--format", "json", "show", "ticket", &id]);
+            let k = k.ok().json();
+            assert_eq!(k["resolved_at"].as_str().map(ts), Some(ts(opened) + s));
+        } else {
+            assert!(sat.is_empty(), "satisfaction needs a resolved ticket");
         }
     }
-    r.exec(&sql);
 
     let j = r.report(&["service", "--as-of", "2026-04-30"]);
     let s = &j["summary"];

@@ -17,7 +17,7 @@ use std::fmt::Write;
 
 use super::names::{group_role, namespace, quote_literal};
 use super::security::roles;
-use crate::auth::{Action, allowed};
+use crate::roles::{Action, allowed};
 
 /// The functions and trigger, for the database named `database`.
 pub fn sql(database: &str) -> String {

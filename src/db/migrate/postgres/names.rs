@@ -12,9 +12,9 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::auth::Role;
-use crate::auth::names::fold;
 use crate::db::audit::hex;
+use crate::names::fold;
+use crate::roles::Role;
 
 /// `PostgreSQL`'s longest identifier, in bytes (NAMEDATALEN - 1).
 pub const MAX_IDENT: usize = 63;
@@ -80,7 +80,7 @@ pub fn quote_literal(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{MAX_IDENT, group_role, login_role, namespace};
-    use crate::auth::{ROLES, Role};
+    use crate::roles::{ROLES, Role};
 
     #[test]
     fn names_stay_apart_across_databases() {

@@ -14,7 +14,7 @@
 use std::fmt::Write;
 
 use super::names::{group_role, quote_ident, quote_literal};
-use crate::auth::{Action, ROLES, Role, allowed};
+use crate::roles::{Action, ROLES, Role, allowed};
 use crate::schema::{ENTITIES, Entity, Kind};
 
 /// How far one group may go with one command on one entity.
@@ -93,6 +93,7 @@ pub fn sql(database: &str) -> String {
     for (role, g) in &groups {
         system_tables(&mut s, *role, &quote_ident(g));
     }
+    sessions(&mut s, &groups);
     s.push_str("ALTER TABLE crm.audit ENABLE ROW LEVEL SECURITY;\n");
     s.push_str("ALTER TABLE crm.opportunity_stage ENABLE ROW LEVEL SECURITY;\n");
     for e in ENTITIES {
@@ -101,6 +102,36 @@ pub fn sql(database: &str) -> String {
     }
     s.push_str(&super::logins::sql(database));
     s
+}
+
+/// crm's sessions (token hashes, expiry, logout): each user opens, reads and ends their
+/// own; those who manage users may end anyone's (a disabled account's sessions end with
+/// it). A token hash is a SHA-256 of a random token, so reading one gives nothing to use.
+fn sessions(s: &mut String, groups: &[(Role, String)]) {
+    s.push_str("ALTER TABLE crm.sessions ENABLE ROW LEVEL SECURITY;\n");
+    let mine = "user_id = (SELECT u.id FROM crm.users u WHERE u.name = crm.me())";
+    for (role, g) in groups {
+        let g = quote_ident(g);
+        let all = allowed(*role, Action::ManageUsers, None, None);
+        let rows = if all { "true" } else { mine };
+        let _ = writeln!(
+            s,
+            "GRANT SELECT, INSERT, UPDATE (revoked) ON crm.sessions TO {g};"
+        );
+        let r = role.as_str();
+        let _ = writeln!(
+            s,
+            "CREATE POLICY sessions_{r}_open ON crm.sessions FOR INSERT TO {g} WITH CHECK ({mine});"
+        );
+        let _ = writeln!(
+            s,
+            "CREATE POLICY sessions_{r}_read ON crm.sessions FOR SELECT TO {g} USING ({rows});"
+        );
+        let _ = writeln!(
+            s,
+            "CREATE POLICY sessions_{r}_end ON crm.sessions FOR UPDATE TO {g} USING ({rows}) WITH CHECK ({rows});"
+        );
+    }
 }
 
 /// Grants on the tables outside the registry, per the actions that use them.
@@ -321,7 +352,7 @@ fn audit_trigger(s: &mut String, e: &Entity) {
 #[cfg(test)]
 mod tests {
     use super::{Scope, scope, sql};
-    use crate::auth::{Action, Role};
+    use crate::roles::{Action, Role};
     use crate::schema::{ENTITIES, Entity};
 
     #[test]

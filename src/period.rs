@@ -1,6 +1,7 @@
 //! Report windows and periods: `--from`/`--to`/`--as-of` turned into local-time boundaries,
 //! and a window cut into day/week/month/quarter/year buckets whose edges are computed here
-//! once (in the local time zone), so SQL only compares integers and date strings.
+//! once (in the local time zone), so SQL only compares integers and date strings. Pure
+//! calendar arithmetic, kept below both `report` and `db::report`, which both use it.
 
 use chrono::{Datelike, Duration, Local, NaiveDate, TimeZone};
 

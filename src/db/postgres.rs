@@ -1,0 +1,114 @@
+//! The `PostgreSQL` engine: one synchronous client per process (the `postgres` crate: a
+//! CLI runs one command on one connection, so an async runtime would only add weight), its
+//! statements prepared once and cached, crm's tables found through `search_path = crm`.
+//!
+//! The client sits in a `RefCell` because the store is shared as `&Store` (as `SQLite`'s
+//! connection is) while the client needs `&mut` for each call; crm is single-threaded and
+//! never holds a borrow across a call, so a borrow never fails.
+
+pub mod accounts;
+pub mod conninfo;
+pub mod error;
+pub mod placeholders;
+pub mod setup;
+mod tls;
+pub mod value;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::{Client, Statement};
+
+use crate::db::row::Row;
+use crate::error::{Error, Result};
+use crate::schema::Value;
+pub use conninfo::ConnInfo;
+use value::{Cell, Param};
+
+/// An open connection to a crm database on `PostgreSQL`.
+pub struct Pg {
+    client: RefCell<Client>,
+    statements: RefCell<HashMap<String, Statement>>,
+    /// The database's name: what its role names are namespaced by.
+    pub dbname: String,
+}
+
+impl Pg {
+    /// Connects and points `search_path` at crm's schema; the session's time zone is the
+    /// local one, in which the audit triggers show date-times.
+    pub fn connect(info: &ConnInfo) -> Result<Pg> {
+        let client = tls::connect(info)?;
+        let pg = Pg {
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
+            dbname: info.dbname().to_string(),
+        };
+        pg.batch("SET search_path = crm, pg_catalog")?;
+        Ok(pg)
+    }
+
+    fn prepared(&self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = self
+            .client
+            .borrow_mut()
+            .prepare(&placeholders::numbered(sql))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), stmt.clone());
+        Ok(stmt)
+    }
+
+    /// Runs a statement; returns how many rows it changed.
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        let stmt = self.prepared(sql)?;
+        let args: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|p| p as _).collect();
+        Ok(self.client.borrow_mut().execute(&stmt, &refs)?)
+    }
+
+    /// Runs statements without parameters.
+    pub fn batch(&self, sql: &str) -> Result<()> {
+        Ok(self.client.borrow_mut().batch_execute(sql)?)
+    }
+
+    /// Every row of a query, read before the caller sees any (so the caller may query
+    /// again while it walks them).
+    pub fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let mut all = Vec::new();
+        self.stream(sql, params, |r| {
+            all.push(r);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Streams a query's rows to `f` as they arrive (export of a million rows). `f` must
+    /// not use the store: the connection is busy with the stream until it ends.
+    pub fn stream(
+        &self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        let stmt = self.prepared(sql)?;
+        let args: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let mut client = self
+            .client
+            .try_borrow_mut()
+            .map_err(|_| Error::internal("a query was made while another streamed its rows"))?;
+        let mut rows = client.query_raw(&stmt, args.iter())?;
+        let n = stmt.columns().len();
+        while let Some(r) = rows.next()? {
+            let cells = (0..n)
+                .map(|i| r.try_get::<_, Cell>(i).map(|c| c.0))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            f(Row(cells))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,77 @@
+//! The role matrix, per SPEC "Roles": the roles, what a command may want to do, and the one
+//! function that says whether a role may. Pure (no storage), so both the commands' door
+//! (`Ctx::authorize`) and the `PostgreSQL` grants and policies generated from it use it.
+
+use crate::error::{Error, Result};
+use crate::schema::Entity;
+
+/// A role, per SPEC "Roles".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Manager,
+    Sales,
+    Service,
+    Viewer,
+}
+
+pub const ROLES: [&str; 5] = ["admin", "manager", "sales", "service", "viewer"];
+
+impl Role {
+    pub fn parse(s: &str) -> Result<Role> {
+        match s.trim().to_lowercase().as_str() {
+            "admin" => Ok(Role::Admin),
+            "manager" => Ok(Role::Manager),
+            "sales" => Ok(Role::Sales),
+            "service" => Ok(Role::Service),
+            "viewer" => Ok(Role::Viewer),
+            _ => Err(Error::usage(format!("unknown role '{s}'"))
+                .hint(format!("roles: {}", ROLES.join(", ")))),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        ROLES[self as usize]
+    }
+}
+
+/// What a command wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Delete,
+    Import,
+    Export,
+    Report,
+    Audit,
+    ManageUsers,
+    /// `check`: whole-database maintenance (admin and manager).
+    Maintain,
+    /// `backup`: a copy of everything, users and password hashes included (admin only).
+    Backup,
+}
+
+/// The role matrix. `owns` says whether the user owns the record (None: no record involved).
+pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option<bool>) -> bool {
+    // What sales and service may do with an entity is declared with it (`Entity::rights`).
+    let rights = entity.map_or(crate::schema::Rights::NONE, |e| e.rights);
+    match role {
+        Role::Admin => true,
+        Role::Manager => !matches!(action, Action::Audit | Action::ManageUsers | Action::Backup),
+        Role::Sales => match action {
+            Action::Read | Action::Report => true,
+            Action::Create | Action::Update | Action::Delete => {
+                rights.sales_write && owns != Some(false)
+            }
+            _ => false,
+        },
+        Role::Service => match action {
+            Action::Read => rights.service_read,
+            Action::Report => true,
+            Action::Create | Action::Update => rights.service_write,
+            _ => false,
+        },
+        Role::Viewer => matches!(action, Action::Read | Action::Report),
+    }
+}
