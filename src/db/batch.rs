@@ -6,13 +6,13 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::db::Store;
 use crate::db::audit::{self, Entry};
-use crate::db::records::{self, Draft, Stored};
+use crate::db::records::{self, Draft};
 use crate::db::write::{AuditPolicy, Writer};
 use crate::error::{Error, Result};
 use crate::schema::Value;
 use crate::schema::{ENTITIES, Entity, Kind, ident};
 
-mod digest;
+pub mod digest;
 
 pub use digest::{MARK, trail_digest};
 
@@ -78,51 +78,6 @@ pub fn get(conn: &Store, id: i64) -> Result<Batch> {
         .ok_or_else(|| {
             Error::not_found(format!("no import batch {id}")).hint("see `crm import history`")
         })
-}
-
-/// Records an import's update of one record: its values before (what a revert restores)
-/// and the new values of the changed fields only; with `before` they are the record's
-/// trail (`crm audit --entity E --id N`), at the cost of one short string per update.
-pub(crate) fn record_change(
-    conn: &Store,
-    batch: i64,
-    old: &Stored,
-    new: &Draft,
-    updated_at: i64,
-) -> Result<()> {
-    let fields = old.draft.entity.fields;
-    let before: serde_json::Map<String, serde_json::Value> = fields
-        .iter()
-        .zip(&old.draft.values)
-        .map(|(f, v)| (f.name.to_string(), to_json(v)))
-        .collect();
-    let after: serde_json::Map<String, serde_json::Value> = fields
-        .iter()
-        .zip(old.draft.values.iter().zip(&new.values))
-        .filter(|(_, (o, n))| o != n)
-        .map(|(f, (_, n))| (f.name.to_string(), to_json(n)))
-        .collect();
-    conn.sqlite()
-        .prepare_cached(
-            "INSERT INTO import_change (batch, record_id, before, after_updated_at, after) VALUES (?, ?, ?, ?, ?)",
-        )?
-        .execute(params![
-            batch,
-            old.id,
-            serde_json::Value::Object(before).to_string(),
-            updated_at,
-            serde_json::Value::Object(after).to_string()
-        ])?;
-    Ok(())
-}
-
-fn to_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Null | Value::Blob(_) => serde_json::Value::Null,
-        Value::Integer(i) => (*i).into(),
-        Value::Real(r) => (*r).into(),
-        Value::Text(t) => t.clone().into(),
-    }
 }
 
 /// What a revert did.

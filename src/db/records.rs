@@ -4,7 +4,6 @@
 use rusqlite::OptionalExtension;
 
 use crate::db::Store;
-use crate::db::write::{AuditPolicy, RefSql, Writer};
 use crate::error::{Error, Result};
 use crate::schema::Value;
 use crate::schema::{ENTITIES, Entity, Field, Kind, ident};
@@ -48,6 +47,53 @@ pub fn get(conn: &Store, e: &'static Entity, id: i64) -> Result<Option<Stored>> 
 /// Reads one record or fails with `not_found`.
 pub fn must_get(conn: &Store, e: &'static Entity, id: i64) -> Result<Stored> {
     get(conn, e, id)?.ok_or_else(|| Error::not_found(format!("no {} with id {id}", e.name)))
+}
+
+/// How a reference field's target is found: by its unique key, then by its id.
+#[derive(Debug)]
+pub struct RefSql {
+    pub target: &'static Entity,
+    by_key: Option<String>,
+    by_id: String,
+}
+
+impl RefSql {
+    pub fn new(target: &'static Entity) -> RefSql {
+        RefSql {
+            target,
+            by_key: target.key.map(|k| {
+                format!(
+                    "SELECT \"id\" FROM {} WHERE {} = ?",
+                    target.table(),
+                    ident(k)
+                )
+            }),
+            by_id: format!("SELECT \"id\" FROM {} WHERE \"id\" = ?", target.table()),
+        }
+    }
+
+    /// The id of the record `text` names: its key first (a key may look like a number),
+    /// then its id.
+    pub fn find(&self, conn: &Store, text: &str) -> Result<Option<i64>> {
+        if let Some(sql) = &self.by_key {
+            let id = conn
+                .sqlite()
+                .prepare_cached(sql)?
+                .query_row([text], |r| r.get(0))
+                .optional()?;
+            if id.is_some() {
+                return Ok(id);
+            }
+        }
+        let Ok(n) = text.trim().parse::<i64>() else {
+            return Ok(None);
+        };
+        Ok(conn
+            .sqlite()
+            .prepare_cached(&self.by_id)?
+            .query_row([n], |r| r.get(0))
+            .optional()?)
+    }
 }
 
 /// Finds a record id by id text or by the entity's unique key.
@@ -96,11 +142,6 @@ pub fn show_value(f: &Field, v: &Value) -> Option<String> {
     }
 }
 
-/// Fills defaults for fields left empty.
-pub fn fill_defaults(conn: &Store, d: &mut Draft, user: &str) -> Result<()> {
-    Writer::new(conn, d.entity, AuditPolicy::PerField { detail: None }, user)?.fill_defaults(d)
-}
-
 /// Fails naming the first required field that is empty.
 pub fn check_required(d: &Draft) -> Result<()> {
     for (f, v) in d.entity.fields.iter().zip(&d.values) {
@@ -145,23 +186,6 @@ pub fn check_key_kept(old: &Draft, new: &Draft) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// Inserts a record (defaults filled, rules applied, required checked) and audits each value.
-pub fn insert(conn: &Store, d: Draft, user: &str) -> Result<i64> {
-    let e = d.entity;
-    Writer::new(conn, e, AuditPolicy::PerField { detail: None }, user)?
-        .insert(d)?
-        .map(|(id, _)| id)
-        .map_err(|r| r.into_error(e))
-}
-
-/// Applies changes to a stored record; audits each changed field. Returns whether anything changed.
-pub fn update(conn: &Store, old: &Stored, new: Draft, user: &str) -> Result<bool> {
-    let e = old.draft.entity;
-    Writer::new(conn, e, AuditPolicy::PerField { detail: None }, user)?
-        .update(old, new)?
-        .map_err(|r| r.into_error(e))
 }
 
 /// The records of other entities that reference this one: (entity, field, ids).
@@ -237,7 +261,7 @@ pub fn refuse_if_referenced(
     }
 }
 
-fn referenced_error(
+pub(crate) fn referenced_error(
     e: &Entity,
     id: i64,
     refs: &[(&'static Entity, &'static str, Vec<i64>)],
@@ -262,23 +286,4 @@ fn referenced_error(
         list.join("; ")
     ))
     .hint("delete those first, or pass --cascade to delete them too")
-}
-
-/// Deletes a record, auditing every old value. With `cascade`, first deletes what references it.
-pub fn delete(conn: &Store, e: &'static Entity, id: i64, user: &str, cascade: bool) -> Result<()> {
-    let old = must_get(conn, e, id)?;
-    let refs = referrers(conn, e, id)?;
-    if !refs.is_empty() {
-        if !cascade {
-            return Err(referenced_error(e, id, &refs));
-        }
-        for (other, _, ids) in refs {
-            for rid in ids {
-                if get(conn, other, rid)?.is_some() {
-                    delete(conn, other, rid, user, true)?;
-                }
-            }
-        }
-    }
-    Writer::new(conn, e, AuditPolicy::PerField { detail: None }, user)?.delete(&old)
 }

@@ -5,7 +5,7 @@
 use super::{Draft, Row, Stored};
 use crate::db::Store;
 use crate::db::write::{AuditPolicy, Refused, Writer};
-use crate::schema::{Default, Entity, Field, Kind, Value};
+use crate::schema::{Default, Entity, Field, Kind, Open, Rights, Value};
 
 const WIDTH: usize = 200;
 const UNIQUE: usize = 150;
@@ -21,6 +21,7 @@ fn wide() -> &'static Entity {
             unique: i == UNIQUE,
             default: Default::None,
             read_only: false,
+            wide: false,
         })
         .collect();
     Box::leak(Box::new(Entity {
@@ -31,6 +32,9 @@ fn wide() -> &'static Entity {
         owner: None,
         owner_via: None,
         title: "f0",
+        open: Open::Always,
+        related: &[],
+        rights: Rights::SALES_SERVICE_READ,
         fields: Box::leak(fields.into_boxed_slice()),
     }))
 }

@@ -3,60 +3,10 @@
 //! `SQLite` and `PostgreSQL` read alike (`?` parameters, `ON CONFLICT DO NOTHING`), but
 //! for how an insert hands back its id ([`returning_id`]).
 
-use rusqlite::OptionalExtension;
-
-use crate::db::Store;
 use crate::db::dialect::Dialect;
-use crate::db::records::field_list;
+use crate::db::records::{RefSql, field_list};
 use crate::error::Result;
 use crate::schema::{Default, Entity, Kind, ident};
-
-/// How a reference field's target is found: by its unique key, then by its id.
-#[derive(Debug)]
-pub struct RefSql {
-    pub target: &'static Entity,
-    by_key: Option<String>,
-    by_id: String,
-}
-
-impl RefSql {
-    pub fn new(target: &'static Entity) -> RefSql {
-        RefSql {
-            target,
-            by_key: target.key.map(|k| {
-                format!(
-                    "SELECT \"id\" FROM {} WHERE {} = ?",
-                    target.table(),
-                    ident(k)
-                )
-            }),
-            by_id: format!("SELECT \"id\" FROM {} WHERE \"id\" = ?", target.table()),
-        }
-    }
-
-    /// The id of the record `text` names: its key first (a key may look like a number),
-    /// then its id.
-    pub fn find(&self, conn: &Store, text: &str) -> Result<Option<i64>> {
-        if let Some(sql) = &self.by_key {
-            let id = conn
-                .sqlite()
-                .prepare_cached(sql)?
-                .query_row([text], |r| r.get(0))
-                .optional()?;
-            if id.is_some() {
-                return Ok(id);
-            }
-        }
-        let Ok(n) = text.trim().parse::<i64>() else {
-            return Ok(None);
-        };
-        Ok(conn
-            .sqlite()
-            .prepare_cached(&self.by_id)?
-            .query_row([n], |r| r.get(0))
-            .optional()?)
-    }
-}
 
 /// Every statement one entity's writes use.
 #[derive(Debug)]
