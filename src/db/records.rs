@@ -1,5 +1,5 @@
-//! Generic record storage for every entity of the registry: insert, update, delete and
-//! read, each write audited field by field in the caller's transaction.
+//! Generic record reads for every entity of the registry (get, resolve, referrers) and
+//! the pure checks of a record; writes go through `db::write`.
 
 use rusqlite::OptionalExtension;
 

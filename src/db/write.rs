@@ -10,14 +10,16 @@ use rusqlite::{CachedStatement, ErrorCode, params_from_iter};
 
 use crate::db::Store;
 use crate::db::audit::{self, Entry};
-use crate::db::records::{self, Draft, Stored, check_key_kept, check_required, show_value};
+use crate::db::records::{Draft, Stored, check_key_kept, check_required, show_value};
 use crate::error::{Error, Result};
 use crate::schema::{Default, Entity, Field, Kind, Value};
 
 mod change;
+mod command;
 mod keys;
 mod sql;
 
+pub use command::{delete, fill_defaults, insert, update};
 pub use keys::{Taken, show};
 
 /// How a writer's changes reach the audit log.
@@ -401,47 +403,4 @@ fn values_json(d: &Draft) -> String {
         .filter_map(|(f, v)| Some((f.name.to_string(), show_value(f, v)?.into())))
         .collect();
     serde_json::Value::Object(map).to_string()
-}
-
-// The entry points of commands: one record, audited field by field.
-
-/// Fills defaults for fields left empty.
-pub fn fill_defaults(conn: &Store, d: &mut Draft, user: &str) -> Result<()> {
-    Writer::new(conn, d.entity, AuditPolicy::PerField { detail: None }, user)?.fill_defaults(d)
-}
-
-/// Inserts a record (defaults filled, rules applied, required checked) and audits each value.
-pub fn insert(conn: &Store, d: Draft, user: &str) -> Result<i64> {
-    let e = d.entity;
-    Writer::new(conn, e, AuditPolicy::PerField { detail: None }, user)?
-        .insert(d)?
-        .map(|(id, _)| id)
-        .map_err(|r| r.into_error(e))
-}
-
-/// Applies changes to a stored record; audits each changed field. Returns whether anything changed.
-pub fn update(conn: &Store, old: &Stored, new: Draft, user: &str) -> Result<bool> {
-    let e = old.draft.entity;
-    Writer::new(conn, e, AuditPolicy::PerField { detail: None }, user)?
-        .update(old, new)?
-        .map_err(|r| r.into_error(e))
-}
-
-/// Deletes a record, auditing every old value. With `cascade`, first deletes what references it.
-pub fn delete(conn: &Store, e: &'static Entity, id: i64, user: &str, cascade: bool) -> Result<()> {
-    let old = records::must_get(conn, e, id)?;
-    let refs = records::referrers(conn, e, id)?;
-    if !refs.is_empty() {
-        if !cascade {
-            return Err(records::referenced_error(e, id, &refs));
-        }
-        for (other, _, ids) in refs {
-            for rid in ids {
-                if records::get(conn, other, rid)?.is_some() {
-                    delete(conn, other, rid, user, true)?;
-                }
-            }
-        }
-    }
-    Writer::new(conn, e, AuditPolicy::PerField { detail: None }, user)?.delete(&old)
 }
