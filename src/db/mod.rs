@@ -24,6 +24,7 @@ pub mod stages;
 pub mod store;
 pub mod unlinked;
 pub mod users;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
