@@ -329,6 +329,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let mut rows: i64 = 0;
     let mut shown: Vec<String> = Vec::new();
     let mut errors = super::import_summary::RowErrors::new(json_out);
+    let mut waiting: std::collections::VecDeque<Waiting> = std::collections::VecDeque::new();
     // Parsing runs on a second thread, feeding the writer through a bounded channel: the two
     // halves overlap on two cores and memory stays flat whatever the file's size.
     let (send, recv) = std::sync::mpsc::sync_channel::<Result<Option<Vec<Parsed>>>>(8);
@@ -390,26 +391,56 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         for p in chunk {
             stop_on_signal(&int, &term)?;
             rows += 1;
-            let why = match p.cells {
-                Ok(given) => bulk.row(given)?.err(),
-                Err(why) => Some(why),
+            let meta = Waiting {
+                line: p.line,
+                index: p.index,
+                rec: p.rec,
+                why: None,
             };
-            if let Some(why) = why {
+            let decided = match p.cells {
+                Ok(given) => {
+                    waiting.push_back(meta);
+                    bulk.push(given)?
+                }
+                Err(why) => {
+                    waiting.push_back(Waiting {
+                        why: Some(why),
+                        ..meta
+                    });
+                    Vec::new()
+                }
+            };
+            for why in pair_outcomes(&mut waiting, decided) {
                 bulk.counts.rejected += 1;
                 if shown.len() < SHOWN {
-                    shown.push(match p.index {
-                        Some(i) => format!("  index {i} (line {}): {why}", p.line),
-                        None => format!("  line {}: {why}", p.line),
+                    shown.push(match why.index {
+                        Some(i) => format!("  index {i} (line {}): {}", why.line, why.reason),
+                        None => format!("  line {}: {}", why.line, why.reason),
                     });
                 }
-                errors.push(o.entity, &heads, &cols, p.line, p.index, &why);
-                if let (Some(w), Some(r)) = (rejects.as_mut(), p.rec) {
-                    w.write(&r, &why)?;
+                errors.push(o.entity, &heads, &cols, why.line, why.index, &why.reason);
+                if let (Some(w), Some(r)) = (rejects.as_mut(), why.rec) {
+                    w.write(&r, &why.reason)?;
                 }
             }
             if rows % 4096 == 0 {
                 progress.tick(rows, raw.load(Ordering::Relaxed));
             }
+        }
+    }
+    // The rows an engine still held (PostgreSQL decides them a chunk at a time).
+    let decided = bulk.flush()?;
+    for why in pair_outcomes(&mut waiting, decided) {
+        bulk.counts.rejected += 1;
+        if shown.len() < SHOWN {
+            shown.push(match why.index {
+                Some(i) => format!("  index {i} (line {}): {}", why.line, why.reason),
+                None => format!("  line {}: {}", why.line, why.reason),
+            });
+        }
+        errors.push(o.entity, &heads, &cols, why.line, why.index, &why.reason);
+        if let (Some(w), Some(r)) = (rejects.as_mut(), why.rec) {
+            w.write(&r, &why.reason)?;
         }
     }
     progress.finish();
@@ -451,4 +482,54 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         errors,
     };
     summary.print(ctx, &shown)
+}
+
+/// A row read and not yet reported: its place in the file, its raw record for the rejects
+/// file, and why it was refused if it never reached the store (a bad cell).
+struct Waiting {
+    line: u64,
+    index: Option<u64>,
+    rec: Option<csv::ByteRecord>,
+    why: Option<String>,
+}
+
+/// A refused row, to report.
+struct Refusal {
+    line: u64,
+    index: Option<u64>,
+    rec: Option<csv::ByteRecord>,
+    reason: String,
+}
+
+/// Pairs the store's outcomes (in file order) with the rows waiting for them, and returns
+/// the refused rows in file order, those refused before reaching the store among them.
+fn pair_outcomes(
+    waiting: &mut std::collections::VecDeque<Waiting>,
+    decided: Vec<crate::db::bulk::RowOutcome>,
+) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    let mut decided = decided.into_iter();
+    loop {
+        let Some(front) = waiting.front() else { break };
+        let reason = if front.why.is_some() {
+            None
+        } else {
+            match decided.next() {
+                Some(Ok(_)) => {
+                    waiting.pop_front();
+                    continue;
+                }
+                Some(Err(why)) => Some(why),
+                None => break,
+            }
+        };
+        let w = waiting.pop_front().expect("a front row");
+        out.push(Refusal {
+            line: w.line,
+            index: w.index,
+            rec: w.rec,
+            reason: reason.or(w.why).unwrap_or_default(),
+        });
+    }
+    out
 }

@@ -16,6 +16,7 @@ use crate::schema::{Entity, Field, Kind, ident};
 mod export;
 mod indexes;
 mod keys;
+mod pg;
 
 pub use export::export_rows;
 pub use indexes::{Deferred, defer_indexes, rebuild};
@@ -23,6 +24,9 @@ pub use indexes::{Deferred, defer_indexes, rebuild};
 /// A page cache big enough that index pages stay in memory through a large import
 /// (64 MiB, inside the import's 128 MiB memory budget).
 pub fn tune(conn: &Store) -> Result<()> {
+    if !matches!(conn, Store::Sqlite(_)) {
+        return Ok(());
+    }
     conn.sqlite().execute_batch("PRAGMA cache_size = -65536")?;
     Ok(())
 }
@@ -30,6 +34,9 @@ pub fn tune(conn: &Store) -> Result<()> {
 /// Folds the WAL back into the database and truncates it, after a large import; a reader
 /// still holding an old snapshot only makes this partial (it is retried by later writes).
 pub fn checkpoint(conn: &Store) {
+    if !matches!(conn, Store::Sqlite(_)) {
+        return;
+    }
     let _ = conn
         .sqlite()
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
@@ -145,7 +152,12 @@ pub struct Bulk<'c> {
     ranges: Vec<(i64, i64)>,
     touched: Vec<u64>,
     pub counts: Counts,
+    /// On `PostgreSQL`: the set-based path (chunks, COPY, statement triggers).
+    pg: Option<pg::PgBulk>,
 }
+
+/// What one row did, or why it was refused.
+pub type RowOutcome = std::result::Result<Outcome, String>;
 
 /// Whether an error from rules or checks is about the row (reported) rather than the run.
 fn is_row_error(e: &Error) -> bool {
@@ -166,13 +178,26 @@ impl<'c> Bulk<'c> {
         file: &str,
         encoding: &str,
     ) -> Result<Bulk<'c>> {
-        conn.sqlite().set_prepared_statement_cache_capacity(64);
         let now = crate::clock::now();
-        conn.sqlite().execute(
-            "INSERT INTO import_batch (at, user, entity, file, mode, inserted, updated, unchanged, rejected, encoding, key_field) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)",
-            params![now, user, e.name, file, mode.name(), encoding, key.map(Key::name)],
-        )?;
-        let batch = conn.sqlite().last_insert_rowid();
+        let (batch, pg) = if let Store::Sqlite(c) = conn {
+            c.set_prepared_statement_cache_capacity(64);
+            c.execute(
+                "INSERT INTO import_batch (at, user, entity, file, mode, inserted, updated, unchanged, rejected, encoding, key_field) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)",
+                params![now, user, e.name, file, mode.name(), encoding, key.map(Key::name)],
+            )?;
+            (c.last_insert_rowid(), None)
+        } else {
+            if let Some(why) = pg::unsupported(e) {
+                return Err(Error::invalid(why));
+            }
+            let batch = conn.insert_returning_id(
+                "INSERT INTO import_batch (at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected, encoding, key_field) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?) RETURNING id",
+                crate::vals![now, user, e.name, file, mode.name(), encoding, key.map(Key::name)],
+            )?;
+            // Audited per batch from here: see `migrate::postgres::security`.
+            conn.execute("SELECT crm.begin_import(?)", crate::vals![batch])?;
+            (batch, Some(pg::PgBulk::begin(conn, e, mode, key, user, now)?))
+        };
         let key_where = match key {
             Some(Key::Field(f)) => ident(f.name),
             _ => "\"id\"".into(),
@@ -193,7 +218,46 @@ impl<'c> Bulk<'c> {
             ranges: Vec::new(),
             touched: Vec::new(),
             counts: Counts::default(),
+            pg,
         })
+    }
+
+    /// Takes one row; returns the outcomes of the rows now decided, in file order: on
+    /// `SQLite` this row's, on `PostgreSQL` none until a chunk is full.
+    pub fn push(&mut self, row: Row) -> Result<Vec<RowOutcome>> {
+        match self.pg.as_mut() {
+            Some(p) => {
+                let out = p.row(self.conn, row)?;
+                self.count(&out);
+                Ok(out)
+            }
+            None => Ok(vec![self.row(row)?]),
+        }
+    }
+
+    /// Decides the rows still held (the end of the file); their outcomes in file order.
+    pub fn flush(&mut self) -> Result<Vec<RowOutcome>> {
+        match self.pg.as_mut() {
+            Some(p) => {
+                let out = p.flush(self.conn)?;
+                self.count(&out);
+                Ok(out)
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Counts what the set-based path decided (the row-by-row path counts as it writes;
+    /// rejects are the caller's to count).
+    fn count(&mut self, out: &[RowOutcome]) {
+        for o in out {
+            match o {
+                Ok(Outcome::Inserted) => self.counts.inserted += 1,
+                Ok(Outcome::Updated) => self.counts.updated += 1,
+                Ok(Outcome::Unchanged) => self.counts.unchanged += 1,
+                Err(_) => {}
+            }
+        }
     }
 
     /// Writes one row: its parsed cells (references and users still as text).
@@ -338,6 +402,7 @@ impl<'c> Bulk<'c> {
 
     /// Records the batch's counts and inserted ranges, and its one audit entry.
     pub fn finish(self, rows: i64, file: &str) -> Result<i64> {
+        // On PostgreSQL the statement triggers recorded the ranges (`self.ranges` is empty).
         for (first, last) in &self.ranges {
             self.conn.sqlite().execute(
                 "INSERT INTO import_insert (batch, first_id, last_id) VALUES (?, ?, ?)",
@@ -346,32 +411,38 @@ impl<'c> Bulk<'c> {
         }
         let c = self.counts;
         let digest = crate::db::batch::trail_digest(self.conn, self.batch)?;
-        audit::log(
-            self.conn,
-            &[Entry {
-                user: Some(&self.user),
-                action: "import",
-                entity: Some(self.e.name),
-                detail: Some(format!(
-                    "batch {}: {file}, mode {}, {rows} rows: {} inserted, {} updated, {} unchanged, {} rejected{}{digest}",
-                    self.batch,
-                    self.mode.name(),
-                    c.inserted,
-                    c.updated,
-                    c.unchanged,
-                    c.rejected,
-                    crate::db::batch::MARK
-                )),
-                ..Entry::default()
-            }],
-        )?;
-        let audit_id: i64 = self
-            .conn
-            .sqlite()
-            .query_row("SELECT MAX(id) FROM audit", [], |r| r.get(0))?;
-        self.conn.sqlite().execute(
+        let detail = format!(
+            "batch {}: {file}, mode {}, {rows} rows: {} inserted, {} updated, {} unchanged, {} rejected{}{digest}",
+            self.batch,
+            self.mode.name(),
+            c.inserted,
+            c.updated,
+            c.unchanged,
+            c.rejected,
+            crate::db::batch::MARK
+        );
+        let audit_id: i64 = if self.pg.is_some() {
+            // The id the append hands back: a manager may not read the log itself.
+            self.conn.value(
+                "SELECT crm.audit_append('import', ?, NULL, NULL, NULL, NULL, ?)",
+                crate::vals![self.e.name, detail],
+            )?
+        } else {
+            audit::log(
+                self.conn,
+                &[Entry {
+                    user: Some(&self.user),
+                    action: "import",
+                    entity: Some(self.e.name),
+                    detail: Some(detail),
+                    ..Entry::default()
+                }],
+            )?;
+            self.conn.value("SELECT MAX(id) FROM audit", &[])?
+        };
+        self.conn.execute(
             "UPDATE import_batch SET inserted = ?, updated = ?, unchanged = ?, rejected = ?, rows_read = ?, audit_id = ? WHERE id = ?",
-            params![c.inserted, c.updated, c.unchanged, c.rejected, rows, audit_id, self.batch],
+            crate::vals![c.inserted, c.updated, c.unchanged, c.rejected, rows, audit_id, self.batch],
         )?;
         Ok(self.batch)
     }

@@ -21,41 +21,34 @@ fn put(h: &mut Sha256, s: &str) {
 /// import has one range and no changes to read).
 pub fn trail_digest(conn: &Store, batch: i64) -> Result<String> {
     let mut h = Sha256::new();
-    let head: (i64, String, String, String, String) = conn.sqlite().query_row(
-        "SELECT at, user, entity, file, mode FROM import_batch WHERE id = ?",
-        [batch],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    let head = conn.query_one(
+        "SELECT at, \"user\", entity, file, mode FROM import_batch WHERE id = ?",
+        crate::vals![batch],
     )?;
-    for s in [
-        batch.to_string(),
-        head.0.to_string(),
-        head.1,
-        head.2,
-        head.3,
-        head.4,
-    ] {
-        put(&mut h, &s);
+    put(&mut h, &batch.to_string());
+    put(&mut h, &head.get::<i64>(0)?.to_string());
+    for i in 1..5 {
+        put(&mut h, &head.get::<String>(i)?);
     }
-    let mut stmt = conn.sqlite().prepare_cached(
+    conn.each(
         "SELECT first_id, last_id FROM import_insert WHERE batch = ? ORDER BY first_id",
+        crate::vals![batch],
+        |r| {
+            put(&mut h, &format!("{}-{}", r.get::<i64>(0)?, r.get::<i64>(1)?));
+            Ok(())
+        },
     )?;
-    let mut rows = stmt.query([batch])?;
-    while let Some(r) = rows.next()? {
-        put(
-            &mut h,
-            &format!("{}-{}", r.get::<_, i64>(0)?, r.get::<_, i64>(1)?),
-        );
-    }
-    let mut stmt = conn.sqlite().prepare_cached(
+    conn.each(
         "SELECT record_id, before, after_updated_at, after FROM import_change WHERE batch = ? ORDER BY record_id",
+        crate::vals![batch],
+        |r| {
+            put(&mut h, &r.get::<i64>(0)?.to_string());
+            put(&mut h, &r.get::<Option<String>>(1)?.unwrap_or_default());
+            put(&mut h, &r.get::<i64>(2)?.to_string());
+            put(&mut h, &r.get::<Option<String>>(3)?.unwrap_or_default());
+            Ok(())
+        },
     )?;
-    let mut rows = stmt.query([batch])?;
-    while let Some(r) = rows.next()? {
-        put(&mut h, &r.get::<_, i64>(0)?.to_string());
-        put(&mut h, &r.get::<_, Option<String>>(1)?.unwrap_or_default());
-        put(&mut h, &r.get::<_, i64>(2)?.to_string());
-        put(&mut h, &r.get::<_, Option<String>>(3)?.unwrap_or_default());
-    }
     // Lower-case hex, as the audit chain's hashes are written.
     Ok(format!("{:x}", h.finalize()))
 }

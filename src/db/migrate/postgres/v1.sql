@@ -121,6 +121,64 @@ SET search_path = pg_catalog, crm AS $$
 BEGIN
   LOCK TABLE crm.audit IN SHARE ROW EXCLUSIVE MODE;
 END $$;
+-- The imports open in their transaction (`crm.begin_import`); no crm role may read or
+-- write it. Its deferred check makes an import that skipped the per-field audit also leave
+-- its batch's one audit entry, or not commit at all.
+CREATE TABLE crm.import_open (
+  batch bigint PRIMARY KEY,
+  xid xid8 NOT NULL
+);
+CREATE FUNCTION crm.import_open_audited() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, crm AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM crm.import_batch b JOIN crm.audit a ON a.id = b.audit_id
+                 WHERE b.id = NEW.batch AND a.action = 'import'
+                   AND a.detail LIKE 'batch ' || NEW.batch || ':%') THEN
+    RAISE EXCEPTION 'import batch % ends without its audit entry', NEW.batch
+      USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER import_open_audited AFTER INSERT ON crm.import_open
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION crm.import_open_audited();
+-- Opens batch `p_batch` for the per-batch audit: only the batch's own user, only for a
+-- batch made in this transaction and not yet finished. The per-row audit triggers then
+-- skip (the setting below is transaction-local), and the statement triggers on the
+-- entity's table record every inserted and updated row in the batch tables instead
+-- (`crm.import_batch_now`); see `migrate::postgres::security`.
+CREATE FUNCTION crm.begin_import(p_batch bigint) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, crm AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM crm.import_batch b WHERE b.id = p_batch
+                 AND b."user" = crm.me() AND b.audit_id IS NULL
+                 AND b.xmin = (pg_current_xact_id())::xid) THEN
+    RAISE EXCEPTION 'import batch % is not an open batch of this transaction and user', p_batch
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  INSERT INTO crm.import_open (batch, xid) VALUES (p_batch, pg_current_xact_id());
+  PERFORM set_config('crm.import_batch', p_batch::text, true);
+END $$;
+-- The import batch open in this transaction for table `p_entity`, or NULL when none is.
+-- The setting alone proves nothing (any session may SET it): a batch named there that
+-- `crm.begin_import` did not open in this transaction, for this user and entity, is an
+-- error, so the skipped per-row audit cannot be had without the batch recording the rows.
+CREATE FUNCTION crm.import_batch_now(p_entity text) RETURNS bigint LANGUAGE plpgsql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, crm AS $$
+DECLARE v text := coalesce(current_setting('crm.import_batch', true), ''); b bigint;
+BEGIN
+  IF v = '' THEN RETURN NULL; END IF;
+  SELECT o.batch INTO b FROM crm.import_open o JOIN crm.import_batch ib ON ib.id = o.batch
+   WHERE o.batch::text = v AND o.xid = pg_current_xact_id() AND ib."user" = crm.me()
+     AND ib.entity = p_entity AND ib.audit_id IS NULL;
+  IF b IS NULL THEN
+    RAISE EXCEPTION 'crm.import_batch names no import of % open in this transaction', p_entity
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN b;
+END $$;
+REVOKE ALL ON FUNCTION crm.begin_import(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm.import_batch_now(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm.import_open_audited() FROM PUBLIC;
 -- The time the audit log records, in Unix seconds: the transaction's start on the server,
 -- one moment for every row of one change. A function of its own so a test build can
 -- replace it (as the schema's owner) to follow its fixed clock.
