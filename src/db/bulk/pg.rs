@@ -202,7 +202,7 @@ impl PgBulk {
                     // By key first, then by id, as `RefSql::find`.
                     if let Some(k) = target.key {
                         for r in conn.query(
-                            &format!("SELECT {k}::text, \"id\" FROM {} WHERE {k} IN (SELECT jsonb_array_elements_text(?::jsonb))", target.table(), k = ident(k)),
+                            &format!("SELECT {k}::text, \"id\" FROM {} WHERE {k} IN (SELECT jsonb_array_elements_text((?::text)::jsonb))", target.table(), k = ident(k)),
                             &[list.clone()],
                         )? {
                             m.insert(r.get::<String>(0)?, r.get::<i64>(1)?);
@@ -216,7 +216,7 @@ impl PgBulk {
                     if !ids.is_empty() {
                         let mut by_id = HashMap::new();
                         for r in conn.query(
-                            &format!("SELECT \"id\" FROM {} WHERE \"id\" IN (SELECT (jsonb_array_elements_text(?::jsonb))::bigint)", target.table()),
+                            &format!("SELECT \"id\" FROM {} WHERE \"id\" IN (SELECT (jsonb_array_elements_text((?::text)::jsonb))::bigint)", target.table()),
                             &[json_list(ids.iter().map(String::as_str))],
                         )? {
                             let id: i64 = r.get(0)?;
@@ -244,7 +244,7 @@ impl PgBulk {
                 let n = self.e.fields.len();
                 for r in conn.query(
                     &format!(
-                        "SELECT \"id\", {}, \"created_at\", \"updated_at\", {col}::text FROM {} WHERE {col} IN (SELECT (jsonb_array_elements_text(?::jsonb)){cast})",
+                        "SELECT \"id\", {}, \"created_at\", \"updated_at\", {col}::text FROM {} WHERE {col} IN (SELECT (jsonb_array_elements_text((?::text)::jsonb)){cast})",
                         field_list(self.e),
                         self.e.table()
                     ),
@@ -282,7 +282,7 @@ impl PgBulk {
                 }
             }
             for r in conn.query(
-                &format!("SELECT {c}::text, \"id\" FROM {} WHERE {c} IN (SELECT jsonb_array_elements_text(?::jsonb))", self.e.table(), c = ident(f.name)),
+                &format!("SELECT {c}::text, \"id\" FROM {} WHERE {c} IN (SELECT jsonb_array_elements_text((?::text)::jsonb))", self.e.table(), c = ident(f.name)),
                 &[json_list(vals.iter().map(String::as_str))],
             )? {
                 found.holders.insert(r.get(0)?, r.get(1)?);

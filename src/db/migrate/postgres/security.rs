@@ -380,7 +380,7 @@ fn audit_trigger(s: &mut String, e: &Entity) {
     }
     let _ = write!(
         s,
-        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nDECLARE n integer := 0;\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n{ins}  ELSIF TG_OP = 'UPDATE' THEN\n{upd}  ELSE\n{del}    IF n = 0 THEN PERFORM crm.audit_append('delete', {name}, OLD.id, NULL, NULL, NULL, NULL); END IF;\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (pg_catalog.coalesce(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nDECLARE n integer := 0;\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n{ins}  ELSIF TG_OP = 'UPDATE' THEN\n{upd}  ELSE\n{del}    IF n = 0 THEN PERFORM crm.audit_append('delete', {name}, OLD.id, NULL, NULL, NULL, NULL); END IF;\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
         table = e.table()
     );
     import_triggers(s, e);
