@@ -2,9 +2,8 @@
 //! what a batch inserted and restores what it updated, refusing (and naming the records)
 //! when any of them changed since.
 
-use rusqlite::{OptionalExtension, params};
-
 use crate::db::Store;
+use crate::db::row::Row;
 use crate::db::audit::{self, Entry};
 use crate::db::records::{self, Draft};
 use crate::db::write::{AuditPolicy, Writer};
@@ -34,9 +33,9 @@ pub struct Batch {
     audit_id: Option<i64>,
 }
 
-const COLS: &str = "id, at, user, entity, file, mode, inserted, updated, unchanged, rejected, reverted_at, encoding, audit_id";
+const COLS: &str = "id, at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected, reverted_at, encoding, audit_id";
 
-fn read(r: &rusqlite::Row) -> rusqlite::Result<Batch> {
+fn read(r: &Row) -> Result<Batch> {
     Ok(Batch {
         id: r.get(0)?,
         at: r.get(1)?,
@@ -57,27 +56,31 @@ fn read(r: &rusqlite::Row) -> rusqlite::Result<Batch> {
 /// Batches, newest first.
 pub fn history(conn: &Store, entity: Option<&str>, limit: i64) -> Result<Vec<Batch>> {
     let sql = format!(
-        "SELECT {COLS} FROM import_batch WHERE ?1 IS NULL OR entity = ?1 ORDER BY id DESC LIMIT ?2"
+        "SELECT {COLS} FROM import_batch WHERE CAST(?1 AS TEXT) IS NULL OR entity = ?1 ORDER BY id DESC LIMIT ?2"
     );
-    Ok(conn
-        .sqlite()
-        .prepare(&sql)?
-        .query_map(params![entity, limit], read)?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+    conn.query(&sql, crate::vals![entity, limit])?
+        .iter()
+        .map(read)
+        .collect()
 }
 
 /// One batch, or `not_found`.
 pub fn get(conn: &Store, id: i64) -> Result<Batch> {
-    conn.sqlite()
-        .query_row(
-            &format!("SELECT {COLS} FROM import_batch WHERE id = ?"),
-            [id],
-            read,
-        )
-        .optional()?
-        .ok_or_else(|| {
-            Error::not_found(format!("no import batch {id}")).hint("see `crm import history`")
-        })
+    conn.query_opt(
+        &format!("SELECT {COLS} FROM import_batch WHERE id = ?"),
+        crate::vals![id],
+    )?
+    .as_ref()
+    .map(read)
+    .transpose()?
+    .ok_or_else(|| {
+        Error::not_found(format!("no import batch {id}")).hint("see `crm import history`")
+    })
+}
+
+/// The first column of every row, as ids.
+fn ids(conn: &Store, sql: &str, params: &[Value]) -> Result<Vec<i64>> {
+    conn.query(sql, params)?.iter().map(|r| r.get(0)).collect()
 }
 
 /// What a revert did.
@@ -96,21 +99,13 @@ fn changed_since(conn: &Store, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
     let after = b.audit_id.unwrap_or(i64::MAX);
     let mut out: Vec<i64> = Vec::new();
     let ranges = ranges(conn, b.id)?;
-    let mut by_audit = conn.sqlite().prepare(
-        "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ?
-         AND (detail IS NULL OR (detail NOT LIKE 'derived: %' AND detail NOT LIKE 'revert of import batch %')) LIMIT 20",
-    )?;
-    let mut by_batch = conn.sqlite().prepare(
-        "SELECT DISTINCT c.record_id FROM import_change c JOIN import_batch b ON b.id = c.batch
-         WHERE b.entity = ? AND b.id > ? AND b.reverted_at IS NULL AND c.record_id BETWEEN ? AND ? LIMIT 20",
-    )?;
-    let mut check = |first: i64, last: i64, out: &mut Vec<i64>| -> Result<()> {
-        for id in by_audit.query_map(params![e.name, first, last, after], |r| r.get(0))? {
-            out.push(id?);
-        }
-        for id in by_batch.query_map(params![e.name, b.id, first, last], |r| r.get(0))? {
-            out.push(id?);
-        }
+    let by_audit = "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ?
+         AND (detail IS NULL OR (detail NOT LIKE 'derived: %' AND detail NOT LIKE 'revert of import batch %')) LIMIT 20";
+    let by_batch = "SELECT DISTINCT c.record_id FROM import_change c JOIN import_batch b ON b.id = c.batch
+         WHERE b.entity = ? AND b.id > ? AND b.reverted_at IS NULL AND c.record_id BETWEEN ? AND ? LIMIT 20";
+    let check = |first: i64, last: i64, out: &mut Vec<i64>| -> Result<()> {
+        out.extend(ids(conn, by_audit, crate::vals![e.name, first, last, after])?);
+        out.extend(ids(conn, by_batch, crate::vals![e.name, b.id, first, last])?);
         Ok(())
     };
     for (first, last) in &ranges {
@@ -118,21 +113,15 @@ fn changed_since(conn: &Store, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
     }
     let sql = format!(
         "SELECT c.record_id FROM import_change c LEFT JOIN {} t ON t.\"id\" = c.record_id
-         WHERE c.batch = ? AND (t.\"id\" IS NULL OR t.\"updated_at\" IS NOT c.after_updated_at)",
+         WHERE c.batch = ? AND (t.\"id\" IS NULL OR t.\"updated_at\" IS DISTINCT FROM c.after_updated_at)",
         e.table()
     );
-    for id in conn
-        .sqlite()
-        .prepare(&sql)?
-        .query_map([b.id], |r| r.get(0))?
-    {
-        out.push(id?);
-    }
-    let updated: Vec<i64> = conn
-        .sqlite()
-        .prepare("SELECT record_id FROM import_change WHERE batch = ?")?
-        .query_map([b.id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    out.extend(ids(conn, &sql, crate::vals![b.id])?);
+    let updated = ids(
+        conn,
+        "SELECT record_id FROM import_change WHERE batch = ?",
+        crate::vals![b.id],
+    )?;
     for id in updated {
         if out.len() >= 20 {
             break;
@@ -153,24 +142,24 @@ fn plain_amounts(conn: &Store, b: &Batch, ranges: &[(i64, i64)]) -> Result<Vec<(
     let (Some(audit_id), "order_line") = (b.audit_id, b.entity.as_str()) else {
         return Ok(Vec::new());
     };
-    let updated: std::collections::HashSet<i64> = conn
-        .sqlite()
-        .prepare("SELECT record_id FROM import_change WHERE batch = ?")?
-        .query_map([b.id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let updated: std::collections::HashSet<i64> = ids(
+        conn,
+        "SELECT record_id FROM import_change WHERE batch = ?",
+        crate::vals![b.id],
+    )?
+    .into_iter()
+    .collect();
     let ours = |line: i64| {
         updated.contains(&line) || ranges.iter().any(|(f, l)| (*f..=*l).contains(&line))
     };
     let amount = Entity::get("order")?.field("amount")?;
-    let mut stmt = conn.sqlite().prepare(
-        "SELECT at, entity, record_id, field, old, detail FROM audit WHERE id < ? ORDER BY id DESC",
-    )?;
-    let mut rows = stmt.query([audit_id])?;
     let mut first: std::collections::BTreeMap<i64, Value> = std::collections::BTreeMap::new();
-    while let Some(r) = rows.next()? {
-        if r.get::<_, i64>(0)? < b.at {
-            break;
-        }
+    // Walking back from the batch's own entry to its start: the batch held the write lock.
+    let rows = conn.query(
+        "SELECT at, entity, record_id, field, old, detail FROM audit WHERE id < ? AND at >= ? ORDER BY id DESC",
+        crate::vals![audit_id, b.at],
+    )?;
+    for r in rows {
         let (entity, field): (Option<String>, Option<String>) = (r.get(1)?, r.get(3)?);
         let detail: Option<String> = r.get(5)?;
         let cause = detail
@@ -181,7 +170,7 @@ fn plain_amounts(conn: &Store, b: &Batch, ranges: &[(i64, i64)]) -> Result<Vec<(
             cause,
             entity.as_deref(),
             field.as_deref(),
-            r.get::<_, Option<i64>>(2)?,
+            r.get::<Option<i64>>(2)?,
         ) else {
             continue;
         };
@@ -198,11 +187,13 @@ fn plain_amounts(conn: &Store, b: &Batch, ranges: &[(i64, i64)]) -> Result<Vec<(
 }
 
 fn ranges(conn: &Store, batch: i64) -> Result<Vec<(i64, i64)>> {
-    Ok(conn
-        .sqlite()
-        .prepare("SELECT first_id, last_id FROM import_insert WHERE batch = ? ORDER BY first_id")?
-        .query_map([batch], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?)
+    conn.query(
+        "SELECT first_id, last_id FROM import_insert WHERE batch = ? ORDER BY first_id",
+        crate::vals![batch],
+    )?
+    .iter()
+    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+    .collect()
 }
 
 /// Records of other entities that point at the batch's inserted records.
@@ -216,9 +207,9 @@ fn referenced(conn: &Store, e: &Entity, ranges: &[(i64, i64)]) -> Result<Option<
             );
             for (first, last) in ranges {
                 let hit: Option<i64> = conn
-                    .sqlite()
-                    .query_row(&sql, [first, last], |r| r.get(0))
-                    .optional()?;
+                    .query_opt(&sql, crate::vals![*first, *last])?
+                    .map(|r| r.get(0))
+                    .transpose()?;
                 if let Some(id) = hit {
                     return Ok(Some(format!("{} {id} ({})", other.name, f.name)));
                 }
@@ -235,9 +226,9 @@ fn name_of(conn: &Store, e: &Entity, id: i64) -> Result<String> {
     };
     let sql = format!("SELECT {} FROM {} WHERE \"id\" = ?", ident(key), e.table());
     let k: Option<Option<String>> = conn
-        .sqlite()
-        .query_row(&sql, [id], |r| r.get(0))
-        .optional()?;
+        .query_opt(&sql, crate::vals![id])?
+        .map(|r| r.get(0))
+        .transpose()?;
     Ok(match k.flatten() {
         Some(k) => format!("{id} ({k})"),
         None => format!("{id} (deleted)"),
@@ -282,12 +273,13 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
     let now = crate::clock::now();
     let mut restored = 0;
     let updates: Vec<(i64, String)> = conn
-        .sqlite()
-        .prepare(
-            "SELECT record_id, before FROM import_change WHERE batch = ? AND before IS NOT NULL",
+        .query(
+            "SELECT record_id, before FROM import_change WHERE batch = ? AND before IS NOT NULL ORDER BY record_id",
+            crate::vals![id],
         )?
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .collect::<Result<_>>()?;
     let mut w = Writer::new(conn, e, AuditPolicy::PerField { detail: Some(why) }, user)?;
     for (rid, before) in updates {
         let old = records::must_get(conn, e, rid)?;
@@ -325,9 +317,9 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
     for (order, amount) in plain {
         crate::db::derive::restore_plain_amount(conn, order, &amount, id, user)?;
     }
-    conn.sqlite().execute(
+    conn.execute(
         "UPDATE import_batch SET reverted_at = ? WHERE id = ?",
-        params![now, id],
+        crate::vals![now, id],
     )?;
     audit::log(
         conn,
