@@ -32,11 +32,20 @@ pub struct PgBulk {
     today: String,
     defaults: Vec<Value>,
     users: HashSet<String>,
-    next_key: i64,
+    /// The last id handed out when the import began, and how many ids it has used since
+    /// (inserts, and refused inserts that use one up): generated keys count from there.
+    seq0: i64,
+    consumed: i64,
+    /// The generated-key counter, taken at the first key generated and given back by a
+    /// refused row, as the writer's on `SQLite`.
+    next_key: Option<i64>,
     touched: Touched,
     pending: Vec<Row>,
     /// The unique field, if the entity has one (crm's entities have at most one).
     unique: Option<usize>,
+    /// Set by the judging of a row whose insert a taken unique value refused: on `SQLite`
+    /// that INSERT used up an id, so it does here too.
+    burn: bool,
 }
 
 /// Why an entity cannot be imported set-based: its rules change other records per row.
@@ -112,13 +121,17 @@ impl PgBulk {
             .into_iter()
             .map(|(_, n)| n)
             .collect();
-        let next_key: i64 = conn.value(
-            &format!("SELECT COALESCE(MAX(\"id\"), 0) + 1 FROM {}", e.table()),
-            &[],
+        // As `write::keys::next_key_number`: past the sequence and the largest id.
+        let seq0: i64 = conn.value(
+            &format!(
+                "SELECT GREATEST(crm.id_sequence(?), COALESCE(MAX(\"id\"), 0)) FROM {}",
+                e.table()
+            ),
+            crate::vals![e.name],
         )?;
         // The table's own column types; dropped with the transaction.
         conn.batch(&format!(
-            "DROP TABLE IF EXISTS pg_temp.crm_import_stage; CREATE TEMP TABLE crm_import_stage ON COMMIT DROP AS SELECT 0::bigint AS ord, 0::bigint AS rid, {} FROM {} WITH NO DATA",
+            "DROP TABLE IF EXISTS pg_temp.crm_import_stage; CREATE TEMP TABLE crm_import_stage ON COMMIT DROP AS SELECT 0::bigint AS ord, 0::bigint AS rid, 0::bigint AS nid, {} FROM {} WITH NO DATA",
             field_list(e),
             e.table()
         ))?;
@@ -131,10 +144,13 @@ impl PgBulk {
             today: crate::clock::today().format("%Y-%m-%d").to_string(),
             defaults,
             users,
-            next_key,
+            seq0,
+            consumed: 0,
+            next_key: None,
             touched: Touched::default(),
             pending: Vec::with_capacity(CHUNK),
             unique: e.fields.iter().position(|f| f.unique),
+            burn: false,
         })
     }
 
@@ -156,29 +172,69 @@ impl PgBulk {
         }
         let found = self.find(conn, &rows)?;
         let mut claimed: HashSet<String> = HashSet::new();
-        let mut stage: Vec<u8> = Vec::new();
         let mut out = Vec::with_capacity(rows.len());
-        let (mut inserts, mut updates) = (0usize, 0usize);
+        // What to write, in file order: an update (its record), an insert, or the id a
+        // refused insert uses up (`None` draft).
+        let mut staged: Vec<(usize, Option<i64>, Option<Draft>)> = Vec::new();
+        let (mut inserts, mut updates, mut burns) = (0usize, 0usize, 0usize);
         for (ord, row) in rows.into_iter().enumerate() {
+            self.burn = false;
             let r = self.judge(conn, row, &found, &mut claimed)?;
             out.push(match r {
                 Ok((outcome, Some((rid, d)))) => {
-                    self.stage(&mut stage, ord, rid, &d);
                     if rid.is_some() {
                         updates += 1;
                     } else {
                         inserts += 1;
                     }
+                    if rid.is_none() {
+                        self.consumed += 1;
+                    }
+                    staged.push((ord, rid, Some(d)));
                     Ok(outcome)
                 }
                 Ok((outcome, None)) => Ok(outcome),
-                Err(why) => Err(why),
+                Err(why) => {
+                    if self.burn {
+                        burns += 1;
+                        self.consumed += 1;
+                        staged.push((ord, None, None));
+                    }
+                    Err(why)
+                }
             });
         }
+        if inserts + updates == 0 && burns == 0 {
+            return Ok(out);
+        }
+        // Explicit ids only when a refused insert must use one up; else the identity's.
+        let mut ids = if burns > 0 {
+            self.take_ids(conn, inserts + burns)?.into_iter()
+        } else {
+            Vec::new().into_iter()
+        };
+        let mut stage: Vec<u8> = Vec::new();
+        for (ord, rid, d) in &staged {
+            let nid = if rid.is_none() { ids.next() } else { None };
+            if let Some(d) = d {
+                self.stage(&mut stage, *ord, *rid, nid, d);
+            }
+        }
         if inserts + updates > 0 {
-            self.write(conn, &stage, updates > 0, inserts > 0)?;
+            self.write(conn, &stage, updates > 0, inserts > 0, burns > 0)?;
         }
         Ok(out)
+    }
+
+    /// The next `n` ids of the table, in order.
+    fn take_ids(&self, conn: &Store, n: usize) -> Result<Vec<i64>> {
+        conn.query(
+            "SELECT crm.take_ids(?, ?)",
+            crate::vals![self.e.name, i64::try_from(n).unwrap_or(i64::MAX)],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
     }
 
     /// One query per reference field, one for the existing records by key, one for the
@@ -277,7 +333,9 @@ impl PgBulk {
                 .collect();
             if let Default::Generated(prefix) = f.default {
                 // Candidates for the codes this chunk may generate.
-                for n in self.next_key..self.next_key + i64::try_from(rows.len()).unwrap_or(0) + 1 {
+                let base = self.next_key.unwrap_or(self.seq0 + self.consumed + 1);
+                let n = i64::try_from(rows.len()).unwrap_or(0);
+                for n in base..base + 2 * n + 2 {
                     vals.push(format!("{prefix}{n:06}"));
                 }
             }
@@ -382,6 +440,7 @@ impl PgBulk {
                 return if is_row_error(&err) { Ok(Err(err.message)) } else { Err(err) };
             }
             if let Some(why) = self.taken(&d, None, None, found, claimed) {
+                self.burn = true;
                 return Ok(Err(why));
             }
             Ok(Ok(()))
@@ -465,23 +524,29 @@ impl PgBulk {
                 Default::None => Value::Null,
                 Default::Value(_) => self.defaults[i].clone(),
                 Default::CurrentUser => Value::Text(self.user.clone()),
-                Default::Generated(prefix) => loop {
-                    let c = format!("{prefix}{:06}", self.next_key);
-                    self.next_key += 1;
-                    if !found.holders.contains_key(&c) && !claimed.contains(&c) {
-                        break Value::Text(c);
+                Default::Generated(prefix) => {
+                    let mut n = self.next_key.unwrap_or(self.seq0 + self.consumed + 1);
+                    loop {
+                        let c = format!("{prefix}{n:06}");
+                        n += 1;
+                        if !found.holders.contains_key(&c) && !claimed.contains(&c) {
+                            self.next_key = Some(n);
+                            break Value::Text(c);
+                        }
                     }
-                },
+                }
                 Default::Today => Value::Text(self.today.clone()),
                 Default::Now => Value::Integer(self.now),
             };
         }
     }
 
-    fn stage(&self, out: &mut Vec<u8>, ord: usize, rid: Option<i64>, d: &Draft) {
+    fn stage(&self, out: &mut Vec<u8>, ord: usize, rid: Option<i64>, nid: Option<i64>, d: &Draft) {
         out.extend_from_slice(ord.to_string().as_bytes());
         out.push(b'\t');
         copy_field(out, &rid.map_or(Value::Null, Value::Integer));
+        out.push(b'\t');
+        copy_field(out, &nid.map_or(Value::Null, Value::Integer));
         for v in &d.values {
             out.push(b'\t');
             copy_field(out, v);
@@ -490,7 +555,7 @@ impl PgBulk {
     }
 
     /// Sends the staged rows and writes them: the updates, then the inserts in file order.
-    fn write(&mut self, conn: &Store, stage: &[u8], updates: bool, inserts: bool) -> Result<()> {
+    fn write(&mut self, conn: &Store, stage: &[u8], updates: bool, inserts: bool, explicit: bool) -> Result<()> {
         let Store::Postgres(pg) = conn else {
             return Err(Error::internal("the PostgreSQL import on another engine"));
         };
@@ -515,8 +580,10 @@ impl PgBulk {
             let sel: Vec<String> = self.e.fields.iter().map(|f| format!("s.{}", ident(f.name))).collect();
             for r in conn.query(
                 &format!(
-                    "INSERT INTO {t} ({cols}, \"created_at\", \"updated_at\") SELECT {}, {now}, {now} FROM crm_import_stage s WHERE s.rid IS NULL ORDER BY s.ord RETURNING \"id\"",
-                    sel.join(", ")
+                    "INSERT INTO {t} ({id}{cols}, \"created_at\", \"updated_at\") SELECT {nid}{}, {now}, {now} FROM crm_import_stage s WHERE s.rid IS NULL ORDER BY s.ord RETURNING \"id\"",
+                    sel.join(", "),
+                    id = if explicit { "\"id\", " } else { "" },
+                    nid = if explicit { "s.nid, " } else { "" },
                 ),
                 &[],
             )? {

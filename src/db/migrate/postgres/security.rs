@@ -163,7 +163,7 @@ fn system_tables(s: &mut String, role: Role, g: &str) {
         }
         let _ = writeln!(
             s,
-            "GRANT EXECUTE ON FUNCTION crm.begin_import(bigint) TO {g};"
+            "GRANT EXECUTE ON FUNCTION crm.begin_import(bigint), crm.id_sequence(text), crm.take_ids(text, bigint) TO {g};"
         );
     }
     // The audit log: whole for those who may audit; for reports (churn), customer status rows.

@@ -1,0 +1,339 @@
+//! `crm import` on PostgreSQL (COPY into a staging table, set-based writes, the batch
+//! audited once): the same files give the same summary, rejects, export and batches as on
+//! SQLite; the audit chain verifies; a killed import leaves nothing; a manager with psql
+//! cannot use the per-batch audit to change records unrecorded.
+
+use crate::harness::{Env, PW, write};
+use crate::pg_cli::url_of;
+use crate::pg_harness::{self, PgDb};
+use postgres::error::SqlState;
+
+/// A crm database on the test cluster, set up and logged in as `admin` through the binary.
+fn pg_env(db: &PgDb) -> Env {
+    let mut env = Env::empty();
+    env.db = url_of(db).into();
+    env.run_stdin(&["init", "--admin", "admin", "--password-stdin"], PW)
+        .ok();
+    env.login("admin");
+    env
+}
+
+/// The import summary without what differs run to run (the time it took).
+fn summary(env: &Env, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["import"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let r = env.run(&all);
+    let mut j = r.json();
+    if let Some(o) = j.as_object_mut() {
+        o.remove("seconds");
+    }
+    (r.code, j)
+}
+
+/// Runs the same imports on both engines; returns them for further comparison.
+fn both(test: &str) -> Option<(PgDb, Env, Env)> {
+    let db = pg_harness::fresh(test)?;
+    let pg = pg_env(&db);
+    let lite = Env::new();
+    Some((db, pg, lite))
+}
+
+/// Writes `content` as `name` in both environments.
+fn put(envs: [&Env; 2], name: &str, content: &str) {
+    for e in envs {
+        write(&e.path(name), content);
+    }
+}
+
+#[test]
+fn pg_imports_like_sqlite_in_every_mode() {
+    let Some((_db, pg, lite)) = both("pg_imports_like_sqlite_in_every_mode") else {
+        return;
+    };
+    // Generated codes, a given code repeated in the file, an unknown owner, a bad phone,
+    // a required field missing, a code taken by an existing record.
+    put(
+        [&pg, &lite],
+        "a.csv",
+        "name,owner,code,phone,city\nAcme,admin,,,深圳\nBeta,admin,C000009,13812345678,\nGamma,nobody,,,\nDelta,admin,C000009,,\n,admin,,,\nEps,admin,\"C0,10\",,\"two\nlines\"\nZeta,admin,,123,\n",
+    );
+    put(
+        [&pg, &lite],
+        "b.csv",
+        "code,name,phone,city\nC000001,Acme2,13900000000,\nC000009,Beta,13812345678,\nC000777,New,,北京\nC000777,New again,,\nC000002,Tab\there,,\n",
+    );
+    put(
+        [&pg, &lite],
+        "c.jsonl",
+        "{\"code\":\"C000001\",\"city\":\"上海\"}\n{\"code\":\"NOPE\",\"city\":\"x\"}\n{\"code\":\"C000009\"}\n{\"code\":\"C000001\",\"city\":\"again\"}\n",
+    );
+    put(
+        [&pg, &lite],
+        "d.json",
+        "[{\"name\":\"J1\",\"code\":\"C000777\"},{\"name\":\"J2\"},{\"name\":\"J3\",\"owner\":\"admin\"}]",
+    );
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["customer", "a.csv", "--on-error", "skip", "--rejects", "a.rej.csv"],
+        vec!["customer", "b.csv", "--mode", "upsert", "--on-error", "skip", "--rejects", "b.rej.csv"],
+        vec!["customer", "c.jsonl", "--mode", "update", "--on-error", "skip", "--rejects", "c.rej.jsonl"],
+        vec!["customer", "d.json", "--on-error", "skip"],
+        // Abort: nothing written, every bad row reported, exit 4.
+        vec!["customer", "a.csv"],
+        vec!["customer", "d.json", "--dry-run"],
+    ];
+    for args in &runs {
+        let (pc, pj) = summary(&pg, args);
+        let (lc, lj) = summary(&lite, args);
+        assert_eq!(pc, lc, "exit of {args:?}: {pj} vs {lj}");
+        assert_eq!(pj, lj, "summary of {args:?}");
+    }
+    for f in ["a.rej.csv", "b.rej.csv", "c.rej.jsonl"] {
+        let p = std::fs::read_to_string(pg.path(f)).unwrap();
+        let l = std::fs::read_to_string(lite.path(f)).unwrap();
+        assert_eq!(p, l, "rejects {f}");
+        assert!(p.lines().count() > 1, "{f} has rejects: {p}");
+    }
+    for format in ["csv", "json"] {
+        let p = pg.run(&["export", "customer", "--format", format]);
+        let l = lite.run(&["export", "customer", "--format", format]);
+        p.ok();
+        assert_eq!(p.stdout, l.stdout, "export {format}");
+    }
+    let hist = |e: &Env| {
+        let mut j = e.run(&["import", "history", "--format", "json"]).json();
+        for b in j.as_array_mut().unwrap() {
+            b.as_object_mut().unwrap().remove("at");
+        }
+        j
+    };
+    assert_eq!(hist(&pg), hist(&lite));
+    pg.run(&["check"]).ok();
+}
+
+#[test]
+fn pg_import_batch_tables_and_audit_chain() {
+    let Some(db) = pg_harness::fresh("pg_import_batch_tables_and_audit_chain") else {
+        return;
+    };
+    let env = pg_env(&db);
+    let f = env.customers_csv("c.csv", 3000, "B");
+    env.run(&["import", "customer", &f]).ok();
+    write(&env.path("u.csv"), "code,city\nB000005,北京\nB002999,上海\n");
+    env.run(&["import", "customer", "u.csv", "--mode", "update"]).ok();
+    let mut admin = db.admin();
+    // One range for the inserts, one change per updated record, written by the database.
+    let ranges: Vec<(i64, i64)> = admin
+        .query("SELECT first_id, last_id FROM crm.import_insert ORDER BY batch", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(ranges, vec![(1, 3000)]);
+    let changed: i64 = admin
+        .query_one("SELECT count(*) FROM crm.import_change WHERE batch = 2", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(changed, 2);
+    // Audited per batch: no per-field rows for the imported records, one entry per batch.
+    let per_field: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM crm.audit WHERE entity = 'customer' AND record_id IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(per_field, 0);
+    let entries: i64 = admin
+        .query_one("SELECT count(*) FROM crm.audit WHERE action = 'import'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(entries, 2);
+    // The record's trail shows the import's change; the chain verifies. (B000005 is the
+    // sixth row: id 6.)
+    let trail = env.run(&["audit", "--entity", "customer", "--id", "6", "--format", "json"]);
+    let t = trail.ok().stdout.clone();
+    assert!(t.contains("北京"), "{t}");
+    env.run(&["check"]).ok();
+    // An ordinary edit afterwards is audited per field again (the skip ended with the batch).
+    admin
+        .execute("UPDATE crm.customer SET city = '广州' WHERE id = 8", &[])
+        .unwrap();
+    let after: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM crm.audit WHERE entity = 'customer' AND record_id = 8 AND field = 'city'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(after, 1);
+}
+
+#[test]
+#[ignore = "revert on PostgreSQL needs the PostgreSQL writer (records::get, Writer::restore): branch i10-records"]
+fn pg_revert_restores_like_sqlite() {
+    let Some((_db, pg, lite)) = both("pg_revert_restores_like_sqlite") else {
+        return;
+    };
+    put([&pg, &lite], "a.csv", "name,code\nA,C1\nB,C2\n");
+    put([&pg, &lite], "b.csv", "code,name,city\nC1,A2,x\nC3,C,y\n");
+    for e in [&pg, &lite] {
+        e.run(&["import", "customer", "a.csv"]).ok();
+        e.run(&["import", "customer", "b.csv", "--mode", "upsert"]).ok();
+        e.run(&["import", "revert", "2"]).ok();
+    }
+    let p = pg.run(&["export", "customer"]);
+    assert_eq!(p.stdout, lite.run(&["export", "customer"]).stdout);
+    assert!(p.stdout.contains(",A,") && !p.stdout.contains("C3"), "{}", p.stdout);
+    pg.run(&["check"]).ok();
+}
+
+#[test]
+fn pg_killed_import_leaves_nothing() {
+    let Some(db) = pg_harness::fresh("pg_killed_import_leaves_nothing") else {
+        return;
+    };
+    let env = pg_env(&db);
+    let f = env.customers_csv("big.csv", 400_000, "K");
+    let mut child = env.spawn(&["import", "customer", &f]);
+    // Wait until the import has written into its staging table at least once (its
+    // transaction is open and holds rows), then kill it.
+    let mut admin = db.admin();
+    let mut seen = false;
+    for _ in 0..6000 {
+        let n: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND (query ILIKE '%crm_import_stage%' OR query ILIKE 'COPY%')",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n > 0 {
+            seen = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    assert!(seen, "the import never reached its staging table");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The server ends the dead client's transaction; wait for its backend to go.
+    for _ in 0..6000 {
+        let n: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    for t in ["customer", "import_batch", "import_insert", "import_open"] {
+        let n: i64 = admin
+            .query_one(&format!("SELECT count(*) FROM crm.{t}"), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 0, "{t} after a killed import");
+    }
+    env.run(&["check"]).ok();
+}
+
+#[test]
+fn pg_manager_cannot_use_the_import_skip_unrecorded() {
+    let Some(db) = pg_harness::setup("pg_manager_cannot_use_the_import_skip_unrecorded") else {
+        return;
+    };
+    let mut m = pg_harness::login(&db, "manager");
+    let id: i64 = m
+        .query_one(
+            "INSERT INTO crm.customer (code, name, owner, created_at, updated_at) VALUES ('C-1', 'one', 'manager', 0, 0) RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let audited = |db: &PgDb| -> i64 {
+        db.admin()
+            .query_one("SELECT count(*) FROM crm.audit", &[])
+            .unwrap()
+            .get(0)
+    };
+    let before = audited(&db);
+    // Setting the switch by hand: every write then fails, nothing changes.
+    let mut tx = m.transaction().unwrap();
+    tx.batch_execute("SET LOCAL crm.import_batch = '1'").unwrap();
+    let e = tx
+        .execute("UPDATE crm.customer SET name = 'sneaky' WHERE id = $1", &[&id])
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{e}");
+    drop(tx);
+    // Someone else's batch, or one not made in this transaction, cannot be opened.
+    let mut tx = m.transaction().unwrap();
+    let b: i64 = tx
+        .query_one(
+            "INSERT INTO crm.import_batch (at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected) VALUES (0, 'admin', 'customer', 'x', 'insert', 0, 0, 0, 0) RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let e = tx
+        .execute("SELECT crm.begin_import($1)", &[&b])
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{e}");
+    drop(tx);
+    // Their own open batch: the changes land in the batch tables, written by the database,
+    // and the transaction cannot commit without the batch's audit entry.
+    let mut tx = m.transaction().unwrap();
+    let b: i64 = tx
+        .query_one(
+            "INSERT INTO crm.import_batch (at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected) VALUES (0, 'manager', 'customer', 'x', 'insert', 0, 0, 0, 0) RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    tx.execute("SELECT crm.begin_import($1)", &[&b]).unwrap();
+    tx.execute("UPDATE crm.customer SET name = 'sneaky' WHERE id = $1", &[&id])
+        .unwrap();
+    let recorded: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM crm.import_change WHERE batch = $1 AND record_id = $2",
+            &[&b, &id],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded, 1);
+    // Without the batch's audit entry the transaction cannot commit.
+    assert!(tx.commit().is_err(), "a batch without its audit entry committed");
+    // Nor can a recorded change be rewritten, nor a record deleted under a batch.
+    let e = m
+        .execute("UPDATE crm.import_change SET after = '{}'", &[])
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{e}");
+    let mut tx = m.transaction().unwrap();
+    let b: i64 = tx
+        .query_one(
+            "INSERT INTO crm.import_batch (at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected) VALUES (0, 'manager', 'customer', 'x', 'insert', 0, 0, 0, 0) RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    tx.execute("SELECT crm.begin_import($1)", &[&b]).unwrap();
+    let e = tx
+        .execute("DELETE FROM crm.customer WHERE id = $1", &[&id])
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{e}");
+    drop(tx);
+    // Nothing changed, and no audit row went missing or appeared.
+    let name: String = db
+        .admin()
+        .query_one("SELECT name FROM crm.customer WHERE id = $1", &[&id])
+        .unwrap()
+        .get(0);
+    assert_eq!(name, "one");
+    assert_eq!(audited(&db), before);
+}
