@@ -82,8 +82,8 @@ for rep in $(seq "$REPS"); do
   db=$(newdb "crm$rep")
   export CRM_DB
   CRM_DB=$(url_of "$db")
-  echo "$PW" | "$CRM" init --admin admin --password-stdin >/dev/null
-  echo "$PW" | "$CRM" login --user admin --password-stdin >/dev/null
+  echo "$PW" | "$CRM" init --admin admin --password-stdin >/dev/null 2>&1
+  echo "$PW" | "$CRM" login --user admin --password-stdin >/dev/null 2>&1
   measure "$WORK/pg-m-ci" "$CRM" -q import customer "$CSV"
   n=$(psql -X -At "$CRM_DB" -c 'SELECT count(*) FROM crm.customer')
   [ "$n" = "$ROWS" ] || { echo "crm imported $n rows, not $ROWS" >&2; exit 1; }
@@ -113,18 +113,24 @@ adds() {
 rm -rf "$WORK/home" "$WORK"/adds.* "$WORK"/conc.db*
 : > "$WORK/adds.err"
 CRM_DB="$WORK/conc.db"
-echo "$PW" | "$CRM" init --password-stdin >/dev/null
-echo "$PW" | "$CRM" login --user admin --password-stdin >/dev/null
+echo "$PW" | "$CRM" init --password-stdin >/dev/null 2>&1
+echo "$PW" | "$CRM" login --user admin --password-stdin >/dev/null 2>&1
 t0=$(date +%s.%N); sq_fail=$(adds); t1=$(date +%s.%N)
 sq_wall=$(echo "$t1 - $t0" | bc -l)
 sq_n=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM customer").fetchone()[0])' "$WORK/conc.db")
 rm -rf "$WORK/home"
 cdb=$(newdb conc)
 CRM_DB=$(url_of "$cdb")
-echo "$PW" | "$CRM" init --admin admin --password-stdin >/dev/null
-echo "$PW" | "$CRM" login --user admin --password-stdin >/dev/null
+echo "$PW" | "$CRM" init --admin admin --password-stdin >/dev/null 2>&1
+echo "$PW" | "$CRM" login --user admin --password-stdin >/dev/null 2>&1
+# One add first: a build whose adds fail on PostgreSQL is not worth 1,600 failures.
+if ! "$CRM" -q add customer --name probe >/dev/null 2>"$WORK/probe.err"; then
+  echo "crm add fails on PostgreSQL, concurrency not measured: $(head -c 300 "$WORK/probe.err")"
+  pg_fail=all; pg_wall=0
+else
 t0=$(date +%s.%N); pg_fail=$(adds); t1=$(date +%s.%N)
 pg_wall=$(echo "$t1 - $t0" | bc -l)
+fi
 pg_n=$(psql -X -At "$CRM_DB" -c 'SELECT count(*) FROM crm.customer')
 
 printf 'import: crm %.2fs, psql \\copy + keys by hand %.2fs: %.2fx wall (goal <= 1.2x); cpu crm %.2fs\n' "$ci" "$pi" "$(ratio "$ci" "$pi")" "$(col "$WORK/pg-m-ci" 2)"
