@@ -373,6 +373,20 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         };
         std::thread::spawn(move || super::import_json::read(first, recs, jc, &send));
     }
+    // A refused row: shown (the first few), in the summary's errors, in the rejects file.
+    let mut report = |why: Refusal| -> Result<()> {
+        if shown.len() < SHOWN {
+            shown.push(match why.index {
+                Some(i) => format!("  index {i} (line {}): {}", why.line, why.reason),
+                None => format!("  line {}: {}", why.line, why.reason),
+            });
+        }
+        errors.push(o.entity, &heads, &cols, why.line, why.index, &why.reason);
+        if let (Some(w), Some(r)) = (rejects.as_mut(), why.rec) {
+            w.write(&r, &why.reason)?;
+        }
+        Ok(())
+    };
     loop {
         // A timed wait, so a signal is seen even while the reader waits for a slow pipe.
         let chunk = match recv.recv_timeout(std::time::Duration::from_millis(100)) {
@@ -412,16 +426,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             };
             for why in pair_outcomes(&mut waiting, decided) {
                 bulk.counts.rejected += 1;
-                if shown.len() < SHOWN {
-                    shown.push(match why.index {
-                        Some(i) => format!("  index {i} (line {}): {}", why.line, why.reason),
-                        None => format!("  line {}: {}", why.line, why.reason),
-                    });
-                }
-                errors.push(o.entity, &heads, &cols, why.line, why.index, &why.reason);
-                if let (Some(w), Some(r)) = (rejects.as_mut(), why.rec) {
-                    w.write(&r, &why.reason)?;
-                }
+                report(why)?;
             }
             if rows % 4096 == 0 {
                 progress.tick(rows, raw.load(Ordering::Relaxed));
@@ -432,17 +437,9 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let decided = bulk.flush()?;
     for why in pair_outcomes(&mut waiting, decided) {
         bulk.counts.rejected += 1;
-        if shown.len() < SHOWN {
-            shown.push(match why.index {
-                Some(i) => format!("  index {i} (line {}): {}", why.line, why.reason),
-                None => format!("  line {}: {}", why.line, why.reason),
-            });
-        }
-        errors.push(o.entity, &heads, &cols, why.line, why.index, &why.reason);
-        if let (Some(w), Some(r)) = (rejects.as_mut(), why.rec) {
-            w.write(&r, &why.reason)?;
-        }
+        report(why)?;
     }
+    drop(report);
     progress.finish();
     let counts = bulk.counts;
     let write = !o.dry_run && (counts.rejected == 0 || o.skip);

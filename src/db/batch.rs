@@ -3,9 +3,9 @@
 //! when any of them changed since.
 
 use crate::db::Store;
-use crate::db::row::Row;
 use crate::db::audit::{self, Entry};
 use crate::db::records::{self, Draft};
+use crate::db::row::Row;
 use crate::db::write::{AuditPolicy, Writer};
 use crate::error::{Error, Result};
 use crate::schema::Value;
@@ -104,8 +104,16 @@ fn changed_since(conn: &Store, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
     let by_batch = "SELECT DISTINCT c.record_id FROM import_change c JOIN import_batch b ON b.id = c.batch
          WHERE b.entity = ? AND b.id > ? AND b.reverted_at IS NULL AND c.record_id BETWEEN ? AND ? LIMIT 20";
     let check = |first: i64, last: i64, out: &mut Vec<i64>| -> Result<()> {
-        out.extend(ids(conn, by_audit, crate::vals![e.name, first, last, after])?);
-        out.extend(ids(conn, by_batch, crate::vals![e.name, b.id, first, last])?);
+        out.extend(ids(
+            conn,
+            by_audit,
+            crate::vals![e.name, first, last, after],
+        )?);
+        out.extend(ids(
+            conn,
+            by_batch,
+            crate::vals![e.name, b.id, first, last],
+        )?);
         Ok(())
     };
     for (first, last) in &ranges {

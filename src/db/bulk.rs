@@ -196,7 +196,10 @@ impl<'c> Bulk<'c> {
             )?;
             // Audited per batch from here: see `migrate::postgres::security`.
             conn.execute("SELECT crm.begin_import(?)", crate::vals![batch])?;
-            (batch, Some(pg::PgBulk::begin(conn, e, mode, key, user, now)?))
+            (
+                batch,
+                Some(pg::PgBulk::begin(conn, e, mode, key, user, now)?),
+            )
         };
         let key_where = match key {
             Some(Key::Field(f)) => ident(f.name),

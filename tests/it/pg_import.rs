@@ -74,9 +74,34 @@ fn pg_imports_like_sqlite_in_every_mode() {
         "[{\"name\":\"J1\",\"code\":\"C000777\"},{\"name\":\"J2\"},{\"name\":\"J3\",\"owner\":\"admin\"}]",
     );
     let runs: Vec<Vec<&str>> = vec![
-        vec!["customer", "a.csv", "--on-error", "skip", "--rejects", "a.rej.csv"],
-        vec!["customer", "b.csv", "--mode", "upsert", "--on-error", "skip", "--rejects", "b.rej.csv"],
-        vec!["customer", "c.jsonl", "--mode", "update", "--on-error", "skip", "--rejects", "c.rej.jsonl"],
+        vec![
+            "customer",
+            "a.csv",
+            "--on-error",
+            "skip",
+            "--rejects",
+            "a.rej.csv",
+        ],
+        vec![
+            "customer",
+            "b.csv",
+            "--mode",
+            "upsert",
+            "--on-error",
+            "skip",
+            "--rejects",
+            "b.rej.csv",
+        ],
+        vec![
+            "customer",
+            "c.jsonl",
+            "--mode",
+            "update",
+            "--on-error",
+            "skip",
+            "--rejects",
+            "c.rej.jsonl",
+        ],
         vec!["customer", "d.json", "--on-error", "skip"],
         // Abort: nothing written, every bad row reported, exit 4.
         vec!["customer", "a.csv"],
@@ -119,19 +144,29 @@ fn pg_import_batch_tables_and_audit_chain() {
     let env = pg_env(&db);
     let f = env.customers_csv("c.csv", 3000, "B");
     env.run(&["import", "customer", &f]).ok();
-    write(&env.path("u.csv"), "code,city\nB000005,北京\nB002999,上海\n");
-    env.run(&["import", "customer", "u.csv", "--mode", "update"]).ok();
+    write(
+        &env.path("u.csv"),
+        "code,city\nB000005,北京\nB002999,上海\n",
+    );
+    env.run(&["import", "customer", "u.csv", "--mode", "update"])
+        .ok();
     let mut admin = db.admin();
     // One range for the inserts, one change per updated record, written by the database.
     let ranges: Vec<(i64, i64)> = admin
-        .query("SELECT first_id, last_id FROM crm.import_insert ORDER BY batch", &[])
+        .query(
+            "SELECT first_id, last_id FROM crm.import_insert ORDER BY batch",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     assert_eq!(ranges, vec![(1, 3000)]);
     let changed: i64 = admin
-        .query_one("SELECT count(*) FROM crm.import_change WHERE batch = 2", &[])
+        .query_one(
+            "SELECT count(*) FROM crm.import_change WHERE batch = 2",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(changed, 2);
@@ -145,13 +180,18 @@ fn pg_import_batch_tables_and_audit_chain() {
         .get(0);
     assert_eq!(per_field, 0);
     let entries: i64 = admin
-        .query_one("SELECT count(*) FROM crm.audit WHERE action = 'import'", &[])
+        .query_one(
+            "SELECT count(*) FROM crm.audit WHERE action = 'import'",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(entries, 2);
     // The record's trail shows the import's change; the chain verifies. (B000005 is the
     // sixth row: id 6.)
-    let trail = env.run(&["audit", "--entity", "customer", "--id", "6", "--format", "json"]);
+    let trail = env.run(&[
+        "audit", "--entity", "customer", "--id", "6", "--format", "json",
+    ]);
     let t = trail.ok().stdout.clone();
     assert!(t.contains("北京"), "{t}");
     env.run(&["check"]).ok();
@@ -179,12 +219,17 @@ fn pg_revert_restores_like_sqlite() {
     put([&pg, &lite], "b.csv", "code,name,city\nC1,A2,x\nC3,C,y\n");
     for e in [&pg, &lite] {
         e.run(&["import", "customer", "a.csv"]).ok();
-        e.run(&["import", "customer", "b.csv", "--mode", "upsert"]).ok();
+        e.run(&["import", "customer", "b.csv", "--mode", "upsert"])
+            .ok();
         e.run(&["import", "revert", "2"]).ok();
     }
     let p = pg.run(&["export", "customer"]);
     assert_eq!(p.stdout, lite.run(&["export", "customer"]).stdout);
-    assert!(p.stdout.contains(",A,") && !p.stdout.contains("C3"), "{}", p.stdout);
+    assert!(
+        p.stdout.contains(",A,") && !p.stdout.contains("C3"),
+        "{}",
+        p.stdout
+    );
     pg.run(&["check"]).ok();
 }
 
@@ -266,9 +311,13 @@ fn pg_manager_cannot_use_the_import_skip_unrecorded() {
     let before = audited(&db);
     // Setting the switch by hand: every write then fails, nothing changes.
     let mut tx = m.transaction().unwrap();
-    tx.batch_execute("SET LOCAL crm.import_batch = '1'").unwrap();
+    tx.batch_execute("SET LOCAL crm.import_batch = '1'")
+        .unwrap();
     let e = tx
-        .execute("UPDATE crm.customer SET name = 'sneaky' WHERE id = $1", &[&id])
+        .execute(
+            "UPDATE crm.customer SET name = 'sneaky' WHERE id = $1",
+            &[&id],
+        )
         .unwrap_err();
     assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{e}");
     drop(tx);
@@ -297,8 +346,11 @@ fn pg_manager_cannot_use_the_import_skip_unrecorded() {
         .unwrap()
         .get(0);
     tx.execute("SELECT crm.begin_import($1)", &[&b]).unwrap();
-    tx.execute("UPDATE crm.customer SET name = 'sneaky' WHERE id = $1", &[&id])
-        .unwrap();
+    tx.execute(
+        "UPDATE crm.customer SET name = 'sneaky' WHERE id = $1",
+        &[&id],
+    )
+    .unwrap();
     let recorded: i64 = tx
         .query_one(
             "SELECT count(*) FROM crm.import_change WHERE batch = $1 AND record_id = $2",
@@ -308,7 +360,10 @@ fn pg_manager_cannot_use_the_import_skip_unrecorded() {
         .get(0);
     assert_eq!(recorded, 1);
     // Without the batch's audit entry the transaction cannot commit.
-    assert!(tx.commit().is_err(), "a batch without its audit entry committed");
+    assert!(
+        tx.commit().is_err(),
+        "a batch without its audit entry committed"
+    );
     // Nor can a recorded change be rewritten, nor a record deleted under a batch.
     let e = m
         .execute("UPDATE crm.import_change SET after = '{}'", &[])

@@ -34,7 +34,10 @@ pub fn trail_digest(conn: &Store, batch: i64) -> Result<String> {
         "SELECT first_id, last_id FROM import_insert WHERE batch = ? ORDER BY first_id",
         crate::vals![batch],
         |r| {
-            put(&mut h, &format!("{}-{}", r.get::<i64>(0)?, r.get::<i64>(1)?));
+            put(
+                &mut h,
+                &format!("{}-{}", r.get::<i64>(0)?, r.get::<i64>(1)?),
+            );
             Ok(())
         },
     )?;

@@ -105,7 +105,14 @@ fn map_key(v: &Value) -> Option<String> {
 }
 
 impl PgBulk {
-    pub fn begin(conn: &Store, e: &'static Entity, mode: Mode, key: Option<Key>, user: &str, now: i64) -> Result<PgBulk> {
+    pub fn begin(
+        conn: &Store,
+        e: &'static Entity,
+        mode: Mode,
+        key: Option<Key>,
+        user: &str,
+        now: i64,
+    ) -> Result<PgBulk> {
         if let Some(why) = unsupported(e) {
             return Err(Error::invalid(why));
         }
@@ -155,7 +162,11 @@ impl PgBulk {
     }
 
     /// Takes a row; when a chunk is full, judges and writes it and returns its outcomes.
-    pub fn row(&mut self, conn: &Store, row: Row) -> Result<Vec<std::result::Result<Outcome, String>>> {
+    pub fn row(
+        &mut self,
+        conn: &Store,
+        row: Row,
+    ) -> Result<Vec<std::result::Result<Outcome, String>>> {
         self.pending.push(row);
         if self.pending.len() >= CHUNK {
             self.flush(conn)
@@ -291,7 +302,11 @@ impl PgBulk {
             found.refs.push(m);
         }
         if let (Mode::Upsert | Mode::Update, Some(key)) = (self.mode, self.key) {
-            let keys: Vec<String> = rows.iter().filter_map(|r| self.key_value(key, r)).filter_map(|v| map_key(&v)).collect();
+            let keys: Vec<String> = rows
+                .iter()
+                .filter_map(|r| self.key_value(key, r))
+                .filter_map(|v| map_key(&v))
+                .collect();
             if !keys.is_empty() {
                 let (col, cast) = match key {
                     Key::Id => ("\"id\"".to_string(), "::bigint"),
@@ -354,7 +369,11 @@ impl PgBulk {
             Key::Id => row.id.map_or(Value::Null, Value::Integer),
             Key::Field(f) => {
                 let i = self.e.fields.iter().position(|g| std::ptr::eq(g, f))?;
-                if row.is_given(i) { row.values[i].clone() } else { Value::Null }
+                if row.is_given(i) {
+                    row.values[i].clone()
+                } else {
+                    Value::Null
+                }
             }
         };
         (v != Value::Null).then_some(v)
@@ -374,11 +393,15 @@ impl PgBulk {
             if !row.is_given(i) {
                 continue;
             }
-            let Value::Text(t) = &row.values[i] else { continue };
+            let Value::Text(t) = &row.values[i] else {
+                continue;
+            };
             match f.kind {
                 Kind::Ref(target) => match found.refs[i].get(t) {
                     Some(id) => row.values[i] = Value::Integer(*id),
-                    None => return Ok(Err(format!("{}: no {target} with id or key '{t}'", f.name))),
+                    None => {
+                        return Ok(Err(format!("{}: no {target} with id or key '{t}'", f.name)));
+                    }
                 },
                 Kind::User if !self.users.contains(t) => {
                     return Ok(Err(format!("{}: no user named '{t}'", f.name)));
@@ -398,10 +421,18 @@ impl PgBulk {
                     let repeat = claimed.contains(&k) && matches!(key, Key::Field(f) if f.unique);
                     match found.existing.get(&k) {
                         _ if repeat => {
-                            return Ok(Err(format!("{}: '{}' repeats an earlier row of this file", key.name(), show(&kv))));
+                            return Ok(Err(format!(
+                                "{}: '{}' repeats an earlier row of this file",
+                                key.name(),
+                                show(&kv)
+                            )));
                         }
                         Some(s) if self.touched.has(&s.id) => {
-                            return Ok(Err(format!("{}: '{}' repeats an earlier row of this file", key.name(), show(&kv))));
+                            return Ok(Err(format!(
+                                "{}: '{}' repeats an earlier row of this file",
+                                key.name(),
+                                show(&kv)
+                            )));
                         }
                         Some(s) => Some(s),
                         None if self.mode == Mode::Update || matches!(key, Key::Id) => {
@@ -433,11 +464,20 @@ impl PgBulk {
         claimed: &mut HashSet<String>,
     ) -> Result<std::result::Result<(Outcome, Option<(Option<i64>, Draft)>), String>> {
         let next_key = self.next_key;
-        let mut d = Draft { entity: self.e, values: row.values };
+        let mut d = Draft {
+            entity: self.e,
+            values: row.values,
+        };
         self.fill_defaults(&mut d, found, claimed);
         let res = (|| {
-            if let Err(err) = crate::rules::apply(conn, &mut d, None).and_then(|()| check_required(&d)) {
-                return if is_row_error(&err) { Ok(Err(err.message)) } else { Err(err) };
+            if let Err(err) =
+                crate::rules::apply(conn, &mut d, None).and_then(|()| check_required(&d))
+            {
+                return if is_row_error(&err) {
+                    Ok(Err(err.message))
+                } else {
+                    Err(err)
+                };
             }
             if let Some(why) = self.taken(&d, None, None, found, claimed) {
                 self.burn = true;
@@ -475,7 +515,11 @@ impl PgBulk {
             .and_then(|()| crate::rules::apply(conn, &mut new, Some(old)))
             .and_then(|()| check_required(&new))
         {
-            return if is_row_error(&err) { Ok(Err(err.message)) } else { Err(err) };
+            return if is_row_error(&err) {
+                Ok(Err(err.message))
+            } else {
+                Err(err)
+            };
         }
         if new == old.draft {
             return Ok(Ok((Outcome::Unchanged, None)));
@@ -506,10 +550,18 @@ impl PgBulk {
         }
         let k = map_key(v)?;
         if claimed.contains(&k) {
-            return Some(format!("{}: '{}' repeats an earlier row of this file", f.name, show(v)));
+            return Some(format!(
+                "{}: '{}' repeats an earlier row of this file",
+                f.name,
+                show(v)
+            ));
         }
         let holder = *found.holders.get(&k).filter(|h| Some(**h) != except)?;
-        let t = Taken { field: f, value: v.clone(), holder };
+        let t = Taken {
+            field: f,
+            value: v.clone(),
+            holder,
+        };
         let upsert = self.mode == Mode::Insert && self.key.is_some_and(|k| k.name() == f.name);
         Some(t.reason(self.touched.has(&holder), upsert))
     }
@@ -555,7 +607,14 @@ impl PgBulk {
     }
 
     /// Sends the staged rows and writes them: the updates, then the inserts in file order.
-    fn write(&mut self, conn: &Store, stage: &[u8], updates: bool, inserts: bool, explicit: bool) -> Result<()> {
+    fn write(
+        &mut self,
+        conn: &Store,
+        stage: &[u8],
+        updates: bool,
+        inserts: bool,
+        explicit: bool,
+    ) -> Result<()> {
         let Store::Postgres(pg) = conn else {
             return Err(Error::internal("the PostgreSQL import on another engine"));
         };
@@ -577,7 +636,12 @@ impl PgBulk {
         }
         if inserts {
             let cols = field_list(self.e);
-            let sel: Vec<String> = self.e.fields.iter().map(|f| format!("s.{}", ident(f.name))).collect();
+            let sel: Vec<String> = self
+                .e
+                .fields
+                .iter()
+                .map(|f| format!("s.{}", ident(f.name)))
+                .collect();
             for r in conn.query(
                 &format!(
                     "INSERT INTO {t} ({id}{cols}, \"created_at\", \"updated_at\") SELECT {nid}{}, {now}, {now} FROM crm_import_stage s WHERE s.rid IS NULL ORDER BY s.ord RETURNING \"id\"",
@@ -601,7 +665,8 @@ struct Touched(Vec<u64>);
 
 impl Touched {
     fn has(&self, id: &i64) -> bool {
-        usize::try_from(*id).is_ok_and(|i| self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0))
+        usize::try_from(*id)
+            .is_ok_and(|i| self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0))
     }
 
     fn touch(&mut self, id: i64) {
