@@ -347,11 +347,19 @@ impl PgBulk {
                 .filter_map(|r| map_key(&r.values[u]))
                 .collect();
             if let Default::Generated(prefix) = f.default {
-                // Candidates for the codes this chunk may generate.
-                let base = self.next_key.unwrap_or(self.seq0 + self.consumed + 1);
-                let n = i64::try_from(rows.len()).unwrap_or(0);
-                for n in base..base + 2 * n + 2 {
-                    vals.push(format!("{prefix}{n:06}"));
+                // Candidates for the codes this chunk may generate: none when every row
+                // gives its code; else from the counter (or where it will start: past
+                // the ids this chunk's rows may use first) on.
+                let missing = rows
+                    .iter()
+                    .filter(|r| !r.is_given(u) || r.values[u] == Value::Null)
+                    .count();
+                if missing > 0 {
+                    let base = self.next_key.unwrap_or(self.seq0 + self.consumed + 1);
+                    let n = i64::try_from(rows.len() + missing).unwrap_or(i64::MAX);
+                    for n in base..=base + n {
+                        vals.push(format!("{prefix}{n:06}"));
+                    }
                 }
             }
             for r in conn.query(
