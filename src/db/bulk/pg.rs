@@ -20,7 +20,7 @@ use crate::schema::{Default, Entity, Field, Kind, Value, ident};
 
 /// Rows judged and written together: big enough that the per-chunk statements cost
 /// nothing per row, small enough to keep memory flat.
-pub const CHUNK: usize = 8192;
+pub const CHUNK: usize = 16384;
 
 /// One running import on `PostgreSQL`.
 pub struct PgBulk {
@@ -43,6 +43,11 @@ pub struct PgBulk {
     pending: Vec<Row>,
     /// The unique field, if the entity has one (crm's entities have at most one).
     unique: Option<usize>,
+    /// Whether the table held no record when the import began, and the hashes of the
+    /// unique values the import has written so far: then only those can be taken, and
+    /// the others need no lookup (a million-row first load looks up none).
+    was_empty: bool,
+    claimed_all: HashSet<u64>,
     /// Set by the judging of a row whose insert a taken unique value refused: on `SQLite`
     /// that INSERT used up an id, so it does here too.
     burn: bool,
@@ -136,6 +141,9 @@ impl PgBulk {
             ),
             crate::vals![e.name],
         )?;
+        let was_empty: bool = conn
+            .query_opt(&format!("SELECT 1 FROM {} LIMIT 1", e.table()), &[])?
+            .is_none();
         // The table's own column types; dropped with the transaction.
         conn.batch(&format!(
             "DROP TABLE IF EXISTS pg_temp.crm_import_stage; CREATE TEMP TABLE crm_import_stage ON COMMIT DROP AS SELECT 0::bigint AS ord, 0::bigint AS rid, 0::bigint AS nid, {} FROM {} WITH NO DATA",
@@ -158,6 +166,8 @@ impl PgBulk {
             pending: Vec::with_capacity(CHUNK),
             unique: e.fields.iter().position(|f| f.unique),
             burn: false,
+            was_empty,
+            claimed_all: HashSet::new(),
         })
     }
 
@@ -215,6 +225,8 @@ impl PgBulk {
                 }
             });
         }
+        self.claimed_all
+            .extend(claimed.iter().map(|v| value_hash(v)));
         if inserts + updates == 0 && burns == 0 {
             return Ok(out);
         }
@@ -361,6 +373,14 @@ impl PgBulk {
                         vals.push(format!("{prefix}{n:06}"));
                     }
                 }
+            }
+            if self.was_empty {
+                // A table empty when the import began holds only what it wrote: only a
+                // value it claimed may be taken (a hash hit, confirmed by the query).
+                vals.retain(|v| self.claimed_all.contains(&value_hash(v)));
+            }
+            if vals.is_empty() {
+                return Ok(found);
             }
             for r in conn.query(
                 &format!("SELECT {c}::text, \"id\" FROM {} WHERE {c} IN (SELECT jsonb_array_elements_text((?::text)::jsonb))", self.e.table(), c = ident(f.name)),
@@ -684,4 +704,12 @@ impl Touched {
         }
         self.0[i / 64] |= 1 << (i % 64);
     }
+}
+
+/// A unique value's hash, as the import remembers what it wrote (8 bytes a value).
+fn value_hash(v: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
 }
