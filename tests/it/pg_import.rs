@@ -392,3 +392,62 @@ fn pg_manager_cannot_use_the_import_skip_unrecorded() {
     assert_eq!(name, "one");
     assert_eq!(audited(&db), before);
 }
+
+#[test]
+fn pg_repeats_across_chunks_like_sqlite() {
+    let Some((_db, pg, lite)) = both("pg_repeats_across_chunks_like_sqlite") else {
+        return;
+    };
+    // More rows than one chunk of the set-based path (16384): codes repeated from the
+    // first chunk late in the file, rows without a code (generated), then an upsert of
+    // the same file into the now full table.
+    let mut csv = String::from("name,code\n");
+    for i in 0..40_000 {
+        let code = match i {
+            30_000 => "X000005".to_string(),
+            39_999 => "X016390".to_string(),
+            i if i % 10_000 == 7 => String::new(),
+            i => format!("X{i:06}"),
+        };
+        csv.push_str(&format!("n{i},{code}\n"));
+    }
+    put([&pg, &lite], "big.csv", &csv);
+    for args in [
+        vec![
+            "customer",
+            "big.csv",
+            "--on-error",
+            "skip",
+            "--rejects",
+            "r1.csv",
+        ],
+        vec![
+            "customer",
+            "big.csv",
+            "--mode",
+            "upsert",
+            "--on-error",
+            "skip",
+            "--rejects",
+            "r2.csv",
+        ],
+    ] {
+        let (pc, pj) = summary(&pg, &args);
+        let (lc, lj) = summary(&lite, &args);
+        assert_eq!((pc, &pj), (lc, &lj), "{args:?}");
+        assert!(pj["rejected"].as_i64().unwrap() >= 2, "{pj}");
+    }
+    for f in ["r1.csv", "r2.csv"] {
+        assert_eq!(
+            std::fs::read_to_string(pg.path(f)).unwrap(),
+            std::fs::read_to_string(lite.path(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let p = pg.run(&["export", "customer", "--format", "json"]);
+    assert_eq!(
+        p.stdout,
+        lite.run(&["export", "customer", "--format", "json"]).stdout
+    );
+    pg.run(&["check"]).ok();
+}

@@ -26,5 +26,6 @@ pub const STEPS: &[&str] = &[include_str!("v1.sql")];
 pub const SCHEMA: &str = "crm";
 
 /// Tables only `PostgreSQL` has: what the security needs and `SQLite` keeps elsewhere
-/// (`PRAGMA user_version`; no login roles). Every other table exists on both engines.
-pub const ONLY_HERE: [&str; 2] = ["schema_version", "login"];
+/// (`PRAGMA user_version`; no login roles; the imports open in this transaction, see
+/// `security::audit_trigger`). Every other table exists on both engines.
+pub const ONLY_HERE: [&str; 3] = ["schema_version", "login", "import_open"];
