@@ -398,7 +398,7 @@ fn pg_repeats_across_chunks_like_sqlite() {
     let Some((_db, pg, lite)) = both("pg_repeats_across_chunks_like_sqlite") else {
         return;
     };
-    // More rows than one chunk of the set-based path (16384): codes repeated from the
+    // More rows than two chunks of the set-based path (8192): codes repeated from the
     // first chunk late in the file, rows without a code (generated), then an upsert of
     // the same file into the now full table.
     let mut csv = String::from("name,code\n");

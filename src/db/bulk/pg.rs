@@ -20,7 +20,7 @@ use crate::schema::{Default, Entity, Field, Kind, Value, ident};
 
 /// Rows judged and written together: big enough that the per-chunk statements cost
 /// nothing per row, small enough to keep memory flat.
-pub const CHUNK: usize = 16384;
+pub const CHUNK: usize = 8192;
 
 /// One running import on `PostgreSQL`.
 pub struct PgBulk {
