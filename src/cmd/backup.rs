@@ -142,7 +142,7 @@ fn with_file(file: &Path, e: Error) -> Error {
         e.kind,
         format!("backup to {}: {}", file.display(), e.message),
     );
-    out.hint = e.hint;
+    out.hints = e.hints;
     if out.kind == crate::error::ErrorKind::Internal {
         out.kind = crate::error::ErrorKind::Storage;
     }

@@ -284,9 +284,11 @@ fn storage_for(path: &Path, e: rusqlite::Error) -> Error {
 fn storage_context(path: &Path, e: Error) -> Error {
     if e.kind == crate::error::ErrorKind::Storage || e.kind == crate::error::ErrorKind::Internal {
         let mut out = Error::storage(format!("{}: {}", path.display(), e.message));
-        out.hint = e
-            .hint
-            .or_else(|| Some("check the path; restore a backup if the file is damaged".into()));
+        out.hints = e.hints;
+        if out.hints.is_empty() {
+            out.hints
+                .push("check the path; restore a backup if the file is damaged".into());
+        }
         return out;
     }
     e
