@@ -1,12 +1,12 @@
-//! `crm copy --to DEST` between the engines and `crm backup` from PostgreSQL, through the
-//! binary: data written on SQLite goes to PostgreSQL and back with byte-identical exports of
+//! `crm copy --to DEST` between the engines and `crm backup` from `PostgreSQL`, through the
+//! binary: data written on `SQLite` goes to `PostgreSQL` and back with byte-identical exports of
 //! every entity, the same audit chain and the same next ids; a non-empty destination is
-//! exit 5 and stays as it was; a non-admin is exit 7; a backup of a PostgreSQL database is a
-//! crm SQLite file that opens and passes `crm check`.
+//! exit 5 and stays as it was; a non-admin is exit 7; a backup of a `PostgreSQL` database is a
+//! crm `SQLite` file that opens and passes `crm check`.
 //!
-//! Exports are compared on SQLite files (the source and the copy brought back): the
-//! PostgreSQL leg is checked through what must hold there (its audit chain verifies, its
-//! admin logs in with the password set by the copy), as records on PostgreSQL are read
+//! Exports are compared on `SQLite` files (the source and the copy brought back): the
+//! `PostgreSQL` leg is checked through what must hold there (its audit chain verifies, its
+//! admin logs in with the password set by the copy), as records on `PostgreSQL` are read
 //! through crm by another part of the work.
 
 use crate::harness::{Env, PW};
@@ -17,7 +17,7 @@ use crm::schema::ENTITIES;
 /// The admin's password on the copies.
 const PW2: &str = "another good password";
 
-/// A SQLite database built through crm: the demo data set, then adds, an edit, an import,
+/// A `SQLite` database built through crm: the demo data set, then adds, an edit, an import,
 /// a deleted record (so the next id is past the last row) and another user.
 fn source() -> Env {
     let mut env = Env::empty();
@@ -70,7 +70,7 @@ fn sqlite_to_postgres_to_sqlite_keeps_everything() {
     assert!(before.iter().any(|(_, csv)| csv.contains("IMP000029")));
 
     let anchor = src.run(&["audit", "--head"]).ok().stdout.trim().to_string();
-    // SQLite → PostgreSQL, into an empty database, connected as the URL's role.
+    // `SQLite` → `PostgreSQL`, into an empty database, connected as the URL's role.
     let r = src.run_stdin(
         &["copy", "--to", &url, "--password-stdin", "--format", "json"],
         PW2,
@@ -97,8 +97,8 @@ fn sqlite_to_postgres_to_sqlite_keeps_everything() {
         .run_stdin(&["login", "--user", "admin", "--password-stdin"], PW2)
         .ok();
     // The chain verifies on the server, by the server's own rule, and holds the source's
-    // head row. (Read as the superuser: `crm audit --verify` on PostgreSQL also checks the
-    // import trail, which reads import batches, converted for PostgreSQL elsewhere.)
+    // head row. (Read as the superuser: `crm audit --verify` on `PostgreSQL` also checks the
+    // import trail, which reads import batches, converted for `PostgreSQL` elsewhere.)
     let mut admin = pg.admin();
     let broken: Option<i64> = admin
         .query_one("SELECT crm.audit_chain_break()", &[])
@@ -115,7 +115,7 @@ fn sqlite_to_postgres_to_sqlite_keeps_everything() {
         .get(0);
     assert_eq!(hash, head_hash);
 
-    // PostgreSQL → SQLite, a new file.
+    // `PostgreSQL` → `SQLite`, a new file.
     let back_path = src.path("back.db");
     let back = back_path.to_str().unwrap();
     let r = pg_env.run_stdin(&["copy", "--to", back, "--password-stdin"], PW);
@@ -164,7 +164,7 @@ fn copy_refuses_a_non_empty_destination() {
     )
     .code(5)
     .one_error_line();
-    // A crm database on PostgreSQL: exit 5, nothing added to it.
+    // A crm database on `PostgreSQL`: exit 5, nothing added to it.
     let Some(pg) = pg_harness::fresh("copy_refuses_a_non_empty_destination") else {
         return;
     };
@@ -225,7 +225,7 @@ fn backup_of_postgres_is_a_crm_file_that_checks() {
     let file = env.path("pg-backup.db");
     let f = file.to_str().unwrap();
     env.run(&["backup", f]).ok();
-    // An existing file is replaced only with --force, as on SQLite.
+    // An existing file is replaced only with --force, as on `SQLite`.
     env.run(&["backup", f]).code(5).one_error_line();
     env.run(&["backup", f, "--force"]).ok();
     let b = on(f);
