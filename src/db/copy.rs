@@ -90,6 +90,7 @@ pub fn into_server(src: &Store, url: &Path, admin: &Admin, busy: Duration) -> Re
         return Err(not_empty(&shown));
     }
     let snapshot = src.read()?;
+    taken_roles(&snapshot, dst)?;
     dst.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
     let done = (|| {
         setup::create(dst)?;
@@ -127,6 +128,25 @@ pub fn into_server(src: &Store, url: &Path, admin: &Admin, busy: Duration) -> Re
             Err(e)
         }
     }
+}
+
+/// Refuses a server where a user's login role exists already: roles are cluster-wide, and
+/// one left by a dropped database of the same name would be another's login (exit 5).
+fn taken_roles(src: &Store, dst: &Store) -> Result<()> {
+    for (_, name) in crate::db::users::names(src)? {
+        let role = crate::db::postgres::accounts::login_role(dst, &name)?;
+        let taken: bool = dst.value(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname::text = ?)",
+            vals![role.clone()],
+        )?;
+        if taken {
+            return Err(Error::conflict(format!(
+                "the server already has a role {role} for user {name}"
+            ))
+            .hint("nothing was changed; drop that role (left by an earlier database of this name?) or copy to another database"));
+        }
+    }
+    Ok(())
 }
 
 /// How a server destination is shown (its URL without a password).

@@ -182,6 +182,31 @@ fn copy_refuses_a_non_empty_destination() {
         .code(5)
         .one_error_line();
     assert_eq!((count("audit"), count("customer")), (audit, customers));
+    // A database of the same name made anew: the cluster-wide login roles of the dropped
+    // one are still there, so the copy refuses (exit 5) and leaves the database empty.
+    let mut cluster = postgres::Client::connect(
+        &std::env::var("CRM_TEST_PG").unwrap(),
+        postgres::NoTls,
+    )
+    .unwrap();
+    cluster
+        .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", pg.name))
+        .unwrap();
+    cluster
+        .batch_execute(&format!("CREATE DATABASE {}", pg.name))
+        .unwrap();
+    let r = src.run_stdin(&["copy", "--to", &url, "--password-stdin"], PW2);
+    r.code(5).one_error_line();
+    assert!(r.stderr.contains("already has a role"), "{}", r.stderr);
+    let schemas: i64 = pg
+        .admin()
+        .query_one(
+            "SELECT COUNT(*) FROM pg_catalog.pg_namespace WHERE nspname = 'crm'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(schemas, 0);
 }
 
 #[test]
