@@ -140,3 +140,38 @@ pub fn set_position(dst: &Store, t: &Table, at: i64) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ALL, insert_sql};
+    use crate::schema::{Entity, Kind};
+
+    #[test]
+    fn references_point_to_tables_written_before() {
+        let all = ALL();
+        let at = |name: &str| all.iter().position(|t| t.name == name);
+        for (i, t) in all.iter().enumerate() {
+            let Some(e) = Entity::lookup(t.name) else {
+                continue;
+            };
+            for f in e.fields {
+                if let Kind::Ref(target) = f.kind {
+                    let j = at(target).expect("a reference names a copied table");
+                    assert!(j < i, "{}.{} points to {target}, written later", t.name, f.name);
+                }
+            }
+        }
+        assert!(at("import_batch") < at("import_change"));
+        assert!(at("opportunity") < at("opportunity_stage"));
+        assert!(at("sessions").is_none(), "sessions are not copied");
+    }
+
+    #[test]
+    fn one_placeholder_per_cell() {
+        let cols = vec!["id".to_string(), "user".to_string()];
+        assert_eq!(
+            insert_sql("audit", &cols, 2),
+            "INSERT INTO \"audit\" (\"id\", \"user\") VALUES (?, ?), (?, ?)"
+        );
+    }
+}
