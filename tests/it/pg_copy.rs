@@ -137,6 +137,29 @@ fn sqlite_to_postgres_to_sqlite_keeps_everything() {
     let a = src.add("customer", &["--name", "Next", "--code", "NEXT-1"]);
     let b = back_env.add("customer", &["--name", "Next", "--code", "NEXT-1"]);
     assert_eq!(a, b);
+    // On `PostgreSQL` too: the identities moved past the copied ids (the deleted record's
+    // included), and the audit trigger, enabled again, logs the insert after the copied rows.
+    let c: i64 = admin
+        .query_one(
+            "INSERT INTO crm.customer (code, name, created_at, updated_at) VALUES ('NEXT-1', 'Next', 0, 0) RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(c, a);
+    let logged: i64 = admin
+        .query_one(
+            "SELECT COUNT(*) FROM crm.audit WHERE entity = 'customer' AND record_id = $1 AND action = 'create'",
+            &[&c],
+        )
+        .unwrap()
+        .get(0);
+    assert!(logged > 0, "the insert was audited");
+    let broken: Option<i64> = admin
+        .query_one("SELECT crm.audit_chain_break()", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(broken, None);
     // The copy brought back holds the source's log as it was: its head row, same hash.
     back_env
         .run(&["audit", "--verify", "--anchor", &anchor])
