@@ -242,7 +242,8 @@ fn quote_all(cols: &[String]) -> String {
     cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
 }
 
-/// One table's rows, streamed from the source and written in multi-row inserts.
+/// One table's rows, streamed from the source and written in multi-row inserts (on a
+/// server, one COPY).
 fn copy_table(src: &Store, dst: &Store, t: &Table) -> Result<u64> {
     let cols = tables::columns(src, t.name)?;
     let dest_cols = tables::columns(dst, t.name)?;
@@ -252,14 +253,20 @@ fn copy_table(src: &Store, dst: &Store, t: &Table) -> Result<u64> {
             t.name
         )));
     }
-    let per = (8000 / cols.len().max(1)).clamp(1, 500);
-    let full = tables::insert_sql(t.name, &cols, per);
     let select = format!(
         "SELECT {} FROM {} ORDER BY {}",
         quote_all(&cols),
         quote(t.name),
         t.order
     );
+    if let Some(pg) = dst.postgres() {
+        // A server takes the rows as one COPY stream.
+        return pg.copy_in(&quote(t.name), &quote_all(&cols), |put| {
+            src.each(&select, vals![], |r| put(r.into_values()))
+        });
+    }
+    let per = (8000 / cols.len().max(1)).clamp(1, 500);
+    let full = tables::insert_sql(t.name, &cols, per);
     let mut buf: Vec<Value> = Vec::with_capacity(per * cols.len());
     let mut n: u64 = 0;
     let mut rows = 0;
