@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod batch;
 pub mod bulk;
+pub mod copy;
 pub mod derive;
 pub mod dialect;
 pub mod error;
