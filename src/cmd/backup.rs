@@ -68,10 +68,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }
     };
     let from_server = server_password(ctx, m, &user.name)?;
-    let result = write_checked(ctx, &tmp_dir, arg, &user.name, from_server.as_deref()).and_then(|tmp| match dest {
-        Some(d) => outfile::place(&tmp, d),
-        None => to_stdout(&tmp),
-    });
+    let result =
+        write_checked(ctx, &tmp_dir, arg, &user.name, from_server.as_deref()).and_then(|tmp| {
+            match dest {
+                Some(d) => outfile::place(&tmp, d),
+                None => to_stdout(&tmp),
+            }
+        });
     let _ = std::fs::remove_dir_all(&tmp_dir);
     result?;
     let db = ctx.db()?;

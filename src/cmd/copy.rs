@@ -17,7 +17,8 @@ use crate::outfile::{self, Target};
 use crate::output::{Column, Format};
 
 /// What the others need before they can log in on the destination.
-const OTHERS: &str = "passwords cannot cross engines: set the others' passwords with `crm user passwd NAME`";
+const OTHERS: &str =
+    "passwords cannot cross engines: set the others' passwords with `crm user passwd NAME`";
 
 pub fn command() -> Command {
     Command::new("copy")
@@ -97,7 +98,9 @@ fn new_file(to: &Path) -> Result<outfile::Dest> {
         let what = outfile::check(to, true)
             .err()
             .unwrap_or_else(|| Error::conflict(format!("{} already exists", to.display())));
-        return Err(what.hint("nothing was changed; crm copy writes only a new file or an empty database"));
+        return Err(
+            what.hint("nothing was changed; crm copy writes only a new file or an empty database")
+        );
     }
     match outfile::check(to, false)? {
         Target::File(d) => Ok(d),

@@ -82,7 +82,12 @@ pub fn into_file(src: &Store, path: &Path, admin: &Admin, busy: Duration) -> Res
 /// Copies `src` into the empty database at the server `url`, connected as the URL's role
 /// (one that may create roles and schemas, as for `crm init`). Returns what moved and how
 /// the destination is shown (without a password).
-pub fn into_server(src: &Store, url: &Path, admin: &Admin, busy: Duration) -> Result<(Moved, String)> {
+pub fn into_server(
+    src: &Store,
+    url: &Path,
+    admin: &Admin,
+    busy: Duration,
+) -> Result<(Moved, String)> {
     let db = Db::open_as(url, OpenMode::Create, busy, None)?;
     let shown = db.path.display().to_string();
     let dst = &db.conn;
@@ -158,14 +163,18 @@ pub fn shown_server(url: &Path) -> Result<String> {
 }
 
 fn not_empty(shown: &str) -> Error {
-    Error::conflict(format!("{shown} is not empty: crm copy only fills an empty database"))
-        .hint("nothing was changed; copy to a new file or an empty database")
+    Error::conflict(format!(
+        "{shown} is not empty: crm copy only fills an empty database"
+    ))
+    .hint("nothing was changed; copy to a new file or an empty database")
 }
 
 /// Every table, then the users' logins and the id positions.
 fn copy_all(src: &Store, dst: &Store, admin: &Admin) -> Result<Moved> {
     if crate::db::users::by_name(src, admin.name)?.is_none() {
-        return Err(Error::internal("the admin running the copy is no user of the source"));
+        return Err(Error::internal(
+            "the admin running the copy is no user of the source",
+        ));
     }
     let mut moved = Moved::default();
     for t in tables::ALL() {

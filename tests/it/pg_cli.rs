@@ -231,3 +231,30 @@ fn a_held_write_lock_is_busy_after_the_timeout_on_postgres() {
     assert_eq!(users.as_array().unwrap().len(), 1);
     env.add_user("ann", "sales");
 }
+
+#[test]
+fn init_over_a_leftover_role_is_a_conflict_that_changes_nothing() {
+    let Some(db) = pg_harness::fresh("init_over_a_leftover_role") else {
+        return;
+    };
+    // A login role of this database's namespace already exists (left by a dropped database
+    // of the same name): init stops at it with exit 5 and leaves no schema behind.
+    let role = crm::db::migrate::postgres::names::login_role(&db.name, "admin");
+    db.admin()
+        .batch_execute(&format!(
+            "CREATE ROLE {}",
+            crm::db::migrate::postgres::names::quote_ident(&role)
+        ))
+        .unwrap();
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    let r = env.run_stdin(&["init", "--password-stdin"], PW);
+    r.code(5).one_error_line();
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    let left: Option<String> = db
+        .admin()
+        .query_one("SELECT to_regclass('crm.schema_version')::text", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, None, "a failed init leaves no schema");
+}

@@ -33,7 +33,14 @@ fn source() -> Env {
     env.run(&["delete", "customer", &gone.to_string(), "--yes"])
         .ok();
     env.run_stdin(
-        &["user", "add", "copy.sales", "--role", "sales", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "copy.sales",
+            "--role",
+            "sales",
+            "--password-stdin",
+        ],
         PW,
     )
     .ok();
@@ -132,7 +139,11 @@ fn sqlite_to_postgres_to_sqlite_keeps_everything() {
         .ok();
     back_env.run(&["check"]).ok();
     back_env.run(&["audit", "--verify"]).ok();
-    assert_eq!(exports(&back_env), before, "every entity's export is the same");
+    assert_eq!(
+        exports(&back_env),
+        before,
+        "every entity's export is the same"
+    );
     // The same next id on both: the deleted record's id is not given out again.
     let a = src.add("customer", &["--name", "Next", "--code", "NEXT-1"]);
     let b = back_env.add("customer", &["--name", "Next", "--code", "NEXT-1"]);
@@ -207,11 +218,8 @@ fn copy_refuses_a_non_empty_destination() {
     assert_eq!((count("audit"), count("customer")), (audit, customers));
     // A database of the same name made anew: the cluster-wide login roles of the dropped
     // one are still there, so the copy refuses (exit 5) and leaves the database empty.
-    let mut cluster = postgres::Client::connect(
-        &std::env::var("CRM_TEST_PG").unwrap(),
-        postgres::NoTls,
-    )
-    .unwrap();
+    let mut cluster =
+        postgres::Client::connect(&std::env::var("CRM_TEST_PG").unwrap(), postgres::NoTls).unwrap();
     cluster
         .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", pg.name))
         .unwrap();

@@ -157,7 +157,12 @@ mod tests {
             for f in e.fields {
                 if let Kind::Ref(target) = f.kind {
                     let j = at(target).expect("a reference names a copied table");
-                    assert!(j < i, "{}.{} points to {target}, written later", t.name, f.name);
+                    assert!(
+                        j < i,
+                        "{}.{} points to {target}, written later",
+                        t.name,
+                        f.name
+                    );
                 }
             }
         }

@@ -37,6 +37,13 @@ impl From<postgres::Error> for Error {
             return Error::new(ErrorKind::Auth, "wrong user name or password")
                 .with_source(Arc::new(e));
         }
+        if matches!(code.code(), "42710" | "42P06" | "42P07") {
+            // duplicate_object (a role), duplicate_schema, duplicate_table: set up already,
+            // or a role left on the cluster by a dropped database of the same name.
+            return Error::conflict(format!("already exists: {}", db.message()))
+                .hint("nothing was changed; a role of a dropped database of the same name can be dropped with DROP ROLE")
+                .with_source(Arc::new(e));
+        }
         if code == SqlState::INSUFFICIENT_PRIVILEGE {
             return Error::new(
                 ErrorKind::Denied,
