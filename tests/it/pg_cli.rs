@@ -258,3 +258,34 @@ fn init_over_a_leftover_role_is_a_conflict_that_changes_nothing() {
         .get(0);
     assert_eq!(left, None, "a failed init leaves no schema");
 }
+
+#[test]
+fn scripts_connect_as_a_users_role_with_the_pg_variables() {
+    let Some(db) = pg_harness::fresh("scripts_connect_with_pg_variables") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    env.add_user("ann", "sales");
+    env.run(&["logout"]).ok();
+    // No crm login at all: PGUSER names ann's login role, PGPASSWORD her password. The URL's
+    // own user (the superuser) gives way to PGUSER only when the URL names none.
+    let base = std::env::var("CRM_TEST_PG").unwrap();
+    let query = base.split_once('?').map_or("", |(_, q)| q);
+    let url = format!("postgres:///{}?{query}", db.name);
+    let role = format!("ann@{}", db.name);
+    let r = env.run_env(
+        &["--db", &url, "whoami", "--format", "json"],
+        &[("PGUSER", &role), ("PGPASSWORD", PW)],
+    );
+    assert_eq!(r.json()["name"], "ann", "{}", r.stderr);
+    let r = env.run_env(
+        &["--db", &url, "whoami"],
+        &[("PGUSER", &role), ("PGPASSWORD", "wrong")],
+    );
+    r.code(6).one_error_line();
+    // The superuser itself is no crm user: not logged in.
+    env.run(&["whoami"]).code(6).one_error_line();
+}
