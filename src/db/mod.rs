@@ -151,6 +151,16 @@ impl Db {
                     .hint("set it up with `crm init --db URL`"),
             );
         }
+        if mode == OpenMode::Existing {
+            let (at, known) = server::schema_version(&db.conn)?;
+            if at > known {
+                return Err(Error::storage(format!(
+                    "{} was upgraded by a newer crm (schema {at}; this crm knows {known})",
+                    info.display()
+                ))
+                .hint("use a crm at least as new as the one that upgraded it"));
+            }
+        }
         Ok(db)
     }
 

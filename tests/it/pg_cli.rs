@@ -289,3 +289,20 @@ fn scripts_connect_as_a_users_role_with_the_pg_variables() {
     // The superuser itself is no crm user: not logged in.
     env.run(&["whoami"]).code(6).one_error_line();
 }
+
+#[test]
+fn a_database_from_a_newer_crm_is_refused_on_postgres() {
+    let Some(db) = pg_harness::fresh("newer_schema_on_postgres") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    db.admin()
+        .batch_execute("UPDATE crm.schema_version SET version = 99")
+        .unwrap();
+    let r = env.run(&["whoami"]);
+    r.code(9).one_error_line();
+    assert!(r.stderr.contains("newer crm"), "{}", r.stderr);
+}
