@@ -559,3 +559,25 @@ fn announce_pending() {
         println!("PENDING on postgres: {cause}");
     }
 }
+
+/// Every name on the pending list is a test of this binary (a stale name would be skipped
+/// silently), and none of them says it is SQLite-only (those are not pending, they are out).
+#[test]
+fn pg_pending_names_real_tests() {
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(exe)
+        .arg("--list")
+        .output()
+        .expect("list the tests");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    let tests: std::collections::BTreeSet<&str> = listed
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .collect();
+    let pending = pg_pending();
+    assert!(!tests.is_empty(), "no tests listed: {listed}");
+    for (name, cause) in &pending {
+        assert!(tests.contains(name.as_str()), "pg_pending.txt: no test {name}");
+        assert!(!cause.is_empty(), "pg_pending.txt: {name} has no cause");
+    }
+}
