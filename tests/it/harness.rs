@@ -122,19 +122,16 @@ impl Env {
     /// file's canonical path, or a `PostgreSQL` URL of this database without a password.
     #[track_caller]
     pub fn assert_shows_db(&self, shown: &str) {
-        match &self.pg {
-            Some(pg) => {
-                assert!(
-                    shown.starts_with("postgres") && shown.ends_with(&format!("/{}", pg.name)),
-                    "database {shown:?} is not {}",
-                    pg.name
-                );
-                assert!(!shown.contains(PW), "a password in {shown:?}");
-            }
-            None => {
-                let file = std::fs::canonicalize(&self.db).expect("the database file");
-                assert_eq!(shown, file.to_str().expect("utf-8 path"));
-            }
+        if let Some(pg) = &self.pg {
+            assert!(
+                shown.starts_with("postgres") && shown.ends_with(&format!("/{}", pg.name)),
+                "database {shown:?} is not {}",
+                pg.name
+            );
+            assert!(!shown.contains(PW), "a password in {shown:?}");
+        } else {
+            let file = std::fs::canonicalize(&self.db).expect("the database file");
+            assert_eq!(shown, file.to_str().expect("utf-8 path"));
         }
     }
 
@@ -153,7 +150,7 @@ impl Env {
     }
 
     /// A process of `program` in the hermetic environment: temp HOME and XDG dirs, fixed TZ,
-    /// NO_COLOR, `CRM_DB` set, nothing else inherited but PATH.
+    /// `NO_COLOR`, `CRM_DB` set, nothing else inherited but `PATH`.
     pub fn hermetic(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
         let mut c = std::process::Command::new(program);
         let home = self.dir.path();
