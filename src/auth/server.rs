@@ -89,3 +89,16 @@ pub fn connected_user(store: &crate::db::Store, token: Option<&str>) -> Result<U
         role: Role::parse(&role)?,
     })
 }
+
+/// Checks a user's current password on the server by connecting with it (before it is
+/// changed, so a stolen session alone cannot take the account over). Wrong: exit 6.
+pub fn confirm_password(url: &Path, busy: Duration, name: &str, password: &str) -> Result<()> {
+    let login = server::login_for(url, name, password)?;
+    match Db::open_as(url, OpenMode::Existing, busy, Some(&login)) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind == ErrorKind::Auth => Err(Error::auth(
+            "the current password is wrong, or the account is disabled",
+        )),
+        Err(e) => Err(e),
+    }
+}

@@ -5,7 +5,8 @@ use clap::{ArgMatches, Command};
 
 use crate::auth::Action;
 use crate::context::Ctx;
-use crate::db::records::{self, Draft};
+use crate::db::records::Draft;
+use crate::db::write;
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Kind};
 
@@ -61,12 +62,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     // the draft itself gets its defaults inside the write transaction, so a generated code
     // is taken under the lock and two concurrent adds cannot pick the same one.
     let mut complete = d.clone();
-    records::fill_defaults(conn, &mut complete, &user.name)?;
+    write::fill_defaults(conn, &mut complete, &user.name)?;
     let lines = super::lines::parse(conn, e, sub)?;
     super::placement::authorize(ctx, Action::Create, &user, &complete, None)?;
     let db = ctx.db()?;
     let tx = db.write()?;
-    let id = records::insert(&tx, d, &user.name)?;
+    let id = write::insert(&tx, d, &user.name)?;
     super::lines::insert(&tx, e, id, &lines, &user.name)?;
     tx.commit()?;
     if ctx.out.quiet {

@@ -27,6 +27,9 @@ type Outcome = (&'static str, bool, String);
 
 /// Runs every check on an open connection.
 pub fn checks(conn: &Store) -> Result<Vec<Outcome>> {
+    if !conn.is_sqlite() {
+        return server_checks(conn);
+    }
     let mut out = Vec::new();
     // A badly damaged page can make integrity_check itself fail: that is its answer too.
     match maintain::integrity(conn) {
@@ -46,6 +49,29 @@ pub fn checks(conn: &Store) -> Result<Vec<Outcome>> {
             format!("{} broken: {}", fk.len(), fk.join("; "))
         },
     ));
+    audit_checks(conn, &mut out)?;
+    let mode = maintain::journal_mode(conn)?;
+    if maintain::is_read_only(conn) {
+        // Opened read-only (a read-only mount): the connection's journal mode is not the
+        // file's; the file itself says whether it is in WAL mode.
+        let wal = maintain::file_in_wal_mode(conn);
+        out.push((
+            "journal_mode",
+            wal != Some(false),
+            match wal {
+                Some(true) => "wal (read-only: checked without writing)".into(),
+                Some(false) => format!("{mode} (read-only file, not in WAL mode)"),
+                None => "read-only: checked without writing".into(),
+            },
+        ));
+    } else {
+        out.push(("journal_mode", mode.eq_ignore_ascii_case("wal"), mode));
+    }
+    Ok(out)
+}
+
+/// The audit log's chain, its ends, the import history and its append-only triggers.
+fn audit_checks(conn: &Store, out: &mut Vec<Outcome>) -> Result<()> {
     // The chain, rows missing from its ends as crm's own records tell, and the import
     // history the chain covers through each batch's row.
     let chain = match crate::db::audit::chain_break(conn)? {
@@ -73,23 +99,34 @@ pub fn checks(conn: &Store) -> Result<Vec<Outcome>> {
             ),
         )
     });
-    let mode = maintain::journal_mode(conn)?;
-    if maintain::is_read_only(conn) {
-        // Opened read-only (a read-only mount): the connection's journal mode is not the
-        // file's; the file itself says whether it is in WAL mode.
-        let wal = maintain::file_in_wal_mode(conn);
-        out.push((
-            "journal_mode",
-            wal != Some(false),
-            match wal {
-                Some(true) => "wal (read-only: checked without writing)".into(),
-                Some(false) => format!("{mode} (read-only file, not in WAL mode)"),
-                None => "read-only: checked without writing".into(),
-            },
-        ));
+    Ok(())
+}
+
+/// On a server: the schema version, the server's own constraints (always enforced there),
+/// the audit log, and row-level security on every table that needs it.
+fn server_checks(conn: &Store) -> Result<Vec<Outcome>> {
+    let mut out = Vec::new();
+    let (at, known) = crate::db::server::schema_version(conn)?;
+    out.push((
+        "schema_version",
+        at == known,
+        if at == known {
+            format!("{at}")
+        } else {
+            format!("{at}, this crm writes {known}")
+        },
+    ));
+    audit_checks(conn, &mut out)?;
+    let open = crate::db::server::unprotected_tables(conn)?;
+    out.push(if open.is_empty() {
+        ("row_security", true, "ok".into())
     } else {
-        out.push(("journal_mode", mode.eq_ignore_ascii_case("wal"), mode));
-    }
+        (
+            "row_security",
+            false,
+            format!("row-level security missing on {}", open.join(", ")),
+        )
+    });
     Ok(out)
 }
 

@@ -9,6 +9,7 @@ use crate::db::Store;
 use crate::db::audit::{self, Entry};
 use crate::db::query::{Filter, Op, Query};
 use crate::db::records::{self, Draft};
+use crate::db::write;
 use crate::error::{Error, Result};
 use crate::schema::Value;
 use crate::schema::{Entity, SYSTEM_FIELDS};
@@ -105,7 +106,7 @@ fn quote(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     }
     d.set("quote", Value::Integer(id));
     d.set("status", Value::Text("confirmed".into()));
-    records::fill_defaults(conn, &mut d, &user.name)?;
+    write::fill_defaults(conn, &mut d, &user.name)?;
     super::placement::authorize(ctx, Action::Create, &user, &d, None)?;
     let conn = &ctx.db()?.conn;
     let quote_lines = ids_where(
@@ -125,7 +126,7 @@ fn quote(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 .hint("run the command again"),
         );
     }
-    let order = records::insert(&tx, d, &user.name)?;
+    let order = write::insert(&tx, d, &user.name)?;
     for lid in &quote_lines {
         let l = records::must_get(&tx, Entity::get("quote_line")?, *lid)?;
         let mut ol = Draft::empty(le);
@@ -133,7 +134,7 @@ fn quote(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         for f in ["product", "quantity", "unit_price", "discount"] {
             ol.set(f, l.draft.get(f).clone());
         }
-        records::insert(&tx, ol, &user.name)?;
+        write::insert(&tx, ol, &user.name)?;
     }
     audit_convert(&tx, &user.name, qe, id, format!("order {order}"))?;
     tx.commit()?;

@@ -7,6 +7,7 @@ use crate::auth::Action;
 use crate::context::Ctx;
 use crate::db::Store;
 use crate::db::records;
+use crate::db::write;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 
@@ -99,7 +100,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let db = ctx.db()?;
     let tx = db.write()?;
     for &id in &ids {
-        records::delete(&tx, e, id, &user.name, cascade)?;
+        write::delete(&tx, e, id, &user.name, cascade)?;
     }
     tx.commit()?;
     ctx.out.outcome(

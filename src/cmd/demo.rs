@@ -6,6 +6,7 @@ use clap::{Arg, ArgMatches, Command};
 use crate::context::Ctx;
 use crate::db::audit::{self, Entry};
 use crate::db::records::{self, Draft};
+use crate::db::write;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 
@@ -132,7 +133,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                         .map_err(|why| Error::internal(format!("demo data {entity}.{h}: {why}")))?,
                 );
             }
-            records::insert(&tx, d, "admin")?;
+            write::insert(&tx, d, "admin")?;
             n += 1;
         }
         let label = if n == 1 {

@@ -6,6 +6,7 @@ use clap::{Arg, ArgMatches, Command};
 use crate::auth::Action;
 use crate::context::Ctx;
 use crate::db::records;
+use crate::db::write;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 use crate::schema::Value;
@@ -84,7 +85,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 .hint("run the command again"),
         );
     }
-    records::update(&tx, &old, new, &user.name)?;
+    write::update(&tx, &old, new, &user.name)?;
     tx.commit()?;
     ctx.out.msg(&format!("activity {id} done"));
     if ctx.out.quiet {

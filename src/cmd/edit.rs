@@ -6,6 +6,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use crate::auth::Action;
 use crate::context::Ctx;
 use crate::db::records;
+use crate::db::write;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 use crate::schema::Value;
@@ -145,7 +146,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             e.name
         )));
     }
-    let changed = records::update(&tx, &current, new, &user.name)?;
+    let changed = write::update(&tx, &current, new, &user.name)?;
     tx.commit()?;
     ctx.out.msg(&if changed {
         format!("updated {} {id}", e.name)

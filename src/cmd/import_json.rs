@@ -16,7 +16,6 @@ use crate::csvio::{DateFormat, parse_cell};
 use crate::db::bulk::Row;
 use crate::error::Result;
 use crate::schema::Entity;
-use crate::schema::Value;
 
 use super::import_opts::{CHUNK, Parsed};
 
@@ -75,11 +74,7 @@ impl JsonCtx {
     /// One object as a row.
     fn row(&mut self, obj: &Map<String, J>) -> std::result::Result<Row, String> {
         let e = self.e;
-        let mut row = Row {
-            values: vec![Value::Null; e.fields.len()],
-            given: 0,
-            id: None,
-        };
+        let mut row = Row::new(e.fields.len());
         for (k, v) in obj {
             match self.col(k)? {
                 Col::Skip => {}
@@ -99,13 +94,13 @@ impl JsonCtx {
                         .iter()
                         .position(|g| std::ptr::eq(g, f))
                         .expect("an entity field");
-                    if row.given & (1 << i) != 0 {
+                    if row.is_given(i) {
                         return Err(format!("key '{k}' sets {} a second time", f.name));
                     }
                     let text = cell(f.kind, v).map_err(|why| format!("{k}: {why}"))?;
                     row.values[i] = parse_cell(f, &text, self.dates.as_ref())
                         .map_err(|why| format!("{k}: {why}"))?;
-                    row.given |= 1 << i;
+                    row.give(i);
                 }
             }
         }

@@ -16,7 +16,6 @@ use crate::csvio::write::AtomicFile;
 use crate::csvio::{DateFormat, decode, parse_cell};
 use crate::db::bulk::{Bulk, Key, Mode, Row};
 use crate::error::{Error, ErrorKind, Result};
-use crate::schema::Value;
 use crate::schema::{Entity, Kind};
 
 use super::import_rejects::Rejects;
@@ -99,11 +98,7 @@ fn parse_row(
             cols.len()
         ));
     }
-    let mut row = Row {
-        values: vec![Value::Null; e.fields.len()],
-        given: 0,
-        id: None,
-    };
+    let mut row = Row::new(e.fields.len());
     for ((c, i), (raw, h)) in cols.iter().zip(rec.iter().zip(heads)) {
         let text = std::str::from_utf8(raw).map_err(|e| {
             format!("column {h}: bytes that are not valid UTF-8 at byte {} (nothing was replaced; pass --encoding gb18030 if the file is GBK)", e.valid_up_to())
@@ -121,7 +116,7 @@ fn parse_row(
             }
             Col::Field(f) => {
                 row.values[*i] = parse_cell(f, text, dates).map_err(|why| format!("{h}: {why}"))?;
-                row.given |= 1 << i;
+                row.give(*i);
             }
         }
     }

@@ -5,6 +5,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::db::Store;
 use crate::db::records::{self, Draft};
+use crate::db::write;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 use crate::schema::Value;
@@ -105,7 +106,7 @@ pub fn insert(
             "unit_price",
             s.unit_price.map_or(Value::Null, Value::Integer),
         );
-        records::insert(conn, d, user)?;
+        write::insert(conn, d, user)?;
     }
     Ok(())
 }

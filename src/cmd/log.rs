@@ -6,6 +6,7 @@ use clap::{Arg, ArgMatches, Command};
 use crate::auth::Action;
 use crate::context::Ctx;
 use crate::db::records::{self, Draft};
+use crate::db::write;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 use crate::schema::Value;
@@ -62,11 +63,11 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     if d.int("done_at").is_none() {
         d.set("done_at", Value::Integer(crate::clock::now()));
     }
-    records::fill_defaults(conn, &mut d, &user.name)?;
+    write::fill_defaults(conn, &mut d, &user.name)?;
     super::placement::authorize(ctx, Action::Create, &user, &d, None)?;
     let db = ctx.db()?;
     let tx = db.write()?;
-    let aid = records::insert(&tx, d, &user.name)?;
+    let aid = write::insert(&tx, d, &user.name)?;
     tx.commit()?;
     if ctx.out.quiet {
         return ctx.out.data(&format!("{aid}\n"));

@@ -106,12 +106,19 @@ fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         &format!("Password for {name}"),
         true,
     )?;
-    let hash = auth::hash_password(&pw)?;
+    // On a server the password lives in the login role (SCRAM), not in crm's table.
+    let server = ctx.g.is_server();
+    let hash = if server {
+        String::new()
+    } else {
+        auth::hash_password(&pw)?
+    };
     let db = ctx.db()?;
     let tx = db.write()?;
     check_unique(&tx, name, None)?;
     let now = crate::clock::now();
     let id = users::insert(&tx, name, role.as_str(), &hash, now)?;
+    crate::db::server::add_login(&tx, id, name, &pw)?;
     audit::log(
         &tx,
         &[Entry {
@@ -273,7 +280,11 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             .hint("or run it on a terminal (without --no-input) to be asked"));
         }
         let current = crate::prompt::password(ctx, stdin, "Current password", false)?;
-        auth::confirm_password(&mut ctx.db()?.conn, id, &name, &current)?;
+        if ctx.g.is_server() {
+            auth::server::confirm_password(&ctx.g.db, ctx.g.busy, &name, &current)?;
+        } else {
+            auth::confirm_password(&mut ctx.db()?.conn, id, &name, &current)?;
+        }
     }
     let pw = crate::prompt::password(ctx, stdin, &format!("New password for {name}"), true)?;
     if stdin && pw.is_empty() && id == me.id {
@@ -282,13 +293,20 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         )
         .hint("the first line is the current password, the second the new one"));
     }
-    let hash = auth::hash_password(&pw)?;
+    let server = ctx.g.is_server();
     let token_hash_keep = ctx.token()?.map(|t| {
         crate::db::audit::hex(&<sha2::Sha256 as sha2::Digest>::digest(t.trim().as_bytes()))
     });
     let db = ctx.db()?;
     let tx = db.write()?;
-    users::set_password(&tx, id, &hash, crate::clock::now())?;
+    if !server {
+        let hash = auth::hash_password(&pw)?;
+        users::set_password(&tx, id, &hash, crate::clock::now())?;
+    } else if id == me.id {
+        crate::db::server::set_own_password(&tx, &pw)?;
+    } else {
+        crate::db::server::set_password(&tx, id, &pw)?;
+    }
     // Other sessions of that user end: a changed password must lock out whoever knew the old one.
     sessions::revoke_others(&tx, id, token_hash_keep.as_deref())?;
     audit::log(

@@ -2,16 +2,17 @@
 //! what a batch inserted and restores what it updated, refusing (and naming the records)
 //! when any of them changed since.
 
-use rusqlite::{OptionalExtension, params, params_from_iter};
+use rusqlite::{OptionalExtension, params};
 
 use crate::db::Store;
 use crate::db::audit::{self, Entry};
 use crate::db::records::{self, Draft};
+use crate::db::write::{AuditPolicy, Writer};
 use crate::error::{Error, Result};
 use crate::schema::Value;
 use crate::schema::{ENTITIES, Entity, Kind, ident};
 
-mod digest;
+pub mod digest;
 
 pub use digest::{MARK, trail_digest};
 
@@ -243,18 +244,6 @@ fn name_of(conn: &Store, e: &Entity, id: i64) -> Result<String> {
     })
 }
 
-/// A record's values as audit rows show them, as one JSON object (empty fields left out).
-fn values_json(d: &Draft) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = d
-        .entity
-        .fields
-        .iter()
-        .zip(&d.values)
-        .filter_map(|(f, v)| Some((f.name.to_string(), records::show_value(f, v)?.into())))
-        .collect();
-    serde_json::Value::Object(map).to_string()
-}
-
 /// Undoes a batch inside the caller's write transaction, auditing each field it restores
 /// and each record it deletes (`revert of import batch N (FILE)`).
 pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
@@ -299,6 +288,7 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
         )?
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    let mut w = Writer::new(conn, e, AuditPolicy::PerField { detail: Some(why) }, user)?;
     for (rid, before) in updates {
         let old = records::must_get(conn, e, rid)?;
         let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&before)
@@ -313,47 +303,10 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
                 _ => Value::Null,
             };
         }
-        crate::rules::apply(conn, &mut new, Some(&old))?;
-        let sets: Vec<String> = e
-            .fields
-            .iter()
-            .map(|f| format!("{} = ?", ident(f.name)))
-            .collect();
-        let sql = format!(
-            "UPDATE {} SET {}, \"updated_at\" = ? WHERE \"id\" = ?",
-            e.table(),
-            sets.join(", ")
-        );
-        let args = new
-            .values
-            .iter()
-            .cloned()
-            .chain([Value::Integer(now.max(old.updated_at)), Value::Integer(rid)]);
-        conn.sqlite()
-            .prepare_cached(&sql)?
-            .execute(params_from_iter(args))?;
-        let entries: Vec<Entry> = e
-            .fields
-            .iter()
-            .zip(old.draft.values.iter().zip(&new.values))
-            .filter(|(_, (o, n))| o != n)
-            .map(|(f, (o, n))| Entry {
-                user: Some(user),
-                action: "update",
-                entity: Some(e.name),
-                record_id: Some(rid),
-                field: Some(f.name),
-                old: records::show_value(f, o),
-                new: records::show_value(f, n),
-                detail: Some(why.clone()),
-            })
-            .collect();
-        audit::log(conn, &entries)?;
-        crate::db::derive::after_write(conn, &new, Some(&old.draft), rid, user)?;
+        w.restore(&old, new)?;
         restored += 1;
     }
     let mut deleted = 0;
-    let del = format!("DELETE FROM {} WHERE \"id\" BETWEEN ? AND ?", e.table());
     for (first, last) in ranges {
         let mut lo = first;
         while lo <= last {
@@ -364,30 +317,11 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
                 .into_iter()
                 .flatten()
                 .collect();
-            deleted +=
-                i64::try_from(conn.sqlite().prepare_cached(&del)?.execute([lo, hi])?).unwrap_or(0);
-            // One row per deleted record, its values as a JSON object in `old`: the values
-            // stay in the log as `crm delete` keeps them, at a tenth of the rows (a revert of
-            // a million records writes a million rows, not one per field).
-            let entries: Vec<Entry> = drafts
-                .iter()
-                .map(|(rid, d)| Entry {
-                    user: Some(user),
-                    action: "delete",
-                    entity: Some(e.name),
-                    record_id: Some(*rid),
-                    old: Some(values_json(d)),
-                    detail: Some(why.clone()),
-                    ..Entry::default()
-                })
-                .collect();
-            audit::log(conn, &entries)?;
-            for (rid, d) in &drafts {
-                crate::db::derive::after_delete(conn, d, *rid, user)?;
-            }
+            deleted += w.delete_range(lo, hi, &drafts)?;
             lo = hi + 1;
         }
     }
+    drop(w);
     for (order, amount) in plain {
         crate::db::derive::restore_plain_amount(conn, order, &amount, id, user)?;
     }

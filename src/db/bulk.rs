@@ -3,16 +3,15 @@
 //! is recorded instead, with what revert needs), and the same rules, required and unique
 //! checks as `crm add`.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::db::Store;
 use crate::schema::Value;
-use rusqlite::{ErrorCode, OptionalExtension, params, params_from_iter};
+use rusqlite::{OptionalExtension, params};
 
 use crate::db::audit::{self, Entry};
-use crate::db::records::{Draft, Stored, check_required, field_list};
+use crate::db::records::{Draft, Stored, field_list};
+use crate::db::write::{AuditPolicy, Refused, Writer, show};
 use crate::error::{Error, ErrorKind, Result};
-use crate::schema::{Default, Entity, Field, Kind, ident};
+use crate::schema::{Entity, Field, Kind, ident};
 
 mod export;
 mod indexes;
@@ -92,8 +91,41 @@ pub struct Counts {
 #[derive(Debug)]
 pub struct Row {
     pub values: Vec<Value>,
-    pub given: u128,
+    /// Per field: whether the file gave it (as wide as the entity, whatever its width).
+    given: Vec<bool>,
     pub id: Option<i64>,
+}
+
+impl Row {
+    /// A row of `fields` empty values, none given.
+    pub fn new(fields: usize) -> Row {
+        Row {
+            values: vec![Value::Null; fields],
+            given: vec![false; fields],
+            id: None,
+        }
+    }
+
+    /// Marks field `i` as given by the file.
+    pub fn give(&mut self, i: usize) {
+        self.given[i] = true;
+    }
+
+    /// Whether the file gave field `i`.
+    pub fn is_given(&self, i: usize) -> bool {
+        self.given[i]
+    }
+
+    /// A stored record's values with the fields this row gave put over them.
+    fn over(self, old: &Draft) -> Draft {
+        let mut new = old.clone();
+        for (i, v) in self.values.into_iter().enumerate() {
+            if self.given[i] {
+                new.values[i] = v;
+            }
+        }
+        new
+    }
 }
 
 /// A row error (reported and skipped or aborted on) or a failure that ends the import.
@@ -107,29 +139,12 @@ pub struct Bulk<'c> {
     key: Option<Key>,
     user: String,
     pub batch: i64,
-    now: i64,
-    today: String,
-    /// Held, not looked up in the statement cache per row: that lookup cost 5% of an import.
-    insert_stmt: rusqlite::Statement<'c>,
-    sql_update: String,
+    /// The one write path, auditing per batch.
+    w: Writer<'c>,
     sql_get: String,
-    sql_exists: Vec<Option<String>>,
-    refs: HashMap<&'static str, (&'static Entity, Option<String>, String)>,
-    users: HashSet<String>,
-    defaults: Vec<Value>,
-    next_key: Option<i64>,
     ranges: Vec<(i64, i64)>,
     touched: Vec<u64>,
     pub counts: Counts,
-}
-
-fn to_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Null | Value::Blob(_) => serde_json::Value::Null,
-        Value::Integer(i) => (*i).into(),
-        Value::Real(r) => (*r).into(),
-        Value::Text(t) => t.clone().into(),
-    }
 }
 
 /// Whether an error from rules or checks is about the row (reported) rather than the run.
@@ -158,36 +173,6 @@ impl<'c> Bulk<'c> {
             params![now, user, e.name, file, mode.name(), encoding, key.map(Key::name)],
         )?;
         let batch = conn.sqlite().last_insert_rowid();
-        let marks = vec!["?"; e.fields.len() + 2].join(", ");
-        let sets: Vec<String> = e
-            .fields
-            .iter()
-            .map(|f| format!("{} = ?", ident(f.name)))
-            .collect();
-        let mut refs = HashMap::new();
-        for f in e.fields {
-            if let Kind::Ref(target) = f.kind {
-                let t = Entity::get(target)?;
-                let by_key = t
-                    .key
-                    .map(|k| format!("SELECT \"id\" FROM {} WHERE {} = ?", t.table(), ident(k)));
-                let by_id = format!("SELECT \"id\" FROM {} WHERE \"id\" = ?", t.table());
-                refs.insert(f.name, (t, by_key, by_id));
-            }
-        }
-        let users = conn
-            .sqlite()
-            .prepare("SELECT name FROM users")?
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<HashSet<_>>>()?;
-        let defaults = e
-            .fields
-            .iter()
-            .map(|f| match f.default {
-                Default::Value(s) => f.kind.parse(s).map_err(Error::internal),
-                _ => Ok(Value::Null),
-            })
-            .collect::<Result<Vec<_>>>()?;
         let key_where = match key {
             Some(Key::Field(f)) => ident(f.name),
             _ => "\"id\"".into(),
@@ -199,91 +184,26 @@ impl<'c> Bulk<'c> {
             key,
             user: user.to_string(),
             batch,
-            now,
-            today: crate::clock::today().format("%Y-%m-%d").to_string(),
-            insert_stmt: conn.sqlite().prepare(&format!(
-                "INSERT INTO {} ({}, \"created_at\", \"updated_at\") VALUES ({marks})",
-                e.table(),
-                field_list(e)
-            ))?,
-            sql_update: format!(
-                "UPDATE {} SET {}, \"updated_at\" = ? WHERE \"id\" = ?",
-                e.table(),
-                sets.join(", ")
-            ),
+            w: Writer::new(conn, e, AuditPolicy::PerBatch(batch), user)?.at(now),
             sql_get: format!(
                 "SELECT \"id\", {}, \"created_at\", \"updated_at\" FROM {} WHERE {key_where} = ?",
                 field_list(e),
                 e.table()
             ),
-            sql_exists: e
-                .fields
-                .iter()
-                .map(|f| {
-                    f.unique.then(|| {
-                        format!(
-                            "SELECT \"id\" FROM {} WHERE {} = ?",
-                            e.table(),
-                            ident(f.name)
-                        )
-                    })
-                })
-                .collect(),
-            refs,
-            users,
-            defaults,
-            next_key: None,
             ranges: Vec::new(),
             touched: Vec::new(),
             counts: Counts::default(),
         })
     }
 
-    /// Resolves references (id or key) and checks user names; `Err` is the row's reason.
-    fn resolve(&self, f: &Field, v: Value) -> Result<std::result::Result<Value, String>> {
-        let Value::Text(t) = &v else { return Ok(Ok(v)) };
-        match f.kind {
-            Kind::Ref(_) => {
-                let (target, by_key, by_id) = &self.refs[f.name];
-                if let Some(sql) = by_key {
-                    let id: Option<i64> = self
-                        .conn
-                        .sqlite()
-                        .prepare_cached(sql)?
-                        .query_row([t], |r| r.get(0))
-                        .optional()?;
-                    if let Some(id) = id {
-                        return Ok(Ok(Value::Integer(id)));
-                    }
-                }
-                if let Ok(n) = t.trim().parse::<i64>() {
-                    let id: Option<i64> = self
-                        .conn
-                        .sqlite()
-                        .prepare_cached(by_id)?
-                        .query_row([n], |r| r.get(0))
-                        .optional()?;
-                    if let Some(id) = id {
-                        return Ok(Ok(Value::Integer(id)));
-                    }
-                }
-                Ok(Err(format!("no {} with id or key '{t}'", target.name)))
-            }
-            Kind::User if !self.users.contains(t.as_str()) => {
-                Ok(Err(format!("no user named '{t}'")))
-            }
-            _ => Ok(Ok(v)),
-        }
-    }
-
     /// Writes one row: its parsed cells (references and users still as text).
     pub fn row(&mut self, mut row: Row) -> RowResult {
         for (i, f) in self.e.fields.iter().enumerate() {
-            if row.given & (1 << i) == 0 || !matches!(f.kind, Kind::Ref(_) | Kind::User) {
+            if !row.is_given(i) || !matches!(f.kind, Kind::Ref(_) | Kind::User) {
                 continue;
             }
             let v = std::mem::replace(&mut row.values[i], Value::Null);
-            match self.resolve(f, v)? {
+            match self.w.resolve(i, v)? {
                 Ok(v) => row.values[i] = v,
                 Err(why) => return Ok(Err(format!("{}: {why}", f.name))),
             }
@@ -295,10 +215,10 @@ impl<'c> Bulk<'c> {
                     Key::Id => row.id.map_or(Value::Null, Value::Integer),
                     Key::Field(f) => {
                         let i = self.index(f);
-                        if row.given & (1 << i) == 0 {
-                            Value::Null
-                        } else {
+                        if row.is_given(i) {
                             row.values[i].clone()
+                        } else {
+                            Value::Null
                         }
                     }
                 };
@@ -368,137 +288,52 @@ impl<'c> Bulk<'c> {
     }
 
     fn insert(&mut self, row: Row) -> RowResult {
-        // A row that does not land gives its generated key back: codes never skip.
-        let next_key = self.next_key;
-        let res = self.insert_row(row);
-        if !matches!(res, Ok(Ok(_))) {
-            self.next_key = next_key;
-        }
-        res
-    }
-
-    fn insert_row(&mut self, row: Row) -> RowResult {
-        let mut d = Draft {
+        let d = Draft {
             entity: self.e,
             values: row.values,
         };
-        for (i, f) in self.e.fields.iter().enumerate() {
-            if d.values[i] != Value::Null {
-                continue;
-            }
-            d.values[i] = match f.default {
-                Default::None => Value::Null,
-                Default::Value(_) => self.defaults[i].clone(),
-                Default::CurrentUser => Value::Text(self.user.clone()),
-                Default::Generated(prefix) => self.generated(i, prefix)?,
-                Default::Today => Value::Text(self.today.clone()),
-                Default::Now => Value::Integer(self.now),
-            };
-        }
-        if let Err(e) =
-            crate::rules::apply(self.conn, &mut d, None).and_then(|()| check_required(&d))
-        {
-            return if is_row_error(&e) {
-                Ok(Err(e.message))
-            } else {
-                Err(e)
-            };
-        }
-        let now = Value::Integer(self.now);
-        let res = self
-            .insert_stmt
-            .execute(params_from_iter(d.values.iter().chain([&now, &now])));
-        match res {
-            Ok(_) => {}
-            Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.code == ErrorCode::ConstraintViolation =>
-            {
-                return Ok(Err(self.unique_error(&d, None)?));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let id = self.conn.sqlite().last_insert_rowid();
+        let id = match self.w.insert(d)? {
+            Ok((id, _)) => id,
+            Err(refused) => return self.refused(refused),
+        };
         match self.ranges.last_mut() {
             Some((_, last)) if *last + 1 == id => *last = id,
             _ => self.ranges.push((id, id)),
         }
         self.touch(id);
-        crate::db::derive::after_write(self.conn, &d, None, id, &self.user)?;
         self.counts.inserted += 1;
         Ok(Ok(Outcome::Inserted))
     }
 
     fn update(&mut self, old: &Stored, row: Row) -> RowResult {
         self.touch(old.id);
-        let mut new = old.draft.clone();
-        for (i, v) in row.values.into_iter().enumerate() {
-            if row.given & (1 << i) != 0 {
-                new.values[i] = v;
+        let new = row.over(&old.draft);
+        match self.w.update(old, new)? {
+            Ok(true) => {
+                self.counts.updated += 1;
+                Ok(Ok(Outcome::Updated))
+            }
+            Ok(false) => {
+                self.counts.unchanged += 1;
+                Ok(Ok(Outcome::Unchanged))
+            }
+            Err(refused) => self.refused(refused),
+        }
+    }
+
+    /// A row the writer refused: its reason, or the run's failure.
+    fn refused(&self, r: Refused) -> RowResult {
+        match r {
+            Refused::Check(e) if is_row_error(&e) => Ok(Err(e.message)),
+            Refused::Check(e) => Err(e),
+            Refused::Taken(None) => Ok(Err("a unique value is already taken".into())),
+            Refused::Taken(Some(t)) => {
+                let repeats = self.touched(t.holder);
+                let upsert =
+                    self.mode == Mode::Insert && self.key.is_some_and(|k| k.name() == t.field.name);
+                Ok(Err(t.reason(repeats, upsert)))
             }
         }
-        if let Err(e) = crate::db::records::check_key_kept(&old.draft, &new)
-            .and_then(|()| crate::rules::apply(self.conn, &mut new, Some(old)))
-            .and_then(|()| check_required(&new))
-        {
-            return if is_row_error(&e) {
-                Ok(Err(e.message))
-            } else {
-                Err(e)
-            };
-        }
-        if new == old.draft {
-            self.counts.unchanged += 1;
-            return Ok(Ok(Outcome::Unchanged));
-        }
-        let at = self.now.max(old.updated_at);
-        let args = new
-            .values
-            .iter()
-            .cloned()
-            .chain([Value::Integer(at), Value::Integer(old.id)]);
-        match self
-            .conn
-            .sqlite()
-            .prepare_cached(&self.sql_update)?
-            .execute(params_from_iter(args))
-        {
-            Ok(_) => {}
-            Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.code == ErrorCode::ConstraintViolation =>
-            {
-                return Ok(Err(self.unique_error(&new, Some(old.id))?));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let before: serde_json::Map<String, serde_json::Value> = self
-            .e
-            .fields
-            .iter()
-            .zip(&old.draft.values)
-            .map(|(f, v)| (f.name.to_string(), to_json(v)))
-            .collect();
-        // The new values of the changed fields only: with `before` they are the record's
-        // trail (`crm audit --entity E --id N`), at the cost of one short string per update.
-        let after: serde_json::Map<String, serde_json::Value> = self
-            .e
-            .fields
-            .iter()
-            .zip(old.draft.values.iter().zip(&new.values))
-            .filter(|(_, (o, n))| o != n)
-            .map(|(f, (_, n))| (f.name.to_string(), to_json(n)))
-            .collect();
-        self.conn
-            .sqlite().prepare_cached("INSERT INTO import_change (batch, record_id, before, after_updated_at, after) VALUES (?, ?, ?, ?, ?)")?
-            .execute(params![
-                self.batch,
-                old.id,
-                serde_json::Value::Object(before).to_string(),
-                at,
-                serde_json::Value::Object(after).to_string()
-            ])?;
-        crate::db::derive::after_write(self.conn, &new, Some(&old.draft), old.id, &self.user)?;
-        self.counts.updated += 1;
-        Ok(Ok(Outcome::Updated))
     }
 
     /// Records the batch's counts and inserted ranges, and its one audit entry.
@@ -542,10 +377,5 @@ impl<'c> Bulk<'c> {
     }
 }
 
-fn show(v: &Value) -> String {
-    match v {
-        Value::Text(t) => t.clone(),
-        Value::Integer(i) => i.to_string(),
-        _ => String::new(),
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -2,11 +2,10 @@
 //! fields by id, a product's terms, a parent's line totals, a customer's last activity.
 //! Statements are cached: the rules run once per row of an import.
 
-use rusqlite::OptionalExtension;
-
 use crate::db::Store;
 use crate::error::Result;
 use crate::schema::{Entity, Value, ident};
+use crate::vals;
 
 /// One field of a record; None when the record does not exist.
 pub fn field(s: &Store, e: &Entity, field: &str, id: i64) -> Result<Option<Value>> {
@@ -15,10 +14,7 @@ pub fn field(s: &Store, e: &Entity, field: &str, id: i64) -> Result<Option<Value
         ident(field),
         e.table()
     );
-    Ok(s.sqlite()
-        .prepare_cached(&sql)?
-        .query_row([id], |r| r.get::<_, Value>(0))
-        .optional()?)
+    s.query_opt(&sql, vals![id])?.map(|r| r.get(0)).transpose()
 }
 
 /// Sets one field of a record (the caller audits it).
@@ -28,9 +24,7 @@ pub fn set_field(s: &Store, e: &Entity, field: &str, id: i64, v: &Value) -> Resu
         e.table(),
         ident(field)
     );
-    s.sqlite()
-        .prepare_cached(&sql)?
-        .execute(rusqlite::params![v, id])?;
+    s.execute(&sql, &[v.clone(), Value::Integer(id)])?;
     Ok(())
 }
 
@@ -39,12 +33,12 @@ pub type ProductTerms = (Option<i64>, Option<i64>, String);
 
 /// A product's terms; None when there is no such product.
 pub fn product_terms(s: &Store, product: i64) -> Result<Option<ProductTerms>> {
-    Ok(s.sqlite()
-        .prepare_cached(
-            "SELECT \"unit_price\", \"active\", \"code\" FROM \"product\" WHERE \"id\" = ?",
-        )?
-        .query_row([product], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?)
+    s.query_opt(
+        "SELECT \"unit_price\", \"active\", \"code\" FROM \"product\" WHERE \"id\" = ?",
+        vals![product],
+    )?
+    .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    .transpose()
 }
 
 /// How many lines of `line` a parent has through `parent_field` (leaving out `except`),
@@ -57,23 +51,21 @@ pub fn line_totals(
     except: Option<i64>,
 ) -> Result<(i64, i128)> {
     let sql = format!(
-        "SELECT COUNT(*), {} FROM {} WHERE {} = ?1 AND \"id\" IS NOT ?2",
+        "SELECT COUNT(*), {} FROM {} WHERE {} = ? AND \"id\" {} ?",
         crate::db::report::split_sum("\"amount\""),
         line.table(),
-        ident(parent_field)
+        ident(parent_field),
+        s.dialect().distinct()
     );
-    let (n, hi, lo): (i64, i64, i64) = s
-        .sqlite()
-        .prepare_cached(&sql)?
-        .query_row(rusqlite::params![parent, except], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
+    let r = s.query_one(&sql, vals![parent, except])?;
+    let (n, hi, lo): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
     Ok((n, i128::from(hi) * 1_000_000_000 + i128::from(lo)))
 }
 
 /// When the customer's latest done activity was done (null when none is).
 pub fn last_done_at(s: &Store, customer: i64) -> Result<Value> {
-    Ok(s.sqlite()
-        .prepare_cached("SELECT MAX(\"done_at\") FROM \"activity\" WHERE \"customer\" = ?")?
-        .query_row([customer], |r| r.get(0))?)
+    s.value(
+        "SELECT MAX(\"done_at\") FROM \"activity\" WHERE \"customer\" = ?",
+        vals![customer],
+    )
 }

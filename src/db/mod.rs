@@ -24,6 +24,7 @@ pub mod stages;
 pub mod store;
 pub mod unlinked;
 pub mod users;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,7 +66,7 @@ impl Db {
         login: Option<&server::Login>,
     ) -> Result<Db> {
         if let Some(url) = path.to_str().filter(|t| postgres::conninfo::is_url(t)) {
-            return Db::open_postgres(url, mode, login);
+            return Db::open_postgres(url, mode, busy, login);
         }
         let exists = path.exists();
         if !exists && mode == OpenMode::Existing {
@@ -122,12 +123,23 @@ impl Db {
 
     /// Connects to a crm database on `PostgreSQL`. An existing one must have crm's schema;
     /// `crm init` (mode `Create`) sets it up itself.
-    fn open_postgres(url: &str, mode: OpenMode, login: Option<&server::Login>) -> Result<Db> {
+    fn open_postgres(
+        url: &str,
+        mode: OpenMode,
+        busy: Duration,
+        login: Option<&server::Login>,
+    ) -> Result<Db> {
         let mut info = postgres::ConnInfo::parse(url)?;
         if let Some(l) = login {
             info.config.user(&l.role).password(&l.password);
         }
+        if info.config.get_connect_timeout().is_none() {
+            // An unreachable host fails (exit 9) instead of hanging a script.
+            info.config
+                .connect_timeout(busy.max(Duration::from_secs(10)));
+        }
         let pg = postgres::Pg::connect(&info)?;
+        pg.set_busy_timeout(busy)?;
         let db = Db {
             conn: Store::Postgres(pg),
             path: PathBuf::from(info.display()),

@@ -49,6 +49,14 @@ impl Pg {
         Ok(pg)
     }
 
+    /// How long a statement waits for another writer's lock before it fails as busy (exit
+    /// 8), as `SQLite`'s busy timeout: crm's writers queue on the audit log's lock.
+    pub fn set_busy_timeout(&self, busy: std::time::Duration) -> Result<()> {
+        // 0 would mean "wait forever" to PostgreSQL; crm's 0 means "do not wait".
+        let ms = busy.as_millis().clamp(1, u128::from(u32::MAX));
+        self.batch(&format!("SET lock_timeout = {ms}"))
+    }
+
     fn prepared(&self, sql: &str) -> Result<Statement> {
         if let Some(s) = self.statements.borrow().get(sql) {
             return Ok(s.clone());

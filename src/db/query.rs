@@ -1,8 +1,6 @@
 //! `find` and `export` queries: typed `--where` filters, text search, sorting and paging,
 //! built from registry names with every value bound.
 
-use rusqlite::params_from_iter;
-
 use crate::db::Store;
 use crate::db::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -135,18 +133,19 @@ fn shown_column(e: &Entity, f: &Field, args: &mut Vec<Value>) -> Option<String> 
     None
 }
 
-/// The SQL expression that shows a column: references as the referenced record's key.
-fn column_expr(f: &Field) -> String {
+/// The SQL expression that shows a column: references as the referenced record's key (a
+/// dangling one as its id, as text on `PostgreSQL`, where a column has one type).
+fn column_expr(d: Dialect, f: &Field) -> String {
     if let Kind::Ref(target) = f.kind
         && let Ok(t) = Entity::get(target)
         && let Some(key) = t.key
     {
         return format!(
-            "COALESCE((SELECT k.{} FROM {} k WHERE k.\"id\" = t.{}), t.{})",
+            "COALESCE((SELECT k.{} FROM {} k WHERE k.\"id\" = t.{}), {})",
             ident(key),
             t.table(),
             ident(f.name),
-            ident(f.name)
+            d.as_text(&format!("t.{}", ident(f.name)))
         );
     }
     format!("t.{}", ident(f.name))
@@ -173,7 +172,7 @@ fn where_sql(d: Dialect, q: &Query, args: &mut Vec<Value>) -> String {
         let term = match (f.op, &f.value) {
             (Op::Eq, Value::Null) => format!("{col} IS NULL"),
             (Op::Ne, Value::Null) => format!("{col} IS NOT NULL"),
-            (_, Value::Null) => "0".to_string(),
+            (_, Value::Null) => d.never().to_string(),
             (Op::Contains, v) => {
                 args.push(Value::Text(like_pattern(&f.field.kind.format(v))));
                 d.contains(&col)
@@ -217,7 +216,7 @@ pub fn select_sql(
 ) -> String {
     let cols: Vec<String> = columns
         .iter()
-        .map(|f| shown_column(q.entity, f, args).unwrap_or_else(|| column_expr(f)))
+        .map(|f| shown_column(q.entity, f, args).unwrap_or_else(|| column_expr(d, f)))
         .collect();
     let mut sql = format!(
         "SELECT {} FROM {} t{}",
@@ -228,7 +227,13 @@ pub fn select_sql(
     let mut order: Vec<String> = q
         .sort
         .iter()
-        .map(|(f, desc)| format!("t.{}{}", ident(f.name), if *desc { " DESC" } else { "" }))
+        .map(|(f, desc)| {
+            d.order(
+                &format!("t.{}", ident(f.name)),
+                *desc,
+                f.kind.sql_type() == "TEXT",
+            )
+        })
         .collect();
     order.push("t.\"id\"".into());
     sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
@@ -243,7 +248,8 @@ pub fn select_sql(
     sql
 }
 
-/// Streams matching rows (values aligned with `columns`) to a callback.
+/// Streams matching rows (values aligned with `columns`) to a callback, which must not use
+/// the store meanwhile (on `PostgreSQL` the rows are still arriving).
 pub fn for_each(
     conn: &Store,
     q: &Query,
@@ -252,17 +258,7 @@ pub fn for_each(
 ) -> Result<()> {
     let mut args = Vec::new();
     let sql = select_sql(conn.dialect(), q, columns, &mut args);
-    let mut stmt = conn.sqlite().prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args))?;
-    let mut buf: Vec<Value> = Vec::with_capacity(columns.len());
-    while let Some(r) = rows.next()? {
-        buf.clear();
-        for i in 0..columns.len() {
-            buf.push(r.get::<_, Value>(i)?);
-        }
-        f(&buf)?;
-    }
-    Ok(())
+    conn.each(&sql, &args, |r| f(&r.0))
 }
 
 /// Collects matching rows.
@@ -283,7 +279,5 @@ pub fn count(conn: &Store, q: &Query) -> Result<i64> {
         q.entity.table(),
         where_sql(conn.dialect(), q, &mut args)
     );
-    Ok(conn
-        .sqlite()
-        .query_row(&sql, params_from_iter(args), |r| r.get(0))?)
+    conn.value(&sql, &args)
 }

@@ -78,3 +78,14 @@ pub fn set_own_password(s: &Store, password: &str) -> Result<()> {
         Store::Sqlite(_) => Ok(()),
     }
 }
+
+/// The server database's schema version and the one this crm writes.
+pub fn schema_version(s: &Store) -> Result<(i64, i64)> {
+    let known = i64::try_from(crate::db::migrate::postgres::STEPS.len()).unwrap_or(i64::MAX);
+    Ok((setup::version(s)?, known))
+}
+
+/// Tables that lack their row-level security or policies.
+pub fn unprotected_tables(s: &Store) -> Result<Vec<String>> {
+    setup::unprotected_tables(s)
+}

@@ -33,6 +33,7 @@ mod pg_logins;
 mod pg_schema;
 mod pg_security;
 mod pg_store_audit;
+mod pg_store_query;
 mod pg_tls;
 mod polish_cli;
 mod polish_prompts;

@@ -80,3 +80,154 @@ fn init_login_whoami_on_postgres() {
         .json();
     assert_eq!(j["name"], "boss");
 }
+
+#[test]
+fn users_are_login_roles_on_postgres() {
+    let Some(db) = pg_harness::fresh("users_are_login_roles_on_postgres") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    env.add_user("ann", "sales");
+    // ann logs in with the password the admin gave; a sales user may not add users.
+    let ann = env.token("ann");
+    env.run_as(&ann, &["whoami"]).ok();
+    env.run_stdin(
+        &["user", "add", "eve", "--role", "admin", "--password-stdin"],
+        PW,
+    )
+    .ok();
+    let r = env.run_env(
+        &[
+            "user",
+            "add",
+            "mallory",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &[("CRM_TOKEN", &ann)],
+    );
+    r.code(7);
+    // Her own password: the current one is checked by the server; a wrong one is exit 6.
+    let passwd = |stdin: &str| {
+        env.cmd()
+            .env("CRM_TOKEN", &ann)
+            .args(["user", "passwd", "--password-stdin"])
+            .write_stdin(stdin.to_string())
+            .output()
+            .expect("run crm")
+    };
+    assert_eq!(passwd("not it\nnew password 123\n").status.code(), Some(6));
+    assert_eq!(
+        passwd(&format!("{PW}\nnew password 123\n")).status.code(),
+        Some(0)
+    );
+    // The server now takes only the new one.
+    env.run_stdin(&["login", "--user", "ann", "--password-stdin"], PW)
+        .code(6);
+    env.run_stdin(
+        &["login", "--user", "ann", "--password-stdin"],
+        "new password 123",
+    )
+    .ok();
+    // An admin resets it; disabling her ends her login on the server too.
+    env.login("admin");
+    env.run_stdin(&["user", "passwd", "ann", "--password-stdin"], PW)
+        .ok();
+    env.run_stdin(&["login", "--user", "ann", "--password-stdin"], PW)
+        .ok();
+    env.login("admin");
+    env.run(&["user", "edit", "ann", "--disable"]).ok();
+    env.run_stdin(&["login", "--user", "ann", "--password-stdin"], PW)
+        .code(6);
+    // The user list shows what the server holds.
+    let users = env.run(&["user", "list", "--format", "json"]).json();
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["admin", "ann", "eve"]);
+}
+
+#[test]
+fn check_on_postgres_finds_lost_row_security_and_triggers() {
+    let Some(db) = pg_harness::fresh("check_on_postgres") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    let r = env.run(&["check", "--format", "json"]);
+    r.ok();
+    let checks: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{}={}", c["check"].as_str().unwrap(), c["ok"]))
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "schema_version=true",
+            "audit_chain=true",
+            "audit_triggers=true",
+            "row_security=true"
+        ]
+    );
+    // A DBA turns row-level security off on one table and drops an audit trigger.
+    db.admin()
+        .batch_execute(
+            "ALTER TABLE crm.customer DISABLE ROW LEVEL SECURITY; DROP TRIGGER audit_no_delete ON crm.audit;",
+        )
+        .unwrap();
+    let r = env.run(&["check"]);
+    r.code(9).one_error_line();
+    assert!(
+        r.stderr.contains("row-level security missing on customer"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("audit_no_delete"), "{}", r.stderr);
+}
+
+#[test]
+fn a_held_write_lock_is_busy_after_the_timeout_on_postgres() {
+    let Some(db) = pg_harness::fresh("busy_on_postgres") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    // Another writer holds the write lock (what crm.begin_write takes) and does not let go.
+    let mut other = db.admin();
+    let mut tx = other.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE crm.audit IN SHARE ROW EXCLUSIVE MODE")
+        .unwrap();
+    let r = env.run_stdin(
+        &[
+            "--busy-timeout",
+            "0.3",
+            "user",
+            "add",
+            "ann",
+            "--role",
+            "sales",
+            "--password-stdin",
+        ],
+        PW,
+    );
+    r.code(8).one_error_line();
+    tx.rollback().unwrap();
+    // Nothing of it stayed; with the lock gone the same command succeeds.
+    let users = env.run(&["user", "list", "--format", "json"]).json();
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    env.add_user("ann", "sales");
+}

@@ -11,6 +11,7 @@ use crate::auth::Action;
 use crate::context::Ctx;
 use crate::db::Store;
 use crate::db::records;
+use crate::db::write;
 use crate::error::{Error, Result};
 use crate::output::Column;
 use crate::schema::Entity;
@@ -98,7 +99,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     }
     let customer = match existing {
         Some(c) => c,
-        None => records::insert(
+        None => write::insert(
             &tx,
             plan.customer
                 .expect("build plans a customer when none matched"),
@@ -119,18 +120,18 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     } else {
         let mut d = plan.contact;
         d.set("customer", Value::Integer(customer));
-        (records::insert(&tx, d, &user.name)?, true)
+        (write::insert(&tx, d, &user.name)?, true)
     };
     let opportunity = match plan.opportunity {
         Some(mut d) => {
             d.set("customer", Value::Integer(customer));
-            Some(records::insert(&tx, d, &user.name)?)
+            Some(write::insert(&tx, d, &user.name)?)
         }
         None => None,
     };
     let mut converted = lead.draft.clone();
     converted.set("status", Value::Text("converted".into()));
-    records::update(&tx, &lead, converted, &user.name)?;
+    write::update(&tx, &lead, converted, &user.name)?;
     let detail = format!(
         "customer {customer} ({}), contact {}, opportunity {}",
         if existing.is_some() {

@@ -6,6 +6,7 @@ use clap::ArgMatches;
 use super::ids_where;
 use crate::db::Store;
 use crate::db::records::{self, Draft, Stored};
+use crate::db::write;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
 use crate::schema::Value;
@@ -108,7 +109,7 @@ pub fn build(
         }
         d.set("source", text("source"));
         d.set("owner", owner.clone());
-        records::fill_defaults(conn, &mut d, user)?;
+        write::fill_defaults(conn, &mut d, user)?;
         Some(d)
     } else {
         None
@@ -124,7 +125,7 @@ pub fn build(
     contact.set(phone_field, text("phone"));
     contact.set("email", text("email"));
     contact.set("is_primary", Value::Integer(i64::from(existing.is_none())));
-    records::fill_defaults(conn, &mut contact, user)?;
+    write::fill_defaults(conn, &mut contact, user)?;
     let opportunity = match m.get_one::<String>("opportunity") {
         Some(name) => {
             let oe = Entity::get("opportunity")?;
@@ -142,7 +143,7 @@ pub fn build(
             d.set("source", text("source"));
             d.set("campaign", text("campaign"));
             d.set("owner", owner.clone());
-            records::fill_defaults(conn, &mut d, user)?;
+            write::fill_defaults(conn, &mut d, user)?;
             Some(d)
         }
         None => None,

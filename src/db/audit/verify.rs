@@ -262,11 +262,11 @@ pub fn import_history(conn: &Store) -> Result<Option<String>> {
         };
         let digest = detail
             .as_deref()
-            .and_then(|d| d.split_once(crate::db::batch::MARK))
+            .and_then(|d| d.split_once(crate::db::batch::digest::MARK))
             .map(|(_, h)| h.to_string());
         let changed = match (&digest, altered) {
             (_, true) => true,
-            (Some(want), false) => crate::db::batch::trail_digest(conn, batch)? != *want,
+            (Some(want), false) => crate::db::batch::digest::trail_digest(conn, batch)? != *want,
             (None, false) => false,
         };
         if changed {

@@ -6,7 +6,6 @@
 use sha2::{Digest, Sha256};
 
 use crate::db::Store;
-use crate::db::audit::hex;
 use crate::error::Result;
 
 /// How the digest follows the rest of the batch's audit detail.
@@ -57,5 +56,6 @@ pub fn trail_digest(conn: &Store, batch: i64) -> Result<String> {
         put(&mut h, &r.get::<_, i64>(2)?.to_string());
         put(&mut h, &r.get::<_, Option<String>>(3)?.unwrap_or_default());
     }
-    Ok(hex(&h.finalize()))
+    // Lower-case hex, as the audit chain's hashes are written.
+    Ok(format!("{:x}", h.finalize()))
 }

@@ -59,3 +59,33 @@ pub fn init(s: &Store, admin: &str, password: &str, now: i64) -> Result<()> {
         }
     }
 }
+
+/// The schema version the database is at.
+pub fn version(s: &Store) -> Result<i64> {
+    s.value("SELECT MAX(version) FROM crm.schema_version", vals![])
+}
+
+/// The tables that must be under row-level security (every entity's, the audit log, the
+/// stage history, the sessions) but are not, or have no policy at all.
+pub fn unprotected_tables(s: &Store) -> Result<Vec<String>> {
+    let mut want: Vec<String> = crate::schema::ENTITIES
+        .iter()
+        .map(|e| e.name.to_string())
+        .collect();
+    want.extend(["audit", "opportunity_stage", "sessions"].map(String::from));
+    let mut bad = Vec::new();
+    for t in want {
+        let row = s.query_opt(
+            "SELECT c.relrowsecurity, (SELECT COUNT(*) FROM pg_catalog.pg_policies p WHERE p.schemaname = 'crm' AND p.tablename = c.relname) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'crm' AND c.relname = ?",
+            vals![t.clone()],
+        )?;
+        let ok = match row {
+            Some(r) => r.get::<bool>(0)? && r.get::<i64>(1)? > 0,
+            None => false,
+        };
+        if !ok {
+            bad.push(t);
+        }
+    }
+    Ok(bad)
+}

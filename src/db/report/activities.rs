@@ -3,29 +3,43 @@
 
 use super::{Args, Row, buckets_cte, fetch};
 use crate::db::Store;
+use crate::db::dialect::Dialect;
 use crate::error::Result;
 use crate::period::Bucket;
 
 /// The owners (one row each) and buckets as tables; each (bucket, owner) cell is then
 /// counted by a range over an (owner, time) index, with no sorting of the activities.
-fn cells(b: &[Bucket], args: &Args, count: &str) -> (String, Args) {
+/// `PostgreSQL`'s WHERE cannot name a result column: there the cells are filtered outside.
+fn cells(d: Dialect, b: &[Bucket], args: &Args, count: &str) -> (String, Args) {
     let mut args = args.clone();
     let cte = buckets_cte(b, false, &mut args);
-    let sql = format!(
-        "{cte}, o(owner) AS (SELECT DISTINCT owner FROM activity \
-                           WHERE (:owner IS NULL OR owner = :owner)) \
-         SELECT b.i, COALESCE(o.owner, ''), ({count}) AS n FROM b, o WHERE n > 0"
-    );
+    let o = "o(owner) AS (SELECT DISTINCT owner FROM activity \
+             WHERE (:owner IS NULL OR owner = :owner))";
+    let sql = match d {
+        Dialect::Sqlite => format!(
+            "{cte}, {o} SELECT b.i, COALESCE(o.owner, ''), ({count}) AS n FROM b, o WHERE n > 0"
+        ),
+        Dialect::Postgres => format!(
+            "{cte}, {o} SELECT * FROM ( \
+               SELECT b.i, COALESCE(o.owner, ''), ({count}) AS n FROM b, o) c WHERE n > 0"
+        ),
+    };
     (sql, args)
 }
 
 /// Done per bucket and owner: bucket index, owner, count.
 pub fn done(conn: &Store, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
+    let d = conn.dialect();
     let (sql, args) = cells(
+        d,
         b,
         args,
-        "SELECT count(*) FROM activity a INDEXED BY activity_owner_done \
-         WHERE a.owner IS o.owner AND a.done_at >= b.s AND a.done_at < b.e AND a.done_at <= :now",
+        &format!(
+            "SELECT count(*) FROM activity a{} \
+             WHERE a.owner {} o.owner AND a.done_at >= b.s AND a.done_at < b.e AND a.done_at <= :now",
+            d.indexed_by("activity_owner_done"),
+            d.same()
+        ),
     );
     fetch(conn, &sql, &args)
 }
@@ -33,25 +47,31 @@ pub fn done(conn: &Store, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
 /// Overdue per bucket of the due time and owner: due before "now" and not done by then
 /// (never, or later than due). Bucket index, owner, count.
 pub fn overdue(conn: &Store, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
+    let d = conn.dialect();
     let (sql, args) = cells(
+        d,
         b,
         args,
-        "SELECT count(*) FROM activity a INDEXED BY activity_owner_due \
-         WHERE a.owner IS o.owner AND a.due_at >= b.s AND a.due_at < b.e AND a.due_at < :now \
-           AND (a.done_at IS NULL OR a.done_at > a.due_at)",
+        &format!(
+            "SELECT count(*) FROM activity a{} \
+             WHERE a.owner {} o.owner AND a.due_at >= b.s AND a.due_at < b.e AND a.due_at < :now \
+               AND (a.done_at IS NULL OR a.done_at > a.due_at)",
+            d.indexed_by("activity_owner_due"),
+            d.same()
+        ),
     );
     fetch(conn, &sql, &args)
 }
 
 /// The open overdue backlog at "now" per owner: due before now, not done by now.
 pub fn backlog(conn: &Store, args: &Args) -> Result<Vec<Row>> {
-    fetch(
-        conn,
-        "SELECT COALESCE(owner, ''), count(*) FROM activity INDEXED BY activity_owner_due \
+    let sql = format!(
+        "SELECT COALESCE(owner, ''), count(*) FROM activity{} \
          WHERE due_at < :now AND (done_at IS NULL OR done_at > :now) \
            AND (:owner IS NULL OR owner = :owner) GROUP BY owner",
-        args,
-    )
+        conn.dialect().indexed_by("activity_owner_due")
+    );
+    fetch(conn, &sql, args)
 }
 
 /// A customer quiet since before `:cut` (not lost): its last follow-up (`last_contacted_at`,
@@ -59,20 +79,21 @@ pub fn backlog(conn: &Store, args: &Args) -> Result<Vec<Row>> {
 /// has none and was added before the cut. The same definition as `crm agenda`'s customers
 /// without a follow-up, so the two never disagree (a customer imported today with a
 /// follow-up 100 days ago is neglected; one added yesterday and never followed up is not).
-fn quiet(c: &str) -> String {
+fn quiet(d: Dialect, c: &str) -> String {
     format!(
-        "{c}status IS NOT :lost AND (:owner IS NULL OR {c}owner = :owner) \
+        "{c}status {} :lost AND (:owner IS NULL OR {c}owner = :owner) \
          AND CASE WHEN {c}last_contacted_at IS NOT NULL AND {c}last_contacted_at <= :now \
-                  THEN {c}last_contacted_at <= :cut ELSE {c}created_at <= :cut END"
+                  THEN {c}last_contacted_at <= :cut ELSE {c}created_at <= :cut END",
+        d.distinct()
     )
 }
 
 /// Quiet customers with no follow-up done since `:cut` either.
-fn neglected_where() -> String {
+fn neglected_where(d: Dialect) -> String {
     format!(
         "WHERE {} AND c.id NOT IN (SELECT customer FROM activity \
                         WHERE done_at > :cut AND done_at <= :now AND customer IS NOT NULL)",
-        quiet("c.")
+        quiet(d, "c.")
     )
 }
 
@@ -83,18 +104,22 @@ fn neglected_where() -> String {
 /// is five times faster than the owner index with a row lookup per customer (0.28 s vs
 /// 1.5 s on a million customers).
 pub fn neglected_by_owner(conn: &Store, args: &Args) -> Result<Vec<Row>> {
+    let d = conn.dialect();
     fetch(
         conn,
         &format!(
             "SELECT e.owner, e.n, COALESCE(f.n, 0) FROM ( \
-               SELECT owner, count(*) AS n FROM customer NOT INDEXED WHERE {} GROUP BY owner) e \
+               SELECT owner, count(*) AS n FROM customer{} WHERE {} GROUP BY owner) e \
              LEFT JOIN ( \
                SELECT c.owner, count(*) AS n FROM customer c \
                WHERE c.id IN (SELECT customer FROM activity WHERE done_at > :cut AND done_at <= :now) \
                  AND {} GROUP BY c.owner) f \
-             ON f.owner IS e.owner ORDER BY 1",
-            quiet(""),
-            quiet("c.")
+             ON f.owner {} e.owner ORDER BY {}",
+            d.not_indexed(),
+            quiet(d, ""),
+            quiet(d, "c."),
+            d.same(),
+            d.order("e.owner", false, true)
         ),
         args,
     )
@@ -106,8 +131,9 @@ pub fn neglected(conn: &Store, args: &Args) -> Result<Vec<Row>> {
     let sql = format!(
         "SELECT c.code, c.name, c.owner, \
                 (SELECT max(done_at) FROM activity a WHERE a.customer = c.id AND a.done_at <= :now) \
-         FROM customer c NOT INDEXED {} ORDER BY c.id LIMIT :limit",
-        neglected_where()
+         FROM customer c{} {} ORDER BY c.id LIMIT :limit",
+        conn.dialect().not_indexed(),
+        neglected_where(conn.dialect())
     );
     fetch(conn, &sql, args)
 }

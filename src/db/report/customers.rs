@@ -4,13 +4,13 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::types::ValueRef;
-
-use super::Args;
+use super::{Args, scan};
 use crate::db::Store;
+use crate::db::dialect::Dialect;
 use crate::db::audit::{self, Entry};
-use crate::error::Result;
-use crate::schema::Value;
+use crate::error::{Error, Result};
+use crate::schema::{Value, ValueRef};
+use crate::vals;
 
 /// Customers per level, industry, source and city: one count per value of each, from one
 /// pass over the table counted here. No index serves it (v6 dropped the covering one: a
@@ -18,31 +18,30 @@ use crate::schema::Value;
 /// these columns lie near the start of each row, so the pass reads little, and counting in
 /// a hash map avoids the sort a `GROUP BY` would need.
 pub fn count_profile(conn: &Store, args: &Args) -> Result<[BTreeMap<Option<String>, i64>; 4]> {
-    let mut stmt = conn.sqlite().prepare(
-        "SELECT level, industry, source, city FROM customer \
-         WHERE (:owner IS NULL OR owner = :owner)",
-    )?;
-    if let Some(i) = stmt.parameter_index(":owner")? {
-        stmt.raw_bind_parameter(i, args_value(args, ":owner"))?;
-    }
     // foldhash, not the default SipHash: four lookups a row over a million rows, and the
     // keys are the registry's own values, counted once by a read-only report.
     let mut seen: [HashMap<String, i64, foldhash::fast::RandomState>; 4] = Default::default();
     let mut nulls = [0_i64; 4];
-    let mut rows = stmt.raw_query();
-    while let Some(r) = rows.next()? {
-        for (d, seen) in seen.iter_mut().enumerate() {
-            match r.get_ref(d)?.as_str_or_null().ok().flatten() {
-                None => nulls[d] += 1,
-                Some(v) => match seen.get_mut(v) {
-                    Some(n) => *n += 1,
-                    None => {
-                        seen.insert(v.to_string(), 1);
-                    }
-                },
+    scan(
+        conn,
+        "SELECT level, industry, source, city FROM customer \
+         WHERE (:owner IS NULL OR owner = :owner)",
+        args,
+        |r| {
+            for (d, seen) in seen.iter_mut().enumerate() {
+                match as_str(r[d]) {
+                    None => nulls[d] += 1,
+                    Some(v) => match seen.get_mut(v) {
+                        Some(n) => *n += 1,
+                        None => {
+                            seen.insert(v.to_string(), 1);
+                        }
+                    },
+                }
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     let mut out: [BTreeMap<Option<String>, i64>; 4] = Default::default();
     for (d, seen) in seen.into_iter().enumerate() {
         out[d] = seen.into_iter().map(|(k, n)| (Some(k), n)).collect();
@@ -63,31 +62,27 @@ pub fn status_history(
     args: &Args,
     mut each: impl FnMut(i64, i64, Option<&str>, Option<&str>),
 ) -> Result<()> {
-    let mut stmt = conn.sqlite().prepare(
-        "SELECT a.record_id, a.at, a.new, a.old FROM audit a INDEXED BY audit_customer_status \
-         WHERE a.entity = 'customer' AND a.field = 'status' AND a.at < :end \
-           AND (:owner IS NULL OR a.record_id IN (SELECT id FROM customer WHERE owner = :owner)) \
-         ORDER BY a.record_id, a.at, a.id",
-    )?;
-    for (k, v) in [
-        (":end", args_value(args, ":end")),
-        (":owner", args_value(args, ":owner")),
-    ] {
-        if let Some(i) = stmt.parameter_index(k)? {
-            stmt.raw_bind_parameter(i, v)?;
-        }
-    }
-    let mut rows = stmt.raw_query();
-    while let Some(r) = rows.next()? {
-        let id: Option<i64> = r.get(0)?;
-        let at: i64 = r.get(1)?;
-        let new = r.get_ref(2)?.as_str_or_null().ok().flatten();
-        let old = r.get_ref(3)?.as_str_or_null().ok().flatten();
-        if let Some(id) = id {
-            each(id, at, new, old);
-        }
-    }
-    Ok(())
+    let d = conn.dialect();
+    scan(
+        conn,
+        &format!(
+            "SELECT a.record_id, a.at, a.new, a.old FROM audit a{} \
+             WHERE a.entity = 'customer' AND a.field = 'status' AND a.at < :end \
+               AND (:owner IS NULL OR a.record_id IN (SELECT id FROM customer WHERE owner = :owner)) \
+             ORDER BY a.record_id, a.at, a.id",
+            d.indexed_by("audit_customer_status")
+        ),
+        args,
+        |r| {
+            let ValueRef::Integer(at) = r[1] else {
+                return Err(Error::internal("an audit entry without a time"));
+            };
+            if let ValueRef::Integer(id) = r[0] {
+                each(id, at, as_str(r[2]), as_str(r[3]));
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Customers per (owner, status) (every customer in scope, whenever created): owner,
@@ -104,44 +99,44 @@ pub type Baseline = Vec<(i64, i64, St)>;
 /// created_at)` index, which holds the id too, so the table is never touched, and only once
 /// (a second scan for the counts cost a tenth of the report).
 pub fn status_now(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus)> {
-    let mut stmt = conn.sqlite().prepare(
-        "SELECT id, created_at, status, owner FROM customer INDEXED BY customer_owner_status_created \
-         WHERE (:owner IS NULL OR owner = :owner)",
-    )?;
-    if let Some(i) = stmt.parameter_index(":owner")? {
-        stmt.raw_bind_parameter(i, args_value(args, ":owner"))?;
-    }
-    let end = match args_value(args, ":end") {
+    let end = match args.get("end") {
         Value::Integer(e) => e,
         _ => i64::MAX,
     };
     let text = |c: Option<Cow<'_, [u8]>>| c.map(|c| String::from_utf8_lossy(&c).into_owned());
     let mut out = Vec::new();
     let mut counts: OwnerStatus = Vec::new();
-    let mut rows = stmt.raw_query();
-    while let Some(r) = rows.next()? {
-        let (status, owner) = (r.get_ref(2)?, r.get_ref(3)?);
-        let (s_cell, o_cell) = (cell(status), cell(owner));
-        let same = counts.last_mut().filter(|(o, s, _)| {
-            o.as_deref().map(str::as_bytes) == o_cell.as_deref()
-                && s.as_deref().map(str::as_bytes) == s_cell.as_deref()
-        });
-        match same {
-            Some(c) => c.2 += 1,
-            None => counts.push((text(o_cell), text(s_cell), 1)),
-        }
-        // `created_at < :end`, as SQL compares: NULL never is.
-        if let Some(created) = r
-            .get_ref(1)?
-            .as_i64_or_null()
-            .ok()
-            .flatten()
-            .filter(|c| *c < end)
-        {
-            let status = status.as_str_or_null().ok().flatten();
-            out.push((r.get(0)?, created, St::of(status)));
-        }
-    }
+    scan(
+        conn,
+        &format!(
+            "SELECT id, created_at, status, owner FROM customer{} \
+             WHERE (:owner IS NULL OR owner = :owner)",
+            conn.dialect().indexed_by("customer_owner_status_created")
+        ),
+        args,
+        |r| {
+            let (status, owner) = (r[2], r[3]);
+            let (s_cell, o_cell) = (cell(status), cell(owner));
+            let same = counts.last_mut().filter(|(o, s, _)| {
+                o.as_deref().map(str::as_bytes) == o_cell.as_deref()
+                    && s.as_deref().map(str::as_bytes) == s_cell.as_deref()
+            });
+            match same {
+                Some(c) => c.2 += 1,
+                None => counts.push((text(o_cell), text(s_cell), 1)),
+            }
+            // `created_at < :end`, as SQL compares: NULL never is.
+            if let ValueRef::Integer(created) = r[1]
+                && created < end
+            {
+                let ValueRef::Integer(id) = r[0] else {
+                    return Err(Error::internal("a customer without an id"));
+                };
+                out.push((id, created, St::of(as_str(status))));
+            }
+            Ok(())
+        },
+    )?;
     out.sort_unstable_by_key(|c| c.0);
     Ok((out, counts))
 }
@@ -175,11 +170,12 @@ fn cell(v: ValueRef<'_>) -> Option<Cow<'_, [u8]>> {
     }
 }
 
-fn args_value(args: &Args, name: &str) -> Value {
-    args.0
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or(Value::Null, |(_, v)| v.clone())
+/// A text cell as a `str`; anything else (NULL, a number, text that is not UTF-8) as None.
+fn as_str(v: ValueRef<'_>) -> Option<&str> {
+    match v {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        _ => None,
+    }
 }
 
 /// Every booked order in the window, in date order (the index's): customer (NULL as 0),
@@ -191,49 +187,37 @@ pub fn rfm_orders(
     args: &Args,
     mut each: impl FnMut(i64, Option<&str>, i64, &str),
 ) -> Result<()> {
-    let mut stmt = conn.sqlite().prepare(
-        "SELECT o.customer, o.currency, o.amount, o.order_date \
-         FROM \"order\" o INDEXED BY order_date_cover \
-         WHERE o.status NOT IN (:draft, :cancelled) AND o.order_date >= :from_date \
-           AND o.order_date <= :to_date \
-           AND (:owner IS NULL OR o.customer IN (SELECT id FROM customer WHERE owner = :owner))",
-    )?;
-    for (k, v) in [
-        (
-            ":draft",
-            Value::from(super::sales::NOT_BOOKED[0].to_string()),
+    let d = conn.dialect();
+    let args = args
+        .clone()
+        .set("draft", super::sales::NOT_BOOKED[0])
+        .set("cancelled", super::sales::NOT_BOOKED[1]);
+    scan(
+        conn,
+        &format!(
+            "SELECT o.customer, o.currency, o.amount, o.order_date \
+             FROM \"order\" o{} \
+             WHERE o.status NOT IN (:draft, :cancelled) AND o.order_date >= :from_date \
+               AND o.order_date <= :to_date \
+               AND (:owner IS NULL OR o.customer IN (SELECT id FROM customer WHERE owner = :owner))",
+            d.indexed_by("order_date_cover")
         ),
-        (
-            ":cancelled",
-            Value::from(super::sales::NOT_BOOKED[1].to_string()),
-        ),
-        (":from_date", args_value(args, ":from_date")),
-        (":to_date", args_value(args, ":to_date")),
-        (":owner", args_value(args, ":owner")),
-    ] {
-        if let Some(i) = stmt.parameter_index(k)? {
-            stmt.raw_bind_parameter(i, v)?;
-        }
-    }
-    let mut rows = stmt.raw_query();
-    while let Some(r) = rows.next()? {
-        let id = r.get_ref(0)?.as_i64_or_null().ok().flatten().unwrap_or(0);
-        let currency = r.get_ref(1)?.as_str_or_null().ok().flatten();
-        let amount = match r.get_ref(2)? {
-            rusqlite::types::ValueRef::Integer(i) => i,
-            #[allow(clippy::cast_possible_truncation)]
-            rusqlite::types::ValueRef::Real(f) => f as i64,
-            _ => 0,
-        };
-        let date = r
-            .get_ref(3)?
-            .as_str_or_null()
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        each(id, currency, amount, date);
-    }
-    Ok(())
+        &args,
+        |r| {
+            let id = match r[0] {
+                ValueRef::Integer(i) => i,
+                _ => 0,
+            };
+            let amount = match r[2] {
+                ValueRef::Integer(i) => i,
+                #[allow(clippy::cast_possible_truncation)]
+                ValueRef::Real(f) => f as i64,
+                _ => 0,
+            };
+            each(id, as_str(r[1]), amount, as_str(r[3]).unwrap_or_default());
+            Ok(())
+        },
+    )
 }
 
 /// Writes each customer's segment in the caller's write transaction: customers in `seg`
@@ -246,29 +230,37 @@ pub fn save_segments(
     user: &str,
     detail: &str,
 ) -> Result<usize> {
-    conn.sqlite().execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS report_segment (id INTEGER PRIMARY KEY, seg TEXT NOT NULL);
-         DELETE FROM temp.report_segment;",
-    )?;
-    {
-        let mut ins = conn
-            .sqlite()
-            .prepare("INSERT INTO temp.report_segment (id, seg) VALUES (?, ?)")?;
-        for (id, s) in seg {
-            ins.execute(rusqlite::params![id, s])?;
-        }
+    let d = conn.dialect();
+    let temp = d.temp_schema();
+    // SQLite's INTEGER PRIMARY KEY is the row id itself (no second index to fill).
+    let id_type = match d {
+        Dialect::Sqlite => "INTEGER",
+        Dialect::Postgres => "bigint",
+    };
+    conn.batch(&format!(
+        "CREATE TEMP TABLE IF NOT EXISTS report_segment (id {id_type} PRIMARY KEY, seg TEXT NOT NULL);
+         DELETE FROM {temp}.report_segment;"
+    ))?;
+    let insert = format!("INSERT INTO {temp}.report_segment (id, seg) VALUES (?, ?)");
+    for (id, s) in seg {
+        conn.execute(&insert, vals![*id, *s])?;
     }
     // A segment is derived (like a last contact): it leaves `updated_at` alone, so neither
     // an edit's conflict check nor the revert of an earlier import mistakes it for a
     // change somebody made to the customer.
-    let changed = conn.sqlite().execute(
-        "UPDATE customer SET segment = (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id) \
-         WHERE (?1 IS NULL OR owner = ?1) \
-           AND segment IS NOT (SELECT seg FROM temp.report_segment s WHERE s.id = customer.id)",
-        rusqlite::params![owner],
+    let owner = Value::from(owner.map(str::to_string));
+    let changed = conn.execute(
+        &format!(
+            "UPDATE customer SET segment = (SELECT seg FROM {temp}.report_segment s WHERE s.id = customer.id) \
+             WHERE ({} IS NULL OR owner = ?1) \
+               AND segment {} (SELECT seg FROM {temp}.report_segment s WHERE s.id = customer.id)",
+            d.typed("?1", &owner),
+            d.distinct()
+        ),
+        &[owner],
     )?;
-    conn.sqlite()
-        .execute_batch("DROP TABLE temp.report_segment")?;
+    conn.batch(&format!("DROP TABLE {temp}.report_segment"))?;
+    let changed = usize::try_from(changed).unwrap_or(usize::MAX);
     audit::log(
         conn,
         &[Entry {

@@ -2,9 +2,10 @@
 //! owner filter); stage history comes from `opportunity_stage`, read in index order so the
 //! report can walk both in one merge, without per-row lookups.
 
-use super::{Args, Row, fetch};
+use super::{Args, Row, fetch, scan};
 use crate::db::Store;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::schema::ValueRef;
 
 /// The cohort, by id: id, owner, stage, amount, probability, currency.
 pub fn cohort(conn: &Store, args: &Args) -> Result<Vec<Row>> {
@@ -18,15 +19,23 @@ pub fn cohort(conn: &Store, args: &Args) -> Result<Vec<Row>> {
 }
 
 /// Every stage entry before `:now`, by opportunity and time: opportunity, stage, `entered_at`.
+/// (A row without an opportunity or time, which the schema never stores, is an error.)
 pub fn history(conn: &Store, now: i64, mut each: impl FnMut(i64, &str, i64)) -> Result<()> {
-    let mut stmt = conn.sqlite().prepare(
+    scan(
+        conn,
         "SELECT opportunity, stage, entered_at FROM opportunity_stage \
-         WHERE entered_at < ?1 ORDER BY opportunity, entered_at, id",
-    )?;
-    let mut rows = stmt.query([now])?;
-    while let Some(r) = rows.next()? {
-        let stage = r.get_ref(1)?.as_str().unwrap_or_default();
-        each(r.get(0)?, stage, r.get(2)?);
-    }
-    Ok(())
+         WHERE entered_at < :now ORDER BY opportunity, entered_at, id",
+        &Args::new().set("now", now),
+        |r| {
+            let (ValueRef::Integer(opp), ValueRef::Integer(at)) = (r[0], r[2]) else {
+                return Err(Error::internal("a stage entry without opportunity or time"));
+            };
+            let stage = match r[1] {
+                ValueRef::Text(t) => std::str::from_utf8(t).unwrap_or_default(),
+                _ => "",
+            };
+            each(opp, stage, at);
+            Ok(())
+        },
+    )
 }

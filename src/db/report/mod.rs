@@ -1,5 +1,7 @@
 //! The SQL behind `crm report`: aggregate queries over the registry's tables, one file per
-//! report. Values are always bound (named parameters); the report modules shape the rows.
+//! report, written once for every engine (the spellings that differ come from
+//! [`Dialect`]). Values are always bound (named parameters, numbered for the engine by
+//! [`bind`]); the report modules shape the rows.
 
 pub mod activities;
 pub mod contracts;
@@ -9,15 +11,19 @@ pub mod sales;
 pub mod service;
 
 use crate::db::Store;
-use crate::schema::Value;
+use crate::db::dialect::Dialect;
+use crate::schema::{Value, ValueRef};
 
 use crate::error::Result;
 use crate::period::Bucket;
 
-/// Reports scan large indexes once: reading them through a memory map saves a system
-/// call per page. Best effort; the connection's other settings are untouched.
+/// Reports scan large indexes once: on `SQLite`, reading them through a memory map saves a
+/// system call per page. Best effort; the connection's other settings are untouched. The
+/// `PostgreSQL` server manages its own buffers: nothing to do.
 pub fn prepare_scans(store: &Store) {
-    let _ = store.sqlite().pragma_update(None, "mmap_size", 1_i64 << 30);
+    if let Store::Sqlite(c) = store {
+        let _ = c.pragma_update(None, "mmap_size", 1_i64 << 30);
+    }
 }
 
 /// A result row.
@@ -39,6 +45,13 @@ impl Args {
     pub fn push(&mut self, name: String, v: Value) {
         self.0.push((name, v));
     }
+    /// The value bound to `name` (without its colon), the last one set; NULL when none is.
+    pub fn get(&self, name: &str) -> Value {
+        self.0
+            .iter()
+            .rfind(|(k, _)| k.strip_prefix(':') == Some(name))
+            .map_or(Value::Null, |(_, v)| v.clone())
+    }
     /// The common ones: window start (unix seconds and date), end, "now" and owner.
     pub fn window(w: &crate::period::Window, owner: Option<&str>) -> Args {
         Args::new()
@@ -51,25 +64,113 @@ impl Args {
     }
 }
 
+/// The statement with each named parameter (`:name`, outside quotes) as `?N`, and the
+/// values to bind in that order: a name used twice is one parameter; one the statement
+/// names but `args` lacks is NULL, one `args` has but the statement never names is left
+/// out. Each `?N` is typed by its value where the engine needs it ([`Dialect::typed`]).
+pub fn bind(d: Dialect, sql: &str, args: &Args) -> (String, Vec<Value>) {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut names: Vec<&str> = Vec::new();
+    let mut vals: Vec<Value> = Vec::new();
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\'' || c == b'"' {
+            // A literal or quoted identifier, copied whole (a doubled quote reopens it).
+            let end = sql[i + 1..].find(char::from(c)).map_or(sql.len(), |k| i + 2 + k);
+            out.push_str(&sql[i..end]);
+            i = end;
+            continue;
+        }
+        if c == b':' && bytes.get(i + 1) == Some(&b':') {
+            out.push_str("::"); // a cast, not a parameter
+            i += 2;
+            continue;
+        }
+        let name_len = if c == b':' {
+            sql[i + 1..]
+                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .unwrap_or(sql.len() - i - 1)
+        } else {
+            0
+        };
+        if name_len == 0 || !(bytes[i + 1].is_ascii_alphabetic() || bytes[i + 1] == b'_') {
+            // Not a parameter (a `::` cast, a lone colon): copied as is.
+            let len = sql[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&sql[i..i + len]);
+            i += len;
+            continue;
+        }
+        let name = &sql[i + 1..=i + name_len];
+        let n = if let Some(n) = names.iter().position(|k| *k == name) {
+            n
+        } else {
+            names.push(name);
+            vals.push(args.get(name));
+            names.len() - 1
+        };
+        out.push_str(&d.typed(&format!("?{}", n + 1), &vals[n]));
+        i += 1 + name_len;
+    }
+    (out, vals)
+}
+
 /// Runs a query and collects its rows.
 pub fn fetch(conn: &Store, sql: &str, args: &Args) -> Result<Vec<Row>> {
-    let mut stmt = conn.sqlite().prepare(sql)?;
-    for (k, v) in &args.0 {
-        if let Some(i) = stmt.parameter_index(k)? {
-            stmt.raw_bind_parameter(i, v)?;
+    let (sql, vals) = bind(conn.dialect(), sql, args);
+    Ok(conn
+        .query(&sql, &vals)?
+        .into_iter()
+        .map(crate::db::row::Row::into_values)
+        .collect())
+}
+
+/// Calls `f` with each row's cells, borrowed: the reports' scans over every row of a big
+/// table (a million customers) copy no cell on `SQLite`, where `f` reads them straight off
+/// the statement. On `PostgreSQL` the rows stream in and `f` borrows each one's cells.
+pub fn scan(
+    conn: &Store,
+    sql: &str,
+    args: &Args,
+    mut f: impl FnMut(&[ValueRef<'_>]) -> Result<()>,
+) -> Result<()> {
+    /// The most cells a scan reads a row.
+    const MAX: usize = 8;
+    let (sql, vals) = bind(conn.dialect(), sql, args);
+    match conn {
+        Store::Sqlite(c) => {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let n = stmt.column_count().min(MAX);
+            let mut rows = stmt.query(rusqlite::params_from_iter(&vals))?;
+            while let Some(r) = rows.next()? {
+                let mut cells = [ValueRef::Null; MAX];
+                for (i, cell) in cells.iter_mut().enumerate().take(n) {
+                    *cell = crate::db::sqlite::value::value_ref(r.get_ref(i)?);
+                }
+                f(&cells[..n])?;
+            }
+            Ok(())
         }
+        Store::Postgres(_) => conn.each(&sql, &vals, |r| {
+            let mut cells = [ValueRef::Null; MAX];
+            for (cell, v) in cells.iter_mut().zip(&r.0) {
+                *cell = borrowed(v);
+            }
+            f(&cells[..r.0.len().min(MAX)])
+        }),
     }
-    let n = stmt.column_count();
-    let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(
-            (0..n)
-                .map(|i| r.get::<_, Value>(i))
-                .collect::<rusqlite::Result<Row>>()?,
-        );
+}
+
+/// A cell as a borrowed value.
+fn borrowed(v: &Value) -> ValueRef<'_> {
+    match v {
+        Value::Null => ValueRef::Null,
+        Value::Integer(i) => ValueRef::Integer(*i),
+        Value::Real(r) => ValueRef::Real(*r),
+        Value::Text(t) => ValueRef::Text(t.as_bytes()),
+        Value::Blob(b) => ValueRef::Blob(b),
     }
-    Ok(out)
 }
 
 /// `WITH b(i, s, e) AS (VALUES …)`: the buckets as a table to join on, by unix seconds
@@ -139,4 +240,43 @@ pub fn split_sum(expr: &str) -> String {
 /// The exact total of a `split_sum` whose first column is `i`.
 pub fn split_total(r: &Row, i: usize) -> i128 {
     i128::from(int(&r[i])) * 1_000_000_000 + i128::from(int(&r[i + 1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Args, bind};
+    use crate::db::dialect::Dialect;
+    use crate::schema::Value;
+
+    #[test]
+    fn named_parameters_are_numbered_once_each_in_order_of_use() {
+        let args = Args::new()
+            .set("unused", 9)
+            .set("owner", None::<String>)
+            .set("now", 5)
+            .set("now", 7);
+        let (sql, vals) = bind(
+            Dialect::Sqlite,
+            "SELECT ':now', \"a:b\" FROM t WHERE at < :now AND (:owner IS NULL OR o = :owner) \
+             AND x = :missing AND at::text <> :now",
+            &args,
+        );
+        assert_eq!(
+            sql,
+            "SELECT ':now', \"a:b\" FROM t WHERE at < ?1 AND (?2 IS NULL OR o = ?2) \
+             AND x = ?3 AND at::text <> ?1"
+        );
+        // The last value set for a name wins; a name never set is NULL.
+        assert_eq!(vals, vec![Value::Integer(7), Value::Null, Value::Null]);
+    }
+
+    #[test]
+    fn on_postgresql_each_parameter_is_typed_by_its_value() {
+        let args = Args::new().set("n", 1).set("s", "x").set("o", None::<String>);
+        let (sql, _) = bind(Dialect::Postgres, "VALUES (:n, :s), (:n, :o)", &args);
+        assert_eq!(
+            sql,
+            "VALUES (CAST(?1 AS bigint), CAST(?2 AS text)), (CAST(?1 AS bigint), CAST(?3 AS text))"
+        );
+    }
 }

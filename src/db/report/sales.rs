@@ -3,6 +3,7 @@
 
 use super::{Args, Row, buckets_cte, fetch, split_sum};
 use crate::db::Store;
+use crate::db::dialect::Dialect;
 use crate::error::Result;
 use crate::period::Bucket;
 
@@ -56,15 +57,24 @@ pub fn orders(conn: &Store, b: &[Bucket], by_owner: bool, args: Args) -> Result<
     let cte = buckets_cte(b, true, &mut args);
     let sql = format!(
         "{cte} SELECT {k}, {CUR}, count(*), {sum}, \
-                sum(x.status = :paid), {paid} \
+                {paid_n}, {paid} \
          FROM b JOIN \"order\" x ON x.order_date >= b.s AND x.order_date < b.e \
          WHERE x.status NOT IN (:draft, :cancelled) AND (:owner IS NULL OR x.owner = :owner) \
          GROUP BY 1, 2",
         k = key(by_owner),
         sum = split_sum("x.amount"),
+        paid_n = paid_count(conn.dialect()),
         paid = split_sum("CASE WHEN x.status = :paid THEN x.amount END"),
     );
     fetch(conn, &sql, &args)
+}
+
+/// How many of a group's orders are paid (`PostgreSQL` sums no booleans).
+fn paid_count(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Sqlite => "sum(x.status = :paid)",
+        Dialect::Postgres => "count(CASE WHEN x.status = :paid THEN 1 END)",
+    }
 }
 
 /// Open opportunities by expected close month, currency and probability: month (or NULL),
@@ -88,8 +98,8 @@ pub fn forecast(conn: &Store, args: Args) -> Result<Vec<Row>> {
 }
 
 /// The customers with the largest booked amount in one currency in the window: code,
-/// name, orders, Σ (two columns, see `split_sum`). `SQLite` ranks by its floating-point
-/// `total()`, which cannot overflow; the caller orders the few rows by their exact sums.
+/// name, orders, Σ (two columns, see `split_sum`). It ranks by a floating-point sum
+/// (`SQLite`'s `total()`), which cannot overflow; the caller orders the few rows by their exact sums.
 /// One query per currency: a window function ranking every customer in every currency at
 /// once costs three times as much.
 pub fn top_customers(conn: &Store, args: Args, currency: &str, limit: i64) -> Result<Vec<Row>> {
@@ -98,14 +108,16 @@ pub fn top_customers(conn: &Store, args: Args, currency: &str, limit: i64) -> Re
         conn,
         &format!(
             "SELECT c.code, c.name, t.n, t.hi, t.lo FROM ( \
-               SELECT x.customer, count(*) AS n, {sum}, total(x.amount) AS t \
+               SELECT x.customer, count(*) AS n, {sum}, {total} AS t \
                FROM \"order\" x \
                WHERE x.status NOT IN (:draft, :cancelled) AND x.order_date >= :from_date \
                  AND x.order_date <= :to_date AND (:owner IS NULL OR x.owner = :owner) \
                  AND {CUR} = :cur \
-               GROUP BY x.customer ORDER BY t DESC, x.customer LIMIT :limit) t \
+               GROUP BY x.customer ORDER BY t DESC, {by_customer} LIMIT :limit) t \
              JOIN customer c ON c.id = t.customer ORDER BY t.t DESC, c.id",
             sum = "COALESCE(sum(x.amount / 1000000000), 0) AS hi, COALESCE(sum(x.amount % 1000000000), 0) AS lo",
+            total = conn.dialect().total("x.amount"),
+            by_customer = conn.dialect().order("x.customer", false, false),
         ),
         &args,
     )

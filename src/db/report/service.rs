@@ -10,14 +10,15 @@ use crate::error::Result;
 /// storage order: walking the `opened_at` index over every row would fetch each row at
 /// random, ten times slower.
 pub fn tickets(conn: &Store, args: &Args, bounded: bool) -> Result<Vec<Row>> {
+    let d = conn.dialect();
     let how = if bounded {
-        "INDEXED BY ticket_opened"
+        d.indexed_by("ticket_opened")
     } else {
-        "NOT INDEXED"
+        d.not_indexed().to_string()
     };
     let sql = format!(
         "SELECT status, type, priority, assignee, opened_at, resolved_at, satisfaction \
-         FROM ticket {how} WHERE opened_at >= :from AND opened_at < :end \
+         FROM ticket{how} WHERE opened_at >= :from AND opened_at < :end \
            AND (:owner IS NULL OR assignee = :owner)"
     );
     fetch(conn, &sql, args)
