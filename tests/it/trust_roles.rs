@@ -391,7 +391,7 @@ fn user_names_are_canonical_visible_and_unique_ignoring_case() {
             PW,
         )
         .code(4);
-    assert!(!fresh.db.exists(), "nothing created");
+    assert!(!fresh.db_exists(), "nothing created");
 }
 
 #[test]
