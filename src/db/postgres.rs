@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod conninfo;
+mod copy_in;
 pub mod error;
 pub mod placeholders;
 pub mod setup;
@@ -82,17 +83,6 @@ impl Pg {
     /// Runs statements without parameters.
     pub fn batch(&self, sql: &str) -> Result<()> {
         Ok(self.client.borrow_mut().batch_execute(sql)?)
-    }
-
-    /// Runs `COPY … FROM STDIN` (`sql`) with `data` as its whole input (text format, in
-    /// the caller's transaction); returns how many rows it loaded.
-    pub fn copy_in(&self, sql: &str, data: &[u8]) -> Result<u64> {
-        use std::io::Write;
-        let mut client = self.client.borrow_mut();
-        let mut w = client.copy_in(sql)?;
-        w.write_all(data)
-            .map_err(|e| Error::internal(format!("COPY: {e}")))?;
-        Ok(w.finish()?)
     }
 
     /// Every row of a query, read before the caller sees any (so the caller may query

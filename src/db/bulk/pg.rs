@@ -72,26 +72,6 @@ fn json_list<'a>(items: impl Iterator<Item = &'a str>) -> Value {
     Value::Text(serde_json::Value::from(items.collect::<Vec<_>>()).to_string())
 }
 
-/// A value as a field of `COPY`'s text format.
-fn copy_field(out: &mut Vec<u8>, v: &Value) {
-    match v {
-        Value::Null | Value::Blob(_) => out.extend_from_slice(b"\\N"),
-        Value::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Value::Real(r) => out.extend_from_slice(r.to_string().as_bytes()),
-        Value::Text(t) => {
-            for b in t.bytes() {
-                match b {
-                    b'\\' => out.extend_from_slice(b"\\\\"),
-                    b'\n' => out.extend_from_slice(b"\\n"),
-                    b'\r' => out.extend_from_slice(b"\\r"),
-                    b'\t' => out.extend_from_slice(b"\\t"),
-                    _ => out.push(b),
-                }
-            }
-        }
-    }
-}
-
 /// What the chunk's queries found.
 #[derive(Default)]
 struct Found {
@@ -236,15 +216,15 @@ impl PgBulk {
         } else {
             Vec::new().into_iter()
         };
-        let mut stage: Vec<u8> = Vec::new();
+        let mut stage: Vec<Vec<Value>> = Vec::new();
         for (ord, rid, d) in &staged {
             let nid = if rid.is_none() { ids.next() } else { None };
             if let Some(d) = d {
-                self.stage(&mut stage, *ord, *rid, nid, d);
+                Self::stage(&mut stage, *ord, *rid, nid, d);
             }
         }
         if inserts + updates > 0 {
-            self.write(conn, &stage, updates > 0, inserts > 0, burns > 0)?;
+            self.write(conn, stage, updates > 0, inserts > 0, burns > 0)?;
         }
         Ok(out)
     }
@@ -621,24 +601,21 @@ impl PgBulk {
         }
     }
 
-    fn stage(&self, out: &mut Vec<u8>, ord: usize, rid: Option<i64>, nid: Option<i64>, d: &Draft) {
-        out.extend_from_slice(ord.to_string().as_bytes());
-        out.push(b'\t');
-        copy_field(out, &rid.map_or(Value::Null, Value::Integer));
-        out.push(b'\t');
-        copy_field(out, &nid.map_or(Value::Null, Value::Integer));
-        for v in &d.values {
-            out.push(b'\t');
-            copy_field(out, v);
-        }
-        out.push(b'\n');
+    /// One staged row: its place in the chunk, the record it updates or the id it takes.
+    fn stage(out: &mut Vec<Vec<Value>>, ord: usize, rid: Option<i64>, nid: Option<i64>, d: &Draft) {
+        let mut row = Vec::with_capacity(d.values.len() + 3);
+        row.push(Value::Integer(i64::try_from(ord).unwrap_or(i64::MAX)));
+        row.push(rid.map_or(Value::Null, Value::Integer));
+        row.push(nid.map_or(Value::Null, Value::Integer));
+        row.extend(d.values.iter().cloned());
+        out.push(row);
     }
 
     /// Sends the staged rows and writes them: the updates, then the inserts in file order.
     fn write(
         &mut self,
         conn: &Store,
-        stage: &[u8],
+        stage: Vec<Vec<Value>>,
         updates: bool,
         inserts: bool,
         explicit: bool,
@@ -648,7 +625,12 @@ impl PgBulk {
         };
         let t = self.e.table();
         pg.batch("TRUNCATE crm_import_stage")?;
-        pg.copy_in("COPY crm_import_stage FROM STDIN", stage)?;
+        // Binary COPY, each value bound as its column's type (`Pg::copy_in`).
+        pg.copy_in(
+            "crm_import_stage",
+            &format!("ord, rid, nid, {}", field_list(self.e)),
+            |put| stage.into_iter().try_for_each(|row| put(row)),
+        )?;
         let now = self.now;
         if updates {
             let sets: Vec<String> = self
