@@ -439,7 +439,6 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         bulk.counts.rejected += 1;
         report(why)?;
     }
-    drop(report);
     progress.finish();
     let counts = bulk.counts;
     let write = !o.dry_run && (counts.rejected == 0 || o.skip);
@@ -506,8 +505,7 @@ fn pair_outcomes(
 ) -> Vec<Refusal> {
     let mut out = Vec::new();
     let mut decided = decided.into_iter();
-    loop {
-        let Some(front) = waiting.front() else { break };
+    while let Some(front) = waiting.front() {
         let reason = if front.why.is_some() {
             None
         } else {

@@ -1,6 +1,6 @@
-//! `crm import` on PostgreSQL (COPY into a staging table, set-based writes, the batch
+//! `crm import` on `PostgreSQL` (COPY into a staging table, set-based writes, the batch
 //! audited once): the same files give the same summary, rejects, export and batches as on
-//! SQLite; the audit chain verifies; a killed import leaves nothing; a manager with psql
+//! `SQLite`; the audit chain verifies; a killed import leaves nothing; a manager with psql
 //! cannot use the per-batch audit to change records unrecorded.
 
 use crate::harness::{Env, PW, write};

@@ -262,7 +262,7 @@ impl PgBulk {
                     if let Some(k) = target.key {
                         for r in conn.query(
                             &format!("SELECT {k}::text, \"id\" FROM {} WHERE {k} IN (SELECT jsonb_array_elements_text((?::text)::jsonb))", target.table(), k = ident(k)),
-                            &[list.clone()],
+                            std::slice::from_ref(&list),
                         )? {
                             m.insert(r.get::<String>(0)?, r.get::<i64>(1)?);
                         }
@@ -282,10 +282,10 @@ impl PgBulk {
                             by_id.insert(id, id);
                         }
                         for t in &texts {
-                            if let Ok(n) = t.trim().parse::<i64>() {
-                                if let Some(id) = by_id.get(&n) {
-                                    m.entry((*t).to_string()).or_insert(*id);
-                                }
+                            if let Some(id) =
+                                t.trim().parse::<i64>().ok().and_then(|n| by_id.get(&n))
+                            {
+                                m.entry((*t).to_string()).or_insert(*id);
                             }
                         }
                     }
@@ -314,9 +314,8 @@ impl PgBulk {
                     &[json_list(keys.iter().map(String::as_str))],
                 )? {
                     let mut v = r.into_values();
-                    let k = match v.pop() {
-                        Some(Value::Text(t)) => t,
-                        _ => continue,
+                    let Some(Value::Text(k)) = v.pop() else {
+                        continue;
                     };
                     let updated_at = match v.pop() { Some(Value::Integer(i)) => i, _ => 0 };
                     let created_at = match v.pop() { Some(Value::Integer(i)) => i, _ => 0 };
@@ -435,7 +434,7 @@ impl PgBulk {
                                 show(&kv)
                             )));
                         }
-                        Some(s) if self.touched.has(&s.id) => {
+                        Some(s) if self.touched.has(s.id) => {
                             return Ok(Err(format!(
                                 "{}: '{}' repeats an earlier row of this file",
                                 key.name(),
@@ -571,7 +570,7 @@ impl PgBulk {
             holder,
         };
         let upsert = self.mode == Mode::Insert && self.key.is_some_and(|k| k.name() == f.name);
-        Some(t.reason(self.touched.has(&holder), upsert))
+        Some(t.reason(self.touched.has(holder), upsert))
     }
 
     /// Defaults for empty fields, as the writer fills them.
@@ -629,7 +628,7 @@ impl PgBulk {
         pg.copy_in(
             "crm_import_stage",
             &format!("ord, rid, nid, {}", field_list(self.e)),
-            |put| stage.into_iter().try_for_each(|row| put(row)),
+            |put| stage.into_iter().try_for_each(put),
         )?;
         let now = self.now;
         if updates {
@@ -674,8 +673,8 @@ impl PgBulk {
 struct Touched(Vec<u64>);
 
 impl Touched {
-    fn has(&self, id: &i64) -> bool {
-        usize::try_from(*id)
+    fn has(&self, id: i64) -> bool {
+        usize::try_from(id)
             .is_ok_and(|i| self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0))
     }
 
