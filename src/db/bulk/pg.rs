@@ -218,11 +218,11 @@ impl PgBulk {
         } else {
             Vec::new().into_iter()
         };
-        let mut stage: Vec<Vec<Value>> = Vec::new();
-        for (ord, rid, d) in &staged {
+        let mut stage: Vec<Vec<Value>> = Vec::with_capacity(inserts + updates);
+        for (ord, rid, d) in staged {
             let nid = if rid.is_none() { ids.next() } else { None };
             if let Some(d) = d {
-                Self::stage(&mut stage, *ord, *rid, nid, d);
+                Self::stage(&mut stage, ord, rid, nid, d);
             }
         }
         if inserts + updates > 0 {
@@ -243,12 +243,12 @@ impl PgBulk {
     }
 
     /// One staged row: its place in the chunk, the record it updates or the id it takes.
-    fn stage(out: &mut Vec<Vec<Value>>, ord: usize, rid: Option<i64>, nid: Option<i64>, d: &Draft) {
+    fn stage(out: &mut Vec<Vec<Value>>, ord: usize, rid: Option<i64>, nid: Option<i64>, d: Draft) {
         let mut row = Vec::with_capacity(d.values.len() + 3);
         row.push(Value::Integer(i64::try_from(ord).unwrap_or(i64::MAX)));
         row.push(rid.map_or(Value::Null, Value::Integer));
         row.push(nid.map_or(Value::Null, Value::Integer));
-        row.extend(d.values.iter().cloned());
+        row.extend(d.values);
         out.push(row);
     }
 
