@@ -1,10 +1,10 @@
 //! Unique values in the write path: generated keys (`C000123`) from one counter per
 //! writer, and what a unique conflict means, in a command's words or an import row's.
 
-use rusqlite::OptionalExtension;
-
 use super::Writer;
 use crate::db::Store;
+use crate::db::dialect::Dialect;
+use crate::vals;
 use crate::db::records::Draft;
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Field, Value};
@@ -55,17 +55,27 @@ pub fn show(v: &Value) -> String {
 /// The number a generated key starts from: the id the next record gets. It counts from the
 /// table's AUTOINCREMENT sequence, not its largest live id, so a deleted record's key (which
 /// old exports and documents still name) is never handed to another record. `SQLite`'s own
-/// sequence table: another engine reads its identity column's sequence here instead.
+/// sequence table; on `PostgreSQL` the last value its identity column's sequence handed
+/// out (NULL before the first), which a refused insert does not move (the writer looks
+/// for a unique conflict before it inserts).
 fn next_key_number(conn: &Store, e: &Entity) -> Result<i64> {
-    Ok(conn.sqlite().query_row(
-        &format!(
+    let t = e.table();
+    let sql = match conn.dialect() {
+        Dialect::Sqlite => format!(
             "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0), \
-                        COALESCE((SELECT MAX(\"id\") FROM {}), 0)) + 1",
-            e.table()
+                        COALESCE((SELECT MAX(\"id\") FROM {t}), 0)) + 1"
         ),
-        [e.name],
-        |r| r.get(0),
-    )?)
+        Dialect::Postgres => format!(
+            "SELECT GREATEST(COALESCE(pg_sequence_last_value(\
+                 CAST(pg_get_serial_sequence(CAST(?1 AS text), 'id') AS regclass)), 0), \
+                 COALESCE((SELECT MAX(\"id\") FROM {t}), 0)) + 1"
+        ),
+    };
+    let name = match conn.dialect() {
+        Dialect::Sqlite => e.name.to_string(),
+        Dialect::Postgres => format!("crm.{t}"),
+    };
+    conn.value(&sql, vals![name])
 }
 
 impl Writer<'_> {
@@ -74,12 +84,10 @@ impl Writer<'_> {
         let sql = self.sql.holder[i]
             .as_deref()
             .expect("holders are looked up for unique and generated fields");
-        Ok(self
-            .conn
-            .sqlite()
-            .prepare_cached(sql)?
-            .query_row([v], |r| r.get(0))
-            .optional()?)
+        self.conn
+            .query_opt(sql, std::slice::from_ref(v))?
+            .map(|r| r.get(0))
+            .transpose()
     }
 
     /// The next free generated key of field `i`; the counter is taken once per writer and
