@@ -30,6 +30,7 @@ mod module_graph;
 mod pg_audit;
 mod pg_cli;
 mod pg_logins;
+mod pg_records;
 mod pg_schema;
 mod pg_security;
 mod pg_store_audit;
