@@ -164,3 +164,42 @@ fn record_commands_match_on_both_engines() {
         assert_eq!(w, g, "`crm {cmd}` differs (left SQLite, right PostgreSQL)");
     }
 }
+
+/// A row policy stricter than crm's own checks (a database administrator's, say) refuses
+/// what crm let through: still exit 7 with one error line, never a panic or an internal
+/// error, and nothing is written.
+#[test]
+fn a_policy_refusal_crm_did_not_foresee_is_denied() {
+    let Some(db) = pg_harness::fresh("a_policy_refusal_crm_did_not_foresee_is_denied") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--admin", "admin", "--password-stdin"], PW)
+        .ok();
+    env.login("admin");
+    env.add_user("sam", "sales");
+    env.add("customer", &["--name", "Mine", "--owner", "sam"]);
+    env.add("contact", &["--customer", "1", "--name", "Li"]);
+    let sam = env.token("sam");
+    db.admin()
+        .batch_execute(
+            "ALTER POLICY sales_update ON crm.\"customer\" USING (false) WITH CHECK (false);
+             ALTER POLICY sales_insert ON crm.\"contact\" WITH CHECK (false);
+             ALTER POLICY sales_delete ON crm.\"contact\" USING (false);",
+        )
+        .unwrap();
+    for args in [
+        &["edit", "customer", "1", "--city", "x"][..],
+        &["add", "contact", "--customer", "1", "--name", "Han"],
+        &["delete", "contact", "1", "--yes"],
+    ] {
+        let r = env.run_as(&sam, args);
+        r.code(7).one_error_line();
+        assert!(r.stderr.contains("permission denied"), "{args:?}: {}", r.stderr);
+    }
+    let c = env.run(&["show", "customer", "1", "--format", "json"]).ok().json();
+    assert!(c["city"].is_null());
+    let contacts = env.run(&["find", "contact", "--format", "json"]).ok().json();
+    assert_eq!(contacts.as_array().map(Vec::len), Some(1));
+}
