@@ -12,8 +12,8 @@ use crate::db::Store;
 use crate::db::audit::{self, Entry};
 use crate::db::records::{Draft, Stored, check_key_kept, check_required, show_value};
 use crate::error::{Error, ErrorKind, Result};
-use crate::vals;
 use crate::schema::{Default, Entity, Field, Kind, Value};
+use crate::vals;
 
 mod change;
 mod command;
@@ -429,11 +429,7 @@ impl<'c> Writer<'c> {
 /// becomes: the same refusal, exit 7, never an internal error.
 fn refused_by_policy(err: Error, e: &Entity, id: Option<i64>) -> Error {
     let policy = err.message.contains("row-level security") || err.kind == ErrorKind::Denied;
-    if policy {
-        denied_by_policy(e, id)
-    } else {
-        err
-    }
+    if policy { denied_by_policy(e, id) } else { err }
 }
 
 fn denied_by_policy(e: &Entity, id: Option<i64>) -> Error {
@@ -441,8 +437,10 @@ fn denied_by_policy(e: &Entity, id: Option<i64>) -> Error {
         Some(id) => format!("{} {id}", e.name),
         None => format!("this {}", e.name),
     };
-    Error::denied(format!("permission denied: the database refused the change to {what}"))
-        .hint("your role may change only the records it owns")
+    Error::denied(format!(
+        "permission denied: the database refused the change to {what}"
+    ))
+    .hint("your role may change only the records it owns")
 }
 
 fn is_constraint(err: &rusqlite::Error) -> bool {

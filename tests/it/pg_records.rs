@@ -1,4 +1,4 @@
-//! The record commands on PostgreSQL give what they give on SQLite: one scenario (add, edit,
+//! The record commands on `PostgreSQL` give what they give on `SQLite`: one scenario (add, edit,
 //! delete of customers, contacts, opportunities with their stage rule, quotes with lines and
 //! their derived amount, a conversion, a follow-up, a sales user refused another owner's
 //! customer, a unique conflict, generated keys) runs through the binary on both engines,
@@ -21,7 +21,7 @@ fn step(env: &Env, sam: Option<&str>, args: &[&str]) -> Run {
 }
 
 /// What a step shows, with what legitimately differs between engines taken out: the audit
-/// rows' own ids and times, and a derived value's `detail` (on PostgreSQL the row triggers
+/// rows' own ids and times, and a derived value's `detail` (on `PostgreSQL` the row triggers
 /// write a record's audit rows, and theirs carries no "derived: follows …" note).
 fn shown(r: &Run) -> String {
     let mut out = format!("exit {}\n{}", r.code, r.stderr);
@@ -83,65 +83,249 @@ fn scenario(env: &Env) -> Vec<(String, String)> {
     login_at_now(env, "admin", false);
     let sam = login_at_now(env, "sam", true);
     let sam = Some(sam.as_str());
-    go(None, &with(&["add", "customer", "--name", "Acme", "--city", "深圳", "--tags", "vip"]));
-    go(None, &with(&["add", "customer", "--name", "Beta", "--owner", "sam"]));
-    go(None, &with(&["add", "customer", "--name", "Gamma", "--credit-code", "91440300MA5DC6QX9C"]));
+    go(
+        None,
+        &with(&[
+            "add", "customer", "--name", "Acme", "--city", "深圳", "--tags", "vip",
+        ]),
+    );
+    go(
+        None,
+        &with(&["add", "customer", "--name", "Beta", "--owner", "sam"]),
+    );
+    go(
+        None,
+        &with(&[
+            "add",
+            "customer",
+            "--name",
+            "Gamma",
+            "--credit-code",
+            "91440300MA5DC6QX9C",
+        ]),
+    );
     // Unique conflicts: exit 5, the same message; the refused record takes no id or key.
-    go(None, &["add", "customer", "--name", "Dup", "--code", "C000001"]).code(5);
+    go(
+        None,
+        &["add", "customer", "--name", "Dup", "--code", "C000001"],
+    )
+    .code(5);
     go(None, &["edit", "customer", "C000002", "--code", "C000001"]).code(5);
     go(None, &with(&["add", "customer", "--name", "Delta"])).ok();
     go(None, &["delete", "customer", "C000004", "--yes"]).ok();
     // A deleted record's key is never handed out again.
     go(None, &with(&["add", "customer", "--name", "Epsilon"])).ok();
-    go(None, &with(&["add", "contact", "--customer", "C000001", "--name", "李雷"])).ok();
-    go(None, &with(&["add", "contact", "--customer", "2", "--name", "Han"])).ok();
-    go(None, &with(&["edit", "contact", "1", "--phone", "13800000000"])).ok();
+    go(
+        None,
+        &with(&["add", "contact", "--customer", "C000001", "--name", "李雷"]),
+    )
+    .ok();
+    go(
+        None,
+        &with(&["add", "contact", "--customer", "2", "--name", "Han"]),
+    )
+    .ok();
+    go(
+        None,
+        &with(&["edit", "contact", "1", "--phone", "13800000000"]),
+    )
+    .ok();
     go(None, &["delete", "contact", "2", "--yes"]).ok();
     // Opportunities: the stage sets the probability (a rule), edits follow it.
-    go(None, &with(&["add", "opportunity", "--customer", "C000001", "--name", "Deal"])).ok();
-    go(None, &with(&["edit", "opportunity", "1", "--stage", "proposal"])).ok();
-    go(None, &with(&["edit", "opportunity", "1", "--amount", "1200.50"])).ok();
+    go(
+        None,
+        &with(&[
+            "add",
+            "opportunity",
+            "--customer",
+            "C000001",
+            "--name",
+            "Deal",
+        ]),
+    )
+    .ok();
+    go(
+        None,
+        &with(&["edit", "opportunity", "1", "--stage", "proposal"]),
+    )
+    .ok();
+    go(
+        None,
+        &with(&["edit", "opportunity", "1", "--amount", "1200.50"]),
+    )
+    .ok();
     // Quotes with lines: line amounts and the quote's amount derived.
-    go(None, &with(&["add", "product", "--code", "P1", "--name", "a", "--unit-price", "100"]));
-    go(None, &with(&["add", "product", "--code", "P2", "--name", "b", "--unit-price", "30.50"]));
+    go(
+        None,
+        &with(&[
+            "add",
+            "product",
+            "--code",
+            "P1",
+            "--name",
+            "a",
+            "--unit-price",
+            "100",
+        ]),
+    );
+    go(
+        None,
+        &with(&[
+            "add",
+            "product",
+            "--code",
+            "P2",
+            "--name",
+            "b",
+            "--unit-price",
+            "30.50",
+        ]),
+    );
     go(None, &["add", "product", "--code", "P1", "--name", "again"]).code(5);
-    go(None, &with(&["add", "quote", "--customer", "C000001", "--opportunity", "1", "--line", "P1:3", "--line", "P2:2:25"])).ok();
-    go(None, &with(&["edit", "quote_line", "1", "--discount", "10"])).ok();
+    go(
+        None,
+        &with(&[
+            "add",
+            "quote",
+            "--customer",
+            "C000001",
+            "--opportunity",
+            "1",
+            "--line",
+            "P1:3",
+            "--line",
+            "P2:2:25",
+        ]),
+    )
+    .ok();
+    go(
+        None,
+        &with(&["edit", "quote_line", "1", "--discount", "10"]),
+    )
+    .ok();
     go(None, &with(&["show", "quote", "Q000001"])).ok();
-    go(None, &with(&["edit", "quote", "Q000001", "--status", "accepted"])).ok();
+    go(
+        None,
+        &with(&["edit", "quote", "Q000001", "--status", "accepted"]),
+    )
+    .ok();
     go(None, &with(&["convert", "quote", "Q000001"])).ok();
     go(None, &["convert", "quote", "Q000001"]).code(5);
     go(None, &["delete", "quote_line", "2", "--yes"]).ok();
     go(None, &with(&["show", "quote", "Q000001"])).ok();
     // A follow-up logged and a plan done.
-    go(None, &["log", "customer", "C000001", "问候", "--at", "2026-03-01 10:00", "-q"]).ok();
-    go(None, &with(&["add", "activity", "--customer", "C000001", "--subject", "plan", "--due-at", "2026-03-05 10:00"])).ok();
+    go(
+        None,
+        &[
+            "log",
+            "customer",
+            "C000001",
+            "问候",
+            "--at",
+            "2026-03-01 10:00",
+            "-q",
+        ],
+    )
+    .ok();
+    go(
+        None,
+        &with(&[
+            "add",
+            "activity",
+            "--customer",
+            "C000001",
+            "--subject",
+            "plan",
+            "--due-at",
+            "2026-03-05 10:00",
+        ]),
+    )
+    .ok();
     go(None, &with(&["done", "activity", "2"])).ok();
     // The sales user: their own customer yes, another owner's no (exit 7, same words).
-    go(sam, &with(&["edit", "customer", "C000002", "--city", "广州"])).ok();
-    go(sam, &with(&["add", "contact", "--customer", "C000002", "--name", "Own"])).ok();
+    go(
+        sam,
+        &with(&["edit", "customer", "C000002", "--city", "广州"]),
+    )
+    .ok();
+    go(
+        sam,
+        &with(&["add", "contact", "--customer", "C000002", "--name", "Own"]),
+    )
+    .ok();
     go(sam, &["edit", "customer", "C000001", "--city", "x"]).code(7);
-    go(sam, &["add", "contact", "--customer", "C000001", "--name", "x"]).code(7);
+    go(
+        sam,
+        &["add", "contact", "--customer", "C000001", "--name", "x"],
+    )
+    .code(7);
     go(sam, &["delete", "customer", "C000003", "--yes"]).code(7);
     go(sam, &["edit", "contact", "1", "--customer", "C000002"]).code(7);
     go(sam, &with(&["show", "customer", "C000001"])).ok();
     // Reads: show, find with --where on users and references, export as JSON and CSV.
     go(None, &with(&["show", "customer", "C000001"])).ok();
     go(None, &with(&["find", "customer", "--where", "owner=sam"])).ok();
-    go(None, &with(&["find", "contact", "--where", "customer=C000002"])).ok();
-    go(None, &with(&["find", "customer", "--where", "tags=vip", "--where", "city~圳"])).ok();
-    go(None, &with(&["find", "opportunity", "--where", "customer=C000001", "--sort", "amount"])).ok();
-    for e in ["customer", "contact", "opportunity", "quote", "quote_line", "order", "order_line", "activity"] {
+    go(
+        None,
+        &with(&["find", "contact", "--where", "customer=C000002"]),
+    )
+    .ok();
+    go(
+        None,
+        &with(&[
+            "find", "customer", "--where", "tags=vip", "--where", "city~圳",
+        ]),
+    )
+    .ok();
+    go(
+        None,
+        &with(&[
+            "find",
+            "opportunity",
+            "--where",
+            "customer=C000001",
+            "--sort",
+            "amount",
+        ]),
+    )
+    .ok();
+    for e in [
+        "customer",
+        "contact",
+        "opportunity",
+        "quote",
+        "quote_line",
+        "order",
+        "order_line",
+        "activity",
+    ] {
         go(None, &["export", e, "--format", "csv"]).ok();
         go(None, &["export", e, "--format", "json"]).ok();
     }
     // Delete with what refers to it: refused, then cascaded.
     go(None, &["delete", "customer", "C000002", "--yes"]).code(5);
-    go(None, &["delete", "customer", "C000002", "--yes", "--cascade"]).ok();
+    go(
+        None,
+        &["delete", "customer", "C000002", "--yes", "--cascade"],
+    )
+    .ok();
     go(None, &with(&["add", "customer", "--name", "Zeta"])).ok();
     // The audit trail of each kind of record: who, what, old and new.
-    for (e, id) in [("customer", "1"), ("customer", "2"), ("customer", "4"), ("contact", "1"), ("opportunity", "1"), ("quote", "1"), ("quote_line", "2"), ("activity", "2")] {
-        go(None, &["audit", "--entity", e, "--id", id, "--format", "json"]).ok();
+    for (e, id) in [
+        ("customer", "1"),
+        ("customer", "2"),
+        ("customer", "4"),
+        ("contact", "1"),
+        ("opportunity", "1"),
+        ("quote", "1"),
+        ("quote_line", "2"),
+        ("activity", "2"),
+    ] {
+        go(
+            None,
+            &["audit", "--entity", e, "--id", id, "--format", "json"],
+        )
+        .ok();
     }
     log
 }
@@ -196,10 +380,20 @@ fn a_policy_refusal_crm_did_not_foresee_is_denied() {
     ] {
         let r = env.run_as(&sam, args);
         r.code(7).one_error_line();
-        assert!(r.stderr.contains("permission denied"), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("permission denied"),
+            "{args:?}: {}",
+            r.stderr
+        );
     }
-    let c = env.run(&["show", "customer", "1", "--format", "json"]).ok().json();
+    let c = env
+        .run(&["show", "customer", "1", "--format", "json"])
+        .ok()
+        .json();
     assert!(c["city"].is_null());
-    let contacts = env.run(&["find", "contact", "--format", "json"]).ok().json();
+    let contacts = env
+        .run(&["find", "contact", "--format", "json"])
+        .ok()
+        .json();
     assert_eq!(contacts.as_array().map(Vec::len), Some(1));
 }

@@ -3,9 +3,9 @@
 
 use crate::db::Store;
 use crate::error::Result;
-use crate::vals;
 use crate::schema::Value;
 use crate::schema::record::{Draft, Stored};
+use crate::vals;
 
 /// Records an import's update of one record: its values before (what a revert restores)
 /// and the new values of the changed fields only; with `before` they are the record's

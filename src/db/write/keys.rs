@@ -4,10 +4,10 @@
 use super::Writer;
 use crate::db::Store;
 use crate::db::dialect::Dialect;
-use crate::vals;
 use crate::db::records::Draft;
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Field, Value};
+use crate::vals;
 
 /// A unique value another record already holds.
 #[derive(Debug)]
