@@ -242,6 +242,45 @@ fn scenario(env: &Env) -> Vec<(String, String)> {
     )
     .ok();
     go(None, &with(&["done", "activity", "2"])).ok();
+    // A lead converted: a customer and a contact made at once, keys counted on.
+    go(
+        None,
+        &with(&["add", "lead", "--name", "Wang", "--company", "NewCo"]),
+    )
+    .ok();
+    go(None, &with(&["convert", "lead", "1"])).ok();
+    go(
+        None,
+        &with(&[
+            "add",
+            "ticket",
+            "--customer",
+            "C000001",
+            "--subject",
+            "broken",
+        ]),
+    )
+    .ok();
+    go(
+        None,
+        &with(&[
+            "add",
+            "contract",
+            "--customer",
+            "C000001",
+            "--title",
+            "c1",
+            "--amount",
+            "99.90",
+        ]),
+    )
+    .ok();
+    go(
+        None,
+        &with(&["edit", "ticket", "T000001", "--status", "closed"]),
+    );
+    go(None, &with(&["show", "opportunity", "1"])).ok();
+    go(None, &with(&["show", "customer", "C000001"])).ok();
     // The sales user: their own customer yes, another owner's no (exit 7, same words).
     go(
         sam,
@@ -298,6 +337,9 @@ fn scenario(env: &Env) -> Vec<(String, String)> {
         "order",
         "order_line",
         "activity",
+        "lead",
+        "ticket",
+        "contract",
     ] {
         go(None, &["export", e, "--format", "csv"]).ok();
         go(None, &["export", e, "--format", "json"]).ok();
@@ -320,6 +362,9 @@ fn scenario(env: &Env) -> Vec<(String, String)> {
         ("quote", "1"),
         ("quote_line", "2"),
         ("activity", "2"),
+        ("lead", "1"),
+        ("ticket", "1"),
+        ("contract", "1"),
     ] {
         go(
             None,
