@@ -195,14 +195,18 @@ impl<'c> Writer<'c> {
                 }
             }
             Store::Postgres(_) => {
-                // Looked up first: PostgreSQL draws the identity before ON CONFLICT skips
-                // the row, so a refused insert would move the ids (and the generated keys
-                // counted from them) past SQLite's. Writers take turns (`begin_write`), so
-                // no other crm writer takes the value in between.
+                // Looked up first, as SQLite's insert would refuse it before anything else.
+                // Writers take turns (`begin_write`), so no other crm writer takes the value
+                // in between.
                 if let Some(t) = self.taken(d, None, None)? {
                     return Ok(Err(Refused::Taken(Some(t))));
                 }
-                let params: Vec<Value> = d.values.iter().chain([&now, &now]).cloned().collect();
+                let id = Value::Integer(keys::next_key_number(self.conn, self.e)?);
+                let params: Vec<Value> = std::iter::once(&id)
+                    .chain(&d.values)
+                    .chain([&now, &now])
+                    .cloned()
+                    .collect();
                 match self.conn.query_opt(&self.sql.insert, &params) {
                     Ok(Some(r)) => r.get(0)?,
                     Ok(None) => return Ok(Err(Refused::Taken(self.taken(d, None, None)?))),

@@ -53,29 +53,22 @@ pub fn show(v: &Value) -> String {
 }
 
 /// The number a generated key starts from: the id the next record gets. It counts from the
-/// table's AUTOINCREMENT sequence, not its largest live id, so a deleted record's key (which
-/// old exports and documents still name) is never handed to another record. `SQLite`'s own
-/// sequence table; on `PostgreSQL` the last value its identity column's sequence handed
-/// out (NULL before the first), which a refused insert does not move (the writer looks
-/// for a unique conflict before it inserts).
-fn next_key_number(conn: &Store, e: &Entity) -> Result<i64> {
-    let t = e.table();
-    let sql = match conn.dialect() {
-        Dialect::Sqlite => format!(
-            "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0), \
-                        COALESCE((SELECT MAX(\"id\") FROM {t}), 0)) + 1"
+/// largest id the table ever held (`SQLite`'s AUTOINCREMENT sequence; on `PostgreSQL`
+/// `crm.next_record_id`, the same number counted in the transaction), not its largest
+/// live id, so a deleted record's key (which old exports and documents still name) is
+/// never handed to another record.
+pub(super) fn next_key_number(conn: &Store, e: &Entity) -> Result<i64> {
+    match conn.dialect() {
+        Dialect::Sqlite => conn.value(
+            &format!(
+                "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0), \
+                            COALESCE((SELECT MAX(\"id\") FROM {}), 0)) + 1",
+                e.table()
+            ),
+            vals![e.name],
         ),
-        Dialect::Postgres => format!(
-            "SELECT GREATEST(COALESCE(pg_sequence_last_value(\
-                 CAST(pg_get_serial_sequence(CAST(?1 AS text), 'id') AS regclass)), 0), \
-                 COALESCE((SELECT MAX(\"id\") FROM {t}), 0)) + 1"
-        ),
-    };
-    let name = match conn.dialect() {
-        Dialect::Sqlite => e.name.to_string(),
-        Dialect::Postgres => format!("crm.{t}"),
-    };
-    conn.value(&sql, vals![name])
+        Dialect::Postgres => conn.value("SELECT crm.next_record_id(?)", vals![e.name]),
+    }
 }
 
 impl Writer<'_> {

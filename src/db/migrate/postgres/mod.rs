@@ -15,6 +15,7 @@
 //! triggers show date-times; add users with `crm.add_login` (a SCRAM verifier, never the
 //! password) after their `crm.users` row.
 
+pub mod ids;
 pub mod logins;
 pub mod names;
 pub mod security;

@@ -74,7 +74,6 @@ pub fn sql(database: &str) -> String {
         let g = quote_ident(g);
         let _ = writeln!(s, "REVOKE ALL ON ALL TABLES IN SCHEMA crm FROM {g};");
         let _ = writeln!(s, "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA crm FROM {g};");
-        let _ = writeln!(s, "REVOKE ALL ON ALL SEQUENCES IN SCHEMA crm FROM {g};");
         let _ = writeln!(s, "GRANT USAGE ON SCHEMA crm TO {g};");
         let _ = writeln!(
             s,
@@ -102,6 +101,8 @@ pub fn sql(database: &str) -> String {
         audit_trigger(&mut s, e);
     }
     s.push_str(&super::logins::sql(database));
+    let names: Vec<String> = groups.iter().map(|(_, g)| g.clone()).collect();
+    s.push_str(&super::ids::sql(&names));
     s
 }
 
@@ -237,13 +238,6 @@ fn entity(s: &mut String, e: &Entity, groups: &[(Role, String)]) {
                 Scope::Own => owns(e, &e.table(), 0),
             };
             let _ = writeln!(s, "GRANT {cmd} ON {t} TO {g};");
-            if cmd == "INSERT" {
-                // crm counts generated keys (C000123) from the identity's last value.
-                let _ = writeln!(
-                    s,
-                    "DO $$ BEGIN EXECUTE format('GRANT SELECT ON SEQUENCE %s TO {g}', pg_catalog.pg_get_serial_sequence('{t}', 'id')); END $$;"
-                );
-            }
             let name = quote_ident(&format!("{}_{}", role.as_str(), cmd.to_lowercase()));
             let own_only = rows != "true";
             let check = if own_only && cmd == "INSERT" {
