@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures `crm login` (argon2id verify + session write) against `crm whoami` (process start,
 # open, session check) and `sqlite3` opening the same file, in one run: medians and ratios.
-# Usage: examples/bench_login.sh [RUNS]   (builds the release binary first)
+# Usage: [CRM_BENCH_PG=SUPERUSER_URL] examples/bench_login.sh [RUNS]   (builds the release binary
+# first; with CRM_BENCH_PG, PostgreSQL too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-21}
@@ -28,3 +29,31 @@ echo "crm login   median ${l} ms   (goal <= 150 ms)"
 echo "crm whoami  median ${w} ms"
 echo "sqlite3     median ${q} ms"
 awk -v l="$l" -v w="$w" -v q="$q" 'BEGIN {printf "login/whoami %.2fx   login/sqlite3 %.2fx\n", l/w, l/q}'
+
+# PostgreSQL, when CRM_BENCH_PG names a cluster (a superuser URL, say
+# postgresql://postgres@/postgres?host=/tmp/dir): the same login and whoami against a fresh
+# database there, beside psql connecting and reading the same table.
+if [ -n "${CRM_BENCH_PG:-}" ]; then
+  db=crm_bench_login_$$
+  psql "$CRM_BENCH_PG" -qc "CREATE DATABASE $db" >/dev/null
+  url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit((p.scheme,p.netloc,"/"+sys.argv[2],p.query,"")))' "$CRM_BENCH_PG" "$db")
+  cleanup_pg() {
+    psql "$CRM_BENCH_PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    for r in "admin@$db" "crm_${db}_admin" "crm_${db}_manager" "crm_${db}_sales" "crm_${db}_service" "crm_${db}_viewer"; do
+      psql "$CRM_BENCH_PG" -qc "DROP ROLE IF EXISTS \"$r\"" >/dev/null 2>&1 || true
+    done
+    rm -rf "$work"
+  }
+  trap cleanup_pg EXIT
+  echo 'bench-password' | "$crm" --db "$url" init --password-stdin -q
+  export CRM_DB=$url
+  login
+  pl=$(time_ms login)
+  pw=$(time_ms "$crm" whoami)
+  pq=$(time_ms psql "$url" -Atc 'select count(*) from crm.users')
+  echo "PostgreSQL:"
+  echo "crm login   median ${pl} ms   (goal <= 150 ms)"
+  echo "crm whoami  median ${pw} ms"
+  echo "psql        median ${pq} ms"
+  awk -v l="$pl" -v w="$pw" -v q="$pq" 'BEGIN {printf "login/whoami %.2fx   login/psql %.2fx\n", l/w, l/q}'
+fi

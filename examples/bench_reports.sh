@@ -3,7 +3,8 @@
 # 1,000,000 activities, 200,000 opportunities with stage history, 300,000 orders,
 # 100,000 tickets and 50,000 contracts (examples/bench_reports_gen.py), then times every
 # report (median of 3 runs, wall clock). Goal: each under 1 second.
-# Usage: examples/bench_reports.sh [SCALE]   (SCALE 0.1 for a quick run)
+# Usage: [CRM_BENCH_PG=SUPERUSER_URL] examples/bench_reports.sh [SCALE]   (SCALE 0.1 for a quick
+# run; with CRM_BENCH_PG, the same reports on PostgreSQL after `crm copy` of the data set)
 # Measured 2026-11-25, 2-core dev VM, release build, load average ~1.5, medians (ms):
 #   funnel 191, funnel --by owner 209, sales 173, sales --by owner 177, customers 734,
 #   service 74, service --by month 60, contracts 76, activities 336.
@@ -52,3 +53,38 @@ bench service $AS
 bench service $AS --by month
 bench contracts $AS
 bench activities $AS
+
+# PostgreSQL, when CRM_BENCH_PG names a cluster (a superuser URL such as
+# postgresql://postgres@/postgres?host=/tmp/dir): the same data set moved there with
+# `crm copy` (timed), then every report again against it.
+if [ -n "${CRM_BENCH_PG:-}" ]; then
+    db=crm_bench_reports_$$
+    psql "$CRM_BENCH_PG" -qc "CREATE DATABASE $db" >/dev/null
+    url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit((p.scheme,p.netloc,"/"+sys.argv[2],p.query,"")))' "$CRM_BENCH_PG" "$db")
+    cleanup_pg() {
+        psql "$CRM_BENCH_PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+        for r in $(psql "$CRM_BENCH_PG" -Atc "SELECT quote_ident(rolname) FROM pg_roles WHERE rolname LIKE '%@$db' OR rolname LIKE 'crm\\_${db}\\_%'"); do
+            psql "$CRM_BENCH_PG" -qc "DROP ROLE IF EXISTS $r" >/dev/null 2>&1 || true
+        done
+        rm -rf "$WORK"
+    }
+    trap cleanup_pg EXIT
+    t0=$(date +%s%N)
+    echo "$PW" | "$BIN" copy --to "$url" --password-stdin >/dev/null
+    t1=$(date +%s%N)
+    echo "crm copy to PostgreSQL: $(((t1 - t0) / 1000000)) ms"
+    export CRM_DB="$url"
+    echo "$PW" | "$BIN" login --user admin --password-stdin >/dev/null 2>&1
+    "$BIN" report funnel --as-of 2026-11-25 >/dev/null
+    echo "PostgreSQL:"
+    printf '%-34s %10s %10s %10s %10s\n' report run1_ms run2_ms run3_ms median_ms
+    bench funnel $AS
+    bench funnel $AS --by owner
+    bench sales $AS
+    bench sales $AS --by owner
+    bench customers $AS
+    bench service $AS
+    bench service $AS --by month
+    bench contracts $AS
+    bench activities $AS
+fi

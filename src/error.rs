@@ -55,13 +55,13 @@ impl ErrorKind {
     }
 }
 
-/// An error with its kind, a one-line message and an optional hint line; the error it came
-/// from (a store engine's, say) is kept as its source.
+/// An error with its kind, a one-line message and any number of hint lines (what to do,
+/// most useful first); the error it came from (a store engine's, say) is kept as its source.
 #[derive(Debug, Clone)]
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
-    pub hint: Option<String>,
+    pub hints: Vec<String>,
     pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -72,14 +72,19 @@ impl Error {
         Error {
             kind,
             message: one_line(&message.into()),
-            hint: None,
+            hints: Vec::new(),
             source: None,
         }
     }
+    /// Adds a hint line (after those already there).
     #[must_use]
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.hints.push(hint.into());
         self
+    }
+    /// The first hint, if any.
+    pub fn first_hint(&self) -> Option<&str> {
+        self.hints.first().map(String::as_str)
     }
     /// Keeps the error this one came from.
     #[must_use]
@@ -170,5 +175,18 @@ impl From<csv::Error> for Error {
             return Error::storage("I/O error");
         }
         Error::invalid(format!("malformed CSV: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::Error;
+
+    #[test]
+    fn hints_add_up_in_order() {
+        let e = Error::usage("bad").hint("first").hint("second");
+        assert_eq!(e.hints, ["first", "second"]);
+        assert_eq!(e.first_hint(), Some("first"));
+        assert_eq!(Error::usage("bad").first_hint(), None);
     }
 }

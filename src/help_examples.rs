@@ -329,6 +329,13 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         )],
     ),
     (
+        "copy",
+        &[ex(
+            "Copy the database into a new file (or --to postgres://HOST/DB, an empty server database)",
+            "crm copy --to crm-copy.db --password-stdin < admin-password.txt",
+        )],
+    ),
+    (
         "completions",
         &[ex(
             "Bash completion in this shell",

@@ -311,11 +311,15 @@ impl Output {
     /// JSON object (one parseable line for scripts). Control characters are escaped.
     pub fn error(&self, e: &Error) {
         let message = escape_all_controls(&e.message);
-        let hint = e.hint.as_deref().map(escape_all_controls);
+        let hints: Vec<String> = e.hints.iter().map(|h| escape_all_controls(h)).collect();
         let s = if self.format == Format::Json {
             let mut obj = serde_json::json!({"kind": e.kind.name(), "message": message});
-            if let Some(h) = &hint {
+            // `hint` is the first (what scripts have read so far); `hints` all, when several.
+            if let Some(h) = hints.first() {
                 obj["hint"] = J::from(h.as_str());
+            }
+            if hints.len() > 1 {
+                obj["hints"] = J::from(hints.clone());
             }
             format!("{}\n", serde_json::json!({ "error": obj }))
         } else {
@@ -325,7 +329,7 @@ impl Output {
                 "error:"
             };
             let mut s = format!("{prefix} {message}\n");
-            if let Some(h) = &hint {
+            for h in &hints {
                 s.push_str(&format!("hint: {h}\n"));
             }
             s

@@ -19,14 +19,16 @@ use groups::AsOf;
 
 type GroupFn = fn(&Store, &AsOf) -> Result<groups::Found>;
 
-/// The groups: JSON key, entity, English and Chinese headings, and the query.
-const GROUPS: &[(&str, &str, &str, &str, GroupFn)] = &[
+/// The groups: JSON key, entity, English and Chinese headings, the query, and the field the
+/// group's "status" column shows.
+const GROUPS: &[(&str, &str, &str, &str, GroupFn, &str)] = &[
     (
         "followups",
         "activity",
         "Follow-ups overdue and due today",
         "跟进提醒（逾期与今日到期）",
         groups::followups,
+        "type",
     ),
     (
         "opportunities",
@@ -34,6 +36,7 @@ const GROUPS: &[(&str, &str, &str, &str, GroupFn)] = &[
         "Open opportunities past expected close",
         "超期未成交的销售机会",
         groups::opportunities,
+        "stage",
     ),
     (
         "contracts",
@@ -41,6 +44,7 @@ const GROUPS: &[(&str, &str, &str, &str, GroupFn)] = &[
         "Contracts ending soon",
         "即将到期的合同",
         groups::contracts,
+        "status",
     ),
     (
         "tickets",
@@ -48,6 +52,7 @@ const GROUPS: &[(&str, &str, &str, &str, GroupFn)] = &[
         "Tickets past their service time",
         "超时未解决的工单",
         groups::tickets,
+        "status",
     ),
     (
         "customers",
@@ -55,6 +60,7 @@ const GROUPS: &[(&str, &str, &str, &str, GroupFn)] = &[
         "Customers without a follow-up for 30 days",
         "30 天未跟进的客户",
         groups::customers,
+        "status",
     ),
 ];
 
@@ -120,7 +126,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let conn = &ctx.db()?.conn;
     let mut names = groups::Names::default();
     let mut out: Vec<render::Group> = Vec::new();
-    for (key, entity, en, zh, query) in GROUPS {
+    for (key, entity, en, zh, query, _) in GROUPS {
         if !crate::auth::allowed(me.role, Action::Read, Some(Entity::get(entity)?), None) {
             continue;
         }
@@ -149,4 +155,20 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         out.push((key, if at.zh { zh } else { en }, found.total, rows));
     }
     render::print(ctx, &at, &out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::Entity;
+
+    #[test]
+    fn every_group_names_an_entity_and_its_status_field() {
+        for (key, entity, _, _, _, field) in super::GROUPS {
+            let e = Entity::get(entity).unwrap_or_else(|_| panic!("{key}: no entity {entity}"));
+            assert!(
+                e.field(field).is_ok(),
+                "{key}: {entity} has no field {field}"
+            );
+        }
+    }
 }

@@ -32,6 +32,9 @@ pub fn command() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("Replace FILE if it exists"),
         )
+        .arg(super::password_stdin_arg().help(
+            "From a server: read your password for the backup file from stdin (else the session's is used)",
+        ))
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
@@ -64,10 +67,14 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             (d.path.with_file_name(name), Some(d))
         }
     };
-    let result = write_checked(ctx, &tmp_dir, arg).and_then(|tmp| match dest {
-        Some(d) => outfile::place(&tmp, d),
-        None => to_stdout(&tmp),
-    });
+    let from_server = server_password(ctx, m, &user.name)?;
+    let result =
+        write_checked(ctx, &tmp_dir, arg, &user.name, from_server.as_deref()).and_then(|tmp| {
+            match dest {
+                Some(d) => outfile::place(&tmp, d),
+                None => to_stdout(&tmp),
+            }
+        });
     let _ = std::fs::remove_dir_all(&tmp_dir);
     result?;
     let db = ctx.db()?;
@@ -91,6 +98,11 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         &format!("backup written to {shown}"),
         &serde_json::json!({"backup": shown}),
     )?;
+    if from_server.is_some() {
+        ctx.out.msg(
+            "passwords cannot cross engines: only yours is set in the backup; set the others' passwords with `crm user passwd NAME`",
+        );
+    }
     Ok(())
 }
 
@@ -103,8 +115,45 @@ fn to_stdout(tmp: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes the checked copy into `tmp_dir` and returns its path; errors name `file`.
-fn write_checked(ctx: &mut Ctx, tmp_dir: &Path, file: &Path) -> Result<PathBuf> {
+/// From a server, the password hash the running admin gets in the backup file (no other
+/// password can cross engines): the session's own login password, or one read like
+/// `crm copy` reads it. None on `SQLite`, whose copy keeps every hash.
+fn server_password(ctx: &mut Ctx, m: &ArgMatches, me: &str) -> Result<Option<String>> {
+    if ctx.db()?.conn.is_sqlite() {
+        return Ok(None);
+    }
+    let saved = if m.get_flag("password_stdin") {
+        None
+    } else {
+        match std::env::var("CRM_TOKEN")
+            .ok()
+            .and_then(|t| crate::auth::split_pg_token(&t))
+        {
+            Some((_, login)) => Some(login),
+            None => crate::auth::read_pg_login(&crate::auth::token_path(&ctx.g.db))?,
+        }
+    };
+    let password = match saved {
+        Some(login) => login.password,
+        None => crate::prompt::password(
+            ctx,
+            m.get_flag("password_stdin"),
+            &format!("Your password ({me}) in the backup"),
+            true,
+        )?,
+    };
+    crate::auth::hash_password(&password).map(Some)
+}
+
+/// Writes the checked copy into `tmp_dir` and returns its path; errors name `file`. From a
+/// server it is `crm copy` into a new file, in which `me` has the password `hash`.
+fn write_checked(
+    ctx: &mut Ctx,
+    tmp_dir: &Path,
+    file: &Path,
+    me: &str,
+    hash: Option<&str>,
+) -> Result<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let _ = std::fs::remove_dir_all(tmp_dir);
     std::fs::DirBuilder::new()
@@ -122,7 +171,19 @@ fn write_checked(ctx: &mut Ctx, tmp_dir: &Path, file: &Path) -> Result<PathBuf> 
     let target = tmp
         .to_str()
         .ok_or_else(|| Error::usage("the backup path is not valid UTF-8"))?;
-    maintain::copy_into(&ctx.db()?.conn, target).map_err(|e| with_file(file, e))?;
+    let busy = ctx.g.busy;
+    match hash {
+        None => maintain::copy_into(&ctx.db()?.conn, target),
+        Some(hash) => {
+            let admin = crate::db::copy::Admin {
+                name: me,
+                password: "",
+                hash,
+            };
+            crate::db::copy::into_file(&ctx.db()?.conn, &tmp, &admin, busy).map(|_| ())
+        }
+    }
+    .map_err(|e| with_file(file, e))?;
     let copy = maintain::open_read_only(&tmp).map_err(|e| with_file(file, e))?;
     let check = maintain::integrity_first(&copy).map_err(|e| with_file(file, e))?;
     drop(copy);
@@ -142,7 +203,7 @@ fn with_file(file: &Path, e: Error) -> Error {
         e.kind,
         format!("backup to {}: {}", file.display(), e.message),
     );
-    out.hint = e.hint;
+    out.hints = e.hints;
     if out.kind == crate::error::ErrorKind::Internal {
         out.kind = crate::error::ErrorKind::Storage;
     }

@@ -156,7 +156,7 @@ impl Summary<'_> {
                 c.rejected, self.rows
             ))
         };
-        e.hint = Some(match &o.rejects {
+        e.hints = vec![match &o.rejects {
             Some(p) => format!(
                 "the rejected rows and reasons are in {}; fix them and import that file with --map error=",
                 if p.as_os_str() == "-" {
@@ -169,7 +169,7 @@ impl Summary<'_> {
                 "pass --rejects FILE for every bad row, or --on-error skip to write the good ones"
                     .into()
             }
-        });
+        }];
         Err(e)
     }
 }

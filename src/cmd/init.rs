@@ -110,6 +110,7 @@ fn init_server(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         &format!("Password for {name}"),
         true,
     )?;
+    crate::auth::check_password(&password)?;
     let db = ctx.create_db()?;
     crate::db::server::init(&db.conn, name, &password, crate::clock::now())?;
     let shown = db.path.display().to_string();

@@ -19,6 +19,7 @@ mod backup;
 mod check;
 mod completions;
 mod convert;
+mod copy;
 mod delete;
 mod demo;
 mod done;
@@ -170,6 +171,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "backup",
         command: backup::command,
         run: Run::Plain(backup::run),
+    },
+    Cmd {
+        name: "copy",
+        command: copy::command,
+        run: Run::Plain(copy::run),
     },
     Cmd {
         name: "completions",

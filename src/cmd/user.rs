@@ -109,6 +109,7 @@ fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     // On a server the password lives in the login role (SCRAM), not in crm's table.
     let server = ctx.g.is_server();
     let hash = if server {
+        auth::check_password(&pw)?;
         String::new()
     } else {
         auth::hash_password(&pw)?
@@ -281,7 +282,24 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }
         let current = crate::prompt::password(ctx, stdin, "Current password", false)?;
         if ctx.g.is_server() {
-            auth::server::confirm_password(&ctx.g.db, ctx.g.busy, &name, &current)?;
+            if let Err(e) = auth::server::confirm_password(&ctx.g.db, ctx.g.busy, &name, &current) {
+                // Audited through this session's own connection, as on SQLite; the server
+                // itself counts nothing toward a lockout (README: Team server).
+                let tx = ctx.db()?.write()?;
+                audit::log(
+                    &tx,
+                    &[Entry {
+                        user: Some(&name),
+                        action: "passwd_failed",
+                        entity: Some("user"),
+                        record_id: Some(id),
+                        detail: Some("wrong password".into()),
+                        ..Entry::default()
+                    }],
+                )?;
+                tx.commit()?;
+                return Err(e);
+            }
         } else {
             auth::confirm_password(&mut ctx.db()?.conn, id, &name, &current)?;
         }
@@ -294,6 +312,8 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         .hint("the first line is the current password, the second the new one"));
     }
     let server = ctx.g.is_server();
+    // The same limits on a server, where the hash is the server's (SCRAM) and not crm's.
+    auth::check_password(&pw)?;
     let token_hash_keep = ctx.token()?.map(|t| {
         crate::db::audit::hex(&<sha2::Sha256 as sha2::Digest>::digest(t.trim().as_bytes()))
     });
@@ -321,6 +341,21 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }],
     )?;
     tx.commit()?;
+    if server && id == me.id {
+        // The saved session connects with the password: it goes on with the new one.
+        // Only the file of this very session (CRM_TOKEN may be another user's session).
+        let path = auth::token_path(&ctx.g.db);
+        let current = ctx.token()?;
+        if let (Some(token), Some(login)) = (auth::read_token(&path)?, auth::read_pg_login(&path)?)
+            && current.as_deref() == Some(token.as_str())
+        {
+            let login = auth::PgLogin {
+                password: pw.clone(),
+                ..login
+            };
+            auth::write_session(&path, &token, Some(&login))?;
+        }
+    }
     ctx.out.outcome(
         &format!("changed the password of {name}"),
         &serde_json::json!({"user": name, "password_changed": true}),

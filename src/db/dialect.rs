@@ -118,7 +118,11 @@ impl Dialect {
             Dialect::Postgres => format!(
                 "{expr}{}{}",
                 if text { " COLLATE \"C\"" } else { "" },
-                if desc { " DESC NULLS LAST" } else { " NULLS FIRST" }
+                if desc {
+                    " DESC NULLS LAST"
+                } else {
+                    " NULLS FIRST"
+                }
             ),
         }
     }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod batch;
 pub mod bulk;
+pub mod copy;
 pub mod derive;
 pub mod dialect;
 pub mod error;
@@ -150,6 +151,16 @@ impl Db {
                     .hint("set it up with `crm init --db URL`"),
             );
         }
+        if mode == OpenMode::Existing {
+            let (at, known) = server::schema_version(&db.conn)?;
+            if at > known {
+                return Err(Error::storage(format!(
+                    "{} was upgraded by a newer crm (schema {at}; this crm knows {known})",
+                    info.display()
+                ))
+                .hint("use a crm at least as new as the one that upgraded it"));
+            }
+        }
         Ok(db)
     }
 
@@ -284,9 +295,11 @@ fn storage_for(path: &Path, e: rusqlite::Error) -> Error {
 fn storage_context(path: &Path, e: Error) -> Error {
     if e.kind == crate::error::ErrorKind::Storage || e.kind == crate::error::ErrorKind::Internal {
         let mut out = Error::storage(format!("{}: {}", path.display(), e.message));
-        out.hint = e
-            .hint
-            .or_else(|| Some("check the path; restore a backup if the file is damaged".into()));
+        out.hints = e.hints;
+        if out.hints.is_empty() {
+            out.hints
+                .push("check the path; restore a backup if the file is damaged".into());
+        }
         return out;
     }
     e

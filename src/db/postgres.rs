@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod conninfo;
+mod copy_in;
 pub mod error;
 pub mod placeholders;
 pub mod setup;

@@ -47,11 +47,14 @@ fn init_login_whoami_logout() {
     env.run_stdin(&["login", "--user", "root", "--password-stdin"], PW)
         .ok();
     let who = env.run(&["whoami", "--format", "json"]).ok().json();
-    let db = std::fs::canonicalize(&env.db).unwrap();
     assert_eq!(
-        who,
-        serde_json::json!({"name": "root", "role": "admin", "database": db.to_str().unwrap()})
+        (&who["name"], &who["role"]),
+        (&"root".into(), &"admin".into())
     );
+    env.assert_shows_db(who["database"].as_str().expect("database"));
+    // PostgreSQL adds the login role the server knows the session by.
+    let keys = who.as_object().expect("object").len();
+    assert_eq!(keys, if engine_is_postgres() { 4 } else { 3 }, "{who}");
     // the token file: 0600 in a 0700 directory, and the token appears nowhere else
     let tf = token_file(&env);
     assert_eq!(
@@ -111,7 +114,10 @@ fn token_file_readable_by_others_is_refused() {
 fn print_token_and_crm_token() {
     let env = Env::new();
     let t = env.token("admin");
-    assert_eq!(t.len(), 64, "a 256-bit hex token");
+    if !engine_is_postgres() {
+        // On PostgreSQL the token also carries the login role's credentials.
+        assert_eq!(t.len(), 64, "a 256-bit hex token");
+    }
     let r = env.run_as(&t, &["whoami", "--format", "json"]);
     assert_eq!(r.ok().json()["name"], "admin");
     assert!(!r.stderr.contains(&t));
@@ -138,30 +144,34 @@ fn one_message_for_every_login_failure_and_true_reasons_audited() {
     }
     assert_eq!(unknown.stderr, wrong.stderr);
     assert_eq!(wrong.stderr, disabled.stderr);
-    assert_eq!(
-        env.audits(&[
-            ("action", "login_failed"),
-            ("user", "nobody"),
-            ("detail", "unknown user")
-        ]),
-        1
-    );
-    assert_eq!(
-        env.audits(&[
-            ("action", "login_failed"),
-            ("user", "dora"),
-            ("detail", "wrong password")
-        ]),
-        1
-    );
-    assert_eq!(
-        env.audits(&[
-            ("action", "login_failed"),
-            ("user", "dis"),
-            ("detail", "account disabled")
-        ]),
-        1
-    );
+    // The reasons are audited where crm sees the attempt: on PostgreSQL the server refuses
+    // the connection before crm can write anything (the one message holds on both).
+    if !crate::harness::engine_is_postgres() {
+        assert_eq!(
+            env.audits(&[
+                ("action", "login_failed"),
+                ("user", "nobody"),
+                ("detail", "unknown user")
+            ]),
+            1
+        );
+        assert_eq!(
+            env.audits(&[
+                ("action", "login_failed"),
+                ("user", "dora"),
+                ("detail", "wrong password")
+            ]),
+            1
+        );
+        assert_eq!(
+            env.audits(&[
+                ("action", "login_failed"),
+                ("user", "dis"),
+                ("detail", "account disabled")
+            ]),
+            1
+        );
+    }
     // a disabled user's existing session stops working too
     env.run(&["user", "edit", "dis", "--enable"]).ok();
     let t = env.token("dis");
@@ -270,6 +280,11 @@ fn password_limits_and_non_ascii() {
 
 #[test]
 fn five_failures_lock_and_parallel_attempts_are_counted_exactly() {
+    if crate::harness::skip_unless_sqlite(
+        "lockout is the server's on PostgreSQL: a refused login never reaches crm (README: Team server)",
+    ) {
+        return;
+    }
     let env = Env::new();
     env.add_user("bob", "sales");
     let children: Vec<_> = (0..8)
@@ -351,6 +366,11 @@ mod clock {
 
     #[test]
     fn lockout_lifts_after_15_minutes_and_not_by_setting_the_clock_back() {
+        if crate::harness::skip_unless_sqlite(
+            "lockout is the server's on PostgreSQL: a refused login never reaches crm (README: Team server)",
+        ) {
+            return;
+        }
         let env = Env::new();
         env.add_user("bob", "sales");
         let login = [

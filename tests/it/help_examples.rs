@@ -1,7 +1,7 @@
 //! Every example at the end of a command's `--help` runs as written on the demo database, so the
 //! examples cannot rot; and every command's long help ends with its examples.
 
-use crate::harness::{Env, write};
+use crate::harness::{Env, skip_unless_sqlite, write};
 use crm::help_examples::EXAMPLES;
 
 /// Files the examples read, made beside the demo database.
@@ -60,6 +60,9 @@ fn run_example(line: &str) -> Result<(), String> {
 
 #[test]
 fn every_help_example_runs_on_the_demo_database() {
+    if skip_unless_sqlite("each example runs on the SQLite file `crm demo --path` builds") {
+        return;
+    }
     let lines: Vec<&str> = EXAMPLES
         .iter()
         .flat_map(|(_, ex)| ex.iter().map(|e| e.line))

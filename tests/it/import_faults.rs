@@ -253,6 +253,7 @@ fn full_disk_gives_exit_9_and_changes_nothing() {
     let env = Env {
         dir: env.dir,
         db: mnt.join("crm.db"),
+        pg: None,
     };
     env.run_stdin(&["init", "--password-stdin"], PW).ok();
     env.login("admin");

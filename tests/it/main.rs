@@ -29,6 +29,7 @@ mod integ;
 mod module_graph;
 mod pg_audit;
 mod pg_cli;
+mod pg_copy;
 mod pg_logins;
 mod pg_records;
 mod pg_schema;

@@ -231,3 +231,78 @@ fn a_held_write_lock_is_busy_after_the_timeout_on_postgres() {
     assert_eq!(users.as_array().unwrap().len(), 1);
     env.add_user("ann", "sales");
 }
+
+#[test]
+fn init_over_a_leftover_role_is_a_conflict_that_changes_nothing() {
+    let Some(db) = pg_harness::fresh("init_over_a_leftover_role") else {
+        return;
+    };
+    // A login role of this database's namespace already exists (left by a dropped database
+    // of the same name): init stops at it with exit 5 and leaves no schema behind.
+    let role = crm::db::migrate::postgres::names::login_role(&db.name, "admin");
+    db.admin()
+        .batch_execute(&format!(
+            "CREATE ROLE {}",
+            crm::db::migrate::postgres::names::quote_ident(&role)
+        ))
+        .unwrap();
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    let r = env.run_stdin(&["init", "--password-stdin"], PW);
+    r.code(5).one_error_line();
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    let left: Option<String> = db
+        .admin()
+        .query_one("SELECT to_regclass('crm.schema_version')::text", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, None, "a failed init leaves no schema");
+}
+
+#[test]
+fn scripts_connect_as_a_users_role_with_the_pg_variables() {
+    let Some(db) = pg_harness::fresh("scripts_connect_with_pg_variables") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    env.add_user("ann", "sales");
+    env.run(&["logout"]).ok();
+    // No crm login at all: PGUSER names ann's login role, PGPASSWORD her password. The URL's
+    // own user (the superuser) gives way to PGUSER only when the URL names none.
+    let base = std::env::var("CRM_TEST_PG").unwrap();
+    let query = base.split_once('?').map_or("", |(_, q)| q);
+    let url = format!("postgres:///{}?{query}", db.name);
+    let role = format!("ann@{}", db.name);
+    let r = env.run_env(
+        &["--db", &url, "whoami", "--format", "json"],
+        &[("PGUSER", &role), ("PGPASSWORD", PW)],
+    );
+    assert_eq!(r.json()["name"], "ann", "{}", r.stderr);
+    let r = env.run_env(
+        &["--db", &url, "whoami"],
+        &[("PGUSER", &role), ("PGPASSWORD", "wrong")],
+    );
+    r.code(6).one_error_line();
+    // The superuser itself is no crm user: not logged in.
+    env.run(&["whoami"]).code(6).one_error_line();
+}
+
+#[test]
+fn a_database_from_a_newer_crm_is_refused_on_postgres() {
+    let Some(db) = pg_harness::fresh("newer_schema_on_postgres") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    db.admin()
+        .batch_execute("UPDATE crm.schema_version SET version = 99")
+        .unwrap();
+    let r = env.run(&["whoami"]);
+    r.code(9).one_error_line();
+    assert!(r.stderr.contains("newer crm"), "{}", r.stderr);
+}

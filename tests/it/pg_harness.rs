@@ -48,7 +48,37 @@ pub fn fresh(test: &str) -> Option<PgDb> {
     Some(PgDb { name, base })
 }
 
+/// The database of one `Env` under `CRM_TEST_ENGINE=postgres`: there a missing cluster is
+/// an error, never a skip.
+pub fn fresh_for_engine() -> PgDb {
+    assert!(
+        std::env::var_os("CRM_TEST_PG").is_some(),
+        "CRM_TEST_ENGINE=postgres needs CRM_TEST_PG (a superuser URL of a test cluster; .ci/run starts one)"
+    );
+    fresh("Env").expect("a test database")
+}
+
 impl PgDb {
+    /// This database's URL for crm (`--db`/`CRM_DB`): the cluster's URL from `CRM_TEST_PG`
+    /// with this database's name in place of the one there.
+    pub fn url(&self) -> String {
+        let base = std::env::var("CRM_TEST_PG").expect("CRM_TEST_PG");
+        let (head, query) = base.split_once('?').unwrap_or((&base, ""));
+        let (prefix, _) = head.rsplit_once('/').expect("a URL with a database");
+        if query.is_empty() {
+            format!("{prefix}/{}", self.name)
+        } else {
+            format!("{prefix}/{}?{query}", self.name)
+        }
+    }
+
+    /// Whether `crm init` has set this database up (crm's users table is there).
+    pub fn is_set_up(&self) -> bool {
+        self.admin()
+            .query_one("SELECT to_regclass('crm.users') IS NOT NULL", &[])
+            .is_ok_and(|r| r.get(0))
+    }
+
     /// A superuser connection to this database.
     pub fn admin(&self) -> Client {
         let mut c = self.base.clone();

@@ -85,6 +85,28 @@ fn pg_sales_changes_only_its_own_records() {
             &[&mine],
         )
         .unwrap();
+    // …but an own record cannot be moved under another's customer afterwards either.
+    let opp: i64 = sales
+        .query_one(
+            "INSERT INTO crm.opportunity (customer, name, owner, created_at, updated_at) VALUES ($1, 'o', 'sales', 0, 0) RETURNING id",
+            &[&mine],
+        )
+        .unwrap()
+        .get(0);
+    denied(
+        sales.execute(
+            "UPDATE crm.opportunity SET customer = $1 WHERE id = $2",
+            &[&theirs, &opp],
+        ),
+        "move an own opportunity under bob's customer",
+    );
+    denied(
+        sales.execute(
+            "UPDATE crm.contact SET customer = $1 WHERE customer = $2",
+            &[&theirs, &mine],
+        ),
+        "move a contact under bob's customer",
+    );
     assert_eq!(
         sales
             .execute(

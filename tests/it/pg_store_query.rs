@@ -79,7 +79,9 @@ struct Both {
 
 /// `url` naming database `name` instead.
 fn with_dbname(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let after_scheme = base.find("://").map_or(0, |i| i + 3);
     let path = base[after_scheme..]
         .find('/')
@@ -94,7 +96,10 @@ fn with_dbname(url: &str, name: &str) -> String {
 
 fn both(test: &str) -> Option<Both> {
     let db = pg_harness::fresh(test)?;
-    let url = with_dbname(&std::env::var("CRM_TEST_PG").expect("set: fresh checked"), &db.name);
+    let url = with_dbname(
+        &std::env::var("CRM_TEST_PG").expect("set: fresh checked"),
+        &db.name,
+    );
     let pg = Store::Postgres(Pg::connect(&ConnInfo::parse(&url).unwrap()).unwrap());
     setup::create(&pg).unwrap();
     let mut admin = db.admin();
@@ -164,7 +169,9 @@ fn every_report_reads_the_same_on_postgresql_as_on_sqlite() {
     let reports: [(&str, Run); 6] = [
         ("funnel", crm::report::funnel::run),
         ("sales", crm::report::sales::run),
-        ("customers", |s, p| crm::report::customers::run(s, p, None).map(|r| r.0)),
+        ("customers", |s, p| {
+            crm::report::customers::run(s, p, None).map(|r| r.0)
+        }),
         ("service", crm::report::service::run),
         ("contracts", crm::report::contracts::run),
         ("activities", crm::report::activities::run),
@@ -178,7 +185,10 @@ fn every_report_reads_the_same_on_postgresql_as_on_sqlite() {
             compared += usize::from(!on_sqlite.starts_with("Err"));
         }
     }
-    assert!(compared > 100, "only {compared} reports ran without an error");
+    assert!(
+        compared > 100,
+        "only {compared} reports ran without an error"
+    );
     // The sum past 64 bits is exact on both: 2 × 9·10¹⁸ + 120050 (no currency: CNY) − 250
     // fen booked in CNY.
     let p = &params()[0];
@@ -198,32 +208,88 @@ type Find = (
 
 const FINDS: &[Find] = &[
     ("customer", &[], None, &[], None, None),
-    ("customer", &["owner=bob"], None, &[("name", true)], None, None),
+    (
+        "customer",
+        &["owner=bob"],
+        None,
+        &[("name", true)],
+        None,
+        None,
+    ),
     ("customer", &["owner!=bob"], None, &[], None, None),
     ("customer", &["owner="], None, &[], None, None),
-    ("customer", &["industry!="], None, &[("city", false)], None, None),
+    (
+        "customer",
+        &["industry!="],
+        None,
+        &[("city", false)],
+        None,
+        None,
+    ),
     ("customer", &["tags=vip"], None, &[], None, None),
     ("customer", &["tags!=vip"], None, &[], None, None),
     ("customer", &["name~ALPHA"], None, &[], None, None),
     ("customer", &["name~100%_"], None, &[], None, None),
     ("customer", &[], Some("sHANGHAI"), &[], None, None),
     ("customer", &[], Some("gamma"), &[], None, None),
-    ("customer", &["created_at>=2026-10-10"], None, &[], None, None),
-    ("customer", &[], None, &[("created_at", true)], Some(2), Some(1)),
+    (
+        "customer",
+        &["created_at>=2026-10-10"],
+        None,
+        &[],
+        None,
+        None,
+    ),
+    (
+        "customer",
+        &[],
+        None,
+        &[("created_at", true)],
+        Some(2),
+        Some(1),
+    ),
     ("customer", &[], None, &[], None, Some(3)),
     ("customer", &[], None, &[], Some(0), None),
-    ("opportunity", &["amount>100000"], None, &[("amount", false)], None, None),
+    (
+        "opportunity",
+        &["amount>100000"],
+        None,
+        &[("amount", false)],
+        None,
+        None,
+    ),
     ("opportunity", &["amount~999"], None, &[], None, None),
     ("opportunity", &["customer=1"], None, &[], None, None),
     ("opportunity", &["customer!=1"], None, &[], None, None),
     ("opportunity", &["customer=-1"], None, &[], None, None),
-    ("opportunity", &["probability<=60", "stage!=lost"], None, &[], None, None),
-    ("order", &["order_date>2026-10-10"], None, &[("order_date", true)], None, None),
+    (
+        "opportunity",
+        &["probability<=60", "stage!=lost"],
+        None,
+        &[],
+        None,
+        None,
+    ),
+    (
+        "order",
+        &["order_date>2026-10-10"],
+        None,
+        &[("order_date", true)],
+        None,
+        None,
+    ),
     ("contract", &["status=expired"], None, &[], None, None),
     ("contract", &["status=active"], None, &[], None, None),
     ("contract", &["status!=expired"], None, &[], None, None),
     ("contract", &["customer=1"], None, &[], None, None),
-    ("contract", &["amount~000"], None, &[("end_date", true)], None, None),
+    (
+        "contract",
+        &["amount~000"],
+        None,
+        &[("end_date", true)],
+        None,
+        None,
+    ),
 ];
 
 /// A `--where` term. Users and references are looked up by `records::parse_value`, which
@@ -240,9 +306,17 @@ fn filter(store: &Store, e: &'static Entity, w: &str) -> Filter {
         Kind::User => Filter {
             field,
             op,
-            value: if value.is_empty() { Value::Null } else { Value::Text(value.into()) },
+            value: if value.is_empty() {
+                Value::Null
+            } else {
+                Value::Text(value.into())
+            },
         },
-        Kind::Ref(_) => Filter { field, op, value: Value::Integer(value.parse().unwrap()) },
+        Kind::Ref(_) => Filter {
+            field,
+            op,
+            value: Value::Integer(value.parse().unwrap()),
+        },
         _ => query::parse_where(store, e, w).unwrap(),
     }
 }
@@ -255,7 +329,10 @@ fn find(store: &Store, f: &Find) -> String {
         q.filters.push(filter(store, e, w));
     }
     q.text = text.map(str::to_string);
-    q.sort = sort.iter().map(|(n, d)| (e.field(n).unwrap(), *d)).collect();
+    q.sort = sort
+        .iter()
+        .map(|(n, d)| (e.field(n).unwrap(), *d))
+        .collect();
     q.limit = limit;
     q.offset = offset;
     let cols: Vec<_> = e.fields.iter().collect();
@@ -279,5 +356,8 @@ fn find_queries_and_counts_read_the_same_on_postgresql_as_on_sqlite() {
     let vip = find(&b.pg, named("tags=vip"));
     assert!(vip.contains("Alpha") && !vip.contains("Beta"), "{vip}");
     let expired = find(&b.pg, named("status=expired"));
-    assert!(expired.contains("K2") && expired.contains("\"C2\"") && !expired.contains("K1"), "{expired}");
+    assert!(
+        expired.contains("K2") && expired.contains("\"C2\"") && !expired.contains("K1"),
+        "{expired}"
+    );
 }

@@ -84,7 +84,7 @@ fn password_commands_without_a_terminal_name_password_stdin() {
     let r = fresh.run(&["init"]);
     r.code(2).one_error_line();
     assert!(r.stderr.contains("--password-stdin"), "{}", r.stderr);
-    assert!(!fresh.db.exists(), "no half-made database");
+    assert!(!fresh.db_exists(), "no half-made database");
     // with the flag, a password piped in works
     fresh.run_stdin(&["init", "--password-stdin"], PW).ok();
 }

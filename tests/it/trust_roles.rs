@@ -232,7 +232,7 @@ fn changing_ones_own_password_needs_the_current_one() {
         .code(2)
         .one_error_line();
     passwd_ok(&env, &stolen, &format!("{PW}\nbob's new pass\n")).ok();
-    env.run_stdin(
+    let fresh = env.run_stdin(
         &[
             "login",
             "--user",
@@ -241,8 +241,16 @@ fn changing_ones_own_password_needs_the_current_one() {
             "--print-token",
         ],
         "bob's new pass",
-    )
-    .ok();
+    );
+    fresh.ok();
+    // On PostgreSQL a token carries the password it logged in with, which the server now
+    // refuses: the session goes on with a token from the new password.
+    let stolen = if crate::harness::engine_is_postgres() {
+        env.run_as(&stolen, &["whoami"]).code(6);
+        fresh.stdout.trim().to_string()
+    } else {
+        stolen
+    };
     // Without a terminal and without the flag: the error names the flag.
     let r = env.run_as(&stolen, &["user", "passwd"]);
     r.code(2).one_error_line();
@@ -276,6 +284,11 @@ fn changing_ones_own_password_needs_the_current_one() {
 
 #[test]
 fn wrong_current_passwords_count_toward_the_lockout() {
+    if crate::harness::skip_unless_sqlite(
+        "lockout is the server's on PostgreSQL: a refused login never reaches crm (README: Team server)",
+    ) {
+        return;
+    }
     let env = Env::new();
     env.add_user("bob", "sales");
     let t = env.token("bob");
@@ -391,7 +404,7 @@ fn user_names_are_canonical_visible_and_unique_ignoring_case() {
             PW,
         )
         .code(4);
-    assert!(!fresh.db.exists(), "nothing created");
+    assert!(!fresh.db_exists(), "nothing created");
 }
 
 #[test]

@@ -155,16 +155,10 @@ pub fn print(ctx: &Ctx, at: &AsOf, out: &[Group]) -> Result<()> {
     }
 }
 
-/// The field a group's "status" column holds: a follow-up's type, an opportunity's stage,
-/// the status of the rest.
+/// The field a group's "status" column holds, as its entry in `GROUPS` says (a follow-up's
+/// type, an opportunity's stage, the status of the rest).
 fn state_field(group: &str) -> Option<&'static crate::schema::Field> {
-    let (entity, field) = match group {
-        "followups" => ("activity", "type"),
-        "opportunities" => ("opportunity", "stage"),
-        "contracts" => ("contract", "status"),
-        "tickets" => ("ticket", "status"),
-        _ => ("customer", "status"),
-    };
+    let (_, entity, _, _, _, field) = super::GROUPS.iter().find(|g| g.0 == group)?;
     crate::schema::Entity::get(entity)
         .and_then(|e| e.field(field))
         .ok()

@@ -112,19 +112,22 @@ impl ConnInfo {
         self.config.get_dbname().unwrap_or_default()
     }
 
-    /// The URL without its password, for messages.
+    /// Where the database is, for messages and `whoami`: no user and never a password
+    /// (`pg_role` says who), a unix socket as libpq writes it.
     pub fn display(&self) -> String {
-        let host = match self.config.get_hosts().first() {
-            Some(Host::Tcp(h)) => h.clone(),
-            Some(Host::Unix(p)) => p.display().to_string(),
-            None => String::new(),
-        };
         let port = self.config.get_ports().first().copied().unwrap_or(5432);
-        format!(
-            "postgres://{}@{host}:{port}/{}",
-            self.config.get_user().unwrap_or_default(),
-            self.dbname()
-        )
+        match self.config.get_hosts().first() {
+            Some(Host::Unix(dir)) if port == 5432 => {
+                format!("postgres:///{}?host={}", self.dbname(), dir.display())
+            }
+            Some(Host::Unix(dir)) => format!(
+                "postgres:///{}?host={}&port={port}",
+                self.dbname(),
+                dir.display()
+            ),
+            Some(Host::Tcp(h)) => format!("postgres://{h}:{port}/{}", self.dbname()),
+            None => format!("postgres:///{}", self.dbname()),
+        }
     }
 }
 
@@ -277,7 +280,7 @@ mod tests {
         assert_eq!(c.config.get_user(), Some("bob"));
         assert_eq!(c.dbname(), "staging");
         assert_eq!(c.tls, Tls::VerifyFull);
-        assert_eq!(c.display(), "postgres://bob@db.example:6000/staging");
+        assert_eq!(c.display(), "postgres://db.example:6000/staging");
     }
 
     #[test]

@@ -37,6 +37,13 @@ impl From<postgres::Error> for Error {
             return Error::new(ErrorKind::Auth, "wrong user name or password")
                 .with_source(Arc::new(e));
         }
+        if matches!(code.code(), "42710" | "42P06" | "42P07") {
+            // duplicate_object (a role), duplicate_schema, duplicate_table: set up already,
+            // or a role left on the cluster by a dropped database of the same name.
+            return Error::conflict(format!("already exists: {}", db.message()))
+                .hint("nothing was changed; a role of a dropped database of the same name can be dropped with DROP ROLE")
+                .with_source(Arc::new(e));
+        }
         if code == SqlState::INSUFFICIENT_PRIVILEGE {
             return Error::new(
                 ErrorKind::Denied,
@@ -44,9 +51,25 @@ impl From<postgres::Error> for Error {
             )
             .with_source(Arc::new(e));
         }
+        if code == SqlState::UNIQUE_VIOLATION
+            && let Some(field) = unique_field(db.table(), db.constraint())
+        {
+            return Fault::Unique.error(None, &field, Arc::new(e));
+        }
         let fault = fault_of(&code);
         fault.error(Some(code.code()), &detail, Arc::new(e))
     }
+}
+
+/// `table.field` of a unique constraint named as `PostgreSQL` names them (`customer_code_key`
+/// for `UNIQUE` on `customer.code`), as `SQLite` names the field in its message.
+fn unique_field(table: Option<&str>, constraint: Option<&str>) -> Option<String> {
+    let (table, constraint) = (table?, constraint?);
+    let field = constraint
+        .strip_prefix(table)?
+        .strip_prefix('_')?
+        .strip_suffix("_key")?;
+    Some(format!("{table}.{field}"))
 }
 
 /// The engine-neutral fault of a SQLSTATE.
@@ -75,6 +98,19 @@ mod tests {
     use super::fault_of;
     use crate::db::error::Fault;
     use postgres::error::SqlState;
+
+    #[test]
+    fn unique_constraints_name_their_field() {
+        assert_eq!(
+            super::unique_field(Some("customer"), Some("customer_code_key")).as_deref(),
+            Some("customer.code")
+        );
+        assert_eq!(
+            super::unique_field(Some("users"), Some("users_name_key")).as_deref(),
+            Some("users.name")
+        );
+        assert_eq!(super::unique_field(Some("t"), Some("other")), None);
+    }
 
     #[test]
     fn sqlstates_map_to_faults() {

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Args, scan};
 use crate::db::Store;
-use crate::db::dialect::Dialect;
 use crate::db::audit::{self, Entry};
+use crate::db::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::schema::{Value, ValueRef};
 use crate::vals;

@@ -78,7 +78,9 @@ pub fn bind(d: Dialect, sql: &str, args: &Args) -> (String, Vec<Value>) {
         let c = bytes[i];
         if c == b'\'' || c == b'"' {
             // A literal or quoted identifier, copied whole (a doubled quote reopens it).
-            let end = sql[i + 1..].find(char::from(c)).map_or(sql.len(), |k| i + 2 + k);
+            let end = sql[i + 1..]
+                .find(char::from(c))
+                .map_or(sql.len(), |k| i + 2 + k);
             out.push_str(&sql[i..end]);
             i = end;
             continue;
@@ -272,7 +274,10 @@ mod tests {
 
     #[test]
     fn on_postgresql_each_parameter_is_typed_by_its_value() {
-        let args = Args::new().set("n", 1).set("s", "x").set("o", None::<String>);
+        let args = Args::new()
+            .set("n", 1)
+            .set("s", "x")
+            .set("o", None::<String>);
         let (sql, _) = bind(Dialect::Postgres, "VALUES (:n, :s), (:n, :o)", &args);
         assert_eq!(
             sql,

@@ -27,7 +27,11 @@ impl From<rusqlite::Error> for Error {
             C::DatabaseCorrupt => (Fault::Corrupt, Some("SQLITE_CORRUPT")),
             C::CannotOpen => (Fault::CannotOpen, None),
             C::SystemIoFailure => (Fault::Io, Some("SQLITE_IOERR")),
-            C::ConstraintViolation if detail.contains("UNIQUE") => (Fault::Unique, None),
+            C::ConstraintViolation if detail.contains("UNIQUE") => {
+                // "UNIQUE constraint failed: customer.code": name the field, as PostgreSQL's does.
+                let field = detail.rsplit(": ").next().unwrap_or(&detail).to_string();
+                return Fault::Unique.error(None, &field, Arc::new(e));
+            }
             C::ConstraintViolation if detail.contains("FOREIGN KEY") => (Fault::ForeignKey, None),
             _ => (Fault::Other, None),
         };
@@ -51,11 +55,7 @@ mod tests {
                 .expect_err("duplicate"),
         );
         assert_eq!(e.kind, ErrorKind::Conflict);
-        assert!(
-            e.message.starts_with("a unique value is already taken ("),
-            "{}",
-            e.message
-        );
+        assert_eq!(e.message, "a unique value is already taken (t.x)");
         let source = e.source().expect("the rusqlite error is kept");
         assert!(
             source.downcast_ref::<rusqlite::Error>().is_some(),

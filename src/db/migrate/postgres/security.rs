@@ -240,7 +240,9 @@ fn entity(s: &mut String, e: &Entity, groups: &[(Role, String)]) {
             let _ = writeln!(s, "GRANT {cmd} ON {t} TO {g};");
             let name = quote_ident(&format!("{}_{}", role.as_str(), cmd.to_lowercase()));
             let own_only = rows != "true";
-            let check = if own_only && cmd == "INSERT" {
+            // A record of one's own stays under one's own customers, when written and when
+            // changed (moving it under another's customer is refused as crm refuses it).
+            let check = if own_only && matches!(cmd, "INSERT" | "UPDATE") {
                 format!("{rows}{}", placement(e))
             } else {
                 rows.clone()
@@ -256,7 +258,7 @@ fn entity(s: &mut String, e: &Entity, groups: &[(Role, String)]) {
                 ),
                 _ => writeln!(
                     s,
-                    "CREATE POLICY {name} ON {t} FOR UPDATE TO {g} USING ({rows}) WITH CHECK ({rows});"
+                    "CREATE POLICY {name} ON {t} FOR UPDATE TO {g} USING ({rows}) WITH CHECK ({check});"
                 ),
             };
         }
