@@ -207,7 +207,11 @@ impl<'c> Writer<'c> {
                     .chain([&now, &now])
                     .cloned()
                     .collect();
-                match self.conn.query_opt(&self.sql.insert, &params) {
+                let detail = self.detail();
+                let res = with_audit_detail(self.conn, detail.as_deref(), || {
+                    self.conn.query_opt(&self.sql.insert, &params)
+                });
+                match res {
                     Ok(Some(r)) => r.get(0)?,
                     Ok(None) => return Ok(Err(Refused::Taken(self.taken(d, None, None)?))),
                     Err(err) => return Err(refused_by_policy(err, self.e, None)),
@@ -291,7 +295,11 @@ impl<'c> Writer<'c> {
             }
             Store::Postgres(_) => {
                 let params: Vec<Value> = new.values.iter().chain([&at, &id]).cloned().collect();
-                match self.conn.execute(&self.sql.update, &params) {
+                let detail = self.detail();
+                let res = with_audit_detail(self.conn, detail.as_deref(), || {
+                    self.conn.execute(&self.sql.update, &params)
+                });
+                match res {
                     // The row policy hid the record from this update: refused, as crm's
                     // own check would have.
                     Ok(0) => return Err(denied_by_policy(self.e, Some(old.id))),
@@ -335,10 +343,11 @@ impl<'c> Writer<'c> {
     /// Deletes one record (what references it is the caller's to refuse or cascade),
     /// auditing every old value.
     pub fn delete(&mut self, old: &Stored) -> Result<()> {
-        let n = self
-            .conn
-            .execute(&self.sql.delete, vals![old.id])
-            .map_err(|err| refused_by_policy(err, self.e, Some(old.id)))?;
+        let detail = self.detail();
+        let n = with_audit_detail(self.conn, detail.as_deref(), || {
+            self.conn.execute(&self.sql.delete, vals![old.id])
+        })
+        .map_err(|err| refused_by_policy(err, self.e, Some(old.id)))?;
         if n == 0 && !self.conn.is_sqlite() {
             return Err(denied_by_policy(self.e, Some(old.id)));
         }
@@ -379,7 +388,10 @@ impl<'c> Writer<'c> {
     /// values stay in the log as `crm delete` keeps them, at a tenth of the rows (a revert
     /// of a million records writes a million rows, not one per field). Returns how many.
     pub fn delete_range(&mut self, lo: i64, hi: i64, drafts: &[(i64, Draft)]) -> Result<i64> {
-        let n = self.conn.execute(&self.sql.delete_range, vals![lo, hi])?;
+        let detail = self.detail();
+        let n = with_audit_detail(self.conn, detail.as_deref(), || {
+            self.conn.execute(&self.sql.delete_range, vals![lo, hi])
+        })?;
         let detail = self.detail();
         let entries: Vec<Entry> = drafts
             .iter()
@@ -427,6 +439,31 @@ impl<'c> Writer<'c> {
     fn after_delete(&self, d: &Draft, id: i64) -> Result<()> {
         crate::db::derive::after_delete(self.conn, d, id, &self.user)
     }
+}
+
+/// Runs `f`, whose record changes `detail` explains (a derived value, a revert), in the
+/// audit. On `PostgreSQL` the row triggers write those audit rows and take the detail from
+/// the transaction-local setting `crm.audit_detail`; on `SQLite` the writer logs it itself.
+pub(crate) fn with_audit_detail<T>(
+    conn: &Store,
+    detail: Option<&str>,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let Some(detail) = detail.filter(|_| !conn.is_sqlite()) else {
+        return f();
+    };
+    conn.execute(
+        "SELECT pg_catalog.set_config('crm.audit_detail', ?, true)",
+        vals![detail],
+    )?;
+    let r = f();
+    if r.is_ok() {
+        conn.execute(
+            "SELECT pg_catalog.set_config('crm.audit_detail', '', true)",
+            vals![],
+        )?;
+    }
+    r
 }
 
 /// What a row-level security refusal that crm's own checks let through (`PostgreSQL`)

@@ -333,17 +333,19 @@ fn audit_trigger(s: &mut String, e: &Entity) {
             shown(f.kind, &format!("NEW.{col}")),
             shown(f.kind, &format!("OLD.{col}")),
         );
+        // `detail`: why crm made the change, when it says (a derived value, a revert).
+        let detail = "NULLIF(pg_catalog.current_setting('crm.audit_detail', true), '')";
         let _ = writeln!(
             ins,
-            "    IF NEW.{col} IS NOT NULL THEN PERFORM crm.audit_append('create', {name}, NEW.id, {field}, NULL, {new}, NULL); END IF;"
+            "    IF NEW.{col} IS NOT NULL THEN PERFORM crm.audit_append('create', {name}, NEW.id, {field}, NULL, {new}, {detail}); END IF;"
         );
         let _ = writeln!(
             upd,
-            "    IF NEW.{col} IS DISTINCT FROM OLD.{col} THEN PERFORM crm.audit_append('update', {name}, NEW.id, {field}, {old}, {new}, NULL); END IF;"
+            "    IF NEW.{col} IS DISTINCT FROM OLD.{col} THEN PERFORM crm.audit_append('update', {name}, NEW.id, {field}, {old}, {new}, {detail}); END IF;"
         );
         let _ = writeln!(
             del,
-            "    IF OLD.{col} IS NOT NULL THEN PERFORM crm.audit_append('delete', {name}, OLD.id, {field}, {old}, NULL, NULL); n := n + 1; END IF;"
+            "    IF OLD.{col} IS NOT NULL THEN PERFORM crm.audit_append('delete', {name}, OLD.id, {field}, {old}, NULL, {detail}); n := n + 1; END IF;"
         );
     }
     let _ = write!(
