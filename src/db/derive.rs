@@ -89,7 +89,7 @@ fn derive(s: &Store, d: &Derived, user: &str) -> Result<()> {
         return Ok(());
     }
     let detail = format!("derived: follows {} {}", d.cause.entity, d.cause.id);
-    crate::db::write::with_audit_detail(s, Some(&detail), || {
+    audit::with_audit_detail(s, Some(&detail), || {
         lookup::set_field(s, d.entity, d.field, d.id, &d.value)
     })?;
     audit::log(

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use rusqlite::{CachedStatement, ErrorCode, params_from_iter};
 
 use crate::db::Store;
-use crate::db::audit::{self, Entry};
+use crate::db::audit::{self, Entry, with_audit_detail};
 use crate::db::records::{Draft, Stored, check_key_kept, check_required, show_value};
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::{Default, Entity, Field, Kind, Value};
@@ -439,31 +439,6 @@ impl<'c> Writer<'c> {
     fn after_delete(&self, d: &Draft, id: i64) -> Result<()> {
         crate::db::derive::after_delete(self.conn, d, id, &self.user)
     }
-}
-
-/// Runs `f`, whose record changes `detail` explains (a derived value, a revert), in the
-/// audit. On `PostgreSQL` the row triggers write those audit rows and take the detail from
-/// the transaction-local setting `crm.audit_detail`; on `SQLite` the writer logs it itself.
-pub(crate) fn with_audit_detail<T>(
-    conn: &Store,
-    detail: Option<&str>,
-    f: impl FnOnce() -> Result<T>,
-) -> Result<T> {
-    let Some(detail) = detail.filter(|_| !conn.is_sqlite()) else {
-        return f();
-    };
-    conn.execute(
-        "SELECT pg_catalog.set_config('crm.audit_detail', ?, true)",
-        vals![detail],
-    )?;
-    let r = f();
-    if r.is_ok() {
-        conn.execute(
-            "SELECT pg_catalog.set_config('crm.audit_detail', '', true)",
-            vals![],
-        )?;
-    }
-    r
 }
 
 /// What a row-level security refusal that crm's own checks let through (`PostgreSQL`)
