@@ -104,6 +104,31 @@ pub fn log(conn: &Store, entries: &[Entry]) -> Result<()> {
     append(conn, entries)
 }
 
+/// Runs `f`, whose record changes `detail` explains (a derived value, a revert), in the
+/// audit. On `PostgreSQL` the row triggers write those audit rows and take the detail from
+/// the transaction-local setting `crm.audit_detail`; on `SQLite` the writer logs it itself.
+pub fn with_audit_detail<T>(
+    conn: &Store,
+    detail: Option<&str>,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let Some(detail) = detail.filter(|_| !conn.is_sqlite()) else {
+        return f();
+    };
+    conn.execute(
+        "SELECT pg_catalog.set_config('crm.audit_detail', ?, true)",
+        vals![detail],
+    )?;
+    let r = f();
+    if r.is_ok() {
+        conn.execute(
+            "SELECT pg_catalog.set_config('crm.audit_detail', '', true)",
+            vals![],
+        )?;
+    }
+    r
+}
+
 /// Whether `PostgreSQL`'s triggers write this entry's row: a create, update or delete of a
 /// registered entity's record (the trigger audits each INSERT, UPDATE and DELETE on its
 /// table, whoever makes it). Such an entry passed to [`log`] there would be a second row.

@@ -424,6 +424,9 @@ impl<'c> Bulk<'c> {
             c.rejected,
             crate::db::batch::MARK
         );
+        if let Some(p) = &self.pg {
+            p.end(self.conn)?;
+        }
         let audit_id: i64 = if self.pg.is_some() {
             // The id the append hands back: a manager may not read the log itself.
             self.conn.value(

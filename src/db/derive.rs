@@ -88,7 +88,10 @@ fn derive(s: &Store, d: &Derived, user: &str) -> Result<()> {
     if old == d.value {
         return Ok(());
     }
-    lookup::set_field(s, d.entity, d.field, d.id, &d.value)?;
+    let detail = format!("derived: follows {} {}", d.cause.entity, d.cause.id);
+    audit::with_audit_detail(s, Some(&detail), || {
+        lookup::set_field(s, d.entity, d.field, d.id, &d.value)
+    })?;
     audit::log(
         s,
         &[Entry {
@@ -99,10 +102,7 @@ fn derive(s: &Store, d: &Derived, user: &str) -> Result<()> {
             field: Some(f.name),
             old: show_value(f, &old),
             new: show_value(f, &d.value),
-            detail: Some(format!(
-                "derived: follows {} {}",
-                d.cause.entity, d.cause.id
-            )),
+            detail: Some(detail),
         }],
     )
 }

@@ -47,7 +47,40 @@ impl Pg {
             dbname: info.dbname().to_string(),
         };
         pg.batch("SET search_path = crm, pg_catalog")?;
+        pg.set_local_time_zone()?;
         Ok(pg)
+    }
+
+    /// Sets the session's time zone to this process's (as `TZ` or `/etc/localtime` name
+    /// it), so date-times the server formats (the audit triggers' old and new values) read
+    /// as crm shows them on `SQLite`. A zone the server does not know falls back to the
+    /// current UTC offset.
+    fn set_local_time_zone(&self) -> Result<()> {
+        let named = std::env::var("TZ")
+            .ok()
+            .map(|t| t.trim_start_matches(':').to_string())
+            .filter(|t| !t.is_empty() && !t.starts_with('/'))
+            .or_else(|| {
+                let target = std::fs::read_link("/etc/localtime").ok()?;
+                let t = target.to_str()?;
+                Some(t.split_once("zoneinfo/")?.1.to_string())
+            })
+            .filter(|t| {
+                t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_/+-".contains(c))
+            });
+        if let Some(zone) = named
+            && self.batch(&format!("SET TIME ZONE '{zone}'")).is_ok()
+        {
+            return Ok(());
+        }
+        let secs = chrono::Local::now().offset().local_minus_utc();
+        self.batch(&format!(
+            "SET TIME ZONE INTERVAL '{}{:02}:{:02}' HOUR TO MINUTE",
+            if secs < 0 { '-' } else { '+' },
+            secs.abs() / 3600,
+            secs.abs() % 3600 / 60
+        ))
     }
 
     /// How long a statement waits for another writer's lock before it fails as busy (exit

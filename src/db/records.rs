@@ -1,12 +1,11 @@
 //! Generic record reads for every entity of the registry (get, resolve, referrers) and
 //! the pure checks of a record; writes go through `db::write`.
 
-use rusqlite::OptionalExtension;
-
 use crate::db::Store;
 use crate::error::{Error, Result};
 use crate::schema::Value;
 use crate::schema::{ENTITIES, Entity, Field, Kind, ident};
+use crate::vals;
 
 pub use crate::schema::record::{Draft, Stored};
 
@@ -27,21 +26,18 @@ pub fn get(conn: &Store, e: &'static Entity, id: i64) -> Result<Option<Stored>> 
         e.table()
     );
     let n = e.fields.len();
-    Ok(conn
-        .sqlite()
-        .prepare_cached(&sql)?
-        .query_row([id], |r| {
-            let values = (0..n)
-                .map(|i| r.get::<_, Value>(i))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Stored {
-                id,
-                draft: Draft { entity: e, values },
-                created_at: r.get(n)?,
-                updated_at: r.get(n + 1)?,
-            })
-        })
-        .optional()?)
+    let Some(row) = conn.query_opt(&sql, vals![id])? else {
+        return Ok(None);
+    };
+    let (created_at, updated_at) = (row.get(n)?, row.get(n + 1)?);
+    let mut values = row.into_values();
+    values.truncate(n);
+    Ok(Some(Stored {
+        id,
+        draft: Draft { entity: e, values },
+        created_at,
+        updated_at,
+    }))
 }
 
 /// Reads one record or fails with `not_found`.
@@ -76,23 +72,17 @@ impl RefSql {
     /// then its id.
     pub fn find(&self, conn: &Store, text: &str) -> Result<Option<i64>> {
         if let Some(sql) = &self.by_key {
-            let id = conn
-                .sqlite()
-                .prepare_cached(sql)?
-                .query_row([text], |r| r.get(0))
-                .optional()?;
-            if id.is_some() {
-                return Ok(id);
+            // On PostgreSQL a key column is text: a number must not be bound to it.
+            if let Some(r) = conn.query_opt(sql, vals![text])? {
+                return Ok(Some(r.get(0)?));
             }
         }
         let Ok(n) = text.trim().parse::<i64>() else {
             return Ok(None);
         };
-        Ok(conn
-            .sqlite()
-            .prepare_cached(&self.by_id)?
-            .query_row([n], |r| r.get(0))
-            .optional()?)
+        conn.query_opt(&self.by_id, vals![n])?
+            .map(|r| r.get(0))
+            .transpose()
     }
 }
 
@@ -122,11 +112,9 @@ pub fn parse_value(conn: &Store, f: &Field, text: &str) -> Result<Value, String>
             }
         }
         (Kind::User, Value::Text(t)) => {
-            let found: Option<String> = conn
-                .sqlite()
-                .query_row("SELECT name FROM users WHERE name = ?", [t], |r| r.get(0))
-                .optional()
-                .map_err(|e| e.to_string())?;
+            let found = conn
+                .query_opt("SELECT name FROM users WHERE name = ?", vals![t.as_str()])
+                .map_err(|e| e.message)?;
             found.ok_or_else(|| format!("no user named '{t}'"))?;
             Ok(v)
         }
@@ -204,10 +192,10 @@ pub fn referrers(
                     ident(f.name)
                 );
                 let ids: Vec<i64> = conn
-                    .sqlite()
-                    .prepare_cached(&sql)?
-                    .query_map([id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .query(&sql, vals![id])?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect::<Result<_>>()?;
                 if !ids.is_empty() {
                     out.push((other, f.name, ids));
                 }

@@ -9,10 +9,11 @@ use std::collections::HashSet;
 use rusqlite::{CachedStatement, ErrorCode, params_from_iter};
 
 use crate::db::Store;
-use crate::db::audit::{self, Entry};
+use crate::db::audit::{self, Entry, with_audit_detail};
 use crate::db::records::{Draft, Stored, check_key_kept, check_required, show_value};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::schema::{Default, Entity, Field, Kind, Value};
+use crate::vals;
 
 mod change;
 mod command;
@@ -174,21 +175,48 @@ impl<'c> Writer<'c> {
         if let Err(err) = self.apply_rules(d, None).and_then(|()| check_required(d)) {
             return Ok(Err(Refused::Check(err)));
         }
-        if self.insert.is_none() {
-            self.insert = Some(self.conn.sqlite().prepare_cached(&self.sql.insert)?);
-        }
-        let stmt = self.insert.as_mut().expect("prepared above");
         let now = Value::Integer(self.now);
-        let res = stmt.execute(params_from_iter(d.values.iter().chain([&now, &now])));
-        let id = match res {
-            Ok(0) => {
-                return Ok(Err(Refused::Taken(self.taken(d, None, None)?)));
+        let id = match self.conn {
+            Store::Sqlite(c) => {
+                if self.insert.is_none() {
+                    self.insert = Some(c.prepare_cached(&self.sql.insert)?);
+                }
+                let stmt = self.insert.as_mut().expect("prepared above");
+                let res = stmt.execute(params_from_iter(d.values.iter().chain([&now, &now])));
+                match res {
+                    Ok(0) => {
+                        return Ok(Err(Refused::Taken(self.taken(d, None, None)?)));
+                    }
+                    Ok(_) => c.last_insert_rowid(),
+                    Err(err) if self.per_batch() && is_constraint(&err) => {
+                        return Ok(Err(Refused::Taken(self.taken(d, None, None)?)));
+                    }
+                    Err(err) => return Err(err.into()),
+                }
             }
-            Ok(_) => self.conn.sqlite().last_insert_rowid(),
-            Err(err) if self.per_batch() && is_constraint(&err) => {
-                return Ok(Err(Refused::Taken(self.taken(d, None, None)?)));
+            Store::Postgres(_) => {
+                // Looked up first, as SQLite's insert would refuse it before anything else.
+                // Writers take turns (`begin_write`), so no other crm writer takes the value
+                // in between.
+                if let Some(t) = self.taken(d, None, None)? {
+                    return Ok(Err(Refused::Taken(Some(t))));
+                }
+                let id = Value::Integer(keys::next_key_number(self.conn, self.e)?);
+                let params: Vec<Value> = std::iter::once(&id)
+                    .chain(&d.values)
+                    .chain([&now, &now])
+                    .cloned()
+                    .collect();
+                let detail = self.detail();
+                let res = with_audit_detail(self.conn, detail.as_deref(), || {
+                    self.conn.query_opt(&self.sql.insert, &params)
+                });
+                match res {
+                    Ok(Some(r)) => r.get(0)?,
+                    Ok(None) => return Ok(Err(Refused::Taken(self.taken(d, None, None)?))),
+                    Err(err) => return Err(refused_by_policy(err, self.e, None)),
+                }
             }
-            Err(err) => return Err(err.into()),
         };
         if let AuditPolicy::PerField { detail } = &self.audit {
             let entries: Vec<Entry> = self
@@ -249,18 +277,39 @@ impl<'c> Writer<'c> {
         old: &Stored,
         new: &Draft,
     ) -> Result<std::result::Result<(), Refused>> {
-        if self.update.is_none() {
-            self.update = Some(self.conn.sqlite().prepare_cached(&self.sql.update)?);
-        }
-        let stmt = self.update.as_mut().expect("prepared above");
         let at = Value::Integer(self.now.max(old.updated_at));
         let id = Value::Integer(old.id);
-        match stmt.execute(params_from_iter(new.values.iter().chain([&at, &id]))) {
-            Ok(_) => {}
-            Err(err) if is_constraint(&err) && !self.per_field() => {
-                return Ok(Err(Refused::Taken(self.taken(new, Some(old.id), None)?)));
+        match self.conn {
+            Store::Sqlite(c) => {
+                if self.update.is_none() {
+                    self.update = Some(c.prepare_cached(&self.sql.update)?);
+                }
+                let stmt = self.update.as_mut().expect("prepared above");
+                match stmt.execute(params_from_iter(new.values.iter().chain([&at, &id]))) {
+                    Ok(_) => {}
+                    Err(err) if is_constraint(&err) && !self.per_field() => {
+                        return Ok(Err(Refused::Taken(self.taken(new, Some(old.id), None)?)));
+                    }
+                    Err(err) => return Err(err.into()),
+                }
             }
-            Err(err) => return Err(err.into()),
+            Store::Postgres(_) => {
+                let params: Vec<Value> = new.values.iter().chain([&at, &id]).cloned().collect();
+                let detail = self.detail();
+                let res = with_audit_detail(self.conn, detail.as_deref(), || {
+                    self.conn.execute(&self.sql.update, &params)
+                });
+                match res {
+                    // The row policy hid the record from this update: refused, as crm's
+                    // own check would have.
+                    Ok(0) => return Err(denied_by_policy(self.e, Some(old.id))),
+                    Ok(_) => {}
+                    Err(err) if err.kind == ErrorKind::Conflict && !self.per_field() => {
+                        return Ok(Err(Refused::Taken(self.taken(new, Some(old.id), None)?)));
+                    }
+                    Err(err) => return Err(refused_by_policy(err, self.e, Some(old.id))),
+                }
+            }
         }
         match &self.audit {
             AuditPolicy::PerField { detail } => {
@@ -294,10 +343,14 @@ impl<'c> Writer<'c> {
     /// Deletes one record (what references it is the caller's to refuse or cascade),
     /// auditing every old value.
     pub fn delete(&mut self, old: &Stored) -> Result<()> {
-        self.conn
-            .sqlite()
-            .prepare_cached(&self.sql.delete)?
-            .execute([old.id])?;
+        let detail = self.detail();
+        let n = with_audit_detail(self.conn, detail.as_deref(), || {
+            self.conn.execute(&self.sql.delete, vals![old.id])
+        })
+        .map_err(|err| refused_by_policy(err, self.e, Some(old.id)))?;
+        if n == 0 && !self.conn.is_sqlite() {
+            return Err(denied_by_policy(self.e, Some(old.id)));
+        }
         let detail = self.detail();
         let mut entries: Vec<Entry> = self
             .e
@@ -335,11 +388,10 @@ impl<'c> Writer<'c> {
     /// values stay in the log as `crm delete` keeps them, at a tenth of the rows (a revert
     /// of a million records writes a million rows, not one per field). Returns how many.
     pub fn delete_range(&mut self, lo: i64, hi: i64, drafts: &[(i64, Draft)]) -> Result<i64> {
-        let n = self
-            .conn
-            .sqlite()
-            .prepare_cached(&self.sql.delete_range)?
-            .execute([lo, hi])?;
+        let detail = self.detail();
+        let n = with_audit_detail(self.conn, detail.as_deref(), || {
+            self.conn.execute(&self.sql.delete_range, vals![lo, hi])
+        })?;
         let detail = self.detail();
         let entries: Vec<Entry> = drafts
             .iter()
@@ -387,6 +439,24 @@ impl<'c> Writer<'c> {
     fn after_delete(&self, d: &Draft, id: i64) -> Result<()> {
         crate::db::derive::after_delete(self.conn, d, id, &self.user)
     }
+}
+
+/// What a row-level security refusal that crm's own checks let through (`PostgreSQL`)
+/// becomes: the same refusal, exit 7, never an internal error.
+fn refused_by_policy(err: Error, e: &Entity, id: Option<i64>) -> Error {
+    let policy = err.message.contains("row-level security") || err.kind == ErrorKind::Denied;
+    if policy { denied_by_policy(e, id) } else { err }
+}
+
+fn denied_by_policy(e: &Entity, id: Option<i64>) -> Error {
+    let what = match id {
+        Some(id) => format!("{} {id}", e.name),
+        None => format!("this {}", e.name),
+    };
+    Error::denied(format!(
+        "permission denied: the database refused the change to {what}"
+    ))
+    .hint("your role may change only the records it owns")
 }
 
 fn is_constraint(err: &rusqlite::Error) -> bool {

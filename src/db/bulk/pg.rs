@@ -37,6 +37,8 @@ pub struct PgBulk {
     /// The last id handed out when the import began, and how many ids it has used since
     /// (inserts, and refused inserts that use one up): generated keys count from there.
     seq0: i64,
+    /// How many ids the import has given so far (the last one is `seq0 + next_id`).
+    next_id: i64,
     consumed: i64,
     /// The generated-key counter, taken at the first key generated and given back by a
     /// refused row, as the writer's on `SQLite`.
@@ -115,14 +117,11 @@ impl PgBulk {
             .into_iter()
             .map(|(_, n)| n)
             .collect();
-        // As `write::keys::next_key_number`: past the sequence and the largest id.
-        let seq0: i64 = conn.value(
-            &format!(
-                "SELECT GREATEST(crm.id_sequence(?), COALESCE(MAX(\"id\"), 0)) FROM {}",
-                e.table()
-            ),
-            crate::vals![e.name],
-        )?;
+        // The id crm's writer would give next (`migrate::postgres::ids`), counted in the
+        // transaction: the import numbers its records from there, explicitly, so an import
+        // rolled back uses no id up, as on SQLite.
+        let seq0: i64 =
+            conn.value::<i64>("SELECT crm.next_record_id(?)", crate::vals![e.name])? - 1;
         let was_empty: bool = conn
             .query_opt(&format!("SELECT 1 FROM {} LIMIT 1", e.table()), &[])?
             .is_none();
@@ -142,6 +141,7 @@ impl PgBulk {
             defaults,
             users,
             seq0,
+            next_id: 0,
             consumed: 0,
             next_key: None,
             touched: Touched::default(),
@@ -212,34 +212,28 @@ impl PgBulk {
         if inserts + updates == 0 && burns == 0 {
             return Ok(out);
         }
-        // Explicit ids only when a refused insert must use one up; else the identity's.
-        let mut ids = if burns > 0 {
-            self.take_ids(conn, inserts + burns)?.into_iter()
-        } else {
-            Vec::new().into_iter()
-        };
         let mut stage: Vec<Vec<Value>> = Vec::with_capacity(inserts + updates);
         for (ord, rid, d) in staged {
-            let nid = if rid.is_none() { ids.next() } else { None };
+            // Inserts and the refused inserts that use an id up, in file order.
+            let nid = rid.is_none().then(|| {
+                self.next_id += 1;
+                self.seq0 + self.next_id
+            });
             if let Some(d) = d {
                 Self::stage(&mut stage, ord, rid, nid, d);
             }
         }
         if inserts + updates > 0 {
-            self.write(conn, stage, updates > 0, inserts > 0, burns > 0)?;
+            self.write(conn, stage, updates > 0, inserts > 0)?;
         }
         Ok(out)
     }
 
-    /// The next `n` ids of the table, in order.
-    fn take_ids(&self, conn: &Store, n: usize) -> Result<Vec<i64>> {
-        conn.query(
-            "SELECT crm.take_ids(?, ?)",
-            crate::vals![self.e.name, i64::try_from(n).unwrap_or(i64::MAX)],
-        )?
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
+    /// Moves the table's identity past the ids the import gave (as the writer does), so a
+    /// row added without crm's id (`psql`) does not collide with them.
+    pub fn end(&self, conn: &Store) -> Result<()> {
+        conn.value::<i64>("SELECT crm.next_record_id(?)", crate::vals![self.e.name])?;
+        Ok(())
     }
 
     /// One staged row: its place in the chunk, the record it updates or the id it takes.
@@ -259,7 +253,6 @@ impl PgBulk {
         stage: Vec<Vec<Value>>,
         updates: bool,
         inserts: bool,
-        explicit: bool,
     ) -> Result<()> {
         let Store::Postgres(pg) = conn else {
             return Err(Error::internal("the PostgreSQL import on another engine"));
@@ -295,10 +288,9 @@ impl PgBulk {
                 .collect();
             for r in conn.query(
                 &format!(
-                    "INSERT INTO {t} ({id}{cols}, \"created_at\", \"updated_at\") SELECT {nid}{}, {now}, {now} FROM crm_import_stage s WHERE s.rid IS NULL ORDER BY s.ord RETURNING \"id\"",
+                    "INSERT INTO {t} (\"id\", {cols}, \"created_at\", \"updated_at\") SELECT s.nid, {}, {now}, {now} FROM crm_import_stage s WHERE s.rid IS NULL ORDER BY s.ord RETURNING \"id\"",
                     sel.join(", "),
-                    id = if explicit { "\"id\", " } else { "" },
-                    nid = if explicit { "s.nid, " } else { "" },
+
                 ),
                 &[],
             )? {

@@ -1,12 +1,11 @@
 //! What an import's update of a record leaves behind: its `import_change` row (the audit
 //! policy per batch), read back by `crm import revert` and the record's trail.
 
-use rusqlite::params;
-
 use crate::db::Store;
 use crate::error::Result;
 use crate::schema::Value;
 use crate::schema::record::{Draft, Stored};
+use crate::vals;
 
 /// Records an import's update of one record: its values before (what a revert restores)
 /// and the new values of the changed fields only; with `before` they are the record's
@@ -30,17 +29,16 @@ pub(super) fn record_change(
         .filter(|(_, (o, n))| o != n)
         .map(|(f, (_, n))| (f.name.to_string(), to_json(n)))
         .collect();
-    conn.sqlite()
-        .prepare_cached(
-            "INSERT INTO import_change (batch, record_id, before, after_updated_at, after) VALUES (?, ?, ?, ?, ?)",
-        )?
-        .execute(params![
+    conn.execute(
+        "INSERT INTO import_change (batch, record_id, before, after_updated_at, after) VALUES (?, ?, ?, ?, ?)",
+        vals![
             batch,
             old.id,
             serde_json::Value::Object(before).to_string(),
             updated_at,
             serde_json::Value::Object(after).to_string()
-        ])?;
+        ],
+    )?;
     Ok(())
 }
 

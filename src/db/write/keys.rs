@@ -1,13 +1,13 @@
 //! Unique values in the write path: generated keys (`C000123`) from one counter per
 //! writer, and what a unique conflict means, in a command's words or an import row's.
 
-use rusqlite::OptionalExtension;
-
 use super::Writer;
 use crate::db::Store;
+use crate::db::dialect::Dialect;
 use crate::db::records::Draft;
 use crate::error::{Error, Result};
 use crate::schema::{Entity, Field, Value};
+use crate::vals;
 
 /// A unique value another record already holds.
 #[derive(Debug)]
@@ -53,19 +53,22 @@ pub fn show(v: &Value) -> String {
 }
 
 /// The number a generated key starts from: the id the next record gets. It counts from the
-/// table's AUTOINCREMENT sequence, not its largest live id, so a deleted record's key (which
-/// old exports and documents still name) is never handed to another record. `SQLite`'s own
-/// sequence table: another engine reads its identity column's sequence here instead.
-fn next_key_number(conn: &Store, e: &Entity) -> Result<i64> {
-    Ok(conn.sqlite().query_row(
-        &format!(
-            "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0), \
-                        COALESCE((SELECT MAX(\"id\") FROM {}), 0)) + 1",
-            e.table()
+/// largest id the table ever held (`SQLite`'s AUTOINCREMENT sequence; on `PostgreSQL`
+/// `crm.next_record_id`, the same number counted in the transaction), not its largest
+/// live id, so a deleted record's key (which old exports and documents still name) is
+/// never handed to another record.
+pub(super) fn next_key_number(conn: &Store, e: &Entity) -> Result<i64> {
+    match conn.dialect() {
+        Dialect::Sqlite => conn.value(
+            &format!(
+                "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0), \
+                            COALESCE((SELECT MAX(\"id\") FROM {}), 0)) + 1",
+                e.table()
+            ),
+            vals![e.name],
         ),
-        [e.name],
-        |r| r.get(0),
-    )?)
+        Dialect::Postgres => conn.value("SELECT crm.next_record_id(?)", vals![e.name]),
+    }
 }
 
 impl Writer<'_> {
@@ -74,12 +77,10 @@ impl Writer<'_> {
         let sql = self.sql.holder[i]
             .as_deref()
             .expect("holders are looked up for unique and generated fields");
-        Ok(self
-            .conn
-            .sqlite()
-            .prepare_cached(sql)?
-            .query_row([v], |r| r.get(0))
-            .optional()?)
+        self.conn
+            .query_opt(sql, std::slice::from_ref(v))?
+            .map(|r| r.get(0))
+            .transpose()
     }
 
     /// The next free generated key of field `i`; the counter is taken once per writer and

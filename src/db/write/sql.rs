@@ -42,9 +42,15 @@ impl Sql {
             .iter()
             .map(|f| format!("{} = ?", ident(f.name)))
             .collect();
+        // PostgreSQL: the id is crm's (`crm.next_record_id`, bound first), as SQLite's
+        // AUTOINCREMENT gives it; its identity sequence would not roll back with a command.
+        let (id_col, id_mark) = match dialect {
+            Dialect::Sqlite => ("", ""),
+            Dialect::Postgres => ("\"id\", ", "?, "),
+        };
         Ok(Sql {
             insert: format!(
-                "INSERT INTO {t} ({}, \"created_at\", \"updated_at\") VALUES ({marks}) \
+                "INSERT INTO {t} ({id_col}{}, \"created_at\", \"updated_at\") VALUES ({id_mark}{marks}) \
                  ON CONFLICT DO NOTHING{}",
                 field_list(e),
                 returning_id(dialect)

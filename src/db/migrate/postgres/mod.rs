@@ -11,10 +11,12 @@
 //! What the engine's writes must do with it: call `crm.begin_write()` first in each write
 //! transaction (READ COMMITTED), as `SQLite` takes BEGIN IMMEDIATE; leave record changes'
 //! audit rows to the triggers and write its other rows (login, export, …) through
-//! `crm.audit_append`; set the session's `TimeZone` to the local zone, in which the
+//! `crm.audit_append`; give each record it adds the id `crm.next_record_id(entity)` returns
+//! (`ids`: `SQLite`'s AUTOINCREMENT, counted in the transaction); set the session's `TimeZone` to the local zone, in which the
 //! triggers show date-times; add users with `crm.add_login` (a SCRAM verifier, never the
 //! password) after their `crm.users` row.
 
+pub mod ids;
 pub mod logins;
 pub mod names;
 pub mod security;

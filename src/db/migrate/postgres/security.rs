@@ -101,6 +101,8 @@ pub fn sql(database: &str) -> String {
         audit_trigger(&mut s, e);
     }
     s.push_str(&super::logins::sql(database));
+    let names: Vec<String> = groups.iter().map(|(_, g)| g.clone()).collect();
+    s.push_str(&super::ids::sql(&names));
     s
 }
 
@@ -163,7 +165,7 @@ fn system_tables(s: &mut String, role: Role, g: &str) {
         }
         let _ = writeln!(
             s,
-            "GRANT EXECUTE ON FUNCTION crm.begin_import(bigint), crm.id_sequence(text), crm.take_ids(text, bigint) TO {g};"
+            "GRANT EXECUTE ON FUNCTION crm.begin_import(bigint) TO {g};"
         );
     }
     // The audit log: whole for those who may audit; for reports (churn), customer status rows.
@@ -367,17 +369,19 @@ fn audit_trigger(s: &mut String, e: &Entity) {
             shown(f.kind, &format!("NEW.{col}")),
             shown(f.kind, &format!("OLD.{col}")),
         );
+        // `detail`: why crm made the change, when it says (a derived value, a revert).
+        let detail = "NULLIF(pg_catalog.current_setting('crm.audit_detail', true), '')";
         let _ = writeln!(
             ins,
-            "    IF NEW.{col} IS NOT NULL THEN PERFORM crm.audit_append('create', {name}, NEW.id, {field}, NULL, {new}, NULL); END IF;"
+            "    IF NEW.{col} IS NOT NULL THEN PERFORM crm.audit_append('create', {name}, NEW.id, {field}, NULL, {new}, {detail}); END IF;"
         );
         let _ = writeln!(
             upd,
-            "    IF NEW.{col} IS DISTINCT FROM OLD.{col} THEN PERFORM crm.audit_append('update', {name}, NEW.id, {field}, {old}, {new}, NULL); END IF;"
+            "    IF NEW.{col} IS DISTINCT FROM OLD.{col} THEN PERFORM crm.audit_append('update', {name}, NEW.id, {field}, {old}, {new}, {detail}); END IF;"
         );
         let _ = writeln!(
             del,
-            "    IF OLD.{col} IS NOT NULL THEN PERFORM crm.audit_append('delete', {name}, OLD.id, {field}, {old}, NULL, NULL); n := n + 1; END IF;"
+            "    IF OLD.{col} IS NOT NULL THEN PERFORM crm.audit_append('delete', {name}, OLD.id, {field}, {old}, NULL, {detail}); n := n + 1; END IF;"
         );
     }
     let _ = write!(

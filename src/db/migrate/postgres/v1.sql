@@ -179,21 +179,6 @@ END $$;
 REVOKE ALL ON FUNCTION crm.begin_import(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm.import_batch_now(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm.import_open_audited() FROM PUBLIC;
--- The last id an entity's table handed out (0: none yet), as SQLite's sqlite_sequence
--- tells it: generated keys count from it. crm roles hold no rights on the sequences.
-CREATE FUNCTION crm.id_sequence(p_table text) RETURNS bigint LANGUAGE sql STABLE
-SECURITY DEFINER SET search_path = pg_catalog, crm AS $$
-  SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('crm.' || quote_ident(p_table), 'id')::regclass), 0)
-$$;
--- The next `p_n` ids of an entity's table, in order: an import that refuses a row for a
--- taken unique value uses up its id as SQLite does (its INSERT … ON CONFLICT DO NOTHING
--- takes one), so both engines number the same file's records alike.
-CREATE FUNCTION crm.take_ids(p_table text, p_n bigint) RETURNS SETOF bigint LANGUAGE sql
-SECURITY DEFINER SET search_path = pg_catalog, crm AS $$
-  SELECT nextval(pg_get_serial_sequence('crm.' || quote_ident(p_table), 'id')) FROM generate_series(1, p_n)
-$$;
-REVOKE ALL ON FUNCTION crm.id_sequence(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION crm.take_ids(text, bigint) FROM PUBLIC;
 -- The time the audit log records, in Unix seconds: the transaction's start on the server,
 -- one moment for every row of one change. A function of its own so a test build can
 -- replace it (as the schema's owner) to follow its fixed clock.
