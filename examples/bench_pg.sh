@@ -16,20 +16,21 @@
 #   16 concurrent processes x 100 `crm add customer` on PostgreSQL vs the same on SQLite:
 #     failures, records after (nothing lost), wall                        goal <= SQLite
 #
-# Measured 2026-12-01 on the 2-core dev VM shared with other builds (load average ~4),
-# release build, PostgreSQL 15 at /tmp/devpg (fsync off), 1,000,000 rows / 198 MB, 3 reps,
-# medians (CRM_BENCH_PG=postgresql://postgres@/postgres?host=/tmp/devpg
+# Measured 2026-12-01 04:16 UTC on the 2-core dev VM shared with other builds (load average
+# ~3), release build, PostgreSQL 15 at /tmp/devpg (fsync off), 1,000,000 rows / 198 MB,
+# 3 reps, medians (CRM_BENCH_PG=postgresql://postgres@/postgres?host=/tmp/devpg
 # BENCH_DIR=/tmp/imp_t/bench examples/bench_pg.sh):
-#   import crm 12.15 s vs psql \copy + keys by hand 5.31 s = 2.29x (goal 1.2x: NOT met);
-#     crm CPU 4.2 s; peak RSS 78.1 MiB; reps 10.67/4.31, 12.15/5.89, 12.72/5.31 s.
-#     Where it goes (psql on the same data): \copy into the temp staging table 1.8 s, one
-#     INSERT … SELECT into the indexed table 4.6 s (the expert builds the indexes after the
-#     load: crm's roles do not own the tables, so crm cannot drop them), the rest the
-#     chunks' judging in crm, not overlapped with the server's work.
-#   export crm 2.63 s vs psql \copy 1.61 s = 1.63x (rep 1: 1.73 vs 1.40 = 1.24x; an
-#     earlier quieter run: 1.65 vs 1.37 = 1.20x); byte-identical to the imported file.
-#   16 x 100 adds: not measured on PostgreSQL yet (`crm add` there needs the PostgreSQL
-#     writer); SQLite 9.54 s, 0 failures, 1600 records.
+#   import crm 10.30 s vs psql \copy + keys by hand 4.38 s = 2.35x (goal 1.2x: NOT met);
+#     crm CPU 4.1 s; peak RSS 79.2 MiB. Where it goes (psql on the same data): \copy into
+#     the temp staging table 1.8 s, one INSERT … SELECT into the indexed table 4.6 s (the
+#     expert builds the indexes after the load; crm's roles do not own the tables, so crm
+#     cannot drop them), the rest crm judging each chunk while the server waits (not
+#     overlapped with the server's work).
+#   export crm 1.75 s vs psql \copy 1.52 s = 1.15x (goal met); byte-identical to the file.
+#   16 x 100 `crm add customer`: PostgreSQL 25.21 s, 0 failures, 1601 records (the probe
+#     add included); SQLite 4.44 s, 0 failures, 1600 records: 5.67x (goal <= 1x: NOT met;
+#     each add is a new connection with a SCRAM login, and every writer queues on the
+#     audit chain's lock).
 set -euo pipefail
 ROWS=${1:-1000000}
 REPS=${2:-3}
