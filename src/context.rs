@@ -133,14 +133,14 @@ impl Ctx {
         self.db()?;
         if self.g.is_server() {
             let token = self.token()?;
-            let u = auth::server::connected_user(&self.db()?.conn, token.as_deref())?;
+            let u = auth::server::connected_user(&self.db()?.store, token.as_deref())?;
             self.user = Some(u.clone());
             return Ok(u);
         }
         let token = self.token()?.ok_or_else(|| {
             Error::auth("not logged in").hint("run `crm login` (or set CRM_TOKEN)")
         })?;
-        let u = auth::session_user(&self.db()?.conn, &token)?;
+        let u = auth::session_user(&self.db()?.store, &token)?;
         self.user = Some(u.clone());
         Ok(u)
     }

@@ -28,7 +28,7 @@ pub fn login(
         Err(e) if e.kind == ErrorKind::Auth => return Err(Error::auth(LOGIN_FAILED)),
         Err(e) => return Err(e),
     };
-    let store = &mut db.conn;
+    let store = &mut db.store;
     let Some(me) = server::me(store)? else {
         return Err(Error::auth(LOGIN_FAILED));
     };

@@ -117,7 +117,7 @@ pub fn split_pg_token(s: &str) -> Option<(String, PgLogin)> {
 }
 
 fn unhex(h: &str) -> Option<Vec<u8>> {
-    if h.len() % 2 != 0 {
+    if !h.len().is_multiple_of(2) {
         return None;
     }
     (0..h.len())

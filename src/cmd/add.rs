@@ -24,7 +24,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     ctx.authorize(Action::Create, Some(e), None)?;
     let user = ctx.user()?;
     let interactive = ctx.g.interactive;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let mut d = Draft::empty(e);
     let mut given = Vec::new();
     super::read_flags(conn, e, sub, &mut d, &mut given)?;
@@ -77,7 +77,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let key = match e.key {
         Some(k) => {
             let f = e.field(k)?;
-            let row = super::display_row(&ctx.db()?.conn, e, id, &[f])?;
+            let row = super::display_row(&ctx.db()?.store, e, id, &[f])?;
             row.first()
                 .map(|v| format!(" ({})", f.kind.format(v)))
                 .unwrap_or_default()

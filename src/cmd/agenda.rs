@@ -116,14 +116,14 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         Some("all") => None,
         Some(u) => {
             let f = Entity::get("activity")?.field("owner")?;
-            crate::db::records::parse_value(&ctx.db()?.conn, f, u).map_err(Error::not_found)?;
+            crate::db::records::parse_value(&ctx.db()?.store, f, u).map_err(Error::not_found)?;
             Some(u.to_string())
         }
         None if matches!(me.role, Role::Sales | Role::Service) => Some(me.name.clone()),
         None => None,
     };
     let at = as_of(ctx, m, user)?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let mut names = groups::Names::default();
     let mut out: Vec<render::Group> = Vec::new();
     for (key, entity, en, zh, query, _) in GROUPS {

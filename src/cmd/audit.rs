@@ -65,7 +65,7 @@ pub fn command() -> Command {
 
 /// `--head`: the newest entry as `ID:HASH` (JSON: `{"id", "hash"}`).
 fn print_head(ctx: &mut Ctx) -> Result<()> {
-    let Some(h) = audit::head(&ctx.db()?.conn)? else {
+    let Some(h) = audit::head(&ctx.db()?.store)? else {
         return Err(Error::storage(
             "the audit log is empty, though crm init writes its first row: rows were deleted",
         ));
@@ -81,7 +81,7 @@ fn print_head(ctx: &mut Ctx) -> Result<()> {
 /// `--verify [--anchor ID:HASH]`: exit 9 naming every problem found.
 fn verify(ctx: &mut Ctx, anchor: Option<&String>) -> Result<()> {
     let anchor = anchor.map(|a| audit::parse_anchor(a)).transpose()?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let mut problems = audit::problems(conn)?;
     if let Some(a) = &anchor {
         problems.extend(audit::anchor_problem(conn, a)?);
@@ -132,7 +132,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         since,
         limit: m.get_one::<i64>("limit").copied(),
     };
-    let rows = audit::read(&ctx.db()?.conn, &f)?;
+    let rows = audit::read(&ctx.db()?.store, &f)?;
     let keys = [
         "id",
         "at",

@@ -119,7 +119,7 @@ fn to_stdout(tmp: &Path) -> Result<()> {
 /// password can cross engines): the session's own login password, or one read like
 /// `crm copy` reads it. None on `SQLite`, whose copy keeps every hash.
 fn server_password(ctx: &mut Ctx, m: &ArgMatches, me: &str) -> Result<Option<String>> {
-    if ctx.db()?.conn.is_sqlite() {
+    if ctx.db()?.store.is_sqlite() {
         return Ok(None);
     }
     let saved = if m.get_flag("password_stdin") {
@@ -173,14 +173,14 @@ fn write_checked(
         .ok_or_else(|| Error::usage("the backup path is not valid UTF-8"))?;
     let busy = ctx.g.busy;
     match hash {
-        None => maintain::copy_into(&ctx.db()?.conn, target),
+        None => maintain::copy_into(&ctx.db()?.store, target),
         Some(hash) => {
             let admin = crate::db::copy::Admin {
                 name: me,
                 password: "",
                 hash,
             };
-            crate::db::copy::into_file(&ctx.db()?.conn, &tmp, &admin, busy).map(|_| ())
+            crate::db::copy::into_file(&ctx.db()?.store, &tmp, &admin, busy).map(|_| ())
         }
     }
     .map_err(|e| with_file(file, e))?;

@@ -132,7 +132,7 @@ fn server_checks(conn: &Store) -> Result<Vec<Outcome>> {
 
 pub fn run(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     ctx.authorize(Action::Maintain, None, None)?;
-    let results = checks(&ctx.db()?.conn)?;
+    let results = checks(&ctx.db()?.store)?;
     let cols: Vec<Column> = ["check", "ok", "detail"]
         .iter()
         .map(|k| Column {

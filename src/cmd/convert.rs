@@ -82,7 +82,7 @@ fn quote(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     ctx.authorize(Action::Read, Some(qe), None)?;
     ctx.authorize(Action::Create, Some(oe), None)?;
     let user = ctx.user()?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let id = records::resolve_target(conn, qe, m.get_one::<String>("id").expect("required"))?;
     let q = records::must_get(conn, qe, id)?;
     let number = q.draft.text("number").unwrap_or_default().to_string();
@@ -108,7 +108,7 @@ fn quote(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     d.set("status", Value::Text("confirmed".into()));
     write::fill_defaults(conn, &mut d, &user.name)?;
     super::placement::authorize(ctx, Action::Create, &user, &d, None)?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let quote_lines = ids_where(
         conn,
         Entity::get("quote_line")?,
@@ -138,7 +138,7 @@ fn quote(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     }
     audit_convert(&tx, &user.name, qe, id, format!("order {order}"))?;
     tx.commit()?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let shown = records::must_get(conn, oe, order)?;
     ctx.out.msg(&format!(
         "created order {} from quote {number} with {} line(s)",

@@ -70,7 +70,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         hash: &hash,
     };
     let busy = ctx.g.busy;
-    let src = &ctx.db()?.conn;
+    let src = &ctx.db()?.store;
     let moved = match &file {
         None => copy::into_server(src, &to, &admin, busy)?.0,
         Some(dest) => into_new_file(src, dest, &admin, busy)?,

@@ -37,7 +37,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let user = ctx.user()?;
     let mut ids = Vec::new();
     for t in m.get_many::<String>("ids").into_iter().flatten() {
-        let conn = &ctx.db()?.conn;
+        let conn = &ctx.db()?.store;
         let id = records::resolve_target(conn, e, t)?;
         let rec = records::must_get(conn, e, id)?;
         let owns = super::owns(conn, &user, &rec.draft)?;
@@ -51,7 +51,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         // What --cascade takes along must be the user's to delete too (a sales user may not
         // remove another's opportunity by deleting the customer).
         for &id in &ids {
-            let conn = &ctx.db()?.conn;
+            let conn = &ctx.db()?.store;
             let mut checks = Vec::new();
             for (other, rid) in records::cascade_closure(conn, e, id)? {
                 if let Some(rec) = records::get(conn, other, rid)? {
@@ -64,7 +64,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         }
     } else {
         // Refused for its references before the question, not after a "yes".
-        let conn = &ctx.db()?.conn;
+        let conn = &ctx.db()?.store;
         for &id in &ids {
             records::refuse_if_referenced(conn, e, id, &ids)?;
         }
@@ -74,7 +74,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             return Err(Error::usage("delete needs confirmation")
                 .hint("pass --yes to delete without a terminal"));
         }
-        let conn = &ctx.db()?.conn;
+        let conn = &ctx.db()?.store;
         let mut names = Vec::new();
         for &id in &ids {
             names.push(describe(conn, e, id)?);

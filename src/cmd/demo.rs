@@ -144,7 +144,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         counts.push(format!("{n} {}", label.to_lowercase()));
     }
     tx.commit()?;
-    let (_, token) = crate::auth::login(&mut ctx.db()?.conn, "admin", DEMO_PASSWORD, 8 * 3600)?;
+    let (_, token) = crate::auth::login(&mut ctx.db()?.store, "admin", DEMO_PASSWORD, 8 * 3600)?;
     crate::auth::write_token(&crate::auth::token_path(&path), &token)?;
     let e = Entity::get("customer")?;
     let cols: Vec<&'static crate::schema::Field> =
@@ -154,7 +154,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             .collect::<Result<_>>()?;
     let mut q = crate::db::query::Query::new(e);
     q.limit = Some(8);
-    let rows = crate::db::query::rows(&ctx.db()?.conn, &q, &cols)?;
+    let rows = crate::db::query::rows(&ctx.db()?.store, &q, &cols)?;
     let json: Vec<Vec<serde_json::Value>> = rows
         .iter()
         .map(|r| crate::render::json_row(&cols, r))

@@ -44,12 +44,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let e = Entity::get("activity")?;
     ctx.authorize(Action::Update, Some(e), None)?;
     let user = ctx.user()?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let id = records::resolve_target(conn, e, m.get_one::<String>("id").expect("required"))?;
     let old = records::must_get(conn, e, id)?;
     let owns = super::owns(conn, &user, &old.draft)?;
     ctx.authorize(Action::Update, Some(e), owns)?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let done = old.draft.get("done_at");
     if *done != Value::Null {
         ctx.out.msg(&format!(

@@ -33,7 +33,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let user = ctx.user()?;
     let interactive = ctx.g.interactive;
     let quiet = ctx.out.quiet;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let id = records::resolve_target(
         conn,
         e,

@@ -93,7 +93,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         entity,
         out.map_or("stdout", String::as_str),
     )?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let result = match out {
         Some(path) => to_file(conn, &query, &spec, path, m.get_flag("force")),
         None => to_stdout(conn, &query, &spec),

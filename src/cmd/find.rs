@@ -30,7 +30,7 @@ pub fn command() -> Command {
 
 /// Builds the query from `find`'s (and `export`'s) flags.
 pub fn query_from(ctx: &mut Ctx, e: &'static Entity, m: &ArgMatches) -> Result<Query> {
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let mut q = Query::new(e);
     // Trimmed as stored text is, so a pasted `　科技 ` finds what `科技` finds.
     q.text = m
@@ -69,12 +69,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     // Columns the user named are all shown, however narrow the terminal.
     ctx.out.fit = !m.contains_id("columns") || m.get_one::<String>("columns").is_none();
     if m.get_flag("count") {
-        let n = query::count(&ctx.db()?.conn, &q)?;
+        let n = query::count(&ctx.db()?.store, &q)?;
         return ctx.out.data(&format!("{n}\n"));
     }
     let columns = render::columns(ctx, &cols);
     if let Some(mut stream) = ctx.out.stream(&columns)? {
-        let conn = &ctx.db()?.conn;
+        let conn = &ctx.db()?.store;
         return match query::for_each(conn, &q, &cols, |r| stream.row(&render::json_row(&cols, r))) {
             Ok(()) => stream.finish(),
             Err(e) => {
@@ -83,7 +83,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             }
         };
     }
-    let rows = query::rows(&ctx.db()?.conn, &q, &cols)?;
+    let rows = query::rows(&ctx.db()?.store, &q, &cols)?;
     let json: Vec<Vec<serde_json::Value>> = rows
         .iter()
         .map(|r| render::view_row(ctx, &cols, r))

@@ -18,7 +18,7 @@ pub fn history(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         .transpose()?;
     ctx.authorize(Action::Import, entity, None)?;
     let limit = m.get_one::<i64>("limit").copied().unwrap_or(50);
-    let list = batch::history(&ctx.db()?.conn, entity.map(|e| e.name), limit)?;
+    let list = batch::history(&ctx.db()?.store, entity.map(|e| e.name), limit)?;
     let keys = [
         "batch",
         "at",
@@ -83,7 +83,7 @@ pub fn history(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
 pub fn revert(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let id = *m.get_one::<i64>("batch").expect("required");
     ctx.authorize(Action::Import, None, None)?;
-    let b = batch::get(&ctx.db()?.conn, id)?;
+    let b = batch::get(&ctx.db()?.store, id)?;
     let e = Entity::get(&b.entity)?;
     let user = ctx.authorize(Action::Import, Some(e), None)?;
     let db = ctx.db()?;

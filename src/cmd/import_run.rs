@@ -317,7 +317,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let progress = super::import_progress::Bar::new(ctx, len);
     let json_out = ctx.out.format == crate::output::Format::Json;
     let db = ctx.db()?;
-    crate::db::bulk::tune(&db.conn)?;
+    crate::db::bulk::tune(&db.store)?;
     let tx = db.write()?;
     let file_name = o.path.clone();
     let deferred = if o.dry_run {
@@ -454,7 +454,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     };
     if batch.is_some() && rows > LARGE {
         // A large import leaves a large WAL; fold it back so the -wal file shrinks again.
-        crate::db::bulk::checkpoint(&db.conn);
+        crate::db::bulk::checkpoint(&db.store);
     }
     if let Some(w) = rejects {
         w.commit()?;

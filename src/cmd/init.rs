@@ -112,7 +112,7 @@ fn init_server(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     )?;
     crate::auth::check_password(&password)?;
     let db = ctx.create_db()?;
-    crate::db::server::init(&db.conn, name, &password, crate::clock::now())?;
+    crate::db::server::init(&db.store, name, &password, crate::clock::now())?;
     let shown = db.path.display().to_string();
     if ctx.out.format == crate::output::Format::Json {
         return ctx

@@ -29,7 +29,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let ae = Entity::get("activity")?;
     ctx.authorize(Action::Create, Some(ae), None)?;
     let user = ctx.user()?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let target = Entity::get(m.get_one::<String>("entity").expect("required"))?;
     let id = records::resolve_target(conn, target, m.get_one::<String>("id").expect("required"))?;
     let rec = records::must_get(conn, target, id)?;

@@ -81,7 +81,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         );
     }
     let db = ctx.db()?;
-    let (user, token) = crate::auth::login(&mut db.conn, &name, &password, ttl)?;
+    let (user, token) = crate::auth::login(&mut db.store, &name, &password, ttl)?;
     if m.get_flag("print_token") {
         return ctx.out.data(&format!("{token}\n"));
     }

@@ -362,7 +362,7 @@ pub fn display_row(
 /// Prints one record as `show`, `add` and `edit` do.
 pub fn print_record(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
     let cols: Vec<&'static Field> = e.columns().collect();
-    let row = display_row(&ctx.db()?.conn, e, id, &cols)?;
+    let row = display_row(&ctx.db()?.store, e, id, &cols)?;
     let columns = crate::render::columns(ctx, &cols);
     ctx.out
         .record(&columns, &crate::render::view_row(ctx, &cols, &row))

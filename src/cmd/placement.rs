@@ -53,7 +53,7 @@ pub fn authorize(
     d: &Draft,
     old: Option<&Draft>,
 ) -> Result<()> {
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let own = super::owns(conn, user, d)?;
     let foreign = foreign_customer(conn, user, d, old)?;
     let owns = if foreign.is_some() { Some(false) } else { own };

@@ -126,7 +126,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         None => None,
     };
     let db = ctx.db()?;
-    crate::db::report::prepare_scans(&db.conn);
+    crate::db::report::prepare_scans(&db.store);
     let report = if let (Some(s), Some(user)) = (save, user) {
         let tx = db.write()?;
         let (r, said) = (s.run)(&tx, &params, &user.name)?;
@@ -137,7 +137,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         r
     } else {
         // One read transaction: every query of the report sees the same snapshot.
-        let tx = db.conn.read()?;
+        let tx = db.store.read()?;
         let r = (def.run)(&tx, &params)?;
         tx.finish()?;
         r

@@ -19,7 +19,7 @@ pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let token = ctx.token()?.ok_or_else(|| {
         crate::error::Error::auth("no session to log out of (connected without `crm login`)")
     })?;
-    crate::auth::logout(&mut ctx.db()?.conn, &token, &user.name)?;
+    crate::auth::logout(&mut ctx.db()?.store, &token, &user.name)?;
     // The token file goes only if it held this session (CRM_TOKEN may name another one).
     let path = crate::auth::token_path(&ctx.g.db);
     if crate::auth::read_token(&path).ok().flatten().as_deref() == Some(token.trim()) {
@@ -42,7 +42,7 @@ pub fn whoami(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
         let db = ctx.db()?;
         values.push(db.path.display().to_string().into());
         keys.push("pg_role");
-        values.push(crate::db::server::session_role(&db.conn)?.into());
+        values.push(crate::db::server::session_role(&db.store)?.into());
     } else {
         let db = std::fs::canonicalize(&ctx.g.db).unwrap_or_else(|_| ctx.g.db.clone());
         values.push(db.display().to_string().into());

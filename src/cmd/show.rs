@@ -46,7 +46,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let e = Entity::get(m.get_one::<String>("entity").expect("required"))?;
     ctx.authorize(Action::Read, Some(e), None)?;
     let role = ctx.user()?.role;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let id = records::resolve_target(conn, e, m.get_one::<String>("id").expect("required"))?;
     let cols: Vec<&'static Field> = e.columns().collect();
     let row = super::display_row(conn, e, id, &cols)?;
@@ -105,7 +105,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
 
 /// The line items of a new quote or order, under the record `add` prints.
 pub fn print_lines(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let mut fetched = Vec::new();
     for s in related::sections(e)? {
         if s.entity.owner_via == Some(s.via.name) {

@@ -143,7 +143,7 @@ fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
 fn list(ctx: &mut Ctx) -> Result<()> {
     ctx.authorize(Action::ManageUsers, None, None)?;
     let now = crate::clock::now();
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let rows: Vec<Vec<serde_json::Value>> = users::list(conn)?
         .into_iter()
         .map(|u| {
@@ -263,7 +263,7 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         ctx.authorize(Action::ManageUsers, None, None)?;
     }
     let (id, name) = match typed {
-        Some(t) => find(&ctx.db()?.conn, t)?,
+        Some(t) => find(&ctx.db()?.store, t)?,
         None => (me.id, me.name.clone()),
     };
     if id != me.id {
@@ -301,7 +301,7 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 return Err(e);
             }
         } else {
-            auth::confirm_password(&mut ctx.db()?.conn, id, &name, &current)?;
+            auth::confirm_password(&mut ctx.db()?.store, id, &name, &current)?;
         }
     }
     let pw = crate::prompt::password(ctx, stdin, &format!("New password for {name}"), true)?;

@@ -27,19 +27,16 @@ pub fn tune(conn: &Store) -> Result<()> {
     if !matches!(conn, Store::Sqlite(_)) {
         return Ok(());
     }
-    conn.sqlite().execute_batch("PRAGMA cache_size = -65536")?;
+    conn.sqlite()?.execute_batch("PRAGMA cache_size = -65536")?;
     Ok(())
 }
 
 /// Folds the WAL back into the database and truncates it, after a large import; a reader
 /// still holding an old snapshot only makes this partial (it is retried by later writes).
 pub fn checkpoint(conn: &Store) {
-    if !matches!(conn, Store::Sqlite(_)) {
-        return;
+    if let Store::Sqlite(c) = conn {
+        let _ = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
-    let _ = conn
-        .sqlite()
-        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
 /// `--mode`.
@@ -338,7 +335,7 @@ impl<'c> Bulk<'c> {
         let e = self.e;
         Ok(self
             .conn
-            .sqlite()
+            .sqlite()?
             .prepare_cached(&self.sql_get)?
             .query_row([key], |r| {
                 let values = (1..=n)
@@ -407,7 +404,7 @@ impl<'c> Bulk<'c> {
     pub fn finish(self, rows: i64, file: &str) -> Result<i64> {
         // On PostgreSQL the statement triggers recorded the ranges (`self.ranges` is empty).
         for (first, last) in &self.ranges {
-            self.conn.sqlite().execute(
+            self.conn.sqlite()?.execute(
                 "INSERT INTO import_insert (batch, first_id, last_id) VALUES (?, ?, ?)",
                 params![self.batch, first, last],
             )?;

@@ -60,7 +60,7 @@ pub fn into_file(src: &Store, path: &Path, admin: &Admin, busy: Duration) -> Res
         return Err(not_empty(&path.display().to_string()));
     }
     let mut db = Db::open(path, OpenMode::Create, busy)?;
-    if crate::db::users::count(&db.conn)? > 0 {
+    if crate::db::users::count(&db.store)? > 0 {
         return Err(not_empty(&path.display().to_string()));
     }
     let snapshot = src.read()?;
@@ -90,7 +90,7 @@ pub fn into_server(
 ) -> Result<(Moved, String)> {
     let db = Db::open_as(url, OpenMode::Create, busy, None)?;
     let shown = db.path.display().to_string();
-    let dst = &db.conn;
+    let dst = &db.store;
     if setup::is_initialised(dst)? {
         return Err(not_empty(&shown));
     }

@@ -17,13 +17,13 @@ pub fn open_read_only(path: &Path) -> Result<Store> {
 /// How many schema objects (tables, indexes, triggers) the store holds: 0 for a file no
 /// migration ever committed to.
 pub fn schema_objects(s: &Store) -> Result<i64> {
-    Ok(s.sqlite()
+    Ok(s.sqlite()?
         .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?)
 }
 
 /// The engine's own integrity check: `["ok"]` when sound, else what it found.
 pub fn integrity(s: &Store) -> Result<Vec<String>> {
-    let c = s.sqlite();
+    let c = s.sqlite()?;
     let mut st = c.prepare("PRAGMA integrity_check")?;
     let lines = st.query_map([], |r| r.get(0))?;
     Ok(lines.collect::<rusqlite::Result<_>>()?)
@@ -31,13 +31,13 @@ pub fn integrity(s: &Store) -> Result<Vec<String>> {
 
 /// The first line of the integrity check (`ok` when sound).
 pub fn integrity_first(s: &Store) -> Result<String> {
-    Ok(s.sqlite()
+    Ok(s.sqlite()?
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
 }
 
 /// Rows whose reference points nowhere, as `table row N -> target`.
 pub fn broken_references(s: &Store) -> Result<Vec<String>> {
-    let c = s.sqlite();
+    let c = s.sqlite()?;
     let mut st = c.prepare("PRAGMA foreign_key_check")?;
     let rows = st.query_map([], |r| {
         Ok(format!(
@@ -52,15 +52,14 @@ pub fn broken_references(s: &Store) -> Result<Vec<String>> {
 
 /// The journal mode this connection reports (`wal` when healthy).
 pub fn journal_mode(s: &Store) -> Result<String> {
-    Ok(s.sqlite()
+    Ok(s.sqlite()?
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
 }
 
 /// Whether the store was opened read-only (a read-only mount).
 pub fn is_read_only(s: &Store) -> bool {
     s.sqlite()
-        .is_readonly(rusqlite::DatabaseName::Main)
-        .unwrap_or(false)
+        .is_ok_and(|c| c.is_readonly(rusqlite::DatabaseName::Main).unwrap_or(false))
 }
 
 /// Whether the file behind the store is in WAL mode, read from its header without writing
@@ -68,7 +67,7 @@ pub fn is_read_only(s: &Store) -> bool {
 pub fn file_in_wal_mode(s: &Store) -> Option<bool> {
     use std::io::Read;
     let mut head = [0_u8; 20];
-    std::fs::File::open(s.sqlite().path()?)
+    std::fs::File::open(s.sqlite().ok()?.path()?)
         .ok()?
         .read_exact(&mut head)
         .ok()?;
@@ -77,13 +76,13 @@ pub fn file_in_wal_mode(s: &Store) -> Option<bool> {
 
 /// Writes a compact, consistent copy of the whole store into `target` (an empty file).
 pub fn copy_into(s: &Store, target: &str) -> Result<()> {
-    s.sqlite().execute("VACUUM INTO ?", [target])?;
+    s.sqlite()?.execute("VACUUM INTO ?", [target])?;
     Ok(())
 }
 
 /// How many audit entries have this action (`demo` marks a demo database).
 pub fn audit_count(s: &Store, action: &str) -> Result<i64> {
-    Ok(s.sqlite().query_row(
+    Ok(s.sqlite()?.query_row(
         "SELECT COUNT(*) FROM audit WHERE action = ?",
         [action],
         |r| r.get(0),
@@ -92,6 +91,6 @@ pub fn audit_count(s: &Store, action: &str) -> Result<i64> {
 
 /// The file's application id (crm's is [`crate::db::APPLICATION_ID`]).
 pub fn application_id(s: &Store) -> Result<i64> {
-    Ok(s.sqlite()
+    Ok(s.sqlite()?
         .query_row("PRAGMA application_id", [], |r| r.get(0))?)
 }

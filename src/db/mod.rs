@@ -40,8 +40,8 @@ pub const APPLICATION_ID: i64 = 0x4352_4d31;
 
 /// An open crm database.
 pub struct Db {
-    /// The store (named `conn` from when it was the connection itself).
-    pub conn: Store,
+    /// The store: what every command reads and writes through.
+    pub store: Store,
     pub path: PathBuf,
 }
 
@@ -110,7 +110,7 @@ impl Db {
         unlinked::watch(&conn, path)?;
         crate::outfile::protect_database(path);
         let db = Db {
-            conn: Store::Sqlite(conn),
+            store: Store::Sqlite(conn),
             path: path.to_path_buf(),
         };
         // Ours before anything writes: switching a foreign or empty file to WAL would change it.
@@ -118,7 +118,7 @@ impl Db {
             db.check_ours()?;
         }
         db.configure().map_err(|e| storage_context(path, e))?;
-        migrate::run(db.conn.sqlite()).map_err(|e| storage_context(path, e))?;
+        migrate::run(db.store.sqlite()?).map_err(|e| storage_context(path, e))?;
         Ok(db)
     }
 
@@ -142,17 +142,17 @@ impl Db {
         let pg = postgres::Pg::connect(&info)?;
         pg.set_busy_timeout(busy)?;
         let db = Db {
-            conn: Store::Postgres(pg),
+            store: Store::Postgres(pg),
             path: PathBuf::from(info.display()),
         };
-        if mode == OpenMode::Existing && !postgres::setup::is_initialised(&db.conn)? {
+        if mode == OpenMode::Existing && !postgres::setup::is_initialised(&db.store)? {
             return Err(
                 Error::storage(format!("no crm database at {}", info.display()))
                     .hint("set it up with `crm init --db URL`"),
             );
         }
         if mode == OpenMode::Existing {
-            let (at, known) = server::schema_version(&db.conn)?;
+            let (at, known) = server::schema_version(&db.store)?;
             if at > known {
                 return Err(Error::storage(format!(
                     "{} was upgraded by a newer crm (schema {at}; this crm knows {known})",
@@ -166,17 +166,17 @@ impl Db {
 
     fn configure(&self) -> Result<()> {
         // trusted_schema=OFF: a hostile file's views and triggers cannot call risky functions.
-        self.conn
-            .sqlite()
+        self.store
+            .sqlite()?
             .execute_batch("PRAGMA trusted_schema = OFF; PRAGMA foreign_keys = ON;")?;
-        let mode: String = self
-            .conn
-            .sqlite()
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let mode: String =
+            self.store
+                .sqlite()?
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal")
             && !self
-                .conn
-                .sqlite()
+                .store
+                .sqlite()?
                 .is_readonly(rusqlite::MAIN_DB)
                 .unwrap_or(false)
         {
@@ -185,8 +185,8 @@ impl Db {
                 self.path.display()
             )));
         }
-        self.conn
-            .sqlite()
+        self.store
+            .sqlite()?
             .execute_batch("PRAGMA synchronous = FULL;")?;
         Ok(())
     }
@@ -194,8 +194,8 @@ impl Db {
     /// Refuses a `SQLite` file that is not a crm database.
     fn check_ours(&self) -> Result<()> {
         let app: i64 = self
-            .conn
-            .sqlite()
+            .store
+            .sqlite()?
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .map_err(|e| storage_for(&self.path, e))?;
         if app != APPLICATION_ID {
@@ -210,8 +210,8 @@ impl Db {
     /// Refuses a file with triggers crm did not create (added through sqlite3, say).
     fn check_triggers(&self) -> Result<()> {
         let found: Vec<(String, Option<String>)> = self
-            .conn
-            .sqlite()
+            .store
+            .sqlite()?
             .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
             .and_then(|mut st| {
                 st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -233,7 +233,7 @@ impl Db {
     /// Starts a write transaction with `BEGIN IMMEDIATE`, so concurrent writers wait for the
     /// lock (busy timeout) instead of failing at their first write.
     pub fn write(&mut self) -> Result<Tx<'_>> {
-        self.conn.write()
+        self.store.write()
     }
 }
 

@@ -16,23 +16,23 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use crate::db::postgres::Pg;
 use crate::error::{Error, Result};
 
-/// An open store, on one engine.
+/// An open store, on one engine. One per process, so the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Store {
     Sqlite(Connection),
     Postgres(Pg),
 }
 
 impl Store {
-    /// The `SQLite` connection, for the engine's code in `db/` that has no `PostgreSQL`
-    /// counterpart yet: on `PostgreSQL` that is an internal error, never a silent no-op.
-    pub(in crate::db) fn sqlite(&self) -> &Connection {
+    /// The `SQLite` connection, for the engine's code in `db/` that only `SQLite` has (the
+    /// file's pragmas, WAL, its index set-aside): on `PostgreSQL` an internal error naming
+    /// the gap, never a panic.
+    pub(in crate::db) fn sqlite(&self) -> Result<&Connection> {
         match self {
-            Store::Sqlite(c) => c,
-            Store::Postgres(_) => {
-                // An invariant of the code, not of the input: every caller is reached only
-                // on SQLite until its PostgreSQL arm exists (see `Store::require_sqlite`).
-                panic!("a SQLite-only store function was called on PostgreSQL")
-            }
+            Store::Sqlite(c) => Ok(c),
+            Store::Postgres(_) => Err(Error::internal(
+                "a SQLite-only store function was called on PostgreSQL",
+            )),
         }
     }
 
@@ -140,11 +140,14 @@ impl Tx<'_> {
 
     fn end(&mut self, how: &str) -> Result<()> {
         match std::mem::replace(&mut self.tx, Inner::Postgres { open: false }) {
-            Inner::Sqlite(tx) => Ok(if how == "COMMIT" {
-                tx.commit()?
-            } else {
-                tx.rollback()?
-            }),
+            Inner::Sqlite(tx) => {
+                if how == "COMMIT" {
+                    tx.commit()?;
+                } else {
+                    tx.rollback()?;
+                }
+                Ok(())
+            }
             Inner::Postgres { open } => {
                 if open && let Some(pg) = self.store.postgres() {
                     pg.batch(how)?;

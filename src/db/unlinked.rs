@@ -58,10 +58,10 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn write(db: &Db) -> Result<usize> {
-        db.conn
-            .sqlite()
+        db.store
+            .sqlite()?
             .execute("CREATE TABLE IF NOT EXISTS t (x)", [])?;
-        Ok(db.conn.sqlite().execute("INSERT INTO t VALUES (1)", [])?)
+        Ok(db.store.sqlite()?.execute("INSERT INTO t VALUES (1)", [])?)
     }
 
     #[test]

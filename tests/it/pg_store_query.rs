@@ -179,7 +179,7 @@ fn every_report_reads_the_same_on_postgresql_as_on_sqlite() {
     let mut compared = 0;
     for (name, run) in reports {
         for p in params() {
-            let on_sqlite = format!("{:?}", run(&b.sqlite.conn, &p).map(|r| r.sections));
+            let on_sqlite = format!("{:?}", run(&b.sqlite.store, &p).map(|r| r.sections));
             let on_pg = format!("{:?}", run(&b.pg, &p).map(|r| r.sections));
             assert_eq!(on_pg, on_sqlite, "report {name} with {p:?}");
             compared += usize::from(!on_sqlite.starts_with("Err"));
@@ -349,7 +349,7 @@ fn find_queries_and_counts_read_the_same_on_postgresql_as_on_sqlite() {
         return;
     };
     for f in FINDS {
-        assert_eq!(find(&b.pg, f), find(&b.sqlite.conn, f), "find {f:?}");
+        assert_eq!(find(&b.pg, f), find(&b.sqlite.store, f), "find {f:?}");
     }
     // Not vacuous: the filters do select, and references show the referenced record's key.
     let named = |w: &str| FINDS.iter().find(|f| f.1 == [w]).unwrap();

@@ -44,7 +44,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     );
     ctx.authorize(Action::Update, Some(le), None)?;
     let user = ctx.user()?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let id = records::resolve_target(conn, le, m.get_one::<String>("id").expect("required"))?;
     let lead = records::must_get(conn, le, id)?;
     match lead.draft.text("status") {
@@ -86,7 +86,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     for d in plan.drafts() {
         super::super::placement::authorize(ctx, Action::Create, &user, d, None)?;
     }
-    let owns = super::super::owns(&ctx.db()?.conn, &user, &lead.draft)?;
+    let owns = super::super::owns(&ctx.db()?.store, &user, &lead.draft)?;
     ctx.authorize(Action::Update, Some(le), owns)?;
     let db = ctx.db()?;
     let tx = db.write()?;
@@ -144,7 +144,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     );
     audit_convert(&tx, &user.name, le, id, detail)?;
     tx.commit()?;
-    let conn = &ctx.db()?.conn;
+    let conn = &ctx.db()?.store;
     let shown = key_of(conn, customer)?;
     let code = records::must_get(conn, ce, customer)?
         .draft

@@ -48,7 +48,7 @@ pub fn defer_indexes(conn: &Store, e: &Entity, file_len: Option<u64>) -> Result<
     if !matches!(conn, Store::Sqlite(_)) {
         return Ok(Deferred::default());
     }
-    let rows: i64 = conn.sqlite().query_row(
+    let rows: i64 = conn.sqlite()?.query_row(
         &format!("SELECT COALESCE(MAX(\"id\"), 0) FROM {}", e.table()),
         [],
         |r| r.get(0),
@@ -61,7 +61,7 @@ pub fn defer_indexes(conn: &Store, e: &Entity, file_len: Option<u64>) -> Result<
         return Ok(Deferred::default());
     }
     let found: Vec<(String, String)> = conn
-        .sqlite()
+        .sqlite()?
         .prepare(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? \
              AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' AND sql NOT LIKE '% WHERE %'",
@@ -71,7 +71,7 @@ pub fn defer_indexes(conn: &Store, e: &Entity, file_len: Option<u64>) -> Result<
     let mut out = Vec::new();
     for (name, sql) in found {
         let lead: Option<String> = conn
-            .sqlite()
+            .sqlite()?
             .query_row(
                 "SELECT name FROM pragma_index_info(?) WHERE seqno = 0",
                 [&name],
@@ -85,14 +85,14 @@ pub fn defer_indexes(conn: &Store, e: &Entity, file_len: Option<u64>) -> Result<
         if by_ref {
             continue;
         }
-        conn.sqlite()
+        conn.sqlite()?
             .execute_batch(&format!("DROP INDEX {}", ident(&name)))?;
         out.push(sql);
     }
     if !out.is_empty() {
         // Appending rows needs little cache; the sorts at the end size their buffers from
         // it, and together they must fit the import's memory budget.
-        conn.sqlite().execute_batch("PRAGMA cache_size = -16384")?;
+        conn.sqlite()?.execute_batch("PRAGMA cache_size = -16384")?;
     }
     Ok(Deferred(out))
 }
@@ -102,9 +102,9 @@ pub fn rebuild(conn: &Store, d: Deferred) -> Result<()> {
     if d.0.is_empty() {
         return Ok(());
     }
-    conn.sqlite().execute_batch("PRAGMA threads = 2")?;
+    conn.sqlite()?.execute_batch("PRAGMA threads = 2")?;
     for sql in d.0 {
-        conn.sqlite().execute_batch(&sql)?;
+        conn.sqlite()?.execute_batch(&sql)?;
     }
     Ok(())
 }
@@ -137,7 +137,7 @@ mod tests {
         crate::db::migrate::run(&conn).expect("migrate");
         let mut store = Store::Sqlite(conn);
         let customer = Entity::get("customer").expect("customer");
-        let before = indexes(store.sqlite(), "customer");
+        let before = indexes(store.sqlite().expect("a SQLite store"), "customer");
         assert!(
             names(&before).contains(&"customer_owner_status_created"),
             "{before:?}"
@@ -146,7 +146,10 @@ mod tests {
         // A small file keeps every index.
         let tx = store.write().expect("tx");
         let d = defer_indexes(&tx, customer, Some(1 << 20)).expect("defer");
-        assert_eq!(indexes(tx.sqlite(), "customer"), before);
+        assert_eq!(
+            indexes(tx.sqlite().expect("a SQLite store"), "customer"),
+            before
+        );
         rebuild(&tx, d).expect("rebuild");
         tx.rollback().expect("rollback");
 
@@ -156,7 +159,7 @@ mod tests {
             let tx = store.write().expect("tx");
             let d = defer_indexes(&tx, customer, Some(64 << 20)).expect("defer");
             assert_eq!(
-                names(&indexes(tx.sqlite(), "customer")),
+                names(&indexes(tx.sqlite().expect("a SQLite store"), "customer")),
                 ["sqlite_autoindex_customer_1"]
             );
             if commit {
@@ -165,14 +168,17 @@ mod tests {
             } else {
                 tx.rollback().expect("rollback");
             }
-            assert_eq!(indexes(store.sqlite(), "customer"), before);
+            assert_eq!(
+                indexes(store.sqlite().expect("a SQLite store"), "customer"),
+                before
+            );
         }
 
         // Indexes the rules read per row (led by a reference) stay.
         let activity = Entity::get("activity").expect("activity");
         let tx = store.write().expect("tx");
         let _ = defer_indexes(&tx, activity, Some(64 << 20)).expect("defer");
-        let left = indexes(tx.sqlite(), "activity");
+        let left = indexes(tx.sqlite().expect("a SQLite store"), "activity");
         assert!(names(&left).contains(&"activity_customer"), "{left:?}");
         assert!(!names(&left).contains(&"activity_owner_done"), "{left:?}");
     }

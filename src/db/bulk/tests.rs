@@ -140,6 +140,7 @@ fn the_writer_names_a_taken_value_past_the_128th_field() {
     assert!(matches!(w.update(&old, new).expect("no failure"), Ok(true)));
     let (count, f0): (i64, String) = conn
         .sqlite()
+        .expect("a SQLite store")
         .query_row("SELECT COUNT(*), MIN(\"f0\") FROM \"wide\"", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })

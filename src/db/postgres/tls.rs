@@ -42,18 +42,17 @@ fn client_config(mode: Tls, root: Option<&PathBuf>) -> Result<ClientConfig> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::internal(format!("TLS set-up: {e}")))?;
-    let verifier: Arc<dyn ServerCertVerifier> = match mode {
-        Tls::Require => Arc::new(Unverified(provider())),
-        _ => {
-            let roots = roots(root)?;
-            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
-                .build()
-                .map_err(|e| Error::usage(format!("root certificate: {e}")))?;
-            if mode == Tls::VerifyCa {
-                Arc::new(ChainOnly(webpki))
-            } else {
-                webpki
-            }
+    let verifier: Arc<dyn ServerCertVerifier> = if mode == Tls::Require {
+        Arc::new(Unverified(provider()))
+    } else {
+        let roots = roots(root)?;
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| Error::usage(format!("root certificate: {e}")))?;
+        if mode == Tls::VerifyCa {
+            Arc::new(ChainOnly(webpki))
+        } else {
+            webpki
         }
     };
     Ok(builder
@@ -142,9 +141,9 @@ impl ServerCertVerifier for ChainOnly {
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         match self.0.verify_server_cert(end, inter, name, ocsp, now) {
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
-            | Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::NotValidForNameContext { .. },
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName
+                | rustls::CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
             other => other,
         }
