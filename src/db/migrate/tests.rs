@@ -147,6 +147,45 @@ const SHIPPED: &[&str] = &[
     "853e17cc704cb58b1ce3029010a56b02101abeaf13e96e08f9e894f1c049a512",
 ];
 
+/// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
+const SHIPPED_PG: &[&str] = &[
+    // v1
+    "3a834144d43899acc1f3f487855588ce5448658ad69d5612f501e3bc4a208ae2",
+];
+
+/// Each step's statements (comments aside) as SHA-256.
+fn step_hashes(steps: &[&str]) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    steps
+        .iter()
+        .map(|sql| {
+            let statements: Vec<&str> = sql
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect();
+            format!("{:x}", Sha256::digest(statements.join("\n")))
+        })
+        .collect()
+}
+
+#[test]
+fn shipped_postgres_steps_are_never_edited() {
+    let got = step_hashes(crate::db::migrate::postgres::STEPS);
+    assert_eq!(
+        got.len(),
+        SHIPPED_PG.len(),
+        "add the new step's hash to SHIPPED_PG: {got:#?}"
+    );
+    for (i, want) in SHIPPED_PG.iter().enumerate() {
+        assert_eq!(
+            got.get(i).map(String::as_str),
+            Some(*want),
+            "postgres v{} changed after it shipped: add a new step instead\nall: {got:#?}",
+            i + 1
+        );
+    }
+}
+
 #[test]
 fn shipped_steps_are_never_edited() {
     use sha2::{Digest, Sha256};
