@@ -15,6 +15,7 @@
 #     `psql -c "\copy (SELECT … ORDER BY id) TO STDOUT CSV HEADER"`       goal <= 1.2x
 #   16 concurrent processes x 100 `crm add customer` on PostgreSQL vs the same on SQLite:
 #     failures, records after (nothing lost), wall                        goal <= SQLite
+#   `crm copy` of a 1M-customer SQLite database to PostgreSQL vs the import  goal <= 2x
 #
 # Measured 2026-12-01 04:16 UTC on the 2-core dev VM shared with other builds (load average
 # ~3), release build, PostgreSQL 15 at /tmp/devpg (fsync off), 1,000,000 rows / 198 MB,
@@ -115,6 +116,20 @@ done
 ci=$(col "$WORK/pg-m-ci" 1); pi=$(col "$WORK/pg-m-pi" 1); ce=$(col "$WORK/pg-m-ce" 1); pe=$(col "$WORK/pg-m-pe" 1)
 rss=$(awk '{print $3}' "$WORK/pg-m-ci" | sort -g | tail -1)
 
+# `crm copy` of the 1M-customer SQLite database to a fresh PostgreSQL database, once:
+# goal <= 2x crm's import of the same rows into PostgreSQL (the median above).
+rm -rf "$WORK/home" "$WORK"/copy-src.db*
+SRC="$WORK/copy-src.db"
+echo "$PW" | "$CRM" --db "$SRC" init --password-stdin >/dev/null 2>&1
+echo "$PW" | "$CRM" --db "$SRC" login --user admin --password-stdin >/dev/null 2>&1
+"$CRM" --db "$SRC" -q import customer "$CSV" >/dev/null
+cpdb=$(newdb copy)
+: > "$WORK/pg-m-cp"
+echo "$PW" > "$WORK/pw.txt"
+measure "$WORK/pg-m-cp" sh -c "'$CRM' --db '$SRC' copy --to '$(url_of "$cpdb")' --password-stdin < '$WORK/pw.txt'"
+cp=$(col "$WORK/pg-m-cp" 1)
+rm -f "$SRC" "$SRC"-wal "$SRC"-shm
+
 # 16 processes x 100 adds, on a fresh database of each engine.
 adds() {
   local fails=0 pids=()
@@ -153,6 +168,7 @@ printf 'import: crm %.2fs, psql \\copy + keys by hand %.2fs: %.2fx wall (goal <=
 printf 'import peak RSS: %.1f MiB (goal <= 128 MiB)\n' "$(echo "$rss/1024" | bc -l)"
 printf 'export: crm %.2fs, psql \\copy %.2fs: %.2fx wall (goal <= 1.2x)\n' "$ce" "$pe" "$(ratio "$ce" "$pe")"
 printf '16 x 100 adds: PostgreSQL %.2fs, %s failures, %s records; SQLite %.2fs, %s failures, %s records: %.2fx (goal <= 1x)\n' "$pg_wall" "$pg_fail" "$pg_n" "$sq_wall" "$sq_fail" "$sq_n" "$(ratio "$pg_wall" "$sq_wall")"
+printf 'copy of the 1M-customer SQLite database to PostgreSQL: %.2fs = %.2fx the import (goal <= 2x)\n' "$cp" "$(ratio "$cp" "$ci")"
 printf 'load average while measuring: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 if cmp -s "$WORK/pg-out-crm.csv" "$CSV"; then echo "export is byte-identical to the imported file"; else echo "note: export differs from the input file"; fi
 for d in "${DBS[@]}"; do sql -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true; done
