@@ -17,6 +17,17 @@ pub fn url_of(db: &pg_harness::PgDb) -> String {
     }
 }
 
+/// A fresh database on the cluster, set up by `crm init` with admin logged in; None (after
+/// saying so) without a cluster.
+fn set_up(test: &str) -> Option<(pg_harness::PgDb, Env)> {
+    let db = pg_harness::fresh(test)?;
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    Some((db, env))
+}
+
 #[test]
 fn init_login_whoami_on_postgres() {
     let Some(db) = pg_harness::fresh("init_login_whoami_on_postgres") else {
@@ -83,13 +94,9 @@ fn init_login_whoami_on_postgres() {
 
 #[test]
 fn users_are_login_roles_on_postgres() {
-    let Some(db) = pg_harness::fresh("users_are_login_roles_on_postgres") else {
+    let Some((_db, env)) = set_up("users_are_login_roles_on_postgres") else {
         return;
     };
-    let mut env = Env::empty();
-    env.db = url_of(&db).into();
-    env.run_stdin(&["init", "--password-stdin"], PW).ok();
-    env.login("admin");
     env.add_user("ann", "sales");
     // ann logs in with the password the admin gave; a sales user may not add users.
     let ann = env.token("ann");
@@ -156,13 +163,9 @@ fn users_are_login_roles_on_postgres() {
 
 #[test]
 fn check_on_postgres_finds_lost_row_security_and_triggers() {
-    let Some(db) = pg_harness::fresh("check_on_postgres") else {
+    let Some((db, env)) = set_up("check_on_postgres") else {
         return;
     };
-    let mut env = Env::empty();
-    env.db = url_of(&db).into();
-    env.run_stdin(&["init", "--password-stdin"], PW).ok();
-    env.login("admin");
     let r = env.run(&["check", "--format", "json"]);
     r.ok();
     let checks: Vec<String> = r
@@ -199,13 +202,9 @@ fn check_on_postgres_finds_lost_row_security_and_triggers() {
 
 #[test]
 fn a_held_write_lock_is_busy_after_the_timeout_on_postgres() {
-    let Some(db) = pg_harness::fresh("busy_on_postgres") else {
+    let Some((db, env)) = set_up("busy_on_postgres") else {
         return;
     };
-    let mut env = Env::empty();
-    env.db = url_of(&db).into();
-    env.run_stdin(&["init", "--password-stdin"], PW).ok();
-    env.login("admin");
     // Another writer holds the write lock (what crm.begin_write takes) and does not let go.
     let mut other = db.admin();
     let mut tx = other.transaction().unwrap();
@@ -261,13 +260,9 @@ fn init_over_a_leftover_role_is_a_conflict_that_changes_nothing() {
 
 #[test]
 fn scripts_connect_as_a_users_role_with_the_pg_variables() {
-    let Some(db) = pg_harness::fresh("scripts_connect_with_pg_variables") else {
+    let Some((db, env)) = set_up("scripts_connect_with_pg_variables") else {
         return;
     };
-    let mut env = Env::empty();
-    env.db = url_of(&db).into();
-    env.run_stdin(&["init", "--password-stdin"], PW).ok();
-    env.login("admin");
     env.add_user("ann", "sales");
     env.run(&["logout"]).ok();
     // No crm login at all: PGUSER names ann's login role, PGPASSWORD her password. The URL's
@@ -292,13 +287,9 @@ fn scripts_connect_as_a_users_role_with_the_pg_variables() {
 
 #[test]
 fn a_database_from_a_newer_crm_is_refused_on_postgres() {
-    let Some(db) = pg_harness::fresh("newer_schema_on_postgres") else {
+    let Some((db, env)) = set_up("newer_schema_on_postgres") else {
         return;
     };
-    let mut env = Env::empty();
-    env.db = url_of(&db).into();
-    env.run_stdin(&["init", "--password-stdin"], PW).ok();
-    env.login("admin");
     db.admin()
         .batch_execute("UPDATE crm.schema_version SET version = 99")
         .unwrap();

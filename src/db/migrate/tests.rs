@@ -188,17 +188,7 @@ fn shipped_postgres_steps_are_never_edited() {
 
 #[test]
 fn shipped_steps_are_never_edited() {
-    use sha2::{Digest, Sha256};
-    let got: Vec<String> = sqlite::STEPS
-        .iter()
-        .map(|sql| {
-            let statements: Vec<&str> = sql
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect();
-            format!("{:x}", Sha256::digest(statements.join("\n")))
-        })
-        .collect();
+    let got = step_hashes(sqlite::STEPS);
     assert_eq!(
         got.len(),
         SHIPPED.len(),
