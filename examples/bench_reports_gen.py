@@ -4,11 +4,13 @@
 200,000 opportunities with stage history, 300,000 orders, 100,000 tickets and 50,000
 contracts, spread over the two years before AS_OF. Deterministic (fixed seed).
 
-Bulk rows go straight in with the sqlite3 module, bypassing crm's rules and audit hash
-chain (the status-history audit rows carry the hash 'bench'): this is load for timing,
+Bulk rows go straight in with the sqlite3 module, bypassing crm's rules; the status-history
+audit rows are chained as crm chains them (so `crm copy` moves the set to PostgreSQL and
+`crm audit --verify` passes): this is load for timing,
 not data to verify. Usage: bench_reports_gen.py DB [SCALE]  (SCALE 1.0 = the sizes above).
 """
 import random
+import hashlib
 import sqlite3
 import sys
 import time
@@ -67,6 +69,19 @@ con.executemany(
     'INSERT INTO customer (id, code, name, kind, industry, level, status, source, owner, city, created_at, updated_at) '
     'VALUES (?,?,?,?,?,?,?,?,?,?,?,?)', customers)
 audit.sort(key=lambda a: a[0])
+# Chained as `db::audit::row_hash`: SHA-256 over each part's length (8 bytes, little-endian)
+# and UTF-8 bytes, the previous row's hash first.
+prev = (con.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone() or ("",))[0]
+chained = []
+for a in audit:
+    h = hashlib.sha256()
+    for part in (prev, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]):
+        b = ("" if part is None else str(part)).encode()
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    prev = h.hexdigest()
+    chained.append(a[:9] + (prev,))
+audit = chained
 con.executemany(
     "INSERT INTO audit (at, user, action, entity, record_id, field, old, new, detail, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
     audit)
