@@ -46,7 +46,9 @@ impl Pg {
             statements: RefCell::new(HashMap::new()),
             dbname: info.dbname().to_string(),
         };
-        pg.batch("SET search_path = crm, pg_catalog")?;
+        // work_mem: reports' `NOT IN (subquery)` and their sorts stay hashed and in memory
+        // for a million rows (the 4 MB default turns a NOT IN into a scan per row).
+        pg.batch("SET search_path = crm, pg_catalog; SET work_mem = '64MB'")?;
         pg.set_local_time_zone()?;
         Ok(pg)
     }

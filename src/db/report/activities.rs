@@ -36,9 +36,9 @@ pub fn done(conn: &Store, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
         args,
         &format!(
             "SELECT count(*) FROM activity a{} \
-             WHERE a.owner {} o.owner AND a.done_at >= b.s AND a.done_at < b.e AND a.done_at <= :now",
+             WHERE {} AND a.done_at >= b.s AND a.done_at < b.e AND a.done_at <= :now",
             d.indexed_by("activity_owner_done"),
-            d.same()
+            d.same_as("a.owner", "o.owner")
         ),
     );
     fetch(conn, &sql, &args)
@@ -54,10 +54,10 @@ pub fn overdue(conn: &Store, b: &[Bucket], args: &Args) -> Result<Vec<Row>> {
         args,
         &format!(
             "SELECT count(*) FROM activity a{} \
-             WHERE a.owner {} o.owner AND a.due_at >= b.s AND a.due_at < b.e AND a.due_at < :now \
+             WHERE {} AND a.due_at >= b.s AND a.due_at < b.e AND a.due_at < :now \
                AND (a.done_at IS NULL OR a.done_at > a.due_at)",
             d.indexed_by("activity_owner_due"),
-            d.same()
+            d.same_as("a.owner", "o.owner")
         ),
     );
     fetch(conn, &sql, &args)
