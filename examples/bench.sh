@@ -17,6 +17,9 @@
 # 2026-12-01, end of issue 8 (store refactor included), load average ~1.2:
 #   import crm 4.03 s vs sqlite3 .import 2.92 s = 1.38x wall (CPU 5.64 s vs 2.80 s = 2.01x);
 #   export 1.65 s vs 2.21 s = 0.75x; import peak RSS 84.7 MiB; export byte-identical.
+# 2026-12-01, end of issue 9 (one write path, neutral store API), load average ~1.3:
+#   import crm 4.01 s vs sqlite3 .import 3.00 s = 1.34x wall (CPU 5.71 s vs 2.86 s = 2.00x);
+#   export 1.27 s vs 1.92 s = 0.66x; import peak RSS 83.6 MiB; export byte-identical.
 # Before the reports branch (3 indexes: unique code, owner, status), under load ~3:
 #   import 4.62 s vs 3.34 s = 1.38x wall, export 0.62x, RSS 101.7 MiB.
 # The import uses about twice sqlite3's CPU: WAL mode writes every page twice (the WAL,

@@ -3,6 +3,9 @@
 # open, session check) and `sqlite3` opening the same file, in one run: medians and ratios.
 # Usage: [CRM_BENCH_PG=SUPERUSER_URL] examples/bench_login.sh [RUNS]   (builds the release binary
 # first; with CRM_BENCH_PG, PostgreSQL too)
+# Measured 2026-12-01 (end of issue 9; CRM_BENCH_PG on a local PostgreSQL 15), 21 runs,
+# medians: SQLite login 23.5 ms, whoami 4.5 ms, sqlite3 3.2 ms; PostgreSQL login 18.7 ms,
+# whoami 12.4 ms, psql 31.0 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-21}
