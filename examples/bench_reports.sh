@@ -44,15 +44,18 @@ bench() {
     printf '%-34s %10s %10s %10s %10s\n' "$*" "${times[0]}" "${times[1]}" "${times[2]}" "$median"
 }
 AS="--as-of 2026-11-25"
-bench funnel $AS
-bench funnel $AS --by owner
-bench sales $AS
-bench sales $AS --by owner
-bench customers $AS
-bench service $AS
-bench service $AS --by month
-bench contracts $AS
-bench activities $AS
+every_report() {
+    bench funnel $AS
+    bench funnel $AS --by owner
+    bench sales $AS
+    bench sales $AS --by owner
+    bench customers $AS
+    bench service $AS
+    bench service $AS --by month
+    bench contracts $AS
+    bench activities $AS
+}
+every_report
 
 # PostgreSQL, when CRM_BENCH_PG names a cluster (a superuser URL such as
 # postgresql://postgres@/postgres?host=/tmp/dir): the same data set moved there with
@@ -78,13 +81,5 @@ if [ -n "${CRM_BENCH_PG:-}" ]; then
     "$BIN" report funnel --as-of 2026-11-25 >/dev/null
     echo "PostgreSQL:"
     printf '%-34s %10s %10s %10s %10s\n' report run1_ms run2_ms run3_ms median_ms
-    bench funnel $AS
-    bench funnel $AS --by owner
-    bench sales $AS
-    bench sales $AS --by owner
-    bench customers $AS
-    bench service $AS
-    bench service $AS --by month
-    bench contracts $AS
-    bench activities $AS
+    every_report
 fi

@@ -77,10 +77,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         });
     let _ = std::fs::remove_dir_all(&tmp_dir);
     result?;
-    let db = ctx.db()?;
-    let tx = db.write()?;
-    crate::db::audit::log(
-        &tx,
+    crate::db::audit::log_alone(
+        &mut ctx.db()?.store,
         &[crate::db::audit::Entry {
             user: Some(&user.name),
             action: "backup",
@@ -88,7 +86,6 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             ..Default::default()
         }],
     )?;
-    tx.commit()?;
     if target == Target::Stdout {
         // stdout is the backup itself: nothing else may reach it.
         ctx.out.msg(&format!("backup written to {shown}"));

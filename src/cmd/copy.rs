@@ -75,10 +75,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         None => copy::into_server(src, &to, &admin, busy)?.0,
         Some(dest) => into_new_file(src, dest, &admin, busy)?,
     };
-    let db = ctx.db()?;
-    let tx = db.write()?;
-    crate::db::audit::log(
-        &tx,
+    crate::db::audit::log_alone(
+        &mut ctx.db()?.store,
         &[crate::db::audit::Entry {
             user: Some(&user.name),
             action: "copy",
@@ -86,7 +84,6 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             ..Default::default()
         }],
     )?;
-    tx.commit()?;
     report(ctx, &from, &shown, &user.name, &moved)
 }
 

@@ -74,6 +74,14 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// Appends entries in a write transaction of their own (an action that changed nothing
+/// else in this database: a copy made, a backup taken).
+pub fn log_alone(store: &mut Store, entries: &[Entry]) -> Result<()> {
+    let tx = store.write()?;
+    log(&tx, entries)?;
+    tx.commit()
+}
+
 /// Appends entries; call inside the write transaction of the change they describe.
 ///
 /// On `PostgreSQL` the row's user and time are the database's (`crm.me()` or `pg:ROLE`,
