@@ -1,4 +1,6 @@
-//! `crm init [--admin NAME] [--password-stdin]`: creates the database and its first admin.
+//! `crm init [--admin NAME] [--password-stdin]`: creates the database and its first admin;
+//! `crm init --upgrade` brings an existing database to this crm's schema (and on
+//! `PostgreSQL` its security).
 
 use clap::{Arg, ArgMatches, Command};
 
@@ -18,6 +20,13 @@ pub fn command() -> Command {
                 .help("Name of the first admin"),
         )
         .arg(super::password_stdin_arg())
+        .arg(
+            Arg::new("upgrade")
+                .long("upgrade")
+                .action(clap::ArgAction::SetTrue)
+                .conflicts_with_all(["admin", "password_stdin"])
+                .help("Upgrade an existing database to this crm (on PostgreSQL: run by the role that owns it)"),
+        )
 }
 
 /// Whether a database file already holds a finished crm schema with users.
@@ -41,6 +50,9 @@ fn initialised(ctx: &Ctx) -> bool {
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
+    if m.get_flag("upgrade") {
+        return upgrade(ctx);
+    }
     if ctx.g.is_server() {
         return init_server(ctx, m);
     }
@@ -122,5 +134,41 @@ fn init_server(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     ctx.out
         .msg(&format!("created {shown} with admin user '{name}'"));
     ctx.out.msg("next: crm login --db URL");
+    Ok(())
+}
+
+/// `crm init --upgrade`: on `SQLite` opening the file runs its pending migrations (as every
+/// command does); on `PostgreSQL` the schema's owner applies the missing steps and this
+/// crm's security (`setup::upgrade`), audited as the role that ran it.
+fn upgrade(ctx: &mut Ctx) -> Result<()> {
+    let (shown, from, to, changed) = if ctx.g.is_server() {
+        let db = ctx.create_db()?;
+        let shown = db.path.display().to_string();
+        if !crate::db::server::is_initialised(&db.store)? {
+            return Err(Error::storage(format!("no crm database at {shown}"))
+                .hint("set it up with `crm init --db URL`"));
+        }
+        let u = crate::db::server::upgrade(&db.store)?;
+        (shown, u.from, u.to, u.changed)
+    } else {
+        // Read before opening: opening migrates.
+        let before = maintain::open_read_only(&ctx.g.db)
+            .ok()
+            .and_then(|c| maintain::user_version(&c).ok());
+        ctx.db()?;
+        let to = crate::db::migrate::latest();
+        let from = before.unwrap_or(to);
+        (ctx.g.db.display().to_string(), from, to, from != to)
+    };
+    if ctx.out.format == crate::output::Format::Json {
+        return ctx.out.json(&serde_json::json!({
+            "db": shown, "from": from, "to": to, "upgraded": changed
+        }));
+    }
+    ctx.out.msg(&if changed {
+        format!("upgraded {shown} from schema {from} to {to}")
+    } else {
+        format!("{shown} is up to date (schema {to})")
+    });
     Ok(())
 }

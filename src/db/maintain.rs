@@ -89,6 +89,12 @@ pub fn audit_count(s: &Store, action: &str) -> Result<i64> {
     )?)
 }
 
+/// The file's schema version (`PRAGMA user_version`).
+pub fn user_version(s: &Store) -> Result<i64> {
+    Ok(s.sqlite()?
+        .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
 /// The file's application id (crm's is [`crate::db::APPLICATION_ID`]).
 pub fn application_id(s: &Store) -> Result<i64> {
     Ok(s.sqlite()?

@@ -152,13 +152,26 @@ impl Db {
             );
         }
         if mode == OpenMode::Existing {
-            let (at, known) = server::schema_version(&db.store)?;
+            let state = postgres::setup::state(&db.store)?;
+            let (at, known) = (state.version, state.known);
             if at > known {
                 return Err(Error::storage(format!(
                     "{} was upgraded by a newer crm (schema {at}; this crm knows {known})",
                     info.display()
                 ))
                 .hint("use a crm at least as new as the one that upgraded it"));
+            }
+            if state.behind() {
+                let what = if at < known {
+                    format!("schema {at}; this crm needs {known}")
+                } else {
+                    "its grants, policies and triggers are another crm's".to_string()
+                };
+                return Err(Error::storage(format!(
+                    "{} was set up by another crm ({what})",
+                    info.display()
+                ))
+                .hint("nothing was changed; the role that owns it runs `crm init --db URL --upgrade` with this crm"));
             }
         }
         Ok(db)

@@ -54,6 +54,16 @@ pub fn init(s: &Store, admin: &str, password: &str, now: i64) -> Result<()> {
     setup::init(s, admin, password, now)
 }
 
+/// Whether a server database holds crm's schema.
+pub fn is_initialised(s: &Store) -> Result<bool> {
+    setup::is_initialised(s)
+}
+
+/// Brings a server database made by an older crm to this one (`crm init --upgrade`).
+pub fn upgrade(s: &Store) -> Result<setup::Upgraded> {
+    setup::upgrade(s)
+}
+
 /// Gives a new user its login on the server; nothing on an embedded database.
 pub fn add_login(s: &Store, user_id: i64, user: &str, password: &str) -> Result<()> {
     match s {

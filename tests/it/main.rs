@@ -38,6 +38,7 @@ mod pg_security;
 mod pg_store_audit;
 mod pg_store_query;
 mod pg_tls;
+mod pg_upgrade;
 mod polish_cli;
 mod polish_prompts;
 mod polish_show;

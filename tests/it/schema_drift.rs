@@ -267,3 +267,27 @@ fn every_registry_field_is_a_column_of_its_entity_table_with_its_type() {
         }
     }
 }
+
+#[test]
+fn init_upgrade_migrates_an_older_file_and_says_what_it_did() {
+    if skip_unless_sqlite("makes a file at an older SQLite schema version") {
+        return;
+    }
+    let env = Env::new();
+    database_at_version(&env, 3);
+    let latest = crm::db::migrate::latest();
+    let r = env.run(&["init", "--upgrade", "--format", "json"]);
+    r.ok();
+    let j = r.json();
+    assert_eq!(j["from"], 3);
+    assert_eq!(j["to"], latest);
+    assert_eq!(j["upgraded"], true);
+    assert_eq!(env.sql_int("PRAGMA user_version"), latest);
+    let again = env.run(&["init", "--upgrade"]);
+    again.ok();
+    assert!(again.stderr.contains("up to date"), "{}", again.stderr);
+    // Nothing to upgrade is not a database to create.
+    let none = Env::empty();
+    none.run(&["init", "--upgrade"]).code(9).one_error_line();
+    assert!(!none.db_exists());
+}

@@ -18,6 +18,16 @@ impl From<postgres::Error> for Error {
             if let Some(cause) = std::error::Error::source(&e) {
                 detail = format!("{detail}: {cause}");
             }
+            // The server asked for a password that neither a crm session, PGPASSWORD nor
+            // ~/.pgpass gave: the user is not logged in, not the server unreachable.
+            if detail.ends_with("password missing") {
+                return Error::new(
+                    ErrorKind::Auth,
+                    "not logged in: the server asks for a password and none was given",
+                )
+                .hint("run `crm login --db URL` (or set PGPASSWORD or ~/.pgpass in scripts)")
+                .with_source(Arc::new(e));
+            }
             return if e.is_closed() || std::error::Error::source(&e).is_some() {
                 Error::storage(format!("cannot reach the PostgreSQL server: {detail}"))
                     .hint("check --db (host, port, socket directory) and that the server runs")

@@ -25,11 +25,117 @@ pub fn create(s: &Store) -> Result<()> {
             pg.dbname
         )));
     }
-    for step in STEPS {
-        pg.batch(step)?;
-    }
+    run_steps(s, 0)?;
     pg.batch(&security::sql(&pg.dbname))?;
     Ok(())
+}
+
+/// Runs the steps after `done` in order, each followed by its version (step 1 records its
+/// own, since it creates the table that holds it).
+fn run_steps(s: &Store, done: usize) -> Result<()> {
+    let Some(pg) = s.postgres() else {
+        return Err(Error::internal("setup::run_steps is for PostgreSQL"));
+    };
+    for (n, step) in (1_i64..).zip(STEPS).skip(done) {
+        pg.batch(step)?;
+        if n > 1 {
+            s.execute("UPDATE crm.schema_version SET version = ?", vals![n])?;
+        }
+    }
+    Ok(())
+}
+
+/// Where an initialised database stands against this crm: its schema version, the steps
+/// this crm has, and whether its security is the one this crm generates. One query: every
+/// command reads it when it opens the database.
+pub struct State {
+    pub version: i64,
+    pub known: i64,
+    pub security_current: bool,
+}
+
+impl State {
+    /// Whether the database needs `crm init --upgrade` before this crm may use it.
+    pub fn behind(&self) -> bool {
+        self.version < self.known || (self.version == self.known && !self.security_current)
+    }
+}
+
+pub fn state(s: &Store) -> Result<State> {
+    let row = s.query_one(
+        "SELECT (SELECT MAX(version) FROM crm.schema_version), pg_catalog.obj_description('crm'::regnamespace, 'pg_namespace')",
+        vals![],
+    )?;
+    let label: Option<String> = row.get(1)?;
+    Ok(State {
+        version: row.get(0)?,
+        known: i64::try_from(STEPS.len()).expect("few steps"),
+        security_current: label.as_deref()
+            == Some(security::label(&security::fingerprint()).as_str()),
+    })
+}
+
+/// What `upgrade` did.
+pub struct Upgraded {
+    pub from: i64,
+    pub to: i64,
+    /// Whether anything was applied (false: the database was current already).
+    pub changed: bool,
+}
+
+/// `crm init --db URL --upgrade`: brings a database made by an older crm to this one, in
+/// one transaction: the steps it lacks, then this build's security (grants, policies,
+/// triggers, functions), generated anew. Run by the role that owns crm's schema (the one
+/// that ran `crm init`); for another, `PostgreSQL` refuses (exit 7) and nothing changes.
+/// A database already current is left alone.
+pub fn upgrade(s: &Store) -> Result<Upgraded> {
+    let Some(pg) = s.postgres() else {
+        return Err(Error::internal("setup::upgrade is for PostgreSQL"));
+    };
+    pg.batch("BEGIN")?;
+    let done = (|| {
+        // Upgrades of one database run one at a time, and no crm writer runs meanwhile.
+        s.execute(
+            "LOCK TABLE crm.schema_version IN ACCESS EXCLUSIVE MODE",
+            vals![],
+        )?;
+        let before = state(s)?;
+        if before.version > before.known {
+            return Err(Error::storage(format!(
+                "{} was upgraded by a newer crm (schema {}; this crm knows {})",
+                pg.dbname, before.version, before.known
+            ))
+            .hint("use a crm at least as new as the one that upgraded it"));
+        }
+        let changed = before.behind();
+        if changed {
+            run_steps(s, usize::try_from(before.version).unwrap_or(usize::MAX))?;
+            pg.batch(&security::sql(&pg.dbname))?;
+            s.execute(
+                "SELECT crm.audit_append('upgrade', NULL, NULL, 'schema', ?, ?, ?)",
+                vals![
+                    before.version.to_string(),
+                    before.known.to_string(),
+                    format!("security {}", security::fingerprint())
+                ],
+            )?;
+        }
+        Ok(Upgraded {
+            from: before.version,
+            to: before.known,
+            changed,
+        })
+    })();
+    match done {
+        Ok(u) => {
+            pg.batch("COMMIT")?;
+            Ok(u)
+        }
+        Err(e) => {
+            let _ = pg.batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }
 
 /// `crm init` on `PostgreSQL`: in one transaction, crm's schema and security, the first

@@ -3,8 +3,12 @@
 //! roles, grants, row-level security, audit triggers and login management, generated from
 //! the registry and `auth::allowed` and applied again after every step.
 //!
-//! The engine runs each pending step, then `security::sql(current_database)`, in one
-//! transaction with the version bump in `crm.schema_version`. Step 1 begins with
+//! The engine (`db::postgres::setup`) runs each pending step, then
+//! `security::sql(current_database)`, in one transaction, writing each step's number to
+//! `crm.schema_version` after it (step 1 writes its own: it makes the table). `crm init`
+//! runs them all; `crm init --upgrade`, run by the schema's owner, runs those a database made
+//! by an older crm lacks, and the security anew when its fingerprint (the schema's comment)
+//! is another build's; every other command refuses such a database (exit 9) with that hint. Step 1 begins with
 //! `CREATE SCHEMA crm`, so running it on an initialised database fails (SQLSTATE 42P06,
 //! `duplicate_schema`) before it changes anything: what `crm init` reports as exit 5.
 //!
