@@ -1,0 +1,180 @@
+//! Names found by their pinyin: `zhangwei`, `zhang wei`, `zw` and `zhangw` all find 张伟.
+//!
+//! A name's keys are its full pinyin and its initials (the first letter of each syllable),
+//! written from each of its first characters on — so `keji` finds 北京科技 as `beijing`
+//! does — for every reading of a character with several (单 shan/dan, 曾 zeng/ceng, 仇
+//! qiu/chou: a name's reading is not the dictionary's first). Latin words in a name keep
+//! their letters (`Stark 贸易` is `starkmaoyi`, `smy`). A query matches when it is the
+//! start of a key: the index stores the keys and answers a prefix query exactly, so no
+//! further check is needed. The readings come from the `pinyin` crate's data (its
+//! heteronym table); ü is written `v`, as Chinese keyboards type it.
+
+use std::collections::BTreeSet;
+
+use pinyin::ToPinyinMulti;
+
+/// Keys start at most at this many of a name's first syllables or words.
+const MAX_STARTS: usize = 12;
+/// Readings combined per start: the first ones, default readings first.
+const MAX_COMBOS: usize = 8;
+/// Keys are cut to this length: a longer query has no pinyin match.
+pub const MAX_FULL: usize = 48;
+const MAX_INITIALS: usize = 16;
+
+/// One syllable or Latin word of a name: its readings as (full, initial).
+type Unit = Vec<(String, char)>;
+
+fn readings(c: char) -> Option<Unit> {
+    let multi = c.to_pinyin_multi()?;
+    let mut unit: Unit = Vec::new();
+    for p in multi {
+        let full: String = p
+            .plain()
+            .chars()
+            .map(|c| if c == 'ü' { 'v' } else { c })
+            .collect();
+        let Some(first) = full.chars().next() else {
+            continue;
+        };
+        if !unit.iter().any(|(f, _)| *f == full) {
+            unit.push((full, first));
+        }
+    }
+    (!unit.is_empty()).then_some(unit)
+}
+
+/// The syllables and words of a name, in order (punctuation and spaces only separate), and
+/// whether any of them is Chinese.
+fn units(name: &str) -> (Vec<Unit>, bool) {
+    let mut out = Vec::new();
+    let mut chinese = false;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut Vec<Unit>| {
+        if let Some(first) = word.chars().next() {
+            out.push(vec![(std::mem::take(word), first)]);
+        }
+    };
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if let Some(unit) = readings(c) {
+            flush(&mut word, &mut out);
+            out.push(unit);
+            chinese = true;
+        } else if c.is_alphanumeric() && !super::tokens::is_ideograph(c) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+        }
+    }
+    flush(&mut word, &mut out);
+    (out, chinese)
+}
+
+/// The pinyin keys of a name (none for a name with no Chinese character: its words are
+/// found by the text index already).
+pub fn keys(name: &str) -> BTreeSet<String> {
+    let (units, chinese) = units(name);
+    let mut out = BTreeSet::new();
+    if !chinese {
+        return out;
+    }
+    for start in 0..units.len().min(MAX_STARTS) {
+        let rest = &units[start..];
+        // An odometer over the readings, the last syllable turning fastest.
+        let mut pick = vec![0_usize; rest.len()];
+        for _ in 0..MAX_COMBOS {
+            let mut full = String::new();
+            let mut initials = String::new();
+            for (u, &i) in rest.iter().zip(&pick) {
+                full.push_str(&u[i].0);
+                initials.push(u[i].1);
+            }
+            out.insert(full.chars().take(MAX_FULL).collect());
+            out.insert(initials.chars().take(MAX_INITIALS).collect());
+            let Some(turn) = (0..rest.len()).rev().find(|&k| pick[k] + 1 < rest[k].len()) else {
+                break;
+            };
+            pick[turn] += 1;
+            for p in &mut pick[turn + 1..] {
+                *p = 0;
+            }
+        }
+    }
+    out
+}
+
+/// The key a query looks for, when it can be pinyin: ASCII letters, with spaces and
+/// apostrophes (`xi'an`) between syllables; lower-cased, separators dropped.
+pub fn query_key(query: &str) -> Option<String> {
+    let q = query.trim();
+    if !q.chars().any(|c| c.is_ascii_alphabetic())
+        || !q
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '\'')
+    {
+        return None;
+    }
+    let key: String = q
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (key.chars().count() <= MAX_FULL).then_some(key)
+}
+
+/// Whether `query` finds `name` by pinyin (what the index answers).
+pub fn matches(name: &str, query: &str) -> bool {
+    query_key(query).is_some_and(|q| keys(name).iter().any(|k| k.starts_with(&q)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_initials_and_prefixes_of_either() {
+        for q in [
+            "zhangwei",
+            "zhang wei",
+            "ZW",
+            "zhangw",
+            "zh",
+            "z",
+            "wei",
+            "w",
+        ] {
+            assert!(matches("张伟", q), "{q}");
+        }
+        for q in ["zhangx", "wz", "zhangweii", "张", "zw1"] {
+            assert!(!matches("张伟", q), "{q}");
+        }
+        assert!(matches("北京科技有限公司", "keji"));
+        assert!(matches("北京科技有限公司", "bjkj"));
+        assert!(matches("xi'an 西安", "xian"));
+    }
+
+    #[test]
+    fn every_reading_of_a_heteronym() {
+        assert!(matches("单雄信", "shanxiongxin"));
+        assert!(matches("单雄信", "danxiongxin"));
+        assert!(matches("曾国藩", "zengguofan"));
+        assert!(matches("曾国藩", "cengguofan"));
+        assert!(matches("仇英", "qiuying"));
+        assert!(matches("仇英", "chouying"));
+        assert!(matches("吕布", "lvbu"));
+    }
+
+    #[test]
+    fn latin_words_in_a_name_keep_their_letters() {
+        assert!(matches("Stark 贸易 Inc.", "starkmaoyi"));
+        assert!(matches("Stark 贸易 Inc.", "smy"));
+        // A name without Chinese has no keys: its words are in the text index.
+        assert!(keys("Acme Inc.").is_empty());
+    }
+
+    #[test]
+    fn keys_stay_few_for_long_names() {
+        let k = keys("中华人民共和国国家发展和改革委员会北京办事处");
+        assert!(k.len() <= MAX_STARTS * MAX_COMBOS * 2, "{}", k.len());
+        assert!(k.iter().all(|k| k.chars().count() <= MAX_FULL));
+    }
+}
