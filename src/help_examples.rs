@@ -146,6 +146,23 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "search",
+        &[
+            ex(
+                "Everything that holds 张伟: customers, contacts, leads, deals, tickets …",
+                "crm search 张伟",
+            ),
+            ex(
+                "By pinyin initials, customers and contacts only",
+                "crm search zw -e customer -e contact",
+            ),
+            ex(
+                "A phone fragment, whatever the separators, as JSON",
+                "crm search 13912345 --format json",
+            ),
+        ],
+    ),
+    (
         "delete",
         &[ex(
             "Delete a record without asking (scripts)",

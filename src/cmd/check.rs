@@ -50,6 +50,12 @@ pub fn checks(conn: &Store) -> Result<Vec<Outcome>> {
         },
     ));
     audit_checks(conn, &mut out)?;
+    // A damaged file can make the index unreadable: that is its answer too.
+    out.push(match crate::db::search::stale(conn) {
+        Ok(stale) if stale.is_empty() => ("search_index", true, "ok".into()),
+        Ok(stale) => ("search_index", false, stale.join("; ")),
+        Err(e) => ("search_index", false, e.message),
+    });
     let mode = maintain::journal_mode(conn)?;
     if maintain::is_read_only(conn) {
         // Opened read-only (a read-only mount): the connection's journal mode is not the

@@ -41,6 +41,7 @@ mod login;
 mod placement;
 mod report;
 mod schema;
+mod search;
 mod session;
 mod show;
 mod user;
@@ -111,6 +112,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "find",
         command: find::command,
         run: Run::Plain(find::run),
+    },
+    Cmd {
+        name: "search",
+        command: search::command,
+        run: Run::Plain(search::run),
     },
     Cmd {
         name: "delete",

@@ -76,6 +76,14 @@ impl Dialect {
     }
 
     /// A condition that is never true (`PostgreSQL`'s WHERE takes only a boolean).
+    /// Text equal to the bound value, ignoring case (ASCII on `SQLite`, as its LIKE).
+    pub fn same_text(self, col: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("{col} = ? COLLATE NOCASE"),
+            Dialect::Postgres => format!("lower(CAST({col} AS text)) = lower(?)"),
+        }
+    }
+
     pub fn never(self) -> &'static str {
         match self {
             Dialect::Sqlite => "0",

@@ -25,6 +25,9 @@ pub fn set_field(s: &Store, e: &Entity, field: &str, id: i64, v: &Value) -> Resu
         ident(field)
     );
     s.execute(&sql, &[v.clone(), Value::Integer(id)])?;
+    if e.fields.iter().any(|f| f.name == field && f.search) {
+        crate::db::search::reindex(s, e, id)?;
+    }
     Ok(())
 }
 

@@ -23,6 +23,9 @@ pub const TRIGGERS: [&str; 2] = [
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
 ];
 
+/// The step that makes the search index (`db::search`).
+const SEARCH_INDEX_STEP: i64 = 9;
+
 /// The version this build writes.
 pub fn latest() -> i64 {
     i64::try_from(sqlite::STEPS.len()).expect("few steps")
@@ -54,6 +57,11 @@ pub fn run_to(conn: &Connection, version: i64) -> Result<()> {
             continue; // another process ran this step while we waited for the lock
         }
         apply(&tx, sql)?;
+        if i + 1 == SEARCH_INDEX_STEP {
+            // The index's tokens are cut by crm, not SQL: the records already there are
+            // indexed here, in the step's transaction.
+            crate::db::search::build_sqlite(&tx)?;
+        }
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         tx.commit()?;
     }

@@ -18,6 +18,7 @@ pub mod query;
 pub mod records;
 pub mod report;
 pub mod row;
+pub mod search;
 pub mod server;
 pub mod sessions;
 pub mod sqlite;

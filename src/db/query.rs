@@ -1,6 +1,8 @@
 //! `find` and `export` queries: typed `--where` filters, text search, sorting and paging,
 //! built from registry names with every value bound.
 
+mod text;
+
 use crate::db::Store;
 use crate::db::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -154,17 +156,7 @@ fn column_expr(d: Dialect, f: &Field) -> String {
 fn where_sql(d: Dialect, q: &Query, args: &mut Vec<Value>) -> String {
     let mut terms: Vec<String> = Vec::new();
     if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
-        let fields: Vec<String> = q
-            .entity
-            .fields
-            .iter()
-            .filter(|f| f.kind.is_searchable())
-            .map(|f| {
-                args.push(Value::Text(like_pattern(text)));
-                d.contains(&format!("t.{}", ident(f.name)))
-            })
-            .collect();
-        terms.push(format!("({})", fields.join(" OR ")));
+        terms.push(text::condition(d, q.entity, text, args));
     }
     for f in &q.filters {
         let col = shown_column(q.entity, f.field, args)
@@ -235,6 +227,11 @@ pub fn select_sql(
             )
         })
         .collect();
+    if q.sort.is_empty() {
+        if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
+            order.push(text::rank(d, q.entity, text, args));
+        }
+    }
     order.push("t.\"id\"".into());
     sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
     if q.limit.is_some() || q.offset.is_some() {

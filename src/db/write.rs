@@ -11,6 +11,7 @@ use rusqlite::{CachedStatement, ErrorCode, params_from_iter};
 use crate::db::Store;
 use crate::db::audit::{self, Entry, with_audit_detail};
 use crate::db::records::{Draft, Stored, check_key_kept, check_required, show_value};
+use crate::db::search;
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::{Default, Entity, Field, Kind, Value};
 use crate::vals;
@@ -238,6 +239,7 @@ impl<'c> Writer<'c> {
                 .collect();
             audit::log(self.conn, &entries)?;
         }
+        search::add(self.conn, self.e, id, &d.values)?;
         self.after_write(d, None, id)?;
         Ok(Ok(id))
     }
@@ -336,6 +338,7 @@ impl<'c> Writer<'c> {
                 change::record_change(self.conn, *batch, old, new, self.now.max(old.updated_at))?;
             }
         }
+        search::replace(self.conn, self.e, old.id, &old.draft.values, &new.values)?;
         self.after_write(new, Some(&old.draft), old.id)?;
         Ok(Ok(()))
     }
@@ -380,6 +383,7 @@ impl<'c> Writer<'c> {
             });
         }
         audit::log(self.conn, &entries)?;
+        search::remove(self.conn, self.e, old.id, old.id)?;
         self.after_delete(&old.draft, old.id)
     }
 
@@ -406,6 +410,7 @@ impl<'c> Writer<'c> {
             })
             .collect();
         audit::log(self.conn, &entries)?;
+        search::remove(self.conn, self.e, lo, hi)?;
         for (rid, d) in drafts {
             self.after_delete(d, *rid)?;
         }

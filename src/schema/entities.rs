@@ -15,6 +15,7 @@ const fn f(name: &'static str, kind: Kind, en: &'static str, zh: &'static str) -
         default: Default::None,
         read_only: false,
         wide: false,
+        search: false,
     }
 }
 
@@ -37,6 +38,10 @@ impl Field {
     }
     const fn wide(mut self) -> Self {
         self.wide = true;
+        self
+    }
+    const fn search(mut self) -> Self {
+        self.search = true;
         self
     }
 }
@@ -241,8 +246,9 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             f("code", TEXT, "Code", "客户编号")
                 .uniq()
-                .def(Default::Generated("C")),
-            f("name", TEXT, "Name", "客户名称").req(),
+                .def(Default::Generated("C"))
+                .search(),
+            f("name", TEXT, "Name", "客户名称").req().search(),
             f("kind", Kind::Choice(CUSTOMER_KIND), "Kind", "客户类型")
                 .def(Default::Value("company")),
             f("industry", TEXT, "Industry", "所属行业"),
@@ -256,13 +262,15 @@ pub static ENTITIES: &[Entity] = &[
             .def(Default::Value("prospect")),
             f("source", TEXT, "Source", "客户来源"),
             OWNER,
-            f("phone", Kind::Phone, "Phone", "电话"),
-            f("email", Kind::Email, "Email", "邮箱"),
+            f("phone", Kind::Phone, "Phone", "电话").search(),
+            f("email", Kind::Email, "Email", "邮箱").search(),
             f("website", TEXT, "Website", "网址").wide(),
-            f("city", TEXT, "City", "城市"),
+            f("city", TEXT, "City", "城市").search(),
             f("address", TEXT, "Address", "地址").wide(),
             f("tags", Kind::Tags, "Tags", "标签"),
-            f("credit_code", Kind::CreditCode, "Credit code", "信用代码").wide(),
+            f("credit_code", Kind::CreditCode, "Credit code", "信用代码")
+                .wide()
+                .search(),
             NOTES,
             f("segment", TEXT, "Segment", "客户细分").ro().wide(),
             f(
@@ -288,11 +296,11 @@ pub static ENTITIES: &[Entity] = &[
         rights: Rights::SALES_SERVICE_READ,
         fields: &[
             f("customer", Kind::Ref("customer"), "Customer", "所属客户").req(),
-            f("name", TEXT, "Name", "姓名").req(),
+            f("name", TEXT, "Name", "姓名").req().search(),
             f("title", TEXT, "Title", "职务"),
-            f("phone", Kind::Phone, "Phone", "电话"),
-            f("mobile", Kind::Phone, "Mobile", "手机"),
-            f("email", Kind::Email, "Email", "邮箱"),
+            f("phone", Kind::Phone, "Phone", "电话").search(),
+            f("mobile", Kind::Phone, "Mobile", "手机").search(),
+            f("email", Kind::Email, "Email", "邮箱").search(),
             f("wechat", TEXT, "WeChat", "微信"),
             f("is_primary", Kind::Bool, "Primary", "主联系人").def(Default::Value("false")),
             NOTES,
@@ -310,7 +318,7 @@ pub static ENTITIES: &[Entity] = &[
         related: &[],
         rights: Rights::NONE,
         fields: &[
-            f("name", TEXT, "Name", "活动名称").req().uniq(),
+            f("name", TEXT, "Name", "活动名称").req().uniq().search(),
             f("type", Kind::Choice(CAMPAIGN_TYPE), "Type", "活动类型").def(Default::Value("other")),
             f(
                 "status",
@@ -340,10 +348,10 @@ pub static ENTITIES: &[Entity] = &[
         related: &[],
         rights: Rights::SALES,
         fields: &[
-            f("name", TEXT, "Name", "姓名").req(),
-            f("company", TEXT, "Company", "公司名称"),
-            f("phone", Kind::Phone, "Phone", "电话"),
-            f("email", Kind::Email, "Email", "邮箱"),
+            f("name", TEXT, "Name", "姓名").req().search(),
+            f("company", TEXT, "Company", "公司名称").search(),
+            f("phone", Kind::Phone, "Phone", "电话").search(),
+            f("email", Kind::Email, "Email", "邮箱").search(),
             f("source", TEXT, "Source", "线索来源"),
             f("campaign", Kind::Ref("campaign"), "Campaign", "市场活动"),
             f("status", Kind::Choice(LEAD_STATUS), "Status", "线索状态").def(Default::Value("new")),
@@ -364,7 +372,7 @@ pub static ENTITIES: &[Entity] = &[
         rights: Rights::SALES,
         fields: &[
             f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
-            f("name", TEXT, "Name", "机会名称").req(),
+            f("name", TEXT, "Name", "机会名称").req().search(),
             f("stage", Kind::Choice(STAGES), "Stage", "销售阶段")
                 .def(Default::Value("prospecting")),
             f("amount", MONEY, "Amount", "预计金额"),
@@ -393,8 +401,9 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             f("code", TEXT, "Code", "产品编号")
                 .uniq()
-                .def(Default::Generated("P")),
-            f("name", TEXT, "Name", "产品名称").req(),
+                .def(Default::Generated("P"))
+                .search(),
+            f("name", TEXT, "Name", "产品名称").req().search(),
             f("unit_price", MONEY, "Unit price", "单价"),
             f("unit", TEXT, "Unit", "单位"),
             f("active", Kind::Bool, "Active", "是否启用").def(Default::Value("true")),
@@ -415,7 +424,8 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             f("number", TEXT, "Number", "报价单号")
                 .uniq()
-                .def(Default::Generated("Q")),
+                .def(Default::Generated("Q"))
+                .search(),
             f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
             f(
                 "opportunity",
@@ -466,7 +476,8 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             f("number", TEXT, "Number", "订单编号")
                 .uniq()
-                .def(Default::Generated("SO")),
+                .def(Default::Generated("SO"))
+                .search(),
             f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
             f(
                 "opportunity",
@@ -518,9 +529,10 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             f("number", TEXT, "Number", "合同编号")
                 .uniq()
-                .def(Default::Generated("HT")),
+                .def(Default::Generated("HT"))
+                .search(),
             f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
-            f("title", TEXT, "Title", "合同名称").req(),
+            f("title", TEXT, "Title", "合同名称").req().search(),
             f("amount", MONEY, "Amount", "合同金额"),
             CURRENCY,
             f("signed_date", Kind::Date, "Signed date", "签订日期"),
@@ -558,7 +570,7 @@ pub static ENTITIES: &[Entity] = &[
                 "销售机会",
             ),
             f("type", Kind::Choice(ACTIVITY_TYPE), "Type", "跟进方式").def(Default::Value("note")),
-            f("subject", TEXT, "Subject", "主题").req(),
+            f("subject", TEXT, "Subject", "主题").req().search(),
             f("due_at", Kind::DateTime, "Due at", "计划时间"),
             f("done_at", Kind::DateTime, "Done at", "完成时间"),
             OWNER,
@@ -579,11 +591,12 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             f("number", TEXT, "Number", "工单编号")
                 .uniq()
-                .def(Default::Generated("T")),
+                .def(Default::Generated("T"))
+                .search(),
             f("customer", Kind::Ref("customer"), "Customer", "客户").req(),
             f("contact", Kind::Ref("contact"), "Contact", "联系人"),
             f("type", Kind::Choice(TICKET_TYPE), "Type", "服务类型").def(Default::Value("inquiry")),
-            f("subject", TEXT, "Subject", "主题").req(),
+            f("subject", TEXT, "Subject", "主题").req().search(),
             f("priority", Kind::Choice(PRIORITY), "Priority", "优先级")
                 .def(Default::Value("normal")),
             f("status", Kind::Choice(TICKET_STATUS), "Status", "处理状态")

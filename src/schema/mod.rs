@@ -47,6 +47,10 @@ pub struct Field {
     /// Left out of table lists unless `--columns` names it (long text, timestamps), so a
     /// list fits a terminal; JSON and CSV always carry it.
     pub wide: bool,
+    /// Searched by `crm find ENTITY TEXT` and `crm search`, and so held in the search index:
+    /// names, codes and numbers, phones, e-mails, cities, subjects — short values a person
+    /// types a fragment of. Long texts (notes, addresses) are filtered with `--where`.
+    pub search: bool,
 }
 
 impl Field {
@@ -163,6 +167,16 @@ impl Entity {
     /// The SQL table name (identifiers come only from here, always quoted).
     pub fn table(&self) -> String {
         format!("\"{}\"", self.name)
+    }
+
+    /// The fields `find TEXT` searches (none: the entity is not searched by text).
+    pub fn search_fields(&self) -> impl Iterator<Item = &'static Field> + use<> {
+        self.fields.iter().filter(|f| f.search)
+    }
+
+    /// The search index's table of this entity (`db::search`), quoted.
+    pub fn search_table(&self) -> String {
+        format!("\"{}_search\"", self.name)
     }
 }
 

@@ -13,6 +13,10 @@ use std::collections::BTreeSet;
 
 use pinyin::ToPinyinMulti;
 
+/// What marks a pinyin key among a record's tokens: no token of a value holds it (it is
+/// neither a letter nor a digit), and the `ascii` tokenizer keeps it (it is not ASCII).
+pub const MARK: char = '·';
+
 /// Keys start at most at this many of a name's first syllables or words.
 const MAX_STARTS: usize = 12;
 /// Readings combined per start: the first ones, default readings first.

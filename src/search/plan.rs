@@ -102,28 +102,27 @@ impl Plan {
         }
     }
 
-    /// The FTS5 query of the text alternatives, on column `t`; None when the index cannot
-    /// narrow.
+    /// The FTS5 query of the text alternatives; None when the index cannot narrow.
     pub fn fts5_text(&self) -> Option<String> {
         let alts: Vec<String> = self
             .text
             .iter()
             .map(|terms| {
                 let t: Vec<String> = terms.iter().map(fts5_term).collect();
-                format!("(t : ({}))", t.join(" AND "))
+                format!("({})", t.join(" AND "))
             })
             .collect();
         (!alts.is_empty()).then(|| alts.join(" OR "))
     }
 
-    /// The FTS5 query of the pinyin key, on column `p`.
+    /// The FTS5 query of the pinyin key (among the marked tokens).
     pub fn fts5_pinyin(&self) -> Option<String> {
         self.pinyin
             .as_ref()
-            .map(|k| format!("p : {}", fts5_term(&Term::Prefix(k.clone()))))
+            .map(|k| fts5_term(&Term::Prefix(format!("{}{k}", pinyin::MARK))))
     }
 
-    /// The `tsquery` of the text alternatives (for the text `tsvector`).
+    /// The `tsquery` of the text alternatives.
     pub fn tsquery_text(&self) -> Option<String> {
         let alts: Vec<String> = self
             .text
@@ -136,11 +135,11 @@ impl Plan {
         (!alts.is_empty()).then(|| alts.join(" | "))
     }
 
-    /// The `tsquery` of the pinyin key (for the pinyin `tsvector`).
+    /// The `tsquery` of the pinyin key (among the marked lexemes).
     pub fn tsquery_pinyin(&self) -> Option<String> {
         self.pinyin
             .as_ref()
-            .map(|k| ts_term(&Term::Prefix(k.clone())))
+            .map(|k| ts_term(&Term::Prefix(format!("{}{k}", pinyin::MARK))))
     }
 }
 

@@ -26,6 +26,7 @@ fn check_passes_on_a_healthy_database_and_fails_on_broken_foreign_keys() {
             "foreign_keys",
             "audit_chain",
             "audit_triggers",
+            "search_index",
             "journal_mode"
         ]
     );

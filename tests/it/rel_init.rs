@@ -186,8 +186,8 @@ fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes
     env.run(&["import", "customer", &big, "-q"]).ok();
     let latest = env.sql_int("PRAGMA user_version");
     assert_eq!(
-        latest, 8,
-        "this test knows steps 5 to 8; update it with new steps"
+        latest, 9,
+        "this test knows steps 5 to 9; update it with new steps"
     );
     // a database labelled version 4: steps 5 (report indexes) and 6 (drops two of them and
     // rebuilds the audit status index with `old`) run again when it is next opened
@@ -203,6 +203,7 @@ fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes
         Kill::VersionAtLeast(6),
         Kill::VersionAtLeast(7),
         Kill::VersionAtLeast(8),
+        Kill::VersionAtLeast(9),
     ];
     let mut seen = Vec::new();
     for point in points {
@@ -268,6 +269,15 @@ fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes
                 )
                 .expect("after column");
             assert_eq!(after, 1, "{point:?}");
+            // v9 makes the search index and fills it in the same transaction: every
+            // customer is in it once the version says 9 (the relabelled file's own index is
+            // emptied and built again)
+            if v >= 9 {
+                let indexed: i64 = c
+                    .query_row("SELECT COUNT(*) FROM customer_search", [], |r| r.get(0))
+                    .expect("index rows");
+                assert_eq!(indexed, 20_000, "{point:?}");
+            }
         }
         // the next command finishes the upgrade
         assert_eq!(

@@ -22,6 +22,7 @@ fn wide() -> &'static Entity {
             default: Default::None,
             read_only: false,
             wide: false,
+            search: false,
         })
         .collect();
     Box::leak(Box::new(Entity {

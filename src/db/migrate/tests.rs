@@ -145,6 +145,8 @@ const SHIPPED: &[&str] = &[
     "2a501e21a4e6fa85ff378826b468f8c48ebcbfa9de7b320adec282f5dd817143",
     // v8
     "853e17cc704cb58b1ce3029010a56b02101abeaf13e96e08f9e894f1c049a512",
+    // v9
+    "e151ddb1d5ed875efa75b1e1f8238a4e500bfc04a27ae0b3dc14131db128189c",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.

@@ -126,13 +126,13 @@ fn renders_both_engines_syntax_with_every_token_quoted() {
     let p = Plan::new("user1@");
     assert_eq!(
         p.fts5_text().as_deref(),
-        Some("(t : (\"er1\" AND \"ser\" AND \"use\"))")
+        Some("(\"er1\" AND \"ser\" AND \"use\")")
     );
     assert_eq!(p.tsquery_text().as_deref(), Some("('er1' & 'ser' & 'use')"));
     assert_eq!(p.pinyin, None);
     let z = Plan::new("zw");
-    assert_eq!(z.fts5_pinyin().as_deref(), Some("p : \"zw\" *"));
-    assert_eq!(z.tsquery_pinyin().as_deref(), Some("'zw':*"));
+    assert_eq!(z.fts5_pinyin().as_deref(), Some("\"·zw\" *"));
+    assert_eq!(z.tsquery_pinyin().as_deref(), Some("'·zw':*"));
     let phone = Plan::new("+86 139-12");
     assert_eq!(phone.phone.as_deref(), Some("13912"));
     assert_eq!(phone.text.len(), 2);

@@ -1,0 +1,115 @@
+//! `find ENTITY TEXT` in SQL: the search index narrows (`db::search`, `search::Plan`), the
+//! values confirm (the substring semantics, when the index alone cannot), and without
+//! `--sort` the best matches come first.
+
+use super::like_pattern;
+use crate::db::dialect::Dialect;
+use crate::schema::{Entity, Kind, Value, ident};
+use crate::search::Plan;
+use crate::search::tokens::PHONE_SEPARATORS;
+
+/// The WHERE term of a text search; binds its values in order into `args`.
+pub fn condition(d: Dialect, e: &Entity, text: &str, args: &mut Vec<Value>) -> String {
+    if e.search_fields().next().is_none() {
+        return d.never().to_string();
+    }
+    let plan = Plan::new(text);
+    let index = Index::of(d, e);
+    let mut alts = Vec::new();
+    match (&index, plan.fts5_text()) {
+        // The index is the answer.
+        (Some(ix), Some(m)) if plan.exact => {
+            args.push(Value::Text(m));
+            alts.push(ix.candidates());
+        }
+        // The index narrows, the values confirm.
+        (Some(ix), Some(m)) => {
+            args.push(Value::Text(m));
+            let cand = ix.candidates();
+            let check = values_contain(d, e, text, &plan, args);
+            alts.push(format!("({cand} AND ({check}))"));
+        }
+        // Nothing to narrow by (punctuation only), or no index on this engine: a scan.
+        _ => alts.push(format!("({})", values_contain(d, e, text, &plan, args))),
+    }
+    if let (Some(ix), Some(p)) = (&index, plan.fts5_pinyin()) {
+        args.push(Value::Text(p));
+        alts.push(ix.candidates());
+    }
+    format!("({})", alts.join(" OR "))
+}
+
+/// Some searchable value contains the text (LIKE's case-insensitivity), or a phone's
+/// digits hold the text's digits.
+fn values_contain(
+    d: Dialect,
+    e: &Entity,
+    text: &str,
+    plan: &Plan,
+    args: &mut Vec<Value>,
+) -> String {
+    let mut terms = Vec::new();
+    for f in e.search_fields() {
+        args.push(Value::Text(like_pattern(text)));
+        terms.push(d.contains(&format!("t.{}", ident(f.name))));
+    }
+    if let Some(digits) = &plan.phone {
+        for f in e.search_fields().filter(|f| f.kind == Kind::Phone) {
+            args.push(Value::Text(like_pattern(digits)));
+            terms.push(d.contains(&phone_norm_sql(&format!("t.{}", ident(f.name)))));
+        }
+    }
+    terms.join(" OR ")
+}
+
+/// A phone column without its separators, as `search::tokens::phone_norm` has it.
+fn phone_norm_sql(col: &str) -> String {
+    PHONE_SEPARATORS.iter().fold(col.to_string(), |acc, c| {
+        format!("replace({acc}, '{c}', '')")
+    })
+}
+
+/// Where an engine keeps the index of an entity.
+struct Index {
+    table: String,
+}
+
+impl Index {
+    fn of(d: Dialect, e: &Entity) -> Option<Index> {
+        match d {
+            Dialect::Sqlite => Some(Index {
+                table: e.search_table(),
+            }),
+            Dialect::Postgres => None,
+        }
+    }
+
+    /// The ids the bound index query finds.
+    fn candidates(&self) -> String {
+        format!(
+            "t.\"id\" IN (SELECT rowid FROM {0} WHERE {0} MATCH ?)",
+            self.table
+        )
+    }
+}
+
+/// The order of a text search without `--sort`: exact key, exact name, name prefix, the
+/// rest (then by id, as every list).
+pub fn rank(d: Dialect, e: &Entity, text: &str, args: &mut Vec<Value>) -> String {
+    let mut cases = Vec::new();
+    if let Some(key) = e.key {
+        args.push(Value::Text(text.to_string()));
+        cases.push(format!(
+            "WHEN {} THEN 0",
+            d.same_text(&format!("t.{}", ident(key)))
+        ));
+    }
+    let title = format!("t.{}", ident(e.title));
+    args.push(Value::Text(text.to_string()));
+    cases.push(format!("WHEN {} THEN 1", d.same_text(&title)));
+    let mut prefix = like_pattern(text);
+    prefix.remove(0);
+    args.push(Value::Text(prefix));
+    cases.push(format!("WHEN {} THEN 2", d.contains(&title)));
+    format!("CASE {} ELSE 3 END", cases.join(" "))
+}

@@ -1,0 +1,264 @@
+//! The search index kept beside the records: per entity with searchable fields, one row
+//! per record holding the tokens of its searchable values and the pinyin keys of its name
+//! (`search::tokens`, `search::pinyin`: cut by crm, so both engines hold the same).
+//! `SQLite` keeps them in a contentless FTS5 table (`<entity>_search`, rowid = id; v9).
+//!
+//! Every write path keeps the index in the transaction of its change: the writer
+//! (`db::write`: add, edit, delete, import, revert) calls [`put`] and [`remove`]; a
+//! database filled another way (an older file, `crm copy`) is indexed by [`build`].
+//! `crm check` compares the index with what the records say ([`stale`]).
+
+use std::collections::BTreeSet;
+
+use crate::db::Store;
+use crate::error::Result;
+use crate::schema::{ENTITIES, Entity, Field, Kind, Value, ident};
+use crate::search::{pinyin, tokens};
+use crate::vals;
+
+/// The entities the index covers: those with a searchable field (SQLite's v9 made a table
+/// for each; a new one needs a step of its own).
+pub fn entities() -> impl Iterator<Item = &'static Entity> {
+    ENTITIES
+        .iter()
+        .filter(|e| e.search_fields().next().is_some())
+}
+
+/// What the index holds for one record: its tokens and its name's pinyin keys (marked
+/// with [`pinyin::MARK`]), separated by spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc(pub String);
+
+/// The index row of a record, from its values (in the registry's field order).
+pub fn doc(e: &Entity, values: &[Value]) -> Doc {
+    let mut t = BTreeSet::new();
+    let mut p = BTreeSet::new();
+    for (f, v) in e.fields.iter().zip(values) {
+        let Some(text) = shown(f, v) else { continue };
+        if f.kind == Kind::Phone {
+            tokens::add_phone(&text, &mut t);
+        } else {
+            tokens::add_text(&text, &mut t);
+        }
+        if f.name == e.title {
+            p = pinyin::keys(&text);
+        }
+    }
+    let mut words: Vec<String> = t.into_iter().collect();
+    words.extend(p.into_iter().map(|k| format!("{}{k}", pinyin::MARK)));
+    Doc(words.join(" "))
+}
+
+/// A searchable field's value as its text (searchable fields are text kinds).
+fn shown(f: &Field, v: &Value) -> Option<String> {
+    if !f.search {
+        return None;
+    }
+    match v {
+        Value::Text(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Writes the index row of a new record `id`.
+pub fn add(s: &Store, e: &Entity, id: i64, values: &[Value]) -> Result<()> {
+    if e.search_fields().next().is_none() {
+        return Ok(());
+    }
+    let d = doc(e, values);
+    match s {
+        Store::Sqlite(_) => {
+            s.execute(
+                &format!("INSERT INTO {} (rowid, t) VALUES (?, ?)", e.search_table()),
+                vals![id, d.0],
+            )?;
+        }
+        Store::Postgres(_) => {}
+    }
+    Ok(())
+}
+
+/// Replaces the index row of record `id` when a searchable value changed.
+pub fn replace(s: &Store, e: &Entity, id: i64, old: &[Value], new: &[Value]) -> Result<()> {
+    let changed = e
+        .fields
+        .iter()
+        .zip(old.iter().zip(new))
+        .any(|(f, (o, n))| f.search && o != n);
+    if !changed {
+        return Ok(());
+    }
+    remove(s, e, id, id)?;
+    add(s, e, id, new)
+}
+
+/// Removes the index rows of records `lo..=hi`.
+pub fn remove(s: &Store, e: &Entity, lo: i64, hi: i64) -> Result<()> {
+    if e.search_fields().next().is_none() {
+        return Ok(());
+    }
+    match s {
+        Store::Sqlite(_) => {
+            s.execute(
+                &format!(
+                    "DELETE FROM {} WHERE rowid BETWEEN ? AND ?",
+                    e.search_table()
+                ),
+                vals![lo, hi],
+            )?;
+        }
+        Store::Postgres(_) => {}
+    }
+    Ok(())
+}
+
+/// Indexes record `id` anew from what it holds now (a field set outside the writer).
+pub fn reindex(s: &Store, e: &Entity, id: i64) -> Result<()> {
+    if e.search_fields().next().is_none() {
+        return Ok(());
+    }
+    let row = s.query_opt(&format!("{} WHERE \"id\" = ?", select(e)), vals![id])?;
+    remove(s, e, id, id)?;
+    if let Some(r) = row {
+        let values: Vec<Value> = r.into_values().into_iter().skip(1).collect();
+        add(s, e, id, &values)?;
+    }
+    Ok(())
+}
+
+/// The searchable columns of an entity, as a SELECT list (with the id first).
+fn select(e: &Entity) -> String {
+    let cols: Vec<String> = e
+        .fields
+        .iter()
+        .map(|f| {
+            if f.search {
+                ident(f.name)
+            } else {
+                "NULL".to_string()
+            }
+        })
+        .collect();
+    format!("SELECT \"id\", {} FROM {}", cols.join(", "), e.table())
+}
+
+/// Indexes every record of every entity anew (an upgraded file, a copied database), a
+/// record at a time as the rows stream by.
+pub fn build(s: &Store) -> Result<()> {
+    for e in entities() {
+        if let Store::Sqlite(_) = s {
+            s.execute(&format!("DELETE FROM {}", e.search_table()), vals![])?;
+        }
+        // On PostgreSQL the rows cannot stream while the index is written: ranges of ids.
+        let mut from = 0_i64;
+        loop {
+            let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
+            let sql = format!("{} WHERE \"id\" > ? ORDER BY \"id\" LIMIT 10000", select(e));
+            s.each(&sql, vals![from], |r| {
+                let mut v = r.into_values().into_iter();
+                let Some(Value::Integer(id)) = v.next() else {
+                    return Err(crate::error::Error::internal("a record without an id"));
+                };
+                rows.push((id, v.collect()));
+                Ok(())
+            })?;
+            let Some((last, _)) = rows.last() else { break };
+            from = *last;
+            for (id, values) in &rows {
+                add(s, e, *id, values)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`build`] on a `SQLite` connection inside the migration that makes the index (v9), so
+/// an upgraded file has its index from the same transaction that creates it.
+pub(crate) fn build_sqlite(c: &rusqlite::Connection) -> Result<()> {
+    for e in entities() {
+        let table = e.search_table();
+        c.execute(&format!("DELETE FROM {table}"), [])?;
+        let mut insert = c.prepare(&format!("INSERT INTO {table} (rowid, t) VALUES (?1, ?2)"))?;
+        let mut stmt = c.prepare(&select(e))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let values = (1..=e.fields.len())
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Text(t) => {
+                            Value::Text(String::from_utf8_lossy(t).into_owned())
+                        }
+                        _ => Value::Null,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let d = doc(e, &values);
+            insert.execute(rusqlite::params![id, d.0])?;
+        }
+    }
+    Ok(())
+}
+
+/// How many records of each entity `crm check` compares token by token with the index (all
+/// of a small database, an even spread of a big one); every record's presence is checked.
+const CHECK_SAMPLE: i64 = 500;
+
+/// What `crm check` finds wrong with the index: records it lacks or holds no more, and
+/// records whose tokens it does not hold. Empty when it agrees with the records.
+pub fn stale(s: &Store) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let Store::Sqlite(_) = s else {
+        return Ok(out);
+    };
+    for e in entities() {
+        let (t, st) = (e.table(), e.search_table());
+        let missing: i64 = s.value(
+            &format!("SELECT COUNT(*) FROM {t} WHERE \"id\" NOT IN (SELECT rowid FROM {st})"),
+            vals![],
+        )?;
+        let extra: i64 = s.value(
+            &format!("SELECT COUNT(*) FROM {st} WHERE rowid NOT IN (SELECT \"id\" FROM {t})"),
+            vals![],
+        )?;
+        if missing > 0 || extra > 0 {
+            out.push(format!(
+                "{}: {missing} records not indexed, {extra} index rows without a record",
+                e.name
+            ));
+            continue;
+        }
+        let n: i64 = s.value(&format!("SELECT COUNT(*) FROM {t}"), vals![])?;
+        let step = (n / CHECK_SAMPLE).max(1);
+        let rows = s.query(
+            &format!(
+                "{} WHERE (\"id\" % ?) = 0 ORDER BY \"id\" LIMIT ?",
+                select(e)
+            ),
+            vals![step, CHECK_SAMPLE],
+        )?;
+        let probe = format!("SELECT COUNT(*) FROM {st} WHERE {st} MATCH ? AND rowid = ?");
+        let mut wrong = 0;
+        for r in rows {
+            let mut v = r.into_values().into_iter();
+            let Some(Value::Integer(id)) = v.next() else {
+                continue;
+            };
+            let d = doc(e, &v.collect::<Vec<_>>());
+            for token in d.0.split(' ').filter(|w| !w.is_empty()) {
+                let q = format!("\"{}\"", token.replace('"', "\"\""));
+                if s.value::<i64>(&probe, vals![q, id])? == 0 {
+                    wrong += 1;
+                    break;
+                }
+            }
+        }
+        if wrong > 0 {
+            out.push(format!(
+                "{}: {wrong} records whose values the index does not hold",
+                e.name
+            ));
+        }
+    }
+    Ok(out)
+}
