@@ -191,6 +191,8 @@ fn copy_all(src: &Store, dst: &Store, admin: &Admin) -> Result<Moved> {
         let at = tables::position(src, t)?;
         tables::set_position(dst, t, at)?;
     }
+    // The search index is cut from the records, not copied: made anew where they land.
+    crate::db::search::build(dst)?;
     Ok(moved)
 }
 
