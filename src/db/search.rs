@@ -31,7 +31,7 @@ pub struct Doc(pub String);
 
 /// The index row of a record, from its values (in the registry's field order).
 pub fn doc(e: &Entity, values: &[Value]) -> Doc {
-    let mut t = BTreeSet::new();
+    let mut t = Vec::new();
     let mut p = BTreeSet::new();
     for (f, v) in e.fields.iter().zip(values) {
         let Some(text) = shown(f, v) else { continue };
@@ -44,9 +44,10 @@ pub fn doc(e: &Entity, values: &[Value]) -> Doc {
             p = pinyin::keys(&text);
         }
     }
-    let mut words: Vec<String> = t.into_iter().collect();
-    words.extend(p.into_iter().map(|k| format!("{}{k}", pinyin::MARK)));
-    Doc(words.join(" "))
+    t.sort_unstable();
+    t.dedup();
+    t.extend(p.into_iter().map(|k| format!("{}{k}", pinyin::MARK)));
+    Doc(t.join(" "))
 }
 
 /// A searchable field's value as its text (searchable fields are text kinds).

@@ -1,9 +1,9 @@
 //! Names found by their pinyin: `zhangwei`, `zhang wei`, `zw` and `zhangw` all find 张伟.
 //!
 //! A name's keys are its full pinyin and its initials (the first letter of each syllable),
-//! written from each of its first characters on — so `keji` finds 北京科技 as `beijing`
-//! does — for every reading of a character with several (单 shan/dan, 曾 zeng/ceng, 仇
-//! qiu/chou: a name's reading is not the dictionary's first). Latin words in a name keep
+//! from its start for every reading of a character with several (单 shan/dan, 曾 zeng/ceng,
+//! 仇 qiu/chou: a name's reading is not the dictionary's first), and from each later
+//! syllable in the first readings, so `keji` finds 北京科技 as `beijing` does. Latin words in a name keep
 //! their letters (`Stark 贸易` is `starkmaoyi`, `smy`). A query matches when it is the
 //! start of a key: the index stores the keys and answers a prefix query exactly, so no
 //! further check is needed. The readings come from the `pinyin` crate's data (its
@@ -19,8 +19,8 @@ pub const MARK: char = '·';
 
 /// Keys start at most at this many of a name's first syllables or words.
 const MAX_STARTS: usize = 12;
-/// Readings combined per start: the first ones, default readings first.
-const MAX_COMBOS: usize = 8;
+/// Readings combined at the name's start: the first ones, default readings first.
+const MAX_COMBOS: usize = 4;
 /// Keys are cut to this length: a longer query has no pinyin match.
 pub const MAX_FULL: usize = 48;
 const MAX_INITIALS: usize = 16;
@@ -83,9 +83,13 @@ pub fn keys(name: &str) -> BTreeSet<String> {
     }
     for start in 0..units.len().min(MAX_STARTS) {
         let rest = &units[start..];
-        // An odometer over the readings, the last syllable turning fastest.
+        // An odometer over the readings, the last syllable turning fastest. Every reading
+        // counts from the name's start (a surname's, 单 shan/dan); from a later syllable
+        // (`keji` in 北京科技) the first reading of each does: a name has few heteronyms
+        // worth a key, and each key costs the index a token.
+        let combos = if start == 0 { MAX_COMBOS } else { 1 };
         let mut pick = vec![0_usize; rest.len()];
-        for _ in 0..MAX_COMBOS {
+        for _ in 0..combos {
             let mut full = String::new();
             let mut initials = String::new();
             for (u, &i) in rest.iter().zip(&pick) {

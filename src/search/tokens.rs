@@ -11,12 +11,17 @@
 //! benchmark file (code, name, phone, e-mail, city): 55 tokens a record, 65 MB, a
 //! two-character word in 0.2 ms and a 100,000-hit count in 3 ms inside `SQLite`.
 
-use std::collections::BTreeSet;
-
 use unicode_script::{Script, UnicodeScript};
 
 /// Characters of scripts written without spaces between words: each one is a word of its own.
 pub fn is_ideograph(c: char) -> bool {
+    // The common cases first: the script tables are a search per character.
+    if c.is_ascii() {
+        return false;
+    }
+    if ('\u{4e00}'..='\u{9fff}').contains(&c) {
+        return true;
+    }
     matches!(
         c.script(),
         Script::Han | Script::Hiragana | Script::Katakana | Script::Hangul | Script::Bopomofo
@@ -74,26 +79,26 @@ pub fn pieces(text: &str) -> Vec<Piece> {
 pub const GRAM: usize = 3;
 
 /// Adds the tokens of one piece.
-fn cut(piece: &Piece, out: &mut BTreeSet<String>) {
+fn cut(piece: &Piece, out: &mut Vec<String>) {
     match piece {
         Piece::Run(c) => {
             for (i, ch) in c.iter().enumerate() {
-                out.insert(ch.to_string());
+                out.push(ch.to_string());
                 if let Some(next) = c.get(i + 1) {
-                    out.insert([*ch, *next].iter().collect());
+                    out.push([*ch, *next].iter().collect());
                 }
             }
         }
         Piece::Word(c) => {
             for i in 0..c.len() {
-                out.insert(c[i..(i + GRAM).min(c.len())].iter().collect());
+                out.push(c[i..(i + GRAM).min(c.len())].iter().collect());
             }
         }
     }
 }
 
-/// Adds the tokens of a text field's value.
-pub fn add_text(value: &str, out: &mut BTreeSet<String>) {
+/// Adds the tokens of a text field's value (repeats included: the caller sorts them out).
+pub fn add_text(value: &str, out: &mut Vec<String>) {
     for p in pieces(value) {
         cut(&p, out);
     }
@@ -115,7 +120,7 @@ pub fn phone_norm(value: &str) -> String {
 
 /// Adds the tokens of a phone or mobile field: those of its text, and those of its digits
 /// without separators.
-pub fn add_phone(value: &str, out: &mut BTreeSet<String>) {
+pub fn add_phone(value: &str, out: &mut Vec<String>) {
     add_text(value, out);
     add_text(&phone_norm(value), out);
 }
@@ -148,9 +153,11 @@ mod tests {
     use super::*;
 
     fn tokens(v: &str) -> Vec<String> {
-        let mut s = BTreeSet::new();
+        let mut s = Vec::new();
         add_text(v, &mut s);
-        s.into_iter().collect()
+        s.sort();
+        s.dedup();
+        s
     }
 
     #[test]
@@ -180,9 +187,13 @@ mod tests {
     #[test]
     fn phones_match_by_digits_whatever_the_separators() {
         assert_eq!(phone_norm("+86 139-1234.5678"), "8613912345678");
-        let mut s = BTreeSet::new();
+        let mut s = Vec::new();
         add_phone("139-1234-5678", &mut s);
-        assert!(s.contains("139") && s.contains("912") && s.contains("234"));
+        assert!(
+            ["139", "912", "234"]
+                .iter()
+                .all(|t| s.iter().any(|x| x == t))
+        );
         assert_eq!(phone_digits("13912345").as_deref(), Some("13912345"));
         assert_eq!(phone_digits("+86 139 1234").as_deref(), Some("1391234"));
         assert_eq!(phone_digits("0086-139").as_deref(), Some("139"));

@@ -17,14 +17,14 @@ struct Rec {
 
 impl Rec {
     fn tokens(&self) -> BTreeSet<String> {
-        let mut s = BTreeSet::new();
+        let mut s = Vec::new();
         for v in &self.text {
             add_text(v, &mut s);
         }
         for v in &self.phones {
             add_phone(v, &mut s);
         }
-        s
+        s.into_iter().collect()
     }
 
     /// The substring semantics: some value contains the query, ignoring case; or the query
