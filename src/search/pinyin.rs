@@ -19,8 +19,9 @@ pub const MARK: char = '·';
 
 /// Keys start at most at this many of a name's first syllables or words.
 const MAX_STARTS: usize = 12;
-/// Readings combined at the name's start: the first ones, default readings first.
-const MAX_COMBOS: usize = 4;
+/// Readings written from the name's start: the first ones, and each other reading of one
+/// syllable at a time, up to this many.
+const MAX_COMBOS: usize = 6;
 /// Keys are cut to this length: a longer query has no pinyin match.
 pub const MAX_FULL: usize = 48;
 const MAX_INITIALS: usize = 16;
@@ -83,13 +84,23 @@ pub fn keys(name: &str) -> BTreeSet<String> {
     }
     for start in 0..units.len().min(MAX_STARTS) {
         let rest = &units[start..];
-        // An odometer over the readings, the last syllable turning fastest. Every reading
-        // counts from the name's start (a surname's, 单 shan/dan); from a later syllable
-        // (`keji` in 北京科技) the first reading of each does: a name has few heteronyms
-        // worth a key, and each key costs the index a token.
-        let combos = if start == 0 { MAX_COMBOS } else { 1 };
-        let mut pick = vec![0_usize; rest.len()];
-        for _ in 0..combos {
+        // The first readings, then each other reading of one syllable at a time, the
+        // earlier syllables first (a surname's: 单 shan/dan). From a later syllable (`keji`
+        // in 北京科技) only the first readings: every key costs the index a token.
+        let mut picks = vec![vec![0_usize; rest.len()]];
+        if start == 0 {
+            for (k, u) in rest.iter().enumerate() {
+                for r in 1..u.len() {
+                    if picks.len() == MAX_COMBOS {
+                        break;
+                    }
+                    let mut p = vec![0_usize; rest.len()];
+                    p[k] = r;
+                    picks.push(p);
+                }
+            }
+        }
+        for pick in picks {
             let mut full = String::new();
             let mut initials = String::new();
             for (u, &i) in rest.iter().zip(&pick) {
@@ -98,13 +109,6 @@ pub fn keys(name: &str) -> BTreeSet<String> {
             }
             out.insert(full.chars().take(MAX_FULL).collect());
             out.insert(initials.chars().take(MAX_INITIALS).collect());
-            let Some(turn) = (0..rest.len()).rev().find(|&k| pick[k] + 1 < rest[k].len()) else {
-                break;
-            };
-            pick[turn] += 1;
-            for p in &mut pick[turn + 1..] {
-                *p = 0;
-            }
         }
     }
     out
