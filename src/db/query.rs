@@ -227,10 +227,12 @@ pub fn select_sql(
             )
         })
         .collect();
-    if q.sort.is_empty() {
-        if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
-            order.push(text::rank(d, q.entity, text, args));
-        }
+    if let Some(text) = q
+        .text
+        .as_deref()
+        .filter(|t| !t.is_empty() && q.sort.is_empty())
+    {
+        order.push(text::rank(d, q.entity, text, args));
     }
     order.push("t.\"id\"".into());
     sql.push_str(&format!(" ORDER BY {}", order.join(", ")));

@@ -16,7 +16,7 @@ use crate::schema::{ENTITIES, Entity, Field, Kind, Value, ident};
 use crate::search::{pinyin, tokens};
 use crate::vals;
 
-/// The entities the index covers: those with a searchable field (SQLite's v9 made a table
+/// The entities the index covers: those with a searchable field (`SQLite`'s v9 made a table
 /// for each; a new one needs a step of its own).
 pub fn entities() -> impl Iterator<Item = &'static Entity> {
     ENTITIES
