@@ -243,6 +243,19 @@ fn name_of(conn: &Store, e: &Entity, id: i64) -> Result<String> {
     })
 }
 
+/// Runs `f`, a revert's delete of inserted records, so the log keeps one row per record
+/// with all its values (`Writer::delete_range`): on `PostgreSQL` the row trigger writes
+/// that row itself while `crm.audit_whole` is on (`migrate::postgres::security`).
+fn whole_records<T>(conn: &Store, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    if conn.is_sqlite() {
+        return f();
+    }
+    conn.execute("SELECT pg_catalog.set_config('crm.audit_whole', 'on', true)", &[])?;
+    let r = f()?;
+    conn.execute("SELECT pg_catalog.set_config('crm.audit_whole', '', true)", &[])?;
+    Ok(r)
+}
+
 /// Undoes a batch inside the caller's write transaction, auditing each field it restores
 /// and each record it deletes (`revert of import batch N (FILE)`).
 pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
@@ -317,7 +330,7 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
                 .into_iter()
                 .flatten()
                 .collect();
-            deleted += w.delete_range(lo, hi, &drafts)?;
+            deleted += whole_records(conn, || w.delete_range(lo, hi, &drafts))?;
             lo = hi + 1;
         }
     }

@@ -386,10 +386,37 @@ fn audit_trigger(s: &mut String, e: &Entity) {
     }
     let _ = write!(
         s,
-        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nDECLARE n integer := 0;\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n{ins}  ELSIF TG_OP = 'UPDATE' THEN\n{upd}  ELSE\n{del}    IF n = 0 THEN PERFORM crm.audit_append('delete', {name}, OLD.id, NULL, NULL, NULL, NULL); END IF;\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
-        table = e.table()
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nDECLARE n integer := 0;\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n{ins}  ELSIF TG_OP = 'UPDATE' THEN\n{upd}  ELSE\n{whole}{del}    IF n = 0 THEN PERFORM crm.audit_append('delete', {name}, OLD.id, NULL, NULL, NULL, NULL); END IF;\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
+        table = e.table(),
+        whole = whole_delete(e)
     );
     import_triggers(s, e);
+}
+
+/// The delete branch's first lines: while the transaction-local `crm.audit_whole` is `on`
+/// (a revert deleting what an import inserted, `db::batch`), one row per record holding
+/// all its values as one JSON object, as `Writer::delete_range` logs them on `SQLite`,
+/// instead of a row per field. Anyone may set it: it changes how a delete is written in the
+/// log, never whether, and every value is still there.
+fn whole_delete(e: &Entity) -> String {
+    let name = quote_literal(e.name);
+    let values: Vec<String> = e
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let v = shown(f.kind, &format!("OLD.{}", quote_ident(f.name)));
+            format!("({i}, {}, ({v})::text)", quote_literal(f.name))
+        })
+        .collect();
+    // serde_json's compact form, in field order, empty fields left out (`values_json`).
+    let json = format!(
+        "(SELECT '{{' || coalesce(string_agg(pg_catalog.to_json(x.k)::text || ':' || pg_catalog.to_json(x.v)::text, ',' ORDER BY x.i), '') || '}}' FROM (VALUES {}) x(i, k, v) WHERE x.v IS NOT NULL)",
+        values.join(", ")
+    );
+    format!(
+        "    IF pg_catalog.current_setting('crm.audit_whole', true) = 'on' THEN\n      PERFORM crm.audit_append('delete', {name}, OLD.id, NULL, {json}, NULL, NULLIF(pg_catalog.current_setting('crm.audit_detail', true), ''));\n      RETURN NULL;\n    END IF;\n"
+    )
 }
 
 /// The statement triggers that record an import's rows in its batch tables (see
