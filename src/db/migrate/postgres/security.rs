@@ -100,6 +100,7 @@ pub fn sql(database: &str) -> String {
         entity(&mut s, e, &groups);
         audit_trigger(&mut s, e);
     }
+    revert_reads(&mut s, &groups);
     s.push_str(&super::logins::sql(database));
     let names: Vec<String> = groups.iter().map(|(_, g)| g.clone()).collect();
     s.push_str(&super::ids::sql(&names));
@@ -393,6 +394,31 @@ fn audit_trigger(s: &mut String, e: &Entity) {
     );
     import_triggers(s, e);
     report_save_trigger(s, e);
+}
+
+/// What `crm import revert` reads from the audit log (`db::batch`), for the roles that may
+/// import but not read the log: whether a batch's records were changed since, and the
+/// derived values the batch itself changed. Only that, never the log's rows at large.
+fn revert_reads(s: &mut String, groups: &[(Role, String)]) {
+    let head = "LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, crm AS $$";
+    let _ = write!(
+        s,
+        "CREATE OR REPLACE FUNCTION crm.revert_changed(p_entity text, p_first bigint, p_last bigint, p_after bigint) RETURNS SETOF bigint {head}\n  SELECT DISTINCT a.record_id FROM crm.audit a WHERE a.entity = p_entity AND a.record_id BETWEEN p_first AND p_last AND a.id > p_after\n    AND (a.detail IS NULL OR (a.detail NOT LIKE 'derived: %' AND a.detail NOT LIKE 'revert of import batch %')) LIMIT 20\n$$;\nREVOKE ALL ON FUNCTION crm.revert_changed(text, bigint, bigint, bigint) FROM PUBLIC;\n"
+    );
+    // The batch's own transaction: every row it wrote has its entry's time (`crm.now()`).
+    let _ = write!(
+        s,
+        "CREATE OR REPLACE FUNCTION crm.revert_derived(p_batch bigint) RETURNS TABLE (entity text, record_id bigint, field text, old text, detail text) {head}\n  SELECT a.entity, a.record_id, a.field, a.old, a.detail FROM crm.import_batch b JOIN crm.audit e ON e.id = b.audit_id\n    JOIN crm.audit a ON a.id < e.id AND a.at >= e.at\n   WHERE b.id = p_batch AND a.detail LIKE 'derived: %' ORDER BY a.id DESC\n$$;\nREVOKE ALL ON FUNCTION crm.revert_derived(bigint) FROM PUBLIC;\n"
+    );
+    for (role, g) in groups {
+        if allowed(*role, Action::Import, None, None) {
+            let _ = writeln!(
+                s,
+                "GRANT EXECUTE ON FUNCTION crm.revert_changed(text, bigint, bigint, bigint), crm.revert_derived(bigint) TO {};",
+                quote_ident(g)
+            );
+        }
+    }
 }
 
 /// A field a report writes for many records at once, audited as on `SQLite`: one entry per
