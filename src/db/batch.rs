@@ -265,9 +265,15 @@ fn whole_records<T>(conn: &Store, f: impl FnOnce() -> Result<T>) -> Result<T> {
     if conn.is_sqlite() {
         return f();
     }
-    conn.execute("SELECT pg_catalog.set_config('crm.audit_whole', 'on', true)", &[])?;
+    conn.execute(
+        "SELECT pg_catalog.set_config('crm.audit_whole', 'on', true)",
+        &[],
+    )?;
     let r = f()?;
-    conn.execute("SELECT pg_catalog.set_config('crm.audit_whole', '', true)", &[])?;
+    conn.execute(
+        "SELECT pg_catalog.set_config('crm.audit_whole', '', true)",
+        &[],
+    )?;
     Ok(r)
 }
 

@@ -338,7 +338,10 @@ impl<'c> Bulk<'c> {
         let n = self.e.fields.len();
         let e = self.e;
         if !self.conn.is_sqlite() {
-            let Some(r) = self.conn.query_opt(&self.sql_get, std::slice::from_ref(key))? else {
+            let Some(r) = self
+                .conn
+                .query_opt(&self.sql_get, std::slice::from_ref(key))?
+            else {
                 return Ok(None);
             };
             let (id, created_at, updated_at) = (r.get(0)?, r.get(n + 1)?, r.get(n + 2)?);
@@ -446,13 +449,7 @@ impl<'c> Bulk<'c> {
         if let Some(p) = &self.pg {
             p.end(self.conn)?;
         }
-        let audit_id: i64 = if !self.conn.is_sqlite() {
-            // The id the append hands back: a manager may not read the log itself.
-            self.conn.value(
-                "SELECT crm.audit_append('import', ?, NULL, NULL, NULL, NULL, ?)",
-                crate::vals![self.e.name, detail],
-            )?
-        } else {
+        let audit_id: i64 = if self.conn.is_sqlite() {
             audit::log(
                 self.conn,
                 &[Entry {
@@ -464,6 +461,12 @@ impl<'c> Bulk<'c> {
                 }],
             )?;
             self.conn.value("SELECT MAX(id) FROM audit", &[])?
+        } else {
+            // The id the append hands back: a manager may not read the log itself.
+            self.conn.value(
+                "SELECT crm.audit_append('import', ?, NULL, NULL, NULL, NULL, ?)",
+                crate::vals![self.e.name, detail],
+            )?
         };
         self.conn.execute(
             "UPDATE import_batch SET inserted = ?, updated = ?, unchanged = ?, rejected = ?, rows_read = ?, audit_id = ? WHERE id = ?",

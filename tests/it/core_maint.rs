@@ -72,8 +72,11 @@ fn backup_writes_a_checked_private_copy_and_never_a_partial_file() {
     // the backup is a crm database: it opens with crm, the admin logging in with their
     // password (from a server the backup sets it, as passwords cannot cross engines)
     let f = file.to_str().unwrap();
-    env.run_stdin(&["--db", f, "login", "--user", "admin", "--password-stdin"], PW)
-        .ok();
+    env.run_stdin(
+        &["--db", f, "login", "--user", "admin", "--password-stdin"],
+        PW,
+    )
+    .ok();
     assert_eq!(
         env.run(&["--db", f, "find", "customer", "--count"])
             .ok()

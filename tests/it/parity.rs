@@ -80,7 +80,12 @@ fn an_activity_import_records_its_rows_once_and_audits_the_customer_it_changes()
         .as_array()
         .expect("batches")
         .iter()
-        .map(|b| (b["inserted"].as_i64().unwrap(), b["updated"].as_i64().unwrap()))
+        .map(|b| {
+            (
+                b["inserted"].as_i64().unwrap(),
+                b["updated"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(counts, [(0, 1), (1, 0)]);
     // Both reverts: the activity goes (one delete row holding its values), the customer's
@@ -138,8 +143,7 @@ fn a_revert_of_order_lines_by_a_manager_gives_the_order_its_plain_amount_back() 
         &[],
     );
     assert_eq!(amount(), "15.00");
-    env.run_as(&max, &["import", "revert", &b.to_string()])
-        .ok();
+    env.run_as(&max, &["import", "revert", &b.to_string()]).ok();
     assert_eq!(amount(), "100.00");
 }
 
@@ -169,21 +173,30 @@ fn pg_a_report_save_never_hides_a_change_from_the_audit() {
     };
     let mut c = login(&db, "admin");
     let id = add_customer(&mut c, "C-1", "admin");
-    let count = |c: &mut postgres::Client, sql: &str| -> i64 {
-        c.query_one(sql, &[&id]).unwrap().get(0)
-    };
+    let count =
+        |c: &mut postgres::Client, sql: &str| -> i64 { c.query_one(sql, &[&id]).unwrap().get(0) };
     let mut tx = c.transaction().unwrap();
     tx.batch_execute("SELECT set_config('crm.report_save', 'by hand', true)")
         .unwrap();
     // Anything but the segment is audited field by field as always …
-    tx.execute("UPDATE crm.customer SET name = 'x', segment = 'y' WHERE id = $1", &[&id])
-        .unwrap();
+    tx.execute(
+        "UPDATE crm.customer SET name = 'x', segment = 'y' WHERE id = $1",
+        &[&id],
+    )
+    .unwrap();
     // … and the segment alone goes into the run's one entry, which the database writes.
-    tx.execute("UPDATE crm.customer SET segment = 'z' WHERE id = $1", &[&id])
-        .unwrap();
+    tx.execute(
+        "UPDATE crm.customer SET segment = 'z' WHERE id = $1",
+        &[&id],
+    )
+    .unwrap();
     tx.commit().unwrap();
     let fields = "SELECT count(*) FROM crm.audit WHERE entity = 'customer' AND record_id = $1 AND action = 'update'";
-    assert_eq!(count(&mut c, fields), 2, "name and segment of the first update");
+    assert_eq!(
+        count(&mut c, fields),
+        2,
+        "name and segment of the first update"
+    );
     let runs: Vec<String> = c
         .query(
             "SELECT detail FROM crm.audit WHERE action = 'segment' ORDER BY id",
@@ -193,7 +206,13 @@ fn pg_a_report_save_never_hides_a_change_from_the_audit() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(runs, ["by hand; 0 customers changed", "by hand; 1 customers changed"]);
+    assert_eq!(
+        runs,
+        [
+            "by hand; 0 customers changed",
+            "by hand; 1 customers changed"
+        ]
+    );
 }
 
 #[test]
