@@ -50,6 +50,13 @@ impl Pg {
         // for a million rows (the 4 MB default turns a NOT IN into a scan per row).
         pg.batch("SET search_path = crm, pg_catalog; SET work_mem = '64MB'")?;
         pg.set_local_time_zone()?;
+        // A test build with a fixed clock tells the server its time: a test database's
+        // `crm.now()` (replaced by the test harness as its owner) stamps the audit with it.
+        // Release builds never set it, and crm's own `crm.now()` never reads it.
+        #[cfg(feature = "test-clock")]
+        if std::env::var_os("CRM_TEST_NOW").is_some() {
+            pg.batch(&format!("SET crm.test_now = '{}'", crate::clock::now()))?;
+        }
         Ok(pg)
     }
 

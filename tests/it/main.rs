@@ -27,6 +27,7 @@ mod import_faults;
 mod import_roundtrip;
 mod integ;
 mod module_graph;
+mod parity;
 mod pg_audit;
 mod pg_cli;
 mod pg_copy;

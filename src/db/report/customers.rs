@@ -249,6 +249,15 @@ pub fn save_segments(
     // an edit's conflict check nor the revert of an earlier import mistakes it for a
     // change somebody made to the customer.
     let owner = Value::from(owner.map(str::to_string));
+    // On PostgreSQL the customer table's triggers write the run's one entry (with this
+    // detail and the count) in place of a row per customer: `migrate::postgres::security`.
+    let pg = !conn.is_sqlite();
+    if pg {
+        conn.execute(
+            "SELECT pg_catalog.set_config('crm.report_save', ?, true)",
+            vals![detail],
+        )?;
+    }
     let changed = conn.execute(
         &format!(
             "UPDATE customer SET segment = (SELECT seg FROM {temp}.report_segment s WHERE s.id = customer.id) \
@@ -261,6 +270,13 @@ pub fn save_segments(
     )?;
     conn.batch(&format!("DROP TABLE {temp}.report_segment"))?;
     let changed = usize::try_from(changed).unwrap_or(usize::MAX);
+    if pg {
+        conn.execute(
+            "SELECT pg_catalog.set_config('crm.report_save', '', true)",
+            vals![],
+        )?;
+        return Ok(changed);
+    }
     audit::log(
         conn,
         &[Entry {
