@@ -153,6 +153,9 @@ impl Db {
         }
         if mode == OpenMode::Existing {
             let (at, known) = server::schema_version(&db.store)?;
+            if let Store::Postgres(pg) = &db.store {
+                pg.schema.set(at);
+            }
             if at > known {
                 return Err(Error::storage(format!(
                     "{} was upgraded by a newer crm (schema {at}; this crm knows {known})",
@@ -234,6 +237,11 @@ impl Db {
     /// lock (busy timeout) instead of failing at their first write.
     pub fn write(&mut self) -> Result<Tx<'_>> {
         self.store.write()
+    }
+
+    /// Starts a write transaction that only adds new records ([`Store::write_adding`]).
+    pub fn write_adding(&mut self) -> Result<Tx<'_>> {
+        self.store.write_adding()
     }
 }
 

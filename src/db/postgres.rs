@@ -34,6 +34,8 @@ pub struct Pg {
     statements: RefCell<HashMap<String, Statement>>,
     /// The database's name: what its role names are namespaced by.
     pub dbname: String,
+    /// The schema version crm found when it opened the database (0: not read).
+    pub schema: std::cell::Cell<i64>,
 }
 
 impl Pg {
@@ -45,6 +47,7 @@ impl Pg {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
             dbname: info.dbname().to_string(),
+            schema: std::cell::Cell::new(0),
         };
         // work_mem: reports' `NOT IN (subquery)` and their sorts stay hashed and in memory
         // for a million rows (the 4 MB default turns a NOT IN into a scan per row).

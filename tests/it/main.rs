@@ -29,6 +29,7 @@ mod integ;
 mod module_graph;
 mod pg_audit;
 mod pg_cli;
+mod pg_concurrency;
 mod pg_copy;
 mod pg_import;
 mod pg_logins;

@@ -7,9 +7,21 @@
 //! (`C000123`, counted from ids) would differ from `SQLite`'s. `crm.next_record_id(entity)`
 //! (`SECURITY DEFINER`: every record is counted, whatever the caller's row policies show)
 //! reads the largest id the table holds and the largest a create or delete audit row names
-//! (a deleted record's id is never handed out again: each delete is audited with it), both inside the
-//! caller's transaction; the writer inserts with that id. It also moves the identity past
-//! it, so rows added without crm's id (`psql`, a bulk load) never collide with crm's.
+//! (a deleted record's id is never handed out again: each delete is audited with it,
+//! queued or appended), both inside the caller's transaction; the writer inserts with that
+//! id. It also moves the identity past it, so rows added without crm's id (`psql`, a bulk
+//! load) never collide with crm's.
+//!
+//! Adders run side by side (`crm.begin_add`, v2), so a number is claimed before it is
+//! handed out: a transaction-level advisory lock on (entity, id), tried without waiting. A
+//! number another transaction in progress claimed is skipped (its row is not visible yet);
+//! a claim is given back when its transaction ends, so a failed command leaves no gap when
+//! it ran alone. After the claim the largest ids are read again, in a new snapshot: a
+//! claimer that committed in between has released its claim only after its rows became
+//! visible, so they are seen then. Asking again in the same transaction before a record
+//! holds the number gives the same number (noted in the transaction-local setting
+//! `crm.claimed_ENTITY`, handed out again only while its claim is this transaction's), so
+//! a generated key counted from it (`C000123`) matches the id the record gets.
 
 use std::fmt::Write;
 
@@ -22,11 +34,32 @@ pub fn sql(groups: &[String]) -> String {
     let mut s = format!(
         "CREATE OR REPLACE FUNCTION crm.next_record_id(entity text) RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, crm AS $$
-DECLARE n bigint; seq text;
+DECLARE n bigint := 0; seen bigint; seq text; k integer := hashtext('crm.' || entity);
+  mine bigint := nullif(current_setting('crm.claimed_' || entity, true), '')::bigint;
+  used boolean;
 BEGIN
   IF entity NOT IN ({}) THEN RAISE EXCEPTION 'not a crm entity: %', entity; END IF;
-  EXECUTE format('SELECT COALESCE(max(id), 0) FROM crm.%I', entity) INTO n;
-  n := GREATEST(n, COALESCE((SELECT max(a.record_id) FROM crm.audit a WHERE a.entity = next_record_id.entity AND a.action IN ('create', 'delete')), 0)) + 1;
+  -- The number this transaction was handed last, while no record holds it yet: the same
+  -- again (a generated key counted from it must match the id the record then gets).
+  IF mine IS NOT NULL AND pg_try_advisory_xact_lock(k, (mine % 2147483647)::integer) THEN
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM crm.%I WHERE id = $1)', entity) INTO used USING mine;
+    IF NOT used AND NOT EXISTS (SELECT 1 FROM crm.audit a WHERE a.entity = next_record_id.entity AND a.record_id = mine AND a.action IN ('create', 'delete'))
+       AND NOT EXISTS (SELECT 1 FROM crm.audit_pending p WHERE p.xid = pg_current_xact_id_if_assigned() AND p.entity = next_record_id.entity AND p.record_id = mine) THEN
+      RETURN mine;
+    END IF;
+  END IF;
+  LOOP
+    EXECUTE format('SELECT COALESCE(max(id), 0) FROM crm.%I', entity) INTO seen;
+    seen := GREATEST(seen,
+      COALESCE((SELECT max(a.record_id) FROM crm.audit a WHERE a.entity = next_record_id.entity AND a.action IN ('create', 'delete')), 0),
+      COALESCE((SELECT max(p.record_id) FROM crm.audit_pending p WHERE p.xid = pg_current_xact_id_if_assigned() AND p.entity = next_record_id.entity AND p.action IN ('create', 'delete')), 0)) + 1;
+    EXIT WHEN seen <= n;
+    n := GREATEST(n, seen);
+    WHILE NOT pg_try_advisory_xact_lock(k, (n % 2147483647)::integer) LOOP
+      n := n + 1;
+    END LOOP;
+  END LOOP;
+  PERFORM set_config('crm.claimed_' || entity, n::text, true);
   seq := pg_get_serial_sequence(format('crm.%I', entity), 'id');
   IF n > COALESCE(pg_sequence_last_value(seq::regclass), 0) THEN
     PERFORM setval(seq, n, true);

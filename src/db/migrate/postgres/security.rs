@@ -81,7 +81,7 @@ pub fn sql(database: &str) -> String {
         );
         let _ = writeln!(
             s,
-            "GRANT EXECUTE ON FUNCTION crm.audit_append(text, text, bigint, text, text, text, text), crm.me(), crm.begin_write() TO {g};"
+            "GRANT EXECUTE ON FUNCTION crm.audit_append(text, text, bigint, text, text, text, text), crm.me(), crm.begin_write(), crm.begin_add() TO {g};"
         );
         let _ = writeln!(s, "GRANT SELECT ON crm.schema_version TO {g};");
         // Everyone sees who the users are (owners are user names), nobody the hashes.
@@ -330,7 +330,8 @@ fn shown(kind: Kind, v: &str) -> String {
 
 /// The trigger that audits every change to an entity's records as crm does (a row per
 /// field set on create, changed on update, held on delete), whoever makes it, attributed
-/// to the session's user by `crm.audit_append`.
+/// to the session's user by `crm.audit_queue` and chained into the log at COMMIT (`v2.sql`:
+/// the chain's lock is then held only while the server appends, never across a round trip).
 ///
 /// An import is audited per batch, as on `SQLite`: a million-row import must not write
 /// twenty million hashed rows. How that skip is kept from being a way around the audit:
@@ -373,20 +374,20 @@ fn audit_trigger(s: &mut String, e: &Entity) {
         let detail = "NULLIF(pg_catalog.current_setting('crm.audit_detail', true), '')";
         let _ = writeln!(
             ins,
-            "    IF NEW.{col} IS NOT NULL THEN PERFORM crm.audit_append('create', {name}, NEW.id, {field}, NULL, {new}, {detail}); END IF;"
+            "    IF NEW.{col} IS NOT NULL THEN PERFORM crm.audit_queue('create', {name}, NEW.id, {field}, NULL, {new}, {detail}); END IF;"
         );
         let _ = writeln!(
             upd,
-            "    IF NEW.{col} IS DISTINCT FROM OLD.{col} THEN PERFORM crm.audit_append('update', {name}, NEW.id, {field}, {old}, {new}, {detail}); END IF;"
+            "    IF NEW.{col} IS DISTINCT FROM OLD.{col} THEN PERFORM crm.audit_queue('update', {name}, NEW.id, {field}, {old}, {new}, {detail}); END IF;"
         );
         let _ = writeln!(
             del,
-            "    IF OLD.{col} IS NOT NULL THEN PERFORM crm.audit_append('delete', {name}, OLD.id, {field}, {old}, NULL, {detail}); n := n + 1; END IF;"
+            "    IF OLD.{col} IS NOT NULL THEN PERFORM crm.audit_queue('delete', {name}, OLD.id, {field}, {old}, NULL, {detail}); n := n + 1; END IF;"
         );
     }
     let _ = write!(
         s,
-        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nDECLARE n integer := 0;\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n{ins}  ELSIF TG_OP = 'UPDATE' THEN\n{upd}  ELSE\n{del}    IF n = 0 THEN PERFORM crm.audit_append('delete', {name}, OLD.id, NULL, NULL, NULL, NULL); END IF;\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nDECLARE n integer := 0;\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n{ins}  ELSIF TG_OP = 'UPDATE' THEN\n{upd}  ELSE\n{del}    IF n = 0 THEN PERFORM crm.audit_queue('delete', {name}, OLD.id, NULL, NULL, NULL, NULL); END IF;\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
         table = e.table()
     );
     import_triggers(s, e);

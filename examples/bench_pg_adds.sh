@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Concurrent adds on PostgreSQL vs SQLite (issue 10, section 3), the concurrency part of
+# examples/bench_pg.sh alone (no 1M-row import first). Not a test: run by hand.
+#   examples/bench_pg_adds.sh [PROCS] [ADDS]      (defaults 16 and 100)
+# PostgreSQL: CRM_BENCH_PG or PGURL, a superuser URL (e.g.
+# postgresql://postgres@/postgres?host=/tmp/devpg). Measured, on a fresh database of each
+# engine: PROCS processes each running ADDS `crm add customer` one after another; failures,
+# records after (nothing lost), wall. Goal: PostgreSQL's wall <= SQLite's.
+# Also: one add alone on each engine (median of 20, serial), where the time of one goes.
+set -euo pipefail
+PROCS=${1:-16}
+ADDS=${2:-100}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${BENCH_DIR:-/tmp/crm-bench}
+mkdir -p "$WORK"
+cd "$ROOT"
+cargo build --release --quiet
+CRM="$ROOT/target/release/crm"
+PGURL=${CRM_BENCH_PG:-${PGURL:?set CRM_BENCH_PG to a PostgreSQL superuser URL}}
+export HOME="$WORK/home" XDG_STATE_HOME="$WORK/home/state" XDG_DATA_HOME="$WORK/home/data"
+PW="bench password 1"
+url_of() {
+  local head=${PGURL%%\?*} query=""
+  [[ "$PGURL" == *\?* ]] && query="?${PGURL#*\?}"
+  echo "${head%/*}/$1$query"
+}
+sql() { psql -X -q -v ON_ERROR_STOP=1 "$PGURL" "$@"; }
+DB="crm_bench_adds_$$"
+cleanup() {
+  sql -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+  sql -At -c "SELECT rolname FROM pg_roles WHERE rolname LIKE '%$DB%'" | while read -r r; do sql -c "DROP ROLE IF EXISTS \"$r\"" >/dev/null 2>&1 || true; done
+  rm -rf "$WORK/home" "$WORK"/adds.* "$WORK"/conc.db*
+}
+trap cleanup EXIT
+
+adds() {
+  local fails=0 pids=()
+  for p in $(seq "$PROCS"); do
+    ( f=0; for i in $(seq "$ADDS"); do "$CRM" -q add customer --name "p$p-$i" >/dev/null 2>>"$WORK/adds.err" || f=$((f + 1)); done; echo "$f" > "$WORK/adds.$p" ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  for p in $(seq "$PROCS"); do fails=$((fails + $(cat "$WORK/adds.$p"))); done
+  echo "$fails"
+}
+# The median wall of 20 adds one after another, in ms.
+one() {
+  for i in $(seq 20); do
+    local t0 t1
+    t0=$(date +%s%N); "$CRM" -q add customer --name "solo$i" >/dev/null; t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000))
+  done | sort -g | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)] / 1000}'
+}
+cleanup
+: > "$WORK/adds.err"
+CRM_DB="$WORK/conc.db"
+export CRM_DB
+echo "$PW" | "$CRM" init --password-stdin >/dev/null 2>&1
+echo "$PW" | "$CRM" login --user admin --password-stdin >/dev/null 2>&1
+t0=$(date +%s.%N); sq_fail=$(adds); t1=$(date +%s.%N)
+sq_wall=$(echo "$t1 - $t0" | bc -l)
+sq_n=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM customer").fetchone()[0])' "$WORK/conc.db")
+sq_one=$(one)
+rm -rf "$WORK/home"
+sql -c "CREATE DATABASE $DB" >/dev/null
+CRM_DB=$(url_of "$DB")
+echo "$PW" | "$CRM" init --admin admin --password-stdin >/dev/null 2>&1
+echo "$PW" | "$CRM" login --user admin --password-stdin >/dev/null 2>&1
+# One add first: a build whose adds fail on PostgreSQL is not worth thousands of failures.
+if ! "$CRM" -q add customer --name probe >/dev/null 2>"$WORK/probe.err"; then
+  echo "crm add fails on PostgreSQL: $(head -c 300 "$WORK/probe.err")"
+  exit 1
+fi
+t0=$(date +%s.%N); pg_fail=$(adds); t1=$(date +%s.%N)
+pg_wall=$(echo "$t1 - $t0" | bc -l)
+pg_n=$(psql -X -At "$CRM_DB" -c 'SELECT count(*) FROM crm.customer')
+pg_one=$(one)
+broken=$(psql -X -At "$CRM_DB" -c 'SELECT crm.audit_chain_break()')
+printf '%s x %s adds: PostgreSQL %.2fs, %s failures, %s records; SQLite %.2fs, %s failures, %s records: %.2fx (goal <= 1x)\n' \
+  "$PROCS" "$ADDS" "$pg_wall" "$pg_fail" "$pg_n" "$sq_wall" "$sq_fail" "$sq_n" "$(echo "$pg_wall/$sq_wall" | bc -l)"
+printf 'one add alone (median of 20): PostgreSQL %s ms, SQLite %s ms\n' "$pg_one" "$sq_one"
+printf 'audit chain on PostgreSQL: %s\n' "${broken:-intact}"
+printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+[ -s "$WORK/adds.err" ] && { echo "errors (first 5):"; sort "$WORK/adds.err" | uniq -c | sort -rn | head -5; }
+true
