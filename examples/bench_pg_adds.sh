@@ -34,9 +34,9 @@ cleanup() {
 trap cleanup EXIT
 
 adds() {
-  local fails=0 pids=()
+  local fails=0 pids=() err=$1
   for p in $(seq "$PROCS"); do
-    ( f=0; for i in $(seq "$ADDS"); do "$CRM" -q add customer --name "p$p-$i" >/dev/null 2>>"$WORK/adds.err" || f=$((f + 1)); done; echo "$f" > "$WORK/adds.$p" ) &
+    ( f=0; for i in $(seq "$ADDS"); do "$CRM" -q add customer --name "p$p-$i" >/dev/null 2>>"$err" || f=$((f + 1)); done; echo "$f" > "$WORK/adds.$p" ) &
     pids+=($!)
   done
   wait "${pids[@]}"
@@ -52,12 +52,12 @@ one() {
   done | sort -g | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)] / 1000}'
 }
 cleanup
-: > "$WORK/adds.err"
+: > "$WORK/adds.sqlite.err"; : > "$WORK/adds.pg.err"
 CRM_DB="$WORK/conc.db"
 export CRM_DB
 echo "$PW" | "$CRM" init --password-stdin >/dev/null 2>&1
 echo "$PW" | "$CRM" login --user admin --password-stdin >/dev/null 2>&1
-t0=$(date +%s.%N); sq_fail=$(adds); t1=$(date +%s.%N)
+t0=$(date +%s.%N); sq_fail=$(adds "$WORK/adds.sqlite.err"); t1=$(date +%s.%N)
 sq_wall=$(echo "$t1 - $t0" | bc -l)
 sq_n=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM customer").fetchone()[0])' "$WORK/conc.db")
 sq_one=$(one)
@@ -71,7 +71,7 @@ if ! "$CRM" -q add customer --name probe >/dev/null 2>"$WORK/probe.err"; then
   echo "crm add fails on PostgreSQL: $(head -c 300 "$WORK/probe.err")"
   exit 1
 fi
-t0=$(date +%s.%N); pg_fail=$(adds); t1=$(date +%s.%N)
+t0=$(date +%s.%N); pg_fail=$(adds "$WORK/adds.pg.err"); t1=$(date +%s.%N)
 pg_wall=$(echo "$t1 - $t0" | bc -l)
 pg_n=$(psql -X -At "$CRM_DB" -c 'SELECT count(*) FROM crm.customer')
 pg_one=$(one)
@@ -81,5 +81,7 @@ printf '%s x %s adds: PostgreSQL %.2fs, %s failures, %s records; SQLite %.2fs, %
 printf 'one add alone (median of 20): PostgreSQL %s ms, SQLite %s ms\n' "$pg_one" "$sq_one"
 printf 'audit chain on PostgreSQL: %s\n' "${broken:-intact}"
 printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-[ -s "$WORK/adds.err" ] && { echo "errors (first 5):"; sort "$WORK/adds.err" | uniq -c | sort -rn | head -5; }
+for e in sqlite pg; do
+  [ -s "$WORK/adds.$e.err" ] && { echo "$e errors (first 5):"; sort "$WORK/adds.$e.err" | uniq -c | sort -rn | head -5; }
+done
 true

@@ -139,8 +139,7 @@ impl Db {
             info.config
                 .connect_timeout(busy.max(Duration::from_secs(10)));
         }
-        let pg = postgres::Pg::connect(&info)?;
-        pg.set_busy_timeout(busy)?;
+        let pg = postgres::Pg::connect_with(&info, Some(busy))?;
         let db = Db {
             store: Store::Postgres(pg),
             path: PathBuf::from(info.display()),

@@ -29,5 +29,6 @@ pub const SCHEMA: &str = "crm";
 
 /// Tables only `PostgreSQL` has: what the security needs and `SQLite` keeps elsewhere
 /// (`PRAGMA user_version`; no login roles; the imports open in this transaction, see
-/// `security::audit_trigger`). Every other table exists on both engines.
-pub const ONLY_HERE: [&str; 3] = ["schema_version", "login", "import_open"];
+/// `security::audit_trigger`; the audit rows a transaction queues until its COMMIT chains
+/// them, `v2.sql`). Every other table exists on both engines.
+pub const ONLY_HERE: [&str; 4] = ["schema_version", "login", "import_open", "audit_pending"];
