@@ -42,6 +42,13 @@ fn pg_an_add_does_not_wait_for_another_add_in_progress() {
         .unwrap()
         .get(0);
     assert_eq!(theirs, 2);
+    // Asked again before a record holds it, the same number (a key counted from it
+    // must match the id the record gets).
+    let again: i64 = other
+        .query_one("SELECT crm.next_record_id('customer')", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(again, theirs);
     other
         .execute(
             "INSERT INTO crm.customer (id, code, name, created_at, updated_at) VALUES ($1, 'RAW', 'raw', 0, 0)",
