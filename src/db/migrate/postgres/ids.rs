@@ -42,22 +42,20 @@ DECLARE n bigint := 0; seen bigint; seq text; k integer := hashtext('crm.' || en
   -- Only adders (`crm.begin_add`) run side by side; a writer of `crm.begin_write` runs
   -- alone, and outside a write transaction (a preview) a claim would only make a
   -- concurrent adder skip a number for nothing.
-  claiming boolean := EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = pg_backend_pid()
-    AND l.locktype = 'relation' AND l.relation = 'crm.audit'::regclass
-    AND l.mode = 'RowExclusiveLock' AND l.granted);
+  claiming boolean := coalesce(current_setting('crm.adding', true), '') = 'on';
 BEGIN
-  IF entity NOT IN ({}) THEN RAISE EXCEPTION 'not a crm entity: %', entity; END IF;
+  IF entity NOT IN ({names}) THEN RAISE EXCEPTION 'not a crm entity: %', entity; END IF;
   -- The number this transaction was handed last, while no record holds it yet: the same
   -- again (a generated key counted from it must match the id the record then gets).
   IF mine IS NOT NULL AND pg_try_advisory_xact_lock(k, (mine % 2147483647)::integer) THEN
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM crm.%I WHERE id = $1)', entity) INTO used USING mine;
+{used}
     IF NOT used AND NOT EXISTS (SELECT 1 FROM crm.audit a WHERE a.entity = claim_record_id.entity AND a.record_id = mine AND a.action IN ('create', 'delete'))
        AND NOT EXISTS (SELECT 1 FROM crm.audit_pending p WHERE p.xid = pg_current_xact_id_if_assigned() AND p.entity = claim_record_id.entity AND p.record_id = mine) THEN
       RETURN mine;
     END IF;
   END IF;
   LOOP
-    EXECUTE format('SELECT COALESCE(max(id), 0) FROM crm.%I', entity) INTO seen;
+{largest}
     seen := GREATEST(seen,
       COALESCE((SELECT max(a.record_id) FROM crm.audit a WHERE a.entity = claim_record_id.entity AND a.action IN ('create', 'delete')), 0),
       COALESCE((SELECT max(p.record_id) FROM crm.audit_pending p WHERE p.xid = pg_current_xact_id_if_assigned() AND p.entity = claim_record_id.entity AND p.action IN ('create', 'delete')), 0)) + 1;
@@ -83,7 +81,9 @@ CREATE OR REPLACE FUNCTION crm.next_record_id(entity text) RETURNS bigint LANGUA
 $$;
 REVOKE ALL ON FUNCTION crm.next_record_id(text) FROM PUBLIC;
 ",
-        names.join(", ")
+        names = names.join(", "),
+        used = per_entity("EXISTS (SELECT 1 FROM crm.{t} WHERE id = mine)", "used"),
+        largest = per_entity("COALESCE(max(id), 0) FROM crm.{t}", "seen"),
     );
     for g in groups {
         let _ = writeln!(
@@ -92,6 +92,23 @@ REVOKE ALL ON FUNCTION crm.next_record_id(text) FROM PUBLIC;
             quote_ident(g)
         );
     }
+    s
+}
+
+/// A statement per entity, `SELECT what INTO into` with the entity's table for `{t}`:
+/// static SQL, planned once a session, where `format` and EXECUTE would plan it each call.
+fn per_entity(what: &str, into: &str) -> String {
+    let mut s = String::new();
+    for (i, e) in ENTITIES.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "    {} entity = {} THEN SELECT {} INTO {into};",
+            if i == 0 { "IF" } else { "ELSIF" },
+            quote_literal(e.name),
+            what.replace("{t}", &e.table())
+        );
+    }
+    s.push_str("    END IF;");
     s
 }
 

@@ -57,6 +57,29 @@ BEGIN
     || crm.chain_part(coalesce(p_new, '')) || crm.chain_part(coalesce(p_detail, '')));
 END $$;
 
+-- Queues the audit rows of one change to one record, one per field (`fields`, in order)
+-- whose `keep` is true (set, changed or held), as `crm.audit_queue` would one by one, the
+-- user looked up once; a delete that keeps no field queues one row without a field.
+CREATE FUNCTION crm.audit_queue_fields(p_action text, p_entity text, p_record_id bigint,
+    fields text[], keep boolean[], olds text[], news text[], p_detail text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, crm AS $$
+DECLARE
+  who text := coalesce(crm.me(), 'pg:' || session_user);
+  t bigint := crm.now();
+  head bytea := crm.chain_part(t::text) || crm.chain_part(coalesce(who, '')) || crm.chain_part(p_action)
+    || crm.chain_part(coalesce(p_entity, '')) || crm.chain_part(coalesce(p_record_id::text, ''));
+  tail bytea := crm.chain_part(coalesce(p_detail, ''));
+BEGIN
+  INSERT INTO crm.audit_pending (xid, at, "user", action, entity, record_id, field, old, new, detail, payload)
+  SELECT pg_current_xact_id(), t, who, p_action, p_entity, p_record_id, u.f, u.o, u.n, p_detail,
+    head || crm.chain_part(u.f) || crm.chain_part(coalesce(u.o, '')) || crm.chain_part(coalesce(u.n, '')) || tail
+  FROM unnest(fields, keep, olds, news) WITH ORDINALITY AS u(f, k, o, n, i)
+  WHERE u.k ORDER BY u.i;
+  IF NOT FOUND AND p_action = 'delete' THEN
+    PERFORM crm.audit_queue(p_action, p_entity, p_record_id, NULL, NULL, NULL, NULL);
+  END IF;
+END $$;
+
 -- Chains and appends this transaction's queued rows, in the order they were queued, under
 -- the chain lock (held to the end of the transaction); returns the last appended row's id
 -- (NULL when nothing was queued). The hash is `crm.row_hash`'s: SHA-256 over the previous
@@ -106,17 +129,26 @@ BEGIN
 END $$;
 
 -- Opens a transaction that only adds records: adders run side by side; `crm.begin_write`
--- writers (SHARE ROW EXCLUSIVE on the same table) wait for them and they for those.
-CREATE FUNCTION crm.begin_add() RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+-- writers (SHARE ROW EXCLUSIVE on the same table) wait for them and they for those. The
+-- transaction-local `crm.adding` tells `crm.next_record_id` to claim the numbers it hands
+-- out (set by the caller's own function: a SET clause, which SECURITY DEFINER needs,
+-- would undo it at the function's end).
+CREATE FUNCTION crm.lock_for_adding() RETURNS void LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, crm AS $$
 BEGIN
   LOCK TABLE crm.audit IN ROW EXCLUSIVE MODE;
 END $$;
+CREATE FUNCTION crm.begin_add() RETURNS void LANGUAGE sql AS $$
+  SELECT crm.lock_for_adding();
+  SELECT pg_catalog.set_config('crm.adding', 'on', true);
+$$;
 
 REVOKE ALL ON TABLE crm.audit_pending FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm.audit_queue(text, text, bigint, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm.audit_flush() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm.audit_flush_at_commit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm.audit_queue_fields(text, text, bigint, text[], boolean[], text[], text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crm.lock_for_adding() FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm.begin_add() FROM PUBLIC;
 
 UPDATE crm.schema_version SET version = 2;
