@@ -251,6 +251,7 @@ fn pg_the_audit_queue_is_no_crm_roles_to_touch() {
             "SELECT count(*) FROM crm.audit_pending",
             "DELETE FROM crm.audit_pending",
             "SELECT crm.audit_queue('create', 'customer', 1, 'name', NULL, 'forged', NULL)",
+            "SELECT crm.audit_queue_fields('create', 'customer', 1, ARRAY['name'], ARRAY[true], NULL, ARRAY['forged'], NULL)",
             "SELECT crm.audit_flush()",
         ] {
             let e = c.batch_execute(sql).expect_err(sql);

@@ -9,7 +9,8 @@
 //! `duplicate_schema`) before it changes anything: what `crm init` reports as exit 5.
 //!
 //! What the engine's writes must do with it: call `crm.begin_write()` first in each write
-//! transaction (READ COMMITTED), as `SQLite` takes BEGIN IMMEDIATE; leave record changes'
+//! transaction (READ COMMITTED), as `SQLite` takes BEGIN IMMEDIATE (`crm.begin_add()` in one
+//! that only adds records: adders run side by side, v2); leave record changes'
 //! audit rows to the triggers and write its other rows (login, export, …) through
 //! `crm.audit_append`; give each record it adds the id `crm.next_record_id(entity)` returns
 //! (`ids`: `SQLite`'s AUTOINCREMENT, counted in the transaction); set the session's `TimeZone` to the local zone, in which the
