@@ -14,6 +14,9 @@
 # CRM_BIN=/work/main/target/release/crm) and this one, each run against SQLite in the same run:
 #   before: PostgreSQL 56.63 s vs SQLite 19.97 s = 2.84x; 53.61 s vs 17.56 s = 3.05x
 #   after:  PostgreSQL 38.45 s vs SQLite 22.13 s = 1.74x; 37.31 s vs 19.19 s = 1.94x
+#   at 06:35 (load average 3-9): before 28.73 s vs SQLite 4.38 s = 6.56x (last session's
+#   5.67x); after 19.14 s vs SQLite 9.05 s (the load rose during it) = 2.12x, i.e. 4.4x
+#   SQLite's quiet 4.38 s. One add alone: PostgreSQL 22-28 ms, SQLite 6 ms.
 #   0 failures, 1601 records (1,600 + the probe), audit chain intact, in every run.
 # Where the time went before: every writer queued on the audit chain's lock, taken at
 # BEGIN and held through 6 client round trips and a new server process's first plans (the
