@@ -30,6 +30,7 @@ mod module_graph;
 mod parity;
 mod pg_audit;
 mod pg_cli;
+mod pg_concurrency;
 mod pg_copy;
 mod pg_import;
 mod pg_logins;

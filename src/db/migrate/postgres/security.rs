@@ -114,7 +114,7 @@ fn body(database: &str) -> String {
         );
         let _ = writeln!(
             s,
-            "GRANT EXECUTE ON FUNCTION crm.audit_append(text, text, bigint, text, text, text, text), crm.me(), crm.begin_write() TO {g};"
+            "GRANT EXECUTE ON FUNCTION crm.audit_append(text, text, bigint, text, text, text, text), crm.me(), crm.begin_write(), crm.begin_add(), crm.lock_for_adding() TO {g};"
         );
         let _ = writeln!(s, "GRANT SELECT ON crm.schema_version TO {g};");
         // Everyone sees who the users are (owners are user names), nobody the hashes.
@@ -364,7 +364,8 @@ fn shown(kind: Kind, v: &str) -> String {
 
 /// The trigger that audits every change to an entity's records as crm does (a row per
 /// field set on create, changed on update, held on delete), whoever makes it, attributed
-/// to the session's user by `crm.audit_append`.
+/// to the session's user by `crm.audit_queue` and chained into the log at COMMIT (`v2.sql`:
+/// the chain's lock is then held only while the server appends, never across a round trip).
 ///
 /// An import is audited per batch, as on `SQLite`: a million-row import must not write
 /// twenty million hashed rows. How that skip is kept from being a way around the audit:
@@ -393,34 +394,23 @@ fn shown(kind: Kind, v: &str) -> String {
 fn audit_trigger(s: &mut String, e: &Entity) {
     let func = format!("crm.{}", quote_ident(&format!("audit_row_{}", e.name)));
     let name = quote_literal(e.name);
-    let mut ins = String::new();
-    let mut upd = String::new();
-    let mut del = String::new();
-    for f in e.fields {
-        let col = quote_ident(f.name);
-        let field = quote_literal(f.name);
-        let (new, old) = (
-            shown(f.kind, &format!("NEW.{col}")),
-            shown(f.kind, &format!("OLD.{col}")),
-        );
-        // `detail`: why crm made the change, when it says (a derived value, a revert).
-        let detail = "NULLIF(pg_catalog.current_setting('crm.audit_detail', true), '')";
-        let _ = writeln!(
-            ins,
-            "    IF NEW.{col} IS NOT NULL THEN PERFORM crm.audit_append('create', {name}, NEW.id, {field}, NULL, {new}, {detail}); END IF;"
-        );
-        let _ = writeln!(
-            upd,
-            "    IF NEW.{col} IS DISTINCT FROM OLD.{col} THEN PERFORM crm.audit_append('update', {name}, NEW.id, {field}, {old}, {new}, {detail}); END IF;"
-        );
-        let _ = writeln!(
-            del,
-            "    IF OLD.{col} IS NOT NULL THEN PERFORM crm.audit_append('delete', {name}, OLD.id, {field}, {old}, NULL, {detail}); n := n + 1; END IF;"
-        );
-    }
+    let list = |f: &dyn Fn(&crate::schema::Field) -> String| {
+        e.fields.iter().map(f).collect::<Vec<_>>().join(", ")
+    };
+    let fields = list(&|f| quote_literal(f.name));
+    let col = |f: &crate::schema::Field, row: &str| format!("{row}.{}", quote_ident(f.name));
+    let set_new = list(&|f| format!("{} IS NOT NULL", col(f, "NEW")));
+    let changed = list(&|f| format!("{} IS DISTINCT FROM {}", col(f, "NEW"), col(f, "OLD")));
+    let set_old = list(&|f| format!("{} IS NOT NULL", col(f, "OLD")));
+    let new = list(&|f| shown(f.kind, &col(f, "NEW")));
+    let old = list(&|f| shown(f.kind, &col(f, "OLD")));
+    // `detail`: why crm made the change, when it says (a derived value, a revert).
+    let detail = "NULLIF(pg_catalog.current_setting('crm.audit_detail', true), '')";
+    // One call per changed record (the fields as arrays, kept where set, changed or held):
+    // one plan and one look-up of the user, not one per field.
     let _ = write!(
         s,
-        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nDECLARE n integer := 0;\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n{ins}  ELSIF TG_OP = 'UPDATE' THEN\n{saved}{upd}  ELSE\n{whole}{del}    IF n = 0 THEN PERFORM crm.audit_append('delete', {name}, OLD.id, NULL, NULL, NULL, NULL); END IF;\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n    PERFORM crm.audit_queue_fields('create', {name}, NEW.id, ARRAY[{fields}], ARRAY[{set_new}], NULL::text[], ARRAY[{new}]::text[], {detail});\n  ELSIF TG_OP = 'UPDATE' THEN\n{saved}    PERFORM crm.audit_queue_fields('update', {name}, NEW.id, ARRAY[{fields}], ARRAY[{changed}], ARRAY[{old}]::text[], ARRAY[{new}]::text[], {detail});\n  ELSE\n{whole}    PERFORM crm.audit_queue_fields('delete', {name}, OLD.id, ARRAY[{fields}], ARRAY[{set_old}], ARRAY[{old}]::text[], NULL::text[], {detail});\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
         table = e.table(),
         whole = whole_delete(e),
         saved = report_save_skip(e)
