@@ -125,6 +125,11 @@ pub fn into_server(
     match done {
         Ok(moved) => {
             dst.batch("COMMIT")?;
+            // The planner's statistics, and the visibility map its index-only scans
+            // need, for the tables just filled: without them the first reports plan for
+            // empty tables and read each row's page, until autovacuum gets to them.
+            // Best effort: the copy is committed, and autovacuum makes both in time.
+            let _ = dst.batch("VACUUM (ANALYZE)");
             snapshot.finish()?;
             Ok((moved, shown))
         }
