@@ -131,7 +131,8 @@ pub fn fetch(conn: &Store, sql: &str, args: &Args) -> Result<Vec<Row>> {
 
 /// Calls `f` with each row's cells, borrowed: the reports' scans over every row of a big
 /// table (a million customers) copy no cell on `SQLite`, where `f` reads them straight off
-/// the statement. On `PostgreSQL` the rows stream in and `f` borrows each one's cells.
+/// the statement. On `PostgreSQL` the rows stream in and `f` borrows each one's cells
+/// where they arrived (no copy).
 pub fn scan(
     conn: &Store,
     sql: &str,
@@ -155,24 +156,7 @@ pub fn scan(
             }
             Ok(())
         }
-        Store::Postgres(_) => conn.each(&sql, &vals, |r| {
-            let mut cells = [ValueRef::Null; MAX];
-            for (cell, v) in cells.iter_mut().zip(&r.0) {
-                *cell = borrowed(v);
-            }
-            f(&cells[..r.0.len().min(MAX)])
-        }),
-    }
-}
-
-/// A cell as a borrowed value.
-fn borrowed(v: &Value) -> ValueRef<'_> {
-    match v {
-        Value::Null => ValueRef::Null,
-        Value::Integer(i) => ValueRef::Integer(*i),
-        Value::Real(r) => ValueRef::Real(*r),
-        Value::Text(t) => ValueRef::Text(t.as_bytes()),
-        Value::Blob(b) => ValueRef::Blob(b),
+        Store::Postgres(pg) => pg.scan_refs::<MAX>(&sql, &vals, f),
     }
 }
 
