@@ -111,18 +111,16 @@ fn a_copy_to_postgresql_leaves_statistics_for_the_planner() {
             .query_one(&format!("SELECT count(*) FROM crm.{table}"), &[])
             .unwrap()
             .get(0);
-        // reltuples is -1 until a table is first analyzed (or vacuumed); relallvisible
-        // counts the pages the visibility map has, which index-only scans need.
-        let (tuples, visible): (f32, i32) = {
-            let r = admin
-                .query_one(
-                    "SELECT reltuples, relallvisible FROM pg_class \
-                     WHERE oid = to_regclass('crm.' || $1)",
-                    &[&table],
-                )
-                .unwrap();
-            (r.get(0), r.get(1))
-        };
+        // reltuples is -1 until a table is first analyzed (or vacuumed). (The visibility
+        // map the copy's VACUUM fills is not checked: another session's old snapshot on
+        // the shared cluster may keep a page from being all-visible.)
+        let tuples: f32 = admin
+            .query_one(
+                "SELECT reltuples FROM pg_class WHERE oid = to_regclass('crm.' || $1)",
+                &[&table],
+            )
+            .unwrap()
+            .get(0);
         #[allow(clippy::cast_precision_loss)]
         let want = rows as f32;
         assert!(rows > 0, "{table} is empty");
@@ -130,6 +128,5 @@ fn a_copy_to_postgresql_leaves_statistics_for_the_planner() {
             (tuples - want).abs() < 1.0,
             "{table}: {tuples} planned rows, {rows} there"
         );
-        assert!(visible > 0, "{table}: no page in the visibility map");
     }
 }
