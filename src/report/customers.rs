@@ -9,8 +9,8 @@ use serde_json::Value as J;
 
 use super::{Params, Report, Section, col, rate, rfm};
 use crate::db::Store;
-use crate::db::report::Args;
 use crate::db::report::customers::{self as q, St};
+use crate::db::report::{Args, customers_pass};
 use crate::error::{Error, Result};
 use crate::period::{self, Bucket, Period};
 use crate::schema::{Entity, Kind};
@@ -115,7 +115,7 @@ pub fn run(conn: &Store, p: &Params, save_as: Option<&str>) -> Result<(Report, u
     // Every customer created before the window's end (for new customers and churn's
     // baselines below), the counts by owner and status, and by the other four fields
     // (on `SQLite` an index scan and a pass over the table; on `PostgreSQL` one pass).
-    let (now, owner_status, profile) = q::now_and_profile(conn, &args)?;
+    let (now, owner_status, profile) = customers_pass::now_and_profile(conn, &args)?;
     for (owner, status, n) in owner_status {
         *counts[5].entry(owner).or_default() += n;
         *counts[0].entry(status).or_default() += n;

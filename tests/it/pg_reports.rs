@@ -92,7 +92,12 @@ fn every_report_reads_the_same_on_both_engines() {
     // The figures the PostgreSQL-only query shapes compute are there to compare.
     let activities: serde_json::Value = serde_json::from_str(&want[9]).unwrap();
     assert!(activities["summary"]["done"].as_i64().unwrap() > 0);
-    assert!(activities["summary"]["neglected_customers"].as_i64().unwrap() > 0);
+    assert!(
+        activities["summary"]["neglected_customers"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
 }
 
 #[test]

@@ -17,12 +17,7 @@ use crate::period::Bucket;
 /// (one probe per owner, not a pass over the index); and a null-safe owner test (`IS NOT
 /// DISTINCT FROM`, or `=` OR both NULL) reads the table row by row, where a plain `=`, or
 /// `IS NULL` for the owner that is none, counts off the index alone.
-fn cells(
-    d: Dialect,
-    b: &[Bucket],
-    args: &Args,
-    count: impl Fn(&str) -> String,
-) -> (String, Args) {
+fn cells(d: Dialect, b: &[Bucket], args: &Args, count: impl Fn(&str) -> String) -> (String, Args) {
     let mut args = args.clone();
     let cte = buckets_cte(b, false, &mut args);
     let sql = match d {

@@ -17,7 +17,7 @@ use crate::vals;
 /// five-column index cost a million-row import more than a second to keep or rebuild);
 /// these columns lie near the start of each row, so the pass reads little, and counting in
 /// a hash map avoids the sort a `GROUP BY` would need.
-fn count_profile(conn: &Store, args: &Args) -> Result<Profile> {
+pub(super) fn count_profile(conn: &Store, args: &Args) -> Result<Profile> {
     // foldhash, not the default SipHash: four lookups a row over a million rows, and the
     // keys are the registry's own values, counted once by a read-only report.
     let mut seen: [HashMap<String, i64, foldhash::fast::RandomState>; 4] = Default::default();
@@ -88,19 +88,6 @@ pub fn status_history(
 /// Customers per level, industry, source and city (in this order): count per value.
 pub type Profile = [BTreeMap<Option<String>, i64>; 4];
 
-/// What the customers report reads off every customer in scope: the baseline and the
-/// counts per (owner, status) of [`status_now`], and the [`count_profile`] counts. On
-/// `SQLite` two scans, each the cheapest for its columns; on `PostgreSQL` one pass over the
-/// table for all of them ([`super::customers_pg::now_and_profile`]): there each row crossing
-/// the socket costs more than reading its columns, so a million rows cross once, not twice.
-pub fn now_and_profile(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus, Profile)> {
-    if conn.dialect() == Dialect::Postgres {
-        return super::customers_pg::now_and_profile(conn, args);
-    }
-    let (now, counts) = status_now(conn, args)?;
-    Ok((now, counts, count_profile(conn, args)?))
-}
-
 /// Customers per (owner, status) (every customer in scope, whenever created): owner,
 /// status, count.
 pub type OwnerStatus = Vec<(Option<String>, Option<String>, i64)>;
@@ -114,7 +101,7 @@ pub type Baseline = Vec<(i64, i64, St)>;
 /// per (owner, status), which the index yields in runs. Read off the `(owner, status,
 /// created_at)` index, which holds the id too, so the table is never touched, and only once
 /// (a second scan for the counts cost a tenth of the report).
-fn status_now(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus)> {
+pub(super) fn status_now(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus)> {
     let end = match args.get("end") {
         Value::Integer(e) => e,
         _ => i64::MAX,

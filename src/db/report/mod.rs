@@ -6,7 +6,7 @@
 pub mod activities;
 pub mod contracts;
 pub mod customers;
-mod customers_pg;
+pub mod customers_pass;
 pub mod funnel;
 pub mod sales;
 pub mod service;
