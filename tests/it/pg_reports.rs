@@ -1,8 +1,8 @@
 //! Reports on `PostgreSQL` read what they read on `SQLite`: the same data set copied from one
 //! engine to the other prints byte-identical reports (the `PostgreSQL` queries are shaped
 //! for its planner — owners by a loose index scan, one pass over the customers — and must
-//! not change a figure), and a copy leaves the planner's statistics and the visibility map
-//! behind, so the first reports after it are planned for the rows that are there.
+//! not change a figure), and a copy leaves the planner's statistics behind, so the first
+//! reports after it are planned for the rows that are there.
 
 use crate::harness::{Env, PW};
 use crate::pg_cli::url_of;
@@ -116,9 +116,7 @@ fn a_copy_to_postgresql_leaves_statistics_for_the_planner() {
             .query_one(&format!("SELECT count(*) FROM crm.{table}"), &[])
             .unwrap()
             .get(0);
-        // reltuples is -1 until a table is first analyzed (or vacuumed). (The visibility
-        // map the copy's VACUUM fills is not checked: another session's old snapshot on
-        // the shared cluster may keep a page from being all-visible.)
+        // reltuples is -1 until a table is first analyzed (or vacuumed).
         let tuples: f32 = admin
             .query_one(
                 "SELECT reltuples FROM pg_class WHERE oid = to_regclass('crm.' || $1)",
