@@ -26,9 +26,9 @@ use postgres::{Client, Statement};
 
 use crate::db::row::Row;
 use crate::error::{Error, Result};
-use crate::schema::Value;
+use crate::schema::{Value, ValueRef};
 pub use conninfo::ConnInfo;
-use value::{Cell, Param};
+use value::{Cell, CellRef, Param};
 
 /// An open connection to a crm database on `PostgreSQL`.
 pub struct Pg {
@@ -174,6 +174,39 @@ impl Pg {
                 .map(|i| r.try_get::<_, Cell>(i).map(|c| c.0))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
             f(Row(cells))?;
+        }
+        Ok(())
+    }
+
+    /// Streams a query's rows to `f` as [`Pg::stream`] does, each row's first `N` cells
+    /// borrowed from it (`NULL` past its last column): the reports' scans over a million
+    /// rows, where copying each cell into an owned row cost more than the report's work.
+    pub fn scan_refs<const N: usize>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(&[ValueRef<'_>]) -> Result<()>,
+    ) -> Result<()> {
+        let stmt = self.prepared(sql)?;
+        let args: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let mut client = self
+            .client
+            .try_borrow_mut()
+            .map_err(|_| Error::internal("a query was made while another streamed its rows"))?;
+        let mut rows = client.query_raw(&stmt, args.iter())?;
+        let n = stmt.columns().len().min(N);
+        while let Some(r) = rows.next()? {
+            let mut owned: [Option<CellRef<'_>>; N] = [const { None }; N];
+            for (i, c) in owned.iter_mut().enumerate().take(n) {
+                *c = Some(r.try_get::<_, CellRef<'_>>(i)?);
+            }
+            let mut cells = [ValueRef::Null; N];
+            for (cell, c) in cells.iter_mut().zip(&owned) {
+                if let Some(c) = c {
+                    *cell = c.get();
+                }
+            }
+            f(&cells[..n])?;
         }
         Ok(())
     }

@@ -35,6 +35,7 @@ mod pg_copy;
 mod pg_import;
 mod pg_logins;
 mod pg_records;
+mod pg_reports;
 mod pg_schema;
 mod pg_security;
 mod pg_store_audit;

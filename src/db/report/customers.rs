@@ -17,7 +17,7 @@ use crate::vals;
 /// five-column index cost a million-row import more than a second to keep or rebuild);
 /// these columns lie near the start of each row, so the pass reads little, and counting in
 /// a hash map avoids the sort a `GROUP BY` would need.
-pub fn count_profile(conn: &Store, args: &Args) -> Result<[BTreeMap<Option<String>, i64>; 4]> {
+pub(super) fn count_profile(conn: &Store, args: &Args) -> Result<Profile> {
     // foldhash, not the default SipHash: four lookups a row over a million rows, and the
     // keys are the registry's own values, counted once by a read-only report.
     let mut seen: [HashMap<String, i64, foldhash::fast::RandomState>; 4] = Default::default();
@@ -85,6 +85,9 @@ pub fn status_history(
     )
 }
 
+/// Customers per level, industry, source and city (in this order): count per value.
+pub type Profile = [BTreeMap<Option<String>, i64>; 4];
+
 /// Customers per (owner, status) (every customer in scope, whenever created): owner,
 /// status, count.
 pub type OwnerStatus = Vec<(Option<String>, Option<String>, i64)>;
@@ -98,7 +101,7 @@ pub type Baseline = Vec<(i64, i64, St)>;
 /// per (owner, status), which the index yields in runs. Read off the `(owner, status,
 /// created_at)` index, which holds the id too, so the table is never touched, and only once
 /// (a second scan for the counts cost a tenth of the report).
-pub fn status_now(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus)> {
+pub(super) fn status_now(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus)> {
     let end = match args.get("end") {
         Value::Integer(e) => e,
         _ => i64::MAX,
@@ -162,7 +165,7 @@ impl St {
 }
 
 /// A cell as `report::text` reads it (text, or an integer's digits), unallocated if text.
-fn cell(v: ValueRef<'_>) -> Option<Cow<'_, [u8]>> {
+pub(super) fn cell(v: ValueRef<'_>) -> Option<Cow<'_, [u8]>> {
     match v {
         ValueRef::Text(t) => Some(Cow::Borrowed(t)),
         ValueRef::Integer(i) => Some(Cow::Owned(i.to_string().into_bytes())),
@@ -171,7 +174,7 @@ fn cell(v: ValueRef<'_>) -> Option<Cow<'_, [u8]>> {
 }
 
 /// A text cell as a `str`; anything else (NULL, a number, text that is not UTF-8) as None.
-fn as_str(v: ValueRef<'_>) -> Option<&str> {
+pub(super) fn as_str(v: ValueRef<'_>) -> Option<&str> {
     match v {
         ValueRef::Text(t) => std::str::from_utf8(t).ok(),
         _ => None,
