@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 mod find;
 mod judge;
+mod trace;
 
 use super::{Key, Mode, Outcome, Row};
 use crate::db::Store;
@@ -55,6 +56,39 @@ pub struct PgBulk {
     /// Set by the judging of a row whose insert a taken unique value refused: on `SQLite`
     /// that INSERT used up an id, so it does here too.
     burn: bool,
+    /// The staging table's columns, quoted, and the last place in the file staged.
+    stage_cols: String,
+    ord: i64,
+    /// Rows in the staging table not yet written, and whether they hold updates, inserts.
+    staged: u64,
+    updates: bool,
+    inserts: bool,
+    /// A first load into an empty table (`was_empty`, insert mode, no rule checks) is
+    /// streamed: each chunk is judged while its COPY appends to the staging table, which
+    /// is written to the table once at the end (or before a query must see the rows
+    /// written so far).
+    stream: bool,
+    /// Whether the import has written to its table yet, and whether it set the table's
+    /// plain indexes aside (`crm.import_defer_indexes`).
+    written: bool,
+    deferred: std::cell::Cell<bool>,
+}
+
+/// Staged rows from which a load into an empty table sets the plain indexes aside and
+/// makes them again at the end: below it, keeping them costs less than making them.
+const DEFER_ROWS: u64 = 65_536;
+
+/// `DEFER_ROWS`; test builds (feature `test-clock`) take `CRM_TEST_PG_DEFER_ROWS`, so a
+/// test can exercise the set-aside on a small file.
+fn defer_rows() -> u64 {
+    #[cfg(feature = "test-clock")]
+    if let Some(n) = std::env::var("CRM_TEST_PG_DEFER_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    DEFER_ROWS
 }
 
 /// Why an entity cannot be imported set-based: its rules change other records per row.
@@ -131,7 +165,21 @@ impl PgBulk {
             field_list(e),
             e.table()
         ))?;
+        // Chunks are judged while their COPY runs: no query may run then, so no rule may
+        // read the database.
+        let checks = crate::rules::RULES
+            .iter()
+            .any(|r| r.entity == e.name && r.check.is_some());
+        let stream = was_empty && mode == Mode::Insert && !checks;
         Ok(PgBulk {
+            stage_cols: format!("ord, rid, nid, {}", field_list(e)),
+            ord: 0,
+            staged: 0,
+            updates: false,
+            inserts: false,
+            stream,
+            written: false,
+            deferred: std::cell::Cell::new(false),
             e,
             mode,
             key,
@@ -161,14 +209,23 @@ impl PgBulk {
     ) -> Result<Vec<std::result::Result<Outcome, String>>> {
         self.pending.push(row);
         if self.pending.len() >= CHUNK {
-            self.flush(conn)
+            self.chunk(conn)
         } else {
             Ok(Vec::new())
         }
     }
 
-    /// Judges and writes the rows taken so far; their outcomes in file order.
+    /// Judges and writes the rows taken so far, the end of the file: their outcomes in
+    /// file order. Everything staged is in the table after it.
     pub fn flush(&mut self, conn: &Store) -> Result<Vec<std::result::Result<Outcome, String>>> {
+        let out = self.chunk(conn)?;
+        self.drain(conn)?;
+        Ok(out)
+    }
+
+    /// Judges one chunk and stages what it writes; written at once, or (streaming) left
+    /// in the staging table for [`PgBulk::drain`].
+    fn chunk(&mut self, conn: &Store) -> Result<Vec<std::result::Result<Outcome, String>>> {
         let rows = std::mem::take(&mut self.pending);
         if rows.is_empty() {
             return Ok(Vec::new());
@@ -176,127 +233,184 @@ impl PgBulk {
         let found = self.find(conn, &rows)?;
         let mut claimed: HashSet<String> = HashSet::new();
         let mut out = Vec::with_capacity(rows.len());
-        // What to write, in file order: an update (its record), an insert, or the id a
-        // refused insert uses up (`None` draft).
-        let mut staged: Vec<(usize, Option<i64>, Option<Draft>)> = Vec::new();
-        let (mut inserts, mut updates, mut burns) = (0usize, 0usize, 0usize);
-        for (ord, row) in rows.into_iter().enumerate() {
-            self.burn = false;
-            let r = self.judge(conn, row, &found, &mut claimed)?;
-            out.push(match r {
-                Ok((outcome, Some((rid, d)))) => {
-                    if rid.is_some() {
-                        updates += 1;
-                    } else {
-                        inserts += 1;
-                    }
-                    if rid.is_none() {
-                        self.consumed += 1;
-                    }
-                    staged.push((ord, rid, Some(d)));
-                    Ok(outcome)
+        let t0 = trace::start();
+        if self.stream {
+            // Judged while the server parses the rows already sent: no query runs in
+            // between (no rule reads the database, `find` read what the chunk needs).
+            let Store::Postgres(pg) = conn else {
+                return Err(Error::internal("the PostgreSQL import on another engine"));
+            };
+            let cols = self.stage_cols.clone();
+            let n = pg.copy_in("crm_import_stage", &cols, |put| {
+                for row in rows {
+                    self.judge_stage(conn, row, &found, &mut claimed, &mut out, put)?;
                 }
-                Ok((outcome, None)) => Ok(outcome),
-                Err(why) => {
-                    if self.burn {
-                        burns += 1;
-                        self.consumed += 1;
-                        staged.push((ord, None, None));
-                    }
-                    Err(why)
-                }
-            });
-        }
-        self.claimed_all
-            .extend(claimed.iter().map(|v| value_hash(v)));
-        if inserts + updates == 0 && burns == 0 {
-            return Ok(out);
-        }
-        let mut stage: Vec<Vec<Value>> = Vec::with_capacity(inserts + updates);
-        for (ord, rid, d) in staged {
-            // Inserts and the refused inserts that use an id up, in file order.
-            let nid = rid.is_none().then(|| {
-                self.next_id += 1;
-                self.seq0 + self.next_id
-            });
-            if let Some(d) = d {
-                Self::stage(&mut stage, ord, rid, nid, d);
+                Ok(())
+            })?;
+            self.staged += n;
+        } else {
+            let mut stage: Vec<Vec<Value>> = Vec::new();
+            let mut keep = |r: Vec<Value>| -> Result<()> {
+                stage.push(r);
+                Ok(())
+            };
+            for row in rows {
+                self.judge_stage(conn, row, &found, &mut claimed, &mut out, &mut keep)?;
+            }
+            if !stage.is_empty() {
+                let Store::Postgres(pg) = conn else {
+                    return Err(Error::internal("the PostgreSQL import on another engine"));
+                };
+                self.staged += pg.copy_in("crm_import_stage", &self.stage_cols, |put| {
+                    stage.into_iter().try_for_each(put)
+                })?;
+            }
+            if !self.stream {
+                self.drain(conn)?;
             }
         }
-        if inserts + updates > 0 {
-            self.write(conn, stage, updates > 0, inserts > 0)?;
-        }
+        trace::lap("judge+copy", t0);
+        self.claimed_all
+            .extend(claimed.iter().map(|v| value_hash(v)));
         Ok(out)
     }
 
-    /// Moves the table's identity past the ids the import gave (as the writer does), so a
-    /// row added without crm's id (`psql`) does not collide with them.
-    pub fn end(&self, conn: &Store) -> Result<()> {
-        conn.value::<i64>("SELECT crm.next_record_id(?)", crate::vals![self.e.name])?;
+    /// One row of a chunk, in file order: judged, its outcome pushed to `out`, and what it
+    /// writes handed to `put` (an update with its record's id, an insert with the id it
+    /// takes); a refused insert that uses an id up (as on `SQLite`) takes one too.
+    fn judge_stage(
+        &mut self,
+        conn: &Store,
+        row: Row,
+        found: &Found,
+        claimed: &mut HashSet<String>,
+        out: &mut Vec<std::result::Result<Outcome, String>>,
+        put: &mut dyn FnMut(Vec<Value>) -> Result<()>,
+    ) -> Result<()> {
+        self.burn = false;
+        let r = self.judge(conn, row, found, claimed)?;
+        out.push(match r {
+            Ok((outcome, Some((rid, d)))) => {
+                let nid = if rid.is_none() {
+                    self.consumed += 1;
+                    Some(self.take_id())
+                } else {
+                    None
+                };
+                if rid.is_some() {
+                    self.updates = true;
+                } else {
+                    self.inserts = true;
+                }
+                put(self.stage_row(rid, nid, d))?;
+                Ok(outcome)
+            }
+            Ok((outcome, None)) => Ok(outcome),
+            Err(why) => {
+                if self.burn {
+                    self.consumed += 1;
+                    self.next_id += 1;
+                }
+                Err(why)
+            }
+        });
         Ok(())
     }
 
-    /// One staged row: its place in the chunk, the record it updates or the id it takes.
-    fn stage(out: &mut Vec<Vec<Value>>, ord: usize, rid: Option<i64>, nid: Option<i64>, d: Draft) {
+    /// The next id of the import's inserts (and refused inserts that use one up); the
+    /// record it names is one this batch wrote.
+    fn take_id(&mut self) -> i64 {
+        self.next_id += 1;
+        let id = self.seq0 + self.next_id;
+        self.touched.touch(id);
+        id
+    }
+
+    /// Moves the table's identity past the ids the import gave (as the writer does), so a
+    /// row added without crm's id (`psql`) does not collide with them; makes the indexes
+    /// set aside for the load again.
+    pub fn end(&self, conn: &Store) -> Result<()> {
+        if self.deferred.get() {
+            let t0 = trace::start();
+            conn.value::<i64>(
+                "SELECT crm.import_restore_indexes(?)",
+                crate::vals![self.e.name],
+            )?;
+            self.deferred.set(false);
+            trace::lap("restore indexes", t0);
+        }
+        conn.value::<i64>("SELECT crm.next_record_id(?)", crate::vals![self.e.name])?;
+        trace::report();
+        Ok(())
+    }
+
+    /// One staged row: its place in the file, the record it updates or the id it takes.
+    fn stage_row(&mut self, rid: Option<i64>, nid: Option<i64>, d: Draft) -> Vec<Value> {
+        self.ord += 1;
         let mut row = Vec::with_capacity(d.values.len() + 3);
-        row.push(Value::Integer(i64::try_from(ord).unwrap_or(i64::MAX)));
+        row.push(Value::Integer(self.ord));
         row.push(rid.map_or(Value::Null, Value::Integer));
         row.push(nid.map_or(Value::Null, Value::Integer));
         row.extend(d.values);
-        out.push(row);
+        row
     }
 
-    /// Sends the staged rows and writes them: the updates, then the inserts in file order.
-    fn write(
-        &mut self,
-        conn: &Store,
-        stage: Vec<Vec<Value>>,
-        updates: bool,
-        inserts: bool,
-    ) -> Result<()> {
-        let Store::Postgres(pg) = conn else {
-            return Err(Error::internal("the PostgreSQL import on another engine"));
-        };
+    /// Writes the staged rows: the updates, then the inserts in file order, and empties
+    /// the staging table. A large first load into an empty table sets the table's plain
+    /// indexes aside first (made again by [`PgBulk::end`], in the same transaction).
+    fn drain(&mut self, conn: &Store) -> Result<()> {
+        if self.staged == 0 {
+            return Ok(());
+        }
+        let t0 = trace::start();
+        if self.stream && !self.written && self.staged >= defer_rows() {
+            // SECURITY DEFINER (`migrate::postgres::import_indexes`): refuses unless the
+            // table is empty and this user's batch is open in this transaction.
+            let n: i64 = conn.value(
+                "SELECT crm.import_defer_indexes(?)",
+                crate::vals![self.e.name],
+            )?;
+            self.deferred.set(n > 0);
+        }
         let t = self.e.table();
-        pg.batch("TRUNCATE crm_import_stage")?;
-        // Binary COPY, each value bound as its column's type (`Pg::copy_in`).
-        pg.copy_in(
-            "crm_import_stage",
-            &format!("ord, rid, nid, {}", field_list(self.e)),
-            |put| stage.into_iter().try_for_each(put),
-        )?;
         let now = self.now;
-        if updates {
-            let sets: Vec<String> = self
-                .e
-                .fields
-                .iter()
-                .map(|f| format!("{c} = s.{c}", c = ident(f.name)))
-                .collect();
-            pg.batch(&format!(
-                "UPDATE {t} SET {}, \"updated_at\" = GREATEST({now}, {t}.\"updated_at\") FROM crm_import_stage s WHERE s.rid IS NOT NULL AND {t}.\"id\" = s.rid",
+        let cols = field_list(self.e);
+        let sets: Vec<String> = self
+            .e
+            .fields
+            .iter()
+            .map(|f| format!("{c} = s.{c}", c = ident(f.name)))
+            .collect();
+        let sel: Vec<String> = self
+            .e
+            .fields
+            .iter()
+            .map(|f| format!("s.{}", ident(f.name)))
+            .collect();
+        // The ids are explicit: the order only lays the rows out. A streamed load is staged
+        // in file order by this one session and a temporary table is read back in the order
+        // it was written (no synchronized scans on local buffers), so it needs no sort.
+        let order = if self.stream { "" } else { " ORDER BY s.ord" };
+        let mut sql = String::new();
+        if self.updates {
+            sql.push_str(&format!(
+                "UPDATE {t} SET {}, \"updated_at\" = GREATEST({now}, {t}.\"updated_at\") FROM crm_import_stage s WHERE s.rid IS NOT NULL AND {t}.\"id\" = s.rid; ",
                 sets.join(", ")
-            ))?;
+            ));
         }
-        if inserts {
-            let cols = field_list(self.e);
-            let sel: Vec<String> = self
-                .e
-                .fields
-                .iter()
-                .map(|f| format!("s.{}", ident(f.name)))
-                .collect();
-            for r in conn.query(
-                &format!(
-                    "INSERT INTO {t} (\"id\", {cols}, \"created_at\", \"updated_at\") SELECT s.nid, {}, {now}, {now} FROM crm_import_stage s WHERE s.rid IS NULL ORDER BY s.ord RETURNING \"id\"",
-                    sel.join(", "),
-
-                ),
-                &[],
-            )? {
-                self.touched.touch(r.get(0)?);
-            }
+        if self.inserts {
+            sql.push_str(&format!(
+                "INSERT INTO {t} (\"id\", {cols}, \"created_at\", \"updated_at\") SELECT s.nid, {}, {now}, {now} FROM crm_import_stage s WHERE s.rid IS NULL{order}; ",
+                sel.join(", ")
+            ));
         }
+        sql.push_str("TRUNCATE crm_import_stage");
+        conn.batch(&sql)?;
+        self.updates = false;
+        self.inserts = false;
+        self.staged = 0;
+        self.written = true;
+        trace::lap("write", t0);
         Ok(())
     }
 }
