@@ -72,6 +72,8 @@ pub struct PgBulk {
     /// plain indexes aside (`crm.import_defer_indexes`).
     written: bool,
     deferred: std::cell::Cell<bool>,
+    /// When the import began, for `CRM_IMPORT_TRACE`.
+    began: Option<std::time::Instant>,
 }
 
 /// Staged rows from which a load into an empty table sets the plain indexes aside and
@@ -139,6 +141,7 @@ impl PgBulk {
         if let Some(why) = unsupported(e) {
             return Err(Error::invalid(why));
         }
+        let began = trace::start();
         let defaults = e
             .fields
             .iter()
@@ -165,6 +168,7 @@ impl PgBulk {
             field_list(e),
             e.table()
         ))?;
+        trace::lap("begin", began);
         // Chunks are judged while their COPY runs: no query may run then, so no rule may
         // read the database.
         let checks = crate::rules::RULES
@@ -180,6 +184,7 @@ impl PgBulk {
             stream,
             written: false,
             deferred: std::cell::Cell::new(false),
+            began,
             e,
             mode,
             key,
@@ -340,7 +345,7 @@ impl PgBulk {
             trace::lap("restore indexes", t0);
         }
         conn.value::<i64>("SELECT crm.next_record_id(?)", crate::vals![self.e.name])?;
-        trace::report();
+        trace::report(self.began);
         Ok(())
     }
 

@@ -28,8 +28,8 @@ pub fn sql(groups: &[String]) -> String {
     RAISE EXCEPTION 'no import of % is open in this transaction', p_entity USING ERRCODE = 'insufficient_privilege';
   END IF;";
     // The note must be the functions' own: a caller could have made one of that name.
-    let own = "IF (SELECT c.relowner FROM pg_class c WHERE c.oid = 'pg_temp.crm_import_deferred'::regclass)
-     IS DISTINCT FROM (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user) THEN
+    let own = "IF (SELECT pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.oid = 'pg_temp.crm_import_deferred'::regclass)
+     IS DISTINCT FROM current_user THEN
     RAISE EXCEPTION 'pg_temp.crm_import_deferred is not crm''s' USING ERRCODE = 'insufficient_privilege';
   END IF;";
     let mut s = format!(

@@ -1,0 +1,245 @@
+//! A first load into an empty table on `PostgreSQL` (streamed into the staging table,
+//! written once, its plain indexes set aside and made again): the same outcomes as on
+//! `SQLite`, the indexes whole after it, a kill leaving nothing, and the set-aside
+//! refused to anyone outside such an import.
+
+use crate::harness::{Env, PW, write};
+use crate::pg_cli::url_of;
+use crate::pg_harness::{self, PgDb};
+use postgres::error::SqlState;
+
+/// A crm database on the test cluster, set up and logged in as `admin` through the binary.
+fn pg_env(db: &PgDb) -> Env {
+    let mut env = Env::empty();
+    env.db = url_of(db).into();
+    env.run_stdin(&["init", "--admin", "admin", "--password-stdin"], PW)
+        .ok();
+    env.login("admin");
+    env
+}
+
+/// The customer table's indexes: name, oid and definition.
+fn indexes(db: &PgDb) -> Vec<(String, u32, String)> {
+    db.admin()
+        .query(
+            "SELECT c.relname::text, c.oid, pg_get_indexdef(c.oid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'crm.customer'::regclass ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+#[test]
+fn pg_first_load_sets_plain_indexes_aside_and_makes_them_again() {
+    let Some(db) = pg_harness::fresh("pg_first_load_sets_plain_indexes_aside") else {
+        return;
+    };
+    let pg = pg_env(&db);
+    let lite = Env::new();
+    // Two chunks and a half; a code repeated from the first chunk late in the file (the
+    // rows written so far must be in the table to find it), rows with no code (generated).
+    let mut csv = String::from("name,code,owner,status\n");
+    for i in 0..20_000 {
+        let code = match i {
+            18_000 => "L000005".to_string(),
+            i if i % 7_000 == 3 => String::new(),
+            i => format!("L{i:06}"),
+        };
+        csv.push_str(&format!("n{i},{code},admin,{}\n", ["prospect", "active"][i % 2]));
+    }
+    for e in [&pg, &lite] {
+        write(&e.path("big.csv"), &csv);
+    }
+    let before = indexes(&db);
+    assert!(
+        before.iter().any(|(n, ..)| n == "customer_owner_status_created"),
+        "{before:?}"
+    );
+    let args = [
+        "import", "customer", "big.csv", "--on-error", "skip", "--rejects", "r.csv", "--format",
+        "json",
+    ];
+    let p = pg.run_env(&args, &[("CRM_TEST_PG_DEFER_ROWS", "1")]);
+    let l = lite.run(&args);
+    let (mut pj, mut lj) = (p.json(), l.json());
+    for j in [&mut pj, &mut lj] {
+        j.as_object_mut().unwrap().remove("seconds");
+    }
+    assert_eq!((p.code, &pj), (l.code, &lj));
+    assert_eq!(pj["rejected"], 1, "{pj}");
+    assert_eq!(
+        std::fs::read_to_string(pg.path("r.csv")).unwrap(),
+        std::fs::read_to_string(lite.path("r.csv")).unwrap()
+    );
+    let out = pg.run(&["export", "customer"]);
+    assert_eq!(out.stdout, lite.run(&["export", "customer"]).stdout);
+    // The same indexes, the plain one made anew (a new oid), the key and unique kept.
+    let after = indexes(&db);
+    let strip = |v: &[(String, u32, String)]| -> Vec<(String, String)> {
+        v.iter().map(|(n, _, d)| (n.clone(), d.clone())).collect()
+    };
+    assert_eq!(strip(&after), strip(&before));
+    for ((name, old, _), (_, new, _)) in before.iter().zip(&after) {
+        assert_eq!(
+            old != new,
+            name == "customer_owner_status_created",
+            "{name}: {old} -> {new}"
+        );
+    }
+    pg.run(&["check"]).ok();
+    // Revertible like any import.
+    for e in [&pg, &lite] {
+        e.run(&["import", "revert", "1"]).ok();
+    }
+    assert_eq!(
+        pg.run(&["export", "customer"]).stdout,
+        lite.run(&["export", "customer"]).stdout
+    );
+    pg.run(&["check"]).ok();
+}
+
+#[test]
+fn pg_killed_first_load_leaves_nothing_and_the_indexes_whole() {
+    let Some(db) = pg_harness::fresh("pg_killed_first_load_leaves_nothing") else {
+        return;
+    };
+    let env = pg_env(&db);
+    let before = indexes(&db);
+    let f = env.customers_csv("big.csv", 200_000, "K");
+    let mut child = env.spawn(&["import", "customer", &f]);
+    // Kill it while it writes the staged rows or makes the indexes again.
+    let mut admin = db.admin();
+    let mut seen = false;
+    for _ in 0..2_000_000 {
+        let n: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND (query ILIKE '%import_restore_indexes%' OR query ILIKE 'INSERT INTO \"customer\"%')",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n > 0 {
+            seen = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+    }
+    assert!(seen, "the import was never seen writing its staged rows");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for _ in 0..6000 {
+        let n: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    for t in ["customer", "import_batch", "import_insert", "import_open"] {
+        let n: i64 = admin
+            .query_one(&format!("SELECT count(*) FROM crm.{t}"), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 0, "{t} after a killed import");
+    }
+    assert_eq!(indexes(&db), before);
+    env.run(&["check"]).ok();
+}
+
+/// Opens an import batch of `user` for customers in `tx`; returns its id.
+fn open_batch(tx: &mut postgres::Transaction<'_>, user: &str) -> i64 {
+    let b: i64 = tx
+        .query_one(
+            "INSERT INTO crm.import_batch (at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected) VALUES (0, $1, 'customer', 'x', 'insert', 0, 0, 0, 0) RETURNING id",
+            &[&user],
+        )
+        .unwrap()
+        .get(0);
+    tx.execute("SELECT crm.begin_import($1)", &[&b]).unwrap();
+    b
+}
+
+/// Ends batch `b` with its audit entry, as `crm import` does, so it may commit.
+fn audit_batch(tx: &mut postgres::Transaction<'_>, b: i64) {
+    let a: i64 = tx
+        .query_one(
+            "SELECT crm.audit_append('import', 'customer', NULL, NULL, NULL, NULL, $1)",
+            &[&format!("batch {b}: x")],
+        )
+        .unwrap()
+        .get(0);
+    tx.execute(
+        "UPDATE crm.import_batch SET audit_id = $1 WHERE id = $2",
+        &[&a, &b],
+    )
+    .unwrap();
+}
+
+#[test]
+fn pg_index_set_aside_only_in_an_import_of_an_empty_table() {
+    let Some(db) = pg_harness::setup("pg_index_set_aside_only_in_an_import") else {
+        return;
+    };
+    let before = indexes(&db);
+    let mut m = pg_harness::login(&db, "manager");
+    let defer = "SELECT crm.import_defer_indexes('customer')";
+    let code = |e: postgres::Error| e.code().cloned();
+    // No import open, or a forged switch: refused.
+    let e = m.execute(defer, &[]).unwrap_err();
+    assert_eq!(code(e), Some(SqlState::INSUFFICIENT_PRIVILEGE));
+    let mut tx = m.transaction().unwrap();
+    tx.batch_execute("SET LOCAL crm.import_batch = '1'").unwrap();
+    let e = tx.execute(defer, &[]).unwrap_err();
+    assert_eq!(code(e), Some(SqlState::INSUFFICIENT_PRIVILEGE));
+    drop(tx);
+    // A note of the caller's own (definitions to run as the owner): refused.
+    let mut tx = m.transaction().unwrap();
+    open_batch(&mut tx, "manager");
+    tx.batch_execute(
+        "CREATE TEMP TABLE crm_import_deferred (entity text, name text PRIMARY KEY, def text) ON COMMIT DROP",
+    )
+    .unwrap();
+    let e = tx.execute(defer, &[]).unwrap_err();
+    assert_eq!(code(e), Some(SqlState::INSUFFICIENT_PRIVILEGE));
+    drop(tx);
+    // Set aside in the caller's open import and not made again: the commit is refused.
+    let mut tx = m.transaction().unwrap();
+    let b = open_batch(&mut tx, "manager");
+    let n: i32 = tx.query_one(defer, &[]).unwrap().get(0);
+    assert!(n >= 1, "{n}");
+    audit_batch(&mut tx, b);
+    let e = tx.commit().unwrap_err();
+    let why = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+    assert!(why.contains("not made again"), "{e:?}");
+    assert_eq!(indexes(&db), before);
+    // Made again: it commits, with the same indexes.
+    let mut tx = m.transaction().unwrap();
+    let b = open_batch(&mut tx, "manager");
+    tx.query_one(defer, &[]).unwrap();
+    let n: i32 = tx
+        .query_one("SELECT crm.import_restore_indexes('customer')", &[])
+        .unwrap()
+        .get(0);
+    assert!(n >= 1, "{n}");
+    audit_batch(&mut tx, b);
+    tx.commit().unwrap();
+    let strip = |v: Vec<(String, u32, String)>| -> Vec<(String, String)> {
+        v.into_iter().map(|(n, _, d)| (n, d)).collect()
+    };
+    assert_eq!(strip(indexes(&db)), strip(before));
+    // A table that holds records keeps its indexes.
+    pg_harness::add_customer(&mut m, "C-1", "manager");
+    let mut tx = m.transaction().unwrap();
+    open_batch(&mut tx, "manager");
+    let e = tx.execute(defer, &[]).unwrap_err();
+    assert_eq!(code(e), Some(SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE));
+}
