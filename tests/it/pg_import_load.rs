@@ -236,6 +236,16 @@ fn pg_index_set_aside_only_in_an_import_of_an_empty_table() {
         v.into_iter().map(|(n, _, d)| (n, d)).collect()
     };
     assert_eq!(strip(indexes(&db)), strip(before));
+    // A reader in the table: its indexes stay, the import is not kept waiting.
+    let mut reader = pg_harness::login(&db, "viewer");
+    let mut rt = reader.transaction().unwrap();
+    rt.query("SELECT count(*) FROM crm.customer", &[]).unwrap();
+    let mut tx = m.transaction().unwrap();
+    open_batch(&mut tx, "manager");
+    let n: i32 = tx.query_one(defer, &[]).unwrap().get(0);
+    assert_eq!(n, 0);
+    drop(tx);
+    drop(rt);
     // A table that holds records keeps its indexes.
     pg_harness::add_customer(&mut m, "C-1", "manager");
     let mut tx = m.transaction().unwrap();

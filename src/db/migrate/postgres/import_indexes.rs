@@ -6,7 +6,10 @@
 //!   entity is open in this transaction (`crm.import_batch_now`) and, once it holds the
 //!   table's exclusive lock, the table is empty; then it notes each plain index (not
 //!   unique, no constraint's) in a temporary table of its own and drops it. Unique indexes
-//!   and keys stay: the database still refuses a duplicate as it is inserted.
+//!   and keys stay: the database still refuses a duplicate as it is inserted. The lock is
+//!   not waited for: while another transaction reads the table, the indexes stay (0 set
+//!   aside); once taken, readers of that table wait for the import's end (its last write
+//!   and the index builds, seconds for a million rows).
 //! - `crm.import_restore_indexes(entity)` makes the noted indexes again, in the same
 //!   transaction (a rollback or a killed import brings the old ones back with the rest).
 //! - A deferred constraint trigger on the note refuses to commit while a noted index is
@@ -48,7 +51,12 @@ BEGIN
   IF p_entity NOT IN ({names}) THEN RAISE EXCEPTION 'not a crm entity: %', p_entity; END IF;
   {open}
   t := format('crm.%I', p_entity)::regclass;
-  EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', t);
+  -- A reader in the table keeps its indexes: the load goes on with them, no waiting.
+  BEGIN
+    EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', t);
+  EXCEPTION WHEN lock_not_available THEN
+    RETURN 0;
+  END;
   EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %s)', t) INTO empty;
   IF NOT empty THEN
     RAISE EXCEPTION 'crm.% is not empty: its indexes stay', p_entity
