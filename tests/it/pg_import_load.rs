@@ -33,21 +33,30 @@ fn indexes(db: &PgDb) -> Vec<(String, u32, String)> {
 
 #[test]
 fn pg_first_load_sets_plain_indexes_aside_and_makes_them_again() {
-    let Some(db) = pg_harness::fresh("pg_first_load_sets_plain_indexes_aside") else {
+    // More than a chunk: straight into the table (row security off for the load: every
+    // policy of an importing role says `true`); less: through the staging table.
+    first_load("pg_first_load_direct", 20_000);
+    first_load("pg_first_load_staged", 8_000);
+}
+
+/// A load of `rows` customers into an empty table on both engines: the same outcomes,
+/// rejects and records, the plain index made anew, row security on, revertible.
+fn first_load(test: &str, rows: usize) {
+    let Some(db) = pg_harness::fresh(test) else {
         return;
     };
     let pg = pg_env(&db);
     let lite = Env::new();
-    // Two chunks and a half; a code repeated from the first chunk late in the file (the
-    // rows written so far must be in the table to find it), rows with no code (generated).
-    let mut csv = String::from("name,code,owner,status\n");
-    for i in 0..20_000 {
+    // A code repeated from the start late in the file (with more than a chunk, the rows
+    // written so far must be in the table to find it), rows with no code (generated).
+    let mut csv = String::from("name,code,status\n");
+    for i in 0..rows {
         let code = match i {
-            18_000 => "L000005".to_string(),
+            i if i == rows - 2_000 => "L000005".to_string(),
             i if i % 7_000 == 3 => String::new(),
             i => format!("L{i:06}"),
         };
-        csv.push_str(&format!("n{i},{code},admin,{}\n", ["prospect", "active"][i % 2]));
+        csv.push_str(&format!("n{i},{code},{}\n", ["prospect", "active"][i % 2]));
     }
     for e in [&pg, &lite] {
         write(&e.path("big.csv"), &csv);
@@ -88,6 +97,15 @@ fn pg_first_load_sets_plain_indexes_aside_and_makes_them_again() {
             "{name}: {old} -> {new}"
         );
     }
+    let rls: bool = db
+        .admin()
+        .query_one(
+            "SELECT relrowsecurity FROM pg_class WHERE oid = 'crm.customer'::regclass",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(rls, "row security is on again");
     pg.run(&["check"]).ok();
     // Revertible like any import.
     for e in [&pg, &lite] {
@@ -109,13 +127,13 @@ fn pg_killed_first_load_leaves_nothing_and_the_indexes_whole() {
     let before = indexes(&db);
     let f = env.customers_csv("big.csv", 200_000, "K");
     let mut child = env.spawn(&["import", "customer", &f]);
-    // Kill it while it writes the staged rows or makes the indexes again.
+    // Kill it while it writes its rows into the table or makes the indexes again.
     let mut admin = db.admin();
     let mut seen = false;
     for _ in 0..2_000_000 {
         let n: i64 = admin
             .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND (query ILIKE '%import_restore_indexes%' OR query ILIKE 'INSERT INTO \"customer\"%')",
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND (query ILIKE '%import_restore_indexes%' OR query ILIKE 'INSERT INTO \"customer\"%' OR query ILIKE 'COPY \"customer\"%')",
                 &[],
             )
             .unwrap()
@@ -152,6 +170,14 @@ fn pg_killed_first_load_leaves_nothing_and_the_indexes_whole() {
         assert_eq!(n, 0, "{t} after a killed import");
     }
     assert_eq!(indexes(&db), before);
+    let rls: bool = admin
+        .query_one(
+            "SELECT relrowsecurity FROM pg_class WHERE oid = 'crm.customer'::regclass",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(rls, "row security is on after a killed load");
     env.run(&["check"]).ok();
 }
 
@@ -236,6 +262,49 @@ fn pg_index_set_aside_only_in_an_import_of_an_empty_table() {
         v.into_iter().map(|(n, _, d)| (n, d)).collect()
     };
     assert_eq!(strip(indexes(&db)), strip(before));
+    // Row security off for the load of a user all of whose policies say `true`, and on
+    // again before the commit (or no commit); a sales user's stays on.
+    let rls = |c: &mut postgres::Transaction<'_>| -> bool {
+        c.query_one(
+            "SELECT relrowsecurity FROM pg_class WHERE oid = 'crm.customer'::regclass",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let direct = "SELECT crm.import_direct('customer')";
+    let mut tx = m.transaction().unwrap();
+    let b = open_batch(&mut tx, "manager");
+    assert!(tx.query_one(direct, &[]).unwrap().get::<_, bool>(0));
+    assert!(!rls(&mut tx));
+    audit_batch(&mut tx, b);
+    let e = tx.commit().unwrap_err();
+    let why = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+    assert!(why.contains("row security"), "{e:?}");
+    let mut tx = m.transaction().unwrap();
+    let b = open_batch(&mut tx, "manager");
+    assert!(tx.query_one(direct, &[]).unwrap().get::<_, bool>(0));
+    tx.query_one("SELECT crm.import_restore_indexes('customer')", &[])
+        .unwrap();
+    assert!(rls(&mut tx));
+    audit_batch(&mut tx, b);
+    tx.commit().unwrap();
+    let mut s = pg_harness::login(&db, "sales");
+    let mut tx = s.transaction().unwrap();
+    let e = tx.query_one(direct, &[]).unwrap_err();
+    assert_eq!(code(e), Some(SqlState::INSUFFICIENT_PRIVILEGE));
+    drop(tx);
+    let mut tx = s.transaction().unwrap();
+    if let Ok(b) = tx.query_one(
+        "INSERT INTO crm.import_batch (at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected) VALUES (0, 'sales', 'customer', 'x', 'insert', 0, 0, 0, 0) RETURNING id",
+        &[],
+    ) {
+        let b: i64 = b.get(0);
+        tx.execute("SELECT crm.begin_import($1)", &[&b]).unwrap();
+        assert!(!tx.query_one(direct, &[]).unwrap().get::<_, bool>(0));
+        assert!(rls(&mut tx));
+    }
+    drop(tx);
     // A reader in the table: its indexes stay, the import is not kept waiting.
     let mut reader = pg_harness::login(&db, "viewer");
     let mut rt = reader.transaction().unwrap();

@@ -8,6 +8,14 @@
 //! holding the file's keys in memory. The batch tables are filled by the database's own
 //! statement triggers (`migrate::postgres::security`), the per-field audit skipped for the
 //! batch only.
+//!
+//! A first load (insert mode into an empty table, no rule checks) is streamed instead:
+//! its chunks need no query (the table holds only what the import staged), so each is
+//! judged while its COPY runs (crm judging as the server parses), appended to the staging
+//! table and written with one `INSERT … SELECT` at the end; a chunk whose queries must see
+//! the rows staged so far (a repeated unique value) writes them first. A large one sets
+//! the table's plain indexes aside for that write and makes them again before the batch
+//! ends (`migrate::postgres::import_indexes`), as an expert loading by hand does.
 
 use std::collections::{HashMap, HashSet};
 
@@ -69,8 +77,14 @@ pub struct PgBulk {
     /// written so far).
     stream: bool,
     /// Whether the import has written to its table yet, and whether it set the table's
-    /// plain indexes aside (`crm.import_defer_indexes`).
+    /// plain indexes aside (`crm.import_defer_indexes`, `crm.import_direct`).
     written: bool,
+    /// Whether the database has the set-aside functions (a database crm has not yet
+    /// upgraded may not), and whether a streamed load sends its rows straight into the
+    /// table (`crm.import_direct`: row security off for a user all of whose policies on
+    /// the table say `true`), decided at its first full chunk.
+    set_aside: bool,
+    direct: Option<bool>,
     deferred: std::cell::Cell<bool>,
     /// When the import began, for `CRM_IMPORT_TRACE`.
     began: Option<std::time::Instant>,
@@ -168,6 +182,10 @@ impl PgBulk {
             field_list(e),
             e.table()
         ))?;
+        let set_aside: bool = conn.value(
+            "SELECT to_regprocedure('crm.import_direct(text)') IS NOT NULL",
+            &[],
+        )?;
         trace::lap("begin", began);
         // Chunks are judged while their COPY runs: no query may run then, so no rule may
         // read the database.
@@ -183,6 +201,8 @@ impl PgBulk {
             inserts: false,
             stream,
             written: false,
+            set_aside,
+            direct: None,
             deferred: std::cell::Cell::new(false),
             began,
             e,
@@ -214,6 +234,15 @@ impl PgBulk {
     ) -> Result<Vec<std::result::Result<Outcome, String>>> {
         self.pending.push(row);
         if self.pending.len() >= CHUNK {
+            if self.stream && self.direct.is_none() {
+                // A file of more than a chunk: a load worth setting things aside for.
+                let direct = self.set_aside
+                    && !self.written
+                    && self.staged == 0
+                    && conn.value::<bool>("SELECT crm.import_direct(?)", crate::vals![self.e.name])?;
+                self.deferred.set(direct);
+                self.direct = Some(direct);
+            }
             self.chunk(conn)
         } else {
             Ok(Vec::new())
@@ -245,14 +274,26 @@ impl PgBulk {
             let Store::Postgres(pg) = conn else {
                 return Err(Error::internal("the PostgreSQL import on another engine"));
             };
-            let cols = self.stage_cols.clone();
-            let n = pg.copy_in("crm_import_stage", &cols, |put| {
+            let direct = self.direct == Some(true);
+            let (table, cols) = if direct {
+                (
+                    self.e.table(),
+                    format!("\"id\", {}, \"created_at\", \"updated_at\"", field_list(self.e)),
+                )
+            } else {
+                ("crm_import_stage".to_string(), self.stage_cols.clone())
+            };
+            let n = pg.copy_in(&table, &cols, |put| {
                 for row in rows {
                     self.judge_stage(conn, row, &found, &mut claimed, &mut out, put)?;
                 }
                 Ok(())
             })?;
-            self.staged += n;
+            if direct {
+                self.written |= n > 0;
+            } else {
+                self.staged += n;
+            }
         } else {
             let mut stage: Vec<Vec<Value>> = Vec::new();
             let mut keep = |r: Vec<Value>| -> Result<()> {
@@ -270,11 +311,9 @@ impl PgBulk {
                     stage.into_iter().try_for_each(put)
                 })?;
             }
-            if !self.stream {
-                self.drain(conn)?;
-            }
+            self.drain(conn)?;
         }
-        trace::lap("judge+copy", t0);
+        trace::lap("chunks", t0);
         self.claimed_all
             .extend(claimed.iter().map(|v| value_hash(v)));
         Ok(out)
@@ -307,7 +346,11 @@ impl PgBulk {
                 } else {
                     self.inserts = true;
                 }
-                put(self.stage_row(rid, nid, d))?;
+                let r = match (self.direct, nid) {
+                    (Some(true), Some(id)) => self.table_row(id, d),
+                    _ => self.stage_row(rid, nid, d),
+                };
+                put(r)?;
                 Ok(outcome)
             }
             Ok((outcome, None)) => Ok(outcome),
@@ -360,6 +403,16 @@ impl PgBulk {
         row
     }
 
+    /// One row straight into the table (`direct`): its id, values and times.
+    fn table_row(&self, id: i64, d: Draft) -> Vec<Value> {
+        let mut row = Vec::with_capacity(d.values.len() + 3);
+        row.push(Value::Integer(id));
+        row.extend(d.values);
+        row.push(Value::Integer(self.now));
+        row.push(Value::Integer(self.now));
+        row
+    }
+
     /// Writes the staged rows: the updates, then the inserts in file order, and empties
     /// the staging table. A large first load into an empty table sets the table's plain
     /// indexes aside first (made again by [`PgBulk::end`], in the same transaction).
@@ -368,7 +421,7 @@ impl PgBulk {
             return Ok(());
         }
         let t0 = trace::start();
-        if self.stream && !self.written && self.staged >= defer_rows() {
+        if self.stream && self.set_aside && !self.written && self.staged >= defer_rows() {
             // SECURITY DEFINER (`migrate::postgres::import_indexes`): refuses unless the
             // table is empty and this user's batch is open in this transaction.
             let n: i64 = conn.value(

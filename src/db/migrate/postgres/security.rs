@@ -103,7 +103,7 @@ pub fn sql(database: &str) -> String {
     s.push_str(&super::logins::sql(database));
     let names: Vec<String> = groups.iter().map(|(_, g)| g.clone()).collect();
     s.push_str(&super::ids::sql(&names));
-    s.push_str(&super::import_indexes::sql(&names));
+    s.push_str(&super::import_indexes::sql(&groups));
     s
 }
 
