@@ -10,12 +10,14 @@
 //! batch only.
 //!
 //! A first load (insert mode into an empty table, no rule checks) is streamed instead:
-//! its chunks need no query (the table holds only what the import staged), so each is
-//! judged while its COPY runs (crm judging as the server parses), appended to the staging
-//! table and written with one `INSERT … SELECT` at the end; a chunk whose queries must see
-//! the rows staged so far (a repeated unique value) writes them first. A large one sets
-//! the table's plain indexes aside for that write and makes them again before the batch
-//! ends (`migrate::postgres::import_indexes`), as an expert loading by hand does.
+//! its chunks need no query (the table holds only what the import wrote), so each is
+//! judged while its COPY runs (crm judging as the server writes). One of more than a
+//! chunk, by a user whose row policies on the table all say `true`, COPYs straight into
+//! the table with row security off and the plain indexes set aside for the load
+//! (`migrate::postgres::import_indexes`, made whole again before the batch ends, as an
+//! expert loading by hand does); otherwise the chunks are appended to the staging table
+//! and written with one `INSERT … SELECT` at the end (a chunk whose queries must see the
+//! rows staged so far, a repeated unique value, writes them first).
 
 use std::collections::{HashMap, HashSet};
 
