@@ -27,14 +27,14 @@
 use std::fmt::Write;
 
 use super::names::{quote_ident, quote_literal};
-use super::security::{Scope, scope};
-use crate::roles::{Action, Role};
+use crate::roles::{Action, Role, allowed};
 use crate::schema::ENTITIES;
 
 /// The functions and who may call them (`groups`: every crm role's group role).
 pub fn sql(groups: &[(Role, String)]) -> String {
     let names: Vec<String> = ENTITIES.iter().map(|e| quote_literal(e.name)).collect();
-    // Per entity, the groups whose policies on it all say `true`.
+    // Per entity, the groups whose policies on it all say `true`: allowed every command on
+    // records they do not own (`security::scope` says All).
     let unbound: Vec<String> = ENTITIES
         .iter()
         .map(|e| {
@@ -43,7 +43,7 @@ pub fn sql(groups: &[(Role, String)]) -> String {
                 .filter(|(r, _)| {
                     [Action::Read, Action::Create, Action::Update, Action::Delete]
                         .iter()
-                        .all(|a| scope(*r, *a, e) == Scope::All)
+                        .all(|a| allowed(*r, *a, Some(e), Some(false)))
                 })
                 .map(|(_, g)| format!("pg_has_role(session_user, {}, 'MEMBER')", quote_literal(g)))
                 .collect();
