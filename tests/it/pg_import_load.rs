@@ -3,6 +3,8 @@
 //! `SQLite`, the indexes whole after it, a kill leaving nothing, and the set-aside
 //! refused to anyone outside such an import.
 
+use std::fmt::Write as _;
+
 use crate::harness::{Env, PW, write};
 use crate::pg_cli::url_of;
 use crate::pg_harness::{self, PgDb};
@@ -56,18 +58,27 @@ fn first_load(test: &str, rows: usize) {
             i if i % 7_000 == 3 => String::new(),
             i => format!("L{i:06}"),
         };
-        csv.push_str(&format!("n{i},{code},{}\n", ["prospect", "active"][i % 2]));
+        let _ = writeln!(csv, "n{i},{code},{}", ["prospect", "active"][i % 2]);
     }
     for e in [&pg, &lite] {
         write(&e.path("big.csv"), &csv);
     }
     let before = indexes(&db);
     assert!(
-        before.iter().any(|(n, ..)| n == "customer_owner_status_created"),
+        before
+            .iter()
+            .any(|(n, ..)| n == "customer_owner_status_created"),
         "{before:?}"
     );
     let args = [
-        "import", "customer", "big.csv", "--on-error", "skip", "--rejects", "r.csv", "--format",
+        "import",
+        "customer",
+        "big.csv",
+        "--on-error",
+        "skip",
+        "--rejects",
+        "r.csv",
+        "--format",
         "json",
     ];
     let p = pg.run_env(&args, &[("CRM_TEST_PG_DEFER_ROWS", "1")]);
@@ -211,24 +222,26 @@ fn audit_batch(tx: &mut postgres::Transaction<'_>, b: i64) {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one story: who may set what aside, and when
 fn pg_index_set_aside_only_in_an_import_of_an_empty_table() {
     let Some(db) = pg_harness::setup("pg_index_set_aside_only_in_an_import") else {
         return;
     };
     let before = indexes(&db);
-    let mut m = pg_harness::login(&db, "manager");
+    let mut mgr = pg_harness::login(&db, "manager");
     let defer = "SELECT crm.import_defer_indexes('customer')";
     let code = |e: postgres::Error| e.code().cloned();
     // No import open, or a forged switch: refused.
-    let e = m.execute(defer, &[]).unwrap_err();
+    let e = mgr.execute(defer, &[]).unwrap_err();
     assert_eq!(code(e), Some(SqlState::INSUFFICIENT_PRIVILEGE));
-    let mut tx = m.transaction().unwrap();
-    tx.batch_execute("SET LOCAL crm.import_batch = '1'").unwrap();
+    let mut tx = mgr.transaction().unwrap();
+    tx.batch_execute("SET LOCAL crm.import_batch = '1'")
+        .unwrap();
     let e = tx.execute(defer, &[]).unwrap_err();
     assert_eq!(code(e), Some(SqlState::INSUFFICIENT_PRIVILEGE));
     drop(tx);
     // A note of the caller's own (definitions to run as the owner): refused.
-    let mut tx = m.transaction().unwrap();
+    let mut tx = mgr.transaction().unwrap();
     open_batch(&mut tx, "manager");
     tx.batch_execute(
         "CREATE TEMP TABLE crm_import_deferred (entity text, name text PRIMARY KEY, def text) ON COMMIT DROP",
@@ -238,17 +251,20 @@ fn pg_index_set_aside_only_in_an_import_of_an_empty_table() {
     assert_eq!(code(e), Some(SqlState::INSUFFICIENT_PRIVILEGE));
     drop(tx);
     // Set aside in the caller's open import and not made again: the commit is refused.
-    let mut tx = m.transaction().unwrap();
+    let mut tx = mgr.transaction().unwrap();
     let b = open_batch(&mut tx, "manager");
     let n: i32 = tx.query_one(defer, &[]).unwrap().get(0);
     assert!(n >= 1, "{n}");
     audit_batch(&mut tx, b);
     let e = tx.commit().unwrap_err();
-    let why = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+    let why = e
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_default();
     assert!(why.contains("not made again"), "{e:?}");
     assert_eq!(indexes(&db), before);
     // Made again: it commits, with the same indexes.
-    let mut tx = m.transaction().unwrap();
+    let mut tx = mgr.transaction().unwrap();
     let b = open_batch(&mut tx, "manager");
     tx.query_one(defer, &[]).unwrap();
     let n: i32 = tx
@@ -273,15 +289,18 @@ fn pg_index_set_aside_only_in_an_import_of_an_empty_table() {
         .get(0)
     };
     let direct = "SELECT crm.import_direct('customer')";
-    let mut tx = m.transaction().unwrap();
+    let mut tx = mgr.transaction().unwrap();
     let b = open_batch(&mut tx, "manager");
     assert!(tx.query_one(direct, &[]).unwrap().get::<_, bool>(0));
     assert!(!rls(&mut tx));
     audit_batch(&mut tx, b);
     let e = tx.commit().unwrap_err();
-    let why = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+    let why = e
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_default();
     assert!(why.contains("row security"), "{e:?}");
-    let mut tx = m.transaction().unwrap();
+    let mut tx = mgr.transaction().unwrap();
     let b = open_batch(&mut tx, "manager");
     assert!(tx.query_one(direct, &[]).unwrap().get::<_, bool>(0));
     tx.query_one("SELECT crm.import_restore_indexes('customer')", &[])
@@ -289,12 +308,12 @@ fn pg_index_set_aside_only_in_an_import_of_an_empty_table() {
     assert!(rls(&mut tx));
     audit_batch(&mut tx, b);
     tx.commit().unwrap();
-    let mut s = pg_harness::login(&db, "sales");
-    let mut tx = s.transaction().unwrap();
+    let mut sales = pg_harness::login(&db, "sales");
+    let mut tx = sales.transaction().unwrap();
     let e = tx.query_one(direct, &[]).unwrap_err();
     assert_eq!(code(e), Some(SqlState::INSUFFICIENT_PRIVILEGE));
     drop(tx);
-    let mut tx = s.transaction().unwrap();
+    let mut tx = sales.transaction().unwrap();
     if let Ok(b) = tx.query_one(
         "INSERT INTO crm.import_batch (at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected) VALUES (0, 'sales', 'customer', 'x', 'insert', 0, 0, 0, 0) RETURNING id",
         &[],
@@ -309,15 +328,15 @@ fn pg_index_set_aside_only_in_an_import_of_an_empty_table() {
     let mut reader = pg_harness::login(&db, "viewer");
     let mut rt = reader.transaction().unwrap();
     rt.query("SELECT count(*) FROM crm.customer", &[]).unwrap();
-    let mut tx = m.transaction().unwrap();
+    let mut tx = mgr.transaction().unwrap();
     open_batch(&mut tx, "manager");
     let n: i32 = tx.query_one(defer, &[]).unwrap().get(0);
     assert_eq!(n, 0);
     drop(tx);
     drop(rt);
     // A table that holds records keeps its indexes.
-    pg_harness::add_customer(&mut m, "C-1", "manager");
-    let mut tx = m.transaction().unwrap();
+    pg_harness::add_customer(&mut mgr, "C-1", "manager");
+    let mut tx = mgr.transaction().unwrap();
     open_batch(&mut tx, "manager");
     let e = tx.execute(defer, &[]).unwrap_err();
     assert_eq!(code(e), Some(SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE));

@@ -37,6 +37,7 @@ use crate::schema::{Default, Entity, Value};
 pub const CHUNK: usize = 8192;
 
 /// One running import on `PostgreSQL`.
+#[allow(clippy::struct_excessive_bools)] // independent facts about one import
 pub struct PgBulk {
     e: &'static Entity,
     mode: Mode,
@@ -225,7 +226,8 @@ impl PgBulk {
                 let direct = self.set_aside
                     && !self.written
                     && self.staged == 0
-                    && conn.value::<bool>("SELECT crm.import_direct(?)", crate::vals![self.e.name])?;
+                    && conn
+                        .value::<bool>("SELECT crm.import_direct(?)", crate::vals![self.e.name])?;
                 self.deferred.set(direct);
                 self.direct = Some(direct);
             }
@@ -264,7 +266,10 @@ impl PgBulk {
             let (table, cols) = if direct {
                 (
                     self.e.table(),
-                    format!("\"id\", {}, \"created_at\", \"updated_at\"", field_list(self.e)),
+                    format!(
+                        "\"id\", {}, \"created_at\", \"updated_at\"",
+                        field_list(self.e)
+                    ),
                 )
             } else {
                 ("crm_import_stage".to_string(), self.stage_cols.clone())
@@ -359,7 +364,6 @@ impl PgBulk {
         self.touched.touch(id);
         id
     }
-
 }
 
 /// The records this batch wrote or looked at (one bit per id): a later row naming one of

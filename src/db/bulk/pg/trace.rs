@@ -34,12 +34,16 @@ pub fn lap(label: &'static str, t0: Option<Instant>) {
 }
 
 /// Prints the totals so far (and the time since `began`) and starts over.
+#[allow(clippy::print_stderr)] // for whoever tunes the import, asked for by the variable
 pub fn report(began: Option<Instant>) {
     if !on() {
         return;
     }
     if let Some(b) = began {
-        eprintln!("import trace: since begin: {:.3} s", b.elapsed().as_secs_f64());
+        eprintln!(
+            "import trace: since begin: {:.3} s",
+            b.elapsed().as_secs_f64()
+        );
     }
     TOTALS.with(|t| {
         for (label, d) in t.borrow_mut().drain(..) {

@@ -2,6 +2,8 @@
 //! the table, the staging table written to the table, and the end of the batch (the
 //! indexes and row security set aside for a first load made whole again).
 
+use std::fmt::Write;
+
 use super::{PgBulk, trace};
 use crate::db::Store;
 use crate::db::records::{Draft, field_list};
@@ -103,16 +105,18 @@ impl PgBulk {
         let order = if self.stream { "" } else { " ORDER BY s.ord" };
         let mut sql = String::new();
         if self.updates {
-            sql.push_str(&format!(
+            let _ = write!(
+                sql,
                 "UPDATE {t} SET {}, \"updated_at\" = GREATEST({now}, {t}.\"updated_at\") FROM crm_import_stage s WHERE s.rid IS NOT NULL AND {t}.\"id\" = s.rid; ",
                 sets.join(", ")
-            ));
+            );
         }
         if self.inserts {
-            sql.push_str(&format!(
+            let _ = write!(
+                sql,
                 "INSERT INTO {t} (\"id\", {cols}, \"created_at\", \"updated_at\") SELECT s.nid, {}, {now}, {now} FROM crm_import_stage s WHERE s.rid IS NULL{order}; ",
                 sel.join(", ")
-            ));
+            );
         }
         sql.push_str("TRUNCATE crm_import_stage");
         conn.batch(&sql)?;

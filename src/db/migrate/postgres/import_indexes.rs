@@ -31,6 +31,8 @@ use crate::roles::{Action, Role, allowed};
 use crate::schema::ENTITIES;
 
 /// The functions and who may call them (`groups`: every crm role's group role).
+#[must_use]
+#[allow(clippy::too_many_lines)] // one SQL text
 pub fn sql(groups: &[(Role, String)]) -> String {
     let names: Vec<String> = ENTITIES.iter().map(|e| quote_literal(e.name)).collect();
     // Per entity, the groups whose policies on it all say `true`: allowed every command on
@@ -158,7 +160,11 @@ REVOKE ALL ON FUNCTION crm.import_restore_indexes(text) FROM PUBLIC;
             "import_direct(text)",
             "import_restore_indexes(text)",
         ] {
-            let _ = writeln!(s, "GRANT EXECUTE ON FUNCTION crm.{f} TO {};", quote_ident(g));
+            let _ = writeln!(
+                s,
+                "GRANT EXECUTE ON FUNCTION crm.{f} TO {};",
+                quote_ident(g)
+            );
         }
     }
     s
@@ -175,7 +181,11 @@ mod tests {
             .map(|r| (Role::parse(r).expect("role"), format!("crm_prod_{r}")))
             .collect();
         let s = super::sql(&groups);
-        for f in ["import_defer_indexes", "import_direct", "import_restore_indexes"] {
+        for f in [
+            "import_defer_indexes",
+            "import_direct",
+            "import_restore_indexes",
+        ] {
             assert!(
                 s.contains(&format!(
                     "GRANT EXECUTE ON FUNCTION crm.{f}(text) TO \"crm_prod_sales\";"
