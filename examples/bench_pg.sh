@@ -17,28 +17,26 @@
 #     failures, records after (nothing lost), wall                        goal <= SQLite
 #   `crm copy` of a 1M-customer SQLite database to PostgreSQL vs the import  goal <= 2x
 #
-# Measured 2026-12-01 06:26 UTC on the 2-core dev VM shared with other helpers' builds and
-# tests (load average ~8: every figure is inflated and noisy; compare the ratios), release
-# build, PostgreSQL 15 at /tmp/devpg (fsync off), 1,000,000 rows / 198 MB, 3 reps, medians
+# Measured 2026-12-01 06:46 UTC on the 2-core dev VM (load average ~2.5), release build,
+# PostgreSQL 15 at /tmp/devpg (fsync off), 1,000,000 rows / 198 MB, 3 reps, medians
 # (CRM_BENCH_PG=postgresql://postgres@/postgres?host=/tmp/devpg BENCH_DIR=/tmp/pgimp-bench
 # examples/bench_pg.sh):
-#   import crm 15.34 s vs psql \copy + keys by hand 11.08 s = 1.38x (goal 1.2x: NOT met; was
-#     2.35x at 04:16, and 2.52x for the previous build vs 2.06x for the staged-only stream
-#     in one interleaved run at 05:57); crm CPU 3.8 s; peak RSS 79.3 MiB. A first load
-#     (empty table, insert mode, more than a chunk, a user whose row policies on the table
-#     all say true: admin, manager) COPYs each chunk straight into the table, judged while
-#     the server writes the rows before it, with row security off and the plain
-#     (owner, status, created_at) index set aside for the load and made again before the
-#     batch ends (crm.import_direct / crm.import_restore_indexes, SECURITY DEFINER, one
-#     transaction). CRM_IMPORT_TRACE=1 prints where the time goes: ~10 s the server writing
-#     the rows (it keeps the primary key, which the other tables' keys need, and the unique
-#     code index, as crm's checks rely on it; the expert builds both after the load), ~2.5 s
-#     making the index again.
-#   export crm 4.65 s vs psql \copy 3.14 s = 1.48x (goal 1.2x; 1.15x at 04:16 under less
-#     load); byte-identical to the file.
-#   16 x 100 `crm add customer`: PostgreSQL 34.79 s, 0 failures, 1601 records (the probe
-#     add included); SQLite 20.19 s, 0 failures, 1600 records: 1.72x (goal <= 1x: NOT met).
-#   `crm copy` of the 1M-customer SQLite database to PostgreSQL: 14.69 s = 0.96x the import.
+#   import crm 6.62 s vs psql \copy + keys by hand 4.37 s = 1.51x (goal 1.2x: NOT met; was
+#     10.30 s = 2.35x at 04:16; interleaved in one run at 06:45, the previous build 9.96 s,
+#     this one 6.29 s, by hand 4.22 s: 2.36x -> 1.49x); crm CPU 3.6 s; peak RSS 79.1 MiB.
+#     A first load (empty table, insert mode, more than a chunk, a user whose row policies
+#     on the table all say true: admin, manager) COPYs each chunk straight into the table,
+#     judged while the server writes the rows before it, with row security off and the
+#     plain (owner, status, created_at) index set aside for the load and made again before
+#     the batch ends (crm.import_direct / crm.import_restore_indexes, SECURITY DEFINER, one
+#     transaction). CRM_IMPORT_TRACE=1 prints where the time goes: 4.6 s the chunks (the
+#     server keeps the primary key, which the other tables' keys need, and the unique code
+#     index crm's checks rely on, up to date row by row; the expert builds both after the
+#     load), 1.3 s making the index again.
+#   export crm 1.65 s vs psql \copy 1.42 s = 1.16x (goal met); byte-identical to the file.
+#   16 x 100 `crm add customer`: PostgreSQL 21.62 s, 0 failures, 1601 records (the probe
+#     add included); SQLite 4.30 s, 0 failures, 1600 records: 5.03x (goal <= 1x: NOT met).
+#   `crm copy` of the 1M-customer SQLite database to PostgreSQL: 5.43 s = 0.82x the import.
 set -euo pipefail
 ROWS=${1:-1000000}
 REPS=${2:-3}
