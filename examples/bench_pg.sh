@@ -176,5 +176,6 @@ printf '16 x 100 adds: PostgreSQL %.2fs, %s failures, %s records; SQLite %.2fs, 
 printf 'copy of the 1M-customer SQLite database to PostgreSQL: %.2fs = %.2fx the import (goal <= 2x)\n' "$cp" "$(ratio "$cp" "$ci")"
 printf 'load average while measuring: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 if cmp -s "$WORK/pg-out-crm.csv" "$CSV"; then echo "export is byte-identical to the imported file"; else echo "note: export differs from the input file"; fi
-for d in "${DBS[@]}"; do sql -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true; done
+# By name: `newdb` runs in a subshell ($(...)), so DBS stays empty out here.
+sql -At -c "SELECT datname FROM pg_database WHERE datname LIKE 'crm_bench_$$%'" | while read -r d; do sql -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true; done
 sql -At -c "SELECT rolname FROM pg_roles WHERE rolname LIKE '%crm_bench_$$%'" | while read -r r; do sql -c "DROP ROLE IF EXISTS \"$r\"" >/dev/null 2>&1 || true; done
