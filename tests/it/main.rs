@@ -33,6 +33,7 @@ mod pg_cli;
 mod pg_concurrency;
 mod pg_copy;
 mod pg_import;
+mod pg_import_load;
 mod pg_logins;
 mod pg_records;
 mod pg_reports;

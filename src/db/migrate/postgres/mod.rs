@@ -22,6 +22,7 @@
 //! password) after their `crm.users` row.
 
 pub mod ids;
+pub mod import_indexes;
 pub mod logins;
 pub mod names;
 pub mod security;

@@ -137,6 +137,7 @@ fn body(database: &str) -> String {
     s.push_str(&super::logins::sql(database));
     let names: Vec<String> = groups.iter().map(|(_, g)| g.clone()).collect();
     s.push_str(&super::ids::sql(&names));
+    s.push_str(&super::import_indexes::sql(&groups));
     s
 }
 
@@ -564,7 +565,7 @@ fn import_triggers(s: &mut String, e: &Entity) {
         (
             "insert",
             format!(
-                "DECLARE b bigint := crm.import_batch_now({name}); r record;\nBEGIN\n  IF b IS NULL THEN RETURN NULL; END IF;\n  FOR r IN SELECT min(id) AS lo, max(id) AS hi FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS g FROM new_rows) x GROUP BY g ORDER BY 1 LOOP\n    UPDATE crm.import_insert SET last_id = r.hi WHERE batch = b AND last_id = r.lo - 1;\n    IF NOT FOUND THEN INSERT INTO crm.import_insert (batch, first_id, last_id) VALUES (b, r.lo, r.hi); END IF;\n  END LOOP;\n  RETURN NULL;\nEND"
+                "DECLARE b bigint := crm.import_batch_now({name}); r record; v_lo bigint; v_hi bigint; v_n bigint;\nBEGIN\n  IF b IS NULL THEN RETURN NULL; END IF;\n  -- One range without sorting when the ids are contiguous (they are unique), as an import's are.\n  SELECT min(id), max(id), count(*) INTO v_lo, v_hi, v_n FROM new_rows;\n  FOR r IN SELECT v_lo AS lo, v_hi AS hi WHERE v_n > 0 AND v_hi - v_lo + 1 = v_n\n    UNION ALL SELECT min(id), max(id) FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS g FROM new_rows) x WHERE v_hi - v_lo + 1 <> v_n GROUP BY g ORDER BY 1 LOOP\n    UPDATE crm.import_insert SET last_id = r.hi WHERE batch = b AND last_id = r.lo - 1;\n    IF NOT FOUND THEN INSERT INTO crm.import_insert (batch, first_id, last_id) VALUES (b, r.lo, r.hi); END IF;\n  END LOOP;\n  RETURN NULL;\nEND"
             ),
         ),
         (
