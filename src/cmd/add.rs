@@ -67,8 +67,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     super::placement::authorize(ctx, Action::Create, &user, &complete, None)?;
     let db = ctx.db()?;
     // A record whose rules change no other record only adds: such adds may run side by side.
-    let adds_only =
-        lines.is_empty() && crate::rules::of(e).and_then(|r| r.after_write).is_none();
+    let adds_only = lines.is_empty() && crate::rules::of(e).and_then(|r| r.after_write).is_none();
     let tx = if adds_only {
         db.write_adding()?
     } else {

@@ -168,16 +168,9 @@ fn pg_writers_that_change_records_and_adds_wait_for_each_other() {
     other
         .batch_execute("BEGIN; SELECT crm.begin_write()")
         .unwrap();
-    env.run(&[
-        "--busy-timeout",
-        "0",
-        "add",
-        "customer",
-        "--name",
-        "late",
-    ])
-    .code(8)
-    .one_error_line();
+    env.run(&["--busy-timeout", "0", "add", "customer", "--name", "late"])
+        .code(8)
+        .one_error_line();
     other.batch_execute("ROLLBACK").unwrap();
     env.run(&["edit", "customer", "1", "--name", "renamed"])
         .ok();

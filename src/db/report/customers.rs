@@ -18,38 +18,55 @@ use crate::vals;
 /// these columns lie near the start of each row, so the pass reads little, and counting in
 /// a hash map avoids the sort a `GROUP BY` would need.
 pub(super) fn count_profile(conn: &Store, args: &Args) -> Result<Profile> {
-    // foldhash, not the default SipHash: four lookups a row over a million rows, and the
-    // keys are the registry's own values, counted once by a read-only report.
-    let mut seen: [HashMap<String, i64, foldhash::fast::RandomState>; 4] = Default::default();
-    let mut nulls = [0_i64; 4];
+    let mut tally = Tally::default();
     scan(
         conn,
         "SELECT level, industry, source, city FROM customer \
          WHERE (:owner IS NULL OR owner = :owner)",
         args,
         |r| {
-            for (d, seen) in seen.iter_mut().enumerate() {
-                match as_str(r[d]) {
-                    None => nulls[d] += 1,
-                    Some(v) => match seen.get_mut(v) {
-                        Some(n) => *n += 1,
-                        None => {
-                            seen.insert(v.to_string(), 1);
-                        }
-                    },
-                }
-            }
+            tally.add(r);
             Ok(())
         },
     )?;
-    let mut out: [BTreeMap<Option<String>, i64>; 4] = Default::default();
-    for (d, seen) in seen.into_iter().enumerate() {
-        out[d] = seen.into_iter().map(|(k, n)| (Some(k), n)).collect();
-        if nulls[d] > 0 {
-            out[d].insert(None, nulls[d]);
+    Ok(tally.into_profile())
+}
+
+/// The counts of [`count_profile`] as rows go by: per column, each value's count and how
+/// many were empty. foldhash, not the default SipHash: four lookups a row over a million
+/// rows, and the keys are the registry's own values, counted once by a read-only report.
+#[derive(Default)]
+pub(super) struct Tally {
+    seen: [HashMap<String, i64, foldhash::fast::RandomState>; 4],
+    nulls: [i64; 4],
+}
+
+impl Tally {
+    /// Counts the four cells level, industry, source, city.
+    pub(super) fn add(&mut self, cells: &[ValueRef<'_>]) {
+        for (d, seen) in self.seen.iter_mut().enumerate() {
+            match as_str(cells[d]) {
+                None => self.nulls[d] += 1,
+                Some(v) => match seen.get_mut(v) {
+                    Some(n) => *n += 1,
+                    None => {
+                        seen.insert(v.to_string(), 1);
+                    }
+                },
+            }
         }
     }
-    Ok(out)
+
+    pub(super) fn into_profile(self) -> Profile {
+        let mut out: Profile = Default::default();
+        for (d, seen) in self.seen.into_iter().enumerate() {
+            out[d] = seen.into_iter().map(|(k, n)| (Some(k), n)).collect();
+            if self.nulls[d] > 0 {
+                out[d].insert(None, self.nulls[d]);
+            }
+        }
+        out
+    }
 }
 
 /// Every status a customer took, from the audit log (create, update, import, delete rows

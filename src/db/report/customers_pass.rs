@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 
 use super::customers::{
-    Baseline, OwnerStatus, Profile, St, as_str, cell, count_profile, status_now,
+    Baseline, OwnerStatus, Profile, St, Tally, as_str, cell, count_profile, status_now,
 };
 use super::{Args, scan};
 use crate::db::Store;
@@ -67,8 +67,7 @@ fn one_pass(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus, Profile
     let mut out = Vec::new();
     let (mut owners, mut statuses) = (Codes::default(), Codes::default());
     let mut pairs: HashMap<(usize, usize), i64, RandomState> = HashMap::default();
-    let mut seen: [HashMap<String, i64, RandomState>; 4] = Default::default();
-    let mut nulls = [0_i64; 4];
+    let mut tally = Tally::default();
     scan(
         conn,
         "SELECT id, created_at, status, owner, level, industry, source, city FROM customer \
@@ -90,17 +89,7 @@ fn one_pass(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus, Profile
                 };
                 out.push((id, created, St::of(as_str(status))));
             }
-            for (d, seen) in seen.iter_mut().enumerate() {
-                match as_str(r[4 + d]) {
-                    None => nulls[d] += 1,
-                    Some(v) => match seen.get_mut(v) {
-                        Some(n) => *n += 1,
-                        None => {
-                            seen.insert(v.to_string(), 1);
-                        }
-                    },
-                }
-            }
+            tally.add(&r[4..]);
             Ok(())
         },
     )?;
@@ -109,12 +98,6 @@ fn one_pass(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus, Profile
         .into_iter()
         .map(|((o, s), n)| (owners.values[o].clone(), statuses.values[s].clone(), n))
         .collect();
-    let mut profile: Profile = Default::default();
-    for (d, seen) in seen.into_iter().enumerate() {
-        profile[d] = seen.into_iter().map(|(k, n)| (Some(k), n)).collect();
-        if nulls[d] > 0 {
-            profile[d].insert(None, nulls[d]);
-        }
-    }
+    let profile = tally.into_profile();
     Ok((out, counts, profile))
 }
