@@ -15,6 +15,24 @@
 # customers by agenda's definition, the store refactor), load average ~1.3, medians:
 #   funnel 236, funnel --by owner 240, sales 312, sales --by owner 324, customers 747,
 #   service 76, service --by month 64, contracts 84, activities 665.
+# Measured 2026-12-01 06:30 UTC (issue 10: the reports on PostgreSQL 15, /tmp/devpg, fsync
+# off), same VM shared with other builds, release build, medians of 3 (ms). On the data
+# set as `crm copy` left it long enough for autovacuum (database rq), one run interleaving
+# the engines, load average ~3.5 — SQLite / PostgreSQL before this work / after:
+#   funnel 239 / 424 / 410, funnel --by owner 242 / 421 / 423, sales 327 / 338 / 336,
+#   sales --by owner 332 / 306 / 308, customers 807 / 2345 / 1209, service 74 / 100 / 98,
+#   service --by month 64 / 58 / 56, contracts 84 / 87 / 87, activities 682 / 2298 / 378.
+#   Every report under 1 s on PostgreSQL but customers (1.2 s): it streams 2.1M rows
+#   (every customer, every status change) to churn and counts them in crm as on SQLite, and
+#   the synchronous driver costs ~0.45 us a row in crm (one runtime round per row); the
+#   server computing churn itself measured slower (a full join of customers and history).
+# This script with CRM_BENCH_PG, same day 06:10, load average ~9-10 (other builds), SQLite
+# then PostgreSQL right after `crm copy` (which now ends with VACUUM (ANALYZE)): funnel
+# 580/1066, funnel --by owner 453/1154, sales 806/905, sales --by owner 822/642, customers
+# 1877/3436, service 193/216, service --by month 177/164, contracts 139/234, activities
+# 1644/944; crm copy 156 s. With ANALYZE alone at the end of the copy (a second run, load
+# ~7-9): customers 7153 and activities 2399 (index-only scans read the heap until
+# autovacuum sets the visibility map), copy 99 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE="${1:-1}"

@@ -331,8 +331,10 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     let mut errors = super::import_summary::RowErrors::new(json_out);
     let mut waiting: std::collections::VecDeque<Waiting> = std::collections::VecDeque::new();
     // Parsing runs on a second thread, feeding the writer through a bounded channel: the two
-    // halves overlap on two cores and memory stays flat whatever the file's size.
-    let (send, recv) = std::sync::mpsc::sync_channel::<Result<Option<Vec<Parsed>>>>(8);
+    // halves overlap on two cores and memory stays flat whatever the file's size. Deep
+    // enough to hold more than one of PostgreSQL's chunks (8192 rows), so the reader keeps
+    // parsing while the server writes one and the next is there at once.
+    let (send, recv) = std::sync::mpsc::sync_channel::<Result<Option<Vec<Parsed>>>>(48);
     let indexed: Vec<(Col, usize)> = cols
         .iter()
         .map(|c| match c {

@@ -99,8 +99,14 @@ fn changed_since(conn: &Store, b: &Batch, e: &Entity) -> Result<Vec<i64>> {
     let after = b.audit_id.unwrap_or(i64::MAX);
     let mut out: Vec<i64> = Vec::new();
     let ranges = ranges(conn, b.id)?;
-    let by_audit = "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ?
-         AND (detail IS NULL OR (detail NOT LIKE 'derived: %' AND detail NOT LIKE 'revert of import batch %')) LIMIT 20";
+    // On PostgreSQL through a function of the database's: one who may import may not read
+    // the log (`migrate::postgres::security::revert_reads`, the same query).
+    let by_audit = if conn.is_sqlite() {
+        "SELECT DISTINCT record_id FROM audit WHERE entity = ? AND record_id BETWEEN ? AND ? AND id > ?
+         AND (detail IS NULL OR (detail NOT LIKE 'derived: %' AND detail NOT LIKE 'revert of import batch %')) LIMIT 20"
+    } else {
+        "SELECT * FROM crm.revert_changed(?, ?, ?, ?)"
+    };
     let by_batch = "SELECT DISTINCT c.record_id FROM import_change c JOIN import_batch b ON b.id = c.batch
          WHERE b.entity = ? AND b.id > ? AND b.reverted_at IS NULL AND c.record_id BETWEEN ? AND ? LIMIT 20";
     let check = |first: i64, last: i64, out: &mut Vec<i64>| -> Result<()> {
@@ -163,10 +169,19 @@ fn plain_amounts(conn: &Store, b: &Batch, ranges: &[(i64, i64)]) -> Result<Vec<(
     let amount = Entity::get("order")?.field("amount")?;
     let mut first: std::collections::BTreeMap<i64, Value> = std::collections::BTreeMap::new();
     // Walking back from the batch's own entry to its start: the batch held the write lock.
-    let rows = conn.query(
-        "SELECT at, entity, record_id, field, old, detail FROM audit WHERE id < ? AND at >= ? ORDER BY id DESC",
-        crate::vals![audit_id, b.at],
-    )?;
+    // On PostgreSQL through a function of the database's (one who may import may not read
+    // the log), which finds the start by the server's time of the batch's transaction.
+    let rows = if conn.is_sqlite() {
+        conn.query(
+            "SELECT at, entity, record_id, field, old, detail FROM audit WHERE id < ? AND at >= ? ORDER BY id DESC",
+            crate::vals![audit_id, b.at],
+        )?
+    } else {
+        conn.query(
+            "SELECT 0, entity, record_id, field, old, detail FROM crm.revert_derived(?)",
+            crate::vals![b.id],
+        )?
+    };
     for r in rows {
         let (entity, field): (Option<String>, Option<String>) = (r.get(1)?, r.get(3)?);
         let detail: Option<String> = r.get(5)?;
@@ -243,6 +258,25 @@ fn name_of(conn: &Store, e: &Entity, id: i64) -> Result<String> {
     })
 }
 
+/// Runs `f`, a revert's delete of inserted records, so the log keeps one row per record
+/// with all its values (`Writer::delete_range`): on `PostgreSQL` the row trigger writes
+/// that row itself while `crm.audit_whole` is on (`migrate::postgres::security`).
+fn whole_records<T>(conn: &Store, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    if conn.is_sqlite() {
+        return f();
+    }
+    conn.execute(
+        "SELECT pg_catalog.set_config('crm.audit_whole', 'on', true)",
+        &[],
+    )?;
+    let r = f()?;
+    conn.execute(
+        "SELECT pg_catalog.set_config('crm.audit_whole', '', true)",
+        &[],
+    )?;
+    Ok(r)
+}
+
 /// Undoes a batch inside the caller's write transaction, auditing each field it restores
 /// and each record it deletes (`revert of import batch N (FILE)`).
 pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
@@ -317,7 +351,7 @@ pub fn revert(conn: &Store, id: i64, user: &str) -> Result<Reverted> {
                 .into_iter()
                 .flatten()
                 .collect();
-            deleted += w.delete_range(lo, hi, &drafts)?;
+            deleted += whole_records(conn, || w.delete_range(lo, hi, &drafts))?;
             lo = hi + 1;
         }
     }

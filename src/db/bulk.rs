@@ -184,19 +184,23 @@ impl<'c> Bulk<'c> {
             )?;
             (c.last_insert_rowid(), None)
         } else {
-            if let Some(why) = pg::unsupported(e) {
-                return Err(Error::invalid(why));
-            }
             let batch = conn.insert_returning_id(
                 "INSERT INTO import_batch (at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected, encoding, key_field) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?) RETURNING id",
                 crate::vals![now, user, e.name, file, mode.name(), encoding, key.map(Key::name)],
             )?;
             // Audited per batch from here: see `migrate::postgres::security`.
             conn.execute("SELECT crm.begin_import(?)", crate::vals![batch])?;
-            (
-                batch,
-                Some(pg::PgBulk::begin(conn, e, mode, key, user, now)?),
-            )
+            // An entity whose rules change other records per row (an activity's customer,
+            // a line's order, an opportunity's stages) goes row by row through the one
+            // writer, as on SQLite: the statement triggers still record its own rows in the
+            // batch tables, and each derived change is audited per field (`db::derive`).
+            let set_based = pg::unsupported(e).is_none();
+            let pg = if set_based {
+                Some(pg::PgBulk::begin(conn, e, mode, key, user, now)?)
+            } else {
+                None
+            };
+            (batch, pg)
         };
         let key_where = match key {
             Some(Key::Field(f)) => ident(f.name),
@@ -333,6 +337,24 @@ impl<'c> Bulk<'c> {
     fn get(&self, key: &Value) -> Result<Option<Stored>> {
         let n = self.e.fields.len();
         let e = self.e;
+        if !self.conn.is_sqlite() {
+            let Some(r) = self
+                .conn
+                .query_opt(&self.sql_get, std::slice::from_ref(key))?
+            else {
+                return Ok(None);
+            };
+            let (id, created_at, updated_at) = (r.get(0)?, r.get(n + 1)?, r.get(n + 2)?);
+            let mut values = r.into_values();
+            values.truncate(n + 1);
+            values.remove(0);
+            return Ok(Some(Stored {
+                id,
+                draft: Draft { entity: e, values },
+                created_at,
+                updated_at,
+            }));
+        }
         Ok(self
             .conn
             .sqlite()?
@@ -360,9 +382,12 @@ impl<'c> Bulk<'c> {
             Ok((id, _)) => id,
             Err(refused) => return self.refused(refused),
         };
-        match self.ranges.last_mut() {
-            Some((_, last)) if *last + 1 == id => *last = id,
-            _ => self.ranges.push((id, id)),
+        // On PostgreSQL the statement triggers record the inserted ranges.
+        if self.conn.is_sqlite() {
+            match self.ranges.last_mut() {
+                Some((_, last)) if *last + 1 == id => *last = id,
+                _ => self.ranges.push((id, id)),
+            }
         }
         self.touch(id);
         self.counts.inserted += 1;
@@ -424,13 +449,7 @@ impl<'c> Bulk<'c> {
         if let Some(p) = &self.pg {
             p.end(self.conn)?;
         }
-        let audit_id: i64 = if self.pg.is_some() {
-            // The id the append hands back: a manager may not read the log itself.
-            self.conn.value(
-                "SELECT crm.audit_append('import', ?, NULL, NULL, NULL, NULL, ?)",
-                crate::vals![self.e.name, detail],
-            )?
-        } else {
+        let audit_id: i64 = if self.conn.is_sqlite() {
             audit::log(
                 self.conn,
                 &[Entry {
@@ -442,6 +461,12 @@ impl<'c> Bulk<'c> {
                 }],
             )?;
             self.conn.value("SELECT MAX(id) FROM audit", &[])?
+        } else {
+            // The id the append hands back: a manager may not read the log itself.
+            self.conn.value(
+                "SELECT crm.audit_append('import', ?, NULL, NULL, NULL, NULL, ?)",
+                crate::vals![self.e.name, detail],
+            )?
         };
         self.conn.execute(
             "UPDATE import_batch SET inserted = ?, updated = ?, unchanged = ?, rejected = ?, rows_read = ?, audit_id = ? WHERE id = ?",

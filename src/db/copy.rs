@@ -125,6 +125,14 @@ pub fn into_server(
     match done {
         Ok(moved) => {
             dst.batch("COMMIT")?;
+            // The planner's statistics, and the visibility map its index-only scans
+            // need, for the tables just filled: without them, until autovacuum gets to
+            // them, reports are planned for empty tables and read the row behind each
+            // index entry (on the 1M-row reports data set, right after a copy: customers
+            // 7.2 s instead of 3.4 s, activities 2.4 s instead of 0.9 s, same loaded VM).
+            // It costs the copy a pass over what it wrote. Best effort: the copy is
+            // committed, and autovacuum would do both in time.
+            let _ = dst.batch("VACUUM (ANALYZE)");
             snapshot.finish()?;
             Ok((moved, shown))
         }

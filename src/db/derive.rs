@@ -89,8 +89,10 @@ fn derive(s: &Store, d: &Derived, user: &str) -> Result<()> {
         return Ok(());
     }
     let detail = format!("derived: follows {} {}", d.cause.entity, d.cause.id);
-    audit::with_audit_detail(s, Some(&detail), || {
-        lookup::set_field(s, d.entity, d.field, d.id, &d.value)
+    outside_import(s, || {
+        audit::with_audit_detail(s, Some(&detail), || {
+            lookup::set_field(s, d.entity, d.field, d.id, &d.value)
+        })
     })?;
     audit::log(
         s,
@@ -105,4 +107,34 @@ fn derive(s: &Store, d: &Derived, user: &str) -> Result<()> {
             detail: Some(detail),
         }],
     )
+}
+
+/// Runs `f`, a derived change to another record, outside the import batch open in this
+/// transaction (`PostgreSQL`): the batch records the imported entity's own rows, while a
+/// value derived from them is audited field by field with its cause, as on `SQLite`. The
+/// batch's statement triggers would refuse a write to another entity, and its own entity's
+/// would take the derived change for an imported one. A no-op when no import is open.
+fn outside_import<T>(s: &Store, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    if s.is_sqlite() {
+        return f();
+    }
+    let batch: String = s.value(
+        "SELECT COALESCE(pg_catalog.current_setting('crm.import_batch', true), '')",
+        &[],
+    )?;
+    if batch.is_empty() {
+        return f();
+    }
+    s.execute(
+        "SELECT pg_catalog.set_config('crm.import_batch', '', true)",
+        &[],
+    )?;
+    let r = f();
+    if r.is_ok() {
+        s.execute(
+            "SELECT pg_catalog.set_config('crm.import_batch', ?, true)",
+            crate::vals![batch],
+        )?;
+    }
+    r
 }

@@ -60,6 +60,10 @@ impl Dialect {
     /// `a` equals `b`, NULL equal to NULL, as an index can serve it: `PostgreSQL` uses no
     /// index for `IS NOT DISTINCT FROM`, so there it is spelled as an equality or both null
     /// (a correlated count per owner then reads the owner's index instead of every row).
+    /// The OR still makes `PostgreSQL` read the table behind the index (a bitmap of two
+    /// scans): where a count could come off the index alone, test the NULL case apart
+    /// (`CASE WHEN b IS NULL THEN (… a IS NULL …) ELSE (… a = b …) END`, as the
+    /// activities report does).
     pub fn same_as(self, a: &str, b: &str) -> String {
         match self {
             Dialect::Sqlite => format!("{a} IS {b}"),

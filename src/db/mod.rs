@@ -140,8 +140,7 @@ impl Db {
             info.config
                 .connect_timeout(busy.max(Duration::from_secs(10)));
         }
-        let pg = postgres::Pg::connect(&info)?;
-        pg.set_busy_timeout(busy)?;
+        let pg = postgres::Pg::connect_with(&info, Some(busy))?;
         let db = Db {
             store: Store::Postgres(pg),
             path: PathBuf::from(info.display()),
@@ -155,6 +154,9 @@ impl Db {
         if mode == OpenMode::Existing {
             let state = postgres::setup::state(&db.store)?;
             let (at, known) = (state.version, state.known);
+            if let Store::Postgres(pg) = &db.store {
+                pg.schema.set(at);
+            }
             if at > known {
                 return Err(Error::storage(format!(
                     "{} was upgraded by a newer crm (schema {at}; this crm knows {known})",
@@ -248,6 +250,11 @@ impl Db {
     /// lock (busy timeout) instead of failing at their first write.
     pub fn write(&mut self) -> Result<Tx<'_>> {
         self.store.write()
+    }
+
+    /// Starts a write transaction that only adds new records ([`Store::write_adding`]).
+    pub fn write_adding(&mut self) -> Result<Tx<'_>> {
+        self.store.write_adding()
     }
 }
 

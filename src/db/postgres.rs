@@ -17,6 +17,8 @@ pub mod value;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::fmt::Write;
+use std::path::Path;
 
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
@@ -24,9 +26,9 @@ use postgres::{Client, Statement};
 
 use crate::db::row::Row;
 use crate::error::{Error, Result};
-use crate::schema::Value;
+use crate::schema::{Value, ValueRef};
 pub use conninfo::ConnInfo;
-use value::{Cell, Param};
+use value::{Cell, CellRef, Param};
 
 /// An open connection to a crm database on `PostgreSQL`.
 pub struct Pg {
@@ -34,44 +36,66 @@ pub struct Pg {
     statements: RefCell<HashMap<String, Statement>>,
     /// The database's name: what its role names are namespaced by.
     pub dbname: String,
+    /// The schema version crm found when it opened the database (0: not read).
+    pub schema: std::cell::Cell<i64>,
 }
 
 impl Pg {
     /// Connects and points `search_path` at crm's schema; the session's time zone is the
     /// local one, in which the audit triggers show date-times.
     pub fn connect(info: &ConnInfo) -> Result<Pg> {
-        let client = tls::connect(info)?;
+        Pg::connect_with(info, None)
+    }
+
+    /// As [`Pg::connect`], with the busy timeout (`lock_timeout`) too when given. The
+    /// session's settings travel in the startup packet's `options` (as `PGOPTIONS` would),
+    /// not as `SET` statements after it: a `crm` command is one short process, and each
+    /// round trip it saves is a wait on a busy machine.
+    pub fn connect_with(info: &ConnInfo, busy: Option<std::time::Duration>) -> Result<Pg> {
+        let zone = local_zone().filter(|z| Path::new("/usr/share/zoneinfo").join(z).is_file());
+        let with = |zone: Option<&str>| {
+            let mut info = info.clone();
+            // work_mem: reports' `NOT IN (subquery)` and their sorts stay hashed and in
+            // memory for a million rows (the 4 MB default turns a NOT IN into a scan per row).
+            let mut options = info.config.get_options().unwrap_or_default().to_string();
+            options.push_str(" -c search_path=crm,pg_catalog -c work_mem=64MB");
+            if let Some(busy) = busy {
+                let _ = write!(options, " -c lock_timeout={}", lock_timeout_ms(busy));
+            }
+            if let Some(z) = zone {
+                let _ = write!(options, " -c TimeZone={z}");
+            }
+            info.config.options(options.trim_start());
+            tls::connect(&info)
+        };
+        let client = match with(zone.as_deref()) {
+            // A zone this machine knows and the server does not: connect without it.
+            Err(e) if zone.is_some() && e.message.contains("TimeZone") => with(None)?,
+            other => other?,
+        };
         let pg = Pg {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
             dbname: info.dbname().to_string(),
+            schema: std::cell::Cell::new(0),
         };
-        // work_mem: reports' `NOT IN (subquery)` and their sorts stay hashed and in memory
-        // for a million rows (the 4 MB default turns a NOT IN into a scan per row).
-        pg.batch("SET search_path = crm, pg_catalog; SET work_mem = '64MB'")?;
-        pg.set_local_time_zone()?;
+        if zone.is_none() {
+            pg.set_local_time_zone()?;
+        }
+        // A test build with a fixed clock tells the server its time: a test database's
+        // `crm.now()` (replaced by the test harness as its owner) stamps the audit with it.
+        // Release builds never set it, and crm's own `crm.now()` never reads it.
+        #[cfg(feature = "test-clock")]
+        if std::env::var_os("CRM_TEST_NOW").is_some() {
+            pg.batch(&format!("SET crm.test_now = '{}'", crate::clock::now()))?;
+        }
         Ok(pg)
     }
 
-    /// Sets the session's time zone to this process's (as `TZ` or `/etc/localtime` name
-    /// it), so date-times the server formats (the audit triggers' old and new values) read
-    /// as crm shows them on `SQLite`. A zone the server does not know falls back to the
-    /// current UTC offset.
+    /// Sets the session's time zone to this process's when the startup packet could not
+    /// name it: a zone the server does not know falls back to the current UTC offset.
     fn set_local_time_zone(&self) -> Result<()> {
-        let named = std::env::var("TZ")
-            .ok()
-            .map(|t| t.trim_start_matches(':').to_string())
-            .filter(|t| !t.is_empty() && !t.starts_with('/'))
-            .or_else(|| {
-                let target = std::fs::read_link("/etc/localtime").ok()?;
-                let t = target.to_str()?;
-                Some(t.split_once("zoneinfo/")?.1.to_string())
-            })
-            .filter(|t| {
-                t.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_/+-".contains(c))
-            });
-        if let Some(zone) = named
+        if let Some(zone) = local_zone()
             && self.batch(&format!("SET TIME ZONE '{zone}'")).is_ok()
         {
             return Ok(());
@@ -88,9 +112,7 @@ impl Pg {
     /// How long a statement waits for another writer's lock before it fails as busy (exit
     /// 8), as `SQLite`'s busy timeout: crm's writers queue on the audit log's lock.
     pub fn set_busy_timeout(&self, busy: std::time::Duration) -> Result<()> {
-        // 0 would mean "wait forever" to PostgreSQL; crm's 0 means "do not wait".
-        let ms = busy.as_millis().clamp(1, u128::from(u32::MAX));
-        self.batch(&format!("SET lock_timeout = {ms}"))
+        self.batch(&format!("SET lock_timeout = {}", lock_timeout_ms(busy)))
     }
 
     fn prepared(&self, sql: &str) -> Result<Statement> {
@@ -155,4 +177,63 @@ impl Pg {
         }
         Ok(())
     }
+
+    /// Streams a query's rows to `f` as [`Pg::stream`] does, each row's first `N` cells
+    /// borrowed from it (`NULL` past its last column): the reports' scans over a million
+    /// rows, where copying each cell into an owned row cost more than the report's work.
+    pub fn scan_refs<const N: usize>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(&[ValueRef<'_>]) -> Result<()>,
+    ) -> Result<()> {
+        let stmt = self.prepared(sql)?;
+        let args: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let mut client = self
+            .client
+            .try_borrow_mut()
+            .map_err(|_| Error::internal("a query was made while another streamed its rows"))?;
+        let mut rows = client.query_raw(&stmt, args.iter())?;
+        let n = stmt.columns().len().min(N);
+        while let Some(r) = rows.next()? {
+            let mut owned: [Option<CellRef<'_>>; N] = [const { None }; N];
+            for (i, c) in owned.iter_mut().enumerate().take(n) {
+                *c = Some(r.try_get::<_, CellRef<'_>>(i)?);
+            }
+            let mut cells = [ValueRef::Null; N];
+            for (cell, c) in cells.iter_mut().zip(&owned) {
+                if let Some(c) = c {
+                    *cell = c.get();
+                }
+            }
+            f(&cells[..n])?;
+        }
+        Ok(())
+    }
+}
+
+/// `lock_timeout` for a busy timeout: 0 would mean "wait forever" to `PostgreSQL`; crm's 0
+/// means "do not wait".
+fn lock_timeout_ms(busy: std::time::Duration) -> u128 {
+    busy.as_millis().clamp(1, u128::from(u32::MAX))
+}
+
+/// This process's time zone as `TZ` or `/etc/localtime` name it, so date-times the server
+/// formats (the audit triggers' old and new values) read as crm shows them on `SQLite`;
+/// only names of plain characters (safe in a startup option and a quoted literal).
+fn local_zone() -> Option<String> {
+    std::env::var("TZ")
+        .ok()
+        .map(|t| t.trim_start_matches(':').to_string())
+        .filter(|t| !t.is_empty() && !t.starts_with('/'))
+        .or_else(|| {
+            let target = std::fs::read_link("/etc/localtime").ok()?;
+            let t = target.to_str()?;
+            Some(t.split_once("zoneinfo/")?.1.to_string())
+        })
+        .filter(|t| {
+            !t.contains("..")
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_/+-".contains(c))
+        })
 }

@@ -84,6 +84,26 @@ impl Store {
         }
     }
 
+    /// Starts a write transaction that only adds new records (`crm add` of a record whose
+    /// rules change no other record). On `SQLite` it is [`Store::write`]; on `PostgreSQL`
+    /// it takes `crm.begin_add()` instead of `crm.begin_write()`, so adders run side by
+    /// side (each id claimed, the audit chained at COMMIT: `migrate/postgres/v2.sql`) while
+    /// the writers that change existing records still run one at a time. A database not
+    /// yet upgraded to v2 lacks `crm.begin_add`: there it is [`Store::write`].
+    pub fn write_adding(&mut self) -> Result<Tx<'_>> {
+        let Store::Postgres(pg) = &*self else {
+            return self.write();
+        };
+        if pg.schema.get() < 2 {
+            return self.write();
+        }
+        pg.batch("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT crm.begin_add()")?;
+        Ok(Tx {
+            store: self,
+            tx: Inner::Postgres { open: true },
+        })
+    }
+
     /// Starts a read transaction: every query inside sees the same snapshot. Ended with
     /// [`Tx::finish`] (or dropped), it changes nothing.
     pub fn read(&self) -> Result<Tx<'_>> {

@@ -334,9 +334,11 @@ impl<'c> Writer<'c> {
                     .collect();
                 audit::log(self.conn, &entries)?;
             }
-            AuditPolicy::PerBatch(batch) => {
+            // On PostgreSQL the import's statement trigger records the change itself.
+            AuditPolicy::PerBatch(batch) if self.conn.is_sqlite() => {
                 change::record_change(self.conn, *batch, old, new, self.now.max(old.updated_at))?;
             }
+            AuditPolicy::PerBatch(_) => {}
         }
         search::replace(self.conn, self.e, old.id, &old.draft.values, &new.values)?;
         self.after_write(new, Some(&old.draft), old.id)?;

@@ -9,8 +9,8 @@ use serde_json::Value as J;
 
 use super::{Params, Report, Section, col, rate, rfm};
 use crate::db::Store;
-use crate::db::report::Args;
 use crate::db::report::customers::{self as q, St};
+use crate::db::report::{Args, customers_pass};
 use crate::error::{Error, Result};
 use crate::period::{self, Bucket, Period};
 use crate::schema::{Entity, Kind};
@@ -111,17 +111,16 @@ pub fn run(conn: &Store, p: &Params, save_as: Option<&str>) -> Result<(Report, u
     let mut total = 0;
     let mut active_now = 0;
     let mut dims = Vec::new();
-    // An index scan gives owner and status (with `now`); one pass over the table the other four.
     let mut counts: Vec<BTreeMap<Option<String>, i64>> = vec![BTreeMap::new(); DIMENSIONS.len()];
     // Every customer created before the window's end (for new customers and churn's
-    // baselines below), and the counts by owner and status, from one scan of the (owner,
-    // status, created_at) index.
-    let (now, owner_status) = q::status_now(conn, &args)?;
+    // baselines below), the counts by owner and status, and by the other four fields
+    // (on `SQLite` an index scan and a pass over the table; on `PostgreSQL` one pass).
+    let (now, owner_status, profile) = customers_pass::now_and_profile(conn, &args)?;
     for (owner, status, n) in owner_status {
         *counts[5].entry(owner).or_default() += n;
         *counts[0].entry(status).or_default() += n;
     }
-    for (d, found) in q::count_profile(conn, &args)?.into_iter().enumerate() {
+    for (d, found) in profile.into_iter().enumerate() {
         counts[d + 1] = found;
     }
     for (name, found) in DIMENSIONS.iter().zip(counts) {

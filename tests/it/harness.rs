@@ -105,6 +105,9 @@ impl Env {
     pub fn new() -> Env {
         let env = Env::empty();
         env.run_stdin(&["init", "--password-stdin"], PW).ok();
+        if let Some(pg) = &env.pg {
+            pg.follow_test_clock();
+        }
         env.login("admin");
         env
     }

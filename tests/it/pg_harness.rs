@@ -93,6 +93,23 @@ impl PgDb {
         c.connect(NoTls)
     }
 
+    /// Makes this database's audit time follow the fixed clock of a test build
+    /// (`CRM_TEST_NOW`, which such a build passes as the session's `crm.test_now`), as
+    /// `crm.now()`'s own comment allows the schema's owner: on `SQLite` the audit takes crm's
+    /// clock, so reports that read audit times (churn) see the same times on both engines.
+    /// Without the setting, the server's clock as in a release database.
+    pub fn follow_test_clock(&self) {
+        self.admin()
+            .batch_execute(
+                "CREATE OR REPLACE FUNCTION crm.now() RETURNS bigint LANGUAGE sql STABLE
+                 SET search_path = pg_catalog AS $$
+                   SELECT coalesce(nullif(current_setting('crm.test_now', true), '')::bigint,
+                                   floor(extract(epoch FROM transaction_timestamp()))::bigint)
+                 $$",
+            )
+            .expect("replace crm.now() in the test database");
+    }
+
     /// Runs every step and the security in one transaction, as `crm init` will.
     pub fn init(&self) -> Result<(), postgres::Error> {
         let mut admin = self.admin();

@@ -8,23 +8,36 @@
 //! holding the file's keys in memory. The batch tables are filled by the database's own
 //! statement triggers (`migrate::postgres::security`), the per-field audit skipped for the
 //! batch only.
+//!
+//! A first load (insert mode into an empty table, no rule checks) is streamed instead:
+//! its chunks need no query (the table holds only what the import wrote), so each is
+//! judged while its COPY runs (crm judging as the server writes). One of more than a
+//! chunk, by a user whose row policies on the table all say `true`, COPYs straight into
+//! the table with row security off and the plain indexes set aside for the load
+//! (`migrate::postgres::import_indexes`, made whole again before the batch ends, as an
+//! expert loading by hand does); otherwise the chunks are appended to the staging table
+//! and written with one `INSERT … SELECT` at the end (a chunk whose queries must see the
+//! rows staged so far, a repeated unique value, writes them first).
 
 use std::collections::{HashMap, HashSet};
 
 mod find;
 mod judge;
+mod trace;
+mod write;
 
 use super::{Key, Mode, Outcome, Row};
 use crate::db::Store;
-use crate::db::records::{Draft, Stored, field_list};
+use crate::db::records::{Stored, field_list};
 use crate::error::{Error, Result};
-use crate::schema::{Default, Entity, Value, ident};
+use crate::schema::{Default, Entity, Value};
 
 /// Rows judged and written together: big enough that the per-chunk statements cost
 /// nothing per row, small enough to keep memory flat.
 pub const CHUNK: usize = 8192;
 
 /// One running import on `PostgreSQL`.
+#[allow(clippy::struct_excessive_bools)] // independent facts about one import
 pub struct PgBulk {
     e: &'static Entity,
     mode: Mode,
@@ -55,6 +68,30 @@ pub struct PgBulk {
     /// Set by the judging of a row whose insert a taken unique value refused: on `SQLite`
     /// that INSERT used up an id, so it does here too.
     burn: bool,
+    /// The staging table's columns, quoted, and the last place in the file staged.
+    stage_cols: String,
+    ord: i64,
+    /// Rows in the staging table not yet written, and whether they hold updates, inserts.
+    staged: u64,
+    updates: bool,
+    inserts: bool,
+    /// A first load into an empty table (`was_empty`, insert mode, no rule checks) is
+    /// streamed: each chunk is judged while its COPY appends to the staging table, which
+    /// is written to the table once at the end (or before a query must see the rows
+    /// written so far).
+    stream: bool,
+    /// Whether the import has written to its table yet, and whether it set the table's
+    /// plain indexes aside (`crm.import_defer_indexes`, `crm.import_direct`).
+    written: bool,
+    /// Whether the database has the set-aside functions (a database crm has not yet
+    /// upgraded may not), and whether a streamed load sends its rows straight into the
+    /// table (`crm.import_direct`: row security off for a user all of whose policies on
+    /// the table say `true`), decided at its first full chunk.
+    set_aside: bool,
+    direct: Option<bool>,
+    deferred: std::cell::Cell<bool>,
+    /// When the import began, for `CRM_IMPORT_TRACE`.
+    began: Option<std::time::Instant>,
 }
 
 /// Why an entity cannot be imported set-based: its rules change other records per row.
@@ -105,6 +142,7 @@ impl PgBulk {
         if let Some(why) = unsupported(e) {
             return Err(Error::invalid(why));
         }
+        let began = trace::start();
         let defaults = e
             .fields
             .iter()
@@ -131,7 +169,29 @@ impl PgBulk {
             field_list(e),
             e.table()
         ))?;
+        let set_aside: bool = conn.value(
+            "SELECT to_regprocedure('crm.import_direct(text)') IS NOT NULL",
+            &[],
+        )?;
+        trace::lap("begin", began);
+        // Chunks are judged while their COPY runs: no query may run then, so no rule may
+        // read the database.
+        let checks = crate::rules::RULES
+            .iter()
+            .any(|r| r.entity == e.name && r.check.is_some());
+        let stream = was_empty && mode == Mode::Insert && !checks;
         Ok(PgBulk {
+            stage_cols: format!("ord, rid, nid, {}", field_list(e)),
+            ord: 0,
+            staged: 0,
+            updates: false,
+            inserts: false,
+            stream,
+            written: false,
+            set_aside,
+            direct: None,
+            deferred: std::cell::Cell::new(false),
+            began,
             e,
             mode,
             key,
@@ -161,14 +221,33 @@ impl PgBulk {
     ) -> Result<Vec<std::result::Result<Outcome, String>>> {
         self.pending.push(row);
         if self.pending.len() >= CHUNK {
-            self.flush(conn)
+            if self.stream && self.direct.is_none() {
+                // A file of more than a chunk: a load worth setting things aside for.
+                let direct = self.set_aside
+                    && !self.written
+                    && self.staged == 0
+                    && conn
+                        .value::<bool>("SELECT crm.import_direct(?)", crate::vals![self.e.name])?;
+                self.deferred.set(direct);
+                self.direct = Some(direct);
+            }
+            self.chunk(conn)
         } else {
             Ok(Vec::new())
         }
     }
 
-    /// Judges and writes the rows taken so far; their outcomes in file order.
+    /// Judges and writes the rows taken so far, the end of the file: their outcomes in
+    /// file order. Everything staged is in the table after it.
     pub fn flush(&mut self, conn: &Store) -> Result<Vec<std::result::Result<Outcome, String>>> {
+        let out = self.chunk(conn)?;
+        self.drain(conn)?;
+        Ok(out)
+    }
+
+    /// Judges one chunk and stages what it writes; written at once, or (streaming) left
+    /// in the staging table for [`PgBulk::drain`].
+    fn chunk(&mut self, conn: &Store) -> Result<Vec<std::result::Result<Outcome, String>>> {
         let rows = std::mem::take(&mut self.pending);
         if rows.is_empty() {
             return Ok(Vec::new());
@@ -176,128 +255,114 @@ impl PgBulk {
         let found = self.find(conn, &rows)?;
         let mut claimed: HashSet<String> = HashSet::new();
         let mut out = Vec::with_capacity(rows.len());
-        // What to write, in file order: an update (its record), an insert, or the id a
-        // refused insert uses up (`None` draft).
-        let mut staged: Vec<(usize, Option<i64>, Option<Draft>)> = Vec::new();
-        let (mut inserts, mut updates, mut burns) = (0usize, 0usize, 0usize);
-        for (ord, row) in rows.into_iter().enumerate() {
-            self.burn = false;
-            let r = self.judge(conn, row, &found, &mut claimed)?;
-            out.push(match r {
-                Ok((outcome, Some((rid, d)))) => {
-                    if rid.is_some() {
-                        updates += 1;
-                    } else {
-                        inserts += 1;
-                    }
-                    if rid.is_none() {
-                        self.consumed += 1;
-                    }
-                    staged.push((ord, rid, Some(d)));
-                    Ok(outcome)
+        let t0 = trace::start();
+        if self.stream {
+            // Judged while the server parses the rows already sent: no query runs in
+            // between (no rule reads the database, `find` read what the chunk needs).
+            let Store::Postgres(pg) = conn else {
+                return Err(Error::internal("the PostgreSQL import on another engine"));
+            };
+            let direct = self.direct == Some(true);
+            let (table, cols) = if direct {
+                (
+                    self.e.table(),
+                    format!(
+                        "\"id\", {}, \"created_at\", \"updated_at\"",
+                        field_list(self.e)
+                    ),
+                )
+            } else {
+                ("crm_import_stage".to_string(), self.stage_cols.clone())
+            };
+            let n = pg.copy_in(&table, &cols, |put| {
+                for row in rows {
+                    self.judge_stage(conn, row, &found, &mut claimed, &mut out, put)?;
                 }
-                Ok((outcome, None)) => Ok(outcome),
-                Err(why) => {
-                    if self.burn {
-                        burns += 1;
-                        self.consumed += 1;
-                        staged.push((ord, None, None));
-                    }
-                    Err(why)
-                }
-            });
+                Ok(())
+            })?;
+            if direct {
+                self.written |= n > 0;
+            } else {
+                self.staged += n;
+            }
+        } else {
+            let mut stage: Vec<Vec<Value>> = Vec::new();
+            let mut keep = |r: Vec<Value>| -> Result<()> {
+                stage.push(r);
+                Ok(())
+            };
+            for row in rows {
+                self.judge_stage(conn, row, &found, &mut claimed, &mut out, &mut keep)?;
+            }
+            if !stage.is_empty() {
+                let Store::Postgres(pg) = conn else {
+                    return Err(Error::internal("the PostgreSQL import on another engine"));
+                };
+                self.staged += pg.copy_in("crm_import_stage", &self.stage_cols, |put| {
+                    stage.into_iter().try_for_each(put)
+                })?;
+            }
+            self.drain(conn)?;
         }
+        trace::lap("chunks", t0);
         self.claimed_all
             .extend(claimed.iter().map(|v| value_hash(v)));
-        if inserts + updates == 0 && burns == 0 {
-            return Ok(out);
-        }
-        let mut stage: Vec<Vec<Value>> = Vec::with_capacity(inserts + updates);
-        for (ord, rid, d) in staged {
-            // Inserts and the refused inserts that use an id up, in file order.
-            let nid = rid.is_none().then(|| {
-                self.next_id += 1;
-                self.seq0 + self.next_id
-            });
-            if let Some(d) = d {
-                Self::stage(&mut stage, ord, rid, nid, d);
-            }
-        }
-        if inserts + updates > 0 {
-            self.write(conn, stage, updates > 0, inserts > 0)?;
-        }
         Ok(out)
     }
 
-    /// Moves the table's identity past the ids the import gave (as the writer does), so a
-    /// row added without crm's id (`psql`) does not collide with them.
-    pub fn end(&self, conn: &Store) -> Result<()> {
-        conn.value::<i64>("SELECT crm.next_record_id(?)", crate::vals![self.e.name])?;
-        Ok(())
-    }
-
-    /// One staged row: its place in the chunk, the record it updates or the id it takes.
-    fn stage(out: &mut Vec<Vec<Value>>, ord: usize, rid: Option<i64>, nid: Option<i64>, d: Draft) {
-        let mut row = Vec::with_capacity(d.values.len() + 3);
-        row.push(Value::Integer(i64::try_from(ord).unwrap_or(i64::MAX)));
-        row.push(rid.map_or(Value::Null, Value::Integer));
-        row.push(nid.map_or(Value::Null, Value::Integer));
-        row.extend(d.values);
-        out.push(row);
-    }
-
-    /// Sends the staged rows and writes them: the updates, then the inserts in file order.
-    fn write(
+    /// One row of a chunk, in file order: judged, its outcome pushed to `out`, and what it
+    /// writes handed to `put` (an update with its record's id, an insert with the id it
+    /// takes); a refused insert that uses an id up (as on `SQLite`) takes one too.
+    fn judge_stage(
         &mut self,
         conn: &Store,
-        stage: Vec<Vec<Value>>,
-        updates: bool,
-        inserts: bool,
+        row: Row,
+        found: &Found,
+        claimed: &mut HashSet<String>,
+        out: &mut Vec<std::result::Result<Outcome, String>>,
+        put: &mut dyn FnMut(Vec<Value>) -> Result<()>,
     ) -> Result<()> {
-        let Store::Postgres(pg) = conn else {
-            return Err(Error::internal("the PostgreSQL import on another engine"));
-        };
-        let t = self.e.table();
-        pg.batch("TRUNCATE crm_import_stage")?;
-        // Binary COPY, each value bound as its column's type (`Pg::copy_in`).
-        pg.copy_in(
-            "crm_import_stage",
-            &format!("ord, rid, nid, {}", field_list(self.e)),
-            |put| stage.into_iter().try_for_each(put),
-        )?;
-        let now = self.now;
-        if updates {
-            let sets: Vec<String> = self
-                .e
-                .fields
-                .iter()
-                .map(|f| format!("{c} = s.{c}", c = ident(f.name)))
-                .collect();
-            pg.batch(&format!(
-                "UPDATE {t} SET {}, \"updated_at\" = GREATEST({now}, {t}.\"updated_at\") FROM crm_import_stage s WHERE s.rid IS NOT NULL AND {t}.\"id\" = s.rid",
-                sets.join(", ")
-            ))?;
-        }
-        if inserts {
-            let cols = field_list(self.e);
-            let sel: Vec<String> = self
-                .e
-                .fields
-                .iter()
-                .map(|f| format!("s.{}", ident(f.name)))
-                .collect();
-            for r in conn.query(
-                &format!(
-                    "INSERT INTO {t} (\"id\", {cols}, \"created_at\", \"updated_at\") SELECT s.nid, {}, {now}, {now} FROM crm_import_stage s WHERE s.rid IS NULL ORDER BY s.ord RETURNING \"id\"",
-                    sel.join(", "),
-
-                ),
-                &[],
-            )? {
-                self.touched.touch(r.get(0)?);
+        self.burn = false;
+        let r = self.judge(conn, row, found, claimed)?;
+        out.push(match r {
+            Ok((outcome, Some((rid, d)))) => {
+                let nid = if rid.is_none() {
+                    self.consumed += 1;
+                    Some(self.take_id())
+                } else {
+                    None
+                };
+                if rid.is_some() {
+                    self.updates = true;
+                } else {
+                    self.inserts = true;
+                }
+                let r = match (self.direct, nid) {
+                    (Some(true), Some(id)) => self.table_row(id, d),
+                    _ => self.stage_row(rid, nid, d),
+                };
+                put(r)?;
+                Ok(outcome)
             }
-        }
+            Ok((outcome, None)) => Ok(outcome),
+            Err(why) => {
+                if self.burn {
+                    self.consumed += 1;
+                    self.next_id += 1;
+                }
+                Err(why)
+            }
+        });
         Ok(())
+    }
+
+    /// The next id of the import's inserts (and refused inserts that use one up); the
+    /// record it names is one this batch wrote.
+    fn take_id(&mut self) -> i64 {
+        self.next_id += 1;
+        let id = self.seq0 + self.next_id;
+        self.touched.touch(id);
+        id
     }
 }
 

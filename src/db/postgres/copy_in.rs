@@ -20,10 +20,10 @@ impl Pg {
         columns: &str,
         fill: impl FnOnce(&mut dyn FnMut(Vec<Value>) -> Result<()>) -> Result<()>,
     ) -> Result<u64> {
+        // Prepared once per table and columns (the statement cache): an import sends a COPY
+        // per chunk.
         let types: Vec<Type> = self
-            .client
-            .borrow_mut()
-            .prepare(&format!("SELECT {columns} FROM {table} LIMIT 0"))?
+            .prepared(&format!("SELECT {columns} FROM {table} LIMIT 0"))?
             .columns()
             .iter()
             .map(|c| c.type_().clone())

@@ -8,7 +8,7 @@ use std::error::Error as StdError;
 use bytes::BytesMut;
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
-use crate::schema::Value;
+use crate::schema::{Value, ValueRef};
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -70,6 +70,54 @@ impl<'a> FromSql<'a> for Cell {
 
     fn accepts(_: &Type) -> bool {
         true
+    }
+}
+
+/// A cell read in place, for scans over a million rows: text and bytes borrowed from the
+/// row, not copied (text is as stored, UTF-8 on a UTF-8 database, as `SQLite` hands it out);
+/// only a `numeric` is made into an owned [`Value`].
+pub enum CellRef<'a> {
+    Borrowed(ValueRef<'a>),
+    Owned(Value),
+}
+
+impl<'a> FromSql<'a> for CellRef<'a> {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<CellRef<'a>, BoxError> {
+        Ok(CellRef::Borrowed(match *ty {
+            Type::INT8 => ValueRef::Integer(i64::from_sql(ty, raw)?),
+            Type::INT4 => ValueRef::Integer(i32::from_sql(ty, raw)?.into()),
+            Type::INT2 => ValueRef::Integer(i16::from_sql(ty, raw)?.into()),
+            Type::BOOL => ValueRef::Integer(bool::from_sql(ty, raw)?.into()),
+            Type::FLOAT8 => ValueRef::Real(f64::from_sql(ty, raw)?),
+            Type::FLOAT4 => ValueRef::Real(f32::from_sql(ty, raw)?.into()),
+            Type::BYTEA => ValueRef::Blob(raw),
+            Type::NUMERIC => return Ok(CellRef::Owned(numeric(raw)?)),
+            _ => ValueRef::Text(raw),
+        }))
+    }
+
+    fn from_sql_null(_: &Type) -> Result<CellRef<'a>, BoxError> {
+        Ok(CellRef::Borrowed(ValueRef::Null))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+impl CellRef<'_> {
+    /// The cell as a borrowed value.
+    pub fn get(&self) -> ValueRef<'_> {
+        match self {
+            CellRef::Borrowed(v) => *v,
+            CellRef::Owned(v) => match v {
+                Value::Null => ValueRef::Null,
+                Value::Integer(i) => ValueRef::Integer(*i),
+                Value::Real(r) => ValueRef::Real(*r),
+                Value::Text(t) => ValueRef::Text(t.as_bytes()),
+                Value::Blob(b) => ValueRef::Blob(b),
+            },
+        }
     }
 }
 

@@ -17,39 +17,56 @@ use crate::vals;
 /// five-column index cost a million-row import more than a second to keep or rebuild);
 /// these columns lie near the start of each row, so the pass reads little, and counting in
 /// a hash map avoids the sort a `GROUP BY` would need.
-pub fn count_profile(conn: &Store, args: &Args) -> Result<[BTreeMap<Option<String>, i64>; 4]> {
-    // foldhash, not the default SipHash: four lookups a row over a million rows, and the
-    // keys are the registry's own values, counted once by a read-only report.
-    let mut seen: [HashMap<String, i64, foldhash::fast::RandomState>; 4] = Default::default();
-    let mut nulls = [0_i64; 4];
+pub(super) fn count_profile(conn: &Store, args: &Args) -> Result<Profile> {
+    let mut tally = Tally::default();
     scan(
         conn,
         "SELECT level, industry, source, city FROM customer \
          WHERE (:owner IS NULL OR owner = :owner)",
         args,
         |r| {
-            for (d, seen) in seen.iter_mut().enumerate() {
-                match as_str(r[d]) {
-                    None => nulls[d] += 1,
-                    Some(v) => match seen.get_mut(v) {
-                        Some(n) => *n += 1,
-                        None => {
-                            seen.insert(v.to_string(), 1);
-                        }
-                    },
-                }
-            }
+            tally.add(r);
             Ok(())
         },
     )?;
-    let mut out: [BTreeMap<Option<String>, i64>; 4] = Default::default();
-    for (d, seen) in seen.into_iter().enumerate() {
-        out[d] = seen.into_iter().map(|(k, n)| (Some(k), n)).collect();
-        if nulls[d] > 0 {
-            out[d].insert(None, nulls[d]);
+    Ok(tally.into_profile())
+}
+
+/// The counts of [`count_profile`] as rows go by: per column, each value's count and how
+/// many were empty. foldhash, not the default SipHash: four lookups a row over a million
+/// rows, and the keys are the registry's own values, counted once by a read-only report.
+#[derive(Default)]
+pub(super) struct Tally {
+    seen: [HashMap<String, i64, foldhash::fast::RandomState>; 4],
+    nulls: [i64; 4],
+}
+
+impl Tally {
+    /// Counts the four cells level, industry, source, city.
+    pub(super) fn add(&mut self, cells: &[ValueRef<'_>]) {
+        for (d, seen) in self.seen.iter_mut().enumerate() {
+            match as_str(cells[d]) {
+                None => self.nulls[d] += 1,
+                Some(v) => match seen.get_mut(v) {
+                    Some(n) => *n += 1,
+                    None => {
+                        seen.insert(v.to_string(), 1);
+                    }
+                },
+            }
         }
     }
-    Ok(out)
+
+    pub(super) fn into_profile(self) -> Profile {
+        let mut out: Profile = Default::default();
+        for (d, seen) in self.seen.into_iter().enumerate() {
+            out[d] = seen.into_iter().map(|(k, n)| (Some(k), n)).collect();
+            if self.nulls[d] > 0 {
+                out[d].insert(None, self.nulls[d]);
+            }
+        }
+        out
+    }
 }
 
 /// Every status a customer took, from the audit log (create, update, import, delete rows
@@ -85,6 +102,9 @@ pub fn status_history(
     )
 }
 
+/// Customers per level, industry, source and city (in this order): count per value.
+pub type Profile = [BTreeMap<Option<String>, i64>; 4];
+
 /// Customers per (owner, status) (every customer in scope, whenever created): owner,
 /// status, count.
 pub type OwnerStatus = Vec<(Option<String>, Option<String>, i64)>;
@@ -98,7 +118,7 @@ pub type Baseline = Vec<(i64, i64, St)>;
 /// per (owner, status), which the index yields in runs. Read off the `(owner, status,
 /// created_at)` index, which holds the id too, so the table is never touched, and only once
 /// (a second scan for the counts cost a tenth of the report).
-pub fn status_now(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus)> {
+pub(super) fn status_now(conn: &Store, args: &Args) -> Result<(Baseline, OwnerStatus)> {
     let end = match args.get("end") {
         Value::Integer(e) => e,
         _ => i64::MAX,
@@ -162,7 +182,7 @@ impl St {
 }
 
 /// A cell as `report::text` reads it (text, or an integer's digits), unallocated if text.
-fn cell(v: ValueRef<'_>) -> Option<Cow<'_, [u8]>> {
+pub(super) fn cell(v: ValueRef<'_>) -> Option<Cow<'_, [u8]>> {
     match v {
         ValueRef::Text(t) => Some(Cow::Borrowed(t)),
         ValueRef::Integer(i) => Some(Cow::Owned(i.to_string().into_bytes())),
@@ -171,7 +191,7 @@ fn cell(v: ValueRef<'_>) -> Option<Cow<'_, [u8]>> {
 }
 
 /// A text cell as a `str`; anything else (NULL, a number, text that is not UTF-8) as None.
-fn as_str(v: ValueRef<'_>) -> Option<&str> {
+pub(super) fn as_str(v: ValueRef<'_>) -> Option<&str> {
     match v {
         ValueRef::Text(t) => std::str::from_utf8(t).ok(),
         _ => None,
@@ -249,6 +269,15 @@ pub fn save_segments(
     // an edit's conflict check nor the revert of an earlier import mistakes it for a
     // change somebody made to the customer.
     let owner = Value::from(owner.map(str::to_string));
+    // On PostgreSQL the customer table's triggers write the run's one entry (with this
+    // detail and the count) in place of a row per customer: `migrate::postgres::security`.
+    let pg = !conn.is_sqlite();
+    if pg {
+        conn.execute(
+            "SELECT pg_catalog.set_config('crm.report_save', ?, true)",
+            vals![detail],
+        )?;
+    }
     let changed = conn.execute(
         &format!(
             "UPDATE customer SET segment = (SELECT seg FROM {temp}.report_segment s WHERE s.id = customer.id) \
@@ -261,6 +290,13 @@ pub fn save_segments(
     )?;
     conn.batch(&format!("DROP TABLE {temp}.report_segment"))?;
     let changed = usize::try_from(changed).unwrap_or(usize::MAX);
+    if pg {
+        conn.execute(
+            "SELECT pg_catalog.set_config('crm.report_save', '', true)",
+            vals![],
+        )?;
+        return Ok(changed);
+    }
     audit::log(
         conn,
         &[Entry {

@@ -13,7 +13,7 @@ use crate::schema::{Default, Entity, Kind, Value, ident};
 impl PgBulk {
     /// One query per reference field, one for the existing records by key, one for the
     /// holders of the chunk's unique values (given, or generated candidates).
-    pub(super) fn find(&self, conn: &Store, rows: &[Row]) -> Result<Found> {
+    pub(super) fn find(&mut self, conn: &Store, rows: &[Row]) -> Result<Found> {
         let mut found = Found::default();
         for (i, f) in self.e.fields.iter().enumerate() {
             let mut m = HashMap::new();
@@ -28,6 +28,10 @@ impl PgBulk {
                     })
                     .collect();
                 if !texts.is_empty() {
+                    if std::ptr::eq(target, self.e) {
+                        // A reference to the entity itself may name a row still staged.
+                        self.drain(conn)?;
+                    }
                     let list = json_list(texts.iter().copied());
                     // By key first, then by id, as `RefSql::find`.
                     if let Some(k) = target.key {
@@ -132,6 +136,8 @@ impl PgBulk {
             if vals.is_empty() {
                 return Ok(found);
             }
+            // The holders may be rows still staged (a repeated value, a streamed load).
+            self.drain(conn)?;
             for r in conn.query(
                 &format!("SELECT {c}::text, \"id\" FROM {} WHERE {c} IN (SELECT jsonb_array_elements_text((?::text)::jsonb))", self.e.table(), c = ident(f.name)),
                 &[json_list(vals.iter().map(String::as_str))],

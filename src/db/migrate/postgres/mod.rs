@@ -13,7 +13,8 @@
 //! `duplicate_schema`) before it changes anything: what `crm init` reports as exit 5.
 //!
 //! What the engine's writes must do with it: call `crm.begin_write()` first in each write
-//! transaction (READ COMMITTED), as `SQLite` takes BEGIN IMMEDIATE; leave record changes'
+//! transaction (READ COMMITTED), as `SQLite` takes BEGIN IMMEDIATE (`crm.begin_add()` in one
+//! that only adds records: adders run side by side, v2); leave record changes'
 //! audit rows to the triggers and write its other rows (login, export, …) through
 //! `crm.audit_append`; give each record it adds the id `crm.next_record_id(entity)` returns
 //! (`ids`: `SQLite`'s AUTOINCREMENT, counted in the transaction); set the session's `TimeZone` to the local zone, in which the
@@ -21,17 +22,19 @@
 //! password) after their `crm.users` row.
 
 pub mod ids;
+pub mod import_indexes;
 pub mod logins;
 pub mod names;
 pub mod security;
 
 /// The steps, in order. Add a step by adding a file: never edit one that shipped.
-pub const STEPS: &[&str] = &[include_str!("v1.sql")];
+pub const STEPS: &[&str] = &[include_str!("v1.sql"), include_str!("v2.sql")];
 
 /// The schema that holds crm's tables in a `PostgreSQL` database.
 pub const SCHEMA: &str = "crm";
 
 /// Tables only `PostgreSQL` has: what the security needs and `SQLite` keeps elsewhere
 /// (`PRAGMA user_version`; no login roles; the imports open in this transaction, see
-/// `security::audit_trigger`). Every other table exists on both engines.
-pub const ONLY_HERE: [&str; 3] = ["schema_version", "login", "import_open"];
+/// `security::audit_trigger`; the audit rows a transaction queues until its COMMIT chains
+/// them, `v2.sql`). Every other table exists on both engines.
+pub const ONLY_HERE: [&str; 4] = ["schema_version", "login", "import_open", "audit_pending"];

@@ -114,7 +114,7 @@ fn body(database: &str) -> String {
         );
         let _ = writeln!(
             s,
-            "GRANT EXECUTE ON FUNCTION crm.audit_append(text, text, bigint, text, text, text, text), crm.me(), crm.begin_write() TO {g};"
+            "GRANT EXECUTE ON FUNCTION crm.audit_append(text, text, bigint, text, text, text, text), crm.me(), crm.begin_write(), crm.begin_add(), crm.lock_for_adding() TO {g};"
         );
         let _ = writeln!(s, "GRANT SELECT ON crm.schema_version TO {g};");
         // Everyone sees who the users are (owners are user names), nobody the hashes.
@@ -133,9 +133,11 @@ fn body(database: &str) -> String {
         entity(&mut s, e, &groups);
         audit_trigger(&mut s, e);
     }
+    revert_reads(&mut s, &groups);
     s.push_str(&super::logins::sql(database));
     let names: Vec<String> = groups.iter().map(|(_, g)| g.clone()).collect();
     s.push_str(&super::ids::sql(&names));
+    s.push_str(&super::import_indexes::sql(&groups));
     s
 }
 
@@ -363,7 +365,8 @@ fn shown(kind: Kind, v: &str) -> String {
 
 /// The trigger that audits every change to an entity's records as crm does (a row per
 /// field set on create, changed on update, held on delete), whoever makes it, attributed
-/// to the session's user by `crm.audit_append`.
+/// to the session's user by `crm.audit_queue` and chained into the log at COMMIT (`v2.sql`:
+/// the chain's lock is then held only while the server appends, never across a round trip).
 ///
 /// An import is audited per batch, as on `SQLite`: a million-row import must not write
 /// twenty million hashed rows. How that skip is kept from being a way around the audit:
@@ -392,37 +395,148 @@ fn shown(kind: Kind, v: &str) -> String {
 fn audit_trigger(s: &mut String, e: &Entity) {
     let func = format!("crm.{}", quote_ident(&format!("audit_row_{}", e.name)));
     let name = quote_literal(e.name);
-    let mut ins = String::new();
-    let mut upd = String::new();
-    let mut del = String::new();
-    for f in e.fields {
-        let col = quote_ident(f.name);
-        let field = quote_literal(f.name);
-        let (new, old) = (
-            shown(f.kind, &format!("NEW.{col}")),
-            shown(f.kind, &format!("OLD.{col}")),
-        );
-        // `detail`: why crm made the change, when it says (a derived value, a revert).
-        let detail = "NULLIF(pg_catalog.current_setting('crm.audit_detail', true), '')";
-        let _ = writeln!(
-            ins,
-            "    IF NEW.{col} IS NOT NULL THEN PERFORM crm.audit_append('create', {name}, NEW.id, {field}, NULL, {new}, {detail}); END IF;"
-        );
-        let _ = writeln!(
-            upd,
-            "    IF NEW.{col} IS DISTINCT FROM OLD.{col} THEN PERFORM crm.audit_append('update', {name}, NEW.id, {field}, {old}, {new}, {detail}); END IF;"
-        );
-        let _ = writeln!(
-            del,
-            "    IF OLD.{col} IS NOT NULL THEN PERFORM crm.audit_append('delete', {name}, OLD.id, {field}, {old}, NULL, {detail}); n := n + 1; END IF;"
-        );
-    }
+    let list = |f: &dyn Fn(&crate::schema::Field) -> String| {
+        e.fields.iter().map(f).collect::<Vec<_>>().join(", ")
+    };
+    let fields = list(&|f| quote_literal(f.name));
+    let col = |f: &crate::schema::Field, row: &str| format!("{row}.{}", quote_ident(f.name));
+    let set_new = list(&|f| format!("{} IS NOT NULL", col(f, "NEW")));
+    let changed = list(&|f| format!("{} IS DISTINCT FROM {}", col(f, "NEW"), col(f, "OLD")));
+    let set_old = list(&|f| format!("{} IS NOT NULL", col(f, "OLD")));
+    let new = list(&|f| shown(f.kind, &col(f, "NEW")));
+    let old = list(&|f| shown(f.kind, &col(f, "OLD")));
+    // `detail`: why crm made the change, when it says (a derived value, a revert).
+    let detail = "NULLIF(pg_catalog.current_setting('crm.audit_detail', true), '')";
+    // One call per changed record (the fields as arrays, kept where set, changed or held):
+    // one plan and one look-up of the user, not one per field.
     let _ = write!(
         s,
-        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nDECLARE n integer := 0;\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n{ins}  ELSIF TG_OP = 'UPDATE' THEN\n{upd}  ELSE\n{del}    IF n = 0 THEN PERFORM crm.audit_append('delete', {name}, OLD.id, NULL, NULL, NULL, NULL); END IF;\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
-        table = e.table()
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n    PERFORM crm.audit_queue_fields('create', {name}, NEW.id, ARRAY[{fields}], ARRAY[{set_new}], NULL::text[], ARRAY[{new}]::text[], {detail});\n  ELSIF TG_OP = 'UPDATE' THEN\n{saved}    PERFORM crm.audit_queue_fields('update', {name}, NEW.id, ARRAY[{fields}], ARRAY[{changed}], ARRAY[{old}]::text[], ARRAY[{new}]::text[], {detail});\n  ELSE\n{whole}    PERFORM crm.audit_queue_fields('delete', {name}, OLD.id, ARRAY[{fields}], ARRAY[{set_old}], ARRAY[{old}]::text[], NULL::text[], {detail});\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
+        table = e.table(),
+        whole = whole_delete(e),
+        saved = report_save_skip(e)
     );
     import_triggers(s, e);
+    report_save_trigger(s, e);
+}
+
+/// What `crm import revert` reads from the audit log (`db::batch`), for the roles that may
+/// import but not read the log: whether a batch's records were changed since, and the
+/// derived values the batch itself changed. Only that, never the log's rows at large.
+fn revert_reads(s: &mut String, groups: &[(Role, String)]) {
+    let head = "LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, crm AS $$";
+    let _ = write!(
+        s,
+        "CREATE OR REPLACE FUNCTION crm.revert_changed(p_entity text, p_first bigint, p_last bigint, p_after bigint) RETURNS SETOF bigint {head}\n  SELECT DISTINCT a.record_id FROM crm.audit a WHERE a.entity = p_entity AND a.record_id BETWEEN p_first AND p_last AND a.id > p_after\n    AND (a.detail IS NULL OR (a.detail NOT LIKE 'derived: %' AND a.detail NOT LIKE 'revert of import batch %')) LIMIT 20\n$$;\nREVOKE ALL ON FUNCTION crm.revert_changed(text, bigint, bigint, bigint) FROM PUBLIC;\n"
+    );
+    // The batch's own transaction: every row it wrote has its entry's time (`crm.now()`).
+    let _ = write!(
+        s,
+        "CREATE OR REPLACE FUNCTION crm.revert_derived(p_batch bigint) RETURNS TABLE (entity text, record_id bigint, field text, old text, detail text) {head}\n  SELECT a.entity, a.record_id, a.field, a.old, a.detail FROM crm.import_batch b JOIN crm.audit e ON e.id = b.audit_id\n    JOIN crm.audit a ON a.id < e.id AND a.at >= e.at\n   WHERE b.id = p_batch AND a.detail LIKE 'derived: %' ORDER BY a.id DESC\n$$;\nREVOKE ALL ON FUNCTION crm.revert_derived(bigint) FROM PUBLIC;\n"
+    );
+    for (role, g) in groups {
+        if allowed(*role, Action::Import, None, None) {
+            let _ = writeln!(
+                s,
+                "GRANT EXECUTE ON FUNCTION crm.revert_changed(text, bigint, bigint, bigint), crm.revert_derived(bigint) TO {};",
+                quote_ident(g)
+            );
+        }
+    }
+}
+
+/// A field a report writes for many records at once, audited as on `SQLite`: one entry per
+/// run (this action, entity and field; the run's detail and how many records changed), not
+/// a row per record.
+struct SavedByReport {
+    entity: &'static str,
+    field: &'static str,
+    action: &'static str,
+    /// How the entry's detail ends: `…; N customers changed`.
+    changed: &'static str,
+}
+
+/// `crm report customers --save` (`db::report::customers::save_segments`).
+const SAVED_BY_REPORTS: &[SavedByReport] = &[SavedByReport {
+    entity: "customer",
+    field: "segment",
+    action: "segment",
+    changed: "customers changed",
+}];
+
+fn saved_by_report(e: &Entity) -> Option<&'static SavedByReport> {
+    SAVED_BY_REPORTS.iter().find(|r| r.entity == e.name)
+}
+
+/// The transaction-local setting a report run holds its detail in while it saves.
+const REPORT_SAVE: &str = "coalesce(pg_catalog.current_setting('crm.report_save', true), '')";
+
+/// Whether row `new` differs from `old` in `field` and in nothing else.
+fn field_alone(field: &str, new: &str, old: &str) -> String {
+    let (c, l) = (quote_ident(field), quote_literal(field));
+    format!(
+        "{new}.{c} IS DISTINCT FROM {old}.{c} AND (pg_catalog.to_jsonb({new}) - {l}) = (pg_catalog.to_jsonb({old}) - {l})"
+    )
+}
+
+/// The update branch's first line for an entity with a field a report saves: while
+/// `crm.report_save` holds a run's detail, a change to that field alone is left to the
+/// run's one entry ([`report_save_trigger`]); any other change is audited field by field as
+/// always. Anyone may set it: the statement trigger writes the run's entry whatever the
+/// session does, so such a change is never unaudited.
+fn report_save_skip(e: &Entity) -> String {
+    let Some(r) = saved_by_report(e) else {
+        return String::new();
+    };
+    format!(
+        "    IF {REPORT_SAVE} <> '' AND {} THEN RETURN NULL; END IF;\n",
+        field_alone(r.field, "NEW", "OLD")
+    )
+}
+
+/// The statement trigger that writes a report run's one audit entry, as `save_segments`
+/// writes it on `SQLite`, for every UPDATE made while `crm.report_save` is set.
+fn report_save_trigger(s: &mut String, e: &Entity) {
+    let Some(r) = saved_by_report(e) else {
+        return;
+    };
+    let func = format!("crm.{}", quote_ident(&format!("report_save_{}", e.name)));
+    let table = e.table();
+    let _ = write!(
+        s,
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, crm AS $$\nDECLARE d text := {REPORT_SAVE}; n bigint;\nBEGIN\n  IF d = '' THEN RETURN NULL; END IF;\n  SELECT count(*) INTO n FROM old_rows o JOIN new_rows x ON x.id = o.id WHERE {only};\n  PERFORM crm.audit_append({action}, {name}, NULL, {field}, NULL, NULL, d || '; ' || n || {changed});\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS report_save ON crm.{table};\nCREATE TRIGGER report_save AFTER UPDATE ON crm.{table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {func}();\n",
+        only = field_alone(r.field, "x", "o"),
+        action = quote_literal(r.action),
+        name = quote_literal(e.name),
+        field = quote_literal(r.field),
+        changed = quote_literal(&format!(" {}", r.changed)),
+    );
+}
+
+/// The delete branch's first lines: while the transaction-local `crm.audit_whole` is `on`
+/// (a revert deleting what an import inserted, `db::batch`), one row per record holding
+/// all its values as one JSON object, as `Writer::delete_range` logs them on `SQLite`,
+/// instead of a row per field. Anyone may set it: it changes how a delete is written in the
+/// log, never whether, and every value is still there.
+fn whole_delete(e: &Entity) -> String {
+    let name = quote_literal(e.name);
+    let values: Vec<String> = e
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let v = shown(f.kind, &format!("OLD.{}", quote_ident(f.name)));
+            format!("({i}, {}, ({v})::text)", quote_literal(f.name))
+        })
+        .collect();
+    // serde_json's compact form, in field order, empty fields left out (`values_json`).
+    let json = format!(
+        "(SELECT '{{' || coalesce(string_agg(pg_catalog.to_json(x.k)::text || ':' || pg_catalog.to_json(x.v)::text, ',' ORDER BY x.i), '') || '}}' FROM (VALUES {}) x(i, k, v) WHERE x.v IS NOT NULL)",
+        values.join(", ")
+    );
+    format!(
+        "    IF pg_catalog.current_setting('crm.audit_whole', true) = 'on' THEN\n      PERFORM crm.audit_append('delete', {name}, OLD.id, NULL, {json}, NULL, NULLIF(pg_catalog.current_setting('crm.audit_detail', true), ''));\n      RETURN NULL;\n    END IF;\n"
+    )
 }
 
 /// The statement triggers that record an import's rows in its batch tables (see
@@ -451,7 +565,7 @@ fn import_triggers(s: &mut String, e: &Entity) {
         (
             "insert",
             format!(
-                "DECLARE b bigint := crm.import_batch_now({name}); r record;\nBEGIN\n  IF b IS NULL THEN RETURN NULL; END IF;\n  FOR r IN SELECT min(id) AS lo, max(id) AS hi FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS g FROM new_rows) x GROUP BY g ORDER BY 1 LOOP\n    UPDATE crm.import_insert SET last_id = r.hi WHERE batch = b AND last_id = r.lo - 1;\n    IF NOT FOUND THEN INSERT INTO crm.import_insert (batch, first_id, last_id) VALUES (b, r.lo, r.hi); END IF;\n  END LOOP;\n  RETURN NULL;\nEND"
+                "DECLARE b bigint := crm.import_batch_now({name}); r record; v_lo bigint; v_hi bigint; v_n bigint;\nBEGIN\n  IF b IS NULL THEN RETURN NULL; END IF;\n  -- One range without sorting when the ids are contiguous (they are unique), as an import's are.\n  SELECT min(id), max(id), count(*) INTO v_lo, v_hi, v_n FROM new_rows;\n  FOR r IN SELECT v_lo AS lo, v_hi AS hi WHERE v_n > 0 AND v_hi - v_lo + 1 = v_n\n    UNION ALL SELECT min(id), max(id) FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS g FROM new_rows) x WHERE v_hi - v_lo + 1 <> v_n GROUP BY g ORDER BY 1 LOOP\n    UPDATE crm.import_insert SET last_id = r.hi WHERE batch = b AND last_id = r.lo - 1;\n    IF NOT FOUND THEN INSERT INTO crm.import_insert (batch, first_id, last_id) VALUES (b, r.lo, r.hi); END IF;\n  END LOOP;\n  RETURN NULL;\nEND"
             ),
         ),
         (
