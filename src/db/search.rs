@@ -8,8 +8,6 @@
 //! database filled another way (an older file, `crm copy`) is indexed by [`build`].
 //! `crm check` compares the index with what the records say ([`stale`]).
 
-use std::collections::BTreeSet;
-
 use crate::db::Store;
 use crate::error::Result;
 use crate::schema::{ENTITIES, Entity, Field, Kind, Value, ident};
@@ -25,38 +23,74 @@ pub fn entities() -> impl Iterator<Item = &'static Entity> {
 }
 
 /// What the index holds for one record: its tokens and its name's pinyin keys (marked
-/// with [`pinyin::MARK`]), separated by spaces.
+/// with [`pinyin::MARK`]), separated by spaces (a token may repeat: the index keeps one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Doc(pub String);
 
+/// Builds index rows with buffers kept from one record to the next: a large import builds
+/// a million, and allocating per token cost more than the index's own insert.
+#[derive(Debug, Default)]
+pub struct Docs {
+    cut: tokens::Cutter,
+    keys: pinyin::Keys,
+    out: String,
+}
+
+impl Docs {
+    /// The index row of a record, from its values (in the registry's field order).
+    pub fn doc(&mut self, e: &Entity, values: &[Value]) -> &str {
+        let Docs { cut, keys, out } = self;
+        out.clear();
+        let mut title = None;
+        {
+            let mut emit = |t: &str| {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(t);
+            };
+            for (f, v) in e.fields.iter().zip(values) {
+                let Some(text) = shown(f, v) else { continue };
+                if f.kind == Kind::Phone {
+                    cut.phone(text, &mut emit);
+                } else {
+                    cut.text(text, &mut emit);
+                }
+                if f.name == e.title {
+                    title = Some(text);
+                }
+            }
+        }
+        if let Some(name) = title {
+            keys.each(name, &mut |k| {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push(pinyin::MARK);
+                out.push_str(k);
+            });
+        }
+        out
+    }
+}
+
+thread_local! {
+    /// The writer's builder (one per thread: the writer runs on one).
+    static DOCS: std::cell::RefCell<Docs> = std::cell::RefCell::new(Docs::default());
+}
+
 /// The index row of a record, from its values (in the registry's field order).
 pub fn doc(e: &Entity, values: &[Value]) -> Doc {
-    let mut t = Vec::new();
-    let mut p = BTreeSet::new();
-    for (f, v) in e.fields.iter().zip(values) {
-        let Some(text) = shown(f, v) else { continue };
-        if f.kind == Kind::Phone {
-            tokens::add_phone(&text, &mut t);
-        } else {
-            tokens::add_text(&text, &mut t);
-        }
-        if f.name == e.title {
-            p = pinyin::keys(&text);
-        }
-    }
-    t.sort_unstable();
-    t.dedup();
-    t.extend(p.into_iter().map(|k| format!("{}{k}", pinyin::MARK)));
-    Doc(t.join(" "))
+    DOCS.with_borrow_mut(|d| Doc(d.doc(e, values).to_string()))
 }
 
 /// A searchable field's value as its text (searchable fields are text kinds).
-fn shown(f: &Field, v: &Value) -> Option<String> {
+fn shown<'v>(f: &Field, v: &'v Value) -> Option<&'v str> {
     if !f.search {
         return None;
     }
     match v {
-        Value::Text(s) if !s.is_empty() => Some(s.clone()),
+        Value::Text(s) if !s.is_empty() => Some(s),
         _ => None,
     }
 }
@@ -66,13 +100,11 @@ pub fn add(s: &Store, e: &Entity, id: i64, values: &[Value]) -> Result<()> {
     if e.search_fields().next().is_none() {
         return Ok(());
     }
-    let d = doc(e, values);
     match s {
-        Store::Sqlite(_) => {
-            s.execute(
-                &format!("INSERT INTO {} (rowid, t) VALUES (?, ?)", e.search_table()),
-                vals![id, d.0],
-            )?;
+        Store::Sqlite(c) => {
+            let sql = format!("INSERT INTO {} (rowid, t) VALUES (?1, ?2)", e.search_table());
+            let mut insert = c.prepare_cached(&sql)?;
+            DOCS.with_borrow_mut(|d| insert.execute(rusqlite::params![id, d.doc(e, values)]))?;
         }
         Store::Postgres(_) => {}
     }
@@ -180,6 +212,7 @@ pub(crate) fn build_sqlite(c: &rusqlite::Connection) -> Result<()> {
         let table = e.search_table();
         c.execute(&format!("DELETE FROM {table}"), [])?;
         let mut insert = c.prepare(&format!("INSERT INTO {table} (rowid, t) VALUES (?1, ?2)"))?;
+        let mut docs = Docs::default();
         let mut stmt = c.prepare(&select(e))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -194,8 +227,7 @@ pub(crate) fn build_sqlite(c: &rusqlite::Connection) -> Result<()> {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let d = doc(e, &values);
-            insert.execute(rusqlite::params![id, d.0])?;
+            insert.execute(rusqlite::params![id, docs.doc(e, &values)])?;
         }
     }
     Ok(())
@@ -245,8 +277,8 @@ pub fn stale(s: &Store) -> Result<Vec<String>> {
             let Some(Value::Integer(id)) = v.next() else {
                 continue;
             };
-            let d = doc(e, &v.collect::<Vec<_>>());
-            for token in d.0.split(' ').filter(|w| !w.is_empty()) {
+            let d = DOCS.with_borrow_mut(|d| d.doc(e, &v.collect::<Vec<_>>()).to_string());
+            for token in d.split(' ').filter(|w| !w.is_empty()) {
                 let q = format!("\"{}\"", token.replace('"', "\"\""));
                 if s.value::<i64>(&probe, vals![q, id])? == 0 {
                     wrong += 1;

@@ -78,30 +78,98 @@ pub fn pieces(text: &str) -> Vec<Piece> {
 /// The longest token cut from a word: a fragment this long or shorter is a token's prefix.
 pub const GRAM: usize = 3;
 
-/// Adds the tokens of one piece.
-fn cut(piece: &Piece, out: &mut Vec<String>) {
-    match piece {
-        Piece::Run(c) => {
-            for (i, ch) in c.iter().enumerate() {
-                out.push(ch.to_string());
-                if let Some(next) = c.get(i + 1) {
-                    out.push([*ch, *next].iter().collect());
+/// Cuts values into their tokens with buffers kept from one value to the next: every
+/// token is handed over as a slice of the lower-cased piece, so cutting a record's values
+/// allocates nothing once the buffers have grown (the index is built a record at a time,
+/// a million times in a large import). Cuts exactly as [`pieces`] then [`add_text`] would.
+#[derive(Debug, Default)]
+pub struct Cutter {
+    /// The current piece, lower-cased.
+    low: String,
+    /// Where each of its characters starts in `low`, then where the last one ends.
+    bounds: Vec<usize>,
+    /// Whether the current piece is a run of ideographs (else a word).
+    run: bool,
+    /// A phone value without its separators.
+    digits: String,
+}
+
+impl Cutter {
+    /// Hands every token of a text field's value to `emit` (repeats included).
+    pub fn text(&mut self, value: &str, emit: &mut impl FnMut(&str)) {
+        self.low.clear();
+        self.bounds.clear();
+        for c in value.chars() {
+            if c.is_ascii() {
+                if c.is_ascii_alphanumeric() {
+                    self.push(false, c.to_ascii_lowercase(), emit);
+                } else {
+                    self.flush(emit);
+                }
+                continue;
+            }
+            for l in c.to_lowercase() {
+                if is_ideograph(l) {
+                    self.push(true, l, emit);
+                } else if l.is_alphanumeric() {
+                    self.push(false, l, emit);
+                } else {
+                    self.flush(emit);
                 }
             }
         }
-        Piece::Word(c) => {
-            for i in 0..c.len() {
-                out.push(c[i..(i + GRAM).min(c.len())].iter().collect());
+        self.flush(emit);
+    }
+
+    /// Hands every token of a phone or mobile field's value to `emit`: those of its text,
+    /// and those of its digits without separators (when it has any).
+    pub fn phone(&mut self, value: &str, emit: &mut impl FnMut(&str)) {
+        self.text(value, emit);
+        if value.contains(PHONE_SEPARATORS) {
+            let mut digits = std::mem::take(&mut self.digits);
+            digits.clear();
+            digits.extend(value.chars().filter(|c| !PHONE_SEPARATORS.contains(c)));
+            self.text(&digits, emit);
+            self.digits = digits;
+        }
+    }
+
+    fn push(&mut self, run: bool, c: char, emit: &mut impl FnMut(&str)) {
+        if run != self.run {
+            self.flush(emit);
+            self.run = run;
+        }
+        self.bounds.push(self.low.len());
+        self.low.push(c);
+    }
+
+    /// Cuts the current piece: ideographs one and two at a time, a word's characters
+    /// [`GRAM`] at a time from each position.
+    fn flush(&mut self, emit: &mut impl FnMut(&str)) {
+        let n = self.bounds.len();
+        if n == 0 {
+            return;
+        }
+        self.bounds.push(self.low.len());
+        let (b, low) = (&self.bounds, &self.low);
+        for i in 0..n {
+            if self.run {
+                emit(&low[b[i]..b[i + 1]]);
+                if i + 1 < n {
+                    emit(&low[b[i]..b[i + 2]]);
+                }
+            } else {
+                emit(&low[b[i]..b[(i + GRAM).min(n)]]);
             }
         }
+        self.low.clear();
+        self.bounds.clear();
     }
 }
 
 /// Adds the tokens of a text field's value (repeats included: the caller sorts them out).
 pub fn add_text(value: &str, out: &mut Vec<String>) {
-    for p in pieces(value) {
-        cut(&p, out);
-    }
+    Cutter::default().text(value, &mut |t| out.push(t.to_string()));
 }
 
 /// What a phone number's separators are: removed before digits are compared, so
@@ -121,8 +189,7 @@ pub fn phone_norm(value: &str) -> String {
 /// Adds the tokens of a phone or mobile field: those of its text, and those of its digits
 /// without separators.
 pub fn add_phone(value: &str, out: &mut Vec<String>) {
-    add_text(value, out);
-    add_text(&phone_norm(value), out);
+    Cutter::default().phone(value, &mut |t| out.push(t.to_string()));
 }
 
 /// The digits a query asks phones for, when it is a phone fragment: digits and separators
@@ -169,6 +236,35 @@ mod tests {
         );
         assert_eq!(tokens("a.b@C1"), ["1", "a", "b", "c1"]);
         assert!(tokens("  -- ").is_empty());
+    }
+
+    /// The cut as [`pieces`] describes it, one allocation per token.
+    fn reference(v: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in pieces(v) {
+            let c = p.chars();
+            for i in 0..c.len() {
+                match p {
+                    Piece::Run(_) => {
+                        out.push(c[i].to_string());
+                        if i + 1 < c.len() {
+                            out.push(c[i..i + 2].iter().collect());
+                        }
+                    }
+                    Piece::Word(_) => out.push(c[i..(i + GRAM).min(c.len())].iter().collect()),
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_cutter_cuts_as_the_pieces_say(v in "[张伟科a-cA-CéÉİß1-3 .@_-]{0,12}") {
+            let mut got = Vec::new();
+            Cutter::default().text(&v, &mut |t| got.push(t.to_string()));
+            proptest::prop_assert_eq!(got, reference(&v));
+        }
     }
 
     #[test]

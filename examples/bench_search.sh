@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Benchmark of the search index (issue 11, "Speed") against the sqlite3 CLI on the
+# 1,000,000-row customers CSV. Not a test: run it by hand.
+#   examples/bench_search.sh [CSV] [REPS]     (defaults $BENCH_DIR/customers-1000000.csv, 3)
+#   BENCH_DIR (default /tmp/crm-search-bench) holds the databases; a missing CSV is generated.
+# Side by side in one run, whole-process times, medians of REPS:
+#   import: `crm import customer` (index built in its transaction) vs `sqlite3 .import` of
+#     the same file into a bare table: goal <= 3x; crm's peak RSS <= 128 MiB;
+#   size: the crm database with its index <= 2x the same database without it (both vacuumed);
+#   find: `crm find customer TEXT --limit 20` for a rare term (full person name, e-mail
+#     fragment, 7-digit phone fragment, 2-character Chinese word) <= 0.05x sqlite3's
+#     `LIKE '%TEXT%'` scan over the same columns of the bare table; `科技 --count` <= 0.1x
+#     the counting scan; `zw --limit 20` and `zhangwei` <= 30 ms.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${BENCH_DIR:-/tmp/crm-search-bench}
+CSV=${1:-$WORK/customers-1000000.csv}
+REPS=${2:-3}
+mkdir -p "$WORK"
+cd "$ROOT"
+cargo build --release --quiet
+CRM="$ROOT/target/release/crm"
+command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3; }
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
+[ -s "$CSV" ] || python3 "$ROOT/examples/gen_customers.py" 1000000 > "$CSV"
+echo "file: $CSV ($(du -m "$CSV" | cut -f1) MB)"
+COLS="code,name,kind,industry,level,status,source,owner,phone,email,website,city,address,tags,credit_code,notes"
+# The customer's searchable fields (`.search()` in src/schema/entities.rs).
+SEARCH="code name phone email city credit_code"
+export HOME="$WORK/home" XDG_STATE_HOME="$WORK/home/state" XDG_DATA_HOME="$WORK/home/data"
+export CRM_DB="$WORK/crm.db"
+PW="bench password 1"
+
+# Runs a command under /usr/bin/time -v; appends "wall cpu rss_kib" to the file named first
+# (wall from bash's clock: time's is in hundredths).
+measure() {
+  local out=$1; shift
+  local t0=$EPOCHREALTIME
+  /usr/bin/time -v -o "$WORK/time.txt" "$@" >/dev/null
+  local t1=$EPOCHREALTIME
+  awk -F': ' -v w="$(echo "$t1 - $t0" | bc -l)" '/User time/ {u = $2} /System time/ {s = $2}
+              /Maximum resident/ {m = $2} END {printf "%.4f %.2f %s\n", w, u + s, m}' "$WORK/time.txt" >> "$out"
+}
+# Appends a command's wall time to the file named first (the short queries: no time(1)).
+clock() {
+  local out=$1; shift
+  local t0=$EPOCHREALTIME
+  "$@" >/dev/null
+  local t1=$EPOCHREALTIME
+  echo "$t1 - $t0" | bc -l >> "$out"
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+col() { awk -v c="$2" '{print $c}' "$1" | median; }
+ratio() { echo "$1/$2" | bc -l; }
+size_mb() { echo "$(stat -c %s "$1")/1048576" | bc -l; }
+
+rm -f "$WORK"/m-*
+for rep in $(seq "$REPS"); do
+  rm -rf "$WORK/home" "$WORK"/crm.db* "$WORK"/sq.db*
+  echo "$PW" | "$CRM" init --password-stdin >/dev/null 2>&1
+  echo "$PW" | "$CRM" login --user admin --password-stdin >/dev/null 2>&1
+  sync
+  measure "$WORK/m-ci" "$CRM" -q import customer "$CSV"
+  sync
+  sqlite3 "$WORK/sq.db" "CREATE TABLE customer ($(echo $COLS | sed 's/,/ TEXT, /g') TEXT)"
+  measure "$WORK/m-si" sqlite3 "$WORK/sq.db" ".import --csv --skip 1 $CSV customer"
+  echo "rep $rep (wall cpu rss_kib): import crm $(tail -1 "$WORK/m-ci") | sqlite3 $(tail -1 "$WORK/m-si")"
+done
+n=$(sqlite3 "$CRM_DB" 'SELECT COUNT(*) FROM customer')
+m=$(sqlite3 "$WORK/sq.db" 'SELECT COUNT(*) FROM customer')
+[ "$n" = "$m" ] || { echo "crm imported $n rows, sqlite3 $m" >&2; exit 1; }
+
+# Sizes: the crm database vacuumed, with its index and without it (a copy, tables dropped).
+sqlite3 "$CRM_DB" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+cp "$CRM_DB" "$WORK/with.db"
+sqlite3 "$WORK/with.db" 'PRAGMA journal_mode=DELETE; VACUUM' >/dev/null
+cp "$WORK/with.db" "$WORK/without.db"
+drops=$(sqlite3 "$WORK/without.db" "SELECT 'DROP TABLE \"' || name || '\";' FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%' AND name LIKE '%_search'")
+sqlite3 "$WORK/without.db" "$drops VACUUM"
+with_mb=$(size_mb "$WORK/with.db"); without_mb=$(size_mb "$WORK/without.db"); bare_mb=$(size_mb "$WORK/sq.db")
+rm -f "$WORK/with.db" "$WORK/without.db"
+
+# The queries: rare terms picked from the file (a 3-character person name, an e-mail
+# fragment, 7 digits from the middle of a mobile), the rarest 2-character Chinese word of
+# the names (no such word of the generated file has fewer than 100 hits: 磊艳 has 158).
+person=$(sqlite3 "$WORK/sq.db" "SELECT name FROM customer WHERE kind = 'person' AND length(name) = 3 AND rowid > 500000 LIMIT 1")
+phone=$(sqlite3 "$WORK/sq.db" "SELECT substr(phone, 3, 7) FROM customer WHERE rowid = 654321")
+like() {
+  local w=() c
+  for c in $SEARCH; do w+=("$c LIKE '%$1%'"); done
+  local IFS='|'; echo "${w[*]}" | sed 's/|/ OR /g'
+}
+# name | crm arguments | sqlite3 scan (empty: no scan baseline, goal 30 ms)
+QUERIES=(
+  "person|$person --limit 20|SELECT * FROM customer WHERE $(like "$person") LIMIT 20"
+  "email|user123456@ --limit 20|SELECT * FROM customer WHERE $(like user123456@) LIMIT 20"
+  "phone|$phone --limit 20|SELECT * FROM customer WHERE $(like "$phone") LIMIT 20"
+  "2-char|磊艳 --limit 20|SELECT * FROM customer WHERE $(like 磊艳) LIMIT 20"
+  "count|科技 --count|SELECT COUNT(*) FROM customer WHERE $(like 科技)"
+  "zw|zw --limit 20|"
+  "zhangwei|zhangwei --limit 20|"
+)
+for rep in $(seq "$REPS"); do
+  for q in "${QUERIES[@]}"; do
+    IFS='|' read -r name args sql <<<"$q"
+    # shellcheck disable=SC2086 # the arguments are split on purpose
+    clock "$WORK/m-f-$name" "$CRM" find customer $args
+    [ -z "$sql" ] || clock "$WORK/m-s-$name" sqlite3 "$WORK/sq.db" "$sql"
+  done
+done
+
+ci=$(col "$WORK/m-ci" 1); si=$(col "$WORK/m-si" 1)
+cic=$(col "$WORK/m-ci" 2); sic=$(col "$WORK/m-si" 2)
+rss=$(awk '{print $3}' "$WORK/m-ci" | sort -g | tail -1)
+printf 'import: crm %.2fs, sqlite3 .import %.2fs: %.2fx wall (goal <= 3x); cpu %.2fs vs %.2fs: %.2fx\n' \
+  "$ci" "$si" "$(ratio "$ci" "$si")" "$cic" "$sic" "$(ratio "$cic" "$sic")"
+printf 'import peak RSS: %.1f MiB (goal <= 128 MiB)\n' "$(echo "$rss/1024" | bc -l)"
+printf 'size: crm %.1f MB with the index, %.1f MB without: %.2fx (goal <= 2x); bare sqlite3 table %.1f MB\n' \
+  "$with_mb" "$without_mb" "$(ratio "$with_mb" "$without_mb")" "$bare_mb"
+for q in "${QUERIES[@]}"; do
+  IFS='|' read -r name args sql <<<"$q"
+  hits=$("$CRM" find customer "${args%% *}" --count 2>/dev/null || echo '?')
+  f=$(col "$WORK/m-f-$name" 1)
+  if [ -z "$sql" ]; then
+    printf 'find %-8s crm find customer %-22s %7.1f ms (goal <= 30 ms; %s hits)\n' "$name" "$args" "$(echo "$f*1000" | bc -l)" "$hits"
+  else
+    s=$(col "$WORK/m-s-$name" 1)
+    goal=0.05; [ "$name" = count ] && goal=0.1
+    printf 'find %-8s crm find customer %-22s %7.1f ms vs LIKE scan %7.1f ms: %.3fx (goal <= %sx; %s hits)\n' \
+      "$name" "$args" "$(echo "$f*1000" | bc -l)" "$(echo "$s*1000" | bc -l)" "$(ratio "$f" "$s")" "$goal" "$hits"
+  fi
+done
+printf 'load average while measuring: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
