@@ -14,6 +14,8 @@ use crate::schema::{ENTITIES, Entity, Field, Kind, Value, ident};
 use crate::search::{pinyin, tokens};
 use crate::vals;
 
+mod side;
+
 /// The entities the index covers: those with a searchable field (`SQLite`'s v9 made a table
 /// for each; a new one needs a step of its own).
 pub fn entities() -> impl Iterator<Item = &'static Entity> {
@@ -39,6 +41,21 @@ pub struct Docs {
 impl Docs {
     /// The index row of a record, from its values (in the registry's field order).
     pub fn doc(&mut self, e: &Entity, values: &[Value]) -> &str {
+        self.of(
+            e,
+            e.fields
+                .iter()
+                .zip(values)
+                .filter_map(|(f, v)| Some((f, shown(f, v)?))),
+        )
+    }
+
+    /// The index row of a record from its non-empty searchable values, in field order.
+    pub fn of<'v>(
+        &mut self,
+        e: &Entity,
+        texts: impl Iterator<Item = (&'v Field, &'v str)>,
+    ) -> &str {
         let Docs { cut, keys, out } = self;
         out.clear();
         let mut title = None;
@@ -49,8 +66,7 @@ impl Docs {
                 }
                 out.push_str(t);
             };
-            for (f, v) in e.fields.iter().zip(values) {
-                let Some(text) = shown(f, v) else { continue };
+            for (f, text) in texts {
                 if f.kind == Kind::Phone {
                     cut.phone(text, &mut emit);
                 } else {
@@ -95,14 +111,68 @@ fn shown<'v>(f: &Field, v: &'v Value) -> Option<&'v str> {
     }
 }
 
+thread_local! {
+    /// The index a large first import builds on a second thread (`side`), when one is.
+    static SIDE: std::cell::RefCell<Option<side::Side>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Starts building `e`'s index on a second thread for a large import into an empty table
+/// (`SQLite`; the writer's [`add`] then hands it the records); whether it did.
+pub fn side_start(s: &Store, e: &'static Entity) -> Result<bool> {
+    let Store::Sqlite(c) = s else {
+        return Ok(false);
+    };
+    if e.search_fields().next().is_none() || SIDE.with_borrow(Option::is_some) {
+        return Ok(false);
+    }
+    let started = side::Side::start(c, e)?;
+    let on = started.is_some();
+    SIDE.with_borrow_mut(|x| *x = started);
+    Ok(on)
+}
+
+/// Ends the index built beside an import: copied into the database's, in the caller's
+/// transaction.
+pub fn side_finish(s: &Store) -> Result<()> {
+    match (SIDE.with_borrow_mut(Option::take), s) {
+        (Some(side), Store::Sqlite(c)) => side.finish(c),
+        _ => Ok(()),
+    }
+}
+
+/// Drops the index built beside an import that is not written (its thread ends, its
+/// temporary file goes).
+pub fn side_abort() {
+    drop(SIDE.with_borrow_mut(Option::take));
+}
+
+/// Ends `e`'s side build before a change the thread cannot make (a record's row replaced
+/// or removed): from then on the writer indexes in place.
+fn side_settle(s: &Store, e: &Entity) -> Result<()> {
+    if SIDE.with_borrow(|x| x.as_ref().is_some_and(|x| x.entity == e.name)) {
+        side_finish(s)?;
+    }
+    Ok(())
+}
+
 /// Writes the index row of a new record `id`.
 pub fn add(s: &Store, e: &Entity, id: i64, values: &[Value]) -> Result<()> {
     if e.search_fields().next().is_none() {
         return Ok(());
     }
+    let handed = SIDE.with_borrow_mut(|x| match x {
+        Some(side) if side.entity == e.name => side.push(e, id, values).map(|()| true),
+        _ => Ok(false),
+    })?;
+    if handed {
+        return Ok(());
+    }
     match s {
         Store::Sqlite(c) => {
-            let sql = format!("INSERT INTO {} (rowid, t) VALUES (?1, ?2)", e.search_table());
+            let sql = format!(
+                "INSERT INTO {} (rowid, t) VALUES (?1, ?2)",
+                e.search_table()
+            );
             let mut insert = c.prepare_cached(&sql)?;
             DOCS.with_borrow_mut(|d| insert.execute(rusqlite::params![id, d.doc(e, values)]))?;
         }
@@ -130,6 +200,7 @@ pub fn remove(s: &Store, e: &Entity, lo: i64, hi: i64) -> Result<()> {
     if e.search_fields().next().is_none() {
         return Ok(());
     }
+    side_settle(s, e)?;
     match s {
         Store::Sqlite(_) => {
             s.execute(

@@ -285,7 +285,6 @@ mod tests {
         out
     }
 
-
     proptest::proptest! {
         #[test]
         fn the_buffered_keys_are_the_reference_keys(

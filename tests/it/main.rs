@@ -57,6 +57,7 @@ mod rel_wal;
 mod report;
 mod schema_drift;
 mod search;
+mod search_bulk;
 mod trust_audit;
 mod trust_files;
 mod trust_formats;

@@ -7,9 +7,21 @@ use crate::db::Store;
 use crate::error::Result;
 use crate::schema::{Entity, Kind, ident};
 
-/// Secondary indexes set aside for a large import, as the statements that make them again.
+/// Secondary indexes set aside for a large import, as the statements that make them again,
+/// and whether the search index is built beside it (`db::search::side_start`).
 #[derive(Debug, Default)]
-pub struct Deferred(Vec<String>);
+pub struct Deferred(Vec<String>, Option<SideGuard>);
+
+/// A search index built beside the import: dropped with the import unless [`rebuild`]
+/// copies it in.
+#[derive(Debug)]
+struct SideGuard;
+
+impl Drop for SideGuard {
+    fn drop(&mut self) {
+        crate::db::search::side_abort();
+    }
+}
 
 /// A file at least this large may be imported with its table's secondary indexes rebuilt
 /// at the end instead of kept up row by row.
@@ -39,7 +51,7 @@ fn defer_min_bytes() -> u64 {
 /// customer made a million-row import more than twice as slow). Kept: unique indexes (the
 /// key checks read them) and indexes led by a reference (the rules read them per row: an
 /// activity's customer, a line's order).
-pub fn defer_indexes(conn: &Store, e: &Entity, file_len: Option<u64>) -> Result<Deferred> {
+pub fn defer_indexes(conn: &Store, e: &'static Entity, file_len: Option<u64>) -> Result<Deferred> {
     let Some(len) = file_len.filter(|n| *n >= defer_min_bytes()) else {
         return Ok(Deferred::default());
     };
@@ -60,6 +72,8 @@ pub fn defer_indexes(conn: &Store, e: &Entity, file_len: Option<u64>) -> Result<
     {
         return Ok(Deferred::default());
     }
+    // A first load's search index is built on a second thread and copied in at the end.
+    let side = crate::db::search::side_start(conn, e)?.then_some(SideGuard);
     let found: Vec<(String, String)> = conn
         .sqlite()?
         .prepare(
@@ -94,11 +108,16 @@ pub fn defer_indexes(conn: &Store, e: &Entity, file_len: Option<u64>) -> Result<
         // it, and together they must fit the import's memory budget.
         conn.sqlite()?.execute_batch("PRAGMA cache_size = -16384")?;
     }
-    Ok(Deferred(out))
+    Ok(Deferred(out, side))
 }
 
-/// Makes the deferred indexes again (each one sort of the table, on two sorter threads).
-pub fn rebuild(conn: &Store, d: Deferred) -> Result<()> {
+/// Copies in the search index built beside the import, then makes the deferred indexes
+/// again (each one sort of the table, on two sorter threads).
+pub fn rebuild(conn: &Store, mut d: Deferred) -> Result<()> {
+    if let Some(guard) = d.1.take() {
+        std::mem::forget(guard);
+        crate::db::search::side_finish(conn)?;
+    }
     if d.0.is_empty() {
         return Ok(());
     }

@@ -1,0 +1,193 @@
+//! A first load's search index built on a second thread (`SQLite`): a large import into an
+//! empty table hands each new record's searchable values to a thread that cuts them and
+//! fills an FTS5 table of the same definition in a private temporary database; at the end
+//! of the import its index tables are copied into the database's, inside the import's one
+//! transaction (a rollback or a kill leaves nothing: the temporary file is unlinked).
+//!
+//! Why: filling FTS5 is most of the cost of indexing a record (its pending-terms hash is a
+//! cache miss a token), and the import's writer already keeps one core busy. Copying the
+//! finished index's pages costs a fraction of building it, and an empty index (checked
+//! through its shadow tables: no segment, no record) takes them as they are: the same
+//! tokens, the same segments, the same answers.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+
+use super::Docs;
+use crate::error::{Error, Result};
+use crate::schema::{Entity, Field};
+
+/// Records handed over at a time.
+const BATCH: usize = 1024;
+/// The temporary index's pending-terms hash: fewer, larger segments to merge than the
+/// default 1 MB; the thread's memory with its page cache stays under 32 MiB.
+const HASH_BYTES: i64 = 16 << 20;
+
+/// Records' searchable values, one after the other.
+#[derive(Default)]
+struct Batch {
+    ids: Vec<i64>,
+    text: String,
+    /// Per record and searchable field, where its value ends in `text` (an empty value: none).
+    ends: Vec<usize>,
+}
+
+/// An index being built beside an import.
+pub struct Side {
+    pub entity: &'static str,
+    batch: Batch,
+    send: Option<SyncSender<Batch>>,
+    thread: Option<JoinHandle<Result<Connection>>>,
+}
+
+/// The shadow tables of an FTS5 table that hold its index (`_config` holds settings only).
+const SHADOWS: [&str; 3] = ["_data", "_idx", "_docsize"];
+
+impl Side {
+    /// Starts the thread when `e`'s index is empty: no record indexed, no segment (only the
+    /// structure and averages records a new FTS5 table writes).
+    pub fn start(c: &Connection, e: &'static Entity) -> Result<Option<Side>> {
+        let name = format!("{}_search", e.name);
+        let shadow = |s: &str| format!("\"{name}{s}\"");
+        let indexed: Option<i64> = c
+            .query_row(
+                &format!("SELECT 1 FROM {} LIMIT 1", shadow("_docsize")),
+                [],
+                |r| r.get(0),
+            )
+            .ok();
+        let segments: i64 = c.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM {} WHERE id NOT IN (1, 10)",
+                shadow("_data")
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        let terms: i64 = c.query_row(
+            &format!("SELECT COUNT(*) FROM {}", shadow("_idx")),
+            [],
+            |r| r.get(0),
+        )?;
+        if indexed.is_some() || segments > 0 || terms > 0 {
+            return Ok(None);
+        }
+        let sql: String = c.query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+            [&name],
+            |r| r.get(0),
+        )?;
+        let (send, recv) = sync_channel::<Batch>(8);
+        let table = e.search_table();
+        let thread = std::thread::spawn(move || build(&sql, &table, e, &recv));
+        Ok(Some(Side {
+            entity: e.name,
+            batch: Batch::default(),
+            send: Some(send),
+            thread: Some(thread),
+        }))
+    }
+
+    /// Takes a new record's values (the entity's fields, in order).
+    pub fn push(&mut self, e: &Entity, id: i64, values: &[crate::schema::Value]) -> Result<()> {
+        let b = &mut self.batch;
+        b.ids.push(id);
+        for (f, v) in e.fields.iter().zip(values) {
+            if f.search {
+                if let Some(t) = super::shown(f, v) {
+                    b.text.push_str(t);
+                }
+                b.ends.push(b.text.len());
+            }
+        }
+        if b.ids.len() >= BATCH {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self) -> Result<()> {
+        let b = std::mem::take(&mut self.batch);
+        if let Some(s) = &self.send {
+            if s.send(b).is_err() {
+                // The thread stopped: its error is what `finish` reports.
+                self.send = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the thread and copies its index into `c`'s (in the caller's transaction).
+    pub fn finish(mut self, c: &Connection) -> Result<()> {
+        self.send()?;
+        self.send = None;
+        let built = self
+            .thread
+            .take()
+            .expect("joined once")
+            .join()
+            .map_err(|_| Error::internal("the search index thread panicked"))??;
+        let name = format!("{}_search", self.entity);
+        for s in SHADOWS {
+            let table = format!("\"{name}{s}\"");
+            let mut read = built.prepare(&format!("SELECT * FROM {table}"))?;
+            let n = read.column_count();
+            let marks = vec!["?"; n].join(", ");
+            let mut write =
+                c.prepare(&format!("INSERT OR REPLACE INTO {table} VALUES ({marks})"))?;
+            let mut rows = read.query([])?;
+            while let Some(r) = rows.next()? {
+                for i in 0..n {
+                    write.raw_bind_parameter(
+                        i + 1,
+                        rusqlite::types::ToSqlOutput::Borrowed(r.get_ref(i)?),
+                    )?;
+                }
+                write.raw_execute()?;
+            }
+        }
+        // FTS5 keeps a table's structure between statements; a savepoint rolled back over
+        // it makes it read the copied one.
+        c.execute_batch(&format!(
+            "SAVEPOINT crm_side; DELETE FROM \"{name}\" WHERE rowid = -1; ROLLBACK TO crm_side; RELEASE crm_side"
+        ))?;
+        Ok(())
+    }
+}
+
+/// The thread: makes the table in a private temporary database and fills it.
+fn build(sql: &str, table: &str, e: &'static Entity, recv: &Receiver<Batch>) -> Result<Connection> {
+    let c = Connection::open("")?;
+    c.execute_batch(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192",
+    )?;
+    c.execute_batch(sql)?;
+    c.execute(
+        &format!("INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?)"),
+        [HASH_BYTES],
+    )?;
+    c.execute_batch("BEGIN")?;
+    {
+        let mut insert = c.prepare(&format!("INSERT INTO {table} (rowid, t) VALUES (?1, ?2)"))?;
+        let fields: Vec<&Field> = e.search_fields().collect();
+        let mut docs = Docs::default();
+        for b in recv {
+            let mut at = 0;
+            for (k, id) in b.ids.iter().enumerate() {
+                let ends = &b.ends[k * fields.len()..(k + 1) * fields.len()];
+                let mut from = at;
+                let texts = fields.iter().zip(ends).filter_map(|(f, &end)| {
+                    let t = &b.text[from..end];
+                    from = end;
+                    (!t.is_empty()).then_some((*f, t))
+                });
+                insert.execute(rusqlite::params![id, docs.of(e, texts)])?;
+                at = from;
+            }
+        }
+    }
+    c.execute_batch("COMMIT")?;
+    Ok(c)
+}
