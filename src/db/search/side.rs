@@ -22,8 +22,10 @@ use crate::schema::{Entity, Field};
 /// Records handed over at a time.
 const BATCH: usize = 1024;
 /// The temporary index's pending-terms hash: fewer, larger segments to merge than the
-/// default 1 MB; the thread's memory with its page cache stays under 32 MiB.
-const HASH_BYTES: i64 = 16 << 20;
+/// default 1 MB. Its entries take about three times this (FTS5 counts their data, not
+/// their allocations): with the thread's page cache about 16 MiB beside the import's (a
+/// 16 MiB hash made a 1,000,000-row import peak at 131 MiB, over its 128 MiB budget).
+const HASH_BYTES: i64 = 4 << 20;
 
 /// Records' searchable values, one after the other.
 #[derive(Default)]
@@ -103,25 +105,22 @@ impl Side {
             }
         }
         if b.ids.len() >= BATCH {
-            self.send()?;
+            self.send();
         }
         Ok(())
     }
 
-    fn send(&mut self) -> Result<()> {
+    fn send(&mut self) {
         let b = std::mem::take(&mut self.batch);
-        if let Some(s) = &self.send {
-            if s.send(b).is_err() {
-                // The thread stopped: its error is what `finish` reports.
-                self.send = None;
-            }
+        // A thread that stopped has an error, which `finish` reports.
+        if self.send.as_ref().is_some_and(|s| s.send(b).is_err()) {
+            self.send = None;
         }
-        Ok(())
     }
 
     /// Waits for the thread and copies its index into `c`'s (in the caller's transaction).
     pub fn finish(mut self, c: &Connection) -> Result<()> {
-        self.send()?;
+        self.send();
         self.send = None;
         let built = self
             .thread
@@ -161,7 +160,7 @@ impl Side {
 fn build(sql: &str, table: &str, e: &'static Entity, recv: &Receiver<Batch>) -> Result<Connection> {
     let c = Connection::open("")?;
     c.execute_batch(
-        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192",
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -4096",
     )?;
     c.execute_batch(sql)?;
     c.execute(
