@@ -161,9 +161,12 @@ pub fn add(s: &Store, e: &Entity, id: i64, values: &[Value]) -> Result<()> {
         return Ok(());
     }
     let handed = SIDE.with_borrow_mut(|x| match x {
-        Some(side) if side.entity == e.name => side.push(e, id, values).map(|()| true),
-        _ => Ok(false),
-    })?;
+        Some(side) if side.entity == e.name => {
+            side.push(e, id, values);
+            true
+        }
+        _ => false,
+    });
     if handed {
         return Ok(());
     }

@@ -93,7 +93,7 @@ impl Side {
     }
 
     /// Takes a new record's values (the entity's fields, in order).
-    pub fn push(&mut self, e: &Entity, id: i64, values: &[crate::schema::Value]) -> Result<()> {
+    pub fn push(&mut self, e: &Entity, id: i64, values: &[crate::schema::Value]) {
         let b = &mut self.batch;
         b.ids.push(id);
         for (f, v) in e.fields.iter().zip(values) {
@@ -107,7 +107,6 @@ impl Side {
         if b.ids.len() >= BATCH {
             self.send();
         }
-        Ok(())
     }
 
     fn send(&mut self) {
