@@ -11,6 +11,26 @@
 #     fragment, 7-digit phone fragment, 2-character Chinese word) <= 0.05x sqlite3's
 #     `LIKE '%TEXT%'` scan over the same columns of the bare table; `科技 --count` <= 0.1x
 #     the counting scan; `zw --limit 20` and `zhangwei` <= 30 ms.
+# SKIP_IMPORT=1 measures the queries again on the databases of the last run.
+#
+# Measured 2026-12-01 (branch searchperf), release build, 1,000,000 rows / 198 MB, 3 reps,
+# medians, on the 2-core VM shared with other builds (load average 5-15 during the imports,
+# so walls are noisy; the CPU ratio is steadier):
+#   import: crm 104.38 s vs sqlite3 .import 9.46 s = 11.03x wall (goal <= 3x: NOT met);
+#     CPU 32.38 s vs 3.08 s = 10.51x; peak RSS 111.9 MiB (goal <= 128 MiB: met)
+#   size: 374.1 MB with the index vs 268.0 MB without = 1.40x (goal <= 2x: met)
+#   find --limit 20 (whole process) vs the LIKE scan of the bare table:
+#     person 黄杰霞 11.8 ms vs 1150.5 ms = 0.010x; e-mail user123456@ 22.3 ms vs 951.4 ms
+#     = 0.023x; phone 9276545 25.5 ms vs 1173.4 ms = 0.022x (goals <= 0.05x: met);
+#     磊艳 19.8 ms vs 123.4 ms = 0.161x (158 hits: the scan stops at its 20th, an eighth of
+#     the table in; no 2-character word of this file has fewer than 100 hits)
+#   科技 --count 298.4 ms vs 955.1 ms = 0.312x (goal <= 0.1x: not met)
+#   zw --limit 20 149.4 ms (30,195 hits; goal 30 ms: not met); zhangwei 34.1 ms (449 hits)
+# Where the import's time goes (perf, 100,000 rows): FTS5's pending-terms hash
+# (sqlite3Fts5HashWrite: a cache miss per token occurrence) and its segment merges are
+# about half of the CPU; the doc building (tokens and pinyin keys, now without an
+# allocation per token) about 7%. The index holds ~86 tokens a record, 21 of them pinyin
+# keys, which cost about as much as the 65 text tokens (long, many distinct).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${BENCH_DIR:-/tmp/crm-search-bench}
