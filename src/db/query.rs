@@ -273,6 +273,12 @@ pub fn rows(conn: &Store, q: &Query, columns: &[&'static Field]) -> Result<Vec<V
 /// Counts matching rows.
 pub fn count(conn: &Store, q: &Query) -> Result<i64> {
     let mut args = Vec::new();
+    if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty())
+        && q.filters.is_empty()
+        && let Some(sql) = text::index_count(conn.dialect(), q.entity, text, &mut args)
+    {
+        return conn.value(&sql, &args);
+    }
     let sql = format!(
         "SELECT COUNT(*) FROM {} t{}",
         q.entity.table(),

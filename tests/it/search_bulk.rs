@@ -103,6 +103,19 @@ fn an_index_built_beside_a_first_import_answers_as_one_built_record_by_record() 
         .collect();
     assert!(empty.is_empty(), "found nothing: {empty:?}");
     beside.run(&["check"]).ok();
+    // A count read from the index alone (an exact query) is the number of matches listed.
+    for (q, ids) in a
+        .iter()
+        .filter(|(q, _)| ["张", "科技", "13900"].contains(&q.as_str()))
+    {
+        let n = beside
+            .run(&["find", "customer", q, "--count"])
+            .ok()
+            .stdout
+            .trim()
+            .to_string();
+        assert_eq!(n, ids.len().to_string(), "{q}");
+    }
 
     // Later writes go to the copied index in place.
     let id = beside.add(
@@ -129,6 +142,13 @@ fn an_index_built_beside_a_first_import_answers_as_one_built_record_by_record() 
         .run(&["delete", "customer", &first.to_string(), "--yes"])
         .ok();
     assert!(!found("zhangwei").contains(&first));
+    let n = beside
+        .run(&["find", "customer", "张", "--count"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    assert_eq!(n, found("张").len().to_string());
     // A second import (into a table no longer empty) indexes in place; reverting it
     // removes its records from the index.
     let more = beside.path("more.csv");

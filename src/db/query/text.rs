@@ -39,6 +39,25 @@ pub fn condition(d: Dialect, e: &Entity, text: &str, args: &mut Vec<Value>) -> S
     format!("({})", alts.join(" OR "))
 }
 
+/// A count of the records a text matches read from `SQLite`'s index alone, when its
+/// candidates are its matches (an exact plan, no pinyin alternative): counting through the
+/// table seeks every matching record (科技 in the 1,000,000-customer benchmark: 240 ms, the
+/// index alone 3 ms). The caller has no other condition.
+pub fn index_count(d: Dialect, e: &Entity, text: &str, args: &mut Vec<Value>) -> Option<String> {
+    let plan = Plan::new(text);
+    if d != Dialect::Sqlite || !plan.exact || plan.pinyin.is_some() {
+        return None;
+    }
+    e.search_fields().next()?;
+    let m = plan.fts5_text()?;
+    Index::of(d, e)?;
+    args.push(Value::Text(m));
+    Some(format!(
+        "SELECT COUNT(*) FROM {0} WHERE {0} MATCH ?",
+        e.search_table()
+    ))
+}
+
 /// Some searchable value contains the text (LIKE's case-insensitivity), or a phone's
 /// digits hold the text's digits.
 fn values_contain(
