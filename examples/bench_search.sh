@@ -26,6 +26,11 @@
 #     the table in; no 2-character word of this file has fewer than 100 hits)
 #   科技 --count 298.4 ms vs 955.1 ms = 0.312x (goal <= 0.1x: not met)
 #   zw --limit 20 149.4 ms (30,195 hits; goal 30 ms: not met); zhangwei 34.1 ms (449 hits)
+# After `find --count` of an exact text reads the index alone (same databases, SKIP_IMPORT=1,
+# load average ~8): 科技 --count 21.3 ms vs 1034.4 ms = 0.021x (met); person 19.8 ms vs
+#   950.1 ms = 0.021x; e-mail 22.6 vs 813.8 ms = 0.028x; phone 10.3 vs 830.6 ms = 0.012x;
+#   磊艳 14.3 vs 94.2 ms = 0.152x (the early-stopping scan); zw 215.8 ms (not met);
+#   zhangwei 23.6 ms (met).
 # Where the import's time goes (perf, 100,000 rows): FTS5's pending-terms hash
 # (sqlite3Fts5HashWrite: a cache miss per token occurrence) and its segment merges are
 # about half of the CPU; the doc building (tokens and pinyin keys, now without an
