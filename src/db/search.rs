@@ -16,6 +16,9 @@ use crate::schema::{ENTITIES, Entity, Field, Kind, Value, ident};
 use crate::search::{pinyin, tokens};
 use crate::vals;
 
+mod pg;
+pub use pg::{stage as pg_stage, stage_begin as pg_stage_begin, stage_write as pg_stage_write};
+
 /// The entities the index covers: those with a searchable field (`SQLite`'s v9 made a table
 /// for each; a new one needs a step of its own).
 pub fn entities() -> impl Iterator<Item = &'static Entity> {
@@ -74,7 +77,7 @@ pub fn add(s: &Store, e: &Entity, id: i64, values: &[Value]) -> Result<()> {
                 vals![id, d.0],
             )?;
         }
-        Store::Postgres(_) => {}
+        Store::Postgres(_) => pg::add(s, e, id, &d)?,
     }
     Ok(())
 }
@@ -108,7 +111,7 @@ pub fn remove(s: &Store, e: &Entity, lo: i64, hi: i64) -> Result<()> {
                 vals![lo, hi],
             )?;
         }
-        Store::Postgres(_) => {}
+        Store::Postgres(_) => pg::remove(s, e, lo, hi)?,
     }
     Ok(())
 }
@@ -146,6 +149,9 @@ fn select(e: &Entity) -> String {
 /// Indexes every record of every entity anew (an upgraded file, a copied database), a
 /// record at a time as the rows stream by.
 pub fn build(s: &Store) -> Result<()> {
+    if !s.is_sqlite() {
+        return pg::build(s);
+    }
     for e in entities() {
         if let Store::Sqlite(_) = s {
             s.execute(&format!("DELETE FROM {}", e.search_table()), vals![])?;
@@ -209,10 +215,11 @@ const CHECK_SAMPLE: i64 = 500;
 /// records whose tokens it does not hold. Empty when it agrees with the records.
 pub fn stale(s: &Store) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    let Store::Sqlite(_) = s else {
-        return Ok(out);
-    };
     for e in entities() {
+        if !s.is_sqlite() {
+            pg::stale(s, e, CHECK_SAMPLE, &mut out)?;
+            continue;
+        }
         let (t, st) = (e.table(), e.search_table());
         let missing: i64 = s.value(
             &format!("SELECT COUNT(*) FROM {t} WHERE \"id\" NOT IN (SELECT rowid FROM {st})"),

@@ -132,6 +132,9 @@ fn body(database: &str) -> String {
     for e in ENTITIES {
         entity(&mut s, e, &groups);
         audit_trigger(&mut s, e);
+        if e.search_fields().next().is_some() {
+            super::search_security::sql(&mut s, e, &groups);
+        }
     }
     revert_reads(&mut s, &groups);
     s.push_str(&super::logins::sql(database));
@@ -313,7 +316,7 @@ fn entity(s: &mut String, e: &Entity, groups: &[(Role, String)]) {
 
 /// The condition that the session's user owns the row `row` (a table name or an alias) of
 /// entity `e`: its owner field, or the record its `owner_via` reference points to.
-fn owns(e: &Entity, row: &str, depth: usize) -> String {
+pub(super) fn owns(e: &Entity, row: &str, depth: usize) -> String {
     if let Some(owner) = e.owner {
         return format!("{row}.{} = crm.me()", quote_ident(owner));
     }
