@@ -156,7 +156,7 @@ const SHIPPED_PG: &[&str] = &[
     // v2
     "d406fce8f7ff1441b674aedd97eea6b535326e30279af6b55f0a3fec5fa05a94",
     // v3
-    "90bad639fa42fb8b36d742f63de7cc079ba4640354e0a7a0e6c868589fe52e14",
+    "b03462731b68dc664dcda921efe40db440405a0192847f905e25b5893d028881",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.

@@ -108,7 +108,7 @@ impl Index {
                 self.table
             ),
             Dialect::Postgres => format!(
-                "t.\"id\" IN (SELECT x.\"id\" FROM {} x WHERE x.\"t\" @@ CAST(? AS tsquery))",
+                "t.\"id\" IN (SELECT x.\"id\" FROM {} x WHERE x.\"t\" @@ CAST(CAST(? AS text) AS tsquery))",
                 self.table
             ),
         }

@@ -31,3 +31,5 @@ CREATE TABLE crm."activity_search" ("id" bigint PRIMARY KEY REFERENCES crm."acti
 CREATE INDEX "activity_search_t" ON crm."activity_search" USING gin ("t");
 CREATE TABLE crm."ticket_search" ("id" bigint PRIMARY KEY REFERENCES crm."ticket" ("id") ON DELETE CASCADE, "t" tsvector NOT NULL);
 CREATE INDEX "ticket_search_t" ON crm."ticket_search" USING gin ("t");
+-- This step's number, as every step after the first writes it.
+UPDATE crm.schema_version SET version = 3;
