@@ -183,6 +183,7 @@ pub fn unprotected_tables(s: &Store) -> Result<Vec<String>> {
         .map(|e| e.name.to_string())
         .collect();
     want.extend(["audit", "opportunity_stage", "sessions"].map(String::from));
+    want.extend(crate::db::search::entities().map(|e| format!("{}_search", e.name)));
     let mut bad = Vec::new();
     for t in want {
         let row = s.query_opt(
