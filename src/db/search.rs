@@ -1,7 +1,8 @@
 //! The search index kept beside the records: per entity with searchable fields, one row
 //! per record holding the tokens of its searchable values and the pinyin keys of its name
 //! (`search::tokens`, `search::pinyin`: cut by crm, so both engines hold the same).
-//! `SQLite` keeps them in a contentless FTS5 table (`<entity>_search`, rowid = id; v9).
+//! `SQLite` keeps them in a contentless FTS5 table (`<entity>_search`, rowid = id; v9),
+//! `PostgreSQL` in a GIN-indexed tsvector table (`crm.<entity>_search`, v3; `pg`).
 //!
 //! Every write path keeps the index in the transaction of its change: the writer
 //! (`db::write`: add, edit, delete, import, revert) calls [`put`] and [`remove`]; a

@@ -8,62 +8,58 @@
 use std::fmt::Write;
 
 use super::names::quote_ident;
-use super::security::{Scope, owns, scope};
 use crate::roles::{Action, Role};
 use crate::schema::Entity;
 
-/// The widest of some scopes.
-fn widest(scopes: impl Iterator<Item = Scope>) -> Scope {
-    scopes
-        .max_by_key(|s| match s {
-            Scope::None => 0,
-            Scope::Own => 1,
-            Scope::All => 2,
-        })
-        .unwrap_or(Scope::None)
+/// The rows of entity records a role may act on, as `security` has them: None (no right),
+/// `true` (all records), or its condition on a record aliased `r` (its own).
+pub type Rows<'a> = &'a dyn Fn(Role, Action) -> Option<String>;
+
+/// The widest of the rows some actions reach.
+fn widest(role: Role, actions: &[Action], rows: Rows) -> Option<String> {
+    let all: Vec<String> = actions.iter().filter_map(|a| rows(role, *a)).collect();
+    if all.iter().any(|r| r == "true") {
+        return Some("true".into());
+    }
+    all.into_iter().next()
 }
 
 /// The index table's security for entity `e` (one with searchable fields).
-pub fn sql(s: &mut String, e: &Entity, groups: &[(Role, String)]) {
+pub fn sql(s: &mut String, e: &Entity, groups: &[(Role, String)], rows: Rows) {
     let table = format!("{}_search", e.name);
     let t = format!("crm.{}", quote_ident(&table));
     let _ = writeln!(s, "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;");
     for (role, g) in groups {
         let g = quote_ident(g);
-        let of = |a: Action| scope(*role, a, e);
-        for (cmd, sc) in [
-            ("SELECT", of(Action::Read)),
-            (
-                "INSERT",
-                widest([of(Action::Create), of(Action::Update)].into_iter()),
-            ),
-            (
-                "DELETE",
-                widest([of(Action::Update), of(Action::Delete)].into_iter()),
-            ),
+        for (cmd, actions) in [
+            ("SELECT", &[Action::Read][..]),
+            ("INSERT", &[Action::Create, Action::Update][..]),
+            ("DELETE", &[Action::Update, Action::Delete][..]),
         ] {
-            let rows = match sc {
-                Scope::None => continue,
-                Scope::All => "true".to_string(),
+            let Some(cond) = widest(*role, actions, rows) else {
+                continue;
+            };
+            let cond = if cond == "true" {
+                cond
+            } else {
                 // The record's own policy, read through the index row's id.
-                Scope::Own => format!(
-                    "EXISTS (SELECT 1 FROM crm.{} r WHERE r.id = {}.id AND {})",
+                format!(
+                    "EXISTS (SELECT 1 FROM crm.{} r WHERE r.id = {}.id AND {cond})",
                     e.table(),
                     quote_ident(&table),
-                    owns(e, "r", 0)
-                ),
+                )
             };
             let name = quote_ident(&format!("{}_{}", role.as_str(), cmd.to_lowercase()));
             let _ = writeln!(s, "GRANT {cmd} ON {t} TO {g};");
             let _ = if cmd == "INSERT" {
                 writeln!(
                     s,
-                    "CREATE POLICY {name} ON {t} FOR INSERT TO {g} WITH CHECK ({rows});"
+                    "CREATE POLICY {name} ON {t} FOR INSERT TO {g} WITH CHECK ({cond});"
                 )
             } else {
                 writeln!(
                     s,
-                    "CREATE POLICY {name} ON {t} FOR {cmd} TO {g} USING ({rows});"
+                    "CREATE POLICY {name} ON {t} FOR {cmd} TO {g} USING ({cond});"
                 )
             };
         }

@@ -133,7 +133,12 @@ fn body(database: &str) -> String {
         entity(&mut s, e, &groups);
         audit_trigger(&mut s, e);
         if e.search_fields().next().is_some() {
-            super::search_security::sql(&mut s, e, &groups);
+            let rows = |role: Role, action: Action| match scope(role, action, e) {
+                Scope::None => None,
+                Scope::All => Some("true".to_string()),
+                Scope::Own => Some(owns(e, "r", 0)),
+            };
+            super::search_security::sql(&mut s, e, &groups, &rows);
         }
     }
     revert_reads(&mut s, &groups);
@@ -316,7 +321,7 @@ fn entity(s: &mut String, e: &Entity, groups: &[(Role, String)]) {
 
 /// The condition that the session's user owns the row `row` (a table name or an alias) of
 /// entity `e`: its owner field, or the record its `owner_via` reference points to.
-pub(super) fn owns(e: &Entity, row: &str, depth: usize) -> String {
+fn owns(e: &Entity, row: &str, depth: usize) -> String {
     if let Some(owner) = e.owner {
         return format!("{row}.{} = crm.me()", quote_ident(owner));
     }
