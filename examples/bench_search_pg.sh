@@ -10,6 +10,24 @@
 #   `psql` running the equivalent ILIKE '%…%' scan of the searchable columns on a bare
 #   table of the same rows (no index: what a scan costs);
 #   `crm import customer FILE` (with the index) vs CRM_BENCH_BASE's import (without).
+#
+# Measured 2026-12-01 09:14 UTC on the 2-core dev VM (loaded: other helpers' builds and
+# suites), release build, PostgreSQL 15 at /tmp/devpg (fsync off), the 1M-row file
+# /tmp/b9/customers-1000000.csv, REPS=1 for the search figures (one run: quote as such):
+#   query                         crm find   ILIKE scan   ratio
+#   rare e-mail (user654322@…)     0.521 s     3.109 s     0.17
+#   code C0765433                  0.143 s     1.978 s     0.07
+#   phone fragment 74520649        0.036 s     2.459 s     0.01
+#   科技 --count (99,927 hits)     1.245 s     1.095 s     1.14
+#   zw (pinyin initials, 30,195)   0.686 s     1.850 s     0.37   (--limit 20)
+#   zhangwei (pinyin, 449)         0.320 s     2.132 s     0.15   (--limit 20)
+#   import: with the index 149.9 s (the GIN index set aside for the first load and made
+#     again at its end, crm.import_set_aside); before that set-aside 214.9 s and 302.7 s;
+#     without the index (main's release build, CRM_BENCH_BASE) 18.7 s and 21.1 s: the
+#     index costs ~7x on a first load (GOAL not met). Index 1099 MB beside the 317 MB
+#     table. Where it goes, next steps: tokens per row (~60-99), doc building on the
+#     import's one thread, the GIN build; fewer tokens (the searchperf branch's work on
+#     tokens.rs) cut all three.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CSV=${1:-/tmp/b9/customers-1000000.csv}
