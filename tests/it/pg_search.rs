@@ -6,6 +6,8 @@
 //! a row or holds other tokens; the index rows follow their records' row security.
 
 use crm::auth::{Action, ROLES, Role, allowed};
+use std::fmt::Write as _;
+
 use crm::schema::Entity;
 
 use crate::harness::{Env, PW, write};
@@ -76,7 +78,7 @@ fn pg_bulk_import_and_its_revert_keep_the_index() {
     let f = env.path("big.csv");
     let mut csv = String::from("name,code,phone\n");
     for (n, c, p) in &rows {
-        csv.push_str(&format!("{n},{c},{p}\n"));
+        let _ = writeln!(csv, "{n},{c},{p}");
     }
     write(&f, csv);
     // A first load into the empty table: COPY straight into it, plain indexes set aside.
@@ -91,7 +93,7 @@ fn pg_bulk_import_and_its_revert_keep_the_index() {
     let mut csv = String::from("code,name\n");
     for (i, row) in rows.iter_mut().enumerate().take(1000) {
         row.0 = format!("赵六商店{i}");
-        csv.push_str(&format!("{},{}\n", row.1, row.0));
+        let _ = writeln!(csv, "{},{}", row.1, row.0);
     }
     write(&f, csv);
     env.run(&[

@@ -66,16 +66,14 @@ pub fn stage(s: &Store, rows: Vec<(i64, Doc)>) -> Result<()> {
 /// already when `replace`), and empties the stage. The records must be written first.
 pub fn stage_write(s: &Store, e: &Entity, replace: bool) -> Result<()> {
     let st = e.search_table();
-    let mut sql = String::new();
-    if replace {
-        sql.push_str(&format!(
-            "DELETE FROM {st} x USING {STAGE} g WHERE x.\"id\" = g.\"id\"; "
-        ));
-    }
-    sql.push_str(&format!(
-        "INSERT INTO {st} (\"id\", \"t\") SELECT \"id\", array_to_tsvector(string_to_array(\"t\", ' ')) FROM {STAGE}; TRUNCATE {STAGE}"
-    ));
-    s.batch(&sql)
+    let delete = if replace {
+        format!("DELETE FROM {st} x USING {STAGE} g WHERE x.\"id\" = g.\"id\"; ")
+    } else {
+        String::new()
+    };
+    s.batch(&format!(
+        "{delete}INSERT INTO {st} (\"id\", \"t\") SELECT \"id\", array_to_tsvector(string_to_array(\"t\", ' ')) FROM {STAGE}; TRUNCATE {STAGE}"
+    ))
 }
 
 /// Indexes every record anew, ten thousand at a time (the rows cannot stream while the
@@ -133,13 +131,13 @@ pub fn stale(s: &Store, e: &Entity, sample: i64, out: &mut Vec<String>) -> Resul
     )?;
     let probe = format!("SELECT COUNT(*) FROM {st} WHERE \"id\" = ? AND \"t\" = {TSVECTOR}");
     let mut wrong = 0;
-    for r in rows {
-        let mut v = r.into_values().into_iter();
-        let Some(Value::Integer(id)) = v.next() else {
+    for row in rows {
+        let mut values = row.into_values().into_iter();
+        let Some(Value::Integer(id)) = values.next() else {
             continue;
         };
-        let d = doc(e, &v.collect::<Vec<_>>());
-        if s.value::<i64>(&probe, vals![id, d.0])? == 0 {
+        let want = doc(e, &values.collect::<Vec<_>>());
+        if s.value::<i64>(&probe, vals![id, want.0])? == 0 {
             wrong += 1;
         }
     }
