@@ -50,12 +50,7 @@ pub fn checks(conn: &Store) -> Result<Vec<Outcome>> {
         },
     ));
     audit_checks(conn, &mut out)?;
-    // A damaged file can make the index unreadable: that is its answer too.
-    out.push(match crate::db::search::stale(conn) {
-        Ok(stale) if stale.is_empty() => ("search_index", true, "ok".into()),
-        Ok(stale) => ("search_index", false, stale.join("; ")),
-        Err(e) => ("search_index", false, e.message),
-    });
+    out.push(search_index(conn));
     let mode = maintain::journal_mode(conn)?;
     if maintain::is_read_only(conn) {
         // Opened read-only (a read-only mount): the connection's journal mode is not the
@@ -110,6 +105,16 @@ fn audit_checks(conn: &Store, out: &mut Vec<Outcome>) -> Result<()> {
 
 /// On a server: the schema version, the server's own constraints (always enforced there),
 /// the audit log, and row-level security on every table that needs it.
+/// Whether the search index holds what the records say (`db::search::stale`).
+fn search_index(conn: &Store) -> Outcome {
+    // A damaged file can make the index unreadable: that is its answer too.
+    match crate::db::search::stale(conn) {
+        Ok(stale) if stale.is_empty() => ("search_index", true, "ok".into()),
+        Ok(stale) => ("search_index", false, stale.join("; ")),
+        Err(e) => ("search_index", false, e.message),
+    }
+}
+
 fn server_checks(conn: &Store) -> Result<Vec<Outcome>> {
     let mut out = Vec::new();
     let (at, known) = crate::db::server::schema_version(conn)?;
@@ -123,6 +128,7 @@ fn server_checks(conn: &Store) -> Result<Vec<Outcome>> {
         },
     ));
     audit_checks(conn, &mut out)?;
+    out.push(search_index(conn));
     let open = crate::db::server::unprotected_tables(conn)?;
     out.push(if open.is_empty() {
         ("row_security", true, "ok".into())

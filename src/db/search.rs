@@ -1,7 +1,8 @@
 //! The search index kept beside the records: per entity with searchable fields, one row
 //! per record holding the tokens of its searchable values and the pinyin keys of its name
 //! (`search::tokens`, `search::pinyin`: cut by crm, so both engines hold the same).
-//! `SQLite` keeps them in a contentless FTS5 table (`<entity>_search`, rowid = id; v9).
+//! `SQLite` keeps them in a contentless FTS5 table (`<entity>_search`, rowid = id; v9),
+//! `PostgreSQL` in a GIN-indexed tsvector table (`crm.<entity>_search`, v3; `pg`).
 //!
 //! Every write path keeps the index in the transaction of its change: the writer
 //! (`db::write`: add, edit, delete, import, revert) calls [`put`] and [`remove`]; a
@@ -14,7 +15,9 @@ use crate::schema::{ENTITIES, Entity, Field, Kind, Value, ident};
 use crate::search::{pinyin, tokens};
 use crate::vals;
 
+mod pg;
 mod side;
+pub use pg::{stage as pg_stage, stage_begin as pg_stage_begin, stage_write as pg_stage_write};
 
 /// The entities the index covers: those with a searchable field (`SQLite`'s v9 made a table
 /// for each; a new one needs a step of its own).
@@ -179,7 +182,7 @@ pub fn add(s: &Store, e: &Entity, id: i64, values: &[Value]) -> Result<()> {
             let mut insert = c.prepare_cached(&sql)?;
             DOCS.with_borrow_mut(|d| insert.execute(rusqlite::params![id, d.doc(e, values)]))?;
         }
-        Store::Postgres(_) => {}
+        Store::Postgres(_) => pg::add(s, e, id, &doc(e, values))?,
     }
     Ok(())
 }
@@ -214,7 +217,7 @@ pub fn remove(s: &Store, e: &Entity, lo: i64, hi: i64) -> Result<()> {
                 vals![lo, hi],
             )?;
         }
-        Store::Postgres(_) => {}
+        Store::Postgres(_) => pg::remove(s, e, lo, hi)?,
     }
     Ok(())
 }
@@ -252,6 +255,9 @@ fn select(e: &Entity) -> String {
 /// Indexes every record of every entity anew (an upgraded file, a copied database), a
 /// record at a time as the rows stream by.
 pub fn build(s: &Store) -> Result<()> {
+    if !s.is_sqlite() {
+        return pg::build(s);
+    }
     for e in entities() {
         if let Store::Sqlite(_) = s {
             s.execute(&format!("DELETE FROM {}", e.search_table()), vals![])?;
@@ -315,10 +321,11 @@ const CHECK_SAMPLE: i64 = 500;
 /// records whose tokens it does not hold. Empty when it agrees with the records.
 pub fn stale(s: &Store) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    let Store::Sqlite(_) = s else {
-        return Ok(out);
-    };
     for e in entities() {
+        if !s.is_sqlite() {
+            pg::stale(s, e, CHECK_SAMPLE, &mut out)?;
+            continue;
+        }
         let (t, st) = (e.table(), e.search_table());
         let missing: i64 = s.value(
             &format!("SELECT COUNT(*) FROM {t} WHERE \"id\" NOT IN (SELECT rowid FROM {st})"),

@@ -38,6 +38,7 @@ mod pg_logins;
 mod pg_records;
 mod pg_reports;
 mod pg_schema;
+mod pg_search;
 mod pg_security;
 mod pg_store_audit;
 mod pg_store_query;

@@ -181,19 +181,20 @@ fn check_on_postgres_finds_lost_row_security_and_triggers() {
             "schema_version=true",
             "audit_chain=true",
             "audit_triggers=true",
+            "search_index=true",
             "row_security=true"
         ]
     );
     // A DBA turns row-level security off on one table and drops an audit trigger.
     db.admin()
         .batch_execute(
-            "ALTER TABLE crm.customer DISABLE ROW LEVEL SECURITY; DROP TRIGGER audit_no_delete ON crm.audit;",
+            "ALTER TABLE crm.customer DISABLE ROW LEVEL SECURITY; ALTER TABLE crm.contact_search DISABLE ROW LEVEL SECURITY; DROP TRIGGER audit_no_delete ON crm.audit;",
         )
         .unwrap();
     let r = env.run(&["check"]);
     r.code(9).one_error_line();
     assert!(
-        r.stderr.contains("row-level security missing on customer"),
+        r.stderr.contains("row-level security missing on customer, contact_search"),
         "{}",
         r.stderr
     );

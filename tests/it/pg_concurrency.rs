@@ -55,6 +55,13 @@ fn pg_an_add_does_not_wait_for_another_add_in_progress() {
             &[&theirs],
         )
         .unwrap();
+    // with its search index row, as crm's add writes it (the tokens crm cuts from `raw`)
+    other
+        .execute(
+            "INSERT INTO crm.customer_search VALUES ($1, array_to_tsvector('{raw,aw,w}'))",
+            &[&theirs],
+        )
+        .unwrap();
     // crm's add neither waits (with no busy timeout, a lock held would fail it) nor takes
     // that id.
     let r = env.run(&[

@@ -41,7 +41,19 @@ fn sqlite_schema() -> Schema {
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name <> ?",
         "",
     );
+    // The search index's FTS5 tables and their shadow tables are SQLite's own kind of
+    // table: compared by name only (`search_tables`).
+    let virtual_tables = strings(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%' AND name <> ?",
+        "",
+    );
     for name in tables {
+        if virtual_tables
+            .iter()
+            .any(|v| name == *v || name.starts_with(&format!("{v}_")))
+        {
+            continue;
+        }
         let mut t = Table::default();
         let mut st = conn
             .prepare("SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info(?) ORDER BY cid")
@@ -121,7 +133,7 @@ fn pg_schema(client: &mut postgres::Client) -> Schema {
         .unwrap();
     for row in tables {
         let name: String = row.get(0);
-        if ONLY_HERE.contains(&name.as_str()) {
+        if ONLY_HERE.contains(&name.as_str()) || name.ends_with("_search") {
             continue;
         }
         let mut t = Table::default();
@@ -182,6 +194,37 @@ fn pg_schema(client: &mut postgres::Client) -> Schema {
     schema
 }
 
+/// The search index's tables on `SQLite`: the FTS5 tables (not their shadow tables).
+fn search_tables_sqlite() -> BTreeSet<String> {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    crm::db::migrate::run(&conn).unwrap();
+    let mut st = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%fts5%'")
+        .unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// The search index's tables on `PostgreSQL`: those of an id and a GIN-indexed tsvector,
+/// the id a key that goes with its record.
+fn search_tables_pg(client: &mut postgres::Client) -> BTreeSet<String> {
+    client
+        .query(
+            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'crm' AND c.relkind = 'r'
+                AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 't' AND a.atttypid = 'tsvector'::regtype)
+                AND EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam WHERE i.indrelid = c.oid AND am.amname = 'gin')
+                AND EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conrelid = c.oid AND co.contype = 'f' AND co.confdeltype = 'c')",
+            &[],
+        )
+        .unwrap()
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
 #[test]
 fn pg_schema_equals_sqlite() {
     let Some(db) = pg_harness::fresh("pg_schema_equals_sqlite") else {
@@ -201,6 +244,11 @@ fn pg_schema_equals_sqlite() {
             "table {name}: PostgreSQL (left) vs SQLite (right)"
         );
     }
+    assert_eq!(
+        search_tables_pg(&mut db.admin()),
+        search_tables_sqlite(),
+        "the same search index tables"
+    );
     // SQLite's tables check nothing beyond types (STRICT): neither may PostgreSQL's.
     let checks: i64 = db
         .admin()

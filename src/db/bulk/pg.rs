@@ -92,6 +92,9 @@ pub struct PgBulk {
     deferred: std::cell::Cell<bool>,
     /// When the import began, for `CRM_IMPORT_TRACE`.
     began: Option<std::time::Instant>,
+    /// The search index rows of the records the chunk writes (`db::search`), when the
+    /// entity has searchable fields: sent after its COPY, written after its records.
+    docs: Option<Vec<(i64, crate::db::search::Doc)>>,
 }
 
 /// Why an entity cannot be imported set-based: its rules change other records per row.
@@ -180,7 +183,14 @@ impl PgBulk {
             .iter()
             .any(|r| r.entity == e.name && r.check.is_some());
         let stream = was_empty && mode == Mode::Insert && !checks;
+        let docs = if e.search_fields().next().is_some() {
+            crate::db::search::pg_stage_begin(conn)?;
+            Some(Vec::new())
+        } else {
+            None
+        };
         Ok(PgBulk {
+            docs,
             stage_cols: format!("ord, rid, nid, {}", field_list(e)),
             ord: 0,
             staged: 0,
@@ -280,8 +290,13 @@ impl PgBulk {
                 }
                 Ok(())
             })?;
+            self.stage_docs(conn)?;
             if direct {
                 self.written |= n > 0;
+                // The records are in the table: their index rows can follow.
+                if self.docs.is_some() {
+                    crate::db::search::pg_stage_write(conn, self.e, false)?;
+                }
             } else {
                 self.staged += n;
             }
@@ -302,6 +317,7 @@ impl PgBulk {
                     stage.into_iter().try_for_each(put)
                 })?;
             }
+            self.stage_docs(conn)?;
             self.drain(conn)?;
         }
         trace::lap("chunks", t0);
@@ -337,6 +353,9 @@ impl PgBulk {
                 } else {
                     self.inserts = true;
                 }
+                if let (Some(docs), Some(id)) = (&mut self.docs, rid.or(nid)) {
+                    docs.push((id, crate::db::search::doc(self.e, &d.values)));
+                }
                 let r = match (self.direct, nid) {
                     (Some(true), Some(id)) => self.table_row(id, d),
                     _ => self.stage_row(rid, nid, d),
@@ -353,6 +372,14 @@ impl PgBulk {
                 Err(why)
             }
         });
+        Ok(())
+    }
+
+    /// Sends the index rows of the chunk's records to the search stage.
+    fn stage_docs(&mut self, conn: &Store) -> Result<()> {
+        if let Some(docs) = &mut self.docs {
+            crate::db::search::pg_stage(conn, std::mem::take(docs))?;
+        }
         Ok(())
     }
 

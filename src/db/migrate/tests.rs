@@ -155,6 +155,8 @@ const SHIPPED_PG: &[&str] = &[
     "3a834144d43899acc1f3f487855588ce5448658ad69d5612f501e3bc4a208ae2",
     // v2
     "d406fce8f7ff1441b674aedd97eea6b535326e30279af6b55f0a3fec5fa05a94",
+    // v3
+    "b03462731b68dc664dcda921efe40db440405a0192847f905e25b5893d028881",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.

@@ -14,25 +14,25 @@ pub fn condition(d: Dialect, e: &Entity, text: &str, args: &mut Vec<Value>) -> S
         return d.never().to_string();
     }
     let plan = Plan::new(text);
-    let index = Index::of(d, e);
+    let ix = Index::of(d, e);
     let mut alts = Vec::new();
-    match (&index, plan.fts5_text()) {
+    match ix.text(&plan) {
         // The index is the answer.
-        (Some(ix), Some(m)) if plan.exact => {
+        Some(m) if plan.exact => {
             args.push(Value::Text(m));
             alts.push(ix.candidates());
         }
         // The index narrows, the values confirm.
-        (Some(ix), Some(m)) => {
+        Some(m) => {
             args.push(Value::Text(m));
             let cand = ix.candidates();
             let check = values_contain(d, e, text, &plan, args);
             alts.push(format!("({cand} AND ({check}))"));
         }
-        // Nothing to narrow by (punctuation only), or no index on this engine: a scan.
-        _ => alts.push(format!("({})", values_contain(d, e, text, &plan, args))),
+        // Nothing to narrow by (punctuation only): a scan.
+        None => alts.push(format!("({})", values_contain(d, e, text, &plan, args))),
     }
-    if let (Some(ix), Some(p)) = (&index, plan.fts5_pinyin()) {
+    if let Some(p) = ix.pinyin(&plan) {
         args.push(Value::Text(p));
         alts.push(ix.candidates());
     }
@@ -50,7 +50,6 @@ pub fn index_count(d: Dialect, e: &Entity, text: &str, args: &mut Vec<Value>) ->
     }
     e.search_fields().next()?;
     let m = plan.fts5_text()?;
-    Index::of(d, e)?;
     args.push(Value::Text(m));
     Some(format!(
         "SELECT COUNT(*) FROM {0} WHERE {0} MATCH ?",
@@ -88,27 +87,49 @@ fn phone_norm_sql(col: &str) -> String {
     })
 }
 
-/// Where an engine keeps the index of an entity.
+/// Where an engine keeps the index of an entity, and how it is asked: FTS5's MATCH on
+/// `SQLite`, a `tsquery` on the GIN-indexed tsvector on `PostgreSQL` (v3).
 struct Index {
+    d: Dialect,
     table: String,
 }
 
 impl Index {
-    fn of(d: Dialect, e: &Entity) -> Option<Index> {
-        match d {
-            Dialect::Sqlite => Some(Index {
-                table: e.search_table(),
-            }),
-            Dialect::Postgres => None,
+    fn of(d: Dialect, e: &Entity) -> Index {
+        Index {
+            d,
+            table: e.search_table(),
+        }
+    }
+
+    /// The index query of the text's own tokens (and phone digits).
+    fn text(&self, plan: &Plan) -> Option<String> {
+        match self.d {
+            Dialect::Sqlite => plan.fts5_text(),
+            Dialect::Postgres => plan.tsquery_text(),
+        }
+    }
+
+    /// The index query of the text as a pinyin key.
+    fn pinyin(&self, plan: &Plan) -> Option<String> {
+        match self.d {
+            Dialect::Sqlite => plan.fts5_pinyin(),
+            Dialect::Postgres => plan.tsquery_pinyin(),
         }
     }
 
     /// The ids the bound index query finds.
     fn candidates(&self) -> String {
-        format!(
-            "t.\"id\" IN (SELECT rowid FROM {0} WHERE {0} MATCH ?)",
-            self.table
-        )
+        match self.d {
+            Dialect::Sqlite => format!(
+                "t.\"id\" IN (SELECT rowid FROM {0} WHERE {0} MATCH ?)",
+                self.table
+            ),
+            Dialect::Postgres => format!(
+                "t.\"id\" IN (SELECT x.\"id\" FROM {} x WHERE x.\"t\" @@ CAST(CAST(? AS text) AS tsquery))",
+                self.table
+            ),
+        }
     }
 }
 

@@ -120,6 +120,10 @@ impl PgBulk {
         }
         sql.push_str("TRUNCATE crm_import_stage");
         conn.batch(&sql)?;
+        if self.docs.is_some() {
+            // The records are written: their index rows, replacing the updated ones'.
+            crate::db::search::pg_stage_write(conn, self.e, self.updates)?;
+        }
         self.updates = false;
         self.inserts = false;
         self.staged = 0;

@@ -8,7 +8,8 @@
 //! - `crm.import_defer_indexes(entity)` and `crm.import_direct(entity)` refuse unless this
 //!   user's import batch of that entity is open in this transaction
 //!   (`crm.import_batch_now`) and, once they hold the table's exclusive lock, the table is
-//!   empty; then they note each plain index (not unique, no constraint's) in a temporary
+//!   empty; then they note each plain index (not unique, no constraint's) of the table
+//!   and of its search index table (`crm.<entity>_search`, its GIN index) in a temporary
 //!   table of their own and drop it; `import_direct` also turns row security off, and
 //!   only for a user whose policies on the table all say `true` (who may read, add, change
 //!   and delete every record of it: nothing a policy would refuse can get in), answering
@@ -83,13 +84,18 @@ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION crm.import_indexes_restored() FROM PUBLIC;
 CREATE OR REPLACE FUNCTION crm.import_set_aside(p_entity text, p_rls boolean) RETURNS integer {head} AS $$
-DECLARE t regclass; empty boolean; r record; n integer := 0;
+DECLARE t regclass; st regclass; empty boolean; r record; n integer := 0;
 BEGIN
   IF p_entity NOT IN ({names}) THEN RAISE EXCEPTION 'not a crm entity: %', p_entity; END IF;
   {open}
   t := format('crm.%I', p_entity)::regclass;
+  -- The entity's search index table (`db::search`), empty with it: its GIN index too.
+  st := to_regclass(format('crm.%I', p_entity || '_search'));
   BEGIN
     EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', t);
+    IF st IS NOT NULL THEN
+      EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', st);
+    END IF;
   EXCEPTION WHEN lock_not_available THEN
     RETURN -1;
   END;
@@ -110,7 +116,7 @@ BEGIN
   END IF;
   FOR r IN SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def
              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = t AND NOT i.indisunique AND NOT i.indisprimary
+            WHERE (i.indrelid = t OR i.indrelid = st) AND NOT i.indisunique AND NOT i.indisprimary
               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
             ORDER BY c.relname LOOP
     INSERT INTO pg_temp.crm_import_deferred (entity, kind, name, def) VALUES (p_entity, 'index', r.name, r.def);

@@ -25,10 +25,19 @@ pub mod ids;
 pub mod import_indexes;
 pub mod logins;
 pub mod names;
+pub mod search_security;
 pub mod security;
 
 /// The steps, in order. Add a step by adding a file: never edit one that shipped.
-pub const STEPS: &[&str] = &[include_str!("v1.sql"), include_str!("v2.sql")];
+pub const STEPS: &[&str] = &[
+    include_str!("v1.sql"),
+    include_str!("v2.sql"),
+    include_str!("v3.sql"),
+];
+
+/// The step that makes the search index (`db::search`): the records already there are
+/// indexed after it, in its transaction.
+pub const SEARCH_INDEX_STEP: i64 = 3;
 
 /// The schema that holds crm's tables in a `PostgreSQL` database.
 pub const SCHEMA: &str = "crm";

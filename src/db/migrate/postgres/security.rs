@@ -132,6 +132,14 @@ fn body(database: &str) -> String {
     for e in ENTITIES {
         entity(&mut s, e, &groups);
         audit_trigger(&mut s, e);
+        if e.search_fields().next().is_some() {
+            let rows = |role: Role, action: Action| match scope(role, action, e) {
+                Scope::None => None,
+                Scope::All => Some("true".to_string()),
+                Scope::Own => Some(owns(e, "r", 0)),
+            };
+            super::search_security::sql(&mut s, e, &groups, &rows);
+        }
     }
     revert_reads(&mut s, &groups);
     s.push_str(&super::logins::sql(database));
