@@ -161,6 +161,7 @@ impl Ctx {
             Action::Audit => "read the audit log".to_string(),
             Action::Maintain => "check the database".to_string(),
             Action::Backup => "back up the database".to_string(),
+            Action::Configure => "manage settings".to_string(),
             other => format!("{other:?}").to_lowercase(),
         };
         let target = entity.map_or(String::new(), |e| format!(" {}", e.name));

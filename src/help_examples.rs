@@ -322,6 +322,23 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         )],
     ),
     (
+        "config",
+        &[
+            ex(
+                "Every setting with its value and default",
+                "crm config list",
+            ),
+            ex(
+                "Return customers to the pool after 45 days without a follow-up",
+                "crm config set pool.no_followup_days 45",
+            ),
+            ex(
+                "Read phone numbers without a country code as US numbers",
+                "crm config set phone.region US",
+            ),
+        ],
+    ),
+    (
         "backup",
         &[ex(
             "A checked copy of the database",

@@ -21,6 +21,7 @@ pub mod report;
 pub mod roles;
 pub mod rules;
 pub mod schema;
+pub mod settings;
 
 use crate::error::{Error, ErrorKind};
 

@@ -50,6 +50,8 @@ pub enum Action {
     Maintain,
     /// `backup`: a copy of everything, users and password hashes included (admin only).
     Backup,
+    /// `config`: the settings every user's commands follow (admin only).
+    Configure,
 }
 
 /// The role matrix. `owns` says whether the user owns the record (None: no record involved).
@@ -58,7 +60,10 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
     let rights = entity.map_or(crate::schema::Rights::NONE, |e| e.rights);
     match role {
         Role::Admin => true,
-        Role::Manager => !matches!(action, Action::Audit | Action::ManageUsers | Action::Backup),
+        Role::Manager => !matches!(
+            action,
+            Action::Audit | Action::ManageUsers | Action::Backup | Action::Configure
+        ),
         Role::Sales => match action {
             Action::Read | Action::Report => true,
             Action::Create | Action::Update | Action::Delete => {

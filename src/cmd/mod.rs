@@ -18,6 +18,7 @@ mod audit;
 mod backup;
 mod check;
 mod completions;
+mod config;
 mod convert;
 mod copy;
 mod delete;
@@ -161,6 +162,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "audit",
         command: audit::command,
         run: Run::Plain(audit::run),
+    },
+    Cmd {
+        name: "config",
+        command: config::command,
+        run: Run::Plain(config::run),
     },
     Cmd {
         name: "check",

@@ -20,6 +20,7 @@ pub mod report;
 pub mod row;
 pub mod server;
 pub mod sessions;
+pub mod settings;
 pub mod sqlite;
 pub mod stages;
 pub mod store;

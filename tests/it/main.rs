@@ -56,6 +56,7 @@ mod rel_mixed;
 mod rel_wal;
 mod report;
 mod schema_drift;
+mod settings;
 mod trust_audit;
 mod trust_files;
 mod trust_formats;

@@ -145,6 +145,8 @@ const SHIPPED: &[&str] = &[
     "2a501e21a4e6fa85ff378826b468f8c48ebcbfa9de7b320adec282f5dd817143",
     // v8
     "853e17cc704cb58b1ce3029010a56b02101abeaf13e96e08f9e894f1c049a512",
+    // v9
+    "768c78d2235c3dd4290322ec8273135f87a91ba3adf2469e0503337bc2222781",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
@@ -153,6 +155,8 @@ const SHIPPED_PG: &[&str] = &[
     "3a834144d43899acc1f3f487855588ce5448658ad69d5612f501e3bc4a208ae2",
     // v2
     "d406fce8f7ff1441b674aedd97eea6b535326e30279af6b55f0a3fec5fa05a94",
+    // v3
+    "617aedd7c63459a55b5db00b1532b0ae24b3c6f5ff34d175c1b2425844ccf843",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.

@@ -117,6 +117,8 @@ fn body(database: &str) -> String {
             "GRANT EXECUTE ON FUNCTION crm.audit_append(text, text, bigint, text, text, text, text), crm.me(), crm.begin_write(), crm.begin_add(), crm.lock_for_adding() TO {g};"
         );
         let _ = writeln!(s, "GRANT SELECT ON crm.schema_version TO {g};");
+        // Every user's commands follow the settings and read the owners' history.
+        let _ = writeln!(s, "GRANT SELECT ON crm.settings, crm.ownership TO {g};");
         // Everyone sees who the users are (owners are user names), nobody the hashes.
         let _ = writeln!(
             s,
@@ -186,6 +188,9 @@ fn system_tables(s: &mut String, role: Role, g: &str) {
             s,
             "GRANT INSERT, UPDATE (role, disabled, failed_logins, locked_until, updated_at) ON crm.users TO {g};"
         );
+    }
+    if may(Action::Configure) {
+        let _ = writeln!(s, "GRANT INSERT, UPDATE, DELETE ON crm.settings TO {g};");
     }
     if may(Action::Import) {
         // The batch tables are the proof of what an import skipped auditing field by
