@@ -162,6 +162,9 @@ impl Ctx {
             Action::Maintain => "check the database".to_string(),
             Action::Backup => "back up the database".to_string(),
             Action::Configure => "manage settings".to_string(),
+            Action::Claim => "use the customer pool".to_string(),
+            Action::Release => "release".to_string(),
+            Action::Assign => "assign customers".to_string(),
             other => format!("{other:?}").to_lowercase(),
         };
         let target = entity.map_or(String::new(), |e| format!(" {}", e.name));

@@ -322,6 +322,44 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         )],
     ),
     (
+        "pool",
+        &[
+            ex(
+                "Customers in the pool in 深圳",
+                "crm pool --where city~深圳",
+            ),
+            ex("The pool's rules as now set", "crm pool rules"),
+        ],
+    ),
+    (
+        "pool claim",
+        &[ex(
+            "Become the owner of two customers in the pool",
+            "crm pool claim C000013 C000014",
+        )],
+    ),
+    (
+        "pool release",
+        &[ex(
+            "Give a customer back to the pool",
+            "crm pool release C000001 --reason '不在负责区域'",
+        )],
+    ),
+    (
+        "pool assign",
+        &[ex(
+            "Give two customers to li.lei",
+            "crm pool assign C000001 C000002 --to li.lei",
+        )],
+    ),
+    (
+        "pool sweep",
+        &[ex(
+            "What tonight's sweep would return, without changing anything",
+            "crm pool sweep --dry-run",
+        )],
+    ),
+    (
         "config",
         &[
             ex(

@@ -52,6 +52,12 @@ pub enum Action {
     Backup,
     /// `config`: the settings every user's commands follow (admin only).
     Configure,
+    /// The customer pool: list it, read its rules, claim a customer from it.
+    Claim,
+    /// Give a customer back to the pool (sales: only their own).
+    Release,
+    /// Give customers to someone (`pool assign`) or take them back by the rules (`pool sweep`).
+    Assign,
 }
 
 /// The role matrix. `owns` says whether the user owns the record (None: no record involved).
@@ -65,7 +71,8 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
             Action::Audit | Action::ManageUsers | Action::Backup | Action::Configure
         ),
         Role::Sales => match action {
-            Action::Read | Action::Report => true,
+            Action::Read | Action::Report | Action::Claim => true,
+            Action::Release => owns != Some(false),
             Action::Create | Action::Update | Action::Delete => {
                 rights.sales_write && owns != Some(false)
             }

@@ -40,6 +40,7 @@ mod lines;
 mod log;
 mod login;
 mod placement;
+mod pool;
 mod report;
 mod schema;
 mod session;
@@ -137,6 +138,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "agenda",
         command: agenda::command,
         run: Run::Plain(agenda::run),
+    },
+    Cmd {
+        name: "pool",
+        command: pool::command,
+        run: Run::Plain(pool::run),
     },
     Cmd {
         name: "import",

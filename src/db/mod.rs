@@ -13,6 +13,7 @@ pub mod error;
 pub mod lookup;
 pub mod maintain;
 pub mod migrate;
+pub mod ownership;
 pub mod postgres;
 pub mod query;
 pub mod records;

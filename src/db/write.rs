@@ -69,6 +69,8 @@ pub struct Writer<'c> {
     update: Option<CachedStatement<'c>>,
     next_key: Option<i64>,
     users: Option<HashSet<String>>,
+    /// What a change of a customer's owner is recorded as (`db::ownership`) and why.
+    owner_event: (&'static str, Option<String>),
 }
 
 impl<'c> Writer<'c> {
@@ -99,7 +101,16 @@ impl<'c> Writer<'c> {
             update: None,
             next_key: None,
             users: None,
+            owner_event: ("edit", None),
         })
+    }
+
+    /// Records a change of a customer's owner made by this writer as `action` (claim,
+    /// release, assign, sweep, transfer …; "edit" unless said) with its reason.
+    #[must_use]
+    pub fn owner_event(mut self, action: &'static str, reason: Option<String>) -> Self {
+        self.owner_event = (action, reason);
+        self
     }
 
     /// Stamps this writer's records with `now` (an import: the time its batch records).
@@ -338,6 +349,7 @@ impl<'c> Writer<'c> {
             }
             AuditPolicy::PerBatch(_) => {}
         }
+        self.owner_changed(old, new)?;
         self.after_write(new, Some(&old.draft), old.id)?;
         Ok(Ok(()))
     }
@@ -432,6 +444,33 @@ impl<'c> Writer<'c> {
     // The rules' three hooks, each called from this one place.
     fn apply_rules(&self, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
         crate::rules::apply(self.conn, d, old)
+    }
+
+    /// A customer whose owner changed gets its ownership event (SPEC "Customer pool").
+    fn owner_changed(&self, old: &Stored, new: &Draft) -> Result<()> {
+        if self.e.name != "customer" {
+            return Ok(());
+        }
+        let (from, to) = (old.draft.text("owner"), new.text("owner"));
+        if from == to {
+            return Ok(());
+        }
+        let action = match self.audit {
+            AuditPolicy::PerBatch(_) => "import",
+            AuditPolicy::PerField { .. } => self.owner_event.0,
+        };
+        crate::db::ownership::record(
+            self.conn,
+            &crate::db::ownership::Event {
+                customer_id: old.id,
+                at: self.now,
+                user: self.user.clone(),
+                from: from.map(str::to_string),
+                to: to.map(str::to_string),
+                action: action.to_string(),
+                reason: self.owner_event.1.clone(),
+            },
+        )
     }
 
     fn after_write(&self, d: &Draft, old: Option<&Draft>, id: i64) -> Result<()> {

@@ -46,6 +46,7 @@ mod pg_upgrade;
 mod polish_cli;
 mod polish_prompts;
 mod polish_show;
+mod pool;
 mod rel_backup;
 mod rel_cli;
 mod rel_fsize;

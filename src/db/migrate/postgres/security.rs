@@ -131,6 +131,7 @@ fn body(database: &str) -> String {
     sessions(&mut s, &groups);
     s.push_str("ALTER TABLE crm.audit ENABLE ROW LEVEL SECURITY;\n");
     s.push_str("ALTER TABLE crm.opportunity_stage ENABLE ROW LEVEL SECURITY;\n");
+    s.push_str("ALTER TABLE crm.ownership ENABLE ROW LEVEL SECURITY;\n");
     for e in ENTITIES {
         entity(&mut s, e, &groups);
         audit_trigger(&mut s, e);
@@ -187,6 +188,21 @@ fn system_tables(s: &mut String, role: Role, g: &str) {
         let _ = writeln!(
             s,
             "GRANT INSERT, UPDATE (role, disabled, failed_logins, locked_until, updated_at) ON crm.users TO {g};"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "CREATE POLICY {} ON crm.ownership FOR SELECT TO {g} USING (true);",
+        quote_ident(&format!("{}_select", role.as_str()))
+    );
+    // Whoever may change a customer records its changes of owner, in their own name.
+    let customer = Entity::get("customer").expect("customer is registered");
+    if scope(role, Action::Update, customer) != Scope::None {
+        let _ = writeln!(s, "GRANT INSERT ON crm.ownership TO {g};");
+        let _ = writeln!(
+            s,
+            "CREATE POLICY {} ON crm.ownership FOR INSERT TO {g} WITH CHECK (\"user\" = crm.me());",
+            quote_ident(&format!("{}_insert", role.as_str()))
         );
     }
     if may(Action::Configure) {
@@ -313,6 +329,32 @@ fn entity(s: &mut String, e: &Entity, groups: &[(Role, String)]) {
                 ),
             };
         }
+        pool(s, e, *role, &g);
+    }
+}
+
+/// The customer pool's writes for a role limited to its own records: giving a record of
+/// its own back to the pool (owner emptied), and — customers only — claiming one from it.
+fn pool(s: &mut String, e: &Entity, role: Role, g: &str) {
+    let Some(owner) = e.owner.map(quote_ident) else {
+        return;
+    };
+    if scope(role, Action::Update, e) != Scope::Own {
+        return;
+    }
+    let t = format!("crm.{}", e.table());
+    let r = role.as_str();
+    if allowed(role, Action::Release, Some(e), Some(true)) {
+        let _ = writeln!(
+            s,
+            "CREATE POLICY {r}_release ON {t} FOR UPDATE TO {g} USING ({owner} = crm.me()) WITH CHECK ({owner} IS NULL);"
+        );
+    }
+    if e.name == "customer" && allowed(role, Action::Claim, Some(e), None) {
+        let _ = writeln!(
+            s,
+            "CREATE POLICY {r}_claim ON {t} FOR UPDATE TO {g} USING ({owner} IS NULL) WITH CHECK ({owner} = crm.me());"
+        );
     }
 }
 
