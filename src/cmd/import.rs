@@ -9,6 +9,7 @@ use crate::csvio::DateFormat;
 use crate::db::bulk::{Key, Mode};
 use crate::error::{Error, Result};
 use crate::schema::Entity;
+use crate::schema::kinds::phones::Region;
 
 use super::import_run::{self, InFormat, Opts};
 use crate::output::Format;
@@ -44,6 +45,7 @@ pub fn command() -> Command {
         .arg(Arg::new("encoding").long("encoding").value_name("ENC").value_parser(["auto", "utf-8", "gb18030"]).default_value("auto").help("Input encoding"))
         .arg(Arg::new("delimiter").long("delimiter").short('d').value_name("CHAR").help("Field separator [default: , or tab for .tsv/.tab files]"))
         .arg(Arg::new("date_format").long("date-format").value_name("FMT").help("Read ambiguous dates as dmy, mdy, or a pattern such as %d.%m.%Y"))
+        .arg(Arg::new("phone_region").long("phone-region").value_name("CC").help("Read phones without a country code in this region (ISO code such as US) [default: the setting phone.region, CN]"))
         .arg(Arg::new("ignore_unknown").long("ignore-unknown").action(ArgAction::SetTrue).help("Skip columns that match no field (each one is named)"))
         .subcommand(
             Command::new("history")
@@ -170,6 +172,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             .get_one::<String>("date_format")
             .map(|s| DateFormat::parse(s))
             .transpose()?,
+        region: match m.get_one::<String>("phone_region") {
+            Some(r) => {
+                Region::parse(r).map_err(|why| Error::usage(format!("--phone-region: {why}")))?
+            }
+            None => Region::current(),
+        },
     };
     import_run::run(ctx, &user.name, &opts)
 }

@@ -16,6 +16,7 @@ use crate::csvio::{DateFormat, parse_cell};
 use crate::db::bulk::Row;
 use crate::error::Result;
 use crate::schema::Entity;
+use crate::schema::kinds::phones::Region;
 
 use super::import_opts::{CHUNK, Parsed};
 
@@ -26,6 +27,7 @@ pub struct JsonCtx {
     pub ignore_unknown: bool,
     pub key_is_id: bool,
     pub dates: Option<DateFormat>,
+    pub region: Region,
     pub keep: bool,
     /// The column of each key seen so far (seeded with the first record's).
     pub known: HashMap<String, Col>,
@@ -98,7 +100,7 @@ impl JsonCtx {
                         return Err(format!("key '{k}' sets {} a second time", f.name));
                     }
                     let text = cell(f.kind, v).map_err(|why| format!("{k}: {why}"))?;
-                    row.values[i] = parse_cell(f, &text, self.dates.as_ref())
+                    row.values[i] = parse_cell(f, &text, self.dates.as_ref(), self.region)
                         .map_err(|why| format!("{k}: {why}"))?;
                     row.give(i);
                 }

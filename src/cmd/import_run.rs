@@ -16,6 +16,7 @@ use crate::csvio::write::AtomicFile;
 use crate::csvio::{DateFormat, decode, parse_cell};
 use crate::db::bulk::{Bulk, Key, Mode, Row};
 use crate::error::{Error, ErrorKind, Result};
+use crate::schema::kinds::phones::Region;
 use crate::schema::{Entity, Kind};
 
 use super::import_rejects::Rejects;
@@ -90,6 +91,7 @@ fn parse_row(
     heads: &[String],
     rec: &ByteRecord,
     dates: Option<&DateFormat>,
+    region: Region,
 ) -> std::result::Result<Row, String> {
     if rec.len() < cols.len() || rec.iter().skip(cols.len()).any(|x| !x.is_empty()) {
         return Err(format!(
@@ -115,7 +117,8 @@ fn parse_row(
                 }
             }
             Col::Field(f) => {
-                row.values[*i] = parse_cell(f, text, dates).map_err(|why| format!("{h}: {why}"))?;
+                row.values[*i] =
+                    parse_cell(f, text, dates, region).map_err(|why| format!("{h}: {why}"))?;
                 row.give(*i);
             }
         }
@@ -150,6 +153,7 @@ struct ReadCtx {
     cols: Vec<(Col, usize)>,
     heads: Vec<String>,
     dates: Option<DateFormat>,
+    region: Region,
     /// Keep each raw record (for the rejects file).
     keep: bool,
     lines: decode::Lines,
@@ -180,7 +184,7 @@ fn read_rows(
             }
         }
         let line = rec.position().map_or(line, |p| lines.line_at(p.byte()));
-        let cells = parse_row(e, cols, heads, rec, dates);
+        let cells = parse_row(e, cols, heads, rec, dates, c.region);
         chunk.push(Parsed {
             line,
             index: None,
@@ -358,6 +362,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             cols: indexed,
             heads: heads.clone(),
             dates: o.dates.clone(),
+            region: o.region,
             keep: rejects.is_some(),
             lines: input.lines.clone(),
         };
@@ -369,6 +374,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             ignore_unknown: o.ignore_unknown,
             key_is_id,
             dates: o.dates.clone(),
+            region: o.region,
             keep: rejects.is_some(),
             known: heads.iter().cloned().zip(cols.iter().copied()).collect(),
             ignored: late_ignored.clone(),

@@ -43,6 +43,7 @@ mod pg_store_audit;
 mod pg_store_query;
 mod pg_tls;
 mod pg_upgrade;
+mod phones;
 mod polish_cli;
 mod polish_prompts;
 mod polish_show;
