@@ -24,6 +24,7 @@ mod delete;
 mod demo;
 mod done;
 mod edit;
+mod edit_bulk;
 mod export;
 mod find;
 mod import;

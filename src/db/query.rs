@@ -281,3 +281,40 @@ pub fn count(conn: &Store, q: &Query) -> Result<i64> {
     );
     conn.value(&sql, &args)
 }
+
+/// Reads every matching record whole, in id order (a bulk edit's records).
+pub fn stored(conn: &Store, q: &Query) -> Result<Vec<crate::db::records::Stored>> {
+    let e = q.entity;
+    let mut args = Vec::new();
+    let cols: Vec<String> = e
+        .fields
+        .iter()
+        .map(|f| format!("t.{}", ident(f.name)))
+        .collect();
+    let sql = format!(
+        "SELECT t.\"id\", {}, t.\"created_at\", t.\"updated_at\" FROM {} t{} ORDER BY t.\"id\"",
+        cols.join(", "),
+        e.table(),
+        where_sql(conn.dialect(), q, &mut args)
+    );
+    let n = e.fields.len();
+    let mut out = Vec::new();
+    conn.each(&sql, &args, |r| {
+        let v = &r.0;
+        let int = |x: &Value| match x {
+            Value::Integer(i) => *i,
+            _ => 0,
+        };
+        out.push(crate::db::records::Stored {
+            id: int(&v[0]),
+            draft: crate::db::records::Draft {
+                entity: e,
+                values: v[1..=n].to_vec(),
+            },
+            created_at: int(&v[n + 1]),
+            updated_at: int(&v[n + 2]),
+        });
+        Ok(())
+    })?;
+    Ok(out)
+}

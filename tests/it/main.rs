@@ -7,6 +7,7 @@
 mod harness;
 mod pg_harness;
 
+mod bulk_edit;
 mod core_auth;
 mod core_docs;
 mod core_find;
