@@ -28,6 +28,7 @@ pub struct JsonCtx {
     pub key_is_id: bool,
     pub dates: Option<DateFormat>,
     pub region: Region,
+    pub keep_times: bool,
     pub keep: bool,
     /// The column of each key seen so far (seeded with the first record's).
     pub known: HashMap<String, Col>,
@@ -54,6 +55,7 @@ impl JsonCtx {
             &maps,
             self.ignore_unknown,
             self.key_is_id,
+            self.keep_times,
         )
         .map(|c| c[0])
         .map_err(|err| {
@@ -104,8 +106,19 @@ impl JsonCtx {
                         .map_err(|why| format!("{k}: {why}"))?;
                     row.give(i);
                 }
+                Col::CreatedAt => {
+                    let f = &crate::schema::SYSTEM_FIELDS[1];
+                    let text = cell(f.kind, v).map_err(|why| format!("{k}: {why}"))?;
+                    row.created_at = match parse_cell(f, &text, self.dates.as_ref(), self.region)
+                        .map_err(|why| format!("{k}: {why}"))?
+                    {
+                        crate::schema::Value::Integer(t) => Some(t),
+                        _ => None,
+                    };
+                }
             }
         }
+        super::import_times::check(e, &row, crate::clock::now())?;
         Ok(row)
     }
 }

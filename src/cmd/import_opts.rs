@@ -30,6 +30,8 @@ pub struct Opts {
     pub dates: Option<DateFormat>,
     /// Where phones without a country code are read (`--phone-region`).
     pub region: Region,
+    /// `--keep-times`: `created_at` and the history fields may be given (admin, manager).
+    pub keep_times: bool,
     /// The input's format: CSV/TSV, a JSON array, or JSONL.
     pub format: InFormat,
 }

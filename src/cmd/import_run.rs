@@ -121,8 +121,18 @@ fn parse_row(
                     parse_cell(f, text, dates, region).map_err(|why| format!("{h}: {why}"))?;
                 row.give(*i);
             }
+            Col::CreatedAt => {
+                row.created_at =
+                    match parse_cell(&crate::schema::SYSTEM_FIELDS[1], text, dates, region)
+                        .map_err(|why| format!("{h}: {why}"))?
+                    {
+                        crate::schema::Value::Integer(t) => Some(t),
+                        _ => None,
+                    };
+            }
         }
     }
+    super::import_times::check(e, &row, crate::clock::now())?;
     Ok(row)
 }
 
@@ -265,8 +275,15 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         (!heads.is_empty(), heads)
     };
     let cols = if has_header {
-        header::map(o.entity, &heads, &o.maps, o.ignore_unknown, key_is_id)
-            .map_err(|e| relabel(e, &at, format))?
+        header::map(
+            o.entity,
+            &heads,
+            &o.maps,
+            o.ignore_unknown,
+            key_is_id,
+            o.keep_times,
+        )
+        .map_err(|e| relabel(e, &at, format))?
     } else {
         Vec::new()
     };
@@ -300,6 +317,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         .iter()
         .map(|c| match c {
             Col::Field(f) => f.kind,
+            Col::CreatedAt => Kind::DateTime,
             Col::Id => Kind::Integer {
                 min: 1,
                 max: i64::MAX,
@@ -329,7 +347,16 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     } else {
         crate::db::bulk::defer_indexes(&tx, o.entity, len)?
     };
-    let mut bulk = Bulk::begin(&tx, o.entity, o.mode, o.key, user, &file_name, enc.name())?;
+    let mut bulk = Bulk::begin(
+        &tx,
+        o.entity,
+        o.mode,
+        o.key,
+        user,
+        &file_name,
+        enc.name(),
+        o.keep_times,
+    )?;
     let mut rows: i64 = 0;
     let mut shown: Vec<String> = Vec::new();
     let mut errors = super::import_summary::RowErrors::new(json_out);
@@ -375,6 +402,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             key_is_id,
             dates: o.dates.clone(),
             region: o.region,
+            keep_times: o.keep_times,
             keep: rejects.is_some(),
             known: heads.iter().cloned().zip(cols.iter().copied()).collect(),
             ignored: late_ignored.clone(),

@@ -35,6 +35,7 @@ mod import_progress;
 mod import_rejects;
 mod import_run;
 mod import_summary;
+mod import_times;
 mod init;
 mod lines;
 mod log;

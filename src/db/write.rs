@@ -69,6 +69,8 @@ pub struct Writer<'c> {
     update: Option<CachedStatement<'c>>,
     next_key: Option<i64>,
     users: Option<HashSet<String>>,
+    /// The `created_at` of the record being inserted when not `now` (a historical import).
+    created: Option<i64>,
 }
 
 impl<'c> Writer<'c> {
@@ -99,6 +101,7 @@ impl<'c> Writer<'c> {
             update: None,
             next_key: None,
             users: None,
+            created: None,
         })
     }
 
@@ -170,19 +173,32 @@ impl<'c> Writer<'c> {
         Ok(res?.map(|id| (id, d)))
     }
 
+    /// Inserts a record created at `created_at` (a historical import), else now.
+    pub fn insert_at(
+        &mut self,
+        d: Draft,
+        created_at: Option<i64>,
+    ) -> Result<std::result::Result<(i64, Draft), Refused>> {
+        self.created = created_at;
+        let res = self.insert(d);
+        self.created = None;
+        res
+    }
+
     fn insert_checked(&mut self, d: &mut Draft) -> Result<std::result::Result<i64, Refused>> {
         self.fill_defaults(d)?;
         if let Err(err) = self.apply_rules(d, None).and_then(|()| check_required(d)) {
             return Ok(Err(Refused::Check(err)));
         }
         let now = Value::Integer(self.now);
+        let created = Value::Integer(self.created.unwrap_or(self.now));
         let id = match self.conn {
             Store::Sqlite(c) => {
                 if self.insert.is_none() {
                     self.insert = Some(c.prepare_cached(&self.sql.insert)?);
                 }
                 let stmt = self.insert.as_mut().expect("prepared above");
-                let res = stmt.execute(params_from_iter(d.values.iter().chain([&now, &now])));
+                let res = stmt.execute(params_from_iter(d.values.iter().chain([&created, &now])));
                 match res {
                     Ok(0) => {
                         return Ok(Err(Refused::Taken(self.taken(d, None, None)?)));
@@ -204,7 +220,7 @@ impl<'c> Writer<'c> {
                 let id = Value::Integer(keys::next_key_number(self.conn, self.e)?);
                 let params: Vec<Value> = std::iter::once(&id)
                     .chain(&d.values)
-                    .chain([&now, &now])
+                    .chain([&created, &now])
                     .cloned()
                     .collect();
                 let detail = self.detail();

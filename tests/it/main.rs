@@ -23,6 +23,7 @@ mod crm_rules;
 mod crm_service;
 mod crm_support;
 mod help_examples;
+mod history_import;
 mod import;
 mod import_faults;
 mod import_roundtrip;

@@ -145,6 +145,8 @@ const SHIPPED: &[&str] = &[
     "2a501e21a4e6fa85ff378826b468f8c48ebcbfa9de7b320adec282f5dd817143",
     // v8
     "853e17cc704cb58b1ce3029010a56b02101abeaf13e96e08f9e894f1c049a512",
+    // v9
+    "36ce11e178d37d310740a4071637890993af6ba4bd9db909a8863a5d85f59209",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
@@ -153,6 +155,8 @@ const SHIPPED_PG: &[&str] = &[
     "3a834144d43899acc1f3f487855588ce5448658ad69d5612f501e3bc4a208ae2",
     // v2
     "d406fce8f7ff1441b674aedd97eea6b535326e30279af6b55f0a3fec5fa05a94",
+    // v3
+    "b067afa3c10f619479ff44616fcc1b7c0a621922246bcd595f64ffc6b7392977",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.
