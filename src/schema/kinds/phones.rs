@@ -139,7 +139,18 @@ fn main_region(code: u16) -> Option<&'static Metadata> {
 /// would let `phone` or `abc` through as vanity numbers); the Chinese `转` and a `#` before
 /// an extension become ` ext. `. `None` when something else is in it.
 fn prepare(s: &str) -> Option<String> {
-    let s = s.trim();
+    // Full-width digits and signs (`１３８－００１３`, as Chinese input methods type them)
+    // read as their ASCII forms; the typed text itself is kept as it was.
+    let folded: String = s
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect();
+    let s = folded.as_str();
     let (body, ext) = split_ext(s);
     if !body
         .chars()
