@@ -9,8 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-100000}"
-cargo build --release --quiet
-BIN="$PWD/target/release/crm"
+# BIN=path/to/crm runs a binary built already (a release build takes minutes here).
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet
+    BIN="$PWD/target/release/crm"
+fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 export HOME="$WORK" XDG_DATA_HOME="$WORK/data" XDG_STATE_HOME="$WORK/state" TZ=Asia/Shanghai

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use phonenumber::country::Id;
 use phonenumber::metadata::DATABASE;
-use phonenumber::{Metadata, Mode, PhoneNumber};
+use phonenumber::{Metadata, PhoneNumber};
 
 /// The region a number without a country code is read in (ISO 3166 alpha-2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,15 +83,48 @@ pub fn parse(s: &str, region: Region) -> Result<Phone, String> {
     if digits.len() > 15 + idd {
         return Err(bad("more than 15 digits"));
     }
-    let n = phonenumber::parse(Some(region.0), &text).map_err(|_| bad("no number"))?;
-    let meta = main_region(n.code().value()).ok_or_else(|| bad("no such country code"))?;
-    if !possible(meta, &n) {
+    let international = text.starts_with('+') || idd > 0;
+    let home = DATABASE
+        .by_id(region.0.as_ref())
+        .ok_or_else(|| bad("no such region"))?;
+    let (code, national, ext) = match phonenumber::parse(Some(region.0), &text) {
+        Ok(n) if international || faithful(home, &n, &digits) => (
+            n.code().value(),
+            n.national().to_string(),
+            n.extension().map(|x| x.to_string()),
+        ),
+        _ if international => return Err(bad("no number")),
+        // Read as typed in the region, its trunk prefix (China's 0, the US' 1) dropped: the
+        // parser would also strip carrier codes, taking China's 179xx mobiles for a 17951
+        // IP-call prefix and what follows for another number.
+        _ => {
+            let national = home
+                .national_prefix()
+                .and_then(|p| digits.strip_prefix(p))
+                .unwrap_or(&digits);
+            let ext = text.split_once(" ext. ").map(|(_, x)| x.to_string());
+            (home.country_code(), national.to_string(), ext)
+        }
+    };
+    let meta = main_region(code).ok_or_else(|| bad("no such country code"))?;
+    if !possible(meta, national.len()) {
         return Err(bad(&format!("not a possible number for {}", meta.id())));
     }
     Ok(Phone {
-        e164: n.format().mode(Mode::E164).to_string(),
-        ext: n.extension().map(|x| x.to_string()),
+        e164: format!("+{code}{national}"),
+        ext,
     })
+}
+
+/// Whether the parser read a number without a country code as typed: in the region's own
+/// country code, dropping at most its trunk prefix.
+fn faithful(home: &Metadata, n: &PhoneNumber, digits: &str) -> bool {
+    let national = n.national().to_string();
+    n.code().value() == home.country_code()
+        && (digits == national
+            || home
+                .national_prefix()
+                .is_some_and(|p| digits.strip_prefix(p) == Some(national.as_str())))
 }
 
 /// libphonenumber's `isPossibleNumber`: the national number's length is one its region's
@@ -99,8 +132,8 @@ pub fn parse(s: &str, region: Region) -> Result<Phone, String> {
 /// area code), read in the main region of its country code as libphonenumber does (the
 /// sample `229.077.5154` fits no NANP area's pattern, yet is a possible US number). The crate's metadata keeps the lengths on each type's descriptor, the
 /// general one often empty, so all of them are asked.
-fn possible(meta: &Metadata, n: &PhoneNumber) -> bool {
-    let Ok(len) = u16::try_from(n.national().to_string().len()) else {
+fn possible(meta: &Metadata, national_len: usize) -> bool {
+    let Ok(len) = u16::try_from(national_len) else {
         return false;
     };
     let d = meta.descriptors();

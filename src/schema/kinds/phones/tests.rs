@@ -21,6 +21,8 @@ fn phone_forms_of_several_regions_normalise_to_e164() {
         ("0755-12345678转801", "CN", "+8675512345678;ext=801"),
         ("0755-12345678#801", "CN", "+8675512345678;ext=801"),
         ("95588", "CN", "95588"),
+        // 179xx is also an IP-call carrier prefix: a mobile is still a mobile.
+        ("17992006503", "CN", "+8617992006503"),
         ("１３８ ００１３ ８０００", "CN", "+8613800138000"),
         ("（０７５５）１２３４５６７８", "CN", "+8675512345678"),
         // The United States, as the public customers-100 sample writes them.
