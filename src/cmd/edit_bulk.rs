@@ -141,7 +141,7 @@ pub fn run(ctx: &mut Ctx, e: &'static Entity, m: &ArgMatches) -> Result<()> {
     let tx = db.write()?;
     // Read again under the write lock: the records as stored now are the ones changed.
     let current = query::stored(&tx, &q)?;
-    let (matched, changed) = write_all(&tx, &user, owner_bound, &current, &changes)?;
+    let (matched, n_changed) = write_all(&tx, &user, owner_bound, &current, &changes)?;
     if dry_run {
         tx.rollback()?;
     } else {
@@ -151,11 +151,11 @@ pub fn run(ctx: &mut Ctx, e: &'static Entity, m: &ArgMatches) -> Result<()> {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     ctx.out.outcome(
         &format!(
-            "{verb} {changed} {} record{} ({matched} matched)",
+            "{verb} {n_changed} {} record{} ({matched} matched)",
             e.name,
-            plural(changed)
+            plural(n_changed)
         ),
-        &serde_json::json!({"matched": matched, "changed": changed}),
+        &serde_json::json!({"matched": matched, "changed": n_changed}),
     )
 }
 

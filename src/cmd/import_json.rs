@@ -21,6 +21,7 @@ use crate::schema::kinds::phones::Region;
 use super::import_opts::{CHUNK, Parsed};
 
 /// What the JSON reader thread needs besides its records.
+#[allow(clippy::struct_excessive_bools)] // the import's independent on/off options
 pub struct JsonCtx {
     pub e: &'static Entity,
     pub maps: Vec<(String, String)>,

@@ -91,7 +91,7 @@ pub fn parse(s: &str, region: Region) -> Result<Phone, String> {
         Ok(n) if international || faithful(home, &n, &digits) => (
             n.code().value(),
             n.national().to_string(),
-            n.extension().map(|x| x.to_string()),
+            n.extension().map(ToString::to_string),
         ),
         _ if international => return Err(bad("no number")),
         // Read as typed in the region, its trunk prefix (China's 0, the US' 1) dropped: the
