@@ -318,3 +318,36 @@ pub fn stored(conn: &Store, q: &Query) -> Result<Vec<crate::db::records::Stored>
     })?;
     Ok(out)
 }
+
+/// Sets the same values on the records `ids` with one statement, only where one differs;
+/// returns how many changed. For `PostgreSQL` bulk edits of fields no rule, uniqueness or
+/// generated key involves: its row triggers audit each record as the writer's statements
+/// would, without a round trip per record.
+pub fn set_all(conn: &Store, e: &Entity, ids: &[i64], sets: &[(&Field, Value)]) -> Result<usize> {
+    if ids.is_empty() || sets.is_empty() {
+        return Ok(0);
+    }
+    let assign: Vec<String> = sets
+        .iter()
+        .map(|(f, _)| format!("{} = ?", ident(f.name)))
+        .collect();
+    let differ: Vec<String> = sets
+        .iter()
+        .map(|(f, _)| format!("{} IS DISTINCT FROM ?", ident(f.name)))
+        .collect();
+    let sql = format!(
+        "UPDATE {t} SET {}, \"updated_at\" = GREATEST(?, \"updated_at\") \
+         WHERE \"id\" IN (SELECT (jsonb_array_elements_text((?::text)::jsonb))::bigint) AND ({})",
+        assign.join(", "),
+        differ.join(" OR "),
+        t = e.table()
+    );
+    let mut args: Vec<Value> = sets.iter().map(|(_, v)| v.clone()).collect();
+    args.push(Value::Integer(crate::clock::now()));
+    args.push(Value::Text(
+        serde_json::Value::from(ids.to_vec()).to_string(),
+    ));
+    args.extend(sets.iter().map(|(_, v)| v.clone()));
+    let n = conn.execute(&sql, &args)?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
