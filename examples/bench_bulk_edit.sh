@@ -6,6 +6,17 @@
 # prints the median. Goal: ≤ 10 s for 100,000 records.
 # Usage: [CRM_BENCH_PG=SUPERUSER_URL] examples/bench_bulk_edit.sh [ROWS]   (default 100000;
 # with CRM_BENCH_PG, the same edits on PostgreSQL after `crm copy` of the data set)
+# Measured 2026-12-01 08:32 UTC, 2-core dev VM shared with other builds (load average ~12),
+# release build, SQLite, 99,989 customers (gen_customers.py 100000 less 11 rows whose 179xx
+# mobiles the first phone parser refused): admin→bob 5213 ms, bob→carol 4297 ms,
+# carol→bob 3695 ms; median 4297 ms (goal ≤ 10 s).
+# PostgreSQL (/tmp/devpg, fsync off, same load) is far from the goal: 2,000 records 7.7 s,
+# 8,000 records 39 s (release, one writer statement per record); with the one-statement
+# path for plain values (debug build) 8,000 in 24 s and 32,000 in 347 s. The time grows
+# with the square of the records: the audit queue's deferred per-row trigger
+# (`audit_pending_flush`, postgres v2) runs `crm.audit_flush()` once per queued row at
+# COMMIT, each looking for the transaction's rows among the ones already flushed and
+# deleted. A statement-level flush is the fix (a new PostgreSQL step; not done here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-100000}"
