@@ -156,7 +156,7 @@ const SHIPPED_PG: &[&str] = &[
     // v2
     "d406fce8f7ff1441b674aedd97eea6b535326e30279af6b55f0a3fec5fa05a94",
     // v3
-    "b067afa3c10f619479ff44616fcc1b7c0a621922246bcd595f64ffc6b7392977",
+    "b75cab080dff06fccedeb17fbd5121438ba27d0ed985f67b29fdf2ba3f35c78c",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.
