@@ -104,6 +104,11 @@ impl Ctx {
                 self.g.busy,
                 login.as_ref(),
             )?);
+            let db = self.db.as_ref().expect("just opened");
+            let region = crate::db::settings::get(&db.store, "phone.region")?;
+            if let Ok(r) = crate::schema::kinds::phones::Region::parse(&region) {
+                r.use_for_process();
+            }
         }
         Ok(self.db.as_mut().expect("just opened"))
     }

@@ -116,6 +116,10 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "crm edit customer C000001 --level A --city 深圳",
             ),
             ex("Clear a field", "crm edit customer C000001 --unset notes"),
+            ex(
+                "Every customer in 深圳 to level A, tagged 华南 (one transaction, each audited)",
+                "crm edit customer --where city=深圳 --set level=A --add-tag 华南 --yes",
+            ),
         ],
     ),
     (

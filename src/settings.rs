@@ -141,13 +141,9 @@ impl Setting {
                 "false" | "no" | "off" | "0" => Ok("false".into()),
                 _ => Err(bad("want true or false")),
             },
-            Kind::Region => {
-                if v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
-                    Ok(v.to_ascii_uppercase())
-                } else {
-                    Err(bad("want a two-letter region code such as CN or US"))
-                }
-            }
+            Kind::Region => crate::schema::kinds::phones::Region::parse(v)
+                .map(crate::schema::kinds::phones::Region::code)
+                .map_err(|_| bad("want a two-letter region code such as CN or US")),
             Kind::OneOf(choices) => choices
                 .iter()
                 .find(|c| c.eq_ignore_ascii_case(v))

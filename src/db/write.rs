@@ -71,6 +71,8 @@ pub struct Writer<'c> {
     users: Option<HashSet<String>>,
     /// What a change of a customer's owner is recorded as (`db::ownership`) and why.
     owner_event: (&'static str, Option<String>),
+    /// The `created_at` of the record being inserted when not `now` (a historical import).
+    created: Option<i64>,
 }
 
 impl<'c> Writer<'c> {
@@ -102,6 +104,7 @@ impl<'c> Writer<'c> {
             next_key: None,
             users: None,
             owner_event: ("edit", None),
+            created: None,
         })
     }
 
@@ -181,19 +184,32 @@ impl<'c> Writer<'c> {
         Ok(res?.map(|id| (id, d)))
     }
 
+    /// Inserts a record created at `created_at` (a historical import), else now.
+    pub fn insert_at(
+        &mut self,
+        d: Draft,
+        created_at: Option<i64>,
+    ) -> Result<std::result::Result<(i64, Draft), Refused>> {
+        self.created = created_at;
+        let res = self.insert(d);
+        self.created = None;
+        res
+    }
+
     fn insert_checked(&mut self, d: &mut Draft) -> Result<std::result::Result<i64, Refused>> {
         self.fill_defaults(d)?;
         if let Err(err) = self.apply_rules(d, None).and_then(|()| check_required(d)) {
             return Ok(Err(Refused::Check(err)));
         }
         let now = Value::Integer(self.now);
+        let created = Value::Integer(self.created.unwrap_or(self.now));
         let id = match self.conn {
             Store::Sqlite(c) => {
                 if self.insert.is_none() {
                     self.insert = Some(c.prepare_cached(&self.sql.insert)?);
                 }
                 let stmt = self.insert.as_mut().expect("prepared above");
-                let res = stmt.execute(params_from_iter(d.values.iter().chain([&now, &now])));
+                let res = stmt.execute(params_from_iter(d.values.iter().chain([&created, &now])));
                 match res {
                     Ok(0) => {
                         return Ok(Err(Refused::Taken(self.taken(d, None, None)?)));
@@ -215,7 +231,7 @@ impl<'c> Writer<'c> {
                 let id = Value::Integer(keys::next_key_number(self.conn, self.e)?);
                 let params: Vec<Value> = std::iter::once(&id)
                     .chain(&d.values)
-                    .chain([&now, &now])
+                    .chain([&created, &now])
                     .cloned()
                     .collect();
                 let detail = self.detail();

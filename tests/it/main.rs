@@ -7,6 +7,7 @@
 mod harness;
 mod pg_harness;
 
+mod bulk_edit;
 mod core_auth;
 mod core_docs;
 mod core_find;
@@ -22,6 +23,7 @@ mod crm_rules;
 mod crm_service;
 mod crm_support;
 mod help_examples;
+mod history_import;
 mod import;
 mod import_faults;
 mod import_roundtrip;
@@ -43,6 +45,7 @@ mod pg_store_audit;
 mod pg_store_query;
 mod pg_tls;
 mod pg_upgrade;
+mod phones;
 mod polish_cli;
 mod polish_prompts;
 mod polish_show;

@@ -32,6 +32,7 @@ pub const STEPS: &[&str] = &[
     include_str!("v1.sql"),
     include_str!("v2.sql"),
     include_str!("v3.sql"),
+    include_str!("v4.sql"),
 ];
 
 /// The schema that holds crm's tables in a `PostgreSQL` database.
