@@ -127,12 +127,6 @@ fn list(ctx: &mut Ctx) -> Result<()> {
             ]
         })
         .collect();
-    let cols: Vec<Column> = ["key", "value", "default", "set", "kind", "about"]
-        .iter()
-        .map(|k| Column {
-            key: (*k).into(),
-            header: (*k).into(),
-        })
-        .collect();
+    let cols: Vec<Column> = Column::named(&["key", "value", "default", "set", "kind", "about"]);
     ctx.out.rows(&cols, &rows)
 }

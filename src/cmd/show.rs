@@ -136,13 +136,7 @@ fn print_ownership(ctx: &Ctx, owners: &[crate::db::ownership::Event]) -> Result<
     };
     ctx.out.data(&format!("\n{title} ({})\n", owners.len()))?;
     let keys = ["at", "user", "from", "to", "action", "reason"];
-    let cols: Vec<crate::output::Column> = keys
-        .iter()
-        .map(|k| crate::output::Column {
-            key: (*k).into(),
-            header: (*k).into(),
-        })
-        .collect();
+    let cols: Vec<crate::output::Column> = crate::output::Column::named(&keys);
     let rows: Vec<Vec<J>> = owners
         .iter()
         .map(|o| {

@@ -164,13 +164,8 @@ fn list(ctx: &mut Ctx) -> Result<()> {
             ]
         })
         .collect();
-    let cols: Vec<Column> = ["id", "name", "role", "disabled", "locked", "created_at"]
-        .iter()
-        .map(|k| Column {
-            key: (*k).into(),
-            header: (*k).into(),
-        })
-        .collect();
+    let cols: Vec<Column> =
+        Column::named(&["id", "name", "role", "disabled", "locked", "created_at"]);
     ctx.out.rows(&cols, &rows)
 }
 

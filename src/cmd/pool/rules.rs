@@ -21,12 +21,6 @@ pub fn run(ctx: &mut Ctx) -> Result<()> {
             ]
         })
         .collect();
-    let cols: Vec<Column> = ["rule", "value", "default", "about"]
-        .iter()
-        .map(|k| Column {
-            key: (*k).into(),
-            header: (*k).into(),
-        })
-        .collect();
+    let cols: Vec<Column> = Column::named(&["rule", "value", "default", "about"]);
     ctx.out.rows(&cols, &rows)
 }

@@ -66,13 +66,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             ]
         })
         .collect();
-    let cols: Vec<Column> = ["id", "code", "name", "owner", "rule", "days"]
-        .iter()
-        .map(|k| Column {
-            key: (*k).into(),
-            header: (*k).into(),
-        })
-        .collect();
+    let cols: Vec<Column> = Column::named(&["id", "code", "name", "owner", "rule", "days"]);
     ctx.out.rows(&cols, &rows)
 }
 
