@@ -106,7 +106,7 @@ impl Ctx {
             )?);
             let db = self.db.as_ref().expect("just opened");
             let region = crate::db::settings::get(&db.store, "phone.region")?;
-            if let Ok(r) = crate::schema::kinds::phones::Region::parse(&region) {
+            if let Some(r) = crate::schema::kinds::phones::Region::stored(&region) {
                 r.use_for_process();
             }
         }

@@ -150,15 +150,24 @@ fn set_owner(
         to.map_or(Value::Null, |t| Value::Text(t.to_string())),
     );
     let detail = Some(format!("pool {action}"));
-    Writer::new(tx, e, AuditPolicy::PerField { detail }, &by.name)?
-        .owner_event(action, reason)
-        .update(c, new)?
-        .map_err(|r| r.into_error(e))?;
-    let open_work_goes = to.is_none() && setting(tx, "pool.open_work")? == "pool";
-    if let (true, Some(from)) = (open_work_goes, c.draft.text("owner")) {
-        sweep::open_work_to_pool(tx, by, c.id, from, action)?;
+    let write = || {
+        Writer::new(tx, e, AuditPolicy::PerField { detail }, &by.name)?
+            .owner_event(action, reason)
+            .update(c, new)?
+            .map_err(|r| r.into_error(e))?;
+        let open_work_goes = to.is_none() && setting(tx, "pool.open_work")? == "pool";
+        if let (true, Some(from)) = (open_work_goes, c.draft.text("owner")) {
+            sweep::open_work_to_pool(tx, by, c.id, from, action)?;
+        }
+        Ok(())
+    };
+    // Who may edit only their own customers moves one in or out of the pool by the pool's
+    // own rules, not by the rights of an edit.
+    if crate::roles::allowed(by.role, Action::Update, Some(e), Some(false)) {
+        write()
+    } else {
+        ownership::with_pool_move(tx, action, write)
     }
-    Ok(())
 }
 
 fn claim(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {

@@ -161,3 +161,27 @@ pub fn open_work(s: &Store, e: &Entity, customer: i64, owner: &str) -> Result<Ve
     .map(|r| r.get(0))
     .collect()
 }
+
+/// Runs `f`, a pool move (`claim` or `release`) by a user who may otherwise change only the
+/// records they own. On `PostgreSQL` such a move is what the policies `<role>_claim` and
+/// `<role>_release` let through, and only while the transaction-local setting
+/// `crm.pool_move` names it: a stricter policy of a database administrator on ordinary
+/// edits then stays in force, and the `pool_move` trigger checks that only the owner
+/// changes, in the named direction (`migrate::postgres::security`).
+pub fn with_pool_move<T>(s: &Store, action: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    if s.is_sqlite() {
+        return f();
+    }
+    s.execute(
+        "SELECT pg_catalog.set_config('crm.pool_move', ?, true)",
+        vals![action],
+    )?;
+    let r = f();
+    if r.is_ok() {
+        s.execute(
+            "SELECT pg_catalog.set_config('crm.pool_move', '', true)",
+            vals![],
+        )?;
+    }
+    r
+}

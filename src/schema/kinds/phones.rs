@@ -44,6 +44,15 @@ impl Region {
             })
     }
 
+    /// A code [`Region::parse`] accepted before (the stored setting `phone.region`): read
+    /// without loading libphonenumber's metadata, which costs every command ~0.5 s in debug
+    /// builds and is needed only once a phone is read.
+    pub fn stored(s: &str) -> Option<Region> {
+        Id::from_str(&s.trim().to_ascii_uppercase())
+            .ok()
+            .map(Region)
+    }
+
     /// The two-letter code (`CN`).
     pub fn code(self) -> String {
         self.0.as_ref().to_string()

@@ -135,6 +135,7 @@ fn body(database: &str) -> String {
     for e in ENTITIES {
         entity(&mut s, e, &groups);
         audit_trigger(&mut s, e);
+        pool_move_trigger(&mut s, e);
     }
     revert_reads(&mut s, &groups);
     s.push_str(&super::logins::sql(database));
@@ -344,18 +345,52 @@ fn pool(s: &mut String, e: &Entity, role: Role, g: &str) {
     }
     let t = format!("crm.{}", e.table());
     let r = role.as_str();
+    let moving = |m: &str| format!("pg_catalog.current_setting('crm.pool_move', true) = '{m}'");
     if allowed(role, Action::Release, Some(e), Some(true)) {
+        let m = moving("release");
         let _ = writeln!(
             s,
-            "CREATE POLICY {r}_release ON {t} FOR UPDATE TO {g} USING ({owner} = crm.me()) WITH CHECK ({owner} IS NULL);"
+            "CREATE POLICY {r}_release ON {t} FOR UPDATE TO {g} USING ({owner} = crm.me() AND {m}) WITH CHECK ({owner} IS NULL AND {m});"
         );
     }
     if e.name == "customer" && allowed(role, Action::Claim, Some(e), None) {
+        let m = moving("claim");
         let _ = writeln!(
             s,
-            "CREATE POLICY {r}_claim ON {t} FOR UPDATE TO {g} USING ({owner} IS NULL) WITH CHECK ({owner} = crm.me());"
+            "CREATE POLICY {r}_claim ON {t} FOR UPDATE TO {g} USING ({owner} IS NULL AND {m}) WITH CHECK ({owner} = crm.me() AND {m});"
         );
     }
+}
+
+/// The check of a pool move (`db::ownership::with_pool_move`) that row policies cannot
+/// make, since they see either the old row or the new one: while `crm.pool_move` is set,
+/// an update of `e` changes the owner alone, from the user to nobody (`release`) or from
+/// nobody to the user (`claim`). Without it the two policies' union would let a user who
+/// sets the setting by hand edit their own or the pool's records at will.
+fn pool_move_trigger(s: &mut String, e: &Entity) {
+    let Some(owner) = e.owner.map(quote_ident) else {
+        return;
+    };
+    let func = format!("crm.{}", quote_ident(&format!("pool_move_{}", e.name)));
+    let others: Vec<String> = e
+        .fields
+        .iter()
+        .filter(|f| Some(f.name) != e.owner)
+        .map(|f| {
+            let c = quote_ident(f.name);
+            format!("NEW.{c} IS DISTINCT FROM OLD.{c}")
+        })
+        .collect();
+    let others = if others.is_empty() {
+        "false".to_string()
+    } else {
+        others.join(" OR ")
+    };
+    let _ = write!(
+        s,
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql\nSET search_path = pg_catalog, crm AS $$\nDECLARE m text := pg_catalog.current_setting('crm.pool_move', true);\nBEGIN\n  IF ({others})\n     OR NOT ((m = 'release' AND OLD.{owner} = crm.me() AND NEW.{owner} IS NULL)\n          OR (m = 'claim' AND OLD.{owner} IS NULL AND NEW.{owner} = crm.me())) THEN\n    RAISE EXCEPTION 'permission denied: a pool % changes only the owner, %', m, CASE m WHEN 'claim' THEN 'from nobody to you' ELSE 'from you to nobody' END\n      USING ERRCODE = 'insufficient_privilege';\n  END IF;\n  RETURN NEW;\nEND $$;\nDROP TRIGGER IF EXISTS pool_move ON crm.{table};\nCREATE TRIGGER pool_move BEFORE UPDATE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.pool_move', true), '') <> '') EXECUTE FUNCTION {func}();\n",
+        table = e.table(),
+    );
 }
 
 /// The condition that the session's user owns the row `row` (a table name or an alias) of
