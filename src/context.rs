@@ -104,6 +104,11 @@ impl Ctx {
                 self.g.busy,
                 login.as_ref(),
             )?);
+            let db = self.db.as_ref().expect("just opened");
+            let region = crate::db::settings::get(&db.store, "phone.region")?;
+            if let Some(r) = crate::schema::kinds::phones::Region::stored(&region) {
+                r.use_for_process();
+            }
         }
         Ok(self.db.as_mut().expect("just opened"))
     }
@@ -161,6 +166,10 @@ impl Ctx {
             Action::Audit => "read the audit log".to_string(),
             Action::Maintain => "check the database".to_string(),
             Action::Backup => "back up the database".to_string(),
+            Action::Configure => "manage settings".to_string(),
+            Action::Claim => "use the customer pool".to_string(),
+            Action::Release => "release".to_string(),
+            Action::Assign => "assign customers".to_string(),
             other => format!("{other:?}").to_lowercase(),
         };
         let target = entity.map_or(String::new(), |e| format!(" {}", e.name));

@@ -11,6 +11,7 @@ use crate::schema::Value;
 
 use crate::error::{Error, Result};
 use crate::schema::kinds::DateOrder;
+use crate::schema::kinds::phones::Region;
 use crate::schema::{Field, Kind};
 
 /// The largest cell import accepts; bigger is a row error, not an allocation blow-up.
@@ -132,7 +133,12 @@ impl DateFormat {
 
 /// Parses one cell for a field: apostrophe guard removed, size and NUL checked, the kind's
 /// parser applied. References and users come back as text for the database layer.
-pub fn parse_cell(f: &Field, cell: &str, dates: Option<&DateFormat>) -> Result<Value, String> {
+pub fn parse_cell(
+    f: &Field,
+    cell: &str,
+    dates: Option<&DateFormat>,
+    region: Region,
+) -> Result<Value, String> {
     if cell.len() > MAX_FIELD {
         return Err(format!(
             "the value is {} bytes, over the 1 MiB limit",
@@ -142,7 +148,7 @@ pub fn parse_cell(f: &Field, cell: &str, dates: Option<&DateFormat>) -> Result<V
     // NUL bytes are refused by `Kind::parse` itself.
     // Dates and date-times alike follow --date-format (`Kind::parse_in`).
     let order = dates.map(DateFormat::order).unwrap_or_default();
-    f.kind.parse_in(unguard(cell), &order)
+    f.kind.parse_with(unguard(cell), &order, region)
 }
 
 #[cfg(test)]
@@ -193,21 +199,21 @@ mod tests {
         let f = crate::schema::Entity::get("campaign")
             .and_then(|e| e.field("start_date"))
             .expect("field");
-        assert!(parse_cell(f, "08/07/2023", None).is_err());
+        assert!(parse_cell(f, "08/07/2023", None, Region::DEFAULT).is_err());
         let dmy = DateFormat::parse("dmy").expect("dmy");
         assert_eq!(
-            parse_cell(f, "08/07/2023", Some(&dmy)),
+            parse_cell(f, "08/07/2023", Some(&dmy), Region::DEFAULT),
             Ok(Value::Text("2023-07-08".into()))
         );
         let mdy = DateFormat::parse("mdy").expect("mdy");
         assert_eq!(
-            parse_cell(f, "08/07/2023", Some(&mdy)),
+            parse_cell(f, "08/07/2023", Some(&mdy), Region::DEFAULT),
             Ok(Value::Text("2023-08-07".into()))
         );
         assert_eq!(
-            parse_cell(f, "2023年7月8日", None),
+            parse_cell(f, "2023年7月8日", None, Region::DEFAULT),
             Ok(Value::Text("2023-07-08".into()))
         );
-        assert!(parse_cell(f, &"x".repeat(MAX_FIELD + 1), None).is_err());
+        assert!(parse_cell(f, &"x".repeat(MAX_FIELD + 1), None, Region::DEFAULT).is_err());
     }
 }

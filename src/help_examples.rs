@@ -116,6 +116,10 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "crm edit customer C000001 --level A --city 深圳",
             ),
             ex("Clear a field", "crm edit customer C000001 --unset notes"),
+            ex(
+                "Every customer in 深圳 to level A, tagged 华南 (one transaction, each audited)",
+                "crm edit customer --where city=深圳 --set level=A --add-tag 华南 --yes",
+            ),
         ],
     ),
     (
@@ -337,6 +341,61 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
             "Check the database (exit 9 when it is damaged)",
             "crm check",
         )],
+    ),
+    (
+        "pool",
+        &[
+            ex(
+                "Customers in the pool in 深圳",
+                "crm pool --where city~深圳",
+            ),
+            ex("The pool's rules as now set", "crm pool rules"),
+        ],
+    ),
+    (
+        "pool claim",
+        &[ex(
+            "Become the owner of two customers in the pool",
+            "crm pool claim C000013 C000014",
+        )],
+    ),
+    (
+        "pool release",
+        &[ex(
+            "Give a customer back to the pool",
+            "crm pool release C000001 --reason '不在负责区域'",
+        )],
+    ),
+    (
+        "pool assign",
+        &[ex(
+            "Give two customers to li.lei",
+            "crm pool assign C000001 C000002 --to li.lei",
+        )],
+    ),
+    (
+        "pool sweep",
+        &[ex(
+            "What tonight's sweep would return, without changing anything",
+            "crm pool sweep --dry-run",
+        )],
+    ),
+    (
+        "config",
+        &[
+            ex(
+                "Every setting with its value and default",
+                "crm config list",
+            ),
+            ex(
+                "Return customers to the pool after 45 days without a follow-up",
+                "crm config set pool.no_followup_days 45",
+            ),
+            ex(
+                "Read phone numbers without a country code as US numbers",
+                "crm config set phone.region US",
+            ),
+        ],
     ),
     (
         "backup",

@@ -22,6 +22,7 @@ pub mod roles;
 pub mod rules;
 pub mod schema;
 pub mod search;
+pub mod settings;
 
 use crate::error::{Error, ErrorKind};
 

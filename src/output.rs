@@ -46,6 +46,18 @@ pub struct Column {
     pub header: String,
 }
 
+impl Column {
+    /// Columns headed by their own keys.
+    pub fn named(keys: &[&str]) -> Vec<Column> {
+        keys.iter()
+            .map(|k| Column {
+                key: (*k).into(),
+                header: (*k).into(),
+            })
+            .collect()
+    }
+}
+
 /// Where and how to write.
 #[derive(Debug, Clone)]
 #[allow(clippy::struct_excessive_bools)] // independent switches, not a state machine

@@ -50,6 +50,14 @@ pub enum Action {
     Maintain,
     /// `backup`: a copy of everything, users and password hashes included (admin only).
     Backup,
+    /// `config`: the settings every user's commands follow (admin only).
+    Configure,
+    /// The customer pool: list it, read its rules, claim a customer from it.
+    Claim,
+    /// Give a customer back to the pool (sales: only their own).
+    Release,
+    /// Give customers to someone (`pool assign`) or take them back by the rules (`pool sweep`).
+    Assign,
 }
 
 /// The role matrix. `owns` says whether the user owns the record (None: no record involved).
@@ -58,9 +66,13 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
     let rights = entity.map_or(crate::schema::Rights::NONE, |e| e.rights);
     match role {
         Role::Admin => true,
-        Role::Manager => !matches!(action, Action::Audit | Action::ManageUsers | Action::Backup),
+        Role::Manager => !matches!(
+            action,
+            Action::Audit | Action::ManageUsers | Action::Backup | Action::Configure
+        ),
         Role::Sales => match action {
-            Action::Read | Action::Report => true,
+            Action::Read | Action::Report | Action::Claim => true,
+            Action::Release => owns != Some(false),
             Action::Create | Action::Update | Action::Delete => {
                 rights.sales_write && owns != Some(false)
             }

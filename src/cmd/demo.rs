@@ -14,6 +14,9 @@ use crate::schema::Entity;
 pub const DEMO_PASSWORD: &str = "demo-password";
 const DEMO_FILE: &str = "crm-demo.db";
 
+/// The sample customers left in the pool (their owner is empty in customers.csv).
+const POOLED: &[&str] = &["C000013", "C000014"];
+
 /// Sample CSVs compiled in, so `crm demo` works from any directory.
 const SAMPLES: &[(&str, &str)] = &[
     (
@@ -142,6 +145,16 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             super::show::related::plural(e.en)
         };
         counts.push(format!("{n} {}", label.to_lowercase()));
+    }
+    // Sample customers with no owner are in the pool (公海): added with the default owner,
+    // as every add is, then given up, as a departing salesperson's would be.
+    let customer = Entity::get("customer")?;
+    for code in POOLED {
+        let id = records::resolve_target(&tx, customer, code)?;
+        let old = records::must_get(&tx, customer, id)?;
+        let mut new = old.draft.clone();
+        new.set("owner", crate::schema::Value::Null);
+        write::update(&tx, &old, new, "admin")?;
     }
     tx.commit()?;
     let (_, token) = crate::auth::login(&mut ctx.db()?.store, "admin", DEMO_PASSWORD, 8 * 3600)?;

@@ -1,5 +1,6 @@
 //! `crm edit ENTITY ID [--FIELD VALUE]… [--unset FIELD]…`: changes fields; with none given on a
-//! terminal, walks every field with its current value as the default.
+//! terminal, walks every field with its current value as the default. With `--where` or
+//! `--all` instead of an ID, a bulk edit (`edit_bulk`).
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
@@ -16,29 +17,37 @@ pub fn command() -> Command {
         .about("Change a record's fields")
         .subcommand_required(true)
         .subcommands(super::entity_subcommands("Change", true, |c| {
-            c.arg(
+            // No ID: the records --where (or --all) chooses (`edit_bulk`).
+            let c = c.mut_arg("id", |a| a.required(false)).arg(
                 Arg::new("unset")
                     .long("unset")
                     .value_name("FIELD")
                     .action(ArgAction::Append)
                     .help("Clear a field (repeatable)"),
-            )
+            );
+            super::edit_bulk::args(c)
         }))
 }
 
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let (name, sub) = m.subcommand().expect("entity subcommand is required");
     let e = Entity::get(name)?;
+    if super::edit_bulk::is_bulk(sub) {
+        return super::edit_bulk::run(ctx, e, sub);
+    }
+    super::edit_bulk::refuse_single(e, sub)?;
+    let Some(target) = sub.get_one::<String>("id") else {
+        return Err(
+            Error::usage(format!("edit {} needs an ID, or --where EXPR", e.name))
+                .hint("--where chooses the records to change; --all changes every record"),
+        );
+    };
     ctx.authorize(Action::Update, Some(e), None)?;
     let user = ctx.user()?;
     let interactive = ctx.g.interactive;
     let quiet = ctx.out.quiet;
     let conn = &ctx.db()?.store;
-    let id = records::resolve_target(
-        conn,
-        e,
-        sub.get_one::<String>("id").expect("id is required"),
-    )?;
+    let id = records::resolve_target(conn, e, target)?;
     let old = records::must_get(conn, e, id)?;
     let mut new = old.draft.clone();
     let mut given = Vec::new();

@@ -65,17 +65,22 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let e = Entity::get(m.get_one::<String>("entity").expect("required"))?;
     ctx.authorize(Action::Read, Some(e), None)?;
     let q = query_from(ctx, e, m)?;
+    list(ctx, e, &q, m)
+}
+
+/// Prints what `q` finds as `find` does: `--count`, `--columns`, a table or a stream.
+pub fn list(ctx: &mut Ctx, e: &'static Entity, q: &Query, m: &ArgMatches) -> Result<()> {
     let cols = render::list_columns(ctx, e, m.get_one::<String>("columns"))?;
     // Columns the user named are all shown, however narrow the terminal.
     ctx.out.fit = !m.contains_id("columns") || m.get_one::<String>("columns").is_none();
     if m.get_flag("count") {
-        let n = query::count(&ctx.db()?.store, &q)?;
+        let n = query::count(&ctx.db()?.store, q)?;
         return ctx.out.data(&format!("{n}\n"));
     }
     let columns = render::columns(ctx, &cols);
     if let Some(mut stream) = ctx.out.stream(&columns)? {
         let conn = &ctx.db()?.store;
-        return match query::for_each(conn, &q, &cols, |r| stream.row(&render::json_row(&cols, r))) {
+        return match query::for_each(conn, q, &cols, |r| stream.row(&render::json_row(&cols, r))) {
             Ok(()) => stream.finish(),
             Err(e) => {
                 stream.abandon();
@@ -83,7 +88,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             }
         };
     }
-    let rows = query::rows(&ctx.db()?.store, &q, &cols)?;
+    let rows = query::rows(&ctx.db()?.store, q, &cols)?;
     let json: Vec<Vec<serde_json::Value>> = rows
         .iter()
         .map(|r| render::view_row(ctx, &cols, r))

@@ -8,7 +8,9 @@ use crate::context::Ctx;
 use crate::csvio::DateFormat;
 use crate::db::bulk::{Key, Mode};
 use crate::error::{Error, Result};
+use crate::roles::Role;
 use crate::schema::Entity;
+use crate::schema::kinds::phones::Region;
 
 use super::import_run::{self, InFormat, Opts};
 use crate::output::Format;
@@ -44,6 +46,8 @@ pub fn command() -> Command {
         .arg(Arg::new("encoding").long("encoding").value_name("ENC").value_parser(["auto", "utf-8", "gb18030"]).default_value("auto").help("Input encoding"))
         .arg(Arg::new("delimiter").long("delimiter").short('d').value_name("CHAR").help("Field separator [default: , or tab for .tsv/.tab files]"))
         .arg(Arg::new("date_format").long("date-format").value_name("FMT").help("Read ambiguous dates as dmy, mdy, or a pattern such as %d.%m.%Y"))
+        .arg(Arg::new("phone_region").long("phone-region").value_name("CC").help("Read phones without a country code in this region (ISO code such as US) [default: the setting phone.region, CN]"))
+        .arg(Arg::new("keep_times").long("keep-times").action(ArgAction::SetTrue).help("Historical import (admin, manager): take created_at on insert and the history fields closed_at, resolved_at, last_contacted_at from the file (not in the future, not before created_at)"))
         .arg(Arg::new("ignore_unknown").long("ignore-unknown").action(ArgAction::SetTrue).help("Skip columns that match no field (each one is named)"))
         .subcommand(
             Command::new("history")
@@ -104,6 +108,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     }
     let e = Entity::get(m.get_one::<String>("entity").expect("required"))?;
     let user = ctx.authorize(Action::Import, Some(e), None)?;
+    if m.get_flag("keep_times") && !matches!(user.role, Role::Admin | Role::Manager) {
+        return Err(Error::denied(format!(
+            "role {} may not import history (--keep-times is for admin and manager)",
+            user.role.as_str()
+        )));
+    }
     let path = m.get_one::<String>("file").expect("required").clone();
     let mode = match m.get_one::<String>("mode").map(String::as_str) {
         Some("upsert") => Mode::Upsert,
@@ -170,6 +180,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             .get_one::<String>("date_format")
             .map(|s| DateFormat::parse(s))
             .transpose()?,
+        region: match m.get_one::<String>("phone_region") {
+            Some(r) => {
+                Region::parse(r).map_err(|why| Error::usage(format!("--phone-region: {why}")))?
+            }
+            None => Region::current(),
+        },
+        keep_times: m.get_flag("keep_times"),
     };
     import_run::run(ctx, &user.name, &opts)
 }

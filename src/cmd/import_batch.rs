@@ -32,6 +32,7 @@ pub fn history(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         "unchanged",
         "rejected",
         "reverted_at",
+        "keep_times",
     ];
     let columns: Vec<Column> = keys
         .iter()
@@ -57,6 +58,7 @@ pub fn history(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 json!(b.rejected),
                 b.reverted_at
                     .map_or(serde_json::Value::Null, |t| json!(format_datetime(t))),
+                json!(b.keep_times),
             ]
         })
         .collect();
@@ -76,6 +78,11 @@ pub fn history(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         2,
         6,
         if reverted { 4 } else { 0 },
+        if list.iter().any(|b| b.keep_times) {
+            3
+        } else {
+            0
+        },
     ];
     ctx.out.rows_ranked(&columns, &rows, Some(&rank))
 }

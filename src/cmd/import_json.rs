@@ -16,16 +16,20 @@ use crate::csvio::{DateFormat, parse_cell};
 use crate::db::bulk::Row;
 use crate::error::Result;
 use crate::schema::Entity;
+use crate::schema::kinds::phones::Region;
 
 use super::import_opts::{CHUNK, Parsed};
 
 /// What the JSON reader thread needs besides its records.
+#[allow(clippy::struct_excessive_bools)] // the import's independent on/off options
 pub struct JsonCtx {
     pub e: &'static Entity,
     pub maps: Vec<(String, String)>,
     pub ignore_unknown: bool,
     pub key_is_id: bool,
     pub dates: Option<DateFormat>,
+    pub region: Region,
+    pub keep_times: bool,
     pub keep: bool,
     /// The column of each key seen so far (seeded with the first record's).
     pub known: HashMap<String, Col>,
@@ -52,6 +56,7 @@ impl JsonCtx {
             &maps,
             self.ignore_unknown,
             self.key_is_id,
+            self.keep_times,
         )
         .map(|c| c[0])
         .map_err(|err| {
@@ -98,12 +103,23 @@ impl JsonCtx {
                         return Err(format!("key '{k}' sets {} a second time", f.name));
                     }
                     let text = cell(f.kind, v).map_err(|why| format!("{k}: {why}"))?;
-                    row.values[i] = parse_cell(f, &text, self.dates.as_ref())
+                    row.values[i] = parse_cell(f, &text, self.dates.as_ref(), self.region)
                         .map_err(|why| format!("{k}: {why}"))?;
                     row.give(i);
                 }
+                Col::CreatedAt => {
+                    let f = &crate::schema::SYSTEM_FIELDS[1];
+                    let text = cell(f.kind, v).map_err(|why| format!("{k}: {why}"))?;
+                    row.created_at = match parse_cell(f, &text, self.dates.as_ref(), self.region)
+                        .map_err(|why| format!("{k}: {why}"))?
+                    {
+                        crate::schema::Value::Integer(t) => Some(t),
+                        _ => None,
+                    };
+                }
             }
         }
+        super::import_times::check(e, &row, crate::clock::now())?;
         Ok(row)
     }
 }

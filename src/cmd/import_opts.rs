@@ -9,6 +9,7 @@ use csv::ByteRecord;
 use crate::csvio::DateFormat;
 use crate::db::bulk::{Key, Mode, Row};
 use crate::schema::Entity;
+use crate::schema::kinds::phones::Region;
 
 /// What `crm import ENTITY FILE` was asked to do.
 #[allow(clippy::struct_excessive_bools)] // the command's independent on/off flags
@@ -27,6 +28,10 @@ pub struct Opts {
     pub encoding: String,
     pub delimiter: u8,
     pub dates: Option<DateFormat>,
+    /// Where phones without a country code are read (`--phone-region`).
+    pub region: Region,
+    /// `--keep-times`: `created_at` and the history fields may be given (admin, manager).
+    pub keep_times: bool,
     /// The input's format: CSV/TSV, a JSON array, or JSONL.
     pub format: InFormat,
 }

@@ -16,6 +16,7 @@ use crate::csvio::write::AtomicFile;
 use crate::csvio::{DateFormat, decode, parse_cell};
 use crate::db::bulk::{Bulk, Key, Mode, Row};
 use crate::error::{Error, ErrorKind, Result};
+use crate::schema::kinds::phones::Region;
 use crate::schema::{Entity, Kind};
 
 use super::import_rejects::Rejects;
@@ -90,6 +91,7 @@ fn parse_row(
     heads: &[String],
     rec: &ByteRecord,
     dates: Option<&DateFormat>,
+    region: Region,
 ) -> std::result::Result<Row, String> {
     if rec.len() < cols.len() || rec.iter().skip(cols.len()).any(|x| !x.is_empty()) {
         return Err(format!(
@@ -115,11 +117,22 @@ fn parse_row(
                 }
             }
             Col::Field(f) => {
-                row.values[*i] = parse_cell(f, text, dates).map_err(|why| format!("{h}: {why}"))?;
+                row.values[*i] =
+                    parse_cell(f, text, dates, region).map_err(|why| format!("{h}: {why}"))?;
                 row.give(*i);
+            }
+            Col::CreatedAt => {
+                row.created_at =
+                    match parse_cell(&crate::schema::SYSTEM_FIELDS[1], text, dates, region)
+                        .map_err(|why| format!("{h}: {why}"))?
+                    {
+                        crate::schema::Value::Integer(t) => Some(t),
+                        _ => None,
+                    };
             }
         }
     }
+    super::import_times::check(e, &row, crate::clock::now())?;
     Ok(row)
 }
 
@@ -150,6 +163,7 @@ struct ReadCtx {
     cols: Vec<(Col, usize)>,
     heads: Vec<String>,
     dates: Option<DateFormat>,
+    region: Region,
     /// Keep each raw record (for the rejects file).
     keep: bool,
     lines: decode::Lines,
@@ -180,7 +194,7 @@ fn read_rows(
             }
         }
         let line = rec.position().map_or(line, |p| lines.line_at(p.byte()));
-        let cells = parse_row(e, cols, heads, rec, dates);
+        let cells = parse_row(e, cols, heads, rec, dates, c.region);
         chunk.push(Parsed {
             line,
             index: None,
@@ -261,8 +275,15 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         (!heads.is_empty(), heads)
     };
     let cols = if has_header {
-        header::map(o.entity, &heads, &o.maps, o.ignore_unknown, key_is_id)
-            .map_err(|e| relabel(e, &at, format))?
+        header::map(
+            o.entity,
+            &heads,
+            &o.maps,
+            o.ignore_unknown,
+            key_is_id,
+            o.keep_times,
+        )
+        .map_err(|e| relabel(e, &at, format))?
     } else {
         Vec::new()
     };
@@ -296,6 +317,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
         .iter()
         .map(|c| match c {
             Col::Field(f) => f.kind,
+            Col::CreatedAt => Kind::DateTime,
             Col::Id => Kind::Integer {
                 min: 1,
                 max: i64::MAX,
@@ -325,7 +347,16 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
     } else {
         crate::db::bulk::defer_indexes(&tx, o.entity, len)?
     };
-    let mut bulk = Bulk::begin(&tx, o.entity, o.mode, o.key, user, &file_name, enc.name())?;
+    let mut bulk = Bulk::begin(
+        &tx,
+        o.entity,
+        o.mode,
+        o.key,
+        user,
+        &file_name,
+        enc.name(),
+        o.keep_times,
+    )?;
     let mut rows: i64 = 0;
     let mut shown: Vec<String> = Vec::new();
     let mut errors = super::import_summary::RowErrors::new(json_out);
@@ -358,6 +389,7 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             cols: indexed,
             heads: heads.clone(),
             dates: o.dates.clone(),
+            region: o.region,
             keep: rejects.is_some(),
             lines: input.lines.clone(),
         };
@@ -369,6 +401,8 @@ pub fn run(ctx: &mut Ctx, user: &str, o: &Opts) -> Result<()> {
             ignore_unknown: o.ignore_unknown,
             key_is_id,
             dates: o.dates.clone(),
+            region: o.region,
+            keep_times: o.keep_times,
             keep: rejects.is_some(),
             known: heads.iter().cloned().zip(cols.iter().copied()).collect(),
             ignored: late_ignored.clone(),

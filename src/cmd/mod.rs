@@ -18,12 +18,14 @@ mod audit;
 mod backup;
 mod check;
 mod completions;
+mod config;
 mod convert;
 mod copy;
 mod delete;
 mod demo;
 mod done;
 mod edit;
+mod edit_bulk;
 mod export;
 mod find;
 mod import;
@@ -34,11 +36,13 @@ mod import_progress;
 mod import_rejects;
 mod import_run;
 mod import_summary;
+mod import_times;
 mod init;
 mod lines;
 mod log;
 mod login;
 mod placement;
+mod pool;
 mod report;
 mod schema;
 mod search;
@@ -144,6 +148,11 @@ pub const COMMANDS: &[Cmd] = &[
         run: Run::Plain(agenda::run),
     },
     Cmd {
+        name: "pool",
+        command: pool::command,
+        run: Run::Plain(pool::run),
+    },
+    Cmd {
         name: "import",
         command: import::command,
         run: Run::Plain(import::run),
@@ -167,6 +176,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "audit",
         command: audit::command,
         run: Run::Plain(audit::run),
+    },
+    Cmd {
+        name: "config",
+        command: config::command,
+        run: Run::Plain(config::run),
     },
     Cmd {
         name: "check",

@@ -64,6 +64,11 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     } else {
         Vec::new()
     };
+    let owners = if e.name == "customer" {
+        crate::db::ownership::of_customer(conn, id)?
+    } else {
+        Vec::new()
+    };
     let listed = shown(ctx, fetched);
     let columns = render::columns(ctx, &cols);
     let values = render::view_row(ctx, &cols, &row);
@@ -89,6 +94,10 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 .collect();
             map.insert("stages".into(), J::Array(list));
         }
+        if e.name == "customer" {
+            let list = owners.iter().map(ownership_json).collect();
+            map.insert("ownership".into(), J::Array(list));
+        }
         return ctx.out.json(&obj);
     }
     ctx.out.record(&columns, &values)?;
@@ -96,11 +105,46 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         return Ok(());
     }
     print_sections(ctx, &listed)?;
+    print_ownership(ctx, &owners)?;
     if stages.is_empty() {
         Ok(())
     } else {
         print_stages(ctx, &stages)
     }
+}
+
+fn ownership_json(o: &crate::db::ownership::Event) -> J {
+    json!({
+        "at": crate::schema::kinds::format_datetime(o.at),
+        "user": o.user,
+        "from": o.from,
+        "to": o.to,
+        "action": o.action,
+        "reason": o.reason,
+    })
+}
+
+/// A customer's changes of owner (claims, releases, assignments, sweeps, edits).
+fn print_ownership(ctx: &Ctx, owners: &[crate::db::ownership::Event]) -> Result<()> {
+    if owners.is_empty() {
+        return Ok(());
+    }
+    let title = if ctx.g.zh {
+        "负责人变更"
+    } else {
+        "Owner changes"
+    };
+    ctx.out.data(&format!("\n{title} ({})\n", owners.len()))?;
+    let keys = ["at", "user", "from", "to", "action", "reason"];
+    let cols: Vec<crate::output::Column> = crate::output::Column::named(&keys);
+    let rows: Vec<Vec<J>> = owners
+        .iter()
+        .map(|o| {
+            let j = ownership_json(o);
+            keys.iter().map(|k| j[*k].clone()).collect()
+        })
+        .collect();
+    ctx.out.rows(&cols, &rows)
 }
 
 /// The line items of a new quote or order, under the record `add` prints.

@@ -45,6 +45,12 @@ pub fn command() -> Command {
                         .long("enable")
                         .action(ArgAction::SetTrue)
                         .help("Enable the account and lift a lockout"),
+                )
+                .arg(
+                    Arg::new("transfer_to")
+                        .long("transfer-to")
+                        .value_name("OTHER")
+                        .help("Move the user's customers, open opportunities, plans and open tickets to OTHER (in the same transaction)"),
                 ),
         )
         .subcommand(
@@ -158,13 +164,8 @@ fn list(ctx: &mut Ctx) -> Result<()> {
             ]
         })
         .collect();
-    let cols: Vec<Column> = ["id", "name", "role", "disabled", "locked", "created_at"]
-        .iter()
-        .map(|k| Column {
-            key: (*k).into(),
-            header: (*k).into(),
-        })
-        .collect();
+    let cols: Vec<Column> =
+        Column::named(&["id", "name", "role", "disabled", "locked", "created_at"]);
     ctx.out.rows(&cols, &rows)
 }
 
@@ -222,10 +223,28 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         ))
         .hint("make another user admin first"));
     }
+    let mut moved = Vec::new();
+    if let Some(other) = m.get_one::<String>("transfer_to") {
+        let (oid, other) = find(&tx, other)?;
+        if oid == id {
+            return Err(Error::usage(format!("--transfer-to names {name} itself")));
+        }
+        if users::role_and_disabled(&tx, oid)?.1 {
+            return Err(
+                Error::conflict(format!("{other} is disabled")).hint("transfer to an enabled user")
+            );
+        }
+        moved = super::edit_bulk::transfer(&tx, &me, name, &other)?;
+        let total: usize = moved.iter().map(|(_, n)| n).sum();
+        entries.push((
+            "transfer_to",
+            None,
+            Some(format!("{other} ({total} records)")),
+        ));
+    }
     if entries.is_empty() && disabled.is_none() {
-        return Err(
-            Error::usage("nothing to change").hint("pass --role ROLE, --disable or --enable")
-        );
+        return Err(Error::usage("nothing to change")
+            .hint("pass --role ROLE, --disable, --enable or --transfer-to OTHER"));
     }
     let audit_rows: Vec<Entry> = entries
         .iter()
@@ -242,15 +261,23 @@ fn edit(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         .collect();
     audit::log(&tx, &audit_rows)?;
     tx.commit()?;
-    let text = if ended > 0 {
+    let mut text = if ended > 0 {
         format!("updated user {name} (ended {ended} session(s))")
     } else {
         format!("updated user {name}")
     };
+    if !moved.is_empty() {
+        let parts: Vec<String> = moved.iter().map(|(e, n)| format!("{n} {e}")).collect();
+        text.push_str(&format!("; moved {}", parts.join(", ")));
+    }
+    let transferred: serde_json::Map<String, serde_json::Value> = moved
+        .iter()
+        .map(|(e, n)| ((*e).to_string(), (*n).into()))
+        .collect();
     let changed: Vec<&str> = entries.iter().map(|(f, _, _)| *f).collect();
     ctx.out.outcome(
         &text,
-        &serde_json::json!({"user": name, "changed": changed, "disabled": disabled, "sessions_ended": ended}),
+        &serde_json::json!({"user": name, "changed": changed, "disabled": disabled, "sessions_ended": ended, "transferred": transferred}),
     )
 }
 

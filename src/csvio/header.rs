@@ -11,6 +11,8 @@ pub enum Col {
     Field(&'static Field),
     /// The record id, allowed only as the `--key` of upsert and update.
     Id,
+    /// `created_at`, given on insert by a historical import (`--keep-times`).
+    CreatedAt,
     /// Ignored (`--map COL=`, `--ignore-unknown`, an empty header after a trailing separator).
     Skip,
 }
@@ -23,6 +25,10 @@ fn matches(f: &Field, h: &str) -> bool {
     h == f.name || h.replace(['-', ' '], "_") == f.name || h == norm(f.en) || h == f.zh
 }
 
+/// The read-only fields a historical import (`--keep-times`) may give: the times a rule
+/// would otherwise set to the moment of the import.
+pub const HISTORY: &[&str] = &["closed_at", "resolved_at", "last_contacted_at"];
+
 /// Maps each header to a column. `maps` holds `--map COLUMN=FIELD` pairs; `key` is `--key`.
 pub fn map(
     e: &'static Entity,
@@ -30,6 +36,7 @@ pub fn map(
     maps: &[(String, String)],
     ignore_unknown: bool,
     key_is_id: bool,
+    keep_times: bool,
 ) -> Result<Vec<Col>> {
     for (col, _) in maps {
         if !headers.iter().any(|h| norm(h) == norm(col)) {
@@ -47,6 +54,8 @@ pub fn map(
                 Col::Skip
             } else if target.trim() == "id" {
                 Col::Id
+            } else if target.trim() == "created_at" {
+                Col::Field(&SYSTEM_FIELDS[1])
             } else {
                 Col::Field(e.field(target)?)
             }
@@ -90,13 +99,23 @@ pub fn map(
                 names.join(", ")
             )));
         };
+        let col = match col {
+            Col::Field(f) if keep_times && f.name == "created_at" => Col::CreatedAt,
+            Col::Field(f) if keep_times && HISTORY.contains(&f.name) => Col::Field(f),
+            other => other,
+        };
         match col {
-            Col::Field(f) if f.read_only => {
+            Col::Field(f) if f.read_only && !(keep_times && HISTORY.contains(&f.name)) => {
+                let history = f.name == "created_at" || HISTORY.contains(&f.name);
                 return Err(Error::usage(format!(
                     "column '{h}' is {}, which crm sets itself; it cannot be imported",
                     f.name
                 ))
-                .hint(format!("pass --map '{h}=' to skip the column")));
+                .hint(if history {
+                    format!("pass --keep-times to import history (admin, manager), or --map '{h}=' to skip the column")
+                } else {
+                    format!("pass --map '{h}=' to skip the column")
+                }));
             }
             Col::Id if !key_is_id => {
                 return Err(Error::usage(format!(
@@ -190,6 +209,7 @@ mod tests {
             &[("credit-code2".into(), String::new())],
             false,
             false,
+            false,
         )
         .expect("maps");
         assert!(matches!(cols[0], Col::Field(f) if f.name == "name"));
@@ -197,23 +217,38 @@ mod tests {
         assert!(matches!(cols[2], Col::Field(f) if f.name == "credit_code"));
         assert!(matches!(cols[3], Col::Skip));
         assert_eq!(
-            map(e, &h(&["name", "nope"]), &[], false, false)
+            map(e, &h(&["name", "nope"]), &[], false, false, false)
                 .unwrap_err()
                 .kind,
             crate::error::ErrorKind::Invalid
         );
-        assert!(map(e, &h(&["name", "nope"]), &[], true, false).is_ok());
-        assert!(map(e, &h(&["name", "名称", "客户名称"]), &[], true, false).is_err());
+        assert!(map(e, &h(&["name", "nope"]), &[], true, false, false).is_ok());
+        assert!(
+            map(
+                e,
+                &h(&["name", "名称", "客户名称"]),
+                &[],
+                true,
+                false,
+                false
+            )
+            .is_err()
+        );
         assert_eq!(
-            map(e, &h(&["id", "name"]), &[], false, false)
+            map(e, &h(&["id", "name"]), &[], false, false, false)
                 .unwrap_err()
                 .kind,
             crate::error::ErrorKind::Usage
         );
-        assert!(map(e, &h(&["created_at"]), &[], false, false).is_err());
+        assert!(map(e, &h(&["created_at"]), &[], false, false, false).is_err());
+        assert!(matches!(
+            map(e, &h(&["created_at", "last_contacted_at"]), &[], false, false, true).as_deref(),
+            Ok([Col::CreatedAt, Col::Field(f)]) if f.name == "last_contacted_at"
+        ));
+        assert!(map(e, &h(&["segment"]), &[], false, false, true).is_err());
         let heads = h(&["统一社会信用代码", "手机号", "Company Name", "x", "skip"]);
         let maps = [("skip".to_string(), String::new())];
-        let cols = map(e, &heads, &maps, true, false).expect("synonyms");
+        let cols = map(e, &heads, &maps, true, false, false).expect("synonyms");
         assert!(matches!(cols[0], Col::Field(f) if f.name == "credit_code"));
         assert!(matches!(cols[1], Col::Field(f) if f.name == "phone"));
         assert!(matches!(cols[2], Col::Field(f) if f.name == "name"));

@@ -31,9 +31,11 @@ pub struct Batch {
     pub reverted_at: Option<i64>,
     pub encoding: Option<String>,
     audit_id: Option<i64>,
+    /// A historical import (`--keep-times`): its rows gave their own times.
+    pub keep_times: bool,
 }
 
-const COLS: &str = "id, at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected, reverted_at, encoding, audit_id";
+const COLS: &str = "id, at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected, reverted_at, encoding, audit_id, keep_times";
 
 fn read(r: &Row) -> Result<Batch> {
     Ok(Batch {
@@ -50,6 +52,7 @@ fn read(r: &Row) -> Result<Batch> {
         reverted_at: r.get(10)?,
         encoding: r.get(11)?,
         audit_id: r.get(12)?,
+        keep_times: r.get::<i64>(13)? != 0,
     })
 }
 

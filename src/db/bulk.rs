@@ -98,6 +98,8 @@ pub struct Row {
     /// Per field: whether the file gave it (as wide as the entity, whatever its width).
     given: Vec<bool>,
     pub id: Option<i64>,
+    /// `created_at` from a historical import (`--keep-times`), used on insert.
+    pub created_at: Option<i64>,
 }
 
 impl Row {
@@ -107,6 +109,7 @@ impl Row {
             values: vec![Value::Null; fields],
             given: vec![false; fields],
             id: None,
+            created_at: None,
         }
     }
 
@@ -166,6 +169,8 @@ fn is_row_error(e: &Error) -> bool {
 
 impl<'c> Bulk<'c> {
     /// Starts a batch: records it (inside the transaction) and prepares what every row needs.
+    /// `keep_times`: a historical import (`--keep-times`), recorded with the batch.
+    #[allow(clippy::too_many_arguments)] // the batch's own columns, each recorded
     pub fn begin(
         conn: &'c Store,
         e: &'static Entity,
@@ -174,19 +179,20 @@ impl<'c> Bulk<'c> {
         user: &str,
         file: &str,
         encoding: &str,
+        keep_times: bool,
     ) -> Result<Bulk<'c>> {
         let now = crate::clock::now();
         let (batch, pg) = if let Store::Sqlite(c) = conn {
             c.set_prepared_statement_cache_capacity(64);
             c.execute(
-                "INSERT INTO import_batch (at, user, entity, file, mode, inserted, updated, unchanged, rejected, encoding, key_field) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)",
-                params![now, user, e.name, file, mode.name(), encoding, key.map(Key::name)],
+                "INSERT INTO import_batch (at, user, entity, file, mode, inserted, updated, unchanged, rejected, encoding, key_field, keep_times) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?)",
+                params![now, user, e.name, file, mode.name(), encoding, key.map(Key::name), i64::from(keep_times)],
             )?;
             (c.last_insert_rowid(), None)
         } else {
             let batch = conn.insert_returning_id(
-                "INSERT INTO import_batch (at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected, encoding, key_field) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?) RETURNING id",
-                crate::vals![now, user, e.name, file, mode.name(), encoding, key.map(Key::name)],
+                "INSERT INTO import_batch (at, \"user\", entity, file, mode, inserted, updated, unchanged, rejected, encoding, key_field, keep_times) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?) RETURNING id",
+                crate::vals![now, user, e.name, file, mode.name(), encoding, key.map(Key::name), i64::from(keep_times)],
             )?;
             // Audited per batch from here: see `migrate::postgres::security`.
             conn.execute("SELECT crm.begin_import(?)", crate::vals![batch])?;
@@ -194,7 +200,8 @@ impl<'c> Bulk<'c> {
             // a line's order, an opportunity's stages) goes row by row through the one
             // writer, as on SQLite: the statement triggers still record its own rows in the
             // batch tables, and each derived change is audited per field (`db::derive`).
-            let set_based = pg::unsupported(e).is_none();
+            // So does a historical import: its rows carry their own `created_at`.
+            let set_based = pg::unsupported(e).is_none() && !keep_times;
             let pg = if set_based {
                 Some(pg::PgBulk::begin(conn, e, mode, key, user, now)?)
             } else {
@@ -378,7 +385,7 @@ impl<'c> Bulk<'c> {
             entity: self.e,
             values: row.values,
         };
-        let id = match self.w.insert(d)? {
+        let id = match self.w.insert_at(d, row.created_at)? {
             Ok((id, _)) => id,
             Err(refused) => return self.refused(refused),
         };

@@ -153,13 +153,13 @@ impl Pg {
         Ok(all)
     }
 
-    /// Streams a query's rows to `f` as they arrive (export of a million rows). `f` must
-    /// not use the store: the connection is busy with the stream until it ends.
-    pub fn stream(
+    /// Runs a query and calls `f` with each row as it arrives and the number of columns,
+    /// the rows never all held: what [`Pg::stream`] and [`Pg::scan_refs`] share.
+    fn each_raw(
         &self,
         sql: &str,
         params: &[Value],
-        mut f: impl FnMut(Row) -> Result<()>,
+        mut f: impl FnMut(&postgres::Row, usize) -> Result<()>,
     ) -> Result<()> {
         let stmt = self.prepared(sql)?;
         let args: Vec<Param<'_>> = params.iter().map(Param).collect();
@@ -170,12 +170,25 @@ impl Pg {
         let mut rows = client.query_raw(&stmt, args.iter())?;
         let n = stmt.columns().len();
         while let Some(r) = rows.next()? {
+            f(&r, n)?;
+        }
+        Ok(())
+    }
+
+    /// Streams a query's rows to `f` as they arrive (export of a million rows). `f` must
+    /// not use the store: the connection is busy with the stream until it ends.
+    pub fn stream(
+        &self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        self.each_raw(sql, params, |r, n| {
             let cells = (0..n)
                 .map(|i| r.try_get::<_, Cell>(i).map(|c| c.0))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
-            f(Row(cells))?;
-        }
-        Ok(())
+            f(Row(cells))
+        })
     }
 
     /// Streams a query's rows to `f` as [`Pg::stream`] does, each row's first `N` cells
@@ -187,15 +200,8 @@ impl Pg {
         params: &[Value],
         mut f: impl FnMut(&[ValueRef<'_>]) -> Result<()>,
     ) -> Result<()> {
-        let stmt = self.prepared(sql)?;
-        let args: Vec<Param<'_>> = params.iter().map(Param).collect();
-        let mut client = self
-            .client
-            .try_borrow_mut()
-            .map_err(|_| Error::internal("a query was made while another streamed its rows"))?;
-        let mut rows = client.query_raw(&stmt, args.iter())?;
-        let n = stmt.columns().len().min(N);
-        while let Some(r) = rows.next()? {
+        self.each_raw(sql, params, |r, n| {
+            let n = n.min(N);
             let mut owned: [Option<CellRef<'_>>; N] = [const { None }; N];
             for (i, c) in owned.iter_mut().enumerate().take(n) {
                 *c = Some(r.try_get::<_, CellRef<'_>>(i)?);
@@ -206,9 +212,8 @@ impl Pg {
                     *cell = c.get();
                 }
             }
-            f(&cells[..n])?;
-        }
-        Ok(())
+            f(&cells[..n])
+        })
     }
 }
 

@@ -286,3 +286,73 @@ pub fn count(conn: &Store, q: &Query) -> Result<i64> {
     );
     conn.value(&sql, &args)
 }
+
+/// Reads every matching record whole, in id order (a bulk edit's records).
+pub fn stored(conn: &Store, q: &Query) -> Result<Vec<crate::db::records::Stored>> {
+    let e = q.entity;
+    let mut args = Vec::new();
+    let cols: Vec<String> = e
+        .fields
+        .iter()
+        .map(|f| format!("t.{}", ident(f.name)))
+        .collect();
+    let sql = format!(
+        "SELECT t.\"id\", {}, t.\"created_at\", t.\"updated_at\" FROM {} t{} ORDER BY t.\"id\"",
+        cols.join(", "),
+        e.table(),
+        where_sql(conn.dialect(), q, &mut args)
+    );
+    let n = e.fields.len();
+    let mut out = Vec::new();
+    conn.each(&sql, &args, |r| {
+        let v = &r.0;
+        let int = |x: &Value| match x {
+            Value::Integer(i) => *i,
+            _ => 0,
+        };
+        out.push(crate::db::records::Stored {
+            id: int(&v[0]),
+            draft: crate::db::records::Draft {
+                entity: e,
+                values: v[1..=n].to_vec(),
+            },
+            created_at: int(&v[n + 1]),
+            updated_at: int(&v[n + 2]),
+        });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Sets the same values on the records `ids` with one statement, only where one differs;
+/// returns how many changed. For `PostgreSQL` bulk edits of fields no rule, uniqueness or
+/// generated key involves: its row triggers audit each record as the writer's statements
+/// would, without a round trip per record.
+pub fn set_all(conn: &Store, e: &Entity, ids: &[i64], sets: &[(&Field, Value)]) -> Result<usize> {
+    if ids.is_empty() || sets.is_empty() {
+        return Ok(0);
+    }
+    let assign: Vec<String> = sets
+        .iter()
+        .map(|(f, _)| format!("{} = ?", ident(f.name)))
+        .collect();
+    let differ: Vec<String> = sets
+        .iter()
+        .map(|(f, _)| format!("{} IS DISTINCT FROM ?", ident(f.name)))
+        .collect();
+    let sql = format!(
+        "UPDATE {t} SET {}, \"updated_at\" = GREATEST(?, \"updated_at\") \
+         WHERE \"id\" IN (SELECT (jsonb_array_elements_text((?::text)::jsonb))::bigint) AND ({})",
+        assign.join(", "),
+        differ.join(" OR "),
+        t = e.table()
+    );
+    let mut args: Vec<Value> = sets.iter().map(|(_, v)| v.clone()).collect();
+    args.push(Value::Integer(crate::clock::now()));
+    args.push(Value::Text(
+        serde_json::Value::from(ids.to_vec()).to_string(),
+    ));
+    args.extend(sets.iter().map(|(_, v)| v.clone()));
+    let n = conn.execute(&sql, &args)?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}

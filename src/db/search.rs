@@ -1,8 +1,8 @@
 //! The search index kept beside the records: per entity with searchable fields, one row
 //! per record holding the tokens of its searchable values and the pinyin keys of its name
 //! (`search::tokens`, `search::pinyin`: cut by crm, so both engines hold the same).
-//! `SQLite` keeps them in a contentless FTS5 table (`<entity>_search`, rowid = id; v9),
-//! `PostgreSQL` in a GIN-indexed tsvector table (`crm.<entity>_search`, v3; `pg`).
+//! `SQLite` keeps them in a contentless FTS5 table (`<entity>_search`, rowid = id; v11),
+//! `PostgreSQL` in a GIN-indexed tsvector table (`crm.<entity>_search`, v5; `pg`).
 //!
 //! Every write path keeps the index in the transaction of its change: the writer
 //! (`db::write`: add, edit, delete, import, revert) calls [`put`] and [`remove`]; a
@@ -19,7 +19,7 @@ mod pg;
 mod side;
 pub use pg::{stage as pg_stage, stage_begin as pg_stage_begin, stage_write as pg_stage_write};
 
-/// The entities the index covers: those with a searchable field (`SQLite`'s v9 made a table
+/// The entities the index covers: those with a searchable field (`SQLite`'s v11 made a table
 /// for each; a new one needs a step of its own).
 pub fn entities() -> impl Iterator<Item = &'static Entity> {
     ENTITIES
@@ -285,7 +285,7 @@ pub fn build(s: &Store) -> Result<()> {
     Ok(())
 }
 
-/// [`build`] on a `SQLite` connection inside the migration that makes the index (v9), so
+/// [`build`] on a `SQLite` connection inside the migration that makes the index (v11), so
 /// an upgraded file has its index from the same transaction that creates it.
 pub(crate) fn build_sqlite(c: &rusqlite::Connection) -> Result<()> {
     for e in entities() {

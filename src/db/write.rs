@@ -70,6 +70,10 @@ pub struct Writer<'c> {
     update: Option<CachedStatement<'c>>,
     next_key: Option<i64>,
     users: Option<HashSet<String>>,
+    /// What a change of a customer's owner is recorded as (`db::ownership`) and why.
+    owner_event: (&'static str, Option<String>),
+    /// The `created_at` of the record being inserted when not `now` (a historical import).
+    created: Option<i64>,
 }
 
 impl<'c> Writer<'c> {
@@ -100,7 +104,17 @@ impl<'c> Writer<'c> {
             update: None,
             next_key: None,
             users: None,
+            owner_event: ("edit", None),
+            created: None,
         })
+    }
+
+    /// Records a change of a customer's owner made by this writer as `action` (claim,
+    /// release, assign, sweep, transfer …; "edit" unless said) with its reason.
+    #[must_use]
+    pub fn owner_event(mut self, action: &'static str, reason: Option<String>) -> Self {
+        self.owner_event = (action, reason);
+        self
     }
 
     /// Stamps this writer's records with `now` (an import: the time its batch records).
@@ -171,19 +185,32 @@ impl<'c> Writer<'c> {
         Ok(res?.map(|id| (id, d)))
     }
 
+    /// Inserts a record created at `created_at` (a historical import), else now.
+    pub fn insert_at(
+        &mut self,
+        d: Draft,
+        created_at: Option<i64>,
+    ) -> Result<std::result::Result<(i64, Draft), Refused>> {
+        self.created = created_at;
+        let res = self.insert(d);
+        self.created = None;
+        res
+    }
+
     fn insert_checked(&mut self, d: &mut Draft) -> Result<std::result::Result<i64, Refused>> {
         self.fill_defaults(d)?;
         if let Err(err) = self.apply_rules(d, None).and_then(|()| check_required(d)) {
             return Ok(Err(Refused::Check(err)));
         }
         let now = Value::Integer(self.now);
+        let created = Value::Integer(self.created.unwrap_or(self.now));
         let id = match self.conn {
             Store::Sqlite(c) => {
                 if self.insert.is_none() {
                     self.insert = Some(c.prepare_cached(&self.sql.insert)?);
                 }
                 let stmt = self.insert.as_mut().expect("prepared above");
-                let res = stmt.execute(params_from_iter(d.values.iter().chain([&now, &now])));
+                let res = stmt.execute(params_from_iter(d.values.iter().chain([&created, &now])));
                 match res {
                     Ok(0) => {
                         return Ok(Err(Refused::Taken(self.taken(d, None, None)?)));
@@ -205,7 +232,7 @@ impl<'c> Writer<'c> {
                 let id = Value::Integer(keys::next_key_number(self.conn, self.e)?);
                 let params: Vec<Value> = std::iter::once(&id)
                     .chain(&d.values)
-                    .chain([&now, &now])
+                    .chain([&created, &now])
                     .cloned()
                     .collect();
                 let detail = self.detail();
@@ -341,6 +368,7 @@ impl<'c> Writer<'c> {
             AuditPolicy::PerBatch(_) => {}
         }
         search::replace(self.conn, self.e, old.id, &old.draft.values, &new.values)?;
+        self.owner_changed(old, new)?;
         self.after_write(new, Some(&old.draft), old.id)?;
         Ok(Ok(()))
     }
@@ -437,6 +465,33 @@ impl<'c> Writer<'c> {
     // The rules' three hooks, each called from this one place.
     fn apply_rules(&self, d: &mut Draft, old: Option<&Stored>) -> Result<()> {
         crate::rules::apply(self.conn, d, old)
+    }
+
+    /// A customer whose owner changed gets its ownership event (SPEC "Customer pool").
+    fn owner_changed(&self, old: &Stored, new: &Draft) -> Result<()> {
+        if self.e.name != "customer" {
+            return Ok(());
+        }
+        let (from, to) = (old.draft.text("owner"), new.text("owner"));
+        if from == to {
+            return Ok(());
+        }
+        let action = match self.audit {
+            AuditPolicy::PerBatch(_) => "import",
+            AuditPolicy::PerField { .. } => self.owner_event.0,
+        };
+        crate::db::ownership::record(
+            self.conn,
+            &crate::db::ownership::Event {
+                customer_id: old.id,
+                at: self.now,
+                user: self.user.clone(),
+                from: from.map(str::to_string),
+                to: to.map(str::to_string),
+                action: action.to_string(),
+                reason: self.owner_event.1.clone(),
+            },
+        )
     }
 
     fn after_write(&self, d: &Draft, old: Option<&Draft>, id: i64) -> Result<()> {

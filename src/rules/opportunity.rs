@@ -57,9 +57,11 @@ pub fn apply(d: &mut Draft, old: Option<&Stored>) -> Result<()> {
                 .hint("pass --lost-reason TEXT (丢单原因)"),
         );
     }
+    // A new record's close time is kept when it has one: only a historical import
+    // (`--keep-times`) can give it, the field being read-only everywhere else.
     if !is_closed(&stage) {
         d.set("closed_at", Value::Null);
-    } else if stage_changed || d.int("closed_at").is_none() {
+    } else if (stage_changed && old.is_some()) || d.int("closed_at").is_none() {
         d.set("closed_at", Value::Integer(crate::clock::now()));
     }
     Ok(())
@@ -77,12 +79,22 @@ pub fn record_stage(
     let Some(stage) = d.text("stage") else {
         return Ok(Vec::new());
     };
-    if look.last_stage(id)?.as_deref() == Some(stage) {
+    let last = look.last_stage(id)?;
+    if last.as_deref() == Some(stage) {
         return Ok(Vec::new());
     }
+    // A new opportunity entered its stage when it was closed, else when it was created:
+    // the import's time for ordinary records, the file's for a historical import.
+    let at = match (&last, d.int("closed_at")) {
+        (None, Some(closed)) => closed,
+        (None, None) => look
+            .get(d.entity, id)?
+            .map_or_else(crate::clock::now, |s| s.created_at),
+        (Some(_), _) => crate::clock::now(),
+    };
     Ok(vec![Change::EnterStage {
         opportunity: id,
         stage: stage.to_string(),
-        at: crate::clock::now(),
+        at,
     }])
 }

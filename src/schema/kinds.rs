@@ -4,6 +4,7 @@
 use crate::schema::Value;
 
 mod dates;
+pub mod phones;
 
 pub use dates::{
     DateOrder, format_datetime, parse_date, parse_date_in, parse_datetime, parse_datetime_in,
@@ -18,7 +19,7 @@ pub enum Kind {
     /// Free text, trimmed of surrounding spaces (ASCII and full-width); inner text verbatim.
     Text,
     Email,
-    /// Chinese mobiles, landlines with area code, `+` international numbers; stored as typed.
+    /// A phone as people write it, read in a region (see [`phones`]); stored as typed.
     Phone,
     /// A whole number within an inclusive range.
     Integer {
@@ -99,6 +100,17 @@ impl Kind {
     /// alike): a value blank after trimming is no value (`Null`), so a required field left
     /// blank is missing.
     pub fn parse_in(self, input: &str, order: &DateOrder) -> Result<Value, String> {
+        self.parse_with(input, order, phones::Region::current())
+    }
+
+    /// Parses user text, reading dates in `order` and phones without a country code in
+    /// `region` (`crm import --phone-region`).
+    pub fn parse_with(
+        self,
+        input: &str,
+        order: &DateOrder,
+        region: phones::Region,
+    ) -> Result<Value, String> {
         if input.contains('\0') {
             return Err("contains a NUL byte".into());
         }
@@ -108,7 +120,7 @@ impl Kind {
         }
         match self {
             Kind::Email => parse_email(s),
-            Kind::Phone => parse_phone(s),
+            Kind::Phone => phones::parse(s, region).map(|_| Value::Text(s.to_string())),
             Kind::Integer { min, max } => {
                 let n: i64 = s
                     .parse()
@@ -215,41 +227,6 @@ fn parse_email(s: &str) -> Result<Value, String> {
     } else {
         Err(bad())
     }
-}
-
-fn parse_phone(s: &str) -> Result<Value, String> {
-    let bad = |why: &str| format!("'{s}' is not a phone number ({why})");
-    let body = s.strip_prefix('+').unwrap_or(s);
-    if !body
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'))
-    {
-        return Err(bad("only digits, spaces, '-', '(', ')' and a leading '+'"));
-    }
-    let digits: String = body.chars().filter(char::is_ascii_digit).collect();
-    if !(5..=15).contains(&digits.len()) {
-        return Err(bad("5 to 15 digits"));
-    }
-    if s.starts_with('+') {
-        return if digits.len() >= 7 {
-            Ok(Value::Text(s.to_string()))
-        } else {
-            Err(bad("a country code and at least 7 digits"))
-        };
-    }
-    // Without a country code: a Chinese mobile, a landline with its area code, a 400/800
-    // number, or a short service number such as 95588 or 12345.
-    let n = digits.len();
-    let ok = match digits.as_bytes()[0] {
-        _ if n <= 6 => Ok(()),
-        b'1' if n == 11 && matches!(digits.as_bytes()[1], b'3'..=b'9') => Ok(()),
-        b'1' => Err("a Chinese mobile has 11 digits and starts with 13–19"),
-        b'0' if n >= 10 => Ok(()),
-        b'4' | b'8' if n == 10 => Ok(()),
-        _ => Err("add the area code (0755-…) or the country code (+…)"),
-    };
-    ok.map_err(bad)?;
-    Ok(Value::Text(s.to_string()))
 }
 
 /// Parses `1234`, `1234.5`, `-0.05` into minor units. Thousands separators are refused:

@@ -9,7 +9,7 @@ use crate::pg_harness::{self, PgDb};
 use postgres::error::SqlState;
 
 /// A crm database on the test cluster, set up and logged in as `admin` through the binary.
-fn pg_env(db: &PgDb) -> Env {
+pub fn pg_env(db: &PgDb) -> Env {
     let mut env = Env::empty();
     env.db = url_of(db).into();
     env.run_stdin(&["init", "--admin", "admin", "--password-stdin"], PW)
@@ -243,48 +243,16 @@ fn pg_killed_import_leaves_nothing() {
     // Wait until the import has written into its staging table at least once (its
     // transaction is open and holds rows), then kill it.
     let mut admin = db.admin();
-    let mut seen = false;
-    for _ in 0..6000 {
-        let n: i64 = admin
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND (query ILIKE '%crm_import_stage%' OR query ILIKE 'COPY%')",
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        if n > 0 {
-            seen = true;
-            break;
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::yield_now();
-    }
+    let seen = wait_for_backend(
+        &mut admin,
+        &mut child,
+        "xact_start IS NOT NULL AND (query ILIKE '%crm_import_stage%' OR query ILIKE 'COPY%')",
+        6000,
+    );
     assert!(seen, "the import never reached its staging table");
     child.kill().unwrap();
     child.wait().unwrap();
-    // The server ends the dead client's transaction; wait for its backend to go.
-    for _ in 0..6000 {
-        let n: i64 = admin
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        if n == 0 {
-            break;
-        }
-        std::thread::yield_now();
-    }
-    for t in ["customer", "import_batch", "import_insert", "import_open"] {
-        let n: i64 = admin
-            .query_one(&format!("SELECT count(*) FROM crm.{t}"), &[])
-            .unwrap()
-            .get(0);
-        assert_eq!(n, 0, "{t} after a killed import");
-    }
+    assert_import_left_nothing(&mut admin);
     env.run(&["check"]).ok();
 }
 
@@ -458,4 +426,53 @@ fn pg_repeats_across_chunks_like_sqlite() {
     assert!(differ.is_empty(), "exports differ: {differ:?}");
     assert_eq!(p.stdout.len(), l.stdout.len());
     pg.run(&["check"]).ok();
+}
+
+/// Polls until another session of the test database matches `cond` (a `pg_stat_activity`
+/// condition) or `child` ends; whether one was seen.
+pub fn wait_for_backend(
+    admin: &mut postgres::Client,
+    child: &mut std::process::Child,
+    cond: &str,
+    tries: usize,
+) -> bool {
+    let sql = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND {cond}"
+    );
+    for _ in 0..tries {
+        let n: i64 = admin.query_one(&sql, &[]).unwrap().get(0);
+        if n > 0 {
+            return true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    false
+}
+
+/// After a killed import: once the server has ended the dead client's transaction, no
+/// record, batch, inserted range or open import is left.
+pub fn assert_import_left_nothing(admin: &mut postgres::Client) {
+    for _ in 0..6000 {
+        let n: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    for t in ["customer", "import_batch", "import_insert", "import_open"] {
+        let n: i64 = admin
+            .query_one(&format!("SELECT count(*) FROM crm.{t}"), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 0, "{t} after a killed import");
+    }
 }

@@ -5,20 +5,10 @@
 
 use std::fmt::Write as _;
 
-use crate::harness::{Env, PW, write};
-use crate::pg_cli::url_of;
+use crate::harness::{Env, write};
 use crate::pg_harness::{self, PgDb};
+use crate::pg_import::{assert_import_left_nothing, pg_env, wait_for_backend};
 use postgres::error::SqlState;
-
-/// A crm database on the test cluster, set up and logged in as `admin` through the binary.
-fn pg_env(db: &PgDb) -> Env {
-    let mut env = Env::empty();
-    env.db = url_of(db).into();
-    env.run_stdin(&["init", "--admin", "admin", "--password-stdin"], PW)
-        .ok();
-    env.login("admin");
-    env
-}
 
 /// The customer table's indexes: name, oid and definition.
 fn indexes(db: &PgDb) -> Vec<(String, u32, String)> {
@@ -140,46 +130,16 @@ fn pg_killed_first_load_leaves_nothing_and_the_indexes_whole() {
     let mut child = env.spawn(&["import", "customer", &f]);
     // Kill it while it writes its rows into the table or makes the indexes again.
     let mut admin = db.admin();
-    let mut seen = false;
-    for _ in 0..2_000_000 {
-        let n: i64 = admin
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND (query ILIKE '%import_restore_indexes%' OR query ILIKE 'INSERT INTO \"customer\"%' OR query ILIKE 'COPY \"customer\"%')",
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        if n > 0 {
-            seen = true;
-            break;
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-    }
+    let seen = wait_for_backend(
+        &mut admin,
+        &mut child,
+        "state = 'active' AND (query ILIKE '%import_restore_indexes%' OR query ILIKE 'INSERT INTO \"customer\"%' OR query ILIKE 'COPY \"customer\"%')",
+        2_000_000,
+    );
     assert!(seen, "the import was never seen writing its staged rows");
     child.kill().unwrap();
     child.wait().unwrap();
-    for _ in 0..6000 {
-        let n: i64 = admin
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        if n == 0 {
-            break;
-        }
-        std::thread::yield_now();
-    }
-    for t in ["customer", "import_batch", "import_insert", "import_open"] {
-        let n: i64 = admin
-            .query_one(&format!("SELECT count(*) FROM crm.{t}"), &[])
-            .unwrap()
-            .get(0);
-        assert_eq!(n, 0, "{t} after a killed import");
-    }
+    assert_import_left_nothing(&mut admin);
     assert_eq!(indexes(&db), before);
     let rls: bool = admin
         .query_one(

@@ -158,13 +158,13 @@ fn pg_an_upgrade_from_before_the_index_builds_it() {
         return;
     };
     let id = env.add("customer", &["--name", "升级之前", "--phone", "138-0000-1234"]);
-    // What a crm from before v3 leaves: no index tables, schema version 2, its security.
+    // What a crm from before v5 leaves: no index tables, schema version 4, its security.
     let drops: String = crm::db::search::entities()
         .map(|e| format!("DROP TABLE crm.{};", e.search_table()))
         .collect();
     db.admin()
         .batch_execute(&format!(
-            "{drops} UPDATE crm.schema_version SET version = 2; COMMENT ON SCHEMA crm IS 'crm security 0000000000000000';"
+            "{drops} UPDATE crm.schema_version SET version = 4; COMMENT ON SCHEMA crm IS 'crm security 0000000000000000';"
         ))
         .unwrap();
     env.run(&["find", "customer", "升级"]).code(9);

@@ -132,6 +132,118 @@ fn pg_sales_changes_only_its_own_records() {
     );
 }
 
+/// The pool's policies let sales claim and release only while `crm.pool_move` names the
+/// move, and then only the owner changes, in that direction: setting it by hand in `psql`
+/// opens no edit of an own or a pool customer.
+#[test]
+fn pg_a_pool_move_set_by_hand_changes_only_the_owner() {
+    let Some(db) = setup("pg_a_pool_move_set_by_hand_changes_only_the_owner") else {
+        return;
+    };
+    let mut bob = login(&db, "bob");
+    let theirs = add_customer(&mut bob, "C-BOB", "bob");
+    let mut sales = login(&db, "sales");
+    let mine = add_customer(&mut sales, "C-MINE", "sales");
+    let pooled: i64 = db
+        .admin()
+        .query_one(
+            "INSERT INTO crm.customer (code, name, created_at, updated_at) VALUES ('C-POOL', 'pool', 0, 0) RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let update = |c: &mut Client, sql: &str, id: i64| c.execute(sql, &[&id]);
+    // Without the setting the pool is out of reach.
+    assert_eq!(
+        update(
+            &mut sales,
+            "UPDATE crm.customer SET owner = 'sales' WHERE id = $1",
+            pooled
+        )
+        .unwrap(),
+        0
+    );
+    sales.batch_execute("SET crm.pool_move = 'claim'").unwrap();
+    denied(
+        update(
+            &mut sales,
+            "UPDATE crm.customer SET name = 'x' WHERE id = $1",
+            pooled,
+        ),
+        "edit a pool customer during a claim",
+    );
+    denied(
+        update(
+            &mut sales,
+            "UPDATE crm.customer SET owner = 'sales', name = 'x' WHERE id = $1",
+            pooled,
+        ),
+        "claim and edit at once",
+    );
+    denied(
+        update(
+            &mut sales,
+            "UPDATE crm.customer SET name = 'x' WHERE id = $1",
+            mine,
+        ),
+        "edit an own customer while claiming",
+    );
+    assert_eq!(
+        update(
+            &mut sales,
+            "UPDATE crm.customer SET owner = 'sales' WHERE id = $1",
+            pooled
+        )
+        .unwrap(),
+        1
+    );
+    sales
+        .batch_execute("SET crm.pool_move = 'release'")
+        .unwrap();
+    assert_eq!(
+        update(
+            &mut sales,
+            "UPDATE crm.customer SET owner = NULL WHERE id = $1",
+            theirs
+        )
+        .unwrap(),
+        0,
+        "released bob's customer"
+    );
+    denied(
+        update(
+            &mut sales,
+            "UPDATE crm.customer SET owner = 'bob' WHERE id = $1",
+            mine,
+        ),
+        "give a customer away during a release",
+    );
+    assert_eq!(
+        update(
+            &mut sales,
+            "UPDATE crm.customer SET owner = NULL WHERE id = $1",
+            mine
+        )
+        .unwrap(),
+        1
+    );
+    let names: Vec<(String, Option<String>)> = db
+        .admin()
+        .query("SELECT name, owner FROM crm.customer ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("C-BOB".to_string(), Some("bob".to_string())),
+            ("C-MINE".to_string(), None),
+            ("pool".to_string(), Some("sales".to_string())),
+        ]
+    );
+}
+
 #[test]
 fn pg_no_role_reads_password_hashes() {
     let Some(db) = setup("pg_no_role_reads_password_hashes") else {

@@ -1,4 +1,4 @@
-//! A PostgreSQL database set up by another crm: commands refuse it with a hint instead of
+//! A `PostgreSQL` database set up by another crm: commands refuse it with a hint instead of
 //! failing halfway on a missing function, and `crm init --db URL --upgrade`, run by the
 //! schema's owner, applies this crm's steps and security in one audited transaction; a crm
 //! user who does not own the schema cannot.

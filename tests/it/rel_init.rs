@@ -186,8 +186,8 @@ fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes
     env.run(&["import", "customer", &big, "-q"]).ok();
     let latest = env.sql_int("PRAGMA user_version");
     assert_eq!(
-        latest, 9,
-        "this test knows steps 5 to 9; update it with new steps"
+        latest, 11,
+        "this test knows steps 5 to 11; update it with new steps"
     );
     // a database labelled version 4: steps 5 (report indexes) and 6 (drops two of them and
     // rebuilds the audit status index with `old`) run again when it is next opened
@@ -204,6 +204,8 @@ fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes
         Kill::VersionAtLeast(7),
         Kill::VersionAtLeast(8),
         Kill::VersionAtLeast(9),
+        Kill::VersionAtLeast(10),
+        Kill::VersionAtLeast(11),
     ];
     let mut seen = Vec::new();
     for point in points {
@@ -252,6 +254,25 @@ fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes
                     // keeps a template's index, so only v7 is checked)
                     let orders = index_sql(&c, "order_date_cover").unwrap_or_default();
                     assert!(v < 7 || orders.contains("currency"), "{point:?}: {orders}");
+                    // v9: the settings and ownership tables (the v4 label keeps a template's
+                    // tables, so only v9 is checked)
+                    let tables: i64 = c
+                        .query_row(
+                            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('settings', 'ownership')",
+                            [],
+                            |r| r.get(0),
+                        )
+                        .expect("tables");
+                    assert!(v < 9 || tables == 2, "{point:?}: {tables} tables");
+                    // v10: the import batches record historical imports
+                    let keeps: i64 = c
+                        .query_row(
+                            "SELECT COUNT(*) FROM pragma_table_info('import_batch') WHERE name = 'keep_times'",
+                            [],
+                            |r| r.get(0),
+                        )
+                        .expect("columns");
+                    assert!(v < 10 || keeps == 1, "{point:?}: v{v} without keep_times");
                 }
                 _ => panic!("{point:?}: version {v}"),
             }

@@ -13,4 +13,6 @@ pub(super) const STEPS: &[&str] = &[
     include_str!("sqlite/v7.sql"),
     include_str!("sqlite/v8.sql"),
     include_str!("sqlite/v9.sql"),
+    include_str!("sqlite/v10.sql"),
+    include_str!("sqlite/v11.sql"),
 ];

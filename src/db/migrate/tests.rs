@@ -146,6 +146,10 @@ const SHIPPED: &[&str] = &[
     // v8
     "853e17cc704cb58b1ce3029010a56b02101abeaf13e96e08f9e894f1c049a512",
     // v9
+    "768c78d2235c3dd4290322ec8273135f87a91ba3adf2469e0503337bc2222781",
+    // v10
+    "36ce11e178d37d310740a4071637890993af6ba4bd9db909a8863a5d85f59209",
+    // v11
     "e151ddb1d5ed875efa75b1e1f8238a4e500bfc04a27ae0b3dc14131db128189c",
 ];
 
@@ -156,7 +160,11 @@ const SHIPPED_PG: &[&str] = &[
     // v2
     "d406fce8f7ff1441b674aedd97eea6b535326e30279af6b55f0a3fec5fa05a94",
     // v3
-    "b03462731b68dc664dcda921efe40db440405a0192847f905e25b5893d028881",
+    "617aedd7c63459a55b5db00b1532b0ae24b3c6f5ff34d175c1b2425844ccf843",
+    // v4
+    "35e4c39ba3f85de4c05621159b2e817a08ee19b947e7c400b55281f03dc08f85",
+    // v5
+    "9a01625367c931cd99572e5df4ea5d8e2ffc691bdedc75f9f47c63575ef47220",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.

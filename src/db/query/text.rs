@@ -88,7 +88,7 @@ fn phone_norm_sql(col: &str) -> String {
 }
 
 /// Where an engine keeps the index of an entity, and how it is asked: FTS5's MATCH on
-/// `SQLite`, a `tsquery` on the GIN-indexed tsvector on `PostgreSQL` (v3).
+/// `SQLite`, a `tsquery` on the GIN-indexed tsvector on `PostgreSQL` (v5).
 struct Index {
     d: Dialect,
     table: String,

@@ -33,7 +33,7 @@ pub(super) fn count_profile(conn: &Store, args: &Args) -> Result<Profile> {
 }
 
 /// The counts of [`count_profile`] as rows go by: per column, each value's count and how
-/// many were empty. foldhash, not the default SipHash: four lookups a row over a million
+/// many were empty. foldhash, not the default `SipHash`: four lookups a row over a million
 /// rows, and the keys are the registry's own values, counted once by a read-only report.
 #[derive(Default)]
 pub(super) struct Tally {

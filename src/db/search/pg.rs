@@ -1,4 +1,4 @@
-//! The search index on `PostgreSQL` (v3): `crm.<entity>_search(id, t tsvector)` with a GIN
+//! The search index on `PostgreSQL` (v5): `crm.<entity>_search(id, t tsvector)` with a GIN
 //! index. A row's tsvector is made from crm's own tokens with `array_to_tsvector` (no
 //! parser, no dictionary), so it holds exactly what `SQLite`'s FTS5 row holds. Many rows
 //! at once (an import, a copy, an upgrade) go through a temporary table filled with `COPY`

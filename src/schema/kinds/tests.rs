@@ -218,8 +218,9 @@ fn phones_keep_what_was_typed() {
     ] {
         assert_eq!(text(Kind::Phone.parse(ok).unwrap()), ok, "{ok}");
     }
+    // Refused only when not a possible number (libphonenumber's lengths): a 10-digit
+    // "mobile" or an 8-digit local landline is possible in China, so no longer refused.
     for bad in [
-        "12800138000",
         "phone",
         "1234",
         "+86 abc",
@@ -227,10 +228,8 @@ fn phones_keep_what_was_typed() {
         "1234567890123456",
         "++86 1",
         "0755_1234",
-        "1381234567",
-        "23812345678",
-        "12345678",
         "+86 1",
+        "+1 381234567",
     ] {
         assert!(Kind::Phone.parse(bad).is_err(), "{bad}");
     }

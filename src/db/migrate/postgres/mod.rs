@@ -33,11 +33,13 @@ pub const STEPS: &[&str] = &[
     include_str!("v1.sql"),
     include_str!("v2.sql"),
     include_str!("v3.sql"),
+    include_str!("v4.sql"),
+    include_str!("v5.sql"),
 ];
 
 /// The step that makes the search index (`db::search`): the records already there are
 /// indexed after it, in its transaction.
-pub const SEARCH_INDEX_STEP: i64 = 3;
+pub const SEARCH_INDEX_STEP: i64 = 5;
 
 /// The schema that holds crm's tables in a `PostgreSQL` database.
 pub const SCHEMA: &str = "crm";

@@ -117,6 +117,8 @@ fn body(database: &str) -> String {
             "GRANT EXECUTE ON FUNCTION crm.audit_append(text, text, bigint, text, text, text, text), crm.me(), crm.begin_write(), crm.begin_add(), crm.lock_for_adding() TO {g};"
         );
         let _ = writeln!(s, "GRANT SELECT ON crm.schema_version TO {g};");
+        // Every user's commands follow the settings and read the owners' history.
+        let _ = writeln!(s, "GRANT SELECT ON crm.settings, crm.ownership TO {g};");
         // Everyone sees who the users are (owners are user names), nobody the hashes.
         let _ = writeln!(
             s,
@@ -129,9 +131,11 @@ fn body(database: &str) -> String {
     sessions(&mut s, &groups);
     s.push_str("ALTER TABLE crm.audit ENABLE ROW LEVEL SECURITY;\n");
     s.push_str("ALTER TABLE crm.opportunity_stage ENABLE ROW LEVEL SECURITY;\n");
+    s.push_str("ALTER TABLE crm.ownership ENABLE ROW LEVEL SECURITY;\n");
     for e in ENTITIES {
         entity(&mut s, e, &groups);
         audit_trigger(&mut s, e);
+        pool_move_trigger(&mut s, e);
         if e.search_fields().next().is_some() {
             let rows = |role: Role, action: Action| match scope(role, action, e) {
                 Scope::None => None,
@@ -194,6 +198,24 @@ fn system_tables(s: &mut String, role: Role, g: &str) {
             s,
             "GRANT INSERT, UPDATE (role, disabled, failed_logins, locked_until, updated_at) ON crm.users TO {g};"
         );
+    }
+    let _ = writeln!(
+        s,
+        "CREATE POLICY {} ON crm.ownership FOR SELECT TO {g} USING (true);",
+        quote_ident(&format!("{}_select", role.as_str()))
+    );
+    // Whoever may change a customer records its changes of owner, in their own name.
+    let customer = Entity::get("customer").expect("customer is registered");
+    if scope(role, Action::Update, customer) != Scope::None {
+        let _ = writeln!(s, "GRANT INSERT ON crm.ownership TO {g};");
+        let _ = writeln!(
+            s,
+            "CREATE POLICY {} ON crm.ownership FOR INSERT TO {g} WITH CHECK (\"user\" = crm.me());",
+            quote_ident(&format!("{}_insert", role.as_str()))
+        );
+    }
+    if may(Action::Configure) {
+        let _ = writeln!(s, "GRANT INSERT, UPDATE, DELETE ON crm.settings TO {g};");
     }
     if may(Action::Import) {
         // The batch tables are the proof of what an import skipped auditing field by
@@ -316,7 +338,67 @@ fn entity(s: &mut String, e: &Entity, groups: &[(Role, String)]) {
                 ),
             };
         }
+        pool(s, e, *role, &g);
     }
+}
+
+/// The customer pool's writes for a role limited to its own records: giving a record of
+/// its own back to the pool (owner emptied), and — customers only — claiming one from it.
+fn pool(s: &mut String, e: &Entity, role: Role, g: &str) {
+    let Some(owner) = e.owner.map(quote_ident) else {
+        return;
+    };
+    if scope(role, Action::Update, e) != Scope::Own {
+        return;
+    }
+    let t = format!("crm.{}", e.table());
+    let r = role.as_str();
+    let moving = |m: &str| format!("pg_catalog.current_setting('crm.pool_move', true) = '{m}'");
+    if allowed(role, Action::Release, Some(e), Some(true)) {
+        let m = moving("release");
+        let _ = writeln!(
+            s,
+            "CREATE POLICY {r}_release ON {t} FOR UPDATE TO {g} USING ({owner} = crm.me() AND {m}) WITH CHECK ({owner} IS NULL AND {m});"
+        );
+    }
+    if e.name == "customer" && allowed(role, Action::Claim, Some(e), None) {
+        let m = moving("claim");
+        let _ = writeln!(
+            s,
+            "CREATE POLICY {r}_claim ON {t} FOR UPDATE TO {g} USING ({owner} IS NULL AND {m}) WITH CHECK ({owner} = crm.me() AND {m});"
+        );
+    }
+}
+
+/// The check of a pool move (`db::ownership::with_pool_move`) that row policies cannot
+/// make, since they see either the old row or the new one: while `crm.pool_move` is set,
+/// an update of `e` changes the owner alone, from the user to nobody (`release`) or from
+/// nobody to the user (`claim`). Without it the two policies' union would let a user who
+/// sets the setting by hand edit their own or the pool's records at will.
+fn pool_move_trigger(s: &mut String, e: &Entity) {
+    let Some(owner) = e.owner.map(quote_ident) else {
+        return;
+    };
+    let func = format!("crm.{}", quote_ident(&format!("pool_move_{}", e.name)));
+    let others: Vec<String> = e
+        .fields
+        .iter()
+        .filter(|f| Some(f.name) != e.owner)
+        .map(|f| {
+            let c = quote_ident(f.name);
+            format!("NEW.{c} IS DISTINCT FROM OLD.{c}")
+        })
+        .collect();
+    let others = if others.is_empty() {
+        "false".to_string()
+    } else {
+        others.join(" OR ")
+    };
+    let _ = write!(
+        s,
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql\nSET search_path = pg_catalog, crm AS $$\nDECLARE m text := pg_catalog.current_setting('crm.pool_move', true);\nBEGIN\n  IF ({others})\n     OR NOT ((m = 'release' AND OLD.{owner} = crm.me() AND NEW.{owner} IS NULL)\n          OR (m = 'claim' AND OLD.{owner} IS NULL AND NEW.{owner} = crm.me())) THEN\n    RAISE EXCEPTION 'permission denied: a pool % changes only the owner, %', m, CASE m WHEN 'claim' THEN 'from nobody to you' ELSE 'from you to nobody' END\n      USING ERRCODE = 'insufficient_privilege';\n  END IF;\n  RETURN NEW;\nEND $$;\nDROP TRIGGER IF EXISTS pool_move ON crm.{table};\nCREATE TRIGGER pool_move BEFORE UPDATE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.pool_move', true), '') <> '') EXECUTE FUNCTION {func}();\n",
+        table = e.table(),
+    );
 }
 
 /// The condition that the session's user owns the row `row` (a table name or an alias) of

@@ -1,18 +1,24 @@
--- v9 (frozen): the search index of `crm find` and `crm search` (`db::search`): one
--- contentless FTS5 table per entity with searchable fields, its rowid the record's id,
--- its one column the tokens of the searchable values and the pinyin keys of its name (those
--- marked with a leading `·`), all cut by crm (`search::tokens`, `search::pinyin`), so the
--- `ascii` tokenizer only splits at the spaces between them. `detail=none`: no positions, a fraction of the size; deletes by
--- rowid (`contentless_delete`). crm fills the tables in the transaction of every write;
--- this step's build (`db::search::build`) fills them for the records already there.
-CREATE VIRTUAL TABLE IF NOT EXISTS "customer_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS "contact_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS "campaign_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS "lead_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS "opportunity_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS "product_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS "quote_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS "order_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS "contract_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS "activity_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS "ticket_search" USING fts5(t, content='', contentless_delete=1, detail=none, tokenize='ascii');
+-- v9 (frozen): settings and the customers' ownership events.
+-- `crm config`'s values: a key absent here has its default (`settings::SETTINGS`).
+CREATE TABLE IF NOT EXISTS settings (
+  "key" TEXT PRIMARY KEY,
+  "value" TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT
+) STRICT;
+-- Every change of a customer's owner (claim, release, assign, sweep, transfer, edit, …):
+-- append-only; the pool's limits are counted from it. No foreign key: a deleted
+-- customer's history stays, as its audit rows do.
+CREATE TABLE IF NOT EXISTS ownership (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer_id INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  "user" TEXT,
+  from_owner TEXT,
+  to_owner TEXT,
+  action TEXT NOT NULL,
+  reason TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS ownership_customer ON ownership(customer_id, at);
+CREATE INDEX IF NOT EXISTS ownership_user ON ownership("user", action, at);
+CREATE INDEX IF NOT EXISTS ownership_from ON ownership(from_owner, customer_id, at);
