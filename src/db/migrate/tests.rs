@@ -165,6 +165,8 @@ const SHIPPED_PG: &[&str] = &[
     "35e4c39ba3f85de4c05621159b2e817a08ee19b947e7c400b55281f03dc08f85",
     // v5
     "9a01625367c931cd99572e5df4ea5d8e2ffc691bdedc75f9f47c63575ef47220",
+    // v6
+    "7693b18cd204f9aa41121256a191d857652ef300eeb124b2d1e6b4862f3762b8",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.
