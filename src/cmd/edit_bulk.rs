@@ -225,7 +225,7 @@ fn set_based(
             Change::Set(f, v)
                 if !f.unique
                     && !matches!(f.default, crate::schema::Default::Generated(_))
-                    && !(f.required && *v == Value::Null) =>
+                    && (!f.required || *v != Value::Null) =>
             {
                 Some((*f, v.clone()))
             }
