@@ -236,3 +236,47 @@ fn settings_choose_the_fields_and_the_roles_that_may_reveal() {
     assert_eq!(by_name(&rows, "彩虹网络")["phone"], "13987654321");
     assert_eq!(env.audits(&[("action", "reveal"), ("user", "sam")]), 1);
 }
+
+#[test]
+fn the_edit_walk_neither_shows_nor_writes_back_a_masked_value() {
+    use crate::core_prompts::{CUSTOMER_LABELS, ENTER, Pty};
+    let env = Env::new();
+    let (sams, _, _) = world(&env);
+    let admin = env.token("admin");
+    env.run(&[
+        "config",
+        "set",
+        "mask.manager",
+        "customer.phone,customer.email",
+    ])
+    .ok();
+    env.login("max");
+    let id = sams.to_string();
+    let mut p = Pty::spawn(&env, &["edit", "customer", &id]);
+    for label in CUSTOMER_LABELS {
+        p.wait(label);
+        p.send(ENTER);
+    }
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("138****5678"), "{screen}");
+    assert!(!screen.contains("13812345678"), "{screen}");
+    assert!(!screen.contains("zhang@"), "{screen}");
+    let c = env.read_json_as(&admin, &["show", "customer", &id]);
+    assert_eq!(c["phone"], "13812345678", "kept, not the mask");
+    assert_eq!(c["email"], "zhang@example.com");
+    // Typing a new value over the mask writes it.
+    let mut p = Pty::spawn(&env, &["edit", "customer", &id]);
+    for label in CUSTOMER_LABELS {
+        p.wait(label);
+        p.send(if label == "电话" {
+            "13900000000\r"
+        } else {
+            ENTER
+        });
+    }
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    let c = env.read_json_as(&admin, &["show", "customer", &id]);
+    assert_eq!(c["phone"], "13900000000");
+}
