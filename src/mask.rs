@@ -82,8 +82,9 @@ impl Policy {
 }
 
 /// A `mask.ROLE` value checked and written one way: `ENTITY.FIELD` items, comma-separated,
-/// each naming a field of the registry (exit 4 otherwise); `id` and the timestamps cannot be
-/// masked (records are named by them).
+/// each naming a field of the registry (exit 4 otherwise). Fields that name records cannot
+/// be masked — `id`, the timestamps, an entity's key and title — as they appear wherever a
+/// record is mentioned (related lists, the agenda, reports, confirmations, messages).
 pub fn parse_fields(raw: &str) -> std::result::Result<String, String> {
     let mut out: Vec<String> = Vec::new();
     for item in raw
@@ -101,8 +102,13 @@ pub fn parse_fields(raw: &str) -> std::result::Result<String, String> {
         if crate::schema::SYSTEM_FIELDS
             .iter()
             .any(|s| s.name == f.name)
+            || e.key == Some(f.name)
+            || e.title == f.name
         {
-            return Err(format!("{}.{} cannot be masked", e.name, f.name));
+            return Err(format!(
+                "{}.{} names the record and cannot be masked",
+                e.name, f.name
+            ));
         }
         let norm = format!("{}.{}", e.name, f.name);
         if !out.contains(&norm) {
@@ -138,6 +144,9 @@ mod tests {
         assert!(parse_fields("nope.phone").is_err());
         assert!(parse_fields("customer.nope").is_err());
         assert!(parse_fields("customer.id").is_err());
+        assert!(parse_fields("customer.name").is_err());
+        assert!(parse_fields("customer.code").is_err());
+        assert!(parse_fields("customer.credit_code").is_ok());
     }
 
     #[test]
