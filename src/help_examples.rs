@@ -398,7 +398,8 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
             ex(
                 "Read phone numbers without a country code as US numbers",
                 "crm config set phone.region US",
-            ),            ex(
+            ),
+            ex(
                 "Viewers see customers' phones and e-mails masked, leads' no more",
                 "crm config set mask.viewer customer.phone,customer.email",
             ),

@@ -179,6 +179,24 @@ fn where_and_sort_on_a_masked_field_are_refused() {
     env.run_as(&sam, &["find", "customer", "--where", "phone=13812345678"])
         .code(7);
     env.run(&["find", "customer", "--where", "phone~5678"]).ok();
+    // Nor through a bulk edit's count (a manager masked by setting).
+    env.run(&["config", "set", "mask.manager", "customer.phone"])
+        .ok();
+    let max = env.token("max");
+    let r = env.run_as(
+        &max,
+        &[
+            "edit",
+            "customer",
+            "--where",
+            "phone~5678",
+            "--set",
+            "level=A",
+            "--dry-run",
+        ],
+    );
+    r.code(7);
+    assert!(r.stderr.contains("customer.phone"), "{}", r.stderr);
 }
 
 #[test]
