@@ -18,6 +18,7 @@ mod mask;
 
 /// The global flags, read once.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent flags, not a state machine
 pub struct Globals {
     pub db: PathBuf,
     pub busy: Duration,

@@ -179,7 +179,7 @@ pub fn parse_where(conn: &Store, e: &'static Entity, expr: &str) -> Result<Filte
 /// JSON and export all agree and nothing goes stale (the rules refuse to store `expired`).
 fn shown_column(q: &Query, f: &Field, args: &mut Vec<Value>) -> Option<String> {
     let e = q.entity;
-    if std::ptr::eq(f, &OWNED) {
+    if std::ptr::eq(f, std::ptr::addr_of!(OWNED)) {
         let me = q.me.as_deref().unwrap_or("");
         return Some(format!(
             "(CASE WHEN {} THEN 1 ELSE 0 END)",

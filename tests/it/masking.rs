@@ -79,6 +79,7 @@ fn viewer_sees_masked_values_in_every_format() {
     assert_eq!(shown["phone"], "138****5678");
     let found = env.read_json_as(&vic, &["search", "蓝天"]);
     assert!(!found.to_string().contains("13812345678"), "{found}");
+    assert_eq!(found[0]["field"], "name", "{found}");
     // Admin and manager see every value.
     let all = env.read_json(&["find", "customer"]);
     assert_eq!(by_name(&all, "蓝天科技")["phone"], "13812345678");
@@ -235,14 +236,15 @@ fn settings_choose_the_fields_and_the_roles_that_may_reveal() {
     assert_eq!(shown["phone"], "13812345678");
     assert_eq!(env.audits(&[("action", "reveal")]), before + 2);
     let rows = env.audit_rows();
-    let last = rows
+    let revealed = rows
         .iter()
-        .filter(|r| r["action"] == "reveal")
-        .last()
+        .rfind(|r| r["action"] == "reveal")
         .unwrap()
         .clone();
-    assert_eq!(last["user"], "max", "{last}");
-    assert!(last["detail"].as_str().unwrap().contains("phone"), "{last}");
+    assert_eq!(revealed["user"], "max", "{revealed}");
+    let detail = revealed["detail"].as_str().unwrap();
+    assert!(detail.contains("phone"), "{revealed}");
+    assert!(detail.contains(&sams.to_string()), "{revealed}");
     // Roles not allowed are refused, and that is audited too.
     env.run_as(&vic, &["--reveal", "find", "customer"])
         .code(7)
