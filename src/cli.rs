@@ -41,6 +41,7 @@ pub fn build() -> Command {
                 .help("Colour output [default: auto; NO_COLOR is honoured]"),
         )
         .arg(Arg::new("raw").long("raw").global(true).help_heading("Global options").action(ArgAction::SetTrue).help("CSV/TSV values verbatim: no apostrophe before formula-like text"))
+        .arg(Arg::new("reveal").long("reveal").global(true).help_heading("Global options").action(ArgAction::SetTrue).help("Show masked values (roles in mask.reveal_roles; audited)"))
         .arg(Arg::new("no_input").long("no-input").global(true).help_heading("Global options").action(ArgAction::SetTrue).help("Never prompt; a missing value is an error"))
         .arg(
             Arg::new("busy_timeout")

@@ -14,8 +14,11 @@ use crate::error::{Error, Result};
 use crate::output::{Column, Format, Output};
 use crate::schema::{Entity, Field};
 
+mod mask;
+
 /// The global flags, read once.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent flags, not a state machine
 pub struct Globals {
     pub db: PathBuf,
     pub busy: Duration,
@@ -23,6 +26,8 @@ pub struct Globals {
     /// Prompts are allowed: stdin and stderr are terminals and `--no-input` was not given.
     pub interactive: bool,
     pub zh: bool,
+    /// `--reveal`: masked values shown (an allowed role only; audited).
+    pub reveal: bool,
 }
 
 /// `CRM_TOKEN`, unless unset or blank.
@@ -45,6 +50,8 @@ pub struct Ctx {
     pub out: Output,
     db: Option<Db>,
     user: Option<User>,
+    /// What the user sees masked (`mask`), read on first use.
+    mask: Option<std::rc::Rc<crate::mask::Policy>>,
 }
 
 impl Ctx {
@@ -79,10 +86,12 @@ impl Ctx {
                 no_input,
                 interactive,
                 zh,
+                reveal: m.get_flag("reveal"),
             },
             out,
             db: None,
             user: None,
+            mask: None,
         })
     }
 

@@ -147,6 +147,10 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "How many open tickets",
                 "crm find ticket --where status=open --count",
             ),
+            ex(
+                "Contacts with their phones shown whole (roles in mask.reveal_roles; audited)",
+                "crm find contact --reveal --columns name,phone,mobile,email",
+            ),
         ],
     ),
     (
@@ -394,6 +398,14 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
             ex(
                 "Read phone numbers without a country code as US numbers",
                 "crm config set phone.region US",
+            ),
+            ex(
+                "Viewers see customers' phones and e-mails masked, leads' no more",
+                "crm config set mask.viewer customer.phone,customer.email",
+            ),
+            ex(
+                "Let sales --reveal masked values (each reveal is audited)",
+                "crm config set mask.reveal_roles admin,manager,sales",
             ),
         ],
     ),

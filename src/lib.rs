@@ -10,6 +10,7 @@ pub mod csvio;
 pub mod db;
 pub mod error;
 pub mod help_examples;
+pub mod mask;
 pub mod names;
 pub mod outfile;
 pub mod output;

@@ -90,6 +90,24 @@ pub fn field(conn: &Store, f: &Field, current: Option<&str>) -> Result<crate::sc
                 crate::schema::Value::Text((*v).to_string())
             }));
     }
+    text_field(conn, f, current, None).map(|v| v.expect("no mask to keep"))
+}
+
+/// A prompt for a field whose value the user sees masked (SPEC "Masking"): the masked form
+/// is the default, and Enter keeps the stored value (None), never writes the mask back.
+pub fn field_masked(conn: &Store, f: &Field, masked: &str) -> Result<Option<crate::schema::Value>> {
+    watch_interrupt();
+    text_field(conn, f, Some(masked), Some(masked))
+}
+
+/// The typed prompt of `field`; an answer equal to `keep` is None.
+fn text_field(
+    conn: &Store,
+    f: &Field,
+    current: Option<&str>,
+    keep: Option<&str>,
+) -> Result<Option<crate::schema::Value>> {
+    let label = format!("{} {}{}", f.en, f.zh, if f.required { " *" } else { "" });
     loop {
         // Empty answers come back to this loop (not dialoguer's silent re-ask), so a required
         // field can say why it asks again.
@@ -100,6 +118,9 @@ pub fn field(conn: &Store, f: &Field, current: Option<&str>) -> Result<crate::sc
             input = input.default(c.to_string());
         }
         let text = input.interact_text().map_err(line_ended)?;
+        if keep.is_some_and(|k| k == text) {
+            return Ok(None);
+        }
         let cleared = crate::schema::kinds::trim(&text) == CLEAR;
         let v = if cleared {
             Ok(crate::schema::Value::Null)
@@ -117,7 +138,7 @@ pub fn field(conn: &Store, f: &Field, current: Option<&str>) -> Result<crate::sc
             Ok(crate::schema::Value::Null) if f.required => {
                 crate::output::eprint_line(&format!("{} is required", f.name));
             }
-            Ok(v) => return Ok(v),
+            Ok(v) => return Ok(Some(v)),
             Err(why) => crate::output::eprint_line(&format!("invalid {}: {why}", f.name)),
         }
     }

@@ -19,6 +19,8 @@ pub enum Kind {
     List(&'static [&'static str]),
     /// One of the given choices.
     OneOf(&'static [&'static str]),
+    /// A comma-separated list of `ENTITY.FIELD`s of the registry (`mask::parse_fields`).
+    Fields,
 }
 
 /// One setting.
@@ -110,7 +112,46 @@ pub const SETTINGS: &[Setting] = &[
         about: "When a customer returns to the pool, its open opportunities and plans stay with their owner (stay) or lose it too (pool)",
         about_zh: "客户退回公海时，其未结束的商机和计划保留原负责人（stay）或一并释放（pool）",
     },
+    Setting {
+        key: "mask.viewer",
+        kind: Kind::Fields,
+        default: MASK_ALL,
+        about: "Fields the viewer role sees masked (ENTITY.FIELD, comma-separated)",
+        about_zh: "只读用户看到脱敏的字段（实体.字段，逗号分隔）",
+    },
+    Setting {
+        key: "mask.service",
+        kind: Kind::Fields,
+        default: MASK_ALL,
+        about: "Fields the service role sees masked (ENTITY.FIELD, comma-separated)",
+        about_zh: "客服看到脱敏的字段（实体.字段，逗号分隔）",
+    },
+    Setting {
+        key: "mask.sales",
+        kind: Kind::Fields,
+        default: "customer.phone,customer.email,contact.phone,contact.mobile,contact.email",
+        about: "Fields sales see masked on records they do not own, pool customers included",
+        about_zh: "销售在非本人负责的记录（含公海客户）上看到脱敏的字段",
+    },
+    Setting {
+        key: "mask.manager",
+        kind: Kind::Fields,
+        default: "",
+        about: "Fields the manager role sees masked (admin always sees every value)",
+        about_zh: "经理看到脱敏的字段（管理员总能看到全部）",
+    },
+    Setting {
+        key: "mask.reveal_roles",
+        kind: Kind::List(&crate::roles::ROLES),
+        default: "admin,manager",
+        about: "Roles that may pass --reveal to see masked values (each reveal is audited)",
+        about_zh: "可用 --reveal 查看脱敏字段原值的角色（每次查看都记入审计）",
+    },
 ];
+
+/// What viewer and service see masked by default: the phones, mobiles and e-mails of
+/// customers, contacts and leads.
+const MASK_ALL: &str = "customer.phone,customer.email,contact.phone,contact.mobile,contact.email,lead.phone,lead.email";
 
 /// The setting a key names, or exit 2 with the keys there are.
 pub fn find(key: &str) -> Result<&'static Setting> {
@@ -149,6 +190,7 @@ impl Setting {
                 .find(|c| c.eq_ignore_ascii_case(v))
                 .map(|c| (*c).to_string())
                 .ok_or_else(|| bad(&format!("want one of {}", choices.join(", ")))),
+            Kind::Fields => crate::mask::parse_fields(v).map_err(|why| bad(&why)),
             Kind::List(choices) => {
                 let mut out: Vec<&str> = Vec::new();
                 for item in v
@@ -180,6 +222,7 @@ impl Setting {
             Kind::Region => "region".into(),
             Kind::OneOf(c) => c.join("|"),
             Kind::List(c) => format!("list of {}", c.join(",")),
+            Kind::Fields => "list of ENTITY.FIELD".into(),
         }
     }
 }

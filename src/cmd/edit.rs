@@ -46,9 +46,15 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let user = ctx.user()?;
     let interactive = ctx.g.interactive;
     let quiet = ctx.out.quiet;
+    let policy = ctx.mask_policy()?;
+    let reveal = ctx.g.reveal;
     let conn = &ctx.db()?.store;
     let id = records::resolve_target(conn, e, target)?;
     let old = records::must_get(conn, e, id)?;
+    // What the user sees masked on this record is not shown by the walk either.
+    let owns_read = super::owns(conn, &user, &old.draft)?;
+    let hidden =
+        |f: &crate::schema::Field| !reveal && policy.masks(e, f) && policy.applies(owns_read);
     let mut new = old.draft.clone();
     let mut given = Vec::new();
     super::read_flags(conn, e, sub, &mut new, &mut given)?;
@@ -86,6 +92,14 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             ));
         }
         for f in e.writable() {
+            if hidden(f)
+                && let Value::Text(masked) = crate::mask::masked(f.kind, new.get(f.name))
+            {
+                if let Some(v) = crate::prompt::field_masked(conn, f, &masked)? {
+                    new.set(f.name, v);
+                }
+                continue;
+            }
             let current = records::show_value(f, new.get(f.name));
             let shown = match (f.kind, new.get(f.name)) {
                 (crate::schema::Kind::Ref(t), Value::Integer(rid)) => {
@@ -110,8 +124,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     }
     // Refused early, before any prompt, on the record as first read; judged again below on
     // the record as stored when the write lock is held.
-    let owns_old = super::owns(conn, &user, &old.draft)?;
-    ctx.authorize(Action::Update, Some(e), owns_old)?;
+    ctx.authorize(Action::Update, Some(e), owns_read)?;
     super::placement::authorize(ctx, Action::Update, &user, &new, Some(&old.draft))?;
     let db = ctx.db()?;
     let tx = db.write()?;
@@ -129,7 +142,12 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
                 "{} {id} changed since it was read ({} is now {})",
                 e.name,
                 f.name,
-                records::show_value(f, current.draft.get(f.name)).unwrap_or_else(|| "empty".into())
+                if hidden(f) {
+                    Some("masked".into())
+                } else {
+                    records::show_value(f, current.draft.get(f.name))
+                }
+                .unwrap_or_else(|| "empty".into())
             ))
             .hint("run the edit again"));
         }

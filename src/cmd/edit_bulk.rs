@@ -113,6 +113,8 @@ pub fn run(ctx: &mut Ctx, e: &'static Entity, m: &ArgMatches) -> Result<()> {
     for w in m.get_many::<String>("where").into_iter().flatten() {
         q.filters.push(query::parse_where(&ctx.db()?.store, e, w)?);
     }
+    // A count of matches would tell a masked value digit by digit (SPEC "Masking").
+    ctx.check_masked_query(&q)?;
     // Refused before any question: a role that changes only what it owns must own every
     // match, and file none under a customer it does not own (audited as a single edit is).
     let owner_bound = !crate::auth::allowed(user.role, Action::Update, Some(e), Some(false));

@@ -50,6 +50,8 @@ struct Spec {
     raw: bool,
     bom: bool,
     gb18030: bool,
+    /// What the user sees masked (`mask::rows`); noted reveals are audited after.
+    mask: std::cell::RefCell<Option<crate::mask::rows::RowMask>>,
     /// `--lang zh`: CSV/TSV headers are the Chinese labels and choices their Chinese labels
     /// (both of which import reads back). JSON keeps field names and stored values: it is
     /// for programs, and its keys are stable whatever the language.
@@ -59,11 +61,12 @@ struct Spec {
 pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let entity = Entity::get(m.get_one::<String>("entity").expect("required"))?;
     let user = ctx.authorize(Action::Export, Some(entity), None)?;
-    let query = super::find::query_from(ctx, entity, m)?;
+    let mut query = super::find::query_from(ctx, entity, m)?;
     let cols = match m.get_one::<String>("columns") {
         Some(list) => crate::render::pick_columns(entity, Some(list))?,
         None => entity.writable().collect(),
     };
+    let mask = ctx.row_mask(entity, &cols, &mut query)?;
     let out = m.get_one::<String>("output").filter(|o| *o != "-");
     let spec = Spec {
         // A --format flag says; else the file's extension, as for import (`-o x.json` must
@@ -75,6 +78,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             (f, _) => f,
         },
         cols,
+        mask: std::cell::RefCell::new(mask),
         raw: ctx.out.raw,
         bom: m.get_flag("bom"),
         gb18030: m
@@ -100,6 +104,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     };
     match result {
         Ok(n) => {
+            super::find::reveal_audit(ctx, spec.mask.borrow().as_ref())?;
             let to = out.map_or(String::new(), |p| format!(" to {p}"));
             ctx.out
                 .msg(&format!("exported {n} {} records{to}", entity.name));
@@ -204,6 +209,29 @@ fn choice_zh(kind: Kind, stored: &[u8]) -> &[u8] {
     }
 }
 
+/// The export's rows, masked as the user sees them (the mask's extra columns dropped).
+fn rows(
+    conn: &Store,
+    q: &Query,
+    s: &Spec,
+    mut f: impl FnMut(&[ValueRef]) -> Result<()>,
+) -> Result<u64> {
+    let mut mask = s.mask.borrow_mut();
+    let Some(mask) = mask.as_mut() else {
+        return export_rows(conn, q, &s.cols, f);
+    };
+    let cols = mask.columns(&s.cols);
+    export_rows(conn, q, &cols, |row| {
+        let masked = mask.apply_refs(&s.cols, row);
+        let shown: Vec<ValueRef> = row
+            .iter()
+            .zip(&masked)
+            .map(|(v, m)| m.as_ref().map_or(*v, |t| ValueRef::Text(t.as_bytes())))
+            .collect();
+        f(&shown)
+    })
+}
+
 fn stream(conn: &Store, q: &Query, s: &Spec, w: &mut dyn Write) -> Result<u64> {
     if s.bom {
         w.write_all("\u{FEFF}".as_bytes())?;
@@ -215,7 +243,7 @@ fn stream(conn: &Store, q: &Query, s: &Spec, w: &mut dyn Write) -> Result<u64> {
                 w.write_all(b"[")?;
             }
             let mut first = true;
-            let n = export_rows(conn, q, &s.cols, |row| {
+            let n = rows(conn, q, s, |row| {
                 let obj: serde_json::Map<String, serde_json::Value> = s
                     .cols
                     .iter()
@@ -245,7 +273,7 @@ fn stream(conn: &Store, q: &Query, s: &Spec, w: &mut dyn Write) -> Result<u64> {
                 .from_writer(w);
             cw.write_record(s.cols.iter().map(|f| if s.zh { f.zh } else { f.name }))?;
             let mut scratch = String::new();
-            let n = export_rows(conn, q, &s.cols, |row| {
+            let n = rows(conn, q, s, |row| {
                 for (f, v) in s.cols.iter().zip(row) {
                     match *v {
                         ValueRef::Null => cw.write_field(b"")?,

@@ -58,6 +58,7 @@ pub fn query_from(ctx: &mut Ctx, e: &'static Entity, m: &ArgMatches) -> Result<Q
     }
     q.limit = m.try_get_one::<i64>("limit").ok().flatten().copied();
     q.offset = m.try_get_one::<i64>("offset").ok().flatten().copied();
+    ctx.check_masked_query(&q)?;
     Ok(q)
 }
 
@@ -73,22 +74,42 @@ pub fn list(ctx: &mut Ctx, e: &'static Entity, q: &Query, m: &ArgMatches) -> Res
     let cols = render::list_columns(ctx, e, m.get_one::<String>("columns"))?;
     // Columns the user named are all shown, however narrow the terminal.
     ctx.out.fit = !m.contains_id("columns") || m.get_one::<String>("columns").is_none();
+    // The mask also narrows the text search, so it comes before the count.
+    let mut q = q.clone();
+    let mut mask = ctx.row_mask(e, &cols, &mut q)?;
     if m.get_flag("count") {
-        let n = query::count(&ctx.db()?.store, q)?;
+        let n = query::count(&ctx.db()?.store, &q)?;
         return ctx.out.data(&format!("{n}\n"));
     }
+    let qcols = mask
+        .as_ref()
+        .map_or_else(|| cols.clone(), |k| k.columns(&cols));
+    let mut shown = |r: &[crate::schema::Value]| match mask.as_mut() {
+        Some(k) => k.apply(&cols, r),
+        None => r.to_vec(),
+    };
     let columns = render::columns(ctx, &cols);
     if let Some(mut stream) = ctx.out.stream(&columns)? {
         let conn = &ctx.db()?.store;
-        return match query::for_each(conn, q, &cols, |r| stream.row(&render::json_row(&cols, r))) {
-            Ok(()) => stream.finish(),
+        let res = query::for_each(conn, &q, &qcols, |r| {
+            stream.row(&render::json_row(&cols, &shown(r)))
+        });
+        return match res {
+            Ok(()) => {
+                stream.finish()?;
+                reveal_audit(ctx, mask.as_ref())
+            }
             Err(e) => {
                 stream.abandon();
                 Err(e)
             }
         };
     }
-    let rows = query::rows(&ctx.db()?.store, q, &cols)?;
+    let rows: Vec<_> = query::rows(&ctx.db()?.store, &q, &qcols)?
+        .iter()
+        .map(|r| shown(r))
+        .collect();
+    reveal_audit(ctx, mask.as_ref())?;
     let json: Vec<Vec<serde_json::Value>> = rows
         .iter()
         .map(|r| render::view_row(ctx, &cols, r))
@@ -98,4 +119,9 @@ pub fn list(ctx: &mut Ctx, e: &'static Entity, q: &Query, m: &ArgMatches) -> Res
         ctx.out.msg(&format!("no {} matches", e.name));
     }
     ctx.out.rows(&columns, &json)
+}
+
+/// The audit of what `--reveal` showed, if anything.
+pub fn reveal_audit(ctx: &mut Ctx, mask: Option<&crate::mask::rows::RowMask>) -> Result<()> {
+    mask.map_or(Ok(()), |m| ctx.audit_reveal(m))
 }

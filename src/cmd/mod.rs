@@ -379,10 +379,44 @@ pub fn display_row(
         .ok_or_else(|| Error::not_found(format!("no {} with id {id}", e.name)))
 }
 
+/// The rows `q` finds as the user may see them: masked (`mask::rows`), or under
+/// `--reveal` whole with the reveal audited.
+pub fn masked_rows(
+    ctx: &mut Ctx,
+    mut q: Query,
+    cols: &[&'static Field],
+) -> Result<Vec<Vec<Value>>> {
+    let Some(mut mask) = ctx.row_mask(q.entity, cols, &mut q)? else {
+        return crate::db::query::rows(&ctx.db()?.store, &q, cols);
+    };
+    let rows = crate::db::query::rows(&ctx.db()?.store, &q, &mask.columns(cols))?;
+    let rows = rows.iter().map(|r| mask.apply(cols, r)).collect();
+    ctx.audit_reveal(&mask)?;
+    Ok(rows)
+}
+
+/// `display_row` as the user may see it (`masked_rows`).
+pub fn shown_row(
+    ctx: &mut Ctx,
+    e: &'static Entity,
+    id: i64,
+    cols: &[&'static Field],
+) -> Result<Vec<Value>> {
+    let mut q = Query::new(e);
+    q.filters.push(Filter {
+        field: &SYSTEM_FIELDS[0],
+        op: Op::Eq,
+        value: Value::Integer(id),
+    });
+    masked_rows(ctx, q, cols)?
+        .pop()
+        .ok_or_else(|| Error::not_found(format!("no {} with id {id}", e.name)))
+}
+
 /// Prints one record as `show`, `add` and `edit` do.
 pub fn print_record(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
     let cols: Vec<&'static Field> = e.columns().collect();
-    let row = display_row(&ctx.db()?.store, e, id, &cols)?;
+    let row = shown_row(ctx, e, id, &cols)?;
     let columns = crate::render::columns(ctx, &cols);
     ctx.out
         .record(&columns, &crate::render::view_row(ctx, &cols, &row))

@@ -8,7 +8,7 @@ use serde_json::Value as J;
 
 use crate::auth::{self, Action};
 use crate::context::Ctx;
-use crate::db::query::{self, Query};
+use crate::db::query::Query;
 use crate::error::{Error, Result};
 use crate::output::{Column, Format};
 use crate::schema::{Entity, Field, Kind, Value};
@@ -128,7 +128,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         let mut q = Query::new(e);
         q.text = Some(text.clone());
         q.limit = Some(limit);
-        let rows = query::rows(&ctx.db()?.store, &q, &fields)?;
+        // Masked fields are neither searched nor shown (SPEC "Masking").
+        let rows = super::masked_rows(ctx, q, &fields)?;
         let found: Vec<Vec<J>> = rows
             .iter()
             .map(|r| {

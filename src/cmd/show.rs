@@ -46,19 +46,23 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let e = Entity::get(m.get_one::<String>("entity").expect("required"))?;
     ctx.authorize(Action::Read, Some(e), None)?;
     let role = ctx.user()?.role;
-    let conn = &ctx.db()?.store;
-    let id = records::resolve_target(conn, e, m.get_one::<String>("id").expect("required"))?;
+    let id = records::resolve_target(
+        &ctx.db()?.store,
+        e,
+        m.get_one::<String>("id").expect("required"),
+    )?;
     let cols: Vec<&'static Field> = e.columns().collect();
-    let row = super::display_row(conn, e, id, &cols)?;
+    let row = super::shown_row(ctx, e, id, &cols)?;
     let mut fetched = Vec::new();
     for s in related::sections(e)? {
         // A list the user's role may not read is left out, not refused.
         if !crate::auth::allowed(role, Action::Read, Some(s.entity), None) {
             continue;
         }
-        let (rows, total) = related::fetch(conn, &s, id)?;
+        let (rows, total) = related::fetch(ctx, &s, id)?;
         fetched.push((s, rows, total));
     }
+    let conn = &ctx.db()?.store;
     let stages = if e.name == "opportunity" {
         crate::db::stages::history(conn, id)?
     } else {
@@ -149,11 +153,10 @@ fn print_ownership(ctx: &Ctx, owners: &[crate::db::ownership::Event]) -> Result<
 
 /// The line items of a new quote or order, under the record `add` prints.
 pub fn print_lines(ctx: &mut Ctx, e: &'static Entity, id: i64) -> Result<()> {
-    let conn = &ctx.db()?.store;
     let mut fetched = Vec::new();
     for s in related::sections(e)? {
         if s.entity.owner_via == Some(s.via.name) {
-            let (rows, total) = related::fetch(conn, &s, id)?;
+            let (rows, total) = related::fetch(ctx, &s, id)?;
             fetched.push((s, rows, total));
         }
     }

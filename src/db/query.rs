@@ -38,6 +38,59 @@ pub struct Query {
     pub sort: Vec<(&'static Field, bool)>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// The user whose ownership the `OWNED` column and `Hide::unless_owned` test.
+    pub me: Option<String>,
+    /// Fields the text search must not match in (masked for the user's role).
+    pub hide: Option<Hide>,
+}
+
+/// The fields a text search skips, per SPEC "Masking": a masked value cannot be guessed
+/// digit by digit through `find TEXT` or `crm search`.
+#[derive(Debug, Clone)]
+pub struct Hide {
+    pub fields: Vec<&'static str>,
+    /// Skipped only on records `Query::me` does not own (sales).
+    pub unless_owned: bool,
+}
+
+/// A pseudo-column: 1 where `Query::me` owns the row (its owner, or through `owner_via`),
+/// else 0; what the mask needs of a row besides the columns shown.
+pub static OWNED: Field = Field {
+    name: "owned",
+    kind: Kind::Bool,
+    en: "Owned",
+    zh: "本人负责",
+    required: false,
+    unique: false,
+    default: crate::schema::Default::None,
+    read_only: true,
+    wide: true,
+    search: false,
+};
+
+/// The condition that `me` owns the row `row` of entity `e` (no ownership: false); binds
+/// `me` into `args` as often as it appears.
+pub fn owns_sql(e: &Entity, row: &str, depth: usize, me: &str, args: &mut Vec<Value>) -> String {
+    if let Some(owner) = e.owner {
+        args.push(Value::Text(me.to_string()));
+        return format!("{row}.{} = ?", ident(owner));
+    }
+    let target = e.owner_via.and_then(|via| {
+        e.fields.iter().find_map(|f| match f.kind {
+            Kind::Ref(t) if f.name == via => Entity::lookup(t).map(|t| (via, t)),
+            _ => None,
+        })
+    });
+    let Some((via, target)) = target else {
+        return "1 = 0".into();
+    };
+    let alias = format!("o{depth}");
+    format!(
+        "EXISTS (SELECT 1 FROM {} {alias} WHERE {alias}.\"id\" = {row}.{} AND {})",
+        target.table(),
+        ident(via),
+        owns_sql(target, &alias, depth + 1, me, args)
+    )
 }
 
 impl Query {
@@ -49,6 +102,8 @@ impl Query {
             sort: Vec::new(),
             limit: None,
             offset: None,
+            me: None,
+            hide: None,
         }
     }
 }
@@ -122,7 +177,15 @@ pub fn parse_where(conn: &Store, e: &'static Entity, expr: &str) -> Result<Filte
 /// A contract's `status` reads `expired` once its `end_date` has passed while it is stored as
 /// `active`: derived at query time, never by a job, so `find --where status=expired`, `show`,
 /// JSON and export all agree and nothing goes stale (the rules refuse to store `expired`).
-fn shown_column(e: &Entity, f: &Field, args: &mut Vec<Value>) -> Option<String> {
+fn shown_column(q: &Query, f: &Field, args: &mut Vec<Value>) -> Option<String> {
+    let e = q.entity;
+    if std::ptr::eq(f, std::ptr::addr_of!(OWNED)) {
+        let me = q.me.as_deref().unwrap_or("");
+        return Some(format!(
+            "(CASE WHEN {} THEN 1 ELSE 0 END)",
+            owns_sql(e, "t", 0, me, args)
+        ));
+    }
     if e.name == "contract" && f.name == "status" {
         args.push(Value::Text(
             crate::clock::today().format("%Y-%m-%d").to_string(),
@@ -156,11 +219,11 @@ fn column_expr(d: Dialect, f: &Field) -> String {
 fn where_sql(d: Dialect, q: &Query, args: &mut Vec<Value>) -> String {
     let mut terms: Vec<String> = Vec::new();
     if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
-        terms.push(text::condition(d, q.entity, text, args));
+        terms.push(text::condition(d, q, text, args));
     }
     for f in &q.filters {
-        let col = shown_column(q.entity, f.field, args)
-            .unwrap_or_else(|| format!("t.{}", ident(f.field.name)));
+        let col =
+            shown_column(q, f.field, args).unwrap_or_else(|| format!("t.{}", ident(f.field.name)));
         let term = match (f.op, &f.value) {
             (Op::Eq, Value::Null) => format!("{col} IS NULL"),
             (Op::Ne, Value::Null) => format!("{col} IS NOT NULL"),
@@ -208,7 +271,7 @@ pub fn select_sql(
 ) -> String {
     let cols: Vec<String> = columns
         .iter()
-        .map(|f| shown_column(q.entity, f, args).unwrap_or_else(|| column_expr(d, f)))
+        .map(|f| shown_column(q, f, args).unwrap_or_else(|| column_expr(d, f)))
         .collect();
     let mut sql = format!(
         "SELECT {} FROM {} t{}",
@@ -275,6 +338,7 @@ pub fn count(conn: &Store, q: &Query) -> Result<i64> {
     let mut args = Vec::new();
     if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty())
         && q.filters.is_empty()
+        && q.hide.is_none()
         && let Some(sql) = text::index_count(conn.dialect(), q.entity, text, &mut args)
     {
         return conn.value(&sql, &args);

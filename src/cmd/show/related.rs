@@ -2,7 +2,7 @@
 //! entity whose registry entry names its lists (`Entity::related`: a customer's contacts,
 //! open opportunities and quotes, …) gets those; any other every entity that refers to it.
 
-use crate::db::Store;
+use crate::context::Ctx;
 use crate::schema::Value;
 
 use crate::db::query::{Filter, Op, Query};
@@ -144,7 +144,7 @@ fn summary_columns(e: &'static Entity, skip: &str) -> Vec<&'static Field> {
 }
 
 /// A section's first rows (values in `columns` order) and its total count.
-pub fn fetch(conn: &Store, s: &Section, id: i64) -> Result<(Vec<Vec<Value>>, i64)> {
+pub fn fetch(ctx: &mut Ctx, s: &Section, id: i64) -> Result<(Vec<Vec<Value>>, i64)> {
     let mut q = Query::new(s.entity);
     q.filters.push(Filter {
         field: s.via,
@@ -155,9 +155,9 @@ pub fn fetch(conn: &Store, s: &Section, id: i64) -> Result<(Vec<Vec<Value>>, i64
         q.filters.extend(open_filters(s.entity)?);
     }
     q.sort.clone_from(&s.sort);
-    let total = crate::db::query::count(conn, &q)?;
+    let total = crate::db::query::count(&ctx.db()?.store, &q)?;
     q.limit = Some(LIMIT);
-    Ok((crate::db::query::rows(conn, &q, &s.columns)?, total))
+    Ok((super::super::masked_rows(ctx, q, &s.columns)?, total))
 }
 
 #[cfg(test)]

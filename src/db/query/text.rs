@@ -2,23 +2,29 @@
 //! values confirm (the substring semantics, when the index alone cannot), and without
 //! `--sort` the best matches come first.
 
-use super::like_pattern;
+use super::{Query, like_pattern, owns_sql};
 use crate::db::dialect::Dialect;
-use crate::schema::{Entity, Kind, Value, ident};
+use crate::schema::{Entity, Field, Kind, Value, ident};
 use crate::search::Plan;
 use crate::search::tokens::PHONE_SEPARATORS;
 
 /// The WHERE term of a text search; binds its values in order into `args`.
-pub fn condition(d: Dialect, e: &Entity, text: &str, args: &mut Vec<Value>) -> String {
+pub fn condition(d: Dialect, q: &Query, text: &str, args: &mut Vec<Value>) -> String {
+    let e = q.entity;
     if e.search_fields().next().is_none() {
         return d.never().to_string();
     }
     let plan = Plan::new(text);
     let ix = Index::of(d, e);
     let mut alts = Vec::new();
+    // With fields hidden the index (which holds every searchable field) only narrows.
+    let hiding = q
+        .hide
+        .as_ref()
+        .is_some_and(|h| e.search_fields().any(|f| h.fields.contains(&f.name)));
     match ix.text(&plan) {
         // The index is the answer.
-        Some(m) if plan.exact => {
+        Some(m) if plan.exact && !hiding => {
             args.push(Value::Text(m));
             alts.push(ix.candidates());
         }
@@ -26,11 +32,11 @@ pub fn condition(d: Dialect, e: &Entity, text: &str, args: &mut Vec<Value>) -> S
         Some(m) => {
             args.push(Value::Text(m));
             let cand = ix.candidates();
-            let check = values_contain(d, e, text, &plan, args);
+            let check = values_contain(d, q, text, &plan, args);
             alts.push(format!("({cand} AND ({check}))"));
         }
         // Nothing to narrow by (punctuation only): a scan.
-        None => alts.push(format!("({})", values_contain(d, e, text, &plan, args))),
+        None => alts.push(format!("({})", values_contain(d, q, text, &plan, args))),
     }
     if let Some(p) = ix.pinyin(&plan) {
         args.push(Value::Text(p));
@@ -59,23 +65,36 @@ pub fn index_count(d: Dialect, e: &Entity, text: &str, args: &mut Vec<Value>) ->
 
 /// Some searchable value contains the text (LIKE's case-insensitivity), or a phone's
 /// digits hold the text's digits.
-fn values_contain(
-    d: Dialect,
-    e: &Entity,
-    text: &str,
-    plan: &Plan,
-    args: &mut Vec<Value>,
-) -> String {
+/// A field hidden by the mask is not searched, or (sales) only on the records the user owns.
+fn values_contain(d: Dialect, q: &Query, text: &str, plan: &Plan, args: &mut Vec<Value>) -> String {
+    let e = q.entity;
     let mut terms = Vec::new();
+    let mut term = |f: &Field, pattern: String, expr: String, args: &mut Vec<Value>| {
+        let hidden = q.hide.as_ref().filter(|h| h.fields.contains(&f.name));
+        match hidden {
+            Some(h) if h.unless_owned => {
+                let owns = owns_sql(e, "t", 0, q.me.as_deref().unwrap_or(""), args);
+                args.push(Value::Text(pattern));
+                terms.push(format!("({owns} AND {})", d.contains(&expr)));
+            }
+            Some(_) => {}
+            None => {
+                args.push(Value::Text(pattern));
+                terms.push(d.contains(&expr));
+            }
+        }
+    };
     for f in e.search_fields() {
-        args.push(Value::Text(like_pattern(text)));
-        terms.push(d.contains(&format!("t.{}", ident(f.name))));
+        term(f, like_pattern(text), format!("t.{}", ident(f.name)), args);
     }
     if let Some(digits) = &plan.phone {
         for f in e.search_fields().filter(|f| f.kind == Kind::Phone) {
-            args.push(Value::Text(like_pattern(digits)));
-            terms.push(d.contains(&phone_norm_sql(&format!("t.{}", ident(f.name)))));
+            let expr = phone_norm_sql(&format!("t.{}", ident(f.name)));
+            term(f, like_pattern(digits), expr, args);
         }
+    }
+    if terms.is_empty() {
+        return d.never().to_string();
     }
     terms.join(" OR ")
 }
