@@ -58,6 +58,9 @@ pub enum Action {
     Release,
     /// Give customers to someone (`pool assign`) or take them back by the rules (`pool sweep`).
     Assign,
+    /// `merge`: fold duplicates into one record (sales: only when they own every record the
+    /// merge touches, each asked with its own `owns`).
+    Merge,
 }
 
 /// The role matrix. `owns` says whether the user owns the record (None: no record involved).
@@ -73,7 +76,7 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
         Role::Sales => match action {
             Action::Read | Action::Report | Action::Claim => true,
             Action::Release => owns != Some(false),
-            Action::Create | Action::Update | Action::Delete => {
+            Action::Create | Action::Update | Action::Delete | Action::Merge => {
                 rights.sales_write && owns != Some(false)
             }
             _ => false,
