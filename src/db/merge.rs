@@ -42,8 +42,6 @@ pub struct Plan {
     pub entity: &'static Entity,
     pub keep: Stored,
     pub dups: Vec<Stored>,
-    /// KEEP's values after the merge.
-    pub merged: Draft,
     /// The fields KEEP takes: (field, new value, the record it comes from).
     pub fills: Vec<(&'static str, Value, i64)>,
     pub refs: Vec<Referrer>,
@@ -89,14 +87,13 @@ pub fn plan(
         .map(|id| records::must_get(conn, e, *id))
         .collect::<Result<Vec<_>>>()?;
     let others: Vec<(i64, &Draft)> = dups.iter().map(|d| (d.id, &d.draft)).collect();
-    let (merged, fills) = fill::merged(keep.id, &keep.draft, &others, prefer);
+    let (_, fills) = fill::merged(keep.id, &keep.draft, &others, prefer);
     let ids: Vec<i64> = dups.iter().map(|d| d.id).collect();
     let refs = referrers(conn, e, &ids)?;
     Ok(Plan {
         entity: e,
         keep,
         dups,
-        merged,
         fills,
         refs,
     })
@@ -170,6 +167,15 @@ pub(crate) fn values_json(d: &Draft) -> Json {
         .map(|(f, v)| (f.name.to_string(), to_json(v)))
         .collect();
     Json::Object(map)
+}
+
+/// A short digest of a record's values: how a revert tells that a re-pointed reference
+/// changed since (its time alone may not move within one second), without keeping every
+/// value of every reference in the log.
+pub(crate) fn values_hash(d: &Draft) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(values_json(d).to_string().as_bytes());
+    crate::db::audit::hex(&digest[..16])
 }
 
 /// A draft back from [`values_json`].
@@ -265,6 +271,7 @@ pub fn apply(conn: &Store, plan: &Plan, user: &str) -> Result<i64> {
         refs_log.push(json!({
             "entity": r.entity.name, "id": r.id, "fields": fields,
             "updated_at": old.updated_at, "after_updated_at": after.updated_at,
+            "after_hash": values_hash(&after.draft),
         }));
     }
     let mut dups_log = Vec::new();
@@ -277,12 +284,17 @@ pub fn apply(conn: &Store, plan: &Plan, user: &str) -> Result<i64> {
             "created_at": d.created_at, "updated_at": d.updated_at, "side": side,
         }));
     }
-    // After the deletes: a unique value KEEP takes from a duplicate is free by then.
-    let keep = records::must_get(conn, e, plan.keep.id)?;
-    w.update(&keep, plan.merged.clone())?
-        .map_err(|x| x.into_error(e))?;
+    // After the deletes: a unique value KEEP takes from a duplicate is free by then. Only
+    // the fields filled are set: the derived ones the re-pointing moved stay as they are now.
+    let now_keep = records::must_get(conn, e, plan.keep.id)?;
+    let mut new = now_keep.draft.clone();
+    for (f, v, _) in &plan.fills {
+        new.set(f, v.clone());
+    }
+    w.update(&now_keep, new)?.map_err(|x| x.into_error(e))?;
     drop(w);
-    let after = records::must_get(conn, e, plan.keep.id)?;
+    let keep = &plan.keep;
+    let after = records::must_get(conn, e, keep.id)?;
     let log = json!({
         "keep": {
             "id": keep.id, "before": values_json(&keep.draft), "updated_at": keep.updated_at,

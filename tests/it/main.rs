@@ -28,6 +28,7 @@ mod import;
 mod import_faults;
 mod import_roundtrip;
 mod integ;
+mod merge;
 mod module_graph;
 mod parity;
 mod pg_audit;

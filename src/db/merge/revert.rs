@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 
-use super::{Merge, draft_json, get, restore_side};
+use super::{Merge, draft_json, get, restore_side, values_hash};
 use crate::db::Store;
 use crate::db::audit::{self, Entry};
 use crate::db::records::{self, Draft, Stored};
@@ -19,6 +19,7 @@ struct Ref {
     fields: Vec<(String, i64)>,
     updated_at: i64,
     after_updated_at: i64,
+    after_hash: String,
 }
 
 fn int(v: &Json, key: &str) -> Result<i64> {
@@ -43,6 +44,7 @@ fn refs(m: &Merge) -> Result<Vec<Ref>> {
             fields,
             updated_at: int(r, "updated_at")?,
             after_updated_at: int(r, "after_updated_at")?,
+            after_hash: r["after_hash"].as_str().unwrap_or_default().to_string(),
         });
     }
     Ok(out)
@@ -115,6 +117,7 @@ fn changed(conn: &Store, m: &Merge, e: &'static Entity, refs: &[Ref]) -> Result<
     for r in refs {
         let same = records::get(conn, r.entity, r.id)?.is_some_and(|s| {
             s.updated_at == r.after_updated_at
+                && values_hash(&s.draft) == r.after_hash
                 && r.fields.iter().all(|(f, _)| s.draft.int(f) == Some(m.keep))
         });
         if !same {
