@@ -188,7 +188,10 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
     ),
     (
         "merge history",
-        &[ex("Recent merges, as JSON", "crm merge history --format json")],
+        &[ex(
+            "Recent merges, as JSON",
+            "crm merge history --format json",
+        )],
     ),
     (
         "merge revert",
