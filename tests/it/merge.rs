@@ -311,3 +311,69 @@ fn sales_merge_only_what_they_own_and_viewers_never() {
     .ok();
     assert_eq!(count_of(&env, "contact", other), 1);
 }
+
+#[test]
+fn merging_opportunities_moves_their_records_and_revert_brings_the_stage_history_back() {
+    let env = Env::new();
+    let c = env.add("customer", &["--name", "商机客户"]).to_string();
+    let keep = env.add("opportunity", &["--customer", &c, "--name", "年度采购"]);
+    let dup = env.add(
+        "opportunity",
+        &[
+            "--customer",
+            &c,
+            "--name",
+            "年度采购（重复）",
+            "--amount",
+            "5000",
+        ],
+    );
+    env.run(&[
+        "edit",
+        "opportunity",
+        &dup.to_string(),
+        "--stage",
+        "proposal",
+    ])
+    .ok();
+    env.add(
+        "activity",
+        &[
+            "--customer",
+            &c,
+            "--opportunity",
+            &dup.to_string(),
+            "--subject",
+            "报价",
+        ],
+    );
+    let before = [
+        env.record("opportunity", keep),
+        env.record("opportunity", dup),
+    ];
+    assert_eq!(before[1]["stages"].as_array().map(Vec::len), Some(2));
+    let j = env.read_json(&[
+        "merge",
+        "opportunity",
+        &keep.to_string(),
+        &dup.to_string(),
+        "--yes",
+    ]);
+    assert_eq!(j["repointed"], json!({"activity": 1}));
+    assert_eq!(j["fields"]["amount"], "5000.00");
+    assert_eq!(
+        env.count_where("activity", &[&format!("opportunity={keep}")]),
+        1
+    );
+    assert_eq!(
+        env.record("opportunity", keep)["stages"],
+        before[0]["stages"],
+        "KEEP's history is its own"
+    );
+    env.run(&["merge", "revert", "1"]).ok();
+    let after = [
+        env.record("opportunity", keep),
+        env.record("opportunity", dup),
+    ];
+    assert_eq!(before, after);
+}
