@@ -377,3 +377,23 @@ fn merging_opportunities_moves_their_records_and_revert_brings_the_stage_history
     ];
     assert_eq!(before, after);
 }
+
+#[test]
+fn a_terminal_asks_before_merging() {
+    use crate::core_prompts::Pty;
+    let env = Env::new();
+    let (keep, dup) = two_customers(&env);
+    let (k, d) = (keep.to_string(), dup.to_string());
+    let mut p = Pty::spawn(&env, &["merge", "customer", &k, &d]);
+    p.wait("Merge customer 2 into 1");
+    p.send("n");
+    let (code, _) = p.finish();
+    assert_eq!(code, 2);
+    assert!(env.exists("customer", dup));
+    let mut p = Pty::spawn(&env, &["merge", "customer", &k, &d]);
+    p.wait("Merge customer 2 into 1");
+    p.send("y");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!env.exists("customer", dup));
+}
