@@ -3,11 +3,10 @@
 //! `crm merge revert N` are in `merge_log`.
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use serde_json::{Map, json};
 
 use crate::auth::Action;
 use crate::context::Ctx;
-use crate::db::merge::{self, Plan};
+use crate::db::merge;
 use crate::db::records;
 use crate::error::{Error, Result};
 use crate::schema::Entity;
@@ -109,10 +108,11 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             return Err(Error::usage("merge needs confirmation")
                 .hint("pass --yes to merge without a terminal (--dry-run shows the plan)"));
         }
+        let them = if dups.len() == 1 { "it" } else { "them" };
         let question = format!(
-            "Merge {} {} into {keep} and delete them?",
+            "Merge {} {} into {keep} and delete {them}?",
             e.name,
-            join(&dups)
+            super::merge_log::join(&dups)
         );
         if !crate::prompt::confirm(&question)? {
             return Err(Error::usage("nothing was merged (answered no)"));
@@ -129,62 +129,5 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         tx.commit()?;
         Some(n)
     };
-    report(ctx, &plan, n)
-}
-
-fn join(ids: &[i64]) -> String {
-    ids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The plan (dry run) or what was done: one JSON object, or lines for a person.
-fn report(ctx: &Ctx, plan: &Plan, n: Option<i64>) -> Result<()> {
-    let e = plan.entity;
-    let dups: Vec<i64> = plan.dups.iter().map(|d| d.id).collect();
-    let mut fields = Map::new();
-    let mut lines = Vec::new();
-    for (f, v, from) in &plan.fills {
-        let text = e.field(f)?.kind.format(v);
-        lines.push(format!("  {f} = {text} (from {from})"));
-        fields.insert((*f).to_string(), json!(text));
-    }
-    let counts = plan.ref_counts();
-    let repointed: Map<String, serde_json::Value> = counts
-        .iter()
-        .map(|(n, c)| ((*n).to_string(), json!(c)))
-        .collect();
-    for (name, c) in &counts {
-        lines.push(format!("  {c} {name} re-pointed"));
-    }
-    let head = match n {
-        Some(n) => format!(
-            "merge {n}: merged {} {} into {}",
-            e.name,
-            join(&dups),
-            plan.keep.id
-        ),
-        None => format!(
-            "would merge {} {} into {} (dry run)",
-            e.name,
-            join(&dups),
-            plan.keep.id
-        ),
-    };
-    let text = std::iter::once(head)
-        .chain(lines)
-        .collect::<Vec<_>>()
-        .join("\n");
-    if n.is_none() && ctx.out.format != crate::output::Format::Json {
-        // The plan is what a dry run was asked for: data, on stdout.
-        return ctx.out.data(&format!("{text}\n"));
-    }
-    ctx.out.outcome(
-        &text,
-        &json!({
-            "merge": n, "entity": e.name, "keep": plan.keep.id, "merged": dups,
-            "fields": fields, "repointed": repointed, "dry_run": n.is_none(),
-        }),
-    )
+    super::merge_log::report(ctx, &plan, n)
 }

@@ -1,12 +1,12 @@
-//! `crm merge history` and `crm merge revert N`, and the ownership check both merge and
-//! revert make (sales: only when they own every record involved).
+//! `crm merge history` and `crm merge revert N`; what merge and revert share: the ownership
+//! check (sales: only when they own every record involved) and the report of a merge.
 
 use clap::ArgMatches;
-use serde_json::json;
+use serde_json::{Map, json};
 
 use crate::auth::{Action, User};
 use crate::context::Ctx;
-use crate::db::merge;
+use crate::db::merge::{self, Plan};
 use crate::db::records::Draft;
 use crate::error::Result;
 use crate::output::Column;
@@ -81,5 +81,62 @@ pub fn revert(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             log.dups.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
         ),
         &json!({"merge": n, "entity": e.name, "keep": log.keep, "restored": log.dups, "repointed": back}),
+    )
+}
+
+pub fn join(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The plan (dry run) or what was done: one JSON object, or lines for a person.
+pub fn report(ctx: &Ctx, plan: &Plan, n: Option<i64>) -> Result<()> {
+    let e = plan.entity;
+    let dups: Vec<i64> = plan.dups.iter().map(|d| d.id).collect();
+    let mut fields = Map::new();
+    let mut lines = Vec::new();
+    for (f, v, from) in &plan.fills {
+        let text = e.field(f)?.kind.format(v);
+        lines.push(format!("  {f} = {text} (from {from})"));
+        fields.insert((*f).to_string(), json!(text));
+    }
+    let counts = plan.ref_counts();
+    let repointed: Map<String, serde_json::Value> = counts
+        .iter()
+        .map(|(n, c)| ((*n).to_string(), json!(c)))
+        .collect();
+    for (name, c) in &counts {
+        lines.push(format!("  {c} {name} re-pointed"));
+    }
+    let head = match n {
+        Some(n) => format!(
+            "merge {n}: merged {} {} into {}",
+            e.name,
+            join(&dups),
+            plan.keep.id
+        ),
+        None => format!(
+            "would merge {} {} into {} (dry run)",
+            e.name,
+            join(&dups),
+            plan.keep.id
+        ),
+    };
+    let text = std::iter::once(head)
+        .chain(lines)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if n.is_none() && ctx.out.format != crate::output::Format::Json {
+        // The plan is what a dry run was asked for: data, on stdout.
+        return ctx.out.data(&format!("{text}\n"));
+    }
+    ctx.out.outcome(
+        &text,
+        &json!({
+            "merge": n, "entity": e.name, "keep": plan.keep.id, "merged": dups,
+            "fields": fields, "repointed": repointed, "dry_run": n.is_none(),
+        }),
     )
 }
