@@ -178,6 +178,33 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         )],
     ),
     (
+        "merge",
+        &[
+            ex(
+                "Show what merging customers 2 and 3 into 1 would do",
+                "crm merge customer 1 2 3 --dry-run",
+            ),
+            ex(
+                "Merge customer 2 into 1 without asking, taking 2's phone",
+                "crm merge customer 1 2 --prefer phone=2 --yes",
+            ),
+        ],
+    ),
+    (
+        "merge history",
+        &[ex(
+            "Recent merges, as JSON",
+            "crm merge history --format json",
+        )],
+    ),
+    (
+        "merge revert",
+        &[ex(
+            "Undo merge 1 (its number from `crm merge history`)",
+            "crm merge revert 1",
+        )],
+    ),
+    (
         "convert",
         &[
             ex(

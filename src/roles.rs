@@ -58,6 +58,9 @@ pub enum Action {
     Release,
     /// Give customers to someone (`pool assign`) or take them back by the rules (`pool sweep`).
     Assign,
+    /// `merge`: fold duplicates into one record (sales: only when they own every record the
+    /// merge touches, each asked with its own `owns`).
+    Merge,
 }
 
 /// The role matrix. `owns` says whether the user owns the record (None: no record involved).
@@ -76,6 +79,9 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
             Action::Create | Action::Update | Action::Delete => {
                 rights.sales_write && owns != Some(false)
             }
+            // Without an entity: the door to `merge history` and `revert`, each record then
+            // asked for with its own `owns`.
+            Action::Merge => entity.is_none_or(|e| e.rights.sales_write) && owns != Some(false),
             _ => false,
         },
         Role::Service => match action {

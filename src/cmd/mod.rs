@@ -41,6 +41,8 @@ mod init;
 mod lines;
 mod log;
 mod login;
+mod merge;
+mod merge_log;
 mod placement;
 mod pool;
 mod report;
@@ -126,6 +128,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "delete",
         command: delete::command,
         run: Run::Plain(delete::run),
+    },
+    Cmd {
+        name: "merge",
+        command: merge::command,
+        run: Run::Plain(merge::run),
     },
     Cmd {
         name: "convert",

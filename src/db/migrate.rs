@@ -24,7 +24,10 @@ pub const TRIGGERS: [&str; 2] = [
 ];
 
 /// The step that makes the search index (`db::search`).
-const SEARCH_INDEX_STEP: i64 = 11;
+pub const SEARCH_INDEX_STEP: i64 = 11;
+
+/// The step that makes the merge log (`db::merge`).
+pub const MERGE_LOG_STEP: i64 = 12;
 
 /// The version this build writes.
 pub fn latest() -> i64 {

@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod error;
 pub mod lookup;
 pub mod maintain;
+pub mod merge;
 pub mod migrate;
 pub mod ownership;
 pub mod postgres;

@@ -74,6 +74,8 @@ pub struct Writer<'c> {
     owner_event: (&'static str, Option<String>),
     /// The `created_at` of the record being inserted when not `now` (a historical import).
     created: Option<i64>,
+    /// The `updated_at` an update writes when not `now` (a merge revert puts the old back).
+    stamp: Option<i64>,
 }
 
 impl<'c> Writer<'c> {
@@ -106,6 +108,7 @@ impl<'c> Writer<'c> {
             users: None,
             owner_event: ("edit", None),
             created: None,
+            stamp: None,
         })
     }
 
@@ -301,12 +304,65 @@ impl<'c> Writer<'c> {
             .map_err(|r| r.into_error(self.e))
     }
 
+    /// [`Writer::restore`] with the record's `updated_at` set back to `updated_at` too (a
+    /// merge revert: the record reads exactly as it did before the merge).
+    pub fn restore_stamped(&mut self, old: &Stored, new: Draft, updated_at: i64) -> Result<()> {
+        self.stamp = Some(updated_at);
+        let r = self.restore(old, new);
+        self.stamp = None;
+        r
+    }
+
+    /// Puts a deleted record back with its own id, values and times (a merge revert): no
+    /// defaults, no rules (it held these values), audited as a create, indexed for search.
+    pub fn reinsert(&mut self, old: &Stored) -> Result<()> {
+        let sql = &self.sql.reinsert;
+        let params: Vec<Value> = std::iter::once(Value::Integer(old.id))
+            .chain(old.draft.values.iter().cloned())
+            .chain([
+                Value::Integer(old.created_at),
+                Value::Integer(old.updated_at),
+            ])
+            .collect();
+        let detail = self.detail();
+        let n = with_audit_detail(self.conn, detail.as_deref(), || {
+            self.conn.execute(sql, &params)
+        })
+        .map_err(|err| refused_by_policy(err, self.e, Some(old.id)))?;
+        if n == 0 {
+            let t = self.taken(&old.draft, None, None)?;
+            return Err(Refused::Taken(t).into_error(self.e));
+        }
+        if let AuditPolicy::PerField { detail } = &self.audit {
+            let entries: Vec<Entry> = self
+                .e
+                .fields
+                .iter()
+                .zip(&old.draft.values)
+                .filter(|(_, v)| **v != Value::Null)
+                .map(|(f, v)| Entry {
+                    user: Some(&self.user),
+                    action: "create",
+                    entity: Some(self.e.name),
+                    record_id: Some(old.id),
+                    field: Some(f.name),
+                    new: show_value(f, v),
+                    detail: detail.clone(),
+                    ..Entry::default()
+                })
+                .collect();
+            audit::log(self.conn, &entries)?;
+        }
+        search::add(self.conn, self.e, old.id, &old.draft.values)?;
+        self.after_write(&old.draft, None, old.id)
+    }
+
     fn write_update(
         &mut self,
         old: &Stored,
         new: &Draft,
     ) -> Result<std::result::Result<(), Refused>> {
-        let at = Value::Integer(self.now.max(old.updated_at));
+        let at = Value::Integer(self.stamp.unwrap_or_else(|| self.now.max(old.updated_at)));
         let id = Value::Integer(old.id);
         match self.conn {
             Store::Sqlite(c) => {

@@ -30,6 +30,10 @@ fn run_example(line: &str) -> Result<(), String> {
         // The batch to revert.
         env.run(&["import", "customer", "customers.csv"]).ok();
     }
+    if line.contains("merge revert") {
+        // The merge to revert.
+        env.run(&["merge", "customer", "1", "2", "--yes"]).ok();
+    }
     let bin_dir = env.path("bin");
     std::fs::create_dir(&bin_dir).expect("bin dir");
     std::os::unix::fs::symlink(Env::bin(), bin_dir.join("crm")).expect("symlink crm");

@@ -29,6 +29,7 @@ mod import_faults;
 mod import_roundtrip;
 mod integ;
 mod masking;
+mod merge;
 mod module_graph;
 mod parity;
 mod pg_audit;

@@ -151,6 +151,8 @@ const SHIPPED: &[&str] = &[
     "36ce11e178d37d310740a4071637890993af6ba4bd9db909a8863a5d85f59209",
     // v11
     "e151ddb1d5ed875efa75b1e1f8238a4e500bfc04a27ae0b3dc14131db128189c",
+    // v12
+    "502af5ab28f54c5f624cf91529f2f531a66b5de1b00356bacbcfbdd42f570fcf",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
@@ -167,6 +169,8 @@ const SHIPPED_PG: &[&str] = &[
     "9a01625367c931cd99572e5df4ea5d8e2ffc691bdedc75f9f47c63575ef47220",
     // v6
     "7693b18cd204f9aa41121256a191d857652ef300eeb124b2d1e6b4862f3762b8",
+    // v7: the merge log (`MERGE_LOG_STEP`)
+    "04ccfd7d5106c099ff9db3606ec1c8f517ebfeb869b9d8a12bace9b726466ee5",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.

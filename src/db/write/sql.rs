@@ -17,6 +17,9 @@ pub struct Sql {
     pub update: String,
     pub delete: String,
     pub delete_range: String,
+    /// The id, all fields and both timestamps: a deleted record put back as it was (a merge
+    /// revert); a unique conflict inserts nothing.
+    pub reinsert: String,
     /// Per field: the record holding a value, for unique and generated fields.
     pub holder: Vec<Option<String>>,
     /// Per field: how a reference field finds its target.
@@ -60,6 +63,11 @@ impl Sql {
                 sets.join(", ")
             ),
             delete: format!("DELETE FROM {t} WHERE \"id\" = ?"),
+            reinsert: format!(
+                "INSERT INTO {t} (\"id\", {}, \"created_at\", \"updated_at\") VALUES (?, {marks}) \
+                 ON CONFLICT DO NOTHING",
+                field_list(e)
+            ),
             delete_range: format!("DELETE FROM {t} WHERE \"id\" BETWEEN ? AND ?"),
             holder: e
                 .fields

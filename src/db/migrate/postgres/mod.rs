@@ -36,11 +36,15 @@ pub const STEPS: &[&str] = &[
     include_str!("v4.sql"),
     include_str!("v5.sql"),
     include_str!("v6.sql"),
+    include_str!("v7.sql"),
 ];
 
 /// The step that makes the search index (`db::search`): the records already there are
 /// indexed after it, in its transaction.
 pub const SEARCH_INDEX_STEP: i64 = 5;
+
+/// The step that makes the merge log (`db::merge`).
+pub const MERGE_LOG_STEP: i64 = 7;
 
 /// The schema that holds crm's tables in a `PostgreSQL` database.
 pub const SCHEMA: &str = "crm";

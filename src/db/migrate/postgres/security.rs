@@ -192,6 +192,13 @@ fn system_tables(s: &mut String, role: Role, g: &str) {
             "GRANT EXECUTE ON FUNCTION crm.audit_chain_break() TO {g};"
         );
     }
+    if may(Action::Merge) {
+        // A merge's row is written once; a revert only marks it (`db::merge`).
+        let _ = writeln!(
+            s,
+            "GRANT SELECT, INSERT, UPDATE (reverted_at, reverted_by) ON crm.merge_log TO {g};"
+        );
+    }
     if may(Action::ManageUsers) {
         // Never the name: it decides the login role and who owns what.
         let _ = writeln!(
