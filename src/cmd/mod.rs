@@ -48,6 +48,7 @@ mod schema;
 mod search;
 mod session;
 mod show;
+mod token;
 mod user;
 
 /// A subcommand: its clap definition and what runs it.
@@ -96,6 +97,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "user",
         command: user::command,
         run: Run::Plain(user::run),
+    },
+    Cmd {
+        name: "token",
+        command: token::command,
+        run: Run::Plain(token::run),
     },
     Cmd {
         name: "add",

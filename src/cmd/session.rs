@@ -10,7 +10,8 @@ pub fn logout_command() -> Command {
 }
 
 pub fn whoami_command() -> Command {
-    Command::new("whoami").about("Show the logged-in user, role and database")
+    Command::new("whoami")
+        .about("Show the logged-in user, role, database, and when the session or token expires")
 }
 
 pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
@@ -46,6 +47,17 @@ pub fn whoami(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     } else {
         let db = std::fs::canonicalize(&ctx.g.db).unwrap_or_else(|_| ctx.g.db.clone());
         values.push(db.display().to_string().into());
+    }
+    // When the session or token stops working, and the token the command acts by.
+    keys.push("expires_at");
+    values.push(
+        user.expires_at
+            .map(crate::schema::kinds::format_datetime)
+            .into(),
+    );
+    if let Some(t) = &user.token {
+        keys.push("token");
+        values.push(t.clone().into());
     }
     let cols: Vec<crate::output::Column> = keys
         .iter()

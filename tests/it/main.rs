@@ -64,6 +64,7 @@ mod schema_drift;
 mod search;
 mod search_bulk;
 mod settings;
+mod tokens;
 mod trust_audit;
 mod trust_files;
 mod trust_formats;

@@ -151,6 +151,8 @@ const SHIPPED: &[&str] = &[
     "36ce11e178d37d310740a4071637890993af6ba4bd9db909a8863a5d85f59209",
     // v11
     "e151ddb1d5ed875efa75b1e1f8238a4e500bfc04a27ae0b3dc14131db128189c",
+    // v12
+    "2c2557a3dada324f4293ca61f3a21cc1b8047cba1d62c47cfa170cf821625b43",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
@@ -165,6 +167,8 @@ const SHIPPED_PG: &[&str] = &[
     "35e4c39ba3f85de4c05621159b2e817a08ee19b947e7c400b55281f03dc08f85",
     // v5
     "9a01625367c931cd99572e5df4ea5d8e2ffc691bdedc75f9f47c63575ef47220",
+    // v6
+    "7a1a58099f9c57e36e3b098107bfe9e8e33f9cde3bb2422f8ec81b586442bc15",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.
@@ -216,4 +220,19 @@ fn shipped_steps_are_never_edited() {
             i + 1
         );
     }
+}
+
+#[test]
+fn the_tokens_step_makes_the_tokens_table() {
+    let conn = Connection::open_in_memory().expect("memory db");
+    run_to(&conn, sqlite::TOKENS_STEP - 1).expect("before");
+    let tokens = "SELECT name FROM sqlite_master WHERE name = 'tokens'";
+    assert!(strings(&conn, tokens).is_empty());
+    run_to(&conn, sqlite::TOKENS_STEP).expect("the step");
+    assert_eq!(strings(&conn, tokens), ["tokens"]);
+    assert!(
+        crate::db::migrate::postgres::STEPS
+            [usize::try_from(crate::db::migrate::postgres::TOKENS_STEP - 1).expect("step")]
+        .contains("CREATE TABLE crm.tokens")
+    );
 }
