@@ -97,7 +97,11 @@ pub fn revoke(s: &Store, id: i64) -> Result<bool> {
         vals![id],
     )?;
     if let Store::Postgres(_) = s {
-        s.execute("SELECT crm.end_token_login(?)", vals![id])?;
+        // Its login role can no longer log in (`migrate::postgres::tokens`).
+        s.execute(
+            "SELECT crm.sync_token_logins(user_id) FROM tokens WHERE id = ?",
+            vals![id],
+        )?;
     }
     Ok(n > 0)
 }

@@ -27,6 +27,7 @@ pub mod logins;
 pub mod names;
 pub mod search_security;
 pub mod security;
+pub mod tokens;
 
 /// The steps, in order. Add a step by adding a file: never edit one that shipped.
 pub const STEPS: &[&str] = &[
