@@ -15,8 +15,12 @@
 use std::fmt::Write;
 
 use super::names::{group_role, namespace, quote_ident, quote_literal};
-use super::security::roles;
-use crate::roles::{Action, Role, allowed, covers};
+use crate::roles::{Action, ROLES, Role, allowed, covers};
+
+/// The crm roles (as `security::roles`, not used from there: `security` includes this).
+fn roles() -> impl Iterator<Item = Role> + Clone {
+    ROLES.iter().map(|r| Role::parse(r).expect("ROLES parse"))
+}
 
 /// The functions, trigger, grants and policies for the database named `database`.
 pub fn sql(database: &str) -> String {
