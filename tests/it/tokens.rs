@@ -240,3 +240,44 @@ fn only_admins_make_tokens_and_never_above_the_owner() {
         .cloned();
     assert_eq!(child.expect("child listed")["created_by"], "token:root-bot");
 }
+
+#[test]
+fn on_postgresql_a_token_is_a_login_role_the_server_holds_to_its_rights() {
+    let env = Env::new();
+    let Some(pg) = &env.pg else {
+        println!("SKIPPED (postgres only): the token's own login role");
+        return;
+    };
+    env.add_user("ann", "sales");
+    env.add_user("bob", "sales");
+    let bobs = env.add("customer", &["--name", "鲍勃的客户", "--owner", "bob"]);
+    let t = create(&env, "ann-bot", &["--role", "sales", "--user", "ann"]);
+    create(&env, "other", &["--role", "viewer"]);
+    let (lookup, secret) = crm::auth::automation::parse(&t).expect("a token");
+    let role = crm::db::tokens::login_role(&pg.name, lookup);
+    // as with psql: the server applies the token's role and its owner's records
+    let mut c = pg
+        .login_with(&role, secret)
+        .expect("the token logs in as its role");
+    let changed = c
+        .execute("UPDATE crm.customer SET city = 'x' WHERE id = $1", &[&bobs])
+        .expect("an update row security filters");
+    assert_eq!(changed, 0, "bob's customer is not the token's");
+    crate::pg_harness::denied(
+        c.execute(
+            "UPDATE crm.users SET role = 'admin' WHERE name = 'ann'",
+            &[],
+        ),
+        "a sales token manages no users",
+    );
+    let seen: Vec<String> = c
+        .query("SELECT name FROM crm.tokens", &[])
+        .expect("its own row")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(seen, ["ann-bot"], "a token sees no other token");
+    assert!(pg.login_with(&role, "wrong").is_err());
+    env.run(&["token", "revoke", "ann-bot"]).ok();
+    assert!(pg.login_with(&role, secret).is_err(), "revoked: NOLOGIN");
+}
