@@ -20,6 +20,15 @@ pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let token = ctx.token()?.ok_or_else(|| {
         crate::error::Error::auth("no session to log out of (connected without `crm login`)")
     })?;
+    if let Some(name) = &user.token {
+        // A token for automation ends only by an admin's revoke, never by its own holder.
+        return Err(crate::error::Error::usage(format!(
+            "CRM_TOKEN is the token '{name}', not a session: there is nothing to log out of"
+        ))
+        .hint(format!(
+            "an admin revokes it with `crm token revoke {name}`; or unset CRM_TOKEN"
+        )));
+    }
     crate::auth::logout(&mut ctx.db()?.store, &token, &user.name)?;
     // The token file goes only if it held this session (CRM_TOKEN may name another one).
     let path = crate::auth::token_path(&ctx.g.db);

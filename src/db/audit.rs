@@ -87,7 +87,7 @@ pub fn act_by_token(owner: &str, token: &str) {
 }
 
 /// Who the log names for an entry's user.
-fn actor<'a>(user: Option<&'a str>) -> Option<&'a str> {
+fn actor(user: Option<&str>) -> Option<&str> {
     match (user, TOKEN_ACTOR.get()) {
         (Some(u), Some((owner, token))) if u == owner => Some(token.as_str()),
         _ => user,

@@ -135,6 +135,17 @@ fn a_token_acts_with_its_role_as_its_owner_audited_under_its_name() {
         2
     );
 
+    // Its owner's password and a logout are not the token's to do.
+    env.run_as_stdin(
+        &sales,
+        &["user", "passwd", "--password-stdin"],
+        &format!("{}\nnew-password-1\n", crate::harness::PW),
+    )
+    .code(7)
+    .one_error_line();
+    env.run_as(&sales, &["logout"]).code(2).one_error_line();
+    env.run_as(&sales, &["whoami"]).ok();
+
     // The owner demoted below the token's role: the token stops working.
     env.run(&["user", "edit", "ann", "--role", "viewer"]).ok();
     let r = env.run_as(&sales, &["whoami"]);
