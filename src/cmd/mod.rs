@@ -49,6 +49,7 @@ mod search;
 mod session;
 mod show;
 mod token;
+mod token_create;
 mod user;
 
 /// A subcommand: its clap definition and what runs it.

@@ -193,6 +193,9 @@ fn revoked_expired_and_garbage_tokens_are_exit_6() {
         env.audits(&[("action", "token_revoke"), ("detail", "gone")]),
         1
     );
+    // two made, one revoked: the token rows by `--entity token`
+    let by_entity = env.read_json(&["audit", "--entity", "token"]);
+    assert_eq!(by_entity.as_array().map(Vec::len), Some(3), "{by_entity}");
 
     // garbage, a well-formed unknown token, and a known lookup with a wrong secret
     let wrong = format!(
