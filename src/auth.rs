@@ -11,6 +11,7 @@ use crate::db::audit::{self, Entry, hex};
 use crate::db::{Store, sessions, users};
 use crate::error::{Error, Result};
 
+pub mod automation;
 pub mod names;
 pub mod server;
 mod token;
@@ -38,6 +39,11 @@ pub struct User {
     pub id: i64,
     pub name: String,
     pub role: Role,
+    /// When the session or token stops working (None: connected without either, as a
+    /// `PostgreSQL` login role may be).
+    pub expires_at: Option<i64>,
+    /// The token for automation the command acts by (None: a person's session).
+    pub token: Option<String>,
 }
 
 /// Hashes a password with argon2id (the crate's defaults: 19 MiB, t=2, p=1).
@@ -154,6 +160,8 @@ pub fn login(conn: &mut Store, name: &str, password: &str, ttl: i64) -> Result<(
             id,
             name: name.to_string(),
             role: Role::parse(&role)?,
+            expires_at: Some(now + ttl),
+            token: None,
         },
         token,
     ))
@@ -251,6 +259,8 @@ pub fn session_user(conn: &Store, token: &str) -> Result<User> {
         id,
         name,
         role: Role::parse(&role)?,
+        expires_at: Some(expires),
+        token: None,
     })
 }
 

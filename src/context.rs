@@ -99,20 +99,34 @@ impl Ctx {
     pub fn db(&mut self) -> Result<&mut Db> {
         if self.db.is_none() {
             // On PostgreSQL the saved session says which login role to connect as.
-            let login = if self.g.is_server() {
-                match env_token().as_deref().and_then(auth::split_pg_token) {
+            let env = env_token();
+            // A token for automation connects as its own login role: the server checks it.
+            let robot =
+                self.g.is_server() && env.as_deref().is_some_and(auth::automation::is_token);
+            let login = if robot {
+                Some(auth::automation::pg_login(
+                    &self.g.db,
+                    env.as_deref().unwrap_or_default(),
+                )?)
+            } else if self.g.is_server() {
+                match env.as_deref().and_then(auth::split_pg_token) {
                     Some((_, login)) => Some(login),
                     None => auth::read_pg_login(&auth::token_path(&self.g.db))?,
                 }
             } else {
                 None
             };
-            self.db = Some(Db::open_as(
-                &self.g.db,
-                OpenMode::Existing,
-                self.g.busy,
-                login.as_ref(),
-            )?);
+            let db = Db::open_as(&self.g.db, OpenMode::Existing, self.g.busy, login.as_ref());
+            self.db = Some(match db {
+                // Unknown, revoked and expired look alike to the server (and so to us).
+                Err(e) if robot && e.kind == crate::error::ErrorKind::Auth => {
+                    return Err(Error::auth(
+                        "the server refused CRM_TOKEN: the token is unknown, revoked or expired",
+                    )
+                    .hint("ask an admin for a token (`crm token list`, `crm token create`)"));
+                }
+                other => other?,
+            });
             let db = self.db.as_ref().expect("just opened");
             let region = crate::db::settings::get(&db.store, "phone.region")?;
             if let Some(r) = crate::schema::kinds::phones::Region::stored(&region) {
@@ -154,7 +168,12 @@ impl Ctx {
         let token = self.token()?.ok_or_else(|| {
             Error::auth("not logged in").hint("run `crm login` (or set CRM_TOKEN)")
         })?;
-        let u = auth::session_user(&self.db()?.store, &token)?;
+        // CRM_TOKEN comes before the session file (`token`), a token for automation or not.
+        let u = if auth::automation::is_token(&token) {
+            auth::automation::user(&self.db()?.store, &token)?
+        } else {
+            auth::session_user(&self.db()?.store, &token)?
+        };
         self.user = Some(u.clone());
         Ok(u)
     }

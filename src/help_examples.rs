@@ -46,7 +46,10 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
     ("logout", &[ex("End this database's session", "crm logout")]),
     (
         "whoami",
-        &[ex("Who is logged in, as JSON", "crm whoami --format json")],
+        &[ex(
+            "Who is logged in, as JSON (with when the session or token expires)",
+            "crm whoami --format json",
+        )],
     ),
     (
         "user",
@@ -94,6 +97,40 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "crm user passwd li.lei --password-stdin < li-password.txt",
             ),
         ],
+    ),
+    (
+        "token",
+        &[
+            ex(
+                "A read-only token for a nightly export, valid 30 days, kept in a private file",
+                "(umask 077; crm token create nightly --role viewer --ttl 30d > nightly.token)",
+            ),
+            ex(
+                "A script acting by a token (never pass it as a flag)",
+                "export CRM_TOKEN=$(crm token create ci --role viewer) && crm whoami",
+            ),
+        ],
+    ),
+    (
+        "token create",
+        &[ex(
+            "A token acting as li.lei, with a salesperson's rights on li.lei's records",
+            "crm token create li-sync --role sales --user li.lei --ttl 90d > li-sync.token",
+        )],
+    ),
+    (
+        "token list",
+        &[ex(
+            "Every token: role, owner, expiry, last use (never a secret)",
+            "crm token list --format json",
+        )],
+    ),
+    (
+        "token revoke",
+        &[ex(
+            "Revoke a token: it stops working at once",
+            "crm token create old-bot --role viewer > /dev/null && crm token revoke old-bot",
+        )],
     ),
     (
         "add",

@@ -63,6 +63,40 @@ pub enum Action {
     Merge,
 }
 
+/// Every action, for questions asked of the whole matrix ([`covers`]).
+pub const ACTIONS: [Action; 15] = [
+    Action::Read,
+    Action::Create,
+    Action::Update,
+    Action::Delete,
+    Action::Import,
+    Action::Export,
+    Action::Report,
+    Action::Audit,
+    Action::ManageUsers,
+    Action::Maintain,
+    Action::Backup,
+    Action::Configure,
+    Action::Claim,
+    Action::Release,
+    Action::Assign,
+];
+
+/// Whether role `a` may do everything role `b` may (on every entity, owned or not): what
+/// "a token never has more rights than its owner" means. Read off the matrix itself, so it
+/// cannot disagree with it; sales and service, each allowed what the other is not, cover
+/// neither the other.
+pub fn covers(a: Role, b: Role) -> bool {
+    let entities = std::iter::once(None).chain(crate::schema::ENTITIES.iter().map(Some));
+    entities.into_iter().all(|e| {
+        ACTIONS.iter().all(|&action| {
+            [None, Some(true), Some(false)]
+                .into_iter()
+                .all(|owns| !allowed(b, action, e, owns) || allowed(a, action, e, owns))
+        })
+    })
+}
+
 /// The role matrix. `owns` says whether the user owns the record (None: no record involved).
 pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option<bool>) -> bool {
     // What sales and service may do with an entity is declared with it (`Entity::rights`).
@@ -91,5 +125,25 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
             _ => false,
         },
         Role::Viewer => matches!(action, Action::Read | Action::Report),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ROLES, Role, covers};
+
+    #[test]
+    fn a_role_covers_the_roles_below_it_and_no_other() {
+        let r = |s| Role::parse(s).unwrap();
+        for a in ROLES {
+            assert!(covers(Role::Admin, r(a)), "admin covers {a}");
+            assert!(covers(r(a), r(a)), "{a} covers itself");
+        }
+        assert!(covers(Role::Manager, Role::Sales));
+        assert!(covers(Role::Manager, Role::Viewer));
+        assert!(!covers(Role::Manager, Role::Admin));
+        assert!(!covers(Role::Sales, Role::Manager));
+        assert!(!covers(Role::Viewer, Role::Sales));
+        assert!(!covers(Role::Sales, Role::Service) || !covers(Role::Service, Role::Sales));
     }
 }

@@ -55,6 +55,8 @@ pub fn login(
         id,
         name: me,
         role: Role::parse(&role)?,
+        expires_at: Some(now + ttl),
+        token: None,
     };
     Ok((user, token, login))
 }
@@ -63,6 +65,15 @@ pub fn login(
 /// the session token when there is one (a token of another user is refused: the database
 /// enforces the connected role's rights, so the two must agree).
 pub fn connected_user(store: &crate::db::Store, token: Option<&str>) -> Result<User> {
+    if let Some(token) = token.filter(|t| super::automation::is_token(t)) {
+        // Connected as the token's own login role: the token's row says the rest, and the
+        // server must agree it is live (`crm.me()` is its owner).
+        let u = super::automation::user(store, token)?;
+        if server::me(store)?.as_deref() != Some(u.name.as_str()) {
+            return Err(super::automation::not_valid());
+        }
+        return Ok(u);
+    }
     let me = server::me(store)?;
     let relogin = "run `crm login --db URL` (or connect as a crm user's login role with PGUSER and PGPASSWORD)";
     let Some(me) = me else {
@@ -87,6 +98,8 @@ pub fn connected_user(store: &crate::db::Store, token: Option<&str>) -> Result<U
         id,
         name: me,
         role: Role::parse(&role)?,
+        expires_at: None,
+        token: None,
     })
 }
 

@@ -121,7 +121,8 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         None => None,
     };
     let entity = match m.get_one::<String>("entity") {
-        Some(e) if e == "user" => Some("user".to_string()),
+        // Users and tokens are audited as entities of their own, outside the registry.
+        Some(e) if e == "user" || e == "token" => Some(e.clone()),
         Some(e) => Some(crate::schema::Entity::get(e)?.name.to_string()),
         None => None,
     };

@@ -50,6 +50,8 @@ mod schema;
 mod search;
 mod session;
 mod show;
+mod token;
+mod token_create;
 mod user;
 
 /// A subcommand: its clap definition and what runs it.
@@ -98,6 +100,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "user",
         command: user::command,
         run: Run::Plain(user::run),
+    },
+    Cmd {
+        name: "token",
+        command: token::command,
+        run: Run::Plain(token::run),
     },
     Cmd {
         name: "add",

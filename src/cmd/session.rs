@@ -10,7 +10,8 @@ pub fn logout_command() -> Command {
 }
 
 pub fn whoami_command() -> Command {
-    Command::new("whoami").about("Show the logged-in user, role and database")
+    Command::new("whoami")
+        .about("Show the logged-in user, role, database, and when the session or token expires")
 }
 
 pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
@@ -19,6 +20,15 @@ pub fn logout(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     let token = ctx.token()?.ok_or_else(|| {
         crate::error::Error::auth("no session to log out of (connected without `crm login`)")
     })?;
+    if let Some(name) = &user.token {
+        // A token for automation ends only by an admin's revoke, never by its own holder.
+        return Err(crate::error::Error::usage(format!(
+            "CRM_TOKEN is the token '{name}', not a session: there is nothing to log out of"
+        ))
+        .hint(format!(
+            "an admin revokes it with `crm token revoke {name}`; or unset CRM_TOKEN"
+        )));
+    }
     crate::auth::logout(&mut ctx.db()?.store, &token, &user.name)?;
     // The token file goes only if it held this session (CRM_TOKEN may name another one).
     let path = crate::auth::token_path(&ctx.g.db);
@@ -46,6 +56,17 @@ pub fn whoami(ctx: &mut Ctx, _m: &ArgMatches) -> Result<()> {
     } else {
         let db = std::fs::canonicalize(&ctx.g.db).unwrap_or_else(|_| ctx.g.db.clone());
         values.push(db.display().to_string().into());
+    }
+    // When the session or token stops working, and the token the command acts by.
+    keys.push("expires_at");
+    values.push(
+        user.expires_at
+            .map(crate::schema::kinds::format_datetime)
+            .into(),
+    );
+    if let Some(t) = &user.token {
+        keys.push("token");
+        values.push(t.clone().into());
     }
     let cols: Vec<crate::output::Column> = keys
         .iter()

@@ -298,6 +298,13 @@ fn passwd(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         // from before names were unique ignoring case.
         ctx.authorize(Action::ManageUsers, None, None)?;
     }
+    if id == me.id && me.token.is_some() {
+        // Its owner's password is the owner's to change (on PostgreSQL the token's own login
+        // role would take it instead).
+        return Err(Error::denied(
+            "a token cannot change its owner's password: log in as them to do it",
+        ));
+    }
     let stdin = m.get_flag("password_stdin");
     if id == me.id {
         // One's own password needs the current one: a stolen session must not be enough.

@@ -74,6 +74,26 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// The token for automation this process acts by: its owner's name and the name the log
+/// gives it (`token:NAME`). Set once, when the command's token is checked.
+static TOKEN_ACTOR: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+
+/// Makes this process's audit rows written in `owner`'s name name the token instead, as
+/// `PostgreSQL`'s `crm.actor()` does from the session's login role. A command acts by one
+/// token at most (one process, one command), and it acts as its owner everywhere else
+/// (defaults, own-record rules), so the log is the one place the two differ.
+pub fn act_by_token(owner: &str, token: &str) {
+    let _ = TOKEN_ACTOR.set((owner.to_string(), format!("token:{token}")));
+}
+
+/// Who the log names for an entry's user.
+fn actor(user: Option<&str>) -> Option<&str> {
+    match (user, TOKEN_ACTOR.get()) {
+        (Some(u), Some((owner, token))) if u == owner => Some(token.as_str()),
+        _ => user,
+    }
+}
+
 /// Appends entries in a write transaction of their own (an action that changed nothing
 /// else in this database: a copy made, a backup taken).
 pub fn log_alone(store: &mut Store, entries: &[Entry]) -> Result<()> {
@@ -154,6 +174,10 @@ fn append(conn: &Store, entries: &[Entry]) -> Result<()> {
         .transpose()?
         .unwrap_or_default();
     for e in entries {
+        let e = &Entry {
+            user: actor(e.user),
+            ..e.clone()
+        };
         let hash = row_hash(&prev, at, e);
         conn.execute(
             "INSERT INTO audit (at, \"user\", action, entity, record_id, field, old, new, detail, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",

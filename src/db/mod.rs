@@ -27,6 +27,7 @@ pub mod settings;
 pub mod sqlite;
 pub mod stages;
 pub mod store;
+pub mod tokens;
 pub mod unlinked;
 pub mod users;
 pub mod write;

@@ -36,6 +36,19 @@ pub fn login_for(url: &Path, user: &str, password: &str) -> Result<Login> {
     })
 }
 
+/// The login a token for automation connects to the server at `url` with: its own login
+/// role (`db::tokens::login_role`), the secret as its password.
+pub fn token_login_for(url: &Path, lookup: &str, secret: &str) -> Result<Login> {
+    let text = url
+        .to_str()
+        .ok_or_else(|| Error::usage("--db is not valid UTF-8"))?;
+    let info = ConnInfo::parse(text)?;
+    Ok(Login {
+        role: crate::db::tokens::login_role(info.dbname(), lookup),
+        password: secret.to_string(),
+    })
+}
+
 /// The crm user the connection's role belongs to (None: the role is no enabled crm user).
 pub fn me(s: &Store) -> Result<Option<String>> {
     accounts::me(s)

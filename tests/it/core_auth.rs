@@ -52,9 +52,11 @@ fn init_login_whoami_logout() {
         (&"root".into(), &"admin".into())
     );
     env.assert_shows_db(who["database"].as_str().expect("database"));
-    // PostgreSQL adds the login role the server knows the session by.
+    // PostgreSQL adds the login role the server knows the session by; both the session's
+    // expiry.
     let keys = who.as_object().expect("object").len();
-    assert_eq!(keys, if engine_is_postgres() { 4 } else { 3 }, "{who}");
+    assert_eq!(keys, if engine_is_postgres() { 5 } else { 4 }, "{who}");
+    assert!(who["expires_at"].is_string(), "{who}");
     // the token file: 0600 in a 0700 directory, and the token appears nowhere else
     let tf = token_file(&env);
     assert_eq!(

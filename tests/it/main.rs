@@ -66,6 +66,7 @@ mod schema_drift;
 mod search;
 mod search_bulk;
 mod settings;
+mod tokens;
 mod trust_audit;
 mod trust_files;
 mod trust_formats;

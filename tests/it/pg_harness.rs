@@ -88,8 +88,13 @@ impl PgDb {
 
     /// A connection as a login role with the test password.
     pub fn login(&self, role: &str) -> Result<Client, postgres::Error> {
+        self.login_with(role, PW)
+    }
+
+    /// A connection as a login role with its password (a token's secret).
+    pub fn login_with(&self, role: &str, password: &str) -> Result<Client, postgres::Error> {
         let mut c = self.base.clone();
-        c.dbname(&self.name).user(role).password(PW);
+        c.dbname(&self.name).user(role).password(password);
         c.connect(NoTls)
     }
 

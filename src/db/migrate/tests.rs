@@ -153,6 +153,8 @@ const SHIPPED: &[&str] = &[
     "e151ddb1d5ed875efa75b1e1f8238a4e500bfc04a27ae0b3dc14131db128189c",
     // v12
     "502af5ab28f54c5f624cf91529f2f531a66b5de1b00356bacbcfbdd42f570fcf",
+    // v13: tokens for automation (`TOKENS_STEP`)
+    "2c2557a3dada324f4293ca61f3a21cc1b8047cba1d62c47cfa170cf821625b43",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
@@ -171,6 +173,8 @@ const SHIPPED_PG: &[&str] = &[
     "7693b18cd204f9aa41121256a191d857652ef300eeb124b2d1e6b4862f3762b8",
     // v7: the merge log (`MERGE_LOG_STEP`)
     "04ccfd7d5106c099ff9db3606ec1c8f517ebfeb869b9d8a12bace9b726466ee5",
+    // v8: tokens for automation (`TOKENS_STEP`)
+    "f06c02fed46d3108f2359702b1504acf5a0d91804ce9e8514147c1e6ce0b6269",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.
@@ -222,4 +226,19 @@ fn shipped_steps_are_never_edited() {
             i + 1
         );
     }
+}
+
+#[test]
+fn the_tokens_step_makes_the_tokens_table() {
+    let conn = Connection::open_in_memory().expect("memory db");
+    run_to(&conn, sqlite::TOKENS_STEP - 1).expect("before");
+    let tokens = "SELECT name FROM sqlite_master WHERE name = 'tokens'";
+    assert!(strings(&conn, tokens).is_empty());
+    run_to(&conn, sqlite::TOKENS_STEP).expect("the step");
+    assert_eq!(strings(&conn, tokens), ["tokens"]);
+    assert!(
+        crate::db::migrate::postgres::STEPS
+            [usize::try_from(crate::db::migrate::postgres::TOKENS_STEP - 1).expect("step")]
+        .contains("CREATE TABLE crm.tokens")
+    );
 }

@@ -176,13 +176,13 @@ pub fn version(s: &Store) -> Result<i64> {
 }
 
 /// The tables that must be under row-level security (every entity's, the audit log, the
-/// stage history, the sessions) but are not, or have no policy at all.
+/// stage history, the sessions, the tokens) but are not, or have no policy at all.
 pub fn unprotected_tables(s: &Store) -> Result<Vec<String>> {
     let mut want: Vec<String> = crate::schema::ENTITIES
         .iter()
         .map(|e| e.name.to_string())
         .collect();
-    want.extend(["audit", "opportunity_stage", "sessions"].map(String::from));
+    want.extend(["audit", "opportunity_stage", "sessions", "tokens"].map(String::from));
     want.extend(crate::db::search::entities().map(|e| format!("{}_search", e.name)));
     let mut bad = Vec::new();
     for t in want {

@@ -27,6 +27,7 @@ pub mod logins;
 pub mod names;
 pub mod search_security;
 pub mod security;
+pub mod tokens;
 
 /// The steps, in order. Add a step by adding a file: never edit one that shipped.
 pub const STEPS: &[&str] = &[
@@ -37,6 +38,7 @@ pub const STEPS: &[&str] = &[
     include_str!("v5.sql"),
     include_str!("v6.sql"),
     include_str!("v7.sql"),
+    include_str!("v8.sql"),
 ];
 
 /// The step that makes the search index (`db::search`): the records already there are
@@ -46,11 +48,20 @@ pub const SEARCH_INDEX_STEP: i64 = 5;
 /// The step that makes the merge log (`db::merge`).
 pub const MERGE_LOG_STEP: i64 = 7;
 
+/// The step that makes the tokens for automation (`crm token`, `db::tokens`).
+pub const TOKENS_STEP: i64 = 8;
+
 /// The schema that holds crm's tables in a `PostgreSQL` database.
 pub const SCHEMA: &str = "crm";
 
 /// Tables only `PostgreSQL` has: what the security needs and `SQLite` keeps elsewhere
-/// (`PRAGMA user_version`; no login roles; the imports open in this transaction, see
+/// (`PRAGMA user_version`; no login roles, for users or tokens; the imports open in this transaction, see
 /// `security::audit_trigger`; the audit rows a transaction queues until its COMMIT chains
 /// them, `v2.sql`). Every other table exists on both engines.
-pub const ONLY_HERE: [&str; 4] = ["schema_version", "login", "import_open", "audit_pending"];
+pub const ONLY_HERE: [&str; 5] = [
+    "schema_version",
+    "login",
+    "import_open",
+    "audit_pending",
+    "token_login",
+];

@@ -147,6 +147,7 @@ fn body(database: &str) -> String {
     }
     revert_reads(&mut s, &groups);
     s.push_str(&super::logins::sql(database));
+    s.push_str(&super::tokens::sql(database));
     let names: Vec<String> = groups.iter().map(|(_, g)| g.clone()).collect();
     s.push_str(&super::ids::sql(&names));
     s.push_str(&super::import_indexes::sql(&groups));
