@@ -101,17 +101,19 @@ pub fn groups(
     join(recs, rule, &edges)
 }
 
+/// The root of `i`'s set, halving the path on the way.
+fn root(p: &mut HashMap<usize, usize>, mut i: usize) -> usize {
+    while let Some(&up) = p.get(&i).filter(|&&up| up != i) {
+        let grand = p.get(&up).copied().unwrap_or(up);
+        p.insert(i, grand);
+        i = up;
+    }
+    i
+}
+
 /// Groups connected by `edges` (union-find); a group's score is its weakest link.
 fn join(recs: &[Rec], rule: &'static str, edges: &[(usize, usize, f64)]) -> Vec<Group> {
     let mut parent: HashMap<usize, usize> = HashMap::new();
-    fn root(p: &mut HashMap<usize, usize>, mut i: usize) -> usize {
-        while let Some(&up) = p.get(&i).filter(|&&up| up != i) {
-            let grand = p.get(&up).copied().unwrap_or(up);
-            p.insert(i, grand);
-            i = up;
-        }
-        i
-    }
     for &(a, b, _) in edges {
         let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
         if ra != rb {
@@ -120,7 +122,9 @@ fn join(recs: &[Rec], rule: &'static str, edges: &[(usize, usize, f64)]) -> Vec<
     }
     let mut by_root: HashMap<usize, (Vec<usize>, f64)> = HashMap::new();
     for &(a, b, s) in edges {
-        let g = by_root.entry(root(&mut parent, a)).or_insert((Vec::new(), 1.0));
+        let g = by_root
+            .entry(root(&mut parent, a))
+            .or_insert((Vec::new(), 1.0));
         g.0.extend([a, b]);
         g.1 = g.1.min(s);
     }

@@ -57,12 +57,11 @@ pub fn phone(s: &str, region: Region) -> Option<String> {
     if t.is_empty() {
         return None;
     }
-    match phones::parse(t, region) {
-        Ok(p) => Some(p.key()),
-        Err(_) => {
-            let d: String = t.chars().filter(char::is_ascii_digit).collect();
-            (!d.is_empty()).then_some(d)
-        }
+    if let Ok(p) = phones::parse(t, region) {
+        Some(p.key())
+    } else {
+        let d: String = t.chars().filter(char::is_ascii_digit).collect();
+        (!d.is_empty()).then_some(d)
     }
 }
 
