@@ -151,6 +151,8 @@ const SHIPPED: &[&str] = &[
     "36ce11e178d37d310740a4071637890993af6ba4bd9db909a8863a5d85f59209",
     // v11
     "e151ddb1d5ed875efa75b1e1f8238a4e500bfc04a27ae0b3dc14131db128189c",
+    // v12: credit_code unique (`db::credit_unique::SQLITE_STEP`)
+    "17db4fd369edb9244b9f91d9aeed145c3d04ad8ba6e95d06247f07a63527d11a",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
@@ -165,6 +167,8 @@ const SHIPPED_PG: &[&str] = &[
     "35e4c39ba3f85de4c05621159b2e817a08ee19b947e7c400b55281f03dc08f85",
     // v5
     "9a01625367c931cd99572e5df4ea5d8e2ffc691bdedc75f9f47c63575ef47220",
+    // v6: credit_code unique (`db::credit_unique::POSTGRES_STEP`)
+    "17db4fd369edb9244b9f91d9aeed145c3d04ad8ba6e95d06247f07a63527d11a",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.

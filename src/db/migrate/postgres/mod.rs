@@ -35,6 +35,7 @@ pub const STEPS: &[&str] = &[
     include_str!("v3.sql"),
     include_str!("v4.sql"),
     include_str!("v5.sql"),
+    include_str!("v6.sql"),
 ];
 
 /// The step that makes the search index (`db::search`): the records already there are
