@@ -98,7 +98,7 @@ pub fn groups(
             }
         }
     }
-    join(recs, rule, &edges)
+    join(recs, &names, rule, &edges, min_score)
 }
 
 /// The root of `i`'s set, halving the path on the way.
@@ -111,8 +111,16 @@ fn root(p: &mut HashMap<usize, usize>, mut i: usize) -> usize {
     i
 }
 
-/// Groups connected by `edges` (union-find); a group's score is its weakest link.
-fn join(recs: &[Rec], rule: &'static str, edges: &[(usize, usize, f64)]) -> Vec<Group> {
+/// Groups connected by `edges` (union-find); a group's score is its weakest link. A
+/// group is kept whole only when every two of its names are similar (a chain A~B~C with A
+/// and C apart is not one company): else each similar pair is its own group.
+fn join(
+    recs: &[Rec],
+    names: &[Option<&str>],
+    rule: &'static str,
+    edges: &[(usize, usize, f64)],
+    min_score: f64,
+) -> Vec<Group> {
     let mut parent: HashMap<usize, usize> = HashMap::new();
     for &(a, b, _) in edges {
         let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
@@ -120,27 +128,47 @@ fn join(recs: &[Rec], rule: &'static str, edges: &[(usize, usize, f64)]) -> Vec<
             parent.insert(ra.max(rb), ra.min(rb));
         }
     }
-    let mut by_root: HashMap<usize, (Vec<usize>, f64)> = HashMap::new();
+    let mut by_root: HashMap<usize, (Vec<usize>, Vec<(usize, usize, f64)>)> = HashMap::new();
     for &(a, b, s) in edges {
-        let g = by_root
-            .entry(root(&mut parent, a))
-            .or_insert((Vec::new(), 1.0));
+        let g = by_root.entry(root(&mut parent, a)).or_default();
         g.0.extend([a, b]);
-        g.1 = g.1.min(s);
+        g.1.push((a, b, s));
     }
-    let mut out: Vec<Group> = by_root
-        .into_values()
-        .map(|(mut members, score)| {
-            members.sort_unstable();
-            members.dedup();
-            members.sort_by_key(|&i| recs[i].id);
-            Group {
+    let floor = |s: f64| (s * 1000.0).floor() / 1000.0;
+    let by_id = |m: &mut Vec<usize>| {
+        m.sort_unstable();
+        m.dedup();
+        m.sort_by_key(|&i| recs[i].id);
+    };
+    let mut out: Vec<Group> = Vec::new();
+    for (mut members, links) in by_root.into_values() {
+        by_id(&mut members);
+        let whole = members.len() <= 16
+            && members.iter().enumerate().all(|(k, &a)| {
+                members[k + 1..].iter().all(|&b| {
+                    let (x, y) = (names[a].unwrap_or(""), names[b].unwrap_or(""));
+                    x == y || strsim::jaro_winkler(x, y) >= min_score
+                })
+            });
+        if whole {
+            let score = links.iter().map(|l| l.2).fold(1.0, f64::min);
+            out.push(Group {
                 rule,
-                score: (score * 1000.0).floor() / 1000.0,
+                score: floor(score),
                 members,
+            });
+        } else {
+            for (a, b, s) in links {
+                let mut pair = vec![a, b];
+                by_id(&mut pair);
+                out.push(Group {
+                    rule,
+                    score: floor(s),
+                    members: pair,
+                });
             }
-        })
-        .collect();
-    out.sort_by_key(|g| recs[g.members[0]].id);
+        }
+    }
+    out.sort_by_key(|g| (recs[g.members[0]].id, recs[g.members[1]].id));
     out
 }
