@@ -111,6 +111,9 @@ fn root(p: &mut HashMap<usize, usize>, mut i: usize) -> usize {
     i
 }
 
+/// Two similar records (positions) and their score.
+type Edge = (usize, usize, f64);
+
 /// Groups connected by `edges` (union-find); a group's score is its weakest link. A
 /// group is kept whole only when every two of its names are similar (a chain A~B~C with A
 /// and C apart is not one company): else each similar pair is its own group.
@@ -128,7 +131,7 @@ fn join(
             parent.insert(ra.max(rb), ra.min(rb));
         }
     }
-    let mut by_root: HashMap<usize, (Vec<usize>, Vec<(usize, usize, f64)>)> = HashMap::new();
+    let mut by_root: HashMap<usize, (Vec<usize>, Vec<Edge>)> = HashMap::new();
     for &(a, b, s) in edges {
         let g = by_root.entry(root(&mut parent, a)).or_default();
         g.0.extend([a, b]);
