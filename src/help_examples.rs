@@ -208,6 +208,23 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "dedupe",
+        &[
+            ex(
+                "Likely duplicate customers by every rule",
+                "crm dedupe customer",
+            ),
+            ex(
+                "Similar names only, a lower threshold, one city, as JSON",
+                "crm dedupe customer --rule similar --min-score 0.85 --where city=深圳 --format json",
+            ),
+            ex(
+                "Contacts sharing a mobile",
+                "crm dedupe contact --rule mobile",
+            ),
+        ],
+    ),
+    (
         "delete",
         &[ex(
             "Delete a record without asking (scripts)",
@@ -309,6 +326,14 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
             ex(
                 "Update existing customers by code",
                 "crm import customer customers.csv --mode upsert --key code",
+            ),
+            ex(
+                "Reject rows that duplicate a customer (credit code, phone, e-mail, name)",
+                "crm import customer customers.csv --dedupe --on-error skip --rejects dup.csv",
+            ),
+            ex(
+                "Update customers found by their normalised name",
+                "crm import customer customers.csv --mode upsert --key name",
             ),
         ],
     ),

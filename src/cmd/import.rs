@@ -37,7 +37,8 @@ pub fn command() -> Command {
         .arg(Arg::new("entity").required(true).value_name("ENTITY").value_parser(super::EntityParser(None)).help("The entity to import into"))
         .arg(Arg::new("file").required(true).value_name("FILE").help("CSV/TSV/JSON/JSONL file, or - for stdin"))
         .arg(Arg::new("map").long("map").value_name("COLUMN=FIELD").action(ArgAction::Append).help("Map a column to a field (empty FIELD skips the column)"))
-        .arg(Arg::new("key").long("key").value_name("FIELD").help("Unique field (or id) that finds existing records [default: the entity's key]"))
+        .arg(Arg::new("key").long("key").value_name("FIELD").help("Unique field (or id) that finds existing records, or a field matched normalised (customer: name, phone, email; contact: mobile, email; lead: phone, email, company) [default: the entity's key]"))
+        .arg(Arg::new("dedupe").long("dedupe").action(ArgAction::SetTrue).help("Reject a row that matches an existing record or an earlier row by credit code, phone, e-mail or normalised name (see `crm dedupe`)"))
         .arg(Arg::new("mode").long("mode").value_name("MODE").value_parser(["insert", "upsert", "update"]).default_value("insert").help("insert new records, upsert (update or insert by --key), or update existing ones only"))
         .arg(Arg::new("on_error").long("on-error").value_name("WHAT").value_parser(["abort", "skip"]).default_value("abort").help("abort: write nothing when any row is bad; skip: write the good rows"))
         .arg(Arg::new("rejects").long("rejects").value_name("FILE").help("Write bad rows (original columns plus `error`) to FILE"))
@@ -124,7 +125,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         Some(k) if k.trim() == "id" => Some(Key::Id),
         Some(k) => {
             let f = e.field(k)?;
-            if !f.unique {
+            if !f.unique && crate::dedupe::rule_for_field(e.name, f.name).is_none() {
                 return Err(Error::usage(format!(
                     "--key {k}: {} {} is not a unique field",
                     e.name, f.name
@@ -187,7 +188,14 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
             None => Region::current(),
         },
         keep_times: m.get_flag("keep_times"),
+        dedupe: m.get_flag("dedupe"),
     };
+    if opts.dedupe && crate::dedupe::rules(e.name).is_empty() {
+        return Err(
+            Error::usage(format!("--dedupe: {} has no duplicate rules", e.name))
+                .hint("--dedupe works on customer, contact and lead"),
+        );
+    }
     import_run::run(ctx, &user.name, &opts)
 }
 
@@ -198,6 +206,11 @@ fn unique_names(e: &Entity) -> String {
         .filter(|f| f.unique)
         .map(|f| f.name)
         .collect();
+    for r in crate::dedupe::rules(e.name) {
+        if !r.similar && !names.contains(&r.field) {
+            names.push(r.field);
+        }
+    }
     names.push("id");
     names.join(", ")
 }

@@ -32,6 +32,8 @@ pub struct Opts {
     pub region: Region,
     /// `--keep-times`: `created_at` and the history fields may be given (admin, manager).
     pub keep_times: bool,
+    /// `--dedupe`: rows matching a record or an earlier row by an equal-key rule are refused.
+    pub dedupe: bool,
     /// The input's format: CSV/TSV, a JSON array, or JSONL.
     pub format: InFormat,
 }

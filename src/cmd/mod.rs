@@ -21,6 +21,7 @@ mod completions;
 mod config;
 mod convert;
 mod copy;
+mod dedupe;
 mod delete;
 mod demo;
 mod done;
@@ -130,6 +131,11 @@ pub const COMMANDS: &[Cmd] = &[
         name: "search",
         command: search::command,
         run: Run::Plain(search::run),
+    },
+    Cmd {
+        name: "dedupe",
+        command: dedupe::command,
+        run: Run::Plain(dedupe::run),
     },
     Cmd {
         name: "delete",

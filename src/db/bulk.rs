@@ -13,6 +13,7 @@ use crate::db::write::{AuditPolicy, Refused, Writer, show};
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::{Entity, Field, Kind, ident};
 
+mod dedupe;
 mod export;
 mod indexes;
 mod keys;
@@ -154,6 +155,10 @@ pub struct Bulk<'c> {
     pub counts: Counts,
     /// On `PostgreSQL`: the set-based path (chunks, COPY, statement triggers).
     pg: Option<pg::PgBulk>,
+    /// `--dedupe`: every equal-key rule's keys of the records and of the rows written.
+    dedupe: Option<dedupe::Matcher>,
+    /// `--key` naming a field matched by its normalised key (name, phone, email).
+    key_match: Option<dedupe::Matcher>,
 }
 
 /// What one row did, or why it was refused.
@@ -170,6 +175,9 @@ fn is_row_error(e: &Error) -> bool {
 impl<'c> Bulk<'c> {
     /// Starts a batch: records it (inside the transaction) and prepares what every row needs.
     /// `keep_times`: a historical import (`--keep-times`), recorded with the batch.
+    /// `row_by_row`: on `PostgreSQL`, through the one writer rather than set-based (what the
+    /// set-based path does not judge: `--dedupe`, a `--key` matched normalised, a second
+    /// unique field such as a customer's `credit_code` given by the file).
     #[allow(clippy::too_many_arguments)] // the batch's own columns, each recorded
     pub fn begin(
         conn: &'c Store,
@@ -180,6 +188,7 @@ impl<'c> Bulk<'c> {
         file: &str,
         encoding: &str,
         keep_times: bool,
+        row_by_row: bool,
     ) -> Result<Bulk<'c>> {
         let now = crate::clock::now();
         let (batch, pg) = if let Store::Sqlite(c) = conn {
@@ -201,7 +210,7 @@ impl<'c> Bulk<'c> {
             // writer, as on SQLite: the statement triggers still record its own rows in the
             // batch tables, and each derived change is audited per field (`db::derive`).
             // So does a historical import: its rows carry their own `created_at`.
-            let set_based = pg::unsupported(e).is_none() && !keep_times;
+            let set_based = pg::unsupported(e).is_none() && !keep_times && !row_by_row;
             let pg = if set_based {
                 Some(pg::PgBulk::begin(conn, e, mode, key, user, now)?)
             } else {
@@ -210,7 +219,7 @@ impl<'c> Bulk<'c> {
             (batch, pg)
         };
         let key_where = match key {
-            Some(Key::Field(f)) => ident(f.name),
+            Some(Key::Field(f)) if f.unique => ident(f.name),
             _ => "\"id\"".into(),
         };
         Ok(Bulk {
@@ -230,7 +239,50 @@ impl<'c> Bulk<'c> {
             touched: Vec::new(),
             counts: Counts::default(),
             pg,
+            dedupe: None,
+            key_match: None,
         })
+    }
+
+    /// Reads the match keys `--dedupe` and a `--key` matched normalised compare with.
+    pub fn matching(&mut self, dedupe: bool) -> Result<()> {
+        if dedupe {
+            let rules: Vec<&'static crate::dedupe::Rule> = crate::dedupe::rules(self.e.name)
+                .iter()
+                .filter(|r| !r.similar)
+                .collect();
+            self.dedupe = Some(dedupe::Matcher::load(self.conn, self.e, &rules)?);
+        }
+        if let Some(Key::Field(f)) = self.key
+            && !f.unique
+            && let Some(rule) = crate::dedupe::rule_for_field(self.e.name, f.name)
+        {
+            self.key_match = Some(dedupe::Matcher::load(self.conn, self.e, &[rule])?);
+        }
+        Ok(())
+    }
+
+    /// The record a `--key` matched normalised finds: none, one, or a row error naming
+    /// every record it matches.
+    fn find_matched(
+        &self,
+        m: &dedupe::Matcher,
+        f: &Field,
+        row: &Row,
+    ) -> Result<std::result::Result<Option<Stored>, String>> {
+        match m.holders(&row.values) {
+            None | Some([]) => Ok(Ok(None)),
+            Some([(id, _)]) => self.get(&Value::Integer(*id)).map(Ok),
+            Some(many) => {
+                let names: Vec<&str> = many.iter().map(|(_, l)| l.as_str()).collect();
+                Ok(Err(format!(
+                    "{}: '{}' matches several records: {}",
+                    f.name,
+                    show(&row.values[self.index(f)]),
+                    names.join(", ")
+                )))
+            }
+        }
     }
 
     /// Takes one row; returns the outcomes of the rows now decided, in file order: on
@@ -303,7 +355,14 @@ impl<'c> Bulk<'c> {
                     }
                     None
                 } else {
-                    match self.get(&kv)? {
+                    let found = match (key, self.key_match.as_ref()) {
+                        (Key::Field(f), Some(m)) => match self.find_matched(m, f, &row)? {
+                            Ok(found) => found,
+                            Err(why) => return Ok(Err(why)),
+                        },
+                        _ => self.get(&kv)?,
+                    };
+                    match found {
                         Some(s) if self.touched(s.id) => {
                             return Ok(Err(format!(
                                 "{}: '{}' repeats an earlier row of this file",
@@ -326,9 +385,37 @@ impl<'c> Bulk<'c> {
                 }
             }
         };
+        if let Some(m) = &self.dedupe {
+            let except = existing.as_ref().map(|s| s.id);
+            let dup = match &existing {
+                Some(old) => {
+                    let mut over = old.draft.values.clone();
+                    for (i, v) in row.values.iter().enumerate() {
+                        if row.is_given(i) {
+                            over[i] = v.clone();
+                        }
+                    }
+                    m.duplicate(&over, except)
+                }
+                None => m.duplicate(&row.values, None),
+            };
+            if let Some(why) = dup {
+                return Ok(Err(why));
+            }
+        }
         match existing {
             Some(old) => self.update(&old, row),
             None => self.insert(row),
+        }
+    }
+
+    /// Remembers a written record's match keys for the rows after it.
+    fn matched(&mut self, id: i64, values: &[Value]) {
+        for m in [self.dedupe.as_mut(), self.key_match.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            m.add(id, values);
         }
     }
 
@@ -386,7 +473,10 @@ impl<'c> Bulk<'c> {
             values: row.values,
         };
         let id = match self.w.insert_at(d, row.created_at)? {
-            Ok((id, _)) => id,
+            Ok((id, d)) => {
+                self.matched(id, &d.values);
+                id
+            }
             Err(refused) => return self.refused(refused),
         };
         // On PostgreSQL the statement triggers record the inserted ranges.
@@ -404,6 +494,9 @@ impl<'c> Bulk<'c> {
     fn update(&mut self, old: &Stored, row: Row) -> RowResult {
         self.touch(old.id);
         let new = row.over(&old.draft);
+        if self.dedupe.is_some() || self.key_match.is_some() {
+            self.matched(old.id, &new.values);
+        }
         match self.w.update(old, new)? {
             Ok(true) => {
                 self.counts.updated += 1;

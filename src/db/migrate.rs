@@ -65,6 +65,9 @@ pub fn run_to(conn: &Connection, version: i64) -> Result<()> {
             // indexed here, in the step's transaction.
             crate::db::search::build_sqlite(&tx)?;
         }
+        if i + 1 == crate::db::credit_unique::SQLITE_STEP {
+            crate::db::credit_unique::warn(&crate::db::credit_unique::ensure_sqlite(&tx)?);
+        }
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         tx.commit()?;
     }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod batch;
 pub mod bulk;
 pub mod copy;
+pub mod credit_unique;
 pub mod derive;
 pub mod dialect;
 pub mod error;

@@ -269,6 +269,7 @@ pub static ENTITIES: &[Entity] = &[
             f("address", TEXT, "Address", "地址").wide(),
             f("tags", Kind::Tags, "Tags", "标签"),
             f("credit_code", Kind::CreditCode, "Credit code", "信用代码")
+                .uniq()
                 .wide()
                 .search(),
             NOTES,

@@ -4,6 +4,7 @@
 pub mod behaviour;
 pub mod entities;
 pub mod kinds;
+pub mod matchkey;
 pub mod record;
 pub mod value;
 

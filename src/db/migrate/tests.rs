@@ -151,10 +151,12 @@ const SHIPPED: &[&str] = &[
     "36ce11e178d37d310740a4071637890993af6ba4bd9db909a8863a5d85f59209",
     // v11
     "e151ddb1d5ed875efa75b1e1f8238a4e500bfc04a27ae0b3dc14131db128189c",
-    // v12
+    // v12: the merge log (`MERGE_LOG_STEP`)
     "502af5ab28f54c5f624cf91529f2f531a66b5de1b00356bacbcfbdd42f570fcf",
     // v13: tokens for automation (`TOKENS_STEP`)
     "2c2557a3dada324f4293ca61f3a21cc1b8047cba1d62c47cfa170cf821625b43",
+    // v14: credit_code unique (`db::credit_unique::SQLITE_STEP`)
+    "17db4fd369edb9244b9f91d9aeed145c3d04ad8ba6e95d06247f07a63527d11a",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
@@ -175,6 +177,8 @@ const SHIPPED_PG: &[&str] = &[
     "04ccfd7d5106c099ff9db3606ec1c8f517ebfeb869b9d8a12bace9b726466ee5",
     // v8: tokens for automation (`TOKENS_STEP`)
     "f06c02fed46d3108f2359702b1504acf5a0d91804ce9e8514147c1e6ce0b6269",
+    // v9: credit_code unique (`db::credit_unique::POSTGRES_STEP`)
+    "e9e86a90dd5bc1ef3b0e22eb2c5f5885f3c69382d756c9e2e6f6758e7b69afa2",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.

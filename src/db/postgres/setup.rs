@@ -42,6 +42,9 @@ fn run_steps(s: &Store, done: usize) -> Result<()> {
             // The index's tokens are cut by crm, not SQL: the records already there.
             crate::db::search::build(s)?;
         }
+        if n == crate::db::credit_unique::POSTGRES_STEP {
+            crate::db::credit_unique::warn(&crate::db::credit_unique::ensure(s)?);
+        }
         if n > 1 {
             s.execute("UPDATE crm.schema_version SET version = ?", vals![n])?;
         }

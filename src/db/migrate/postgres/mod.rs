@@ -39,6 +39,7 @@ pub const STEPS: &[&str] = &[
     include_str!("v6.sql"),
     include_str!("v7.sql"),
     include_str!("v8.sql"),
+    include_str!("v9.sql"),
 ];
 
 /// The step that makes the search index (`db::search`): the records already there are

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Benchmark of `crm dedupe customer` (issue 12, "Speed"): a customers file with about 2 %
+# planted duplicates (suffix, full-width, spacing, one-character typo), imported, then
+# deduplicated; recall and precision of the planted pairs, wall time and peak RSS.
+# Not a test: run it by hand, on a release build.
+#   examples/bench_dedupe.sh [ROWS]     (default 100000; BENCH_DIR default /tmp/crm-dedupe-bench)
+# A found pair is two records of one group (any rule); recall = planted pairs found / planted,
+# precision = found pairs that were planted (or share a planted original) / found pairs.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROWS=${1:-100000}
+DIR=${BENCH_DIR:-/tmp/crm-dedupe-bench}
+CRM=${CRM:-$ROOT/target/release/crm}
+mkdir -p "$DIR"
+export HOME=$DIR XDG_STATE_HOME=$DIR/state XDG_DATA_HOME=$DIR/data CRM_DB=$DIR/dedupe-$ROWS.db
+CSV=$DIR/customers-$ROWS.csv
+PAIRS=$DIR/pairs-$ROWS.txt
+[ -f "$CSV" ] || python3 "$ROOT/examples/bench_dedupe_gen.py" "$ROWS" "$PAIRS" > "$CSV"
+if [ ! -f "$CRM_DB" ]; then
+  echo bench-password-1 | "$CRM" init --password-stdin >/dev/null 2>&1
+  echo bench-password-1 | "$CRM" login --user admin --password-stdin >/dev/null
+  "$CRM" import customer "$CSV" -q
+fi
+echo bench-password-1 | "$CRM" login --user admin --password-stdin >/dev/null
+/usr/bin/time -f "dedupe: %e s wall, %U s user, %M KiB peak RSS" \
+  "$CRM" dedupe customer --format json > "$DIR/groups.json"
+python3 - "$DIR/groups.json" "$PAIRS" <<'PY'
+import itertools, json, sys
+groups = json.load(open(sys.argv[1]))
+planted = {tuple(l.strip().split(",")) for l in open(sys.argv[2]) if l.strip()}
+original = {}
+for a, b in planted:
+    original[b] = original.get(a, a)
+root = lambda c: original.get(c, c)
+found = set()
+for g in groups:
+    codes = sorted(r["key"] for r in g["records"])
+    found.update(itertools.combinations(codes, 2))
+hit = sum(1 for a, b in planted if tuple(sorted((a, b))) in found)
+good = sum(1 for a, b in found if root(a) == root(b))
+print(f"groups {len(groups)}, planted pairs {len(planted)}, found pairs {len(found)}")
+print(f"recall {hit / max(len(planted), 1):.3f}, precision {good / max(len(found), 1):.3f}")
+PY
