@@ -23,6 +23,8 @@ pub struct Globals {
     /// Prompts are allowed: stdin and stderr are terminals and `--no-input` was not given.
     pub interactive: bool,
     pub zh: bool,
+    /// Where the key of an encrypted database comes from.
+    pub keys: crate::dbkey::Sources,
 }
 
 /// `CRM_TOKEN`, unless unset or blank.
@@ -72,6 +74,11 @@ impl Ctx {
         let zh = m
             .get_one::<String>("lang")
             .is_some_and(|l| l.starts_with("zh"));
+        let keys = crate::dbkey::Sources {
+            key_file: m.get_one::<String>("key_file").map(PathBuf::from),
+            interactive,
+        };
+        keys.register();
         Ok(Ctx {
             g: Globals {
                 db,
@@ -79,6 +86,7 @@ impl Ctx {
                 no_input,
                 interactive,
                 zh,
+                keys,
             },
             out,
             db: None,
@@ -116,6 +124,12 @@ impl Ctx {
     /// Creates the database (for `init` and `demo`).
     pub fn create_db(&mut self) -> Result<&mut Db> {
         self.db = Some(Db::open(&self.g.db, OpenMode::Create, self.g.busy)?);
+        Ok(self.db.as_mut().expect("just opened"))
+    }
+
+    /// Creates a database file encrypted with `key` (`init --encrypt`).
+    pub fn create_encrypted_db(&mut self, key: &str) -> Result<&mut Db> {
+        self.db = Some(Db::create_encrypted(&self.g.db, self.g.busy, key)?);
         Ok(self.db.as_mut().expect("just opened"))
     }
 
