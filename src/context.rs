@@ -121,6 +121,11 @@ impl Ctx {
         Ok(self.db.as_mut().expect("just opened"))
     }
 
+    /// Closes the database (before its file is replaced), handing it over if it was open.
+    pub fn take_db(&mut self) -> Option<Db> {
+        self.db.take()
+    }
+
     /// Creates the database (for `init` and `demo`).
     pub fn create_db(&mut self) -> Result<&mut Db> {
         self.db = Some(Db::open(&self.g.db, OpenMode::Create, self.g.busy)?);
@@ -180,6 +185,7 @@ impl Ctx {
             Action::Audit => "read the audit log".to_string(),
             Action::Maintain => "check the database".to_string(),
             Action::Backup => "back up the database".to_string(),
+            Action::Replace => "replace the database file".to_string(),
             Action::Configure => "manage settings".to_string(),
             Action::Claim => "use the customer pool".to_string(),
             Action::Release => "release".to_string(),

@@ -17,6 +17,7 @@ mod agenda;
 mod audit;
 mod backup;
 mod check;
+mod cipher;
 mod completions;
 mod config;
 mod convert;
@@ -44,6 +45,7 @@ mod login;
 mod placement;
 mod pool;
 mod report;
+mod restore;
 mod schema;
 mod search;
 mod session;
@@ -191,6 +193,26 @@ pub const COMMANDS: &[Cmd] = &[
         name: "backup",
         command: backup::command,
         run: Run::Plain(backup::run),
+    },
+    Cmd {
+        name: "restore",
+        command: restore::command,
+        run: Run::Plain(restore::run),
+    },
+    Cmd {
+        name: "encrypt",
+        command: cipher::encrypt_command,
+        run: Run::Plain(cipher::encrypt),
+    },
+    Cmd {
+        name: "decrypt",
+        command: cipher::decrypt_command,
+        run: Run::Plain(cipher::decrypt),
+    },
+    Cmd {
+        name: "rekey",
+        command: cipher::rekey_command,
+        run: Run::Plain(cipher::rekey),
     },
     Cmd {
         name: "copy",

@@ -35,6 +35,13 @@ pub fn remember(key: &str) {
         .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(key.to_string());
 }
 
+/// The key this process found or set, if any.
+pub fn remembered() -> Option<String> {
+    KEY.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
 /// The key for the encrypted file `path`: the remembered one, else the source's.
 fn key_for(path: &Path) -> Result<Option<String>> {
     if let Some(k) = KEY

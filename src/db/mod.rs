@@ -18,6 +18,7 @@ pub mod ownership;
 pub mod postgres;
 pub mod query;
 pub mod records;
+pub mod replace;
 pub mod report;
 pub mod row;
 pub mod search;
