@@ -64,6 +64,7 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         Err(e) if e.kind == ErrorKind::Storage => None,
         Err(e) => return Err(e),
     };
+    let from = check_backup(&file)?;
     let sound = me.is_some() && super::cipher::verify(&ctx.db()?.store).is_ok();
     if sound && !m.get_flag("force") {
         return Err(Error::conflict(format!(
@@ -72,7 +73,6 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         ))
         .hint("pass --force to replace it anyway"));
     }
-    let from = check_backup(&file)?;
     let tmp = replace::beside(&ctx.g.db, &format!(".restore-{}.tmp", std::process::id()));
     let result = restore_into(ctx, m, &file, &tmp, me);
     for suffix in ["", "-wal", "-shm"] {
