@@ -85,7 +85,7 @@ pub fn header(path: &Path) -> Header {
     let Ok(mut f) = std::fs::File::open(path) else {
         return Header::Empty;
     };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let len = f.metadata().map_or(0, |m| m.len());
     if len == 0 {
         return Header::Empty;
     }

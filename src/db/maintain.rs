@@ -14,14 +14,14 @@ pub fn open_read_only(path: &Path) -> Result<Store> {
     let lock = crate::db::cipher::Lock::of(path, None)?;
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     lock.apply(&conn)?;
-    if lock.encrypted() {
-        if let Err(e) = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(())) {
-            return Err(if lock.refused(&e) {
-                crate::db::cipher::wrong_key(path)
-            } else {
-                e.into()
-            });
-        }
+    if lock.encrypted()
+        && let Err(e) = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))
+    {
+        return Err(if lock.refused(&e) {
+            crate::db::cipher::wrong_key(path)
+        } else {
+            e.into()
+        });
     }
     Ok(Store::Sqlite(conn))
 }
