@@ -18,7 +18,7 @@ pub fn command() -> Command {
             "Check the database: PRAGMA integrity_check, PRAGMA foreign_key_check, the audit log's \
              hash chain (and rows missing from its ends), its append-only triggers and the journal \
              mode (WAL). Prints one row per check; exits 9 when any \
-             fails. crm never repairs by deleting: restore a backup (`crm backup FILE`). Admin and manager.",
+             fails. crm never repairs by deleting: restore a backup (`crm restore FILE`). Admin and manager.",
         )
 }
 
