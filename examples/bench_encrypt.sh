@@ -18,14 +18,17 @@ ROWS=${1:-1000000}
 REPS=${2:-3}
 mkdir -p "$WORK"
 cd "$ROOT"
-cargo build --release --quiet
+# CRM_BIN: a crm binary already built (release) instead of building one here.
+[ -n "${CRM_BIN:-}" ] || cargo build --release --quiet
 CRM=${CRM_BIN:-$ROOT/target/release/crm}
 CSV="$WORK/customers-$ROWS.csv"
 [ -s "$CSV" ] || python3 "$ROOT/examples/gen_customers.py" "$ROWS" > "$CSV"
 echo "file: $CSV ($(du -m "$CSV" | cut -f1) MB), $ROWS rows, $REPS reps"
 export HOME="$WORK/home" XDG_STATE_HOME="$WORK/home/state" XDG_DATA_HOME="$WORK/home/data"
 PW="bench password 1"
-KEY="bench key for the encrypted run"
+# A raw 256-bit key (x'64 hex digits'): SQLCipher uses it as is. A passphrase instead
+# (BENCH_KEY="some words") costs a PBKDF2 derivation (256,000 rounds) on every command.
+KEY=${BENCH_KEY:-"x'$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')'"}
 
 # Appends a command's wall time (seconds) to the file named first.
 clock() {
