@@ -52,6 +52,13 @@ pub fn build() -> Command {
                 .help("How long to wait for a locked database [default: 5]"),
         )
         .arg(
+            Arg::new("key_file")
+                .long("key-file")
+                .global(true).help_heading("Global options")
+                .value_name("FILE")
+                .help("Key of an encrypted database: the first line of FILE (mode 0600); else CRM_DB_KEY, else asked"),
+        )
+        .arg(
             Arg::new("lang")
                 .long("lang")
                 .global(true).help_heading("Global options")

@@ -28,6 +28,8 @@ pub struct Globals {
     pub zh: bool,
     /// `--reveal`: masked values shown (an allowed role only; audited).
     pub reveal: bool,
+    /// Where the key of an encrypted database comes from.
+    pub keys: crate::dbkey::Sources,
 }
 
 /// `CRM_TOKEN`, unless unset or blank.
@@ -79,6 +81,11 @@ impl Ctx {
         let zh = m
             .get_one::<String>("lang")
             .is_some_and(|l| l.starts_with("zh"));
+        let keys = crate::dbkey::Sources {
+            key_file: m.get_one::<String>("key_file").map(PathBuf::from),
+            interactive,
+        };
+        keys.register();
         Ok(Ctx {
             g: Globals {
                 db,
@@ -87,6 +94,7 @@ impl Ctx {
                 interactive,
                 zh,
                 reveal: m.get_flag("reveal"),
+                keys,
             },
             out,
             db: None,
@@ -136,9 +144,20 @@ impl Ctx {
         Ok(self.db.as_mut().expect("just opened"))
     }
 
+    /// Closes the database (before its file is replaced), handing it over if it was open.
+    pub fn take_db(&mut self) -> Option<Db> {
+        self.db.take()
+    }
+
     /// Creates the database (for `init` and `demo`).
     pub fn create_db(&mut self) -> Result<&mut Db> {
         self.db = Some(Db::open(&self.g.db, OpenMode::Create, self.g.busy)?);
+        Ok(self.db.as_mut().expect("just opened"))
+    }
+
+    /// Creates a database file encrypted with `key` (`init --encrypt`).
+    pub fn create_encrypted_db(&mut self, key: &str) -> Result<&mut Db> {
+        self.db = Some(Db::create_encrypted(&self.g.db, self.g.busy, key)?);
         Ok(self.db.as_mut().expect("just opened"))
     }
 
@@ -194,6 +213,7 @@ impl Ctx {
             Action::Audit => "read the audit log".to_string(),
             Action::Maintain => "check the database".to_string(),
             Action::Backup => "back up the database".to_string(),
+            Action::Replace => "replace the database file".to_string(),
             Action::Configure => "manage settings".to_string(),
             Action::Claim => "use the customer pool".to_string(),
             Action::Release => "release".to_string(),

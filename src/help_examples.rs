@@ -25,10 +25,16 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
     ),
     (
         "init",
-        &[ex(
-            "Create a new database, reading the admin password from a file",
-            "crm init --db team.db --admin boss --password-stdin < boss-password.txt",
-        )],
+        &[
+            ex(
+                "Create a new database, reading the admin password from a file",
+                "crm init --db team.db --admin boss --password-stdin < boss-password.txt",
+            ),
+            ex(
+                "Create an encrypted database, its key in a file only you can read (chmod 600)",
+                "crm init --db secret.db --encrypt --key-file db-key.txt --password-stdin < boss-password.txt",
+            ),
+        ],
     ),
     (
         "login",
@@ -503,6 +509,34 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         &[ex(
             "A checked copy of the database",
             "crm backup crm-backup.db",
+        )],
+    ),
+    (
+        "restore",
+        &[ex(
+            "Put a backup back in place of a sound database (--force: what changed since is lost)",
+            "crm backup before.db && crm restore before.db --force",
+        )],
+    ),
+    (
+        "encrypt",
+        &[ex(
+            "Encrypt the database in place, its key in a file only you can read",
+            "crm encrypt --key-file db-key.txt",
+        )],
+    ),
+    (
+        "decrypt",
+        &[ex(
+            "Make an encrypted database a plain SQLite file again",
+            "crm encrypt --key-file db-key.txt && crm decrypt --key-file db-key.txt",
+        )],
+    ),
+    (
+        "rekey",
+        &[ex(
+            "Change the key of an encrypted database",
+            "crm encrypt --key-file db-key.txt && crm rekey --key-file db-key.txt --new-key-file new-key.txt",
         )],
     ),
     (

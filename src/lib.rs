@@ -8,6 +8,7 @@ pub mod cmd;
 pub mod context;
 pub mod csvio;
 pub mod db;
+pub mod dbkey;
 pub mod dedupe;
 pub mod error;
 pub mod help_examples;

@@ -50,6 +50,8 @@ pub enum Action {
     Maintain,
     /// `backup`: a copy of everything, users and password hashes included (admin only).
     Backup,
+    /// `restore`, `encrypt`, `decrypt`, `rekey`: replace the database file (admin only).
+    Replace,
     /// `config`: the settings every user's commands follow (admin only).
     Configure,
     /// The customer pool: list it, read its rules, claim a customer from it.
@@ -105,7 +107,11 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
         Role::Admin => true,
         Role::Manager => !matches!(
             action,
-            Action::Audit | Action::ManageUsers | Action::Backup | Action::Configure
+            Action::Audit
+                | Action::ManageUsers
+                | Action::Backup
+                | Action::Replace
+                | Action::Configure
         ),
         Role::Sales => match action {
             Action::Read | Action::Report | Action::Claim => true,

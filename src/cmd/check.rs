@@ -19,7 +19,7 @@ pub fn command() -> Command {
              hash chain (and rows missing from its ends), its append-only triggers, that credit codes are unique \
              (the index is made once customers sharing one are resolved) and the journal \
              mode (WAL). Prints one row per check; exits 9 when any \
-             fails. crm never repairs by deleting: restore a backup (`crm backup FILE`). Admin and manager.",
+             fails. crm never repairs by deleting: restore a backup (`crm restore FILE`). Admin and manager.",
         )
 }
 

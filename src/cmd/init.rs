@@ -21,10 +21,16 @@ pub fn command() -> Command {
         )
         .arg(super::password_stdin_arg())
         .arg(
+            Arg::new("encrypt")
+                .long("encrypt")
+                .action(clap::ArgAction::SetTrue)
+                .help("Encrypt the database file (SQLCipher); the key from CRM_DB_KEY, --key-file FILE or asked"),
+        )
+        .arg(
             Arg::new("upgrade")
                 .long("upgrade")
                 .action(clap::ArgAction::SetTrue)
-                .conflicts_with_all(["admin", "password_stdin"])
+                .conflicts_with_all(["admin", "password_stdin", "encrypt"])
                 .help("Upgrade an existing database to this crm (on PostgreSQL: run by the role that owns it)"),
         )
 }
@@ -54,6 +60,11 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         return upgrade(ctx);
     }
     if ctx.g.is_server() {
+        if m.get_flag("encrypt") {
+            return Err(Error::usage(
+                "--encrypt applies to a SQLite file; a PostgreSQL server encrypts its own storage",
+            ));
+        }
         return init_server(ctx, m);
     }
     // A device or a FIFO is no place for a database (and opening a FIFO to look would hang).
@@ -72,6 +83,11 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         .hint("nothing was changed; use --db PATH for another database"));
     }
     let name = &crate::auth::names::canonical(m.get_one::<String>("admin").expect("has default"))?;
+    let key = if m.get_flag("encrypt") {
+        Some(new_key(ctx)?)
+    } else {
+        None
+    };
     let password = crate::prompt::password(
         ctx,
         m.get_flag("password_stdin"),
@@ -79,7 +95,10 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         true,
     )?;
     let hash = crate::auth::hash_password(&password)?;
-    let db = ctx.create_db()?;
+    let db = match &key {
+        Some(k) => ctx.create_encrypted_db(k)?,
+        None => ctx.create_db()?,
+    };
     let tx = db.write()?;
     let n = crate::db::users::count(&tx)?;
     if n > 0 {
@@ -102,14 +121,27 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     tx.commit()?;
     if ctx.out.format == crate::output::Format::Json {
         let db = ctx.g.db.display().to_string();
-        return ctx.out.json(&serde_json::json!({"db": db, "admin": name}));
+        return ctx
+            .out
+            .json(&serde_json::json!({"db": db, "admin": name, "encrypted": key.is_some()}));
     }
     ctx.out.msg(&format!(
-        "created {} with admin user '{name}'",
-        ctx.g.db.display()
+        "created {}{} with admin user '{name}'",
+        ctx.g.db.display(),
+        if key.is_some() { " (encrypted)" } else { "" }
     ));
     ctx.out.msg("next: crm login");
     Ok(())
+}
+
+/// The key of a new encrypted database; refused by a crm built without `SQLCipher`.
+fn new_key(ctx: &Ctx) -> Result<String> {
+    if !crate::db::cipher::AVAILABLE {
+        return Err(Error::usage(
+            "--encrypt: this crm was built without encryption (cargo feature `encryption`)",
+        ));
+    }
+    ctx.g.keys.new_key(&ctx.g.db)
 }
 
 /// `crm init --db URL`: the schema, security and first admin on `PostgreSQL`, connected as

@@ -17,6 +17,7 @@ mod agenda;
 mod audit;
 mod backup;
 mod check;
+mod cipher;
 mod completions;
 mod config;
 mod convert;
@@ -47,6 +48,7 @@ mod merge_log;
 mod placement;
 mod pool;
 mod report;
+mod restore;
 mod schema;
 mod search;
 mod session;
@@ -211,6 +213,26 @@ pub const COMMANDS: &[Cmd] = &[
         name: "backup",
         command: backup::command,
         run: Run::Plain(backup::run),
+    },
+    Cmd {
+        name: "restore",
+        command: restore::command,
+        run: Run::Plain(restore::run),
+    },
+    Cmd {
+        name: "encrypt",
+        command: cipher::encrypt_command,
+        run: Run::Plain(cipher::encrypt),
+    },
+    Cmd {
+        name: "decrypt",
+        command: cipher::decrypt_command,
+        run: Run::Plain(cipher::decrypt),
+    },
+    Cmd {
+        name: "rekey",
+        command: cipher::rekey_command,
+        run: Run::Plain(cipher::rekey),
     },
     Cmd {
         name: "copy",

@@ -9,8 +9,20 @@ use crate::db::Store;
 use crate::error::Result;
 
 /// Opens a file read-only, without pragmas or migrations: for looking, never writing.
+/// An encrypted file is opened with its key (exit 6 without it, or with a wrong one).
 pub fn open_read_only(path: &Path) -> Result<Store> {
+    let lock = crate::db::cipher::Lock::of(path, None)?;
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    lock.apply(&conn)?;
+    if lock.encrypted()
+        && let Err(e) = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))
+    {
+        return Err(if lock.refused(&e) {
+            crate::db::cipher::wrong_key(path)
+        } else {
+            e.into()
+        });
+    }
     Ok(Store::Sqlite(conn))
 }
 

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod batch;
 pub mod bulk;
+pub mod cipher;
 pub mod copy;
 pub mod credit_unique;
 pub mod derive;
@@ -19,6 +20,7 @@ pub mod ownership;
 pub mod postgres;
 pub mod query;
 pub mod records;
+pub mod replace;
 pub mod report;
 pub mod row;
 pub mod search;
@@ -75,6 +77,23 @@ impl Db {
         if let Some(url) = path.to_str().filter(|t| postgres::conninfo::is_url(t)) {
             return Db::open_postgres(url, mode, busy, login);
         }
+        Db::open_sqlite(path, mode, busy, None)
+    }
+
+    /// Creates a new database file encrypted with `key` (`crm init --encrypt`).
+    pub fn create_encrypted(path: &Path, busy: Duration, key: &str) -> Result<Db> {
+        let db = Db::open_sqlite(path, OpenMode::Create, busy, Some(key))?;
+        cipher::remember(key);
+        Ok(db)
+    }
+
+    /// Opens a `SQLite` file; `new_key` encrypts a file being created.
+    fn open_sqlite(
+        path: &Path,
+        mode: OpenMode,
+        busy: Duration,
+        new_key: Option<&str>,
+    ) -> Result<Db> {
         let exists = path.exists();
         if !exists && mode == OpenMode::Existing {
             return Err(
@@ -90,6 +109,8 @@ impl Db {
             ))
             .hint("pass --db PATH of a crm database file"));
         }
+        // Before creating anything: an encrypted file without its key is exit 6 here.
+        let lock = cipher::Lock::of(path, new_key)?;
         if !exists {
             create_private_file(path)?;
         }
@@ -103,9 +124,15 @@ impl Db {
             })?;
             Ok(c)
         };
-        let conn = match Connection::open_with_flags(path, flags).and_then(probe) {
+        // The key is the first statement on the connection, before the probe reads a page.
+        let opened = Connection::open_with_flags(path, flags).and_then(|c| {
+            lock.apply(&c)?;
+            probe(c)
+        });
+        let conn = match opened {
             Ok(c) => c,
-            Err(e) if exists && is_cant_open(&e) => open_read_only(path).ok_or_else(|| {
+            Err(e) if lock.refused(&e) => return Err(cipher::wrong_key(path)),
+            Err(e) if exists && is_cant_open(&e) => open_read_only(path, &lock).ok_or_else(|| {
                 storage_for(path, e).hint(
                     "the file or its directory is read-only; SQLite needs to create the -wal and -shm files next to it",
                 )
@@ -270,7 +297,7 @@ fn is_cant_open(e: &rusqlite::Error) -> bool {
 /// A database on a read-only mount without its `-wal`/`-shm` files cannot be opened the usual
 /// way; with no `-wal` there is nothing beyond the main file, so it is read as immutable.
 /// Every write then fails with `SQLITE_READONLY` (exit 9, "read-only").
-fn open_read_only(path: &Path) -> Option<Connection> {
+fn open_read_only(path: &Path, lock: &cipher::Lock) -> Option<Connection> {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
     if Path::new(&wal).exists() {
@@ -293,7 +320,9 @@ fn open_read_only(path: &Path) -> Option<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
-    Connection::open_with_flags(uri, flags).ok()
+    let c = Connection::open_with_flags(uri, flags).ok()?;
+    lock.apply(&c).ok()?;
+    Some(c)
 }
 
 /// Creates an empty file readable only by its owner; `SQLite`'s -wal and -shm inherit its mode.

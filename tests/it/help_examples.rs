@@ -6,6 +6,15 @@ use crm::help_examples::EXAMPLES;
 
 /// Files the examples read, made beside the demo database.
 fn fixtures(env: &Env) {
+    use std::os::unix::fs::PermissionsExt;
+    for (name, key) in [
+        ("db-key.txt", "demo-db-key-1\n"),
+        ("new-key.txt", "demo-db-key-2\n"),
+    ] {
+        write(&env.path(name), key);
+        std::fs::set_permissions(env.path(name), std::fs::Permissions::from_mode(0o600))
+            .expect("chmod 600");
+    }
     write(&env.path("boss-password.txt"), "boss-password-1\n");
     write(&env.path("admin-password.txt"), "demo-password\n");
     write(&env.path("li-password.txt"), "demo-password\n");

@@ -1,0 +1,216 @@
+//! Encryption at rest (`SQLCipher`): which files are encrypted, the key applied to every
+//! connection before its first read, and the exports that convert a file between plain and
+//! encrypted. Where the key comes from (`CRM_DB_KEY`, `--key-file`, a prompt) is decided
+//! above `db/` (`dbkey.rs`), which registers a [`KeySource`] here; the key is asked at most
+//! once per process and only when an encrypted file is opened.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+/// Where the key of an encrypted database comes from: Ok(None) when none was given.
+pub type KeySource = Box<dyn Fn(&Path) -> Result<Option<String>> + Send>;
+
+static SOURCE: Mutex<Option<KeySource>> = Mutex::new(None);
+/// The key once found: a backup's temp copy or a restored file use it without asking again.
+static KEY: Mutex<Option<String>> = Mutex::new(None);
+
+/// Whether this crm was built with `SQLCipher` (the default `encryption` feature).
+pub const AVAILABLE: bool = cfg!(feature = "encryption");
+
+/// Registers where keys come from (called once, before any database is opened).
+pub fn set_source(source: KeySource) {
+    *SOURCE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(source);
+}
+
+/// Remembers `key` as the key of the databases this process opens (after `init --encrypt`,
+/// `encrypt` or `rekey`, which made it so).
+pub fn remember(key: &str) {
+    *KEY.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(key.to_string());
+}
+
+/// The key this process found or set, if any.
+pub fn remembered() -> Option<String> {
+    KEY.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
+/// The key for the encrypted file `path`: the remembered one, else the source's.
+fn key_for(path: &Path) -> Result<Option<String>> {
+    if let Some(k) = KEY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+    {
+        return Ok(Some(k));
+    }
+    let found = match SOURCE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+    {
+        Some(source) => source(path)?,
+        None => std::env::var("CRM_DB_KEY").ok().filter(|k| !k.is_empty()),
+    };
+    if let Some(k) = &found {
+        remember(k);
+    }
+    Ok(found)
+}
+
+/// What a file's first bytes say about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Header {
+    /// No file, or an empty one: nothing to decrypt.
+    Empty,
+    /// A plain `SQLite` file.
+    Plain,
+    /// Not a plain `SQLite` file, with a size a `SQLCipher` file has (whole pages of at least
+    /// 512 bytes): encrypted, or damaged beyond its header.
+    Encrypted,
+    /// Neither: not a database at all (a text file, a truncated copy).
+    Foreign,
+}
+
+/// Reads `path`'s header.
+pub fn header(path: &Path) -> Header {
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return Header::Empty;
+    };
+    let len = f.metadata().map_or(0, |m| m.len());
+    if len == 0 {
+        return Header::Empty;
+    }
+    let mut head = [0_u8; 16];
+    if f.read_exact(&mut head).is_ok() && &head == b"SQLite format 3\0" {
+        return Header::Plain;
+    }
+    if len >= 512 && len % 512 == 0 {
+        Header::Encrypted
+    } else {
+        Header::Foreign
+    }
+}
+
+/// How a connection to one file is unlocked: no key, or a key (the file's, or a new one for
+/// a file being created encrypted).
+pub struct Lock {
+    key: Option<String>,
+    /// The file exists encrypted: a refused first read means the key is wrong.
+    existing: bool,
+}
+
+impl Lock {
+    /// The lock of `path`; `new_key` when the file is being created encrypted. An encrypted
+    /// file without a key is exit 6 here, before `SQLite` says "file is not a database".
+    pub fn of(path: &Path, new_key: Option<&str>) -> Result<Lock> {
+        match header(path) {
+            Header::Encrypted => match key_for(path)? {
+                Some(key) => Ok(Lock {
+                    key: Some(key),
+                    existing: true,
+                }),
+                None => Err(no_key(path)),
+            },
+            Header::Empty => Ok(Lock {
+                key: new_key.map(str::to_string),
+                existing: false,
+            }),
+            Header::Plain | Header::Foreign => Ok(Lock {
+                key: None,
+                existing: false,
+            }),
+        }
+    }
+
+    /// Applies the key to a fresh connection: the first statement it runs.
+    pub fn apply(&self, c: &Connection) -> rusqlite::Result<()> {
+        match &self.key {
+            Some(k) => apply_key(c, k),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `e`, from the first read, means the key did not open the file.
+    pub fn refused(&self, e: &rusqlite::Error) -> bool {
+        self.existing
+            && matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase)
+    }
+
+    /// Whether the connection is keyed (the file is or becomes encrypted).
+    pub fn encrypted(&self) -> bool {
+        self.key.is_some()
+    }
+}
+
+/// `PRAGMA key` (no parameters can be bound to a pragma: rusqlite quotes the value as a
+/// string literal, doubling any quote).
+fn apply_key(c: &Connection, key: &str) -> rusqlite::Result<()> {
+    c.pragma_update(None, "key", key)
+}
+
+/// Exit 6 for an encrypted file opened without a key.
+pub fn no_key(path: &Path) -> Error {
+    if !AVAILABLE {
+        return Error::storage(format!(
+            "{} is encrypted or not a database, and this crm was built without encryption",
+            path.display()
+        ))
+        .hint("use a crm built with the default `encryption` feature");
+    }
+    Error::auth(format!(
+        "{} is encrypted and no key was given",
+        path.display()
+    ))
+    .hint("set CRM_DB_KEY, pass --key-file FILE (mode 0600), or run on a terminal to be asked")
+}
+
+/// Exit 6 for a key that does not open the file.
+pub fn wrong_key(path: &Path) -> Error {
+    Error::auth(format!(
+        "the key does not open {} (wrong key, or the file is damaged)",
+        path.display()
+    ))
+    .hint("check CRM_DB_KEY or --key-file; a damaged file is restored from a backup (`crm restore FILE`)")
+}
+
+/// Writes the whole database `c` into the new file `dest` with `key` (None: plain), through
+/// `sqlcipher_export`, which unlike the backup API crosses between encrypted and plain.
+pub fn export(c: &Connection, dest: &Path, key: Option<&str>) -> Result<()> {
+    let dest = dest
+        .to_str()
+        .ok_or_else(|| Error::usage("the database path is not valid UTF-8"))?;
+    // ATTACH's KEY takes an expression, so the key is bound; '' attaches a plain file.
+    c.execute(
+        "ATTACH DATABASE ?1 AS crm_export KEY ?2",
+        [dest, key.unwrap_or("")],
+    )?;
+    let done = (|| -> Result<()> {
+        c.query_row("SELECT sqlcipher_export('crm_export')", [], |_| Ok(()))?;
+        // The export copies schema and rows; the header fields are crm's to carry over.
+        let app: i64 = c.query_row("PRAGMA main.application_id", [], |r| r.get(0))?;
+        let version: i64 = c.query_row("PRAGMA main.user_version", [], |r| r.get(0))?;
+        c.execute_batch(&format!(
+            "PRAGMA crm_export.application_id = {app}; PRAGMA crm_export.user_version = {version};"
+        ))?;
+        Ok(())
+    })();
+    let detached = c.execute("DETACH DATABASE crm_export", []);
+    done?;
+    detached?;
+    Ok(())
+}
+
+/// Changes the key of the open, keyed connection `c` (`PRAGMA rekey`).
+pub fn rekey(c: &Connection, new_key: &str) -> Result<()> {
+    c.pragma_update(None, "rekey", new_key)?;
+    Ok(())
+}
