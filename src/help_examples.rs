@@ -398,6 +398,47 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "field",
+        &[ex(
+            "A customer tier of your own, then a customer with it",
+            "crm field add customer tier --kind choice --choices gold:金牌,silver:银牌 --label-zh 客户级别 && crm add customer --name 'Acme' --tier gold",
+        )],
+    ),
+    (
+        "field add",
+        &[
+            ex(
+                "A required money field; the customers already there get the default",
+                "crm field add customer credit_limit --kind money --required --default 10000 --label-zh 信用额度",
+            ),
+            ex(
+                "A reference to a contact, and a unique text field",
+                "crm field add opportunity champion --kind ref:contact && crm field add customer erp_id --kind text --unique",
+            ),
+        ],
+    ),
+    (
+        "field list",
+        &[ex(
+            "The custom fields of customers",
+            "crm field list customer",
+        )],
+    ),
+    (
+        "field edit",
+        &[ex(
+            "Add a choice to a choice field (values stored must stay among them)",
+            "crm field add customer tier --kind choice --choices gold,silver && crm field edit customer tier --choices gold,silver,bronze",
+        )],
+    ),
+    (
+        "field drop",
+        &[ex(
+            "Drop a field; its values stay in the audit log",
+            "crm field add customer erp_id --kind text && crm field drop customer erp_id --yes",
+        )],
+    ),
+    (
         "backup",
         &[ex(
             "A checked copy of the database",

@@ -52,6 +52,8 @@ pub enum Action {
     Backup,
     /// `config`: the settings every user's commands follow (admin only).
     Configure,
+    /// `field add/edit/drop`: custom fields change every user's tables (admin only).
+    Fields,
     /// The customer pool: list it, read its rules, claim a customer from it.
     Claim,
     /// Give a customer back to the pool (sales: only their own).
@@ -68,7 +70,11 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
         Role::Admin => true,
         Role::Manager => !matches!(
             action,
-            Action::Audit | Action::ManageUsers | Action::Backup | Action::Configure
+            Action::Audit
+                | Action::ManageUsers
+                | Action::Backup
+                | Action::Configure
+                | Action::Fields
         ),
         Role::Sales => match action {
             Action::Read | Action::Report | Action::Claim => true,

@@ -27,6 +27,7 @@ mod done;
 mod edit;
 mod edit_bulk;
 mod export;
+mod field;
 mod find;
 mod import;
 mod import_batch;
@@ -163,6 +164,11 @@ pub const COMMANDS: &[Cmd] = &[
         run: Run::Plain(export::run),
     },
     Cmd {
+        name: "field",
+        command: field::command,
+        run: Run::WithTree(field::run),
+    },
+    Cmd {
         name: "schema",
         command: schema::command,
         run: Run::Plain(schema::run),
@@ -276,7 +282,7 @@ pub fn entity_subcommands(
     with_id: bool,
     extra: fn(Command) -> Command,
 ) -> Vec<Command> {
-    crate::schema::ENTITIES
+    crate::schema::all()
         .iter()
         .map(|e| {
             let mut c = Command::new(e.name).about(format!(
@@ -407,7 +413,7 @@ impl clap::builder::TypedValueParser for EntityParser {
         if let Some(e) = Entity::lookup(&text).filter(|e| allowed(e)) {
             return Ok(e.name.to_string());
         }
-        let names: Vec<&str> = crate::schema::ENTITIES
+        let names: Vec<&str> = crate::schema::all()
             .iter()
             .filter(|e| allowed(e))
             .map(|e| e.name)
@@ -427,7 +433,7 @@ impl clap::builder::TypedValueParser for EntityParser {
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(
-            crate::schema::ENTITIES
+            crate::schema::all()
                 .iter()
                 .filter(|e| self.0.is_none_or(|only| only.contains(&e.name)))
                 .map(|e| clap::builder::PossibleValue::new(e.name)),

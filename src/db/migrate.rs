@@ -26,6 +26,9 @@ pub const TRIGGERS: [&str; 2] = [
 /// The step that makes the search index (`db::search`).
 const SEARCH_INDEX_STEP: i64 = 11;
 
+/// The step that makes the custom fields' table (`db::fields`).
+pub const CUSTOM_FIELD_STEP: i64 = 12;
+
 /// The version this build writes.
 pub fn latest() -> i64 {
     i64::try_from(sqlite::STEPS.len()).expect("few steps")

@@ -10,6 +10,7 @@ pub mod copy;
 pub mod derive;
 pub mod dialect;
 pub mod error;
+pub mod fields;
 pub mod lookup;
 pub mod maintain;
 pub mod migrate;

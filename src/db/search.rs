@@ -11,7 +11,7 @@
 
 use crate::db::Store;
 use crate::error::Result;
-use crate::schema::{ENTITIES, Entity, Field, Kind, Value, ident};
+use crate::schema::{Entity, Field, Kind, Value, ident};
 use crate::search::{pinyin, tokens};
 use crate::vals;
 
@@ -22,7 +22,7 @@ pub use pg::{stage as pg_stage, stage_begin as pg_stage_begin, stage_write as pg
 /// The entities the index covers: those with a searchable field (`SQLite`'s v11 made a table
 /// for each; a new one needs a step of its own).
 pub fn entities() -> impl Iterator<Item = &'static Entity> {
-    ENTITIES
+    crate::schema::all()
         .iter()
         .filter(|e| e.search_fields().next().is_some())
 }

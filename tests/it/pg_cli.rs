@@ -194,7 +194,8 @@ fn check_on_postgres_finds_lost_row_security_and_triggers() {
     let r = env.run(&["check"]);
     r.code(9).one_error_line();
     assert!(
-        r.stderr.contains("row-level security missing on customer, contact_search"),
+        r.stderr
+            .contains("row-level security missing on customer, contact_search"),
         "{}",
         r.stderr
     );

@@ -140,7 +140,8 @@ fn pg_check_finds_an_index_that_lost_a_row_or_holds_other_tokens() {
     let r = env.run(&["check", "--format", "json"]);
     r.code(9);
     assert!(
-        r.stdout.contains("1 records whose values the index does not hold"),
+        r.stdout
+            .contains("1 records whose values the index does not hold"),
         "{}",
         r.stdout
     );
@@ -157,7 +158,10 @@ fn pg_an_upgrade_from_before_the_index_builds_it() {
     let Some((db, env)) = on_server("pg_an_upgrade_from_before_the_index_builds_it") else {
         return;
     };
-    let id = env.add("customer", &["--name", "升级之前", "--phone", "138-0000-1234"]);
+    let id = env.add(
+        "customer",
+        &["--name", "升级之前", "--phone", "138-0000-1234"],
+    );
     // What a crm from before v5 leaves: no index tables, schema version 4, its security.
     let drops: String = crm::db::search::entities()
         .map(|e| format!("DROP TABLE crm.{};", e.search_table()))
@@ -187,7 +191,10 @@ fn pg_a_copy_to_a_server_is_indexed_there() {
     src.db = src.path("src.db");
     src.run_stdin(&["init", "--password-stdin"], PW).ok();
     src.login("admin");
-    let id = src.add("customer", &["--name", "复制过去", "--phone", "021-5555-9876"]);
+    let id = src.add(
+        "customer",
+        &["--name", "复制过去", "--phone", "021-5555-9876"],
+    );
     let url = url_of(&db);
     src.run_stdin(&["copy", "--to", &url, "--password-stdin"], PW)
         .ok();
@@ -226,7 +233,10 @@ fn pg_index_rows_follow_their_records_row_security() {
         let rows: i64 = c
             .query_one("SELECT count(*) FROM crm.customer_search", &[])
             .map_or(0, |r| r.get(0));
-        assert_eq!(rows, records, "{r} reads index rows of records it cannot read");
+        assert_eq!(
+            rows, records,
+            "{r} reads index rows of records it cannot read"
+        );
         // Writing another owner's index row: only where the role may change their records.
         let may = allowed(role, Action::Update, Some(customer), Some(false));
         let deleted = c.execute("DELETE FROM crm.customer_search WHERE id = $1", &[&theirs]);

@@ -186,8 +186,8 @@ fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes
     env.run(&["import", "customer", &big, "-q"]).ok();
     let latest = env.sql_int("PRAGMA user_version");
     assert_eq!(
-        latest, 11,
-        "this test knows steps 5 to 11; update it with new steps"
+        latest, 12,
+        "this test knows steps 5 to 12; update it with new steps"
     );
     // a database labelled version 4: steps 5 (report indexes) and 6 (drops two of them and
     // rebuilds the audit status index with `old`) run again when it is next opened
@@ -206,6 +206,7 @@ fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes
         Kill::VersionAtLeast(9),
         Kill::VersionAtLeast(10),
         Kill::VersionAtLeast(11),
+        Kill::VersionAtLeast(12),
     ];
     let mut seen = Vec::new();
     for point in points {
@@ -273,6 +274,15 @@ fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes
                         )
                         .expect("columns");
                     assert!(v < 10 || keeps == 1, "{point:?}: v{v} without keep_times");
+                    // v12: the custom fields' definitions
+                    let defs: i64 = c
+                        .query_row(
+                            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'custom_field'",
+                            [],
+                            |r| r.get(0),
+                        )
+                        .expect("tables");
+                    assert!(v < 12 || defs == 1, "{point:?}: v{v} without custom_field");
                 }
                 _ => panic!("{point:?}: version {v}"),
             }

@@ -15,4 +15,5 @@ pub(super) const STEPS: &[&str] = &[
     include_str!("sqlite/v9.sql"),
     include_str!("sqlite/v10.sql"),
     include_str!("sqlite/v11.sql"),
+    include_str!("sqlite/v12.sql"),
 ];

@@ -151,6 +151,8 @@ const SHIPPED: &[&str] = &[
     "36ce11e178d37d310740a4071637890993af6ba4bd9db909a8863a5d85f59209",
     // v11
     "e151ddb1d5ed875efa75b1e1f8238a4e500bfc04a27ae0b3dc14131db128189c",
+    // v12 (custom fields)
+    "115c424a3ff56a3c130d748cb392f6cde9196f0382031c1f4f1c3be2ffe32acd",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
@@ -165,6 +167,8 @@ const SHIPPED_PG: &[&str] = &[
     "35e4c39ba3f85de4c05621159b2e817a08ee19b947e7c400b55281f03dc08f85",
     // v5
     "9a01625367c931cd99572e5df4ea5d8e2ffc691bdedc75f9f47c63575ef47220",
+    // v6 (custom fields)
+    "c271064521422060906a32faf24fccc452bd0c16f8c5e9644072d74dcf05d620",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.
@@ -216,4 +220,10 @@ fn shipped_steps_are_never_edited() {
             i + 1
         );
     }
+}
+
+#[test]
+fn the_custom_field_step_makes_its_table() {
+    let step = usize::try_from(super::CUSTOM_FIELD_STEP).expect("a step") - 1;
+    assert!(sqlite::STEPS[step].contains("CREATE TABLE IF NOT EXISTS custom_field"));
 }

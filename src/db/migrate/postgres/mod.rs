@@ -35,11 +35,15 @@ pub const STEPS: &[&str] = &[
     include_str!("v3.sql"),
     include_str!("v4.sql"),
     include_str!("v5.sql"),
+    include_str!("v6.sql"),
 ];
 
 /// The step that makes the search index (`db::search`): the records already there are
 /// indexed after it, in its transaction.
 pub const SEARCH_INDEX_STEP: i64 = 5;
+
+/// The step that makes the custom fields' table and functions (`db::fields`).
+pub const CUSTOM_FIELD_STEP: i64 = 6;
 
 /// The schema that holds crm's tables in a `PostgreSQL` database.
 pub const SCHEMA: &str = "crm";
