@@ -53,6 +53,41 @@ fn index_name(d: &Def) -> String {
 /// Adds a field: its definition, its column and index, and the audit entry; a `fill` value
 /// is given to the records already there (a required field added to a filled table).
 pub fn add(s: &Store, d: &Def, kind: Kind, by: &str, now: i64, fill: &Value) -> Result<()> {
+    create(s, d, kind, by, now)?;
+    let table = ident(&d.entity);
+    let col = ident(&d.name);
+
+    let mut entries = vec![Entry {
+        user: Some(by),
+        action: "field add",
+        entity: Some(&d.entity),
+        field: Some(&d.name),
+        new: Some(def_json(d)),
+        ..Entry::default()
+    }];
+    let filled = if *fill == Value::Null {
+        0
+    } else {
+        s.execute(&format!("UPDATE {table} SET {col} = ?"), &[fill.clone()])?
+    };
+    if filled > 0 && s.is_sqlite() {
+        // On PostgreSQL the row trigger audits each record it fills.
+        entries.push(Entry {
+            user: Some(by),
+            action: "update",
+            entity: Some(&d.entity),
+            field: Some(&d.name),
+            new: Some(kind.format(fill)),
+            detail: Some(format!("{filled} records given the new field's default")),
+            ..Entry::default()
+        });
+    }
+    audit::log(s, &entries)
+}
+
+/// Makes a field's definition, column and index, unaudited: for [`add`], and for `crm copy`,
+/// whose copied audit log already tells how the field came.
+pub fn create(s: &Store, d: &Def, kind: Kind, by: &str, now: i64) -> Result<()> {
     let table = ident(&d.entity);
     let col = ident(&d.name);
     match s {
@@ -113,32 +148,7 @@ pub fn add(s: &Store, d: &Def, kind: Kind, by: &str, now: i64, fill: &Value) -> 
             )?;
         }
     }
-    let mut entries = vec![Entry {
-        user: Some(by),
-        action: "field add",
-        entity: Some(&d.entity),
-        field: Some(&d.name),
-        new: Some(def_json(d)),
-        ..Entry::default()
-    }];
-    let filled = if *fill == Value::Null {
-        0
-    } else {
-        s.execute(&format!("UPDATE {table} SET {col} = ?"), &[fill.clone()])?
-    };
-    if filled > 0 && s.is_sqlite() {
-        // On PostgreSQL the row trigger audits each record it fills.
-        entries.push(Entry {
-            user: Some(by),
-            action: "update",
-            entity: Some(&d.entity),
-            field: Some(&d.name),
-            new: Some(kind.format(fill)),
-            detail: Some(format!("{filled} records given the new field's default")),
-            ..Entry::default()
-        });
-    }
-    audit::log(s, &entries)
+    Ok(())
 }
 
 /// Changes a definition's labels, choices, required or default (checked by the caller

@@ -168,7 +168,7 @@ const SHIPPED_PG: &[&str] = &[
     // v5
     "9a01625367c931cd99572e5df4ea5d8e2ffc691bdedc75f9f47c63575ef47220",
     // v6 (custom fields)
-    "c271064521422060906a32faf24fccc452bd0c16f8c5e9644072d74dcf05d620",
+    "04f357b1e624bcee14800832a59b7c3974f0e095394510607e3997e5bdae904d",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.

@@ -679,9 +679,9 @@ fn import_triggers(s: &mut String, e: &Entity) {
         (
             "update",
             format!(
-                "DECLARE b bigint := crm.import_batch_now({name});\nBEGIN\n  IF b IS NULL THEN RETURN NULL; END IF;\n  INSERT INTO crm.import_change (batch, record_id, before, after_updated_at, after)\n  SELECT b, n.id, json_build_object({})::text, n.updated_at,\n    (SELECT coalesce(json_object_agg(x.k, x.v), '{{}}'::json) FROM (VALUES {}) x(k, v, c) WHERE x.c)::text\n  FROM old_rows o JOIN new_rows n ON n.id = o.id;\n  RETURN NULL;\nEND",
-                before.join(", "),
-                changed.join(", ")
+                "DECLARE b bigint := crm.import_batch_now({name});\nBEGIN\n  IF b IS NULL THEN RETURN NULL; END IF;\n  IF NOT EXISTS (SELECT FROM crm.custom_field WHERE entity = {name}) THEN\n  INSERT INTO crm.import_change (batch, record_id, before, after_updated_at, after)\n  SELECT b, n.id, json_build_object({before})::text, n.updated_at,\n    (SELECT coalesce(json_object_agg(x.k, x.v), '{{}}'::json) FROM (VALUES {changed}) x(k, v, c) WHERE x.c)::text\n  FROM old_rows o JOIN new_rows n ON n.id = o.id;\n  ELSE\n  -- With custom fields (`crm field`, v6), their values too, read from the rows as JSON.\n  INSERT INTO crm.import_change (batch, record_id, before, after_updated_at, after)\n  SELECT b, n.id, (json_build_object({before})::jsonb || (SELECT coalesce(jsonb_object_agg(f.name, pg_catalog.to_jsonb(o) -> f.name), '{{}}'::jsonb) FROM crm.custom_field f WHERE f.entity = {name}))::text, n.updated_at,\n    (SELECT coalesce(json_object_agg(x.k, x.v), '{{}}'::json) FROM (VALUES {changed} UNION ALL SELECT f.name, pg_catalog.to_json(n) -> f.name, (pg_catalog.to_jsonb(o) -> f.name) IS DISTINCT FROM (pg_catalog.to_jsonb(n) -> f.name) FROM crm.custom_field f WHERE f.entity = {name}) x(k, v, c) WHERE x.c)::text\n  FROM old_rows o JOIN new_rows n ON n.id = o.id;\n  END IF;\n  RETURN NULL;\nEND",
+                before = before.join(", "),
+                changed = changed.join(", ")
             ),
         ),
         (

@@ -38,7 +38,8 @@ BEGIN
   INSERT INTO crm.custom_field (entity, name, kind, choices, label_en, label_zh, required,
       "unique", default_value, position, created_at, created_by)
     SELECT p_entity, p_name, p_kind, p_choices, p_label_en, p_label_zh, p_required, p_unique,
-      p_default, COALESCE(MAX(position), 0) + 1, crm.now(), crm.me() FROM crm.custom_field;
+      p_default, COALESCE(MAX(position), 0) + 1, crm.now(), COALESCE(crm.me(), session_user)
+    FROM crm.custom_field;
   -- Fails on a built-in column's name: nothing of the call stays.
   EXECUTE format('ALTER TABLE crm.%I ADD COLUMN %I %s', p_entity, p_name, p_type);
   EXECUTE format('CREATE %sINDEX %I ON crm.%I (%I)',
