@@ -33,7 +33,13 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     let matches = match cli::build().try_get_matches_from(&args) {
         Ok(m) => m,
         // A custom field's flag is known once the database's fields are loaded: parse again.
-        Err(e) if e.kind() == clap::error::ErrorKind::UnknownArgument => {
+        // And `crm add customer --help` lists them.
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::UnknownArgument | clap::error::ErrorKind::DisplayHelp
+            ) =>
+        {
             match with_custom_fields(&args) {
                 Some(Ok(m)) => m,
                 Some(Err(e2)) => return clap_error(&e2, json, &color),
@@ -80,9 +86,11 @@ fn takes_registry(m: &clap::ArgMatches) -> bool {
 fn with_custom_fields(
     args: &[std::ffi::OsString],
 ) -> Option<std::result::Result<clap::ArgMatches, clap::Error>> {
+    // Without --help, which would stop this first parse before the database is known.
+    let plain = args.iter().filter(|a| *a != "--help" && *a != "-h");
     let loose = cli::build()
         .ignore_errors(true)
-        .try_get_matches_from(args)
+        .try_get_matches_from(plain)
         .ok()?;
     if !takes_registry(&loose) {
         return None;

@@ -320,7 +320,8 @@ pub fn read_flags(
     given: &mut Vec<&'static str>,
 ) -> Result<()> {
     for f in e.writable() {
-        if let Some(text) = m.get_one::<String>(f.name) {
+        // A custom field loaded after parsing (none of its flags given) has no argument: None.
+        if let Some(text) = m.try_get_one::<String>(f.name).ok().flatten() {
             let v = records::parse_value(conn, f, text).map_err(|why| {
                 // A well-formed reference naming no record is "not found" (exit 3), not invalid.
                 let missing =

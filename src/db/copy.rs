@@ -191,9 +191,10 @@ fn copy_all(src: &Store, dst: &Store, admin: &Admin) -> Result<Moved> {
         let kind = crate::schema::custom::kind(&d.kind, &d.choices)?;
         crate::db::fields::create(dst, d, kind, admin.name, crate::clock::now())?;
     }
-    moved
-        .tables
-        .push(("custom_field".into(), u64::try_from(defs.len()).unwrap_or(0)));
+    moved.tables.push((
+        "custom_field".into(),
+        u64::try_from(defs.len()).unwrap_or(0),
+    ));
     for t in tables::ALL() {
         let n = if t.name == "users" {
             let (n, users) = copy_users(src, dst, admin)?;

@@ -8,7 +8,7 @@ use crate::db::Store;
 use crate::db::audit::{self, Entry};
 use crate::error::{Error, Result};
 use crate::schema::custom::Def;
-use crate::schema::{Entity, Kind, Value, ident};
+use crate::schema::{Entity, Field, Kind, Value, ident};
 use crate::vals;
 
 const COLUMNS: &str =
@@ -70,6 +70,16 @@ pub fn add(s: &Store, d: &Def, kind: Kind, by: &str, now: i64, fill: &Value) -> 
     } else {
         s.execute(&format!("UPDATE {table} SET {col} = ?"), &[fill.clone()])?
     };
+    if filled > 0 && kind.is_searchable() {
+        let e = Entity::get(&d.entity)?;
+        let mut with: Vec<Field> = e.fields.to_vec();
+        // Searched only where the entity has an index (`schema::custom::install`).
+        with.push(crate::schema::custom::field(
+            d,
+            e.search_fields().next().is_some(),
+        )?);
+        crate::db::search::rebuild(s, view(&d.entity, with)?)?;
+    }
     if filled > 0 && s.is_sqlite() {
         // On PostgreSQL the row trigger audits each record it fills.
         entries.push(Entry {
@@ -211,6 +221,32 @@ pub fn drop(s: &Store, e: &Entity, d: &Def, kind: Kind, by: &str) -> Result<()> 
             ..Entry::default()
         }],
     )?;
+    drop_column(s, e, d)?;
+    if kind.is_searchable() {
+        // The index forgets the dropped values: rebuilt from the fields that remain.
+        let without: Vec<Field> = e
+            .fields
+            .iter()
+            .filter(|f| f.name != d.name)
+            .copied()
+            .collect();
+        crate::db::search::rebuild(s, view(e.name, without)?)?;
+    }
+    Ok(())
+}
+
+/// The entity as the registry will see it once a field is added or dropped (this process
+/// loaded the registry before the change).
+fn view(name: &str, fields: Vec<Field>) -> Result<&'static Entity> {
+    let e = Entity::get(name)?;
+    Ok(Box::leak(Box::new(Entity {
+        fields: Box::leak(fields.into_boxed_slice()),
+        ..*e
+    })))
+}
+
+fn drop_column(s: &Store, e: &Entity, d: &Def) -> Result<()> {
+    let col = ident(&d.name);
     match s {
         Store::Sqlite(_) => {
             s.execute(

@@ -285,6 +285,35 @@ pub fn build(s: &Store) -> Result<()> {
     Ok(())
 }
 
+/// Indexes one entity's records anew, from the fields `e` lists (a custom field just added
+/// with values, or just dropped: `db::fields`).
+pub fn rebuild(s: &Store, e: &Entity) -> Result<()> {
+    if e.search_fields().next().is_none() {
+        return Ok(());
+    }
+    remove(s, e, i64::MIN, i64::MAX)?;
+    let mut from = i64::MIN;
+    loop {
+        let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
+        let sql = format!("{} WHERE \"id\" > ? ORDER BY \"id\" LIMIT 10000", select(e));
+        s.each(&sql, vals![from], |r| {
+            let mut v = r.into_values().into_iter();
+            let Some(Value::Integer(id)) = v.next() else {
+                return Err(crate::error::Error::internal("a record without an id"));
+            };
+            rows.push((id, v.collect()));
+            Ok(())
+        })?;
+        let Some((last, _)) = rows.last() else {
+            return Ok(());
+        };
+        from = *last;
+        for (id, values) in &rows {
+            add(s, e, *id, values)?;
+        }
+    }
+}
+
 /// [`build`] on a `SQLite` connection inside the migration that makes the index (v11), so
 /// an upgraded file has its index from the same transaction that creates it.
 pub(crate) fn build_sqlite(c: &rusqlite::Connection) -> Result<()> {
