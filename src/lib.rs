@@ -27,6 +27,8 @@ pub mod settings;
 use crate::error::{Error, ErrorKind};
 
 /// Parses the arguments and runs the command; returns the exit status.
+// Taken by value as `main` has them; parsed twice when custom fields' flags need it.
+#[allow(clippy::needless_pass_by_value)]
 pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     let json = wants_json(&args);
     let color = color_choice(&args);

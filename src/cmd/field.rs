@@ -97,6 +97,8 @@ pub fn command() -> Command {
         )
 }
 
+// The tree comes by value as `Run::WithTree` hands it to every command that reads it.
+#[allow(clippy::needless_pass_by_value)]
 pub fn run(ctx: &mut Ctx, m: &ArgMatches, tree: Command) -> Result<()> {
     let (sub, m) = m.subcommand().expect("subcommand required");
     if sub == "list" {

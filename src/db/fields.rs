@@ -68,7 +68,10 @@ pub fn add(s: &Store, d: &Def, kind: Kind, by: &str, now: i64, fill: &Value) -> 
     let filled = if *fill == Value::Null {
         0
     } else {
-        s.execute(&format!("UPDATE {table} SET {col} = ?"), &[fill.clone()])?
+        s.execute(
+            &format!("UPDATE {table} SET {col} = ?"),
+            std::slice::from_ref(fill),
+        )?
     };
     if filled > 0 && kind.is_searchable() {
         let e = Entity::get(&d.entity)?;

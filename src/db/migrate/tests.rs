@@ -152,7 +152,7 @@ const SHIPPED: &[&str] = &[
     // v11
     "e151ddb1d5ed875efa75b1e1f8238a4e500bfc04a27ae0b3dc14131db128189c",
     // v12 (custom fields)
-    "115c424a3ff56a3c130d748cb392f6cde9196f0382031c1f4f1c3be2ffe32acd",
+    "793a317c38494d22204e17fcb55588cb8170824233a64e18644b9d8f86500b3d",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
@@ -168,7 +168,7 @@ const SHIPPED_PG: &[&str] = &[
     // v5
     "9a01625367c931cd99572e5df4ea5d8e2ffc691bdedc75f9f47c63575ef47220",
     // v6 (custom fields)
-    "04f357b1e624bcee14800832a59b7c3974f0e095394510607e3997e5bdae904d",
+    "c1b9adbc95c51343c54867b6acc5315b1fa77711e1533b0650d04bf40e59aa3d",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.

@@ -10,7 +10,7 @@ CREATE TABLE crm.custom_field (
   entity text NOT NULL,
   name text NOT NULL,
   kind text NOT NULL,
-  choices text NOT NULL DEFAULT '',
+  choices text NOT NULL,
   label_en text NOT NULL,
   label_zh text NOT NULL,
   required bigint NOT NULL DEFAULT 0,
@@ -80,3 +80,4 @@ $$;
 REVOKE ALL ON FUNCTION crm.custom_field_add(text, text, text, text, text, text, bigint, bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm.custom_field_drop(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crm.custom_audit(text, jsonb, jsonb) FROM PUBLIC;
+UPDATE crm.schema_version SET version = 6;

@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS custom_field (
   entity TEXT NOT NULL,
   name TEXT NOT NULL,
   kind TEXT NOT NULL,
-  choices TEXT NOT NULL DEFAULT '',
+  choices TEXT NOT NULL,
   label_en TEXT NOT NULL,
   label_zh TEXT NOT NULL,
   required INTEGER NOT NULL DEFAULT 0,
