@@ -176,6 +176,7 @@ fn add(
             "a unique field takes no --default (every record would share it)",
         ));
     }
+    custom::check_labels(e, &def)?;
     let mut def = def;
     let field = custom::field(&def, false)?;
     let user = ctx.authorize(Action::Fields, None, None)?;

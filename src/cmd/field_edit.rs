@@ -54,6 +54,7 @@ pub fn edit(ctx: &mut Ctx, m: &ArgMatches, e: &'static Entity, name: &str) -> Re
     if m.get_flag("no_default") {
         new.default = None;
     }
+    custom::check_labels(e, &new)?;
     let field = custom::field(&new, false)?;
     if let Some(text) = m.get_one::<String>("default") {
         if old.unique {

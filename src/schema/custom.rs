@@ -217,6 +217,28 @@ pub fn check_name(e: &Entity, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a field's labels: each names only this field among the entity's names and
+/// labels, since import matches headers by either.
+pub fn check_labels(e: &Entity, d: &Def) -> Result<()> {
+    for label in [&d.label_en, &d.label_zh] {
+        let l = label.trim().to_lowercase();
+        if l.is_empty() {
+            return Err(Error::usage("a label may not be blank"));
+        }
+        let clash = e
+            .columns()
+            .filter(|f| f.name != d.name)
+            .find(|f| [f.name, f.en, f.zh].iter().any(|x| x.to_lowercase() == l));
+        if let Some(f) = clash {
+            return Err(Error::usage(format!(
+                "label '{label}' is already {}'s (import headers must name one field)",
+                f.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The registry field a definition describes.
 pub fn field(d: &Def, search: bool) -> Result<Field> {
     let kind = kind(&d.kind, &d.choices)?;

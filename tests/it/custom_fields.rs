@@ -202,6 +202,29 @@ fn names_that_shadow_fields_flags_or_words_are_refused_and_only_admins_manage_fi
         r.code(2);
         r.one_error_line();
     }
+    // A label another field has or is named: import headers would be ambiguous.
+    env.run(&[
+        "field",
+        "add",
+        "customer",
+        "tier",
+        "--kind",
+        "text",
+        "--label-zh",
+        "客户名称",
+    ])
+    .code(2);
+    env.run(&[
+        "field",
+        "add",
+        "customer",
+        "tier",
+        "--kind",
+        "text",
+        "--label-en",
+        "City",
+    ])
+    .code(2);
     env.run(&["field", "add", "customer", "tier", "--kind", "nope"])
         .code(2);
     env.run(&["field", "add", "customer", "tier", "--kind", "ref:nothing"])
