@@ -400,8 +400,8 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
     (
         "field",
         &[ex(
-            "A customer tier of your own, then a customer with it",
-            "crm field add customer tier --kind choice --choices gold:金牌,silver:银牌 --label-zh 客户级别 && crm add customer --name 'Acme' --tier gold",
+            "A customer tier of your own (a --tier flag on add and edit)",
+            "crm field add customer tier --kind choice --choices gold:金牌,silver:银牌",
         )],
     ),
     (
@@ -412,8 +412,12 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 "crm field add customer credit_limit --kind money --required --default 10000 --label-zh 信用额度",
             ),
             ex(
-                "A reference to a contact, and a unique text field",
-                "crm field add opportunity champion --kind ref:contact && crm field add customer erp_id --kind text --unique",
+                "A reference to a contact",
+                "crm field add opportunity champion --kind ref:contact",
+            ),
+            ex(
+                "A text field no two customers may share",
+                "crm field add customer erp_id --kind text --unique",
             ),
         ],
     ),
@@ -428,7 +432,7 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         "field edit",
         &[ex(
             "Add a choice to a choice field (values stored must stay among them)",
-            "crm field add customer tier --kind choice --choices gold,silver && crm field edit customer tier --choices gold,silver,bronze",
+            "crm field add lead grade --kind choice --choices a,b && crm field edit lead grade --choices a,b,c",
         )],
     ),
     (
