@@ -5,6 +5,10 @@
 # costs. Builds a release binary, imports the customers with two custom columns (`erp_id`,
 # unique text; `tier`, a choice), then times each query (median of 5, wall clock).
 # Usage: examples/bench_fields.sh [ROWS]   (default 100000; BIN=path/to/crm skips the build)
+# Measured 2026-12-02 00:47 UTC, 2-core dev VM shared with other builds (load ~18), DEBUG
+# build (the release build did not finish in time), SQLite, 100,000 customers, median of 5
+# whole-process runs: --where code= 79 ms vs erp_id= 82 ms; --where level=A --count 189 ms
+# vs tier=gold --count 51 ms; --sort code --limit 20 29 ms vs --sort erp_id 82 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-100000}"
