@@ -140,6 +140,8 @@ impl Ctx {
             if let Some(r) = crate::schema::kinds::phones::Region::stored(&region) {
                 r.use_for_process();
             }
+            // The database's custom fields join the registry before any command reads it.
+            crate::schema::custom::install(&crate::db::fields::load(&db.store)?)?;
         }
         Ok(self.db.as_mut().expect("just opened"))
     }
@@ -147,6 +149,13 @@ impl Ctx {
     /// Closes the database (before its file is replaced), handing it over if it was open.
     pub fn take_db(&mut self) -> Option<Db> {
         self.db.take()
+    }
+
+    /// Opens the database when it can be, so its custom fields are in the registry before a
+    /// command looks an entity up; a failure is left for the command to meet and report in
+    /// its own order.
+    pub fn preload(&mut self) {
+        let _ = self.db();
     }
 
     /// Creates the database (for `init` and `demo`).
@@ -215,6 +224,7 @@ impl Ctx {
             Action::Backup => "back up the database".to_string(),
             Action::Replace => "replace the database file".to_string(),
             Action::Configure => "manage settings".to_string(),
+            Action::Fields => "manage custom fields".to_string(),
             Action::Claim => "use the customer pool".to_string(),
             Action::Release => "release".to_string(),
             Action::Assign => "assign customers".to_string(),

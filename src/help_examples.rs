@@ -505,6 +505,51 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
         ],
     ),
     (
+        "field",
+        &[ex(
+            "A customer tier of your own (a --tier flag on add and edit)",
+            "crm field add customer tier --kind choice --choices gold:金牌,silver:银牌",
+        )],
+    ),
+    (
+        "field add",
+        &[
+            ex(
+                "A required money field; the customers already there get the default",
+                "crm field add customer credit_limit --kind money --required --default 10000 --label-zh 信用额度",
+            ),
+            ex(
+                "A reference to a contact",
+                "crm field add opportunity champion --kind ref:contact",
+            ),
+            ex(
+                "A text field no two customers may share",
+                "crm field add customer erp_id --kind text --unique",
+            ),
+        ],
+    ),
+    (
+        "field list",
+        &[ex(
+            "The custom fields of customers",
+            "crm field list customer",
+        )],
+    ),
+    (
+        "field edit",
+        &[ex(
+            "Add a choice to a choice field (values stored must stay among them)",
+            "crm field add lead grade --kind choice --choices a,b && crm field edit lead grade --choices a,b,c",
+        )],
+    ),
+    (
+        "field drop",
+        &[ex(
+            "Drop a field; its values stay in the audit log",
+            "crm field add customer erp_id --kind text && crm field drop customer erp_id --yes",
+        )],
+    ),
+    (
         "backup",
         &[ex(
             "A checked copy of the database",

@@ -30,11 +30,27 @@ pub mod settings;
 use crate::error::{Error, ErrorKind};
 
 /// Parses the arguments and runs the command; returns the exit status.
+// Taken by value as `main` has them; parsed twice when custom fields' flags need it.
+#[allow(clippy::needless_pass_by_value)]
 pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     let json = wants_json(&args);
     let color = color_choice(&args);
-    let matches = match cli::build().try_get_matches_from(args) {
+    let matches = match cli::build().try_get_matches_from(&args) {
         Ok(m) => m,
+        // A custom field's flag is known once the database's fields are loaded: parse again.
+        // And `crm add customer --help` lists them.
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::UnknownArgument | clap::error::ErrorKind::DisplayHelp
+            ) =>
+        {
+            match with_custom_fields(&args) {
+                Some(Ok(m)) => m,
+                Some(Err(e2)) => return clap_error(&e2, json, &color),
+                None => return clap_error(&e, json, &color),
+            }
+        }
         Err(e) => return clap_error(&e, json, &color),
     };
     let mut ctx = match context::Ctx::from_matches(&matches) {
@@ -49,6 +65,9 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             return e.kind.exit_code();
         }
     };
+    if takes_registry(&matches) {
+        ctx.preload();
+    }
     match cli::dispatch(&mut ctx, &matches) {
         Ok(()) => 0,
         Err(e) => {
@@ -56,6 +75,40 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             e.kind.exit_code()
         }
     }
+}
+
+/// Whether the command reads the registry of an existing database (all but those that make,
+/// enter or describe one), so that database's custom fields are loaded first.
+fn takes_registry(m: &clap::ArgMatches) -> bool {
+    !matches!(
+        m.subcommand_name(),
+        Some("init" | "demo" | "login" | "logout" | "completions" | "generate-man")
+    )
+}
+
+/// The arguments parsed again after loading the database's custom fields (None: the
+/// database has none, or cannot be opened, and the first error stands).
+fn with_custom_fields(
+    args: &[std::ffi::OsString],
+) -> Option<std::result::Result<clap::ArgMatches, clap::Error>> {
+    // Without --help, which would stop this first parse before the database is known.
+    let plain = args.iter().filter(|a| *a != "--help" && *a != "-h");
+    let loose = cli::build()
+        .ignore_errors(true)
+        .try_get_matches_from(plain)
+        .ok()?;
+    if !takes_registry(&loose) {
+        return None;
+    }
+    let mut ctx = context::Ctx::from_matches(&loose).ok()?;
+    ctx.db().ok()?;
+    if !crate::schema::all()
+        .iter()
+        .any(|e| e.fields.iter().any(|f| f.custom))
+    {
+        return None;
+    }
+    Some(cli::build().try_get_matches_from(args))
 }
 
 /// Clap's errors as one `error:` line and a hint; help and version go to stdout with status 0.

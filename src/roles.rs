@@ -54,6 +54,8 @@ pub enum Action {
     Replace,
     /// `config`: the settings every user's commands follow (admin only).
     Configure,
+    /// `field add/edit/drop`: custom fields change every user's tables (admin only).
+    Fields,
     /// The customer pool: list it, read its rules, claim a customer from it.
     Claim,
     /// Give a customer back to the pool (sales: only their own).
@@ -112,6 +114,7 @@ pub fn allowed(role: Role, action: Action, entity: Option<&Entity>, owns: Option
                 | Action::Backup
                 | Action::Replace
                 | Action::Configure
+                | Action::Fields
         ),
         Role::Sales => match action {
             Action::Read | Action::Report | Action::Claim => true,

@@ -32,7 +32,10 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
     let form = interactive && given.is_empty();
     for f in e
         .writable()
-        .filter(|f| f.required && !given.contains(&f.name))
+        // A required field with a default (a custom one) gets it like any default.
+        .filter(|f| {
+            f.required && !given.contains(&f.name) && f.default == crate::schema::Default::None
+        })
     {
         if !interactive {
             return Err(

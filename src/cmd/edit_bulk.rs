@@ -297,7 +297,8 @@ fn changes(conn: &Store, e: &'static Entity, m: &ArgMatches) -> Result<Vec<Chang
         Ok(())
     };
     for f in e.writable() {
-        if let Some(text) = m.get_one::<String>(f.name) {
+        // A custom field loaded after parsing (none of its flags given) has no argument: None.
+        if let Some(text) = m.try_get_one::<String>(f.name).ok().flatten() {
             set(f, Some(text), format!("--{}", f.flag()))?;
         }
     }

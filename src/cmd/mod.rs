@@ -29,6 +29,7 @@ mod done;
 mod edit;
 mod edit_bulk;
 mod export;
+mod field;
 mod find;
 mod import;
 mod import_batch;
@@ -185,6 +186,11 @@ pub const COMMANDS: &[Cmd] = &[
         run: Run::Plain(export::run),
     },
     Cmd {
+        name: "field",
+        command: field::command,
+        run: Run::WithTree(field::run),
+    },
+    Cmd {
         name: "schema",
         command: schema::command,
         run: Run::Plain(schema::run),
@@ -318,7 +324,7 @@ pub fn entity_subcommands(
     with_id: bool,
     extra: fn(Command) -> Command,
 ) -> Vec<Command> {
-    crate::schema::ENTITIES
+    crate::schema::all()
         .iter()
         .map(|e| {
             let mut c = Command::new(e.name).about(format!(
@@ -356,7 +362,8 @@ pub fn read_flags(
     given: &mut Vec<&'static str>,
 ) -> Result<()> {
     for f in e.writable() {
-        if let Some(text) = m.get_one::<String>(f.name) {
+        // A custom field loaded after parsing (none of its flags given) has no argument: None.
+        if let Some(text) = m.try_get_one::<String>(f.name).ok().flatten() {
             let v = records::parse_value(conn, f, text).map_err(|why| {
                 // A well-formed reference naming no record is "not found" (exit 3), not invalid.
                 let missing =
@@ -483,7 +490,7 @@ impl clap::builder::TypedValueParser for EntityParser {
         if let Some(e) = Entity::lookup(&text).filter(|e| allowed(e)) {
             return Ok(e.name.to_string());
         }
-        let names: Vec<&str> = crate::schema::ENTITIES
+        let names: Vec<&str> = crate::schema::all()
             .iter()
             .filter(|e| allowed(e))
             .map(|e| e.name)
@@ -503,7 +510,7 @@ impl clap::builder::TypedValueParser for EntityParser {
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(
-            crate::schema::ENTITIES
+            crate::schema::all()
                 .iter()
                 .filter(|e| self.0.is_none_or(|only| only.contains(&e.name)))
                 .map(|e| clap::builder::PossibleValue::new(e.name)),

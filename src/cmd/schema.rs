@@ -6,7 +6,7 @@ use serde_json::{Value as J, json};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::output::{Column, Format};
-use crate::schema::{Default, ENTITIES, Entity, Field, Kind};
+use crate::schema::{Default, Entity, Field, Kind};
 
 pub fn command() -> Command {
     Command::new("schema")
@@ -88,13 +88,20 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         .collect();
     let entities: Vec<&Entity> = match m.get_one::<String>("entity") {
         Some(n) => vec![Entity::get(n)?],
-        None => ENTITIES.iter().collect(),
+        None => crate::schema::all().iter().collect(),
     };
     if ctx.out.format == Format::Json {
         let list: Vec<J> = entities
             .iter()
             .map(|e| {
-                let fields: Vec<J> = e.columns().map(|f| crate::output::object(&cols, &field_json(f))).collect();
+                let fields: Vec<J> = e.columns().map(|f| {
+                    let mut o = crate::output::object(&cols, &field_json(f));
+                    // Only a custom field says so: the built-in registry's JSON stays as it was.
+                    if f.custom && let J::Object(m) = &mut o {
+                        m.insert("custom".into(), true.into());
+                    }
+                    o
+                }).collect();
                 json!({"name": e.name, "label_en": e.en, "label_zh": e.zh, "key": e.key, "fields": fields})
             })
             .collect();

@@ -9,7 +9,7 @@ use crate::db::row::Row;
 use crate::db::write::{AuditPolicy, Writer};
 use crate::error::{Error, Result};
 use crate::schema::Value;
-use crate::schema::{ENTITIES, Entity, Kind, ident};
+use crate::schema::{Entity, Kind, ident};
 
 pub mod digest;
 
@@ -224,7 +224,7 @@ fn ranges(conn: &Store, batch: i64) -> Result<Vec<(i64, i64)>> {
 
 /// Records of other entities that point at the batch's inserted records.
 fn referenced(conn: &Store, e: &Entity, ranges: &[(i64, i64)]) -> Result<Option<String>> {
-    for other in ENTITIES {
+    for other in crate::schema::all() {
         for f in other.fields.iter().filter(|f| f.kind == Kind::Ref(e.name)) {
             let sql = format!(
                 "SELECT \"id\" FROM {} WHERE {} BETWEEN ? AND ? LIMIT 1",

@@ -185,6 +185,16 @@ fn copy_all(src: &Store, dst: &Store, admin: &Admin) -> Result<Moved> {
         ));
     }
     let mut moved = Moved::default();
+    // Custom fields first: their columns must be there before the records' rows come.
+    let defs = crate::db::fields::load(src)?;
+    for d in &defs {
+        let kind = crate::schema::custom::kind(&d.kind, &d.choices)?;
+        crate::db::fields::create(dst, d, kind, admin.name, crate::clock::now())?;
+    }
+    moved.tables.push((
+        "custom_field".into(),
+        u64::try_from(defs.len()).unwrap_or(0),
+    ));
     for t in tables::ALL() {
         let n = if t.name == "users" {
             let (n, users) = copy_users(src, dst, admin)?;

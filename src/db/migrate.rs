@@ -29,6 +29,9 @@ pub const SEARCH_INDEX_STEP: i64 = 11;
 /// The step that makes the merge log (`db::merge`).
 pub const MERGE_LOG_STEP: i64 = 12;
 
+/// The step that makes the custom fields' table (`db::fields`).
+pub const CUSTOM_FIELD_STEP: i64 = 15;
+
 /// The version this build writes.
 pub fn latest() -> i64 {
     i64::try_from(sqlite::STEPS.len()).expect("few steps")

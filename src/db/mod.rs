@@ -12,6 +12,7 @@ pub mod credit_unique;
 pub mod derive;
 pub mod dialect;
 pub mod error;
+pub mod fields;
 pub mod lookup;
 pub mod maintain;
 pub mod merge;

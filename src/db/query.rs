@@ -66,6 +66,7 @@ pub static OWNED: Field = Field {
     read_only: true,
     wide: true,
     search: false,
+    custom: false,
 };
 
 /// The condition that `me` owns the row `row` of entity `e` (no ownership: false); binds

@@ -4,7 +4,7 @@
 use crate::db::Store;
 use crate::error::{Error, Result};
 use crate::schema::Value;
-use crate::schema::{ENTITIES, Entity, Field, Kind, ident};
+use crate::schema::{Entity, Field, Kind, ident};
 use crate::vals;
 
 pub use crate::schema::record::{Draft, Stored};
@@ -183,7 +183,7 @@ pub fn referrers(
     id: i64,
 ) -> Result<Vec<(&'static Entity, &'static str, Vec<i64>)>> {
     let mut out = Vec::new();
-    for other in ENTITIES {
+    for other in crate::schema::all() {
         for f in other.fields {
             if f.kind == Kind::Ref(e.name) {
                 let sql = format!(

@@ -11,7 +11,7 @@
 
 use crate::db::Store;
 use crate::error::Result;
-use crate::schema::{ENTITIES, Entity, Field, Kind, Value, ident};
+use crate::schema::{Entity, Field, Kind, Value, ident};
 use crate::search::{pinyin, tokens};
 use crate::vals;
 
@@ -22,7 +22,7 @@ pub use pg::{stage as pg_stage, stage_begin as pg_stage_begin, stage_write as pg
 /// The entities the index covers: those with a searchable field (`SQLite`'s v11 made a table
 /// for each; a new one needs a step of its own).
 pub fn entities() -> impl Iterator<Item = &'static Entity> {
-    ENTITIES
+    crate::schema::all()
         .iter()
         .filter(|e| e.search_fields().next().is_some())
 }
@@ -283,6 +283,35 @@ pub fn build(s: &Store) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Indexes one entity's records anew, from the fields `e` lists (a custom field just added
+/// with values, or just dropped: `db::fields`).
+pub fn rebuild(s: &Store, e: &Entity) -> Result<()> {
+    if e.search_fields().next().is_none() {
+        return Ok(());
+    }
+    remove(s, e, i64::MIN, i64::MAX)?;
+    let mut from = i64::MIN;
+    loop {
+        let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
+        let sql = format!("{} WHERE \"id\" > ? ORDER BY \"id\" LIMIT 10000", select(e));
+        s.each(&sql, vals![from], |r| {
+            let mut v = r.into_values().into_iter();
+            let Some(Value::Integer(id)) = v.next() else {
+                return Err(crate::error::Error::internal("a record without an id"));
+            };
+            rows.push((id, v.collect()));
+            Ok(())
+        })?;
+        let Some((last, _)) = rows.last() else {
+            return Ok(());
+        };
+        from = *last;
+        for (id, values) in &rows {
+            add(s, e, *id, values)?;
+        }
+    }
 }
 
 /// [`build`] on a `SQLite` connection inside the migration that makes the index (v11), so

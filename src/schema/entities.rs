@@ -16,6 +16,7 @@ const fn f(name: &'static str, kind: Kind, en: &'static str, zh: &'static str) -
         read_only: false,
         wide: false,
         search: false,
+        custom: false,
     }
 }
 

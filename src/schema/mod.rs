@@ -2,6 +2,7 @@
 //! validation, output and docs.
 
 pub mod behaviour;
+pub mod custom;
 pub mod entities;
 pub mod kinds;
 pub mod matchkey;
@@ -9,6 +10,7 @@ pub mod record;
 pub mod value;
 
 pub use behaviour::{Open, Related, Rights};
+pub use custom::all;
 pub use entities::{ENTITIES, SYSTEM_FIELDS};
 pub use kinds::Kind;
 pub use value::{Value, ValueRef};
@@ -52,6 +54,8 @@ pub struct Field {
     /// names, codes and numbers, phones, e-mails, cities, subjects — short values a person
     /// types a fragment of. Long texts (notes, addresses) are filtered with `--where`.
     pub search: bool,
+    /// Added to this database by `crm field add` (`custom`), not built into crm.
+    pub custom: bool,
 }
 
 impl Field {
@@ -101,7 +105,7 @@ impl Entity {
     /// The registry entry for a name (`order-line` and `order_line` both work).
     pub fn get(name: &str) -> Result<&'static Entity> {
         Entity::lookup(name).ok_or_else(|| {
-            let names: Vec<&str> = ENTITIES.iter().map(|e| e.name).collect();
+            let names: Vec<&str> = all().iter().map(|e| e.name).collect();
             let hint = match Entity::closest(name) {
                 Some(e) => format!("did you mean '{}'? entities: {}", e.name, names.join(", ")),
                 None => format!("entities: {}", names.join(", ")),
@@ -115,7 +119,7 @@ impl Entity {
     pub fn lookup(name: &str) -> Option<&'static Entity> {
         let t = name.trim();
         let norm = t.to_lowercase().replace('-', "_");
-        ENTITIES
+        all()
             .iter()
             .find(|e| e.name == norm || e.zh == t || e.zh_aliases().any(|a| a == t))
     }
@@ -132,7 +136,7 @@ impl Entity {
     /// The entity whose name is nearest a mistyped one (`custmer`), if any is near enough.
     pub fn closest(name: &str) -> Option<&'static Entity> {
         let norm = name.trim().to_lowercase().replace('-', "_");
-        ENTITIES
+        all()
             .iter()
             .map(|e| (edit_distance(&norm, e.name), e))
             .filter(|(d, e)| *d <= 2.max(e.name.len() / 3))

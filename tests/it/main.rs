@@ -22,6 +22,7 @@ mod crm_roles;
 mod crm_rules;
 mod crm_service;
 mod crm_support;
+mod custom_fields;
 mod dedupe;
 mod encrypt;
 mod help_examples;

@@ -266,6 +266,15 @@ fn kill_9_during_an_upgrade_leaves_a_whole_version_and_the_next_command_finishes
                         )
                         .expect("columns");
                     assert!(v < 10 || keeps == 1, "{point:?}: v{v} without keep_times");
+                    // v12: the custom fields' definitions
+                    let defs: i64 = c
+                        .query_row(
+                            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'custom_field'",
+                            [],
+                            |r| r.get(0),
+                        )
+                        .expect("tables");
+                    assert!(v < 12 || defs == 1, "{point:?}: v{v} without custom_field");
                 }
                 _ => panic!("{point:?}: version {v}"),
             }

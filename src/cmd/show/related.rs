@@ -7,7 +7,7 @@ use crate::schema::Value;
 
 use crate::db::query::{Filter, Op, Query};
 use crate::error::Result;
-use crate::schema::{ENTITIES, Entity, Field, Kind, Open, SYSTEM_FIELDS};
+use crate::schema::{Entity, Field, Kind, Open, SYSTEM_FIELDS};
 
 /// How many related records of each kind `show` lists (the heading gives the total).
 pub const LIMIT: i64 = 20;
@@ -65,7 +65,7 @@ pub fn sections(e: &'static Entity) -> Result<Vec<Section>> {
             })
             .collect();
     }
-    Ok(ENTITIES
+    Ok(crate::schema::all()
         .iter()
         .flat_map(|other| {
             other

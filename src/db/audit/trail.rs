@@ -15,7 +15,7 @@ use crate::db::records::{self, show_value};
 use crate::db::row::Row as DbRow;
 use crate::error::Result;
 use crate::schema::Value;
-use crate::schema::{ENTITIES, Entity, Field};
+use crate::schema::{Entity, Field};
 use crate::vals;
 
 /// Where a batch stands in the log: its own audit row, else (batches before that was kept)
@@ -73,7 +73,7 @@ fn batch_from(r: &DbRow) -> Result<Batch> {
 pub(super) fn rows(conn: &Store, f: &Filter, id: i64) -> Result<Vec<(i64, Row)>> {
     let entities: Vec<&'static Entity> = match f.entity.as_deref() {
         Some(name) => Entity::get(name).into_iter().collect(),
-        None => ENTITIES.iter().collect(),
+        None => crate::schema::all().iter().collect(),
     };
     let mut out = Vec::new();
     for e in entities {

@@ -23,6 +23,7 @@ fn wide() -> &'static Entity {
             read_only: false,
             wide: false,
             search: false,
+            custom: false,
         })
         .collect();
     Box::leak(Box::new(Entity {

@@ -18,6 +18,7 @@ pub(super) const STEPS: &[&str] = &[
     include_str!("sqlite/v12.sql"),
     include_str!("sqlite/v13.sql"),
     include_str!("sqlite/v14.sql"),
+    include_str!("sqlite/v15.sql"),
 ];
 
 /// The step that makes the tokens for automation (`crm token`, `db::tokens`): named once,

@@ -157,6 +157,8 @@ const SHIPPED: &[&str] = &[
     "2c2557a3dada324f4293ca61f3a21cc1b8047cba1d62c47cfa170cf821625b43",
     // v14: credit_code unique (`db::credit_unique::SQLITE_STEP`)
     "17db4fd369edb9244b9f91d9aeed145c3d04ad8ba6e95d06247f07a63527d11a",
+    // v15: custom fields (`CUSTOM_FIELD_STEP`)
+    "793a317c38494d22204e17fcb55588cb8170824233a64e18644b9d8f86500b3d",
 ];
 
 /// The same for `PostgreSQL`'s steps, from the first release that runs on `PostgreSQL`.
@@ -179,6 +181,8 @@ const SHIPPED_PG: &[&str] = &[
     "f06c02fed46d3108f2359702b1504acf5a0d91804ce9e8514147c1e6ce0b6269",
     // v9: credit_code unique (`db::credit_unique::POSTGRES_STEP`)
     "e9e86a90dd5bc1ef3b0e22eb2c5f5885f3c69382d756c9e2e6f6758e7b69afa2",
+    // v10: custom fields (`CUSTOM_FIELD_STEP`)
+    "bbdd7ee5dfc0f499045ba03508db01c7ceea2dcde1ed27b10bacf5f78fc047cd",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.
@@ -245,4 +249,10 @@ fn the_tokens_step_makes_the_tokens_table() {
             [usize::try_from(crate::db::migrate::postgres::TOKENS_STEP - 1).expect("step")]
         .contains("CREATE TABLE crm.tokens")
     );
+}
+
+#[test]
+fn the_custom_field_step_makes_its_table() {
+    let step = usize::try_from(super::CUSTOM_FIELD_STEP).expect("a step") - 1;
+    assert!(sqlite::STEPS[step].contains("CREATE TABLE IF NOT EXISTS custom_field"));
 }

@@ -40,6 +40,7 @@ pub const STEPS: &[&str] = &[
     include_str!("v7.sql"),
     include_str!("v8.sql"),
     include_str!("v9.sql"),
+    include_str!("v10.sql"),
 ];
 
 /// The step that makes the search index (`db::search`): the records already there are
@@ -51,6 +52,9 @@ pub const MERGE_LOG_STEP: i64 = 7;
 
 /// The step that makes the tokens for automation (`crm token`, `db::tokens`).
 pub const TOKENS_STEP: i64 = 8;
+
+/// The step that makes the custom fields' table and functions (`db::fields`).
+pub const CUSTOM_FIELD_STEP: i64 = 10;
 
 /// The schema that holds crm's tables in a `PostgreSQL` database.
 pub const SCHEMA: &str = "crm";

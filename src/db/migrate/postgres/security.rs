@@ -225,6 +225,19 @@ fn system_tables(s: &mut String, role: Role, g: &str) {
     if may(Action::Configure) {
         let _ = writeln!(s, "GRANT INSERT, UPDATE, DELETE ON crm.settings TO {g};");
     }
+    // Custom fields: everyone reads their definitions; admins change them, the columns only
+    // through the v6 functions.
+    let _ = writeln!(s, "GRANT SELECT ON crm.custom_field TO {g};");
+    if may(Action::Fields) {
+        let _ = writeln!(
+            s,
+            "GRANT UPDATE (choices, label_en, label_zh, required, default_value) ON crm.custom_field TO {g};"
+        );
+        let _ = writeln!(
+            s,
+            "GRANT EXECUTE ON FUNCTION crm.custom_field_add(text, text, text, text, text, text, bigint, bigint, text, text), crm.custom_field_drop(text, text) TO {g};"
+        );
+    }
     if may(Action::Import) {
         // The batch tables are the proof of what an import skipped auditing field by
         // field: a batch's own row may be finished (counts, revert), its recorded inserts
@@ -507,9 +520,14 @@ fn audit_trigger(s: &mut String, e: &Entity) {
     let detail = "NULLIF(pg_catalog.current_setting('crm.audit_detail', true), '')";
     // One call per changed record (the fields as arrays, kept where set, changed or held):
     // one plan and one look-up of the user, not one per field.
+    // Custom fields (`crm field`, v6) come and go without regenerating this: their values
+    // are read from the row as JSON, only when the entity has any.
+    let custom = format!(
+        "  IF EXISTS (SELECT FROM crm.custom_field WHERE entity = {name}) THEN\n    SELECT * INTO c FROM crm.custom_audit({name}, CASE WHEN TG_OP <> 'DELETE' THEN pg_catalog.to_jsonb(NEW) END, CASE WHEN TG_OP <> 'INSERT' THEN pg_catalog.to_jsonb(OLD) END);\n  ELSE\n    SELECT '{{}}'::text[] AS fields, '{{}}'::boolean[] AS set_new, '{{}}'::boolean[] AS changed, '{{}}'::boolean[] AS set_old, '{{}}'::text[] AS news, '{{}}'::text[] AS olds INTO c;\n  END IF;\n"
+    );
     let _ = write!(
         s,
-        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n    PERFORM crm.audit_queue_fields('create', {name}, NEW.id, ARRAY[{fields}], ARRAY[{set_new}], NULL::text[], ARRAY[{new}]::text[], {detail});\n  ELSIF TG_OP = 'UPDATE' THEN\n{saved}    PERFORM crm.audit_queue_fields('update', {name}, NEW.id, ARRAY[{fields}], ARRAY[{changed}], ARRAY[{old}]::text[], ARRAY[{new}]::text[], {detail});\n  ELSE\n{whole}    PERFORM crm.audit_queue_fields('delete', {name}, OLD.id, ARRAY[{fields}], ARRAY[{set_old}], ARRAY[{old}]::text[], NULL::text[], {detail});\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\nSET search_path = pg_catalog, crm AS $$\nDECLARE c record;\nBEGIN\n{custom}  IF TG_OP = 'INSERT' THEN\n    PERFORM crm.audit_queue_fields('create', {name}, NEW.id, ARRAY[{fields}] || c.fields, ARRAY[{set_new}] || c.set_new, NULL::text[], ARRAY[{new}]::text[] || c.news, {detail});\n  ELSIF TG_OP = 'UPDATE' THEN\n{saved}    PERFORM crm.audit_queue_fields('update', {name}, NEW.id, ARRAY[{fields}] || c.fields, ARRAY[{changed}] || c.changed, ARRAY[{old}]::text[] || c.olds, ARRAY[{new}]::text[] || c.news, {detail});\n  ELSE\n{whole}    PERFORM crm.audit_queue_fields('delete', {name}, OLD.id, ARRAY[{fields}] || c.fields, ARRAY[{set_old}] || c.set_old, ARRAY[{old}]::text[] || c.olds, NULL::text[], {detail});\n  END IF;\n  RETURN NULL;\nEND $$;\nREVOKE ALL ON FUNCTION {func}() FROM PUBLIC;\nDROP TRIGGER IF EXISTS audit_row ON crm.{table};\nCREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON crm.{table} FOR EACH ROW WHEN (COALESCE(pg_catalog.current_setting('crm.import_batch', true), '') = '') EXECUTE FUNCTION {func}();\n",
         table = e.table(),
         whole = whole_delete(e),
         saved = report_save_skip(e)
@@ -669,9 +687,9 @@ fn import_triggers(s: &mut String, e: &Entity) {
         (
             "update",
             format!(
-                "DECLARE b bigint := crm.import_batch_now({name});\nBEGIN\n  IF b IS NULL THEN RETURN NULL; END IF;\n  INSERT INTO crm.import_change (batch, record_id, before, after_updated_at, after)\n  SELECT b, n.id, json_build_object({})::text, n.updated_at,\n    (SELECT coalesce(json_object_agg(x.k, x.v), '{{}}'::json) FROM (VALUES {}) x(k, v, c) WHERE x.c)::text\n  FROM old_rows o JOIN new_rows n ON n.id = o.id;\n  RETURN NULL;\nEND",
-                before.join(", "),
-                changed.join(", ")
+                "DECLARE b bigint := crm.import_batch_now({name});\nBEGIN\n  IF b IS NULL THEN RETURN NULL; END IF;\n  IF NOT EXISTS (SELECT FROM crm.custom_field WHERE entity = {name}) THEN\n  INSERT INTO crm.import_change (batch, record_id, before, after_updated_at, after)\n  SELECT b, n.id, json_build_object({before})::text, n.updated_at,\n    (SELECT coalesce(json_object_agg(x.k, x.v), '{{}}'::json) FROM (VALUES {changed}) x(k, v, c) WHERE x.c)::text\n  FROM old_rows o JOIN new_rows n ON n.id = o.id;\n  ELSE\n  -- With custom fields (`crm field`, v6), their values too, read from the rows as JSON.\n  INSERT INTO crm.import_change (batch, record_id, before, after_updated_at, after)\n  SELECT b, n.id, (json_build_object({before})::jsonb || (SELECT coalesce(jsonb_object_agg(f.name, pg_catalog.to_jsonb(o) -> f.name), '{{}}'::jsonb) FROM crm.custom_field f WHERE f.entity = {name}))::text, n.updated_at,\n    (SELECT coalesce(json_object_agg(x.k, x.v), '{{}}'::json) FROM (VALUES {changed} UNION ALL SELECT f.name, pg_catalog.to_json(n) -> f.name, (pg_catalog.to_jsonb(o) -> f.name) IS DISTINCT FROM (pg_catalog.to_jsonb(n) -> f.name) FROM crm.custom_field f WHERE f.entity = {name}) x(k, v, c) WHERE x.c)::text\n  FROM old_rows o JOIN new_rows n ON n.id = o.id;\n  END IF;\n  RETURN NULL;\nEND",
+                before = before.join(", "),
+                changed = changed.join(", ")
             ),
         ),
         (
