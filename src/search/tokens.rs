@@ -122,13 +122,21 @@ impl Cutter {
     }
 
     /// Hands every token of a phone or mobile field's value to `emit`: those of its text,
-    /// and those of its digits without separators (when it has any).
+    /// and those of its runs of digits joined across separators (when it has any). Only
+    /// digits are joined: a letter or ideograph joined across a separator (`ext. 12` as
+    /// `ext12`) would let a query such as `t1` take the value as an exact match of a text
+    /// it does not contain; digit matching (`phone_norm`) never spans one either.
     pub fn phone(&mut self, value: &str, emit: &mut impl FnMut(&str)) {
         self.text(value, emit);
         if value.contains(PHONE_SEPARATORS) {
             let mut digits = std::mem::take(&mut self.digits);
             digits.clear();
-            digits.extend(value.chars().filter(|c| !PHONE_SEPARATORS.contains(c)));
+            digits.extend(
+                value
+                    .chars()
+                    .filter(|c| !PHONE_SEPARATORS.contains(c))
+                    .map(|c| if c.is_ascii_digit() { c } else { ' ' }),
+            );
             self.text(&digits, emit);
             self.digits = digits;
         }

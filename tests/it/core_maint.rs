@@ -27,6 +27,7 @@ fn check_passes_on_a_healthy_database_and_fails_on_broken_foreign_keys() {
             "audit_chain",
             "audit_triggers",
             "search_index",
+            "credit_code_unique",
             "journal_mode"
         ]
     );

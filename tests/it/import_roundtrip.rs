@@ -129,7 +129,15 @@ fn cell(p: &Parents, f: &serde_json::Value, row: usize, text: &str, v: usize) ->
         }
         "tags" => "甲;b".into(),
         "user" => ["admin", "svc1", "sal1"][v % 3].into(),
-        "credit_code" => "91440300MA5DC6QX9C".into(),
+        // unique when given: one per row and per case, with its real check character
+        "credit_code" => {
+            let n = text
+                .bytes()
+                .fold(row, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+            let first17 = format!("91440300MA{:07}", n % 10_000_000);
+            let check = crm::schema::kinds::credit_check_char(&first17).expect("valid characters");
+            format!("{first17}{check}")
+        }
         "currency" => ["CNY", "EUR"][family].into(),
         "reference" => {
             let target = f["references"]

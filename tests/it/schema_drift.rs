@@ -11,9 +11,6 @@ use rusqlite::Connection;
 
 use crate::harness::{Env, skip_unless_sqlite};
 
-/// The `SQLite` step that made the search index (its records are indexed by crm's writes).
-const SEARCH_INDEX_STEP: i64 = 11;
-
 /// Replaces `env`'s database with a file at `version`, built by the frozen steps 1..=version
 /// exactly as the build that shipped them did, holding `env`'s users, sessions and audit log
 /// (so its login still works) and a few records of each kind that version knows.
