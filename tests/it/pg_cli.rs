@@ -182,6 +182,7 @@ fn check_on_postgres_finds_lost_row_security_and_triggers() {
             "audit_chain=true",
             "audit_triggers=true",
             "search_index=true",
+            "credit_code_unique=true",
             "row_security=true"
         ]
     );

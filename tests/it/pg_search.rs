@@ -162,10 +162,23 @@ fn pg_an_upgrade_from_before_the_index_builds_it() {
         "customer",
         &["--name", "升级之前", "--phone", "138-0000-1234"],
     );
-    // What a crm from before v5 leaves: no index tables, schema version 4, its security.
-    let drops: String = crm::db::search::entities()
+    // What a crm from before v5 leaves: no index tables, schema version 4, its security —
+    // and none of what the later steps make (v6 only replaces a function): each later
+    // step's objects are listed here, or the upgrade meets them already there.
+    let mut drops: String = crm::db::search::entities()
         .map(|e| format!("DROP TABLE crm.{};", e.search_table()))
         .collect();
+    drops.push_str(
+        "DROP TABLE crm.merge_log, crm.tokens, crm.token_login, crm.custom_field CASCADE;
+         DROP INDEX crm.customer_credit_code_unique;
+         DO $$ DECLARE f regprocedure; BEGIN
+           FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+                    WHERE p.pronamespace = 'crm'::regnamespace
+                      AND p.proname IN ('my_token', 'actor', 'custom_field_add',
+                                        'custom_field_drop', 'custom_shown', 'custom_audit')
+           LOOP EXECUTE 'DROP FUNCTION ' || f || ' CASCADE'; END LOOP;
+         END $$;",
+    );
     db.admin()
         .batch_execute(&format!(
             "{drops} UPDATE crm.schema_version SET version = 4; COMMENT ON SCHEMA crm IS 'crm security 0000000000000000';"
