@@ -236,6 +236,17 @@ impl Ctx {
         } else {
             ""
         };
+        self.audit_denied(entity, format!("{what}{target}{ownership}"))?;
+        Err(Error::denied(format!(
+            "role {} may not {what}{target}{ownership}",
+            user.role.as_str()
+        )))
+    }
+
+    /// Audits a refusal (`denied`, by the session's user) in a transaction of its own: the
+    /// role matrix's and the masks' refusals alike.
+    fn audit_denied(&mut self, entity: Option<&Entity>, detail: String) -> Result<()> {
+        let user = self.user()?;
         let db = self.db()?;
         let tx = db.write()?;
         audit::log(
@@ -244,15 +255,11 @@ impl Ctx {
                 user: Some(&user.name),
                 action: "denied",
                 entity: entity.map(|e| e.name),
-                detail: Some(format!("{what}{target}{ownership}")),
+                detail: Some(detail),
                 ..Entry::default()
             }],
         )?;
-        tx.commit()?;
-        Err(Error::denied(format!(
-            "role {} may not {what}{target}{ownership}",
-            user.role.as_str()
-        )))
+        tx.commit()
     }
 
     /// The header of a field's column: its name, or its Chinese label with `--lang zh`.

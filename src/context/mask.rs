@@ -110,22 +110,4 @@ impl Ctx {
         )?;
         tx.commit()
     }
-
-    /// Audits a refusal, as `authorize` does.
-    fn audit_denied(&mut self, e: Option<&Entity>, detail: String) -> Result<()> {
-        let user = self.user()?;
-        let db = self.db()?;
-        let tx = db.write()?;
-        audit::log(
-            &tx,
-            &[Entry {
-                user: Some(&user.name),
-                action: "denied",
-                entity: e.map(|e| e.name),
-                detail: Some(detail),
-                ..Entry::default()
-            }],
-        )?;
-        tx.commit()
-    }
 }
