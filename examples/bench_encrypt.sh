@@ -57,18 +57,23 @@ fresh() {
 
 RARE=$(awk -F, 'NR == 1 + int(NR_TARGET) {print $2; exit}' NR_TARGET=$((ROWS / 2)) "$CSV")
 rm -f "$WORK"/*.times
-for kind in plain encrypted; do
-  for _ in $(seq "$REPS"); do
+# Plain and encrypted alternate, rep by rep, so a shared machine's load falls on both alike.
+for _ in $(seq "$REPS"); do
+  for kind in plain encrypted; do
     fresh "$kind"
     clock "$WORK/$kind.import.times" "$CRM" import customer "$CSV" -q
   done
-  for _ in $(seq "$REPS"); do
+done
+for _ in $(seq "$REPS"); do
+  for kind in plain encrypted; do
+    export CRM_DB="$WORK/$kind.db"
+    if [ "$kind" = encrypted ]; then export CRM_DB_KEY="$KEY"; else unset CRM_DB_KEY; fi
     clock "$WORK/$kind.rare.times" "$CRM" find customer "$RARE" --limit 20
     clock "$WORK/$kind.count.times" "$CRM" find customer 科技 --count
     clock "$WORK/$kind.scan.times" "$CRM" find customer --where city=深圳 --count
   done
-  echo "$kind: $(du -m "$CRM_DB" | cut -f1) MB"
 done
+for kind in plain encrypted; do echo "$kind: $(du -m "$WORK/$kind.db" | cut -f1) MB"; done
 unset CRM_DB_KEY
 for what in import rare count scan; do
   p=$(median < "$WORK/plain.$what.times")

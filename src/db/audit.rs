@@ -140,18 +140,24 @@ pub fn with_audit_detail<T>(
     detail: Option<&str>,
     f: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
-    let Some(detail) = detail.filter(|_| !conn.is_sqlite()) else {
+    let (Some(detail), Store::Postgres(pg)) = (detail, conn) else {
         return f();
     };
+    // Already the detail of an enclosing operation: one round trip saved per write.
+    if pg.audit_detail.borrow().as_deref() == Some(detail) {
+        return f();
+    }
     conn.execute(
         "SELECT pg_catalog.set_config('crm.audit_detail', ?, true)",
         vals![detail],
     )?;
+    let before = pg.audit_detail.replace(Some(detail.to_string()));
     let r = f();
+    pg.audit_detail.replace(before.clone());
     if r.is_ok() {
         conn.execute(
-            "SELECT pg_catalog.set_config('crm.audit_detail', '', true)",
-            vals![],
+            "SELECT pg_catalog.set_config('crm.audit_detail', ?, true)",
+            vals![before.unwrap_or_default()],
         )?;
     }
     r

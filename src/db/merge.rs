@@ -10,6 +10,8 @@
 //! deal once). Ownership events are append-only history and stay under the duplicate's id,
 //! which comes back with it. Search rows follow their records through the writer.
 
+use std::collections::{HashMap, hash_map};
+
 use serde_json::{Map, Value as Json, json};
 
 use crate::db::Store;
@@ -53,8 +55,20 @@ impl Plan {
     pub fn involved(&self, conn: &Store) -> Result<Vec<Draft>> {
         let mut out = vec![self.keep.draft.clone()];
         out.extend(self.dups.iter().map(|d| d.draft.clone()));
+        out.extend(self.referring(conn)?.into_values().map(|s| s.draft));
+        Ok(out)
+    }
+
+    /// The referencing records as stored now, by (entity, id); each must exist.
+    fn referring(&self, conn: &Store) -> Result<HashMap<(&'static str, i64), Stored>> {
+        let out = read_all(conn, self.refs.iter().map(|r| (r.entity, r.id)))?;
         for r in &self.refs {
-            out.push(records::must_get(conn, r.entity, r.id)?.draft);
+            if !out.contains_key(&(r.entity.name, r.id)) {
+                return Err(Error::not_found(format!(
+                    "no {} with id {}",
+                    r.entity.name, r.id
+                )));
+            }
         }
         Ok(out)
     }
@@ -70,6 +84,28 @@ impl Plan {
         }
         out
     }
+}
+
+/// The records named, as stored now, by (entity, id) (those that exist): read a few
+/// statements per entity, not one per record (a merge re-points thousands).
+pub(crate) fn read_all(
+    conn: &Store,
+    records: impl Iterator<Item = (&'static Entity, i64)>,
+) -> Result<HashMap<(&'static str, i64), Stored>> {
+    let mut ids: Vec<(&'static Entity, Vec<i64>)> = Vec::new();
+    for (e, id) in records {
+        match ids.iter_mut().find(|(x, _)| x.name == e.name) {
+            Some((_, v)) => v.push(id),
+            None => ids.push((e, vec![id])),
+        }
+    }
+    let mut out = HashMap::new();
+    for (e, v) in ids {
+        for s in records::get_many(conn, e, &v)? {
+            out.insert((e.name, s.id), s);
+        }
+    }
+    Ok(out)
 }
 
 /// Plans the merge of `dups` into `keep`; `prefer` names, per field, the record whose value
@@ -246,23 +282,43 @@ fn restore_side(conn: &Store, e: &Entity, id: i64, kept: &Json) -> Result<()> {
 
 /// Carries out a plan in the caller's write transaction; returns the merge's number.
 pub fn apply(conn: &Store, plan: &Plan, user: &str) -> Result<i64> {
-    let e = plan.entity;
     let n: i64 = conn.value("SELECT COALESCE(MAX(id), 0) + 1 FROM merge_log", &[])?;
     let why = format!("merge {n}");
+    // On PostgreSQL the detail is set once for the whole merge, not around each write.
+    audit::with_audit_detail(conn, Some(&why), || apply_writes(conn, plan, user, n, &why))
+}
+
+/// The writes of [`apply`]: re-point, delete, fill KEEP, log.
+fn apply_writes(conn: &Store, plan: &Plan, user: &str, n: i64, why: &str) -> Result<i64> {
+    let e = plan.entity;
     let policy = || AuditPolicy::PerField {
-        detail: Some(why.clone()),
+        detail: Some(why.to_string()),
     };
-    let mut refs_log = Vec::new();
+    let before = plan.referring(conn)?;
+    let mut writers: HashMap<&'static str, Writer> = HashMap::new();
     for r in &plan.refs {
-        let old = records::must_get(conn, r.entity, r.id)?;
+        let old = &before[&(r.entity.name, r.id)];
         let mut new = old.draft.clone();
         for (f, _) in &r.fields {
             new.set(f, Value::Integer(plan.keep.id));
         }
-        let mut w =
-            Writer::new(conn, r.entity, policy(), user)?.owner_event("merge", Some(why.clone()));
-        w.update(&old, new)?.map_err(|x| x.into_error(r.entity))?;
-        let after = records::must_get(conn, r.entity, r.id)?;
+        let w = match writers.entry(r.entity.name) {
+            hash_map::Entry::Occupied(w) => w.into_mut(),
+            hash_map::Entry::Vacant(v) => v.insert(
+                Writer::new(conn, r.entity, policy(), user)?
+                    .owner_event("merge", Some(why.to_string())),
+            ),
+        };
+        w.update(old, new)?.map_err(|x| x.into_error(r.entity))?;
+    }
+    drop(writers);
+    let after = plan.referring(conn)?;
+    let mut refs_log = Vec::new();
+    for r in &plan.refs {
+        let (old, after) = (
+            &before[&(r.entity.name, r.id)],
+            &after[&(r.entity.name, r.id)],
+        );
         let fields: Map<String, Json> = r
             .fields
             .iter()
@@ -275,7 +331,7 @@ pub fn apply(conn: &Store, plan: &Plan, user: &str) -> Result<i64> {
         }));
     }
     let mut dups_log = Vec::new();
-    let mut w = Writer::new(conn, e, policy(), user)?.owner_event("merge", Some(why.clone()));
+    let mut w = Writer::new(conn, e, policy(), user)?.owner_event("merge", Some(why.to_string()));
     for d in &plan.dups {
         let side = side_rows(conn, e, d.id)?;
         w.delete(d)?;

@@ -38,6 +38,9 @@ pub struct Pg {
     pub dbname: String,
     /// The schema version crm found when it opened the database (0: not read).
     pub schema: std::cell::Cell<i64>,
+    /// The `crm.audit_detail` this transaction has set now (`audit::with_audit_detail`), so
+    /// that a detail already set for a whole operation (a merge) is not set again per write.
+    pub audit_detail: RefCell<Option<String>>,
 }
 
 impl Pg {
@@ -78,6 +81,7 @@ impl Pg {
             statements: RefCell::new(HashMap::new()),
             dbname: info.dbname().to_string(),
             schema: std::cell::Cell::new(0),
+            audit_detail: RefCell::new(None),
         };
         if zone.is_none() {
             pg.set_local_time_zone()?;

@@ -2,11 +2,14 @@
 //! references pointing to them again, KEEP as it was — unless any of those records changed
 //! since the merge (refused, naming them: a revert must not undo someone's later work).
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use serde_json::Value as Json;
 
-use super::{Merge, draft_json, get, restore_side, values_hash};
+use super::{Merge, draft_json, get, read_all, restore_side, values_hash};
 use crate::db::Store;
-use crate::db::audit::{self, Entry};
+use crate::db::audit;
 use crate::db::records::{self, Draft, Stored};
 use crate::db::write::{AuditPolicy, Writer};
 use crate::error::{Error, Result};
@@ -78,11 +81,12 @@ pub fn involved(conn: &Store, m: &Merge) -> Result<Vec<Draft>> {
     if let Some(k) = records::get(conn, e, m.keep)? {
         out.push(k.draft);
     }
-    for r in refs(m)? {
-        if let Some(s) = records::get(conn, r.entity, r.id)? {
-            out.push(s.draft);
-        }
-    }
+    let refs = refs(m)?;
+    out.extend(
+        read_all(conn, refs.iter().map(|r| (r.entity, r.id)))?
+            .into_values()
+            .map(|s| s.draft),
+    );
     Ok(out)
 }
 
@@ -114,8 +118,9 @@ fn changed(conn: &Store, m: &Merge, e: &'static Entity, refs: &[Ref]) -> Result<
     if !same {
         out.push(name(conn, e, m.keep)?);
     }
+    let now = read_all(conn, refs.iter().map(|r| (r.entity, r.id)))?;
     for r in refs {
-        let same = records::get(conn, r.entity, r.id)?.is_some_and(|s| {
+        let same = now.get(&(r.entity.name, r.id)).is_some_and(|s| {
             s.updated_at == r.after_updated_at
                 && values_hash(&s.draft) == r.after_hash
                 && r.fields.iter().all(|(f, _)| s.draft.int(f) == Some(m.keep))
@@ -130,6 +135,55 @@ fn changed(conn: &Store, m: &Merge, e: &'static Entity, refs: &[Ref]) -> Result<
         }
     }
     Ok(out)
+}
+
+/// The writes of a revert: KEEP as it was, the duplicates back, references pointed back.
+fn restore(
+    conn: &Store,
+    m: &Merge,
+    e: &'static Entity,
+    refs: &[Ref],
+    user: &str,
+    why: &str,
+) -> Result<()> {
+    let policy = || AuditPolicy::PerField {
+        detail: Some(why.to_string()),
+    };
+    let mut w = Writer::new(conn, e, policy(), user)?.owner_event("merge", Some(why.to_string()));
+    // KEEP first: a unique value it took from a duplicate is free again for the duplicate.
+    let keep = records::must_get(conn, e, m.keep)?;
+    let before = draft_json(e, &m.plan["keep"]["before"]);
+    let stamp = int(&m.plan["keep"], "updated_at")?;
+    w.restore_stamped(&keep, before.clone(), stamp)?;
+    for (d, side) in dups(m, e)? {
+        w.reinsert(&d)?;
+        restore_side(conn, e, d.id, &side)?;
+    }
+    drop(w);
+    let current = read_all(conn, refs.iter().map(|r| (r.entity, r.id)))?;
+    let mut writers: HashMap<&'static str, Writer> = HashMap::new();
+    for r in refs {
+        let old = current
+            .get(&(r.entity.name, r.id))
+            .ok_or_else(|| Error::not_found(format!("no {} with id {}", r.entity.name, r.id)))?;
+        let mut new = old.draft.clone();
+        for (f, dup) in &r.fields {
+            new.set(f, Value::Integer(*dup));
+        }
+        let w = match writers.entry(r.entity.name) {
+            Entry::Occupied(w) => w.into_mut(),
+            Entry::Vacant(v) => v.insert(Writer::new(conn, r.entity, policy(), user)?),
+        };
+        w.restore_stamped(old, new, r.updated_at)?;
+    }
+    drop(writers);
+    // The duplicates' derived values moved back with their references; KEEP's follow the
+    // rules again, so its own kept values are set once more, exactly.
+    let keep = records::must_get(conn, e, m.keep)?;
+    if keep.draft != before || keep.updated_at != stamp {
+        Writer::new(conn, e, policy(), user)?.restore_stamped(&keep, before, stamp)?;
+    }
+    Ok(())
 }
 
 /// Undoes merge `n` in the caller's write transaction; returns how many references were
@@ -153,34 +207,8 @@ pub fn revert(conn: &Store, n: i64, user: &str) -> Result<usize> {
         .hint("undo those changes first, or fix the records by hand"));
     }
     let why = format!("revert of merge {n}");
-    let policy = || AuditPolicy::PerField {
-        detail: Some(why.clone()),
-    };
-    let mut w = Writer::new(conn, e, policy(), user)?.owner_event("merge", Some(why.clone()));
-    // KEEP first: a unique value it took from a duplicate is free again for the duplicate.
-    let keep = records::must_get(conn, e, m.keep)?;
-    let before = draft_json(e, &m.plan["keep"]["before"]);
-    let stamp = int(&m.plan["keep"], "updated_at")?;
-    w.restore_stamped(&keep, before.clone(), stamp)?;
-    for (d, side) in dups(&m, e)? {
-        w.reinsert(&d)?;
-        restore_side(conn, e, d.id, &side)?;
-    }
-    drop(w);
-    for r in &refs {
-        let old = records::must_get(conn, r.entity, r.id)?;
-        let mut new = old.draft.clone();
-        for (f, dup) in &r.fields {
-            new.set(f, Value::Integer(*dup));
-        }
-        Writer::new(conn, r.entity, policy(), user)?.restore_stamped(&old, new, r.updated_at)?;
-    }
-    // The duplicates' derived values moved back with their references; KEEP's follow the
-    // rules again, so its own kept values are set once more, exactly.
-    let keep = records::must_get(conn, e, m.keep)?;
-    if keep.draft != before || keep.updated_at != stamp {
-        Writer::new(conn, e, policy(), user)?.restore_stamped(&keep, before, stamp)?;
-    }
+    // On PostgreSQL the detail is set once for the whole revert, not around each write.
+    audit::with_audit_detail(conn, Some(&why), || restore(conn, &m, e, &refs, user, &why))?;
     let now = crate::clock::now();
     conn.execute(
         "UPDATE merge_log SET reverted_at = ?, reverted_by = ? WHERE id = ?",
@@ -188,7 +216,7 @@ pub fn revert(conn: &Store, n: i64, user: &str) -> Result<usize> {
     )?;
     audit::log(
         conn,
-        &[Entry {
+        &[audit::Entry {
             user: Some(user),
             action: "revert",
             entity: Some(e.name),
@@ -203,7 +231,7 @@ pub fn revert(conn: &Store, n: i64, user: &str) -> Result<usize> {
                     .join(", "),
                 refs.len()
             )),
-            ..Entry::default()
+            ..audit::Entry::default()
         }],
     )?;
     Ok(refs.len())
