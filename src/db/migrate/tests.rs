@@ -183,6 +183,8 @@ const SHIPPED_PG: &[&str] = &[
     "e9e86a90dd5bc1ef3b0e22eb2c5f5885f3c69382d756c9e2e6f6758e7b69afa2",
     // v10: custom fields (`CUSTOM_FIELD_STEP`)
     "bbdd7ee5dfc0f499045ba03508db01c7ceea2dcde1ed27b10bacf5f78fc047cd",
+    // v11: the audit triggers' helpers cheap per row (`AUDIT_HELPERS_STEP`)
+    "28eceb2af66e39c5b2ab38e5774c5920b3c10b3a741ea20e7c6073e0c99b2276",
 ];
 
 /// Each step's statements (comments aside) as SHA-256.

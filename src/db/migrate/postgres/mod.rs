@@ -41,6 +41,7 @@ pub const STEPS: &[&str] = &[
     include_str!("v8.sql"),
     include_str!("v9.sql"),
     include_str!("v10.sql"),
+    include_str!("v11.sql"),
 ];
 
 /// The step that makes the search index (`db::search`): the records already there are
@@ -55,6 +56,9 @@ pub const TOKENS_STEP: i64 = 8;
 
 /// The step that makes the custom fields' table and functions (`db::fields`).
 pub const CUSTOM_FIELD_STEP: i64 = 10;
+
+/// The step that makes the audit triggers' helpers cheap per row (PL/pgSQL, inlinable).
+pub const AUDIT_HELPERS_STEP: i64 = 11;
 
 /// The schema that holds crm's tables in a `PostgreSQL` database.
 pub const SCHEMA: &str = "crm";
