@@ -12,9 +12,10 @@ ROWS=${1:-100000}
 DIR=${BENCH_DIR:-/tmp/crm-dedupe-bench}
 CRM=${CRM:-$ROOT/target/release/crm}
 mkdir -p "$DIR"
-export HOME=$DIR XDG_STATE_HOME=$DIR/state XDG_DATA_HOME=$DIR/data CRM_DB=$DIR/dedupe-$ROWS.db
-CSV=$DIR/customers-$ROWS.csv
-PAIRS=$DIR/pairs-$ROWS.txt
+export HOME=$DIR XDG_STATE_HOME=$DIR/state XDG_DATA_HOME=$DIR/data CRM_DB=$DIR/dedupe-v2-$ROWS.db
+# v2: the generator keeps distinct companies more than one edit apart (see its docstring).
+CSV=$DIR/customers-v2-$ROWS.csv
+PAIRS=$DIR/pairs-v2-$ROWS.txt
 [ -f "$CSV" ] || python3 "$ROOT/examples/bench_dedupe_gen.py" "$ROWS" "$PAIRS" > "$CSV"
 if [ ! -f "$CRM_DB" ]; then
   echo bench-password-1 | "$CRM" init --password-stdin >/dev/null 2>&1
@@ -33,11 +34,17 @@ for a, b in planted:
     original[b] = original.get(a, a)
 root = lambda c: original.get(c, c)
 found = set()
+by_rule = {}
 for g in groups:
     codes = sorted(r["key"] for r in g["records"])
-    found.update(itertools.combinations(codes, 2))
+    pairs = set(itertools.combinations(codes, 2))
+    found |= pairs
+    by_rule.setdefault(g["rule"], set()).update(pairs)
 hit = sum(1 for a, b in planted if tuple(sorted((a, b))) in found)
 good = sum(1 for a, b in found if root(a) == root(b))
 print(f"groups {len(groups)}, planted pairs {len(planted)}, found pairs {len(found)}")
+for rule, pairs in sorted(by_rule.items()):
+    right = sum(1 for a, b in pairs if root(a) == root(b))
+    print(f"  rule {rule}: {len(pairs)} pairs, {right} of them planted (or sharing an original)")
 print(f"recall {hit / max(len(planted), 1):.3f}, precision {good / max(len(found), 1):.3f}")
 PY
