@@ -23,7 +23,7 @@ if [ ! -f "$CRM_DB" ]; then
   "$CRM" import customer "$CSV" -q
 fi
 echo bench-password-1 | "$CRM" login --user admin --password-stdin >/dev/null
-/usr/bin/time -f "dedupe: %e s wall, %U s user, %M KiB peak RSS" \
+/usr/bin/time -f "dedupe: %e s wall, %U s user, %S s system, %M KiB peak RSS" \
   "$CRM" dedupe customer --format json > "$DIR/groups.json"
 python3 - "$DIR/groups.json" "$PAIRS" <<'PY'
 import itertools, json, sys
