@@ -94,11 +94,7 @@ fn delete_keys(name: &str) -> impl Iterator<Item = u64> + '_ {
 /// Candidate pairs (i < j) of records sharing a symmetric-delete key, the keys made
 /// `per_pass` at a time (about).
 pub fn one_edit_candidates(names: &[Option<&str>], per_pass: usize, out: &mut Vec<(u32, u32)>) {
-    let total: usize = names
-        .iter()
-        .flatten()
-        .map(|n| n.chars().count() + 1)
-        .sum();
+    let total: usize = names.iter().flatten().map(|n| n.chars().count() + 1).sum();
     let passes = total.div_ceil(per_pass.max(1)).max(1) as u64;
     let mut keys: Vec<(u64, u32)> = Vec::new();
     let mut run: Vec<u32> = Vec::new();

@@ -164,7 +164,11 @@ fn long_names_may_be_two_edits_apart() {
     assert_eq!(strsim::osa_distance(a, b), 2);
     assert!(similar::score(a, b, 0.9).is_some());
     // Found through a shared block (not one edit apart: no shared symmetric-delete key).
-    let recs = customers(&[(1, a, "", "北京"), (2, b, "", "北京"), (3, "其他", "", "北京")]);
+    let recs = customers(&[
+        (1, a, "", "北京"),
+        (2, b, "", "北京"),
+        (3, "其他", "", "北京"),
+    ]);
     let g = groups(&recs, &all(), 0.9);
     assert_eq!(g.len(), 1, "{g:?}");
     assert_eq!((g[0].rule, &g[0].members), ("similar", &vec![0, 1]));
@@ -198,7 +202,9 @@ fn a_one_typo_twin_is_found_among_hundreds_of_look_alikes_and_nothing_else_is() 
     // other (the third character changes with either of the first two or their swap; a
     // swap of the last two is left out): the city and the common bigrams make blocks over
     // the cap; one typo of the first is its only pair.
-    let pool: Vec<char> = "安邦宝北博彩昌辰成诚创达大德鼎东方飞丰福富冠光".chars().collect();
+    let pool: Vec<char> = "安邦宝北博彩昌辰成诚创达大德鼎东方飞丰福富冠光"
+        .chars()
+        .collect();
     let n = pool.len();
     let mut rows: Vec<(i64, String)> = Vec::new();
     for (k, a) in pool.iter().enumerate() {
