@@ -32,9 +32,14 @@ const KEYS_PER_PASS: usize = 2_000_000;
 /// at `min_score`: a `1 - min_score` share of the characters, at least one. At the default
 /// 0.9: one edit up to 19 characters, two from 20.
 pub fn edits(len: usize, min_score: f64) -> usize {
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
     // The small term absorbs float error: 20 × (1 − 0.9) is 1.9999999999999996.
-    let share = (len as f64 * (1.0 - min_score) + 1e-9).floor();
-    (share as usize).max(1)
+    let share = f64::from(len) * (1.0 - min_score) + 1e-9;
+    // The largest whole number within the share, counted (no float-to-integer cast).
+    (2..=len)
+        .take_while(|&k| f64::from(k) <= share)
+        .last()
+        .map_or(1, |k| usize::try_from(k).unwrap_or(usize::MAX))
 }
 
 /// The score of two names if they are similar at `min_score` (see the module): their
