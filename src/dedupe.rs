@@ -5,8 +5,6 @@
 
 mod similar;
 
-use std::collections::HashMap;
-
 use crate::schema::Value;
 use crate::schema::kinds::phones::Region;
 use crate::schema::matchkey;
@@ -144,16 +142,19 @@ pub fn groups(recs: &[Rec], rules: &[&Rule], min_score: f64) -> Vec<Group> {
             out.extend(similar::groups(recs, r, rule.name, min_score, equal_names));
             continue;
         }
-        let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, rec) in recs.iter().enumerate() {
-            if let Some(k) = &rec.keys[r] {
-                by_key.entry(k).or_default().push(i);
-            }
-        }
+        // Positions sorted by key (4 bytes a record, where a map of keys to positions
+        // took some 120: a million customers must fit in 512 MiB); equal keys are runs.
+        let key = |i: u32| recs[i as usize].keys[r].as_deref();
+        let mut by_key: Vec<u32> = (0..recs.len())
+            .filter(|&i| recs[i].keys[r].is_some())
+            .map(|i| u32::try_from(i).expect("fewer than 4 billion records"))
+            .collect();
+        by_key.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)));
         let mut found: Vec<Group> = by_key
-            .into_values()
+            .chunk_by(|&a, &b| key(a) == key(b))
             .filter(|m| m.len() > 1)
-            .map(|mut members| {
+            .map(|m| {
+                let mut members: Vec<usize> = m.iter().map(|&i| i as usize).collect();
                 members.sort_by_key(|&i| recs[i].id);
                 Group {
                     rule: rule.name,

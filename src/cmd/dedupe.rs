@@ -23,8 +23,8 @@ pub fn command() -> Command {
             "List groups of likely duplicates. Customers: by credit_code, phone, email, name (equal after \
              normalising: phones in E.164, e-mails lower-case, names without spaces, brackets, full-width forms \
              or company-form suffixes such as 有限公司 and Co., Ltd.) and similar (Jaro-Winkler similarity of the \
-             normalised names ≥ --min-score, compared within the same city, phone prefix or a shared rare name \
-             bigram). Contacts: by mobile, email, and name within a customer. Leads: by phone, email and company. \
+             normalised names ≥ --min-score, and at most a (1 − min-score) share of the shorter name's characters \
+             apart, at least one edit: at 0.9 one typo up to 19 characters). Contacts: by mobile, email, and name within a customer. Leads: by phone, email and company. \
              Equal-key groups score 1. Merge a group with `crm merge`.",
         )
         .arg(super::show::entity_arg())

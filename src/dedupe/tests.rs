@@ -62,7 +62,7 @@ fn phones_match_in_e164() {
 }
 
 #[test]
-fn similar_names_with_a_typo_meet_in_a_shared_bigram() {
+fn similar_names_with_a_typo_are_one_group_with_their_score() {
     let recs = customers(&[
         (1, "深圳市彩虹网络科技有限公司", "", ""),
         (2, "深圳市彩虹网洛科技", "", ""),
@@ -113,4 +113,122 @@ fn contact_names_match_only_within_a_customer() {
     let c = rule.key(&Value::Text("张伟".into()), Some(&Value::Integer(2)), cn());
     assert_eq!(a, b);
     assert_ne!(a, c);
+}
+
+#[test]
+fn the_edits_allowed_grow_with_length_and_a_lower_threshold() {
+    let cases = [
+        (0, 0.9, 1),
+        (6, 0.9, 1),
+        (10, 0.9, 1),
+        (19, 0.9, 1),
+        (20, 0.9, 2),
+        (30, 0.9, 3),
+        (10, 0.8, 2),
+        (10, 0.5, 5),
+        (10, 1.0, 1),
+    ];
+    for (len, min, want) in cases {
+        assert_eq!(similar::edits(len, min), want, "{len} chars at {min}");
+    }
+}
+
+#[test]
+fn jaro_winkler_alone_is_not_enough_for_short_names_two_edits_apart() {
+    // Different companies that Jaro-Winkler rates above 0.9: two edits apart.
+    for (a, b) in [
+        ("杭州盛美教育", "杭州恒盛教育"),
+        ("成都一安数据", "成都金一数据"),
+        ("wayne兆尚千电子", "wayne尚华达电子"),
+        ("umbrella富飞茂能源", "umbrella鹏富蓝能源"),
+    ] {
+        assert!(strsim::jaro_winkler(a, b) >= 0.9, "{a} {b}");
+        assert_eq!(similar::score(a, b, 0.9), None, "{a} {b}");
+    }
+    // One typo: similar, the score is Jaro-Winkler's.
+    let s = similar::score("重庆美辰软件", "重庆美方软件", 0.9).expect("one typo");
+    assert!((s - strsim::jaro_winkler("重庆美辰软件", "重庆美方软件")).abs() < 1e-12);
+    assert!(similar::score("重庆美辰软件", "重庆美方软件", 0.95).is_none());
+    // One character missing, two neighbours swapped: one edit each.
+    assert!(similar::score("深圳市彩虹网络科技", "深圳市彩虹网科技", 0.9).is_some());
+    assert!(similar::score("深圳市彩虹网络科技", "深圳市彩虹络网科技", 0.9).is_some());
+    assert_eq!(similar::score("甲", "甲", 0.9), Some(1.0));
+}
+
+#[test]
+fn long_names_may_be_two_edits_apart() {
+    let (a, b) = (
+        "internationalbusinessmachines",
+        "internationalbusinesmachine",
+    );
+    assert_eq!(strsim::osa_distance(a, b), 2);
+    assert!(similar::score(a, b, 0.9).is_some());
+    // Found through a shared block (not one edit apart: no shared symmetric-delete key).
+    let recs = customers(&[
+        (1, a, "", "北京"),
+        (2, b, "", "北京"),
+        (3, "其他", "", "北京"),
+    ]);
+    let g = groups(&recs, &all(), 0.9);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!((g[0].rule, &g[0].members), ("similar", &vec![0, 1]));
+}
+
+#[test]
+fn names_one_edit_apart_share_a_symmetric_delete_key_in_any_number_of_passes() {
+    let names = [
+        Some("abcd"),
+        Some("abxd"),
+        Some("abd"),
+        Some("bacd"),
+        Some("wxyz"),
+        None,
+        Some("aa"),
+        Some("a"),
+    ];
+    let want = vec![(0, 1), (0, 2), (0, 3), (1, 2), (6, 7)];
+    for per_pass in [1, 3, 1000] {
+        let mut got = Vec::new();
+        similar::one_edit_candidates(&names, per_pass, &mut got);
+        got.sort_unstable();
+        got.dedup();
+        assert_eq!(got, want, "{per_pass} keys a pass");
+    }
+}
+
+#[test]
+fn a_one_typo_twin_is_found_among_hundreds_of_look_alikes_and_nothing_else_is() {
+    // 506 different companies in one city and trade, each two edits or more from every
+    // other (the third character changes with either of the first two or their swap; a
+    // swap of the last two is left out): the city and the common bigrams make blocks over
+    // the cap; one typo of the first is its only pair.
+    let pool: Vec<char> = "安邦宝北博彩昌辰成诚创达大德鼎东方飞丰福富冠光"
+        .chars()
+        .collect();
+    let n = pool.len();
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    for (k, a) in pool.iter().enumerate() {
+        for (m, b) in pool.iter().enumerate() {
+            if (k + m) % n == 0 {
+                continue;
+            }
+            let c = pool[(k + 2 * m) % n];
+            let id = i64::try_from(rows.len()).expect("small") + 1;
+            rows.push((id, format!("北京{a}{b}{c}科技有限公司")));
+        }
+    }
+    assert_eq!(rows[0].1, "北京安邦宝科技有限公司");
+    let typo = i64::try_from(rows.len()).expect("small") + 1;
+    rows.push((typo, "北京安邦宝科枝有限公司".into()));
+    let recs = customers(
+        &rows
+            .iter()
+            .map(|(id, name)| (*id, name.as_str(), "", "北京"))
+            .collect::<Vec<_>>(),
+    );
+    let g = groups(&recs, &all(), 0.9);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0].rule, "similar");
+    let ids: Vec<i64> = g[0].members.iter().map(|&i| recs[i].id).collect();
+    assert_eq!(ids, vec![1, typo]);
 }

@@ -107,6 +107,42 @@ fn similar_names_have_a_score_and_min_score_filters_them() {
 }
 
 #[test]
+fn short_look_alikes_are_not_similar_but_a_one_character_typo_is() {
+    let env = Env::new();
+    let a = env.add("customer", &["--name", "杭州盛美教育有限公司"]);
+    let b = env.add("customer", &["--name", "杭州恒盛教育有限公司"]);
+    let c = env.add("customer", &["--name", "杭州盛美教肓集团"]);
+    env.add("customer", &["--name", "Wayne 兆尚千电子 Inc."]);
+    env.add("customer", &["--name", "Wayne 尚华达电子 LLC"]);
+    // Jaro-Winkler rates both look-alike pairs above 0.9; they are two edits apart.
+    let ids = |g: &serde_json::Value| -> Vec<Vec<i64>> {
+        g.as_array()
+            .expect("groups")
+            .iter()
+            .map(|x| {
+                x["records"]
+                    .as_array()
+                    .expect("records")
+                    .iter()
+                    .map(|r| r["id"].as_i64().expect("id"))
+                    .collect()
+            })
+            .collect()
+    };
+    let g = dedupe(&env, &["customer", "--rule", "similar"]);
+    assert_eq!(ids(&g), vec![vec![a, c]], "{g}");
+    // A lower threshold allows more edits: a 0.4 share of six characters is two.
+    let g = dedupe(
+        &env,
+        &["customer", "--rule", "similar", "--min-score", "0.6"],
+    );
+    assert!(
+        ids(&g).iter().any(|m| m.contains(&a) && m.contains(&b)),
+        "{g}"
+    );
+}
+
+#[test]
 fn contacts_match_by_name_within_a_customer_and_leads_by_company() {
     let env = Env::new();
     let c1 = env.add("customer", &["--name", "一号"]).to_string();
