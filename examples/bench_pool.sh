@@ -52,14 +52,14 @@ con.commit()
 con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 EOF
 "$BIN" -q config set pool.no_deal_days 0
-cp "$CRM_DB" "$WORK/fresh.db"
 MIA=$(echo "$PW" | "$BIN" login --user mia --password-stdin --print-token)
+cp "$CRM_DB" "$WORK/fresh.db"
 
 median() { sort -n | sed -n 2p; }
 ms() { # runs "$@" once, prints its wall time in ms
     local t0 t1
     t0=$(date +%s%N)
-    "$@" >/dev/null
+    "$@" >/dev/null || { echo "FAILED: $*" >&2; echo FAILED; return; }
     t1=$(date +%s%N)
     echo $(((t1 - t0) / 1000000))
 }

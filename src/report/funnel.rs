@@ -264,7 +264,17 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     if let Some((g, zh)) = group {
         // Sections named and titled by the group: `by_owner`, `owner_amounts`, … or the
         // same for a choice field.
-        let [by_g, g_amounts, win_by_g, en, en_amounts, en_win, zh_by, zh_amounts, zh_win] = [
+        let [
+            by_g,
+            g_amounts,
+            win_by_g,
+            en,
+            en_amounts,
+            en_win,
+            zh_by,
+            zh_amounts,
+            zh_win,
+        ] = [
             format!("by_{g}"),
             format!("{g}_amounts"),
             format!("win_rate_by_{g}"),

@@ -502,7 +502,14 @@ fn reports_group_by_a_custom_choice_field_in_every_format() {
     let table = env.run(&["report", "sales", "--by", "tier", "--section", "by_group"]);
     assert!(table.ok().stdout.contains("silver"), "{}", table.stdout);
     let csv = env.run(&[
-        "--format", "csv", "report", "service", "--by", "region", "--section", "by_group",
+        "--format",
+        "csv",
+        "report",
+        "service",
+        "--by",
+        "region",
+        "--section",
+        "by_group",
     ]);
     let csv = &csv.ok().stdout;
     assert!(csv.lines().next().unwrap().contains("region"), "{csv}");
@@ -533,7 +540,14 @@ fn reports_group_by_a_custom_choice_field_in_every_format() {
 fn a_masked_choice_field_cannot_group_a_report() {
     let env = Env::new();
     env.run(&[
-        "field", "add", "customer", "tier", "--kind", "choice", "--choices", "gold,silver",
+        "field",
+        "add",
+        "customer",
+        "tier",
+        "--kind",
+        "choice",
+        "--choices",
+        "gold,silver",
     ])
     .ok();
     env.add("customer", &["--name", "Gold", "--tier", "gold"]);
@@ -555,7 +569,14 @@ fn a_masked_choice_field_cannot_group_a_report() {
 fn reverting_an_import_audits_the_custom_values_of_each_record_it_deletes() {
     let env = Env::new();
     env.run(&[
-        "field", "add", "customer", "tier", "--kind", "choice", "--choices", "gold,silver",
+        "field",
+        "add",
+        "customer",
+        "tier",
+        "--kind",
+        "choice",
+        "--choices",
+        "gold,silver",
     ])
     .ok();
     env.run(&["field", "add", "customer", "budget_cap", "--kind", "money"])
@@ -588,5 +609,8 @@ fn reverting_an_import_audits_the_custom_values_of_each_record_it_deletes() {
     let keys: Vec<&String> = a.as_object().unwrap().keys().collect();
     assert_eq!(keys.last().map(|k| k.as_str()), Some("budget_cap"), "{a}");
     let b = deleted.iter().map(old).find(|o| o["name"] == "B").unwrap();
-    assert!(b.get("tier").is_none() && b.get("budget_cap").is_none(), "{b}");
+    assert!(
+        b.get("tier").is_none() && b.get("budget_cap").is_none(),
+        "{b}"
+    );
 }
