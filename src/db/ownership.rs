@@ -130,7 +130,9 @@ pub fn candidates(
     let mut params: Vec<Value> = Vec::new();
     let mut near = Vec::new();
     if let Some(t) = cut.followup {
-        near.push("(c.created_at < ? AND (c.last_contacted_at IS NULL OR c.last_contacted_at < ?))");
+        near.push(
+            "(c.created_at < ? AND (c.last_contacted_at IS NULL OR c.last_contacted_at < ?))",
+        );
         params.extend([Value::Integer(t), Value::Integer(t)]);
     }
     if let Some(t) = cut.deal {

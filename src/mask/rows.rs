@@ -129,10 +129,7 @@ impl RowMask {
                     // Texts, as most masked values are, masked where they lie (a million-row
                     // export pays no copy per cell).
                     ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        out[i] = Some(super::form::masked_text(
-                            kind,
-                            &String::from_utf8_lossy(t),
-                        ));
+                        out[i] = Some(super::form::masked_text(kind, &String::from_utf8_lossy(t)));
                         continue;
                     }
                     ValueRef::Integer(n) => Value::Integer(n),

@@ -132,15 +132,15 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     let mut group = ("assignee", "处理人");
     let period = match p.by.as_deref() {
         None | Some("assignee") => None,
-        Some(b) => match Period::parse(b) {
-            Some(per) => Some(per),
-            None => {
+        Some(b) => {
+            let per = Period::parse(b);
+            if per.is_none() {
                 let f = super::choice_by("ticket", b)?
                     .ok_or_else(|| super::bad_by("service", b, DEF.by, "ticket"))?;
                 group = (f.name, f.zh);
-                None
             }
-        },
+            per
+        }
     };
     let w = match period {
         Some(per) => p.window.with_default_from(per, 12),
