@@ -9,6 +9,11 @@
 # build (the release build did not finish in time), SQLite, 100,000 customers, median of 5
 # whole-process runs: --where code= 79 ms vs erp_id= 82 ms; --where level=A --count 189 ms
 # vs tier=gold --count 51 ms; --sort code --limit 20 29 ms vs --sort erp_id 82 ms.
+# Measured 2026-12-02 07:14 UTC, same VM (load ~11), RELEASE build `cargo build --release
+# --no-default-features` (plain SQLite), `BIN=target/release/crm nice -n 10
+# examples/bench_fields.sh 1000000`: 1,000,000 customers, median of 5: --where code= 12 ms vs
+# erp_id= 14 ms (1.17x, target <= 1.2x); --where level=A --count 246 ms vs tier=gold --count
+# 20 ms; --sort code --limit 20 16 ms vs --sort erp_id 11 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-100000}"

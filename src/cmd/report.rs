@@ -31,7 +31,7 @@ pub fn command() -> Command {
         let mut sub = Command::new(r.name)
             .about(r.about)
             .long_about(format!("{}.\n\n{}", r.about, r.help));
-        for a in common_args(r.by) {
+        for a in common_args(r.by, r.by_choice) {
             sub = sub.arg(a);
         }
         if let Some(save) = &r.save {
@@ -47,7 +47,7 @@ pub fn command() -> Command {
     c
 }
 
-fn common_args(by: &str) -> Vec<Arg> {
+fn common_args(by: &str, by_choice: &str) -> Vec<Arg> {
     let mut v = vec![
         Arg::new("from")
             .long("from")
@@ -81,7 +81,11 @@ fn common_args(by: &str) -> Vec<Arg> {
             Arg::new("by")
                 .long("by")
                 .value_name("GROUP")
-                .help(format!("Group by: {by}")),
+                .help(if by_choice.is_empty() {
+                    format!("Group by: {by}")
+                } else {
+                    format!("Group by: {by}, or a choice field of {by_choice} (built-in or custom)")
+                }),
         );
     }
     v
@@ -116,6 +120,13 @@ pub fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<()> {
         by: sub.try_get_one::<String>("by").ok().flatten().cloned(),
         limit: sub.get_one::<i64>("limit").copied().unwrap_or(20),
     };
+    if let (Some(by), false) = (params.by.as_deref(), def.by_choice.is_empty()) {
+        // Opening the database loads its custom fields into the registry first.
+        ctx.db()?;
+        if let Some(f) = report::choice_by(def.by_choice, by)? {
+            ctx.check_masked_group(Entity::get(def.by_choice)?, f)?;
+        }
+    }
     let save = def
         .save
         .as_ref()

@@ -81,6 +81,18 @@ impl Ctx {
         Ok(())
     }
 
+    /// Refuses a report's `--by` on a field masked for the role (exit 7, audited), as a
+    /// filter on it is: each group's count would tell the hidden values. `--reveal` lifts it.
+    pub fn check_masked_group(&mut self, e: &'static Entity, f: &'static Field) -> Result<()> {
+        let p = self.mask_policy()?;
+        if self.g.reveal || !p.masks(e, f) {
+            return Ok(());
+        }
+        let role = self.user()?.role;
+        self.audit_denied(Some(e), format!("group by masked {}.{}", e.name, f.name))?;
+        Err(mask::refused(role, e, f, "group"))
+    }
+
     /// Audits what `--reveal` showed: the fields and the records, by whom.
     pub fn audit_reveal(&mut self, m: &RowMask) -> Result<()> {
         if m.revealed.is_empty() {

@@ -101,11 +101,25 @@ pub struct Candidate {
     pub won: bool,
 }
 
-/// Every owned customer not exempt by level or by an active contract, by id.
+/// Where the sweep's rules could apply: a customer can break `pool.no_followup_days` only
+/// if both its last follow-up (if any) and its creation lie before `followup`, and
+/// `pool.no_deal_days` only if its creation lies before `deal` (its owner got it after it was
+/// made). Unix seconds; None: the rule is off. The caller judges each candidate exactly.
+#[derive(Debug, Clone, Copy)]
+pub struct Cutoffs {
+    pub followup: Option<i64>,
+    pub deal: Option<i64>,
+}
+
+/// Every owned customer not exempt by level or by an active contract that `cut` leaves a
+/// candidate, by id. The cut is two plain column tests, made before the look-ups of the
+/// customer's ownership events, won deals and contracts: on a book worked daily only the
+/// few near a rule's line pay for those.
 pub fn candidates(
     s: &Store,
     exempt_levels: &[String],
     exempt_contract: bool,
+    cut: Cutoffs,
 ) -> Result<Vec<Candidate>> {
     let mut sql = String::from(
         "SELECT c.id, c.code, c.name, c.owner, c.last_contacted_at, c.created_at, \
@@ -114,6 +128,21 @@ pub fn candidates(
          FROM customer c WHERE c.owner IS NOT NULL",
     );
     let mut params: Vec<Value> = Vec::new();
+    let mut near = Vec::new();
+    if let Some(t) = cut.followup {
+        near.push(
+            "(c.created_at < ? AND (c.last_contacted_at IS NULL OR c.last_contacted_at < ?))",
+        );
+        params.extend([Value::Integer(t), Value::Integer(t)]);
+    }
+    if let Some(t) = cut.deal {
+        near.push("c.created_at < ?");
+        params.push(Value::Integer(t));
+    }
+    if near.is_empty() {
+        return Ok(Vec::new());
+    }
+    let _ = write!(sql, " AND ({})", near.join(" OR "));
     if !exempt_levels.is_empty() {
         let marks = vec!["?"; exempt_levels.len()].join(", ");
         let _ = write!(sql, " AND (c.level IS NULL OR c.level NOT IN ({marks}))");

@@ -11,11 +11,16 @@ pub fn masked(kind: Kind, v: &Value) -> Value {
         Value::Text(s) => s.clone(),
         other => kind.format(other),
     };
-    Value::Text(match kind {
-        Kind::Phone => phone(&text),
-        Kind::Email => email(&text),
-        _ => id_like(&text),
-    })
+    Value::Text(masked_text(kind, &text))
+}
+
+/// A stored text as the masked text shown instead (export's borrowed cells: no copy first).
+pub fn masked_text(kind: Kind, text: &str) -> String {
+    match kind {
+        Kind::Phone => phone(text),
+        Kind::Email => email(text),
+        _ => id_like(text),
+    }
 }
 
 /// Digits kept at the start and end of a phone of `n` digits: 3 and 4 from 11 digits up,
@@ -32,23 +37,28 @@ pub fn phone(s: &str) -> String {
     }
     let (head, tail) = phone_keep(n);
     let mut i = 0;
-    s.chars()
-        .map(|c| {
-            if !c.is_ascii_digit() {
-                return c;
-            }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_digit() {
             i += 1;
-            if i <= head || i > n - tail { c } else { '*' }
-        })
-        .collect()
+            out.push(if i <= head || i > n - tail { c } else { '*' });
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// An e-mail as its first character, `***` and the domain.
 pub fn email(s: &str) -> String {
     match s.rsplit_once('@') {
         Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
+            let first = local.chars().next().map_or(0, char::len_utf8);
+            let mut out = String::with_capacity(first + 4 + domain.len());
+            out.push_str(&local[..first]);
+            out.push_str("***@");
+            out.push_str(domain);
+            out
         }
         None => id_like(s),
     }

@@ -20,6 +20,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     name: "activities",
     about: "Follow-ups done and overdue per owner per period; customers without follow-up (跟进分析)",
     help: HELP,
+    by_choice: "",
     by: "month, quarter, year, week, day",
     reads: &["activity", "customer"],
     run,

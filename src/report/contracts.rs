@@ -23,6 +23,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     name: "contracts",
     about: "Contracts by status, value, expiring in 30/60/90 days, renewals (合同统计)",
     help: HELP,
+    by_choice: "",
     by: "",
     reads: &["contract"],
     run,

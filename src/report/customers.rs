@@ -25,6 +25,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     name: "customers",
     about: "Customers by status, level, industry, source, city, owner; new and churn per period; RFM segments (客户分析)",
     help: HELP,
+    by_choice: "",
     by: "month, quarter, year, week, day",
     reads: &["customer", "order"],
     run: read,

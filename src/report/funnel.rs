@@ -11,11 +11,11 @@ use super::money::{amounts_section, currency_of};
 use super::{CURRENCY, Params, Purse, Report, Section, col, days, money, percent_of, rate};
 use crate::db::Store;
 use crate::db::report::{Args, funnel as q, int, text};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::schema::entities::STAGES;
 
 /// The long help of `crm report funnel`: what each figure means.
-pub const HELP: &str = r#"Per stage: the opportunities now in it (count; per currency in stage_amounts: amount and weighted amount = amount × probability, summed exactly and rounded once), how many reached it (entered it or a later stage, from the stage history), the conversion to the next stage (reached next ÷ reached this), and the average days of the stays in it that ended. Win rate = won ÷ (won + lost). Amounts are given per currency, never added across currencies. The cohort is the opportunities created in --from/--to; only stage history before "now" (the end of --as-of) is read, while counts use each opportunity's current stage. --by owner adds the same per owner."#;
+pub const HELP: &str = r#"Per stage: the opportunities now in it (count; per currency in stage_amounts: amount and weighted amount = amount × probability, summed exactly and rounded once), how many reached it (entered it or a later stage, from the stage history), the conversion to the next stage (reached next ÷ reached this), and the average days of the stays in it that ended. Win rate = won ÷ (won + lost). Amounts are given per currency, never added across currencies. The cohort is the opportunities created in --from/--to; only stage history before "now" (the end of --as-of) is read, while counts use each opportunity's current stage. --by owner adds the same per owner, and --by a choice field of the opportunity (built-in or custom) per value of it."#;
 
 /// `crm report funnel` in the report registry (`report::REPORTS`). The stage history is part of an opportunity.
 pub const DEF: super::ReportDef = super::ReportDef {
@@ -23,6 +23,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     about: "Sales funnel: stages, conversion from stage history, win rate (销售漏斗)",
     help: HELP,
     by: "owner",
+    by_choice: "opportunity",
     reads: &["opportunity"],
     run,
     save: None,
@@ -129,19 +130,19 @@ impl Figures {
 }
 
 pub fn run(conn: &Store, p: &Params) -> Result<Report> {
-    let by_owner = match p.by.as_deref() {
-        None => false,
-        Some("owner") => true,
-        Some(other) => {
-            return Err(
-                Error::usage(format!("funnel cannot be grouped by '{other}'"))
-                    .hint("use --by owner"),
-            );
-        }
+    // By owner, or by a choice field of the opportunity (its values are the groups): its
+    // column name, and its Chinese label.
+    let group: Option<(&'static str, &'static str)> = match p.by.as_deref() {
+        None => None,
+        Some("owner") => Some(("owner", "负责人")),
+        Some(other) => match super::choice_by("opportunity", other)? {
+            Some(f) => Some((f.name, f.zh)),
+            None => return Err(super::bad_by("funnel", other, DEF.by, "opportunity")),
+        },
     };
     let pipe = pipeline();
     let args = Args::window(&p.window, p.owner.as_deref());
-    let cohort = q::cohort(conn, &args)?;
+    let cohort = q::cohort(conn, &args, group.map_or("owner", |g| g.0))?;
     let mut all = all_empty(pipe.len());
     let mut owners: BTreeMap<String, Figures> = BTreeMap::new();
     // Per cohort member (in id order): its owner and the furthest pipeline stage reached.
@@ -260,31 +261,50 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     }
     let mut sections = vec![summary, amounts, stages, stage_amounts];
 
-    if by_owner {
-        let mut cols = vec![col("owner", "owner", "负责人")];
+    if let Some((g, zh)) = group {
+        // Sections named and titled by the group: `by_owner`, `owner_amounts`, … or the
+        // same for a choice field.
+        let [
+            by_g,
+            g_amounts,
+            win_by_g,
+            en,
+            en_amounts,
+            en_win,
+            zh_by,
+            zh_amounts,
+            zh_win,
+        ] = [
+            format!("by_{g}"),
+            format!("{g}_amounts"),
+            format!("win_rate_by_{g}"),
+            format!("Funnel by {g}"),
+            format!("Amounts by {g}, stage and currency"),
+            format!("Win rate by {g}"),
+            format!("按{zh}"),
+            format!("各{zh}金额（按币种）"),
+            format!("各{zh}赢单率"),
+        ]
+        .map(leak);
+        let mut cols = vec![col(g, g, zh)];
         cols.extend(stage_cols);
-        let mut s = Section::table("by_owner", "Funnel by owner", "按负责人", cols);
-        let mut cols = vec![col("owner", "owner", "负责人")];
+        let mut s = Section::table(by_g, en, zh_by, cols);
+        let mut cols = vec![col(g, g, zh)];
         cols.extend(amount_cols);
-        let mut a = Section::table(
-            "owner_amounts",
-            "Amounts by owner, stage and currency",
-            "各负责人金额（按币种）",
-            cols,
-        );
+        let mut a = Section::table(g_amounts, en_amounts, zh_amounts, cols);
         let mut w = Section::table(
-            "win_rate_by_owner",
-            "Win rate by owner",
-            "各负责人赢单率",
+            win_by_g,
+            en_win,
+            zh_win,
             vec![
-                col("owner", "owner", "负责人"),
+                col(g, g, zh),
                 col("opportunities", "opportunities", "机会数"),
                 col("won", "won", "赢单"),
                 col("lost", "lost", "输单"),
                 col("win_rate", "win_rate", "赢单率"),
             ],
         )
-        .chart("owner", "win_rate");
+        .chart(g, "win_rate");
         for (owner, f) in &owners {
             s.rows.extend(f.stage_rows(Some(owner), &BTreeMap::new()));
             a.rows.extend(f.amount_rows(Some(owner)));
@@ -305,6 +325,12 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
         params: p.clone(),
         sections,
     })
+}
+
+/// A section name or title made for this run's choice field (sections name theirs for the
+/// whole run).
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
 }
 
 fn all_empty(n: usize) -> Figures {

@@ -19,7 +19,8 @@ pub use crate::period::{Period, Window};
 pub use money::{CURRENCY, Purse, Total, money, percent_of};
 
 use crate::db::Store;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::schema::{Entity, Field, Kind};
 
 /// Every report, in `crm report --help` order: the one place a report is registered. The
 /// command line, its help, completions and man pages, and the read check all come from
@@ -43,6 +44,9 @@ pub struct ReportDef {
     pub help: &'static str,
     /// The groupings `--by` takes, as its help lists them; empty: no `--by`.
     pub by: &'static str,
+    /// The entity whose choice fields (built-in or custom) `--by` also takes, their values
+    /// as the groups; empty: none.
+    pub by_choice: &'static str,
     /// The entities it reads: a role gets the report only when it may read every one of them
     /// (SPEC "Roles (additions)").
     pub reads: &'static [&'static str],
@@ -67,6 +71,35 @@ impl ReportDef {
     pub fn get(name: &str) -> Option<&'static ReportDef> {
         REPORTS.iter().find(|r| r.name == name)
     }
+}
+
+/// The choice fields (built-in and custom) of `entity` that `--by` takes.
+pub fn choice_fields(entity: &str) -> Result<Vec<&'static Field>> {
+    Ok(Entity::get(entity)?
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, Kind::Choice(_)))
+        .collect())
+}
+
+/// The choice field of `entity` that `by` names, if it names one.
+pub fn choice_by(entity: &str, by: &str) -> Result<Option<&'static Field>> {
+    let norm = by.trim().replace('-', "_");
+    Ok(choice_fields(entity)?.into_iter().find(|f| f.name == norm))
+}
+
+/// The usage error (exit 2) of a `--by` the report does not take, naming what it takes:
+/// its fixed groupings, then the choice fields of `entity`.
+pub fn bad_by(report: &str, by: &str, fixed: &str, entity: &str) -> Error {
+    let fields: Vec<&str> = choice_fields(entity)
+        .unwrap_or_default()
+        .iter()
+        .map(|f| f.name)
+        .collect();
+    Error::usage(format!("{report} cannot be grouped by '{by}'")).hint(format!(
+        "use --by {fixed}, or a choice field of {entity}: {}",
+        fields.join(", ")
+    ))
 }
 
 /// What every report is asked: the window, an owner filter, a grouping, a row limit.

@@ -9,12 +9,14 @@ use serde_json::Value as J;
 use super::money::{amounts_section, currency_of};
 use super::{CURRENCY, Params, Purse, Report, Section, col, money, percent_of};
 use crate::db::Store;
+use crate::db::report::sales::Group;
 use crate::db::report::{Args, index, int, sales as q, split_total, text};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::period::{self, Period};
+use crate::schema::Entity;
 
 /// The long help of `crm report sales`: what each figure means.
-pub const HELP: &str = r"Won deals (by close time) and booked orders (not draft or cancelled; paid = status paid, by order date) per month, quarter, year, week, day or owner; the forecast of open opportunities by expected close month (weighted by probability; bounded only by an explicit --from/--to); the top customers by booked amount (--limit, per currency). Every amount is per currency, never added across currencies. Without --from: the 12 periods up to --to/--as-of.";
+pub const HELP: &str = r"Won deals (by close time) and booked orders (not draft or cancelled; paid = status paid, by order date) per month, quarter, year, week, day, owner, or value of a choice field of the customer (built-in or custom: --by level, --by industry, …); the forecast of open opportunities by expected close month (weighted by probability; bounded only by an explicit --from/--to); the top customers by booked amount (--limit, per currency). Every amount is per currency, never added across currencies. Without --from: the 12 periods up to --to/--as-of.";
 
 /// `crm report sales` in the report registry (`report::REPORTS`).
 pub const DEF: super::ReportDef = super::ReportDef {
@@ -22,6 +24,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     about: "Won deals, orders and payments per period or owner; forecast; top customers (销售分析)",
     help: HELP,
     by: "month, quarter, year, week, day, owner",
+    by_choice: "customer",
     reads: &["opportunity", "order", "customer"],
     run,
     save: None,
@@ -29,15 +32,18 @@ pub const DEF: super::ReportDef = super::ReportDef {
 
 pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     let by = p.by.as_deref().unwrap_or("month");
-    let by_owner = by == "owner";
-    let period = if by_owner {
-        Period::Month
+    // A period, the owner, or a choice field of the customer (its values are the groups).
+    let (group, period) = if let Some(per) = Period::parse(by) {
+        (Group::Period, per)
+    } else if by == "owner" {
+        (Group::Owner, Period::Month)
+    } else if let Some(f) = super::choice_by("customer", by)? {
+        (Group::Customer(f.name), Period::Month)
     } else {
-        Period::parse(by).ok_or_else(|| {
-            Error::usage(format!("sales cannot be grouped by '{by}'"))
-                .hint("use --by month, quarter, year or owner")
-        })?
+        return Err(super::bad_by("sales", by, DEF.by, "customer"));
     };
+    // Grouped otherwise than by period: one bucket, the whole window.
+    let by_owner = group != Group::Period;
     let w = p.window.with_default_from(period, 12);
     let buckets = if by_owner {
         vec![period::whole(&w)]
@@ -47,8 +53,11 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     // `:currency` is what the SQL counts a record without a currency in.
     let args =
         Args::window(&w, p.owner.as_deref()).set("currency", super::money::default_currency());
-    let group = if by_owner { "owner" } else { "period" };
-    let group_zh = if by_owner { "负责人" } else { "期间" };
+    let (group_name, group_zh) = match group {
+        Group::Period => ("period", "期间"),
+        Group::Owner => ("owner", "负责人"),
+        Group::Customer(name) => (name, Entity::get("customer")?.field(name)?.zh),
+    };
 
     // Rows keyed by bucket index (every bucket shown, in every currency of the report) or
     // by owner (those with figures, in their currencies).
@@ -61,13 +70,13 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     };
     // Per group: won count, won Σ, booked count, booked Σ, paid count, paid Σ per currency.
     let mut groups: BTreeMap<String, Purse<6>> = BTreeMap::new();
-    for r in q::won(conn, &buckets, by_owner, args.clone())? {
+    for r in q::won(conn, &buckets, group, args.clone())? {
         let (g, c) = (label(&r[0]), currency_of(&r[1]));
         let p = groups.entry(g).or_default();
         p.add(&c, 0, i128::from(int(&r[2])));
         p.add(&c, 1, split_total(&r, 3));
     }
-    for r in q::orders(conn, &buckets, by_owner, args.clone())? {
+    for r in q::orders(conn, &buckets, group, args.clone())? {
         let (g, c) = (label(&r[0]), currency_of(&r[1]));
         let p = groups.entry(g).or_default();
         p.add(&c, 2, i128::from(int(&r[2])));
@@ -89,7 +98,7 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
         "Sales by group and currency",
         "销售分析（按币种）",
         vec![
-            col(group, group, group_zh),
+            col(group_name, group_name, group_zh),
             CURRENCY,
             col("won_count", "won_count", "赢单数"),
             col("won_amount", "won_amount", "赢单金额"),
@@ -99,7 +108,7 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
             col("paid_amount", "paid_amount", "已付款金额"),
         ],
     )
-    .chart(group, "won_amount");
+    .chart(group_name, "won_amount");
     // Totals per currency: the six figures, then forecast Σ and weighted Σ (in percent).
     let mut totals: Purse<8> = Purse::default();
     for k in &keys {

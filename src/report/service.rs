@@ -10,12 +10,12 @@ use serde_json::Value as J;
 use super::{Params, Report, Section, col, hours, mean, rate};
 use crate::db::Store;
 use crate::db::report::{Args, int, opt_int, service as q, text};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::period::{self, Period};
 use crate::schema::Entity;
 
 /// The long help of `crm report service`: what each figure means.
-pub const HELP: &str = r#"Tickets opened in the window by status, type and priority: resolved by "now" (the end of --as-of), average and 90th-percentile (nearest rank) resolution hours, breaches of the service time (urgent 4 h, high 1 day, normal 3 days, low 7 days; an open ticket breaches once older than that), complaint rate; satisfaction mean and distribution. --owner is the assignee; --by assignee or a period adds a breakdown."#;
+pub const HELP: &str = r#"Tickets opened in the window by status, type and priority: resolved by "now" (the end of --as-of), average and 90th-percentile (nearest rank) resolution hours, breaches of the service time (urgent 4 h, high 1 day, normal 3 days, low 7 days; an open ticket breaches once older than that), complaint rate; satisfaction mean and distribution. --owner is the assignee; --by assignee, a period, or a choice field of the ticket (built-in or custom) adds a breakdown."#;
 
 /// `crm report service` in the report registry (`report::REPORTS`).
 pub const DEF: super::ReportDef = super::ReportDef {
@@ -23,6 +23,7 @@ pub const DEF: super::ReportDef = super::ReportDef {
     about: "Tickets by status, type, priority; resolution times, breaches, complaints, satisfaction (服务分析)",
     help: HELP,
     by: "assignee, month, quarter, year, week, day",
+    by_choice: "ticket",
     reads: &["ticket"],
     run,
     save: None,
@@ -42,7 +43,8 @@ struct Ticket {
     status: String,
     kind: String,
     priority: String,
-    assignee: String,
+    /// The assignee, or the value of the choice field grouped by.
+    group: String,
     opened: i64,
     /// Seconds to resolution, if resolved by the report's "now".
     took: Option<i64>,
@@ -125,12 +127,20 @@ fn agg_cols(first: &'static str, zh: &'static str) -> Vec<super::Col> {
 
 #[allow(clippy::many_single_char_names)]
 pub fn run(conn: &Store, p: &Params) -> Result<Report> {
+    // A period, the assignee, or a choice field of the ticket (its values are the groups:
+    // its column name and Chinese label).
+    let mut group = ("assignee", "处理人");
     let period = match p.by.as_deref() {
         None | Some("assignee") => None,
-        Some(b) => Some(Period::parse(b).ok_or_else(|| {
-            Error::usage(format!("service cannot be grouped by '{b}'"))
-                .hint("use --by assignee, day, week, month, quarter or year")
-        })?),
+        Some(b) => {
+            let per = Period::parse(b);
+            if per.is_none() {
+                let f = super::choice_by("ticket", b)?
+                    .ok_or_else(|| super::bad_by("service", b, DEF.by, "ticket"))?;
+                group = (f.name, f.zh);
+            }
+            per
+        }
     };
     let w = match period {
         Some(per) => p.window.with_default_from(per, 12),
@@ -138,7 +148,7 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
     };
     let now = w.now;
     let args = Args::window(&w, p.owner.as_deref());
-    let tickets: Vec<Ticket> = q::tickets(conn, &args, w.from.is_some())?
+    let tickets: Vec<Ticket> = q::tickets(conn, &args, w.from.is_some(), group.0)?
         .iter()
         .map(|r| {
             let priority = text(&r[2]).unwrap_or_default();
@@ -150,7 +160,7 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
                 status: text(&r[0]).unwrap_or_default(),
                 kind: text(&r[1]).unwrap_or_default(),
                 priority,
-                assignee: text(&r[3]).unwrap_or_default(),
+                group: text(&r[3]).unwrap_or_default(),
                 opened,
                 took: resolved.map(|t| (t - opened).max(0)),
                 breached: limit.is_some_and(|l| age > l),
@@ -186,7 +196,7 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
                 let k = buckets.partition_point(|b| b.end_ts <= t.opened);
                 buckets.get(k).map_or_else(String::new, |b| b.label.clone())
             } else {
-                t.assignee.clone()
+                t.group.clone()
             };
             groups.entry(key).or_default().add(t);
         }
@@ -277,18 +287,11 @@ pub fn run(conn: &Store, p: &Params) -> Result<Report> {
             "by_group",
             "By group",
             "分组",
-            agg_cols(
-                if period.is_some() {
-                    "period"
-                } else {
-                    "assignee"
-                },
-                if period.is_some() {
-                    "期间"
-                } else {
-                    "处理人"
-                },
-            ),
+            if period.is_some() {
+                agg_cols("period", "期间")
+            } else {
+                agg_cols(group.0, group.1)
+            },
         );
         let first = s.cols[0].key;
         s = s.chart(first, "tickets");

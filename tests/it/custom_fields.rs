@@ -398,3 +398,219 @@ fn copy_to_postgres_carries_custom_fields_and_their_definitions() {
         1
     );
 }
+
+/// The rows of a report's section (JSON).
+fn section(report: &serde_json::Value, name: &str) -> Vec<serde_json::Value> {
+    report[name]
+        .as_array()
+        .unwrap_or_else(|| panic!("no section {name}: {report}"))
+        .clone()
+}
+
+#[test]
+fn reports_group_by_a_custom_choice_field_in_every_format() {
+    let env = Env::new();
+    for (entity, name, choices) in [
+        ("customer", "tier", "gold:金牌,silver:银牌"),
+        ("opportunity", "deal_kind", "new_logo,renewal"),
+        ("ticket", "region", "north,south"),
+    ] {
+        env.run(&[
+            "field",
+            "add",
+            entity,
+            name,
+            "--kind",
+            "choice",
+            "--choices",
+            choices,
+        ])
+        .ok();
+    }
+    env.run(&["field", "add", "customer", "memo", "--kind", "text"])
+        .ok();
+    let gold = env.add("customer", &["--name", "Gold", "--tier", "gold"]);
+    let silver = env.add("customer", &["--name", "Silver", "--tier", "silver"]);
+    let plain = env.add("customer", &["--name", "Plain"]);
+    for (c, amount, kind) in [(gold, "100.00", "renewal"), (plain, "7.50", "new_logo")] {
+        let id = env.add(
+            "opportunity",
+            &[
+                "--customer",
+                &c.to_string(),
+                "--name",
+                "deal",
+                "--amount",
+                amount,
+                "--deal-kind",
+                kind,
+            ],
+        );
+        env.run(&["edit", "opportunity", &id.to_string(), "--stage", "won"])
+            .ok();
+    }
+    env.add(
+        "order",
+        &[
+            "--customer",
+            &silver.to_string(),
+            "--status",
+            "confirmed",
+            "--amount",
+            "30.00",
+        ],
+    );
+    for (c, region) in [(gold, "north"), (silver, "north"), (plain, "south")] {
+        env.add(
+            "ticket",
+            &[
+                "--customer",
+                &c.to_string(),
+                "--subject",
+                "help",
+                "--region",
+                region,
+            ],
+        );
+    }
+
+    // Sales by the customer's tier: each value a group, customers without one in ''.
+    let sales = env.read_json(&["report", "sales", "--by", "tier"]);
+    let rows = section(&sales, "by_group");
+    let of = |k: &str| rows.iter().find(|r| r["tier"] == k).cloned();
+    assert_eq!(of("gold").unwrap()["won_count"], 1, "{sales}");
+    assert_eq!(of("gold").unwrap()["won_amount"], "100.00", "{sales}");
+    assert_eq!(of("silver").unwrap()["orders"], 1, "{sales}");
+    assert_eq!(of("").unwrap()["won_amount"], "7.50", "{sales}");
+    assert_eq!(rows.len(), 3, "{sales}");
+    // A built-in choice of the customer works alike.
+    let by_level = env.read_json(&["report", "sales", "--by", "level"]);
+    assert!(section(&by_level, "by_group")[0].get("level").is_some());
+
+    // The funnel by an opportunity's choice field; the service report by a ticket's.
+    let funnel = env.read_json(&["report", "funnel", "--by", "deal_kind"]);
+    let win = section(&funnel, "win_rate_by_deal_kind");
+    assert_eq!(win.len(), 2, "{funnel}");
+    assert!(win.iter().all(|r| r["won"] == 1), "{funnel}");
+    assert!(!section(&funnel, "by_deal_kind").is_empty());
+    let service = env.read_json(&["report", "service", "--by", "region"]);
+    let groups = section(&service, "by_group");
+    let north = groups.iter().find(|r| r["region"] == "north").unwrap();
+    assert_eq!(north["tickets"], 2, "{service}");
+
+    // Table and CSV carry the same groups.
+    let table = env.run(&["report", "sales", "--by", "tier", "--section", "by_group"]);
+    assert!(table.ok().stdout.contains("silver"), "{}", table.stdout);
+    let csv = env.run(&[
+        "--format",
+        "csv",
+        "report",
+        "service",
+        "--by",
+        "region",
+        "--section",
+        "by_group",
+    ]);
+    let csv = &csv.ok().stdout;
+    assert!(csv.lines().next().unwrap().contains("region"), "{csv}");
+    assert!(csv.contains("south"), "{csv}");
+
+    // Anything else: exit 2 naming what --by takes, custom choices included.
+    for (report, by) in [
+        ("sales", "memo"),
+        ("sales", "nope"),
+        ("funnel", "tier"),
+        ("service", "deal_kind"),
+    ] {
+        let r = env.run(&["report", report, "--by", by]);
+        r.code(2);
+        assert!(r.stderr.contains(by), "{}", r.stderr);
+    }
+    let r = env.run(&["report", "sales", "--by", "memo"]);
+    assert!(
+        r.stderr.contains("tier") && r.stderr.contains("level"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["report", "service", "--by", "nope"]);
+    assert!(r.stderr.contains("region"), "{}", r.stderr);
+}
+
+#[test]
+fn a_masked_choice_field_cannot_group_a_report() {
+    let env = Env::new();
+    env.run(&[
+        "field",
+        "add",
+        "customer",
+        "tier",
+        "--kind",
+        "choice",
+        "--choices",
+        "gold,silver",
+    ])
+    .ok();
+    env.add("customer", &["--name", "Gold", "--tier", "gold"]);
+    env.add_user("mia", "manager");
+    env.run(&["config", "set", "mask.manager", "customer.tier"])
+        .ok();
+    let mia = env.token("mia");
+    let before = env.audits(&[("action", "denied")]);
+    let r = env.run_as(&mia, &["report", "sales", "--by", "tier"]);
+    r.code(7);
+    assert!(r.stderr.contains("customer.tier"), "{}", r.stderr);
+    assert_eq!(env.audits(&[("action", "denied")]), before + 1);
+    // Another grouping still works for the role; the admin groups by it.
+    env.run_as(&mia, &["report", "sales", "--by", "owner"]).ok();
+    env.run(&["report", "sales", "--by", "tier"]).ok();
+}
+
+#[test]
+fn reverting_an_import_audits_the_custom_values_of_each_record_it_deletes() {
+    let env = Env::new();
+    env.run(&[
+        "field",
+        "add",
+        "customer",
+        "tier",
+        "--kind",
+        "choice",
+        "--choices",
+        "gold,silver",
+    ])
+    .ok();
+    env.run(&["field", "add", "customer", "budget_cap", "--kind", "money"])
+        .ok();
+    let f = env.path("new.csv");
+    std::fs::write(&f, "name,city,tier,budget_cap\nA,x,gold,12.5\nB,,,\n").unwrap();
+    let r = env.run(&[
+        "--format",
+        "json",
+        "import",
+        "customer",
+        f.to_str().unwrap(),
+    ]);
+    let batch = r.ok().json()["batch"].as_i64().unwrap();
+    env.run(&["import", "revert", &batch.to_string()]).ok();
+    let deleted: Vec<serde_json::Value> = env
+        .audit_rows()
+        .into_iter()
+        .filter(|a| a["action"] == "delete" && a["entity"] == "customer")
+        .collect();
+    assert_eq!(deleted.len(), 2, "{deleted:?}");
+    let old = |a: &serde_json::Value| -> serde_json::Value {
+        serde_json::from_str(a["old"].as_str().unwrap()).unwrap()
+    };
+    let a = deleted.iter().map(old).find(|o| o["name"] == "A").unwrap();
+    assert_eq!(a["tier"], "gold", "{a}");
+    assert_eq!(a["budget_cap"], "12.50", "{a}");
+    assert_eq!(a["city"], "x", "{a}");
+    // Custom fields come after the built-in ones, as on SQLite; empty ones are left out.
+    let keys: Vec<&String> = a.as_object().unwrap().keys().collect();
+    assert_eq!(keys.last().map(|k| k.as_str()), Some("budget_cap"), "{a}");
+    let b = deleted.iter().map(old).find(|o| o["name"] == "B").unwrap();
+    assert!(
+        b.get("tier").is_none() && b.get("budget_cap").is_none(),
+        "{b}"
+    );
+}

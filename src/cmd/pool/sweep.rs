@@ -92,8 +92,22 @@ fn due(s: &Store, as_of: NaiveDate) -> Result<Vec<Due>> {
         .collect();
     let exempt_contract = as_bool(&setting(s, "pool.exempt_contract")?);
     let exempt_won = as_bool(&setting(s, "pool.exempt_won")?);
+    // The start of the local day after the last one each rule may still leave alone: a
+    // day later than exact, so the cut never drops a customer the exact test below returns.
+    let cutoff = |n: i64| -> Option<i64> {
+        let day = as_of.checked_sub_days(chrono::Days::new(u64::try_from(n).ok()?))?;
+        let t = chrono::Local
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
+            .earliest()?
+            .timestamp();
+        Some(t + 86_400)
+    };
+    let cut = ownership::Cutoffs {
+        followup: (followup > 0).then(|| cutoff(followup).unwrap_or(i64::MAX)),
+        deal: (deal > 0).then(|| cutoff(deal).unwrap_or(i64::MAX)),
+    };
     let mut out = Vec::new();
-    for c in ownership::candidates(s, &levels, exempt_contract)? {
+    for c in ownership::candidates(s, &levels, exempt_contract, cut)? {
         let won = c.won;
         if won && exempt_won {
             continue;

@@ -5,15 +5,19 @@
 use super::{Args, Row, fetch, scan};
 use crate::db::Store;
 use crate::error::{Error, Result};
-use crate::schema::ValueRef;
+use crate::schema::{ValueRef, ident};
 
-/// The cohort, by id: id, owner, stage, amount, probability, currency.
-pub fn cohort(conn: &Store, args: &Args) -> Result<Vec<Row>> {
+/// The cohort, by id: id, group (the column `group`: `owner`, or a choice field of the
+/// opportunity), stage, amount, probability, currency.
+pub fn cohort(conn: &Store, args: &Args, group: &str) -> Result<Vec<Row>> {
     fetch(
         conn,
-        "SELECT id, owner, stage, amount, probability, currency FROM opportunity \
-         WHERE created_at >= :from AND created_at < :end \
-           AND (:owner IS NULL OR owner = :owner) ORDER BY id",
+        &format!(
+            "SELECT id, {}, stage, amount, probability, currency FROM opportunity \
+             WHERE created_at >= :from AND created_at < :end \
+               AND (:owner IS NULL OR owner = :owner) ORDER BY id",
+            ident(group)
+        ),
         args,
     )
 }

@@ -6,6 +6,7 @@ use crate::db::Store;
 use crate::db::dialect::Dialect;
 use crate::error::Result;
 use crate::period::Bucket;
+use crate::schema::ident;
 
 /// Order statuses that are not (yet or any more) a sale.
 pub const NOT_BOOKED: [&str; 2] = ["draft", "cancelled"];
@@ -24,44 +25,59 @@ fn booked(args: Args) -> Args {
 /// here reads it), so this layer does not reach up into the report layer for it.
 const CUR: &str = "UPPER(COALESCE(NULLIF(TRIM(x.currency), ''), :currency))";
 
-/// The group key: a bucket index, or the owner.
-fn key(by_owner: bool) -> &'static str {
-    if by_owner {
-        "COALESCE(x.owner, '')"
-    } else {
-        "b.i"
+/// What the rows are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// The bucket (period) index.
+    Period,
+    Owner,
+    /// A choice field (built-in or custom) of the record's customer, by its column name.
+    Customer(&'static str),
+}
+
+impl Group {
+    /// The group key in SQL (none as ''), and the join it needs.
+    fn key(self) -> (String, &'static str) {
+        match self {
+            Group::Period => ("b.i".into(), ""),
+            Group::Owner => ("COALESCE(x.owner, '')".into(), ""),
+            Group::Customer(col) => (
+                format!("COALESCE(c.{}, '')", ident(col)),
+                " LEFT JOIN customer c ON c.id = x.customer",
+            ),
+        }
     }
 }
 
-/// Won opportunities per bucket (or owner) and currency: key, currency, count, Σ amount (two
+/// Won opportunities per group and currency: key, currency, count, Σ amount (two
 /// columns, see `split_sum`). The close moment is `closed_at`, or the last change for won
 /// records that predate it.
-pub fn won(conn: &Store, b: &[Bucket], by_owner: bool, args: Args) -> Result<Vec<Row>> {
+pub fn won(conn: &Store, b: &[Bucket], group: Group, args: Args) -> Result<Vec<Row>> {
     let mut args = args.set("won", "won");
     let cte = buckets_cte(b, false, &mut args);
+    let (k, join) = group.key();
     let sql = format!(
         "{cte} SELECT {k}, {CUR}, count(*), {sum} FROM b \
          JOIN opportunity x ON COALESCE(x.closed_at, x.updated_at) >= b.s \
-                           AND COALESCE(x.closed_at, x.updated_at) < b.e \
+                           AND COALESCE(x.closed_at, x.updated_at) < b.e{join} \
          WHERE x.stage = :won AND (:owner IS NULL OR x.owner = :owner) GROUP BY 1, 2",
-        k = key(by_owner),
         sum = split_sum("x.amount"),
     );
     fetch(conn, &sql, &args)
 }
 
-/// Orders per bucket (or owner) and currency: key, currency, booked count, booked Σ (two
-/// columns), paid count, paid Σ (two columns).
-pub fn orders(conn: &Store, b: &[Bucket], by_owner: bool, args: Args) -> Result<Vec<Row>> {
+/// Orders per group and currency: key, currency, booked count, booked Σ (two columns), paid
+/// count, paid Σ (two columns).
+pub fn orders(conn: &Store, b: &[Bucket], group: Group, args: Args) -> Result<Vec<Row>> {
     let mut args = booked(args);
     let cte = buckets_cte(b, true, &mut args);
+    let (k, join) = group.key();
     let sql = format!(
         "{cte} SELECT {k}, {CUR}, count(*), {sum}, \
                 {paid_n}, {paid} \
-         FROM b JOIN \"order\" x ON x.order_date >= b.s AND x.order_date < b.e \
+         FROM b JOIN \"order\" x ON x.order_date >= b.s AND x.order_date < b.e{join} \
          WHERE x.status NOT IN (:draft, :cancelled) AND (:owner IS NULL OR x.owner = :owner) \
          GROUP BY 1, 2",
-        k = key(by_owner),
         sum = split_sum("x.amount"),
         paid_n = paid_count(conn.dialect()),
         paid = split_sum("CASE WHEN x.status = :paid THEN x.amount END"),

@@ -4,12 +4,13 @@
 use super::{Args, Row, fetch};
 use crate::db::Store;
 use crate::error::Result;
+use crate::schema::ident;
 
-/// Tickets opened in the window: status, type, priority, assignee, `opened_at`,
-/// `resolved_at`, satisfaction. With no window start (`bounded` false) the table is read in
+/// Tickets opened in the window: status, type, priority, the column `group` (`assignee`,
+/// or a choice field the report groups by), `opened_at`, `resolved_at`, satisfaction. With no window start (`bounded` false) the table is read in
 /// storage order: walking the `opened_at` index over every row would fetch each row at
 /// random, ten times slower.
-pub fn tickets(conn: &Store, args: &Args, bounded: bool) -> Result<Vec<Row>> {
+pub fn tickets(conn: &Store, args: &Args, bounded: bool, group: &str) -> Result<Vec<Row>> {
     let d = conn.dialect();
     let how = if bounded {
         d.indexed_by("ticket_opened")
@@ -17,9 +18,10 @@ pub fn tickets(conn: &Store, args: &Args, bounded: bool) -> Result<Vec<Row>> {
         d.not_indexed().to_string()
     };
     let sql = format!(
-        "SELECT status, type, priority, assignee, opened_at, resolved_at, satisfaction \
+        "SELECT status, type, priority, {g}, opened_at, resolved_at, satisfaction \
          FROM ticket{how} WHERE opened_at >= :from AND opened_at < :end \
-           AND (:owner IS NULL OR assignee = :owner)"
+           AND (:owner IS NULL OR assignee = :owner)",
+        g = ident(group)
     );
     fetch(conn, &sql, args)
 }

@@ -633,7 +633,9 @@ fn report_save_trigger(s: &mut String, e: &Entity) {
 /// (a revert deleting what an import inserted, `db::batch`), one row per record holding
 /// all its values as one JSON object, as `Writer::delete_range` logs them on `SQLite`,
 /// instead of a row per field. Anyone may set it: it changes how a delete is written in the
-/// log, never whether, and every value is still there.
+/// log, never whether, and every value is still there. Custom fields (`crm field`) follow
+/// the built-in ones, in their order, from the trigger's `c` (`crm.custom_audit` read them
+/// from the row as JSON): they come and go without regenerating this.
 fn whole_delete(e: &Entity) -> String {
     let name = quote_literal(e.name);
     let values: Vec<String> = e
@@ -647,8 +649,9 @@ fn whole_delete(e: &Entity) -> String {
         .collect();
     // serde_json's compact form, in field order, empty fields left out (`values_json`).
     let json = format!(
-        "(SELECT '{{' || coalesce(string_agg(pg_catalog.to_json(x.k)::text || ':' || pg_catalog.to_json(x.v)::text, ',' ORDER BY x.i), '') || '}}' FROM (VALUES {}) x(i, k, v) WHERE x.v IS NOT NULL)",
-        values.join(", ")
+        "(SELECT '{{' || coalesce(string_agg(pg_catalog.to_json(x.k)::text || ':' || pg_catalog.to_json(x.v)::text, ',' ORDER BY x.i), '') || '}}' FROM (VALUES {} UNION ALL SELECT {} + u.i, u.k, u.v FROM unnest(c.fields, c.olds) WITH ORDINALITY u(k, v, i)) x(i, k, v) WHERE x.v IS NOT NULL)",
+        values.join(", "),
+        values.len()
     );
     format!(
         "    IF pg_catalog.current_setting('crm.audit_whole', true) = 'on' THEN\n      PERFORM crm.audit_append('delete', {name}, OLD.id, NULL, {json}, NULL, NULLIF(pg_catalog.current_setting('crm.audit_detail', true), ''));\n      RETURN NULL;\n    END IF;\n"
