@@ -2,7 +2,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::harness::{Env, PW, skip_unless_sqlite};
+use crate::harness::{Env, PW, skip_unless_sqlite, write};
 
 #[test]
 fn check_passes_on_a_healthy_database_and_fails_on_broken_foreign_keys() {
@@ -136,10 +136,15 @@ fn backup_writes_a_checked_private_copy_and_never_a_partial_file() {
 #[test]
 fn backup_to_a_full_disk_fails_with_9_and_leaves_no_file() {
     let env = Env::new();
+    // ~1 MB of customers, four times the disk below: one import, not 200 processes.
     let big = "x".repeat(5000);
+    let mut csv = String::from("name,notes\n");
     for i in 0..200 {
-        env.add("customer", &["--name", &format!("{i}"), "--notes", &big]);
+        csv.push_str(&format!("{i},{big}\n"));
     }
+    write(&env.path("big.csv"), csv);
+    env.run(&["import", "customer", "big.csv", "-q"]).ok();
+    assert_eq!(env.count("customer"), 200);
     let dir = env.path("small");
     std::fs::create_dir_all(&dir).unwrap();
     let mounted = std::process::Command::new("mount")
