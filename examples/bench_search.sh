@@ -2,7 +2,8 @@
 # Benchmark of the search index (issue 11, "Speed") against the sqlite3 CLI on the
 # 1,000,000-row customers CSV. Not a test: run it by hand.
 #   examples/bench_search.sh [CSV] [REPS]     (defaults $BENCH_DIR/customers-1000000.csv, 3)
-#   BENCH_DIR (default /tmp/crm-search-bench) holds the databases; a missing CSV is generated.
+#   BENCH_DIR (default /tmp/crm-search-bench) holds the databases; a missing CSV is generated;
+#   CRM=path measures an existing binary instead of building one.
 # Side by side in one run, whole-process times, medians of REPS:
 #   import: `crm import customer` (index built in its transaction) vs `sqlite3 .import` of
 #     the same file into a bare table: goal <= 3x; crm's peak RSS <= 128 MiB;
@@ -43,8 +44,11 @@ CSV=${1:-$WORK/customers-1000000.csv}
 REPS=${2:-3}
 mkdir -p "$WORK"
 cd "$ROOT"
-cargo build --release --quiet
-CRM="$ROOT/target/release/crm"
+# CRM=path: measure that binary (e.g. one built with `--no-default-features`); else build.
+if [ -z "${CRM:-}" ]; then
+  cargo build --release --quiet
+  CRM="$ROOT/target/release/crm"
+fi
 command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3; }
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
 [ -s "$CSV" ] || python3 "$ROOT/examples/gen_customers.py" 1000000 > "$CSV"

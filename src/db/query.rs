@@ -218,8 +218,14 @@ fn column_expr(d: Dialect, f: &Field) -> String {
 }
 
 fn where_sql(d: Dialect, q: &Query, args: &mut Vec<Value>) -> String {
+    where_but(d, q, false, args)
+}
+
+/// The WHERE clause, without the text condition when `answered` (the FROM holds only
+/// records that match the text).
+fn where_but(d: Dialect, q: &Query, answered: bool, args: &mut Vec<Value>) -> String {
     let mut terms: Vec<String> = Vec::new();
-    if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
+    if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty() && !answered) {
         terms.push(text::condition(d, q, text, args));
     }
     for f in &q.filters {
@@ -304,6 +310,8 @@ struct Part<'a> {
     from: &'a str,
     index: &'a str,
     extra: &'a str,
+    /// Whether `index` finds just the text's matches (`text::Paged::exact`).
+    exact: bool,
 }
 
 /// A SELECT of `q`'s records (FROM the entity's table, or `part`'s), with the ORDER BY
@@ -333,14 +341,13 @@ fn select_from(
     } else {
         cols.join(", ")
     };
-    let mut sql = format!("SELECT {cols} FROM {from}{}", where_sql(d, q, args));
+    let answered = part.is_some_and(|p| p.exact);
+    let mut sql = format!("SELECT {cols} FROM {from}");
+    let filter = where_but(d, q, answered, args);
+    sql.push_str(&filter);
     if let Some(p) = part {
         let rank = text::rank(d, q.entity, q.text.as_deref().unwrap_or(""), args);
-        let glue = if sql.contains(" WHERE ") {
-            "AND"
-        } else {
-            "WHERE"
-        };
+        let glue = if filter.is_empty() { "WHERE" } else { "AND" };
         sql.push_str(&format!(" {glue} {rank} {}", p.extra));
     }
     sql.push_str(&format!(" ORDER BY {}", order(d, args)));
@@ -366,7 +373,7 @@ pub fn for_each(
     if let Some(text) = ranked_text(q)
         && let Some(limit) = q.limit.filter(|n| *n >= 0)
         && q.offset.is_none_or(|n| n >= 0)
-        && let Some(p) = text::paged(d, q.entity, text)
+        && let Some(p) = text::paged(d, q, text)
     {
         return paged(conn, q, columns, limit, &p, f);
     }
@@ -393,6 +400,7 @@ fn paged(
         from: &p.from,
         index: &p.own,
         extra: "< 3",
+        exact: p.exact,
     };
     let mut args = Vec::new();
     let sql = select_from(
@@ -426,6 +434,7 @@ fn paged(
         from: &p.from,
         index: &p.all,
         extra: "= 3",
+        exact: p.exact,
     };
     let mut args = Vec::new();
     let sql = select_from(

@@ -17,14 +17,9 @@ pub fn condition(d: Dialect, q: &Query, text: &str, args: &mut Vec<Value>) -> St
     let plan = Plan::new(text);
     let ix = Index::of(d, e);
     let mut alts = Vec::new();
-    // With fields hidden the index (which holds every searchable field) only narrows.
-    let hiding = q
-        .hide
-        .as_ref()
-        .is_some_and(|h| e.search_fields().any(|f| h.fields.contains(&f.name)));
     match ix.text(&plan) {
         // The index is the answer.
-        Some(m) if plan.exact && !hiding => {
+        Some(m) if plan.exact && !hiding(q) => {
             args.push(Value::Text(m));
             alts.push(ix.candidates());
         }
@@ -43,6 +38,14 @@ pub fn condition(d: Dialect, q: &Query, text: &str, args: &mut Vec<Value>) -> St
         alts.push(ix.candidates());
     }
     format!("({})", alts.join(" OR "))
+}
+
+/// Whether a searchable field is hidden from the search: then the index (which holds every
+/// searchable field) only narrows.
+fn hiding(q: &Query) -> bool {
+    q.hide
+        .as_ref()
+        .is_some_and(|h| q.entity.search_fields().any(|f| h.fields.contains(&f.name)))
 }
 
 /// A count of the records a text matches read from `SQLite`'s index alone, when its
@@ -189,11 +192,16 @@ pub struct Paged {
     pub own: String,
     /// The index query of every match (the second query's records).
     pub all: String,
+    /// Whether the index's matches are the text's matches (an exact plan, no searchable
+    /// field hidden): then the queries need not ask the text condition again (on `SQLite`
+    /// that would collect all 30,000 pinyin matches of `zw` once more).
+    pub exact: bool,
 }
 
 /// The two queries' index parts, when the entity's key and name are searchable (so the
 /// index holds them) and the index can narrow the text; else None (one query).
-pub fn paged(d: Dialect, e: &Entity, text: &str) -> Option<Paged> {
+pub fn paged(d: Dialect, q: &Query, text: &str) -> Option<Paged> {
+    let e = q.entity;
     let searchable = |name: &str| e.search_fields().any(|f| f.name == name);
     if !searchable(e.title) || e.key.is_some_and(|k| !searchable(k)) {
         return None;
@@ -221,5 +229,11 @@ pub fn paged(d: Dialect, e: &Entity, text: &str) -> Option<Paged> {
             e.table()
         ),
     };
-    Some(Paged { from, own, all })
+    let exact = plan.exact && !hiding(q);
+    Some(Paged {
+        from,
+        own,
+        all,
+        exact,
+    })
 }
