@@ -21,6 +21,9 @@ use crate::schema::Entity;
 
 /// Records handed over at a time.
 const BATCH: usize = 1024;
+/// Batches waiting for the thread at most (about 600 KB each: cut rows are larger than
+/// the values they are cut from).
+const QUEUE: usize = 2;
 /// The temporary index's pending-terms hash: fewer, larger segments to merge than the
 /// default 1 MB. Its entries take about three times this (FTS5 counts their data, not
 /// their allocations): with the thread's page cache about 16 MiB beside the import's (a
@@ -85,7 +88,8 @@ impl Side {
             [&name],
             |r| r.get(0),
         )?;
-        let (send, recv) = sync_channel::<Batch>(8);
+        // The thread is the slower side: a deeper queue would only hold more rows in memory.
+        let (send, recv) = sync_channel::<Batch>(QUEUE);
         let table = e.search_table();
         let thread = std::thread::spawn(move || build(&sql, &table, &recv));
         Ok(Some(Side {
