@@ -127,10 +127,9 @@ fn ranked_file(env: &Env, n: usize) -> String {
         let parts = 1 + next(3);
         let name: String = (0..parts).map(|_| PIECES[next(PIECES.len())]).collect();
         // Some codes are a query exactly (each at most once: codes are unique).
-        let code = if i < PIECES.len() && next(2) == 0 {
-            PIECES[i].to_string()
-        } else {
-            format!("R{i:04}")
+        let code = match PIECES.get(i) {
+            Some(p) if next(2) == 0 => (*p).to_string(),
+            _ => format!("R{i:04}"),
         };
         let city = if next(4) == 0 {
             PIECES[next(PIECES.len())]

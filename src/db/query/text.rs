@@ -199,7 +199,8 @@ pub struct Paged {
 }
 
 /// The two queries' index parts, when the entity's key and name are searchable (so the
-/// index holds them) and the index can narrow the text; else None (one query).
+/// index holds them), the index can narrow the text and the text can be pinyin; else None
+/// (one query).
 pub fn paged(d: Dialect, q: &Query, text: &str) -> Option<Paged> {
     let e = q.entity;
     let searchable = |name: &str| e.search_fields().any(|f| f.name == name);
@@ -209,12 +210,12 @@ pub fn paged(d: Dialect, q: &Query, text: &str) -> Option<Paged> {
     let plan = Plan::new(text);
     let ix = Index::of(d, e);
     let own = ix.text(&plan)?;
-    let all = match ix.pinyin(&plan) {
-        Some(p) => match d {
-            Dialect::Sqlite => format!("{own} OR {p}"),
-            Dialect::Postgres => format!("{own} | {p}"),
-        },
-        None => own.clone(),
+    // Without a pinyin alternative the text's own matches are all the matches: the first
+    // query would read them all as the one query does, and the index be asked twice more.
+    let p = ix.pinyin(&plan)?;
+    let all = match d {
+        Dialect::Sqlite => format!("{own} OR {p}"),
+        Dialect::Postgres => format!("{own} | {p}"),
     };
     let from = match d {
         // CROSS JOIN keeps the index as the outer loop, so its rowid order is the order.
