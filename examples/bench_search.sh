@@ -2,7 +2,8 @@
 # Benchmark of the search index (issue 11, "Speed") against the sqlite3 CLI on the
 # 1,000,000-row customers CSV. Not a test: run it by hand.
 #   examples/bench_search.sh [CSV] [REPS]     (defaults $BENCH_DIR/customers-1000000.csv, 3)
-#   BENCH_DIR (default /tmp/crm-search-bench) holds the databases; a missing CSV is generated.
+#   BENCH_DIR (default /tmp/crm-search-bench) holds the databases; a missing CSV is generated;
+#   CRM=path measures an existing binary instead of building one.
 # Side by side in one run, whole-process times, medians of REPS:
 #   import: `crm import customer` (index built in its transaction) vs `sqlite3 .import` of
 #     the same file into a bare table: goal <= 3x; crm's peak RSS <= 128 MiB;
@@ -13,29 +14,35 @@
 #     the counting scan; `zw --limit 20` and `zhangwei` <= 30 ms.
 # SKIP_IMPORT=1 measures the queries again on the databases of the last run.
 #
-# Measured 2026-12-01 (branch searchperf), release build, 1,000,000 rows / 198 MB, 3 reps,
-# medians, on the 2-core VM shared with other builds (load average 5-15 during the imports,
-# so walls are noisy; the CPU ratio is steadier):
-#   import: crm 104.38 s vs sqlite3 .import 9.46 s = 11.03x wall (goal <= 3x: NOT met);
-#     CPU 32.38 s vs 3.08 s = 10.51x; peak RSS 111.9 MiB (goal <= 128 MiB: met)
-#   size: 374.1 MB with the index vs 268.0 MB without = 1.40x (goal <= 2x: met)
-#   find --limit 20 (whole process) vs the LIKE scan of the bare table:
-#     person 黄杰霞 11.8 ms vs 1150.5 ms = 0.010x; e-mail user123456@ 22.3 ms vs 951.4 ms
-#     = 0.023x; phone 9276545 25.5 ms vs 1173.4 ms = 0.022x (goals <= 0.05x: met);
-#     磊艳 19.8 ms vs 123.4 ms = 0.161x (158 hits: the scan stops at its 20th, an eighth of
-#     the table in; no 2-character word of this file has fewer than 100 hits)
-#   科技 --count 298.4 ms vs 955.1 ms = 0.312x (goal <= 0.1x: not met)
-#   zw --limit 20 149.4 ms (30,195 hits; goal 30 ms: not met); zhangwei 34.1 ms (449 hits)
-# After `find --count` of an exact text reads the index alone (same databases, SKIP_IMPORT=1,
-# load average ~8): 科技 --count 21.3 ms vs 1034.4 ms = 0.021x (met); person 19.8 ms vs
-#   950.1 ms = 0.021x; e-mail 22.6 vs 813.8 ms = 0.028x; phone 10.3 vs 830.6 ms = 0.012x;
-#   磊艳 14.3 vs 94.2 ms = 0.152x (the early-stopping scan); zw 215.8 ms (not met);
-#   zhangwei 23.6 ms (met).
-# Where the import's time goes (perf, 100,000 rows): FTS5's pending-terms hash
-# (sqlite3Fts5HashWrite: a cache miss per token occurrence) and its segment merges are
-# about half of the CPU; the doc building (tokens and pinyin keys, now without an
-# allocation per token) about 7%. The index holds ~86 tokens a record, 21 of them pinyin
-# keys, which cost about as much as the 65 text tokens (long, many distinct).
+# Measured 2026-12-02 (branch ftsimport), release build `cargo build --release
+# --no-default-features` (plain SQLite), 1,000,000 rows / 198 MB, on the 2-core VM shared
+# with other helpers' builds (load average 6-10: walls are inflated, the sqlite3 scans too):
+#   CRM=target/release/crm examples/bench_search.sh CSV 1        (import, 1 rep)
+#   import: crm 73.15 s vs sqlite3 .import 6.79 s = 10.78x wall (goal <= 3x: NOT met);
+#     CPU 26.94 s vs 2.48 s = 10.86x (was 32.38 s); peak RSS 109.9 MiB (met)
+#   size: 387.5 MB with the index vs 281.4 MB without = 1.38x (met)
+#   SKIP_IMPORT=1 CRM=target/release/crm examples/bench_search.sh CSV 5   (queries, 5 reps)
+#   person 黄杰霞 12.7 ms vs 760.7 ms = 0.017x; e-mail user123456@ 22.0 vs 663.6 ms = 0.033x;
+#   phone 9276545 16.0 vs 661.7 ms = 0.024x (met); 磊艳 12.9 vs 79.1 ms = 0.163x (the scan
+#   stops at its 20th hit); 科技 --count 16.2 vs 760.5 ms = 0.021x (met);
+#   zw --limit 20 23.3 ms (was 215.8 ms; met: ranked in two queries, `db::query::paged`);
+#   zhangwei --limit 20 15.1 ms (met).
+# Where the import's time goes (perf, 100,000 rows, per thread): the FTS5 thread (side
+# build) 58% of the CPU, the writer 23%, the CSV reader 17%; in the FTS5 thread
+# sqlite3Fts5HashWrite and its memcmp are about 60% (a cache miss per token). So the wall
+# is the FTS5 thread's: ~1.2-1.5 s of CPU per 100,000 rows for ~86 tokens a record.
+# Tried on 100,000 rows (CPU of the FTS5 inserts alone, examples of one run side by side):
+#   hashsize 1/2/4/8/16 MiB: 1.53/1.51/1.50/1.56/1.52 s (4 MiB 1.17 s in a quieter run than
+#   the 1 and 16 MiB ones): no size pays, 2 MiB kept for memory; automerge 2/8: 1.48/1.44 s
+#   vs 1.50; automerge=0 then 'optimize': 1.29 + 0.15 s; crisismerge 64: 1.49 s; pgsz 8000:
+#   1.47 s; detail=none is already the format (no positions; CJK pairs are tokens).
+#   Without the 21 pinyin keys a record: 0.70 s vs 1.17 s (they are 40% of the inserts:
+#   long, mostly distinct terms). Dropping tokens that are a prefix of another token of
+#   the same record (word tails, pinyin keys; answers unchanged): 14% fewer tokens, 16% less
+#   insert time, but the per-record sort that finds them costs as much; pinyin keys alone:
+#   1.8 of 21 a record. Cutting the index rows on the writer's thread instead of the FTS5
+#   thread (done): ~8% off the FTS5 thread. Still open: fewer pinyin keys (later-syllable
+#   keys are most of them) or another index layout; 3x needs the FTS5 thread ~2x faster.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${BENCH_DIR:-/tmp/crm-search-bench}
@@ -43,8 +50,11 @@ CSV=${1:-$WORK/customers-1000000.csv}
 REPS=${2:-3}
 mkdir -p "$WORK"
 cd "$ROOT"
-cargo build --release --quiet
-CRM="$ROOT/target/release/crm"
+# CRM=path: measure that binary (e.g. one built with `--no-default-features`); else build.
+if [ -z "${CRM:-}" ]; then
+  cargo build --release --quiet
+  CRM="$ROOT/target/release/crm"
+fi
 command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3; }
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
 [ -s "$CSV" ] || python3 "$ROOT/examples/gen_customers.py" 1000000 > "$CSV"

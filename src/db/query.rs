@@ -218,8 +218,14 @@ fn column_expr(d: Dialect, f: &Field) -> String {
 }
 
 fn where_sql(d: Dialect, q: &Query, args: &mut Vec<Value>) -> String {
+    where_but(d, q, false, args)
+}
+
+/// The WHERE clause, without the text condition when `answered` (the FROM holds only
+/// records that match the text).
+fn where_but(d: Dialect, q: &Query, answered: bool, args: &mut Vec<Value>) -> String {
     let mut terms: Vec<String> = Vec::new();
-    if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty()) {
+    if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty() && !answered) {
         terms.push(text::condition(d, q, text, args));
     }
     for f in &q.filters {
@@ -270,42 +276,86 @@ pub fn select_sql(
     columns: &[&'static Field],
     args: &mut Vec<Value>,
 ) -> String {
+    let page = (q.limit.is_some() || q.offset.is_some()).then_some((q.limit, q.offset));
+    select_from(d, q, columns, args, None, page, |d, args| {
+        let mut order: Vec<String> = q
+            .sort
+            .iter()
+            .map(|(f, desc)| {
+                d.order(
+                    &format!("t.{}", ident(f.name)),
+                    *desc,
+                    f.kind.sql_type() == "TEXT",
+                )
+            })
+            .collect();
+        if let Some(text) = ranked_text(q) {
+            order.push(text::rank(d, q.entity, text, args));
+        }
+        order.push("t.\"id\"".into());
+        order.join(", ")
+    })
+}
+
+/// The text a search without `--sort` ranks by.
+fn ranked_text(q: &Query) -> Option<&str> {
+    q.text
+        .as_deref()
+        .filter(|t| !t.is_empty() && q.sort.is_empty())
+}
+
+/// One of the two queries of a paged, ranked text search (`text::Paged`): FROM the index's
+/// matches of `index` joined to the records, where `extra` holds too, in `order`.
+struct Part<'a> {
+    from: &'a str,
+    index: &'a str,
+    extra: &'a str,
+    /// Whether `index` finds just the text's matches (`text::Paged::exact`).
+    exact: bool,
+}
+
+/// A SELECT of `q`'s records (FROM the entity's table, or `part`'s), with the ORDER BY
+/// `order` writes and LIMIT/OFFSET `page`; binds its values in order into `args`.
+fn select_from(
+    d: Dialect,
+    q: &Query,
+    columns: &[&'static Field],
+    args: &mut Vec<Value>,
+    part: Option<&Part>,
+    page: Option<(Option<i64>, Option<i64>)>,
+    order: impl FnOnce(Dialect, &mut Vec<Value>) -> String,
+) -> String {
     let cols: Vec<String> = columns
         .iter()
         .map(|f| shown_column(q, f, args).unwrap_or_else(|| column_expr(d, f)))
         .collect();
-    let mut sql = format!(
-        "SELECT {} FROM {} t{}",
-        cols.join(", "),
-        q.entity.table(),
-        where_sql(d, q, args)
-    );
-    let mut order: Vec<String> = q
-        .sort
-        .iter()
-        .map(|(f, desc)| {
-            d.order(
-                &format!("t.{}", ident(f.name)),
-                *desc,
-                f.kind.sql_type() == "TEXT",
-            )
-        })
-        .collect();
-    if let Some(text) = q
-        .text
-        .as_deref()
-        .filter(|t| !t.is_empty() && q.sort.is_empty())
-    {
-        order.push(text::rank(d, q.entity, text, args));
+    let from = match part {
+        Some(p) => {
+            args.push(Value::Text(p.index.to_string()));
+            p.from.to_string()
+        }
+        None => format!("{} t", q.entity.table()),
+    };
+    let cols = if cols.is_empty() {
+        "1".to_string()
+    } else {
+        cols.join(", ")
+    };
+    let answered = part.is_some_and(|p| p.exact);
+    let mut sql = format!("SELECT {cols} FROM {from}");
+    let filter = where_but(d, q, answered, args);
+    sql.push_str(&filter);
+    if let Some(p) = part {
+        let rank = text::rank(d, q.entity, q.text.as_deref().unwrap_or(""), args);
+        let glue = if filter.is_empty() { "WHERE" } else { "AND" };
+        sql.push_str(&format!(" {glue} {rank} {}", p.extra));
     }
-    order.push("t.\"id\"".into());
-    sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
-    if q.limit.is_some() || q.offset.is_some() {
+    sql.push_str(&format!(" ORDER BY {}", order(d, args)));
+    if let Some((limit, offset)) = page {
         sql.push_str(&format!(
             " LIMIT {} OFFSET {}",
-            q.limit
-                .map_or_else(|| d.no_limit().to_string(), |n| n.to_string()),
-            q.offset.unwrap_or(0)
+            limit.map_or_else(|| d.no_limit().to_string(), |n| n.to_string()),
+            offset.unwrap_or(0)
         ));
     }
     sql
@@ -319,8 +369,83 @@ pub fn for_each(
     columns: &[&'static Field],
     mut f: impl FnMut(&[Value]) -> Result<()>,
 ) -> Result<()> {
+    let d = conn.dialect();
+    if let Some(text) = ranked_text(q)
+        && let Some(limit) = q.limit.filter(|n| *n >= 0)
+        && q.offset.is_none_or(|n| n >= 0)
+        && let Some(p) = text::paged(d, q, text)
+    {
+        return paged(conn, q, columns, limit, &p, f);
+    }
     let mut args = Vec::new();
-    let sql = select_sql(conn.dialect(), q, columns, &mut args);
+    let sql = select_sql(d, q, columns, &mut args);
+    conn.each(&sql, &args, |r| f(&r.0))
+}
+
+/// [`for_each`] of a ranked text search with a limit, in the two queries of `text::Paged`:
+/// the records ranked above the rest (by rank, then id), then the rest in id order. The
+/// same rows in the same order as the one query of [`select_sql`].
+fn paged(
+    conn: &Store,
+    q: &Query,
+    columns: &[&'static Field],
+    limit: i64,
+    p: &text::Paged,
+    mut f: impl FnMut(&[Value]) -> Result<()>,
+) -> Result<()> {
+    let d = conn.dialect();
+    let offset = q.offset.unwrap_or(0);
+    let text = q.text.as_deref().unwrap_or("");
+    let top = Part {
+        from: &p.from,
+        index: &p.own,
+        extra: "< 3",
+        exact: p.exact,
+    };
+    let mut args = Vec::new();
+    let sql = select_from(
+        d,
+        q,
+        columns,
+        &mut args,
+        Some(&top),
+        Some((Some(limit), Some(offset))),
+        |d, args| format!("{}, t.\"id\"", text::rank(d, q.entity, text, args)),
+    );
+    let mut shown = 0;
+    conn.each(&sql, &args, |r| {
+        shown += 1;
+        f(&r.0)
+    })?;
+    if shown >= limit {
+        return Ok(());
+    }
+    // Where the rest starts: right after the first query's rows, or (when the offset went
+    // past them all) the offset less how many there are.
+    let skip = if shown > 0 || offset == 0 {
+        0
+    } else {
+        let mut args = Vec::new();
+        let sql = select_from(d, q, &[], &mut args, Some(&top), None, |_, _| "1".into());
+        let sql = format!("SELECT COUNT(*) FROM ({sql}) n");
+        offset - conn.value::<i64>(&sql, &args)?
+    };
+    let rest = Part {
+        from: &p.from,
+        index: &p.all,
+        extra: "= 3",
+        exact: p.exact,
+    };
+    let mut args = Vec::new();
+    let sql = select_from(
+        d,
+        q,
+        columns,
+        &mut args,
+        Some(&rest),
+        Some((Some(limit - shown), Some(skip))),
+        |_, _| "c.\"id\"".into(),
+    );
     conn.each(&sql, &args, |r| f(&r.0))
 }
 

@@ -110,6 +110,89 @@ fn without_sort_exact_key_then_exact_name_then_name_prefix_then_the_rest() {
     assert_eq!(sorted, [rest, prefix, exact, key]);
 }
 
+/// Random customers whose codes and names often are, start with or hold the queries below,
+/// and whose names match some of them by pinyin only (a deterministic generator: the same
+/// file every run).
+fn ranked_file(env: &Env, n: usize) -> String {
+    const PIECES: [&str; 9] = ["张伟", "华信", "zw", "Zhang", "科技", "伟", "章", "z", "ZW"];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |m: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        usize::try_from(seed % m as u64).expect("small")
+    };
+    let mut csv = String::from("code,name,city\n");
+    for i in 0..n {
+        let parts = 1 + next(3);
+        let name: String = (0..parts).map(|_| PIECES[next(PIECES.len())]).collect();
+        // Some codes are a query exactly (each at most once: codes are unique).
+        let code = match PIECES.get(i) {
+            Some(p) if next(2) == 0 => (*p).to_string(),
+            _ => format!("R{i:04}"),
+        };
+        let city = if next(4) == 0 {
+            PIECES[next(PIECES.len())]
+        } else {
+            ""
+        };
+        csv.push_str(&format!("{code},{name},{city}\n"));
+    }
+    let path = env.path("ranked.csv");
+    write(&path, csv);
+    path.to_string_lossy().into_owned()
+}
+
+/// With a limit the ranked search pages in two queries (`db::query::paged`): every page
+/// equals the same slice of the one query's whole, ranked list, wherever the page starts
+/// (within the records ranked above the rest, across their end, past it, past the end).
+#[test]
+fn a_page_of_a_ranked_search_is_that_slice_of_the_whole_list() {
+    let env = Env::new();
+    let file = ranked_file(&env, 120);
+    env.run(&["import", "customer", &file]).ok();
+    let page = |q: &str, limit: usize, offset: usize| -> Vec<i64> {
+        env.read_json(&[
+            "find",
+            "customer",
+            q,
+            "--limit",
+            &limit.to_string(),
+            "--offset",
+            &offset.to_string(),
+        ])
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|r| r["id"].as_i64().expect("an id"))
+        .collect()
+    };
+    for q in [
+        "zw", "张伟", "华信", "zhang", "z", "伟", "zhangwei", "科技", "ZW",
+    ] {
+        let whole = ids(&env, q);
+        assert!(!whole.is_empty(), "{q} finds something");
+        let n = whole.len();
+        for (limit, offset) in [
+            (1, 0),
+            (3, 0),
+            (5, 2),
+            (n, 0),
+            (2, 7),
+            (4, n - 1),
+            (3, n + 2),
+            (0, 0),
+        ] {
+            let want: Vec<i64> = whole.iter().copied().skip(offset).take(limit).collect();
+            assert_eq!(
+                page(q, limit, offset),
+                want,
+                "{q} --limit {limit} --offset {offset}"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_write_path_keeps_the_index() {
     let env = Env::new();

@@ -17,14 +17,9 @@ pub fn condition(d: Dialect, q: &Query, text: &str, args: &mut Vec<Value>) -> St
     let plan = Plan::new(text);
     let ix = Index::of(d, e);
     let mut alts = Vec::new();
-    // With fields hidden the index (which holds every searchable field) only narrows.
-    let hiding = q
-        .hide
-        .as_ref()
-        .is_some_and(|h| e.search_fields().any(|f| h.fields.contains(&f.name)));
     match ix.text(&plan) {
         // The index is the answer.
-        Some(m) if plan.exact && !hiding => {
+        Some(m) if plan.exact && !hiding(q) => {
             args.push(Value::Text(m));
             alts.push(ix.candidates());
         }
@@ -43,6 +38,14 @@ pub fn condition(d: Dialect, q: &Query, text: &str, args: &mut Vec<Value>) -> St
         alts.push(ix.candidates());
     }
     format!("({})", alts.join(" OR "))
+}
+
+/// Whether a searchable field is hidden from the search: then the index (which holds every
+/// searchable field) only narrows.
+fn hiding(q: &Query) -> bool {
+    q.hide
+        .as_ref()
+        .is_some_and(|h| q.entity.search_fields().any(|f| h.fields.contains(&f.name)))
 }
 
 /// A count of the records a text matches read from `SQLite`'s index alone, when its
@@ -171,4 +174,67 @@ pub fn rank(d: Dialect, e: &Entity, text: &str, args: &mut Vec<Value>) -> String
     args.push(Value::Text(prefix));
     cases.push(format!("WHEN {} THEN 2", d.contains(&title)));
     format!("CASE {} ELSE 3 END", cases.join(" "))
+}
+
+/// A ranked text search paged by `--limit`, in two queries that give the one query's order
+/// (`rank`, then id) without ranking every match: only records whose key or name holds the
+/// text can rank above "the rest", and those are all among the matches of the text's own
+/// tokens (the index holds every searchable field; a pinyin-only match never ranks above
+/// the rest) — few, where a 2-letter pinyin query has tens of thousands of matches. So the
+/// first query ranks the text's own matches that rank above the rest, and the second takes
+/// the rest in id order straight from the index (`SQLite`'s FTS5 hands its matches in rowid
+/// order), the limit applied in SQL: 30,000 matches of `zw` are not all read to show 20.
+pub struct Paged {
+    /// The FROM of both queries: the index's matches of the bound query (`c`), joined to
+    /// their records (`t`), in id order on `SQLite`.
+    pub from: String,
+    /// The index query of the text's own tokens (the first query's records).
+    pub own: String,
+    /// The index query of every match (the second query's records).
+    pub all: String,
+    /// Whether the index's matches are the text's matches (an exact plan, no searchable
+    /// field hidden): then the queries need not ask the text condition again (on `SQLite`
+    /// that would collect all 30,000 pinyin matches of `zw` once more).
+    pub exact: bool,
+}
+
+/// The two queries' index parts, when the entity's key and name are searchable (so the
+/// index holds them), the index can narrow the text and the text can be pinyin; else None
+/// (one query).
+pub fn paged(d: Dialect, q: &Query, text: &str) -> Option<Paged> {
+    let e = q.entity;
+    let searchable = |name: &str| e.search_fields().any(|f| f.name == name);
+    if !searchable(e.title) || e.key.is_some_and(|k| !searchable(k)) {
+        return None;
+    }
+    let plan = Plan::new(text);
+    let ix = Index::of(d, e);
+    let own = ix.text(&plan)?;
+    // Without a pinyin alternative the text's own matches are all the matches: the first
+    // query would read them all as the one query does, and the index be asked twice more.
+    let p = ix.pinyin(&plan)?;
+    let all = match d {
+        Dialect::Sqlite => format!("{own} OR {p}"),
+        Dialect::Postgres => format!("{own} | {p}"),
+    };
+    let from = match d {
+        // CROSS JOIN keeps the index as the outer loop, so its rowid order is the order.
+        Dialect::Sqlite => format!(
+            "(SELECT rowid AS \"id\" FROM {0} WHERE {0} MATCH ?) c CROSS JOIN {1} t ON t.\"id\" = c.\"id\"",
+            ix.table,
+            e.table()
+        ),
+        Dialect::Postgres => format!(
+            "(SELECT x.\"id\" FROM {} x WHERE x.\"t\" @@ CAST(CAST(? AS text) AS tsquery)) c JOIN {} t ON t.\"id\" = c.\"id\"",
+            ix.table,
+            e.table()
+        ),
+    };
+    let exact = plan.exact && !hiding(q);
+    Some(Paged {
+        from,
+        own,
+        all,
+        exact,
+    })
 }

@@ -1,5 +1,5 @@
 //! A first load's search index built on a second thread (`SQLite`): a large import into an
-//! empty table hands each new record's searchable values to a thread that cuts them and
+//! empty table cuts each new record's index row and hands it to a thread that
 //! fills an FTS5 table of the same definition in a private temporary database; at the end
 //! of the import its index tables are copied into the database's, inside the import's one
 //! transaction (a rollback or a kill leaves nothing: the temporary file is unlinked).
@@ -17,22 +17,28 @@ use rusqlite::Connection;
 
 use super::Docs;
 use crate::error::{Error, Result};
-use crate::schema::{Entity, Field};
+use crate::schema::Entity;
 
 /// Records handed over at a time.
 const BATCH: usize = 1024;
+/// Batches waiting for the thread at most (about 600 KB each: cut rows are larger than
+/// the values they are cut from).
+const QUEUE: usize = 2;
 /// The temporary index's pending-terms hash: fewer, larger segments to merge than the
 /// default 1 MB. Its entries take about three times this (FTS5 counts their data, not
 /// their allocations): with the thread's page cache about 16 MiB beside the import's (a
-/// 16 MiB hash made a 1,000,000-row import peak at 131 MiB, over its 128 MiB budget).
-const HASH_BYTES: i64 = 4 << 20;
+/// 16 MiB hash made a 1,000,000-row import peak at 131 MiB, over its 128 MiB budget; 4 MiB
+/// 127 MiB). The FTS5 inserts of 100,000 rows took 1.51 s of CPU with 2 MiB, 1.50 s with
+/// 4 MiB and 1.56 s with 8 MiB in one run; 1.53 s with 1 MiB and 1.52 s with 16 MiB
+/// against 1.17 s with 4 MiB in a quieter one.
+const HASH_BYTES: i64 = 2 << 20;
 
-/// Records' searchable values, one after the other.
+/// Records' index rows (`Docs`), one after the other.
 #[derive(Default)]
 struct Batch {
     ids: Vec<i64>,
     text: String,
-    /// Per record and searchable field, where its value ends in `text` (an empty value: none).
+    /// Per record, where its index row ends in `text`.
     ends: Vec<usize>,
 }
 
@@ -40,7 +46,13 @@ struct Batch {
 pub struct Side {
     pub entity: &'static str,
     batch: Batch,
+    /// The index rows are cut here, on the import's thread: the thread's FTS5 inserts are
+    /// the import's longest chain (perf, 100,000 rows: 58% of the CPU against the writer's
+    /// 23%), so cutting beside them would only lengthen it.
+    docs: Docs,
     send: Option<SyncSender<Batch>>,
+    /// Batches the thread is done with, emptied.
+    spent: Receiver<Batch>,
     thread: Option<JoinHandle<Result<Connection>>>,
 }
 
@@ -81,13 +93,20 @@ impl Side {
             [&name],
             |r| r.get(0),
         )?;
-        let (send, recv) = sync_channel::<Batch>(8);
+        // The thread is the slower side: a deeper queue would only hold more rows in memory.
+        let (send, recv) = sync_channel::<Batch>(QUEUE);
+        // Batches come back emptied, to be filled again: their buffers are allocated once
+        // (freed on the other thread, a new one per batch left the import's memory peak
+        // to the allocator's timing).
+        let (back, spent) = sync_channel::<Batch>(QUEUE + 2);
         let table = e.search_table();
-        let thread = std::thread::spawn(move || build(&sql, &table, e, &recv));
+        let thread = std::thread::spawn(move || build(&sql, &table, &recv, &back));
         Ok(Some(Side {
             entity: e.name,
             batch: Batch::default(),
+            docs: Docs::default(),
             send: Some(send),
+            spent,
             thread: Some(thread),
         }))
     }
@@ -96,21 +115,16 @@ impl Side {
     pub fn push(&mut self, e: &Entity, id: i64, values: &[crate::schema::Value]) {
         let b = &mut self.batch;
         b.ids.push(id);
-        for (f, v) in e.fields.iter().zip(values) {
-            if f.search {
-                if let Some(t) = super::shown(f, v) {
-                    b.text.push_str(t);
-                }
-                b.ends.push(b.text.len());
-            }
-        }
+        b.text.push_str(self.docs.doc(e, values));
+        b.ends.push(b.text.len());
         if b.ids.len() >= BATCH {
             self.send();
         }
     }
 
     fn send(&mut self) {
-        let b = std::mem::take(&mut self.batch);
+        let next = self.spent.try_recv().unwrap_or_default();
+        let b = std::mem::replace(&mut self.batch, next);
         // A thread that stopped has an error, which `finish` reports.
         if self.send.as_ref().is_some_and(|s| s.send(b).is_err()) {
             self.send = None;
@@ -156,7 +170,12 @@ impl Side {
 }
 
 /// The thread: makes the table in a private temporary database and fills it.
-fn build(sql: &str, table: &str, e: &'static Entity, recv: &Receiver<Batch>) -> Result<Connection> {
+fn build(
+    sql: &str,
+    table: &str,
+    recv: &Receiver<Batch>,
+    back: &SyncSender<Batch>,
+) -> Result<Connection> {
     let c = Connection::open("")?;
     c.execute_batch(
         "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -4096",
@@ -169,21 +188,17 @@ fn build(sql: &str, table: &str, e: &'static Entity, recv: &Receiver<Batch>) -> 
     c.execute_batch("BEGIN")?;
     {
         let mut insert = c.prepare(&format!("INSERT INTO {table} (rowid, t) VALUES (?1, ?2)"))?;
-        let fields: Vec<&Field> = e.search_fields().collect();
-        let mut docs = Docs::default();
-        for b in recv {
-            let mut at = 0;
-            for (k, id) in b.ids.iter().enumerate() {
-                let ends = &b.ends[k * fields.len()..(k + 1) * fields.len()];
-                let mut from = at;
-                let texts = fields.iter().zip(ends).filter_map(|(f, &end)| {
-                    let t = &b.text[from..end];
-                    from = end;
-                    (!t.is_empty()).then_some((*f, t))
-                });
-                insert.execute(rusqlite::params![id, docs.of(e, texts)])?;
-                at = from;
+        for mut b in recv {
+            let mut from = 0;
+            for (id, &end) in b.ids.iter().zip(&b.ends) {
+                insert.execute(rusqlite::params![id, &b.text[from..end]])?;
+                from = end;
             }
+            b.ids.clear();
+            b.text.clear();
+            b.ends.clear();
+            // Full (the import is not taking them back fast enough): this one is dropped.
+            let _ = back.try_send(b);
         }
     }
     c.execute_batch("COMMIT")?;
