@@ -146,7 +146,7 @@ fn damaged_foreign_and_missing_files_are_exit_9_in_one_line_and_untouched() {
     let mut x: u32 = 12345;
     for b in &mut random {
         x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-        *b = (x >> 16) as u8;
+        *b = x.to_be_bytes()[1];
     }
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("random.db", random),

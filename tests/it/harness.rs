@@ -39,8 +39,10 @@ impl Run {
     fn from(o: Output) -> Run {
         Run {
             code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            stdout: String::from_utf8(o.stdout)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            stderr: String::from_utf8(o.stderr)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         }
     }
     /// Asserts the exit status, showing the output when it differs.

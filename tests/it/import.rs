@@ -523,7 +523,7 @@ fn formulas_are_neutralised_and_round_trip() {
     let mut rdr = csv::Reader::from_reader(out.as_bytes());
     for rec in rdr.records() {
         let rec = rec.expect("row");
-        for cell in rec.iter() {
+        for cell in &rec {
             assert!(
                 !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
                 "guarded: {cell:?}"
@@ -563,6 +563,7 @@ fn formulas_are_neutralised_and_round_trip() {
 
 #[test]
 fn export_formats_and_files() {
+    use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
     for (n, l) in [("甲", "A"), ("乙", "B"), ("丙", "A")] {
         env.add("customer", &["--name", n, "--level", l, "--tags", "x;y"]);
@@ -617,7 +618,6 @@ fn export_formats_and_files() {
     .ok();
     let bytes = std::fs::read(&b).expect("file");
     assert!(bytes.starts_with(b"\xEF\xBB\xBFcode,name"));
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&b).expect("meta").permissions().mode() & 0o777,
         0o600
@@ -745,7 +745,7 @@ fn progress_bar_only_on_a_terminal() {
     let mut c = env.hermetic(Env::bin());
     c.args(["import", "customer", path]);
     let mut session = expectrl::Session::spawn(c).expect("pty");
-    session.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    session.set_expect_timeout(Some(std::time::Duration::from_mins(1)));
     session
         .expect("rows/s")
         .expect("a progress bar on the terminal");

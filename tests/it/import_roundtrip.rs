@@ -144,10 +144,10 @@ fn cell(p: &Parents, f: &serde_json::Value, row: usize, text: &str, v: usize) ->
                 .as_str()
                 .or_else(|| f["target"].as_str())
                 .unwrap_or(name);
-            p.0.iter()
-                .find(|(t, _)| *t == target)
-                .map(|(_, k)| k[family].clone())
-                .unwrap_or_else(|| panic!("no parent for {target}"))
+            p.0.iter().find(|(t, _)| *t == target).map_or_else(
+                || panic!("no parent for {target}"),
+                |(_, k)| k[family].clone(),
+            )
         }
         other => panic!("unknown type {other}"),
     }

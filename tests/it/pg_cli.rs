@@ -1,6 +1,6 @@
-//! crm's own commands on PostgreSQL, through the binary: `init --db URL` sets a database up
+//! crm's own commands on `PostgreSQL`, through the binary: `init --db URL` sets a database up
 //! once (exit 5 the second time), users log in as their own login roles, `whoami` names
-//! the role, a token for CRM_TOKEN carries the login, and a wrong password is exit 6.
+//! the role, a token for `CRM_TOKEN` carries the login, and a wrong password is exit 6.
 
 use crate::harness::{Env, PW};
 use crate::pg_harness;

@@ -1,4 +1,4 @@
-//! TLS to PostgreSQL as libpq's `sslmode` says, against the test cluster's loopback
+//! TLS to `PostgreSQL` as libpq's `sslmode` says, against the test cluster's loopback
 //! listener (`.ci/run`: a CA of its own, a server certificate for `localhost`). A command
 //! on a database with no crm schema reaching "no crm database" proves the connection and a
 //! query went through; a refused certificate fails with exit 9 naming why.
@@ -7,20 +7,18 @@ use crate::harness::Env;
 
 /// The TLS base URL (`postgresql://postgres@localhost:PORT/postgres`) and the CA file.
 fn tls() -> Option<(String, String)> {
-    match (
+    if let (Ok(url), Ok(ca)) = (
         std::env::var("CRM_TEST_PG_TLS"),
         std::env::var("CRM_TEST_PG_CA"),
     ) {
-        (Ok(url), Ok(ca)) => Some((url, ca)),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CRM_TEST_PG_TLS is unset in CI: .ci/run must start the TLS listener"
-            );
-            println!("SKIPPED: no TLS PostgreSQL (CRM_TEST_PG_TLS unset)");
-            None
-        }
+        return Some((url, ca));
     }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CRM_TEST_PG_TLS is unset in CI: .ci/run must start the TLS listener"
+    );
+    println!("SKIPPED: no TLS PostgreSQL (CRM_TEST_PG_TLS unset)");
+    None
 }
 
 fn find(env: &Env, url: &str) -> crate::harness::Run {

@@ -118,7 +118,9 @@ fn kill_9_during_backup_leaves_the_old_backup_a_new_one_or_nothing() {
         for (name, _) in temps(env.dir.path(), &dest) {
             left += 1;
             assert!(
-                name.ends_with(".tmp"),
+                std::path::Path::new(&name)
+                    .extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("tmp")),
                 "{point:?}: only temp files may be left, found {name}"
             );
             let _ = std::fs::remove_dir_all(env.path(&name));

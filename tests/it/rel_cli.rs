@@ -9,7 +9,11 @@ fn leftovers(env: &Env) -> Vec<String> {
         .expect("dir")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp"))
+        .filter(|n| {
+            std::path::Path::new(n)
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("tmp"))
+        })
         .collect()
 }
 

@@ -1,5 +1,5 @@
 //! L6: a large import ends with `wal_checkpoint(TRUNCATE)`, so the `-wal` file is small again
-//! even while another connection keeps the database open (which stops SQLite from removing
+//! even while another connection keeps the database open (which stops `SQLite` from removing
 //! the WAL on close).
 
 use crate::harness::{Env, skip_unless_sqlite};
