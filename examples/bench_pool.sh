@@ -37,7 +37,8 @@
 # through the writer: its audit trigger, ownership event, search index), so a 1M sweep that
 # returns 30,794 would take about 75 s there: NOT within 5 s on PostgreSQL; a set-based
 # sweep (one UPDATE … RETURNING, the events and audit rows set-based) is what it needs.
-# (`crm copy` does not carry the settings: the PostgreSQL part sets pool.no_deal_days again.)
+# (`crm copy` did not carry the settings then — it does now, with the ownership events; the
+# PostgreSQL part still sets pool.no_deal_days again after the copy.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE="${1:-1}"

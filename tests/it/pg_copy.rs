@@ -32,6 +32,10 @@ fn source() -> Env {
     let gone = env.add("customer", &["--name", "Gone", "--code", "GONE-1"]);
     env.run(&["delete", "customer", &gone.to_string(), "--yes"])
         .ok();
+    // A setting and an ownership event (the pool's rules read both).
+    env.run(&["config", "set", "pool.max_per_user", "7"]).ok();
+    env.run(&["pool", "release", &id.to_string(), "--reason", "copy test"])
+        .ok();
     env.run_stdin(
         &[
             "user",
@@ -144,6 +148,25 @@ fn sqlite_to_postgres_to_sqlite_keeps_everything() {
         before,
         "every entity's export is the same"
     );
+    // Settings and ownership events went there and back.
+    for env in [&pg_env, &back_env] {
+        let v = env
+            .run(&["config", "get", "pool.max_per_user"])
+            .ok()
+            .stdout
+            .clone();
+        assert_eq!(v.trim(), "7", "the setting moved");
+        let show = env
+            .run(&["show", "customer", "CP-1", "--format", "json"])
+            .ok()
+            .json();
+        assert!(
+            show["ownership"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|e| e.to_string().contains("copy test"))),
+            "the ownership event moved: {show}"
+        );
+    }
     // The same next id on both: the deleted record's id is not given out again.
     let a = src.add("customer", &["--name", "Next", "--code", "NEXT-1"]);
     let b = back_env.add("customer", &["--name", "Next", "--code", "NEXT-1"]);

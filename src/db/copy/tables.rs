@@ -41,6 +41,10 @@ pub fn ALL() -> Vec<Table> {
         t("opportunity_stage", true, false, "id"),
         // Numbered by crm (one past the largest), so no counter to carry over.
         t("merge_log", false, false, "id"),
+        // `crm config`'s values and the customers' ownership events (the pool's limits are
+        // counted from them): a copy without them would change what the rules decide.
+        t("settings", false, false, "\"key\""),
+        t("ownership", true, false, "id"),
     ]);
     all
 }
