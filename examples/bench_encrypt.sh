@@ -11,6 +11,8 @@
 # `find customer --where city=深圳 --count` that reads every row.
 #
 # Measured: see README ("Encryption at rest") for the figures and the command that made them.
+# Last: 2026-12-02, 1,000,000 rows, release, quiet VM: import 1.06x, 科技 --count 1.16x, a
+# rare company name 1.64x, a full scan 4.4x (SQLCipher decrypts and verifies every page read).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${BENCH_DIR:-/tmp/crm-encrypt-bench}
