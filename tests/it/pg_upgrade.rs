@@ -85,3 +85,77 @@ fn a_url_without_a_password_or_session_is_not_logged_in() {
     r.code(6).one_error_line();
     assert!(r.stderr.contains("crm login"), "{}", r.stderr);
 }
+
+#[test]
+fn a_database_with_custom_fields_keeps_them_through_a_later_crms_upgrade() {
+    let Some(db) = pg_harness::fresh("pg_upgrade_custom_fields") else {
+        return;
+    };
+    let mut env = Env::empty();
+    env.db = url_of(&db).into();
+    env.run_stdin(&["init", "--password-stdin"], PW).ok();
+    env.login("admin");
+    env.run(&[
+        "field",
+        "add",
+        "customer",
+        "erp_id",
+        "--kind",
+        "text",
+        "--unique",
+        "--label-zh",
+        "ERP编号",
+    ])
+    .ok();
+    let id = env.add("customer", &["--name", "Custom Co", "--erp-id", "E-1"]);
+    // What the crm before the audit helpers' step (v11) left: its version, its SQL helpers.
+    let mut admin = db.admin();
+    admin
+        .batch_execute(
+            "UPDATE crm.schema_version SET version = 10;
+             CREATE OR REPLACE FUNCTION crm.now() RETURNS bigint LANGUAGE sql STABLE
+             SET search_path = pg_catalog AS $$ SELECT floor(extract(epoch FROM transaction_timestamp()))::bigint $$",
+        )
+        .expect("age the database");
+    let r = env.run(&["init", "--upgrade", "--format", "json"]);
+    r.ok();
+    let j = r.json();
+    assert_eq!(j["upgraded"], true, "{j}");
+    assert_eq!(j["from"], 10, "{j}");
+    // The field, its value, its uniqueness and its audit work as before.
+    let found = env
+        .run(&[
+            "find",
+            "customer",
+            "--where",
+            "erp_id=E-1",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(found[0]["id"], id, "{found}");
+    env.run(&["edit", "customer", &id.to_string(), "--erp-id", "E-2"])
+        .ok();
+    assert_eq!(
+        env.audits(&[("action", "update"), ("field", "erp_id"), ("new", "E-2")]),
+        1
+    );
+    let other = env.run(&[
+        "add",
+        "customer",
+        "--name",
+        "Twin",
+        "--erp-id",
+        "E-2",
+        "--no-input",
+    ]);
+    other.code(5).one_error_line();
+    assert!(
+        env.run(&["field", "list", "customer"])
+            .ok()
+            .stdout
+            .contains("ERP编号")
+    );
+    env.run(&["check"]).ok();
+}
