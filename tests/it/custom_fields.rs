@@ -7,6 +7,21 @@ use crate::harness::{Env, PW, engine_is_postgres};
 use crate::pg_cli::url_of;
 use crate::pg_harness;
 
+/// The custom choice field `tier` (gold, silver) on customers.
+fn add_tier(env: &Env) {
+    env.run(&[
+        "field",
+        "add",
+        "customer",
+        "tier",
+        "--kind",
+        "choice",
+        "--choices",
+        "gold,silver",
+    ])
+    .ok();
+}
+
 /// One field of each kind on customers.
 fn with_every_kind(env: &Env) {
     for (name, kind, extra) in [
@@ -108,17 +123,7 @@ fn every_kind_is_set_shown_found_and_sorted_like_a_built_in_field() {
 #[test]
 fn choices_required_unique_and_defaults_are_enforced() {
     let env = Env::new();
-    env.run(&[
-        "field",
-        "add",
-        "customer",
-        "tier",
-        "--kind",
-        "choice",
-        "--choices",
-        "gold,silver",
-    ])
-    .ok();
+    add_tier(&env);
     env.run(&["add", "customer", "--name", "X", "--tier", "bronze"])
         .code(4);
     env.run(&[
@@ -539,17 +544,7 @@ fn reports_group_by_a_custom_choice_field_in_every_format() {
 #[test]
 fn a_masked_choice_field_cannot_group_a_report() {
     let env = Env::new();
-    env.run(&[
-        "field",
-        "add",
-        "customer",
-        "tier",
-        "--kind",
-        "choice",
-        "--choices",
-        "gold,silver",
-    ])
-    .ok();
+    add_tier(&env);
     env.add("customer", &["--name", "Gold", "--tier", "gold"]);
     env.add_user("mia", "manager");
     env.run(&["config", "set", "mask.manager", "customer.tier"])
@@ -568,17 +563,7 @@ fn a_masked_choice_field_cannot_group_a_report() {
 #[test]
 fn reverting_an_import_audits_the_custom_values_of_each_record_it_deletes() {
     let env = Env::new();
-    env.run(&[
-        "field",
-        "add",
-        "customer",
-        "tier",
-        "--kind",
-        "choice",
-        "--choices",
-        "gold,silver",
-    ])
-    .ok();
+    add_tier(&env);
     env.run(&["field", "add", "customer", "budget_cap", "--kind", "money"])
         .ok();
     let f = env.path("new.csv");
