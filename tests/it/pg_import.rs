@@ -476,3 +476,126 @@ pub fn assert_import_left_nothing(admin: &mut postgres::Client) {
         assert_eq!(n, 0, "{t} after a killed import");
     }
 }
+
+/// A valid unified social credit code numbered `n` (its checksum computed as crm checks it).
+fn credit(n: usize) -> String {
+    let first17 = format!("91110000{n:09}");
+    let check = crm::schema::kinds::credit_check_char(&first17).expect("a checksum");
+    format!("{first17}{check}")
+}
+
+#[test]
+fn pg_credit_codes_judged_set_based_like_sqlite() {
+    let Some((_db, pg, lite)) = both("pg_credit_codes_judged_set_based_like_sqlite") else {
+        return;
+    };
+    // A customer holding a credit code before the import.
+    for e in [&pg, &lite] {
+        e.run(&[
+            "add",
+            "customer",
+            "--name",
+            "Old",
+            "--credit-code",
+            &credit(1),
+        ])
+        .ok();
+    }
+    // More rows than a chunk (8192): a credit code repeated from the first chunk late in
+    // the file, one the existing customer holds, one row whose code and credit code are
+    // both taken (the code is named, as the writer names it), rows without one.
+    let mut csv = String::from("code,name,credit_code\n");
+    for i in 0..9_000 {
+        let cc = match i {
+            8_500 => credit(101),
+            8_600 => credit(1),
+            i if i % 3 == 0 => String::new(),
+            i => credit(100 + i),
+        };
+        let code = if i == 8_700 {
+            "X000100".to_string()
+        } else {
+            format!("X{i:06}")
+        };
+        let cc = if i == 8_700 { credit(200) } else { cc };
+        csv.push_str(&format!("{code},n{i},{cc}\n"));
+    }
+    put([&pg, &lite], "cc.csv", &csv);
+    let args = [
+        "customer",
+        "cc.csv",
+        "--on-error",
+        "skip",
+        "--rejects",
+        "r.csv",
+    ];
+    let (lc, lj) = summary(&lite, &args);
+    let mut all = vec!["import"];
+    all.extend_from_slice(&args);
+    all.extend_from_slice(&["--format", "json"]);
+    // On PostgreSQL the rows go set-based (the chunks are traced), not one by one.
+    let run = pg.run_env(&all, &[("CRM_IMPORT_TRACE", "1")]);
+    assert!(
+        run.stderr.contains("import trace: chunks"),
+        "{}",
+        run.stderr
+    );
+    let mut pj = run.json();
+    pj.as_object_mut().unwrap().remove("seconds");
+    assert_eq!((run.code, &pj), (lc, &lj));
+    assert_eq!(pj["rejected"], 3, "{pj}");
+    let rejects = std::fs::read_to_string(pg.path("r.csv")).unwrap();
+    assert_eq!(
+        rejects,
+        std::fs::read_to_string(lite.path("r.csv")).unwrap()
+    );
+    assert!(rejects.contains("repeats an earlier row"), "{rejects}");
+    assert!(rejects.contains("code: 'X000100'"), "{rejects}");
+    for format in ["csv", "json"] {
+        let p = pg.run(&["export", "customer", "--format", format]);
+        let l = lite.run(&["export", "customer", "--format", format]);
+        assert_eq!(p.ok().stdout, l.stdout, "export {format}");
+    }
+    pg.run(&["check"]).ok();
+}
+
+/// A writer that runs alone (an import, a bulk edit) claims no id: asking for the next id
+/// after each record takes no lock per record, which in a long import's transaction filled
+/// the server's lock table ("out of shared memory" after ~19,000 rows here).
+#[test]
+fn pg_next_id_takes_no_lock_per_record_outside_adders() {
+    let Some(db) = pg_harness::fresh("pg_next_id_takes_no_lock_per_record_outside_adders") else {
+        return;
+    };
+    let _env = pg_env(&db);
+    let mut admin = db.admin();
+    let mut tx = admin.transaction().unwrap();
+    for n in 1..=200_i64 {
+        tx.query_one(
+            "SELECT crm.claim_record_id('customer', $1)",
+            &[&n.to_string()],
+        )
+        .unwrap();
+    }
+    let locks: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(locks, 0);
+    // Adders still claim: one lock for the number handed out.
+    tx.execute("SELECT set_config('crm.adding', 'on', true)", &[])
+        .unwrap();
+    tx.query_one("SELECT crm.claim_record_id('customer', NULL)", &[])
+        .unwrap();
+    let locks: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(locks, 1);
+}

@@ -58,8 +58,9 @@ pub struct PgBulk {
     next_key: Option<i64>,
     touched: Touched,
     pending: Vec<Row>,
-    /// The unique field, if the entity has one (crm's entities have at most one).
-    unique: Option<usize>,
+    /// The unique fields (a customer's `code` and `credit_code`), in field order: the
+    /// order in which the writer finds a value taken.
+    uniques: Vec<usize>,
     /// Whether the table held no record when the import began, and the hashes of the
     /// unique values the import has written so far: then only those can be taken, and
     /// the others need no lookup (a million-row first load looks up none).
@@ -121,7 +122,14 @@ fn json_list<'a>(items: impl Iterator<Item = &'a str>) -> Value {
 struct Found {
     refs: Vec<HashMap<String, i64>>,
     existing: HashMap<String, Stored>,
+    /// The holders of unique values, by [`unique_key`].
     holders: HashMap<String, i64>,
+}
+
+/// A unique value as `claimed`, `claimed_all` and `Found::holders` hold it: tagged with its
+/// field's place, so two unique fields' equal values are told apart.
+fn unique_key(u: usize, value: &str) -> String {
+    format!("{u}\u{0}{value}")
 }
 
 /// A key or unique value as the maps hold it.
@@ -216,7 +224,9 @@ impl PgBulk {
             next_key: None,
             touched: Touched::default(),
             pending: Vec::with_capacity(CHUNK),
-            unique: e.fields.iter().position(|f| f.unique),
+            uniques: (0..e.fields.len())
+                .filter(|&i| e.fields[i].unique)
+                .collect(),
             burn: false,
             was_empty,
             claimed_all: HashSet::new(),

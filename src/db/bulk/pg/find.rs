@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Found, PgBulk, json_list, map_key, value_hash};
+use super::{Found, PgBulk, json_list, map_key, unique_key, value_hash};
 use crate::db::Store;
 use crate::db::bulk::{Key, Mode, Row};
 use crate::db::records::{Draft, Stored, field_list};
@@ -105,7 +105,7 @@ impl PgBulk {
                 }
             }
         }
-        if let Some(u) = self.unique {
+        for u in self.uniques.clone() {
             let f = &self.e.fields[u];
             let mut vals: Vec<String> = rows
                 .iter()
@@ -131,10 +131,10 @@ impl PgBulk {
             if self.was_empty {
                 // A table empty when the import began holds only what it wrote: only a
                 // value it claimed may be taken (a hash hit, confirmed by the query).
-                vals.retain(|v| self.claimed_all.contains(&value_hash(v)));
+                vals.retain(|v| self.claimed_all.contains(&value_hash(&unique_key(u, v))));
             }
             if vals.is_empty() {
-                return Ok(found);
+                continue;
             }
             // The holders may be rows still staged (a repeated value, a streamed load).
             self.drain(conn)?;
@@ -142,7 +142,7 @@ impl PgBulk {
                 &format!("SELECT {c}::text, \"id\" FROM {} WHERE {c} IN (SELECT jsonb_array_elements_text((?::text)::jsonb))", self.e.table(), c = ident(f.name)),
                 &[json_list(vals.iter().map(String::as_str))],
             )? {
-                found.holders.insert(r.get(0)?, r.get(1)?);
+                found.holders.insert(unique_key(u, &r.get::<String>(0)?), r.get(1)?);
             }
         }
         Ok(found)

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{Found, PgBulk, map_key};
+use super::{Found, PgBulk, map_key, unique_key};
 use crate::db::Store;
 use crate::db::bulk::{Key, Mode, Outcome, Row, is_row_error};
 use crate::db::records::{Draft, Stored, check_key_kept, check_required};
@@ -52,7 +52,15 @@ impl PgBulk {
                 None => None,
                 Some(kv) => {
                     let k = map_key(&kv).unwrap_or_default();
-                    let repeat = claimed.contains(&k) && matches!(key, Key::Field(f) if f.unique);
+                    let repeat = match key {
+                        Key::Field(f) if f.unique => self
+                            .e
+                            .fields
+                            .iter()
+                            .position(|g| std::ptr::eq(g, f))
+                            .is_some_and(|i| claimed.contains(&unique_key(i, &k))),
+                        _ => false,
+                    };
                     match found.existing.get(&k) {
                         _ if repeat => {
                             return Ok(Err(format!(
@@ -121,9 +129,7 @@ impl PgBulk {
         })();
         match res {
             Ok(Ok(())) => {
-                if let Some(u) = self.unique.and_then(|u| map_key(&d.values[u])) {
-                    claimed.insert(u);
-                }
+                self.claim(&d, claimed);
                 Ok(Ok((Outcome::Inserted, Some((None, d)))))
             }
             other => {
@@ -161,13 +167,22 @@ impl PgBulk {
         if let Some(why) = self.taken(&new, Some(old.id), Some(&old.draft), found, claimed) {
             return Ok(Err(why));
         }
-        if let Some(u) = self.unique.and_then(|u| map_key(&new.values[u])) {
-            claimed.insert(u);
-        }
+        self.claim(&new, claimed);
         Ok(Ok((Outcome::Updated, Some((Some(old.id), new)))))
     }
 
-    /// The reason a unique value of `d` is taken, as `Taken::reason` words it.
+    /// Notes the unique values of a record that lands: a later row of the file repeating
+    /// one is refused.
+    fn claim(&self, d: &Draft, claimed: &mut HashSet<String>) {
+        for &u in &self.uniques {
+            if let Some(v) = map_key(&d.values[u]) {
+                claimed.insert(unique_key(u, &v));
+            }
+        }
+    }
+
+    /// The reason a unique value of `d` is taken, as `Taken::reason` words it (the first
+    /// unique field in field order, as the writer finds it).
     fn taken(
         &self,
         d: &Draft,
@@ -176,13 +191,26 @@ impl PgBulk {
         found: &Found,
         claimed: &HashSet<String>,
     ) -> Option<String> {
-        let u = self.unique?;
+        self.uniques
+            .iter()
+            .find_map(|&u| self.taken_at(u, d, except, only_changed, found, claimed))
+    }
+
+    fn taken_at(
+        &self,
+        u: usize,
+        d: &Draft,
+        except: Option<i64>,
+        only_changed: Option<&Draft>,
+        found: &Found,
+        claimed: &HashSet<String>,
+    ) -> Option<String> {
         let f: &'static Field = &self.e.fields[u];
         let v = &d.values[u];
         if *v == Value::Null || only_changed.is_some_and(|o| o.values[u] == *v) {
             return None;
         }
-        let k = map_key(v)?;
+        let k = unique_key(u, &map_key(v)?);
         if claimed.contains(&k) {
             return Some(format!(
                 "{}: '{}' repeats an earlier row of this file",
@@ -215,7 +243,8 @@ impl PgBulk {
                     loop {
                         let c = format!("{prefix}{n:06}");
                         n += 1;
-                        if !found.holders.contains_key(&c) && !claimed.contains(&c) {
+                        let tagged = unique_key(i, &c);
+                        if !found.holders.contains_key(&tagged) && !claimed.contains(&tagged) {
                             self.next_key = Some(n);
                             break Value::Text(c);
                         }

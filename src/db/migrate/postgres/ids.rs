@@ -22,7 +22,9 @@
 //! holds the number gives the same number (noted in the transaction-local setting
 //! `crm.claimed_ENTITY` by `crm.next_record_id`, which runs with the caller's rights so the
 //! setting outlives it; the counting is `crm.claim_record_id`'s, `SECURITY DEFINER`; a
-//! noted number is handed out again only while its claim is this transaction's), so
+//! noted number is handed out again only while its claim is this transaction's, or when no
+//! adder runs beside it: a writer that runs alone claims nothing, so a long import holds no
+//! lock per record), so
 //! a generated key counted from it (`C000123`) matches the id the record gets.
 
 use std::fmt::Write;
@@ -47,7 +49,9 @@ BEGIN
   IF entity NOT IN ({names}) THEN RAISE EXCEPTION 'not a crm entity: %', entity; END IF;
   -- The number this transaction was handed last, while no record holds it yet: the same
   -- again (a generated key counted from it must match the id the record then gets).
-  IF mine IS NOT NULL AND pg_try_advisory_xact_lock(k, (mine % 2147483647)::integer) THEN
+  -- A writer that runs alone takes no lock here: one per record, held to the end of a
+  -- long import's transaction, would fill the server's lock table (out of shared memory).
+  IF mine IS NOT NULL AND (NOT claiming OR pg_try_advisory_xact_lock(k, (mine % 2147483647)::integer)) THEN
 {used}
     IF NOT used AND NOT EXISTS (SELECT 1 FROM crm.audit a WHERE a.entity = claim_record_id.entity AND a.record_id = mine AND a.action IN ('create', 'delete'))
        AND NOT EXISTS (SELECT 1 FROM crm.audit_pending p WHERE p.xid = pg_current_xact_id_if_assigned() AND p.entity = claim_record_id.entity AND p.record_id = mine) THEN
