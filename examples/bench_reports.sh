@@ -33,6 +33,18 @@
 # 1644/944; crm copy 156 s. With ANALYZE alone at the end of the copy (a second run, load
 # ~7-9): customers 7153 and activities 2399 (index-only scans read the heap until
 # autovacuum sets the visibility map), copy 99 s.
+# Tried 2026-12-02 12:00 UTC (branch pgrep10-server-churn, not merged): the customers report
+# counted by PostgreSQL itself — GROUPING SETS for the per-field counts and new customers,
+# window functions (lead, a min over the following rows) for each customer's active spans
+# and churn, width_bucket for the buckets, an anti-join for customers the log never saw —
+# printed byte-identical JSON to SQLite (default, --by week, --by quarter, --owner, a custom
+# window) but ran SLOWER: 21.7/23.0/24.9 s against 13.4/18.8/17.8 s for the streaming pass,
+# load average 9-15 (other builds). In psql at that load: the grouping sets 4.3 s (1.9 s for
+# just (owner, status) and level; text hashing) where a plain scan of every customer's
+# eight columns takes 0.55-1.1 s; the window query 14.8 s where reading the 1.1M ordered
+# status rows takes 0.93 s (each WindowAgg node adds about as much as the index scan);
+# packing rows into arrays per 8,192 ids 2.7 s (customers) and 7.9 s (history). Streaming,
+# as below, stays the cheaper plan here; what is left to cut is crm's ~0.45 us a row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE="${1:-1}"
