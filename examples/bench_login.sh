@@ -6,6 +6,8 @@
 # Measured 2026-12-01 (end of issue 9; CRM_BENCH_PG on a local PostgreSQL 15), 21 runs,
 # medians: SQLite login 23.5 ms, whoami 4.5 ms, sqlite3 3.2 ms; PostgreSQL login 18.7 ms,
 # whoami 12.4 ms, psql 31.0 ms.
+# 2026-12-02 (branch pgconn10), 11 runs at load average 18-25 on the shared VM: PostgreSQL
+# login 151.7 ms before, 137.2 ms after (whoami 124.5 -> 107.5 ms; psql 245-292 ms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-21}
