@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Measures `crm login` (argon2id verify + session write) against `crm whoami` (process start,
 # open, session check) and `sqlite3` opening the same file, in one run: medians and ratios.
-# Usage: [CRM_BENCH_PG=SUPERUSER_URL] examples/bench_login.sh [RUNS]   (builds the release binary
-# first; with CRM_BENCH_PG, PostgreSQL too)
+# Usage: [CRM_BENCH_PG=SUPERUSER_URL] [CRM_BIN=PATH] examples/bench_login.sh [RUNS]   (builds the
+# release binary first unless CRM_BIN names one; with CRM_BENCH_PG, PostgreSQL too)
 # Measured 2026-12-01 (end of issue 9; CRM_BENCH_PG on a local PostgreSQL 15), 21 runs,
 # medians: SQLite login 23.5 ms, whoami 4.5 ms, sqlite3 3.2 ms; PostgreSQL login 18.7 ms,
 # whoami 12.4 ms, psql 31.0 ms.
+# 2026-12-02 (branch pgconn10), 11 runs at load average 18-25 on the shared VM: PostgreSQL
+# login 151.7 ms before, 137.2 ms after (whoami 124.5 -> 107.5 ms; psql 245-292 ms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-21}
-cargo build --release --quiet
-crm=$PWD/target/release/crm
+# CRM_BIN: another build to measure (say, the previous one), as is.
+if [ -n "${CRM_BIN:-}" ]; then crm=$CRM_BIN; else cargo build --release --quiet; crm=$PWD/target/release/crm; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME=$work XDG_DATA_HOME=$work/data XDG_STATE_HOME=$work/state CRM_DB=$work/crm.db

@@ -226,8 +226,14 @@ pub fn confirm_password(conn: &mut Store, id: i64, name: &str, password: &str) -
 
 /// The user of a valid session token.
 pub fn session_user(conn: &Store, token: &str) -> Result<User> {
-    let now = crate::clock::now();
     let row = sessions::find(conn, &token_hash(token.trim()))?;
+    checked_session(conn, token, row)
+}
+
+/// The user of the session `row` that `token` found (none: no such session), if the
+/// session is live and its user enabled; an expired one is revoked for good.
+fn checked_session(conn: &Store, token: &str, row: Option<sessions::Found>) -> Result<User> {
+    let now = crate::clock::now();
     let relogin = "log in again with `crm login`";
     let Some(sessions::Found {
         user_id: id,

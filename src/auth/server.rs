@@ -74,7 +74,11 @@ pub fn connected_user(store: &crate::db::Store, token: Option<&str>) -> Result<U
         }
         return Ok(u);
     }
-    let me = server::me(store)?;
+    // Who the connection is and the session the token names, in one round trip.
+    let (me, found) = match token {
+        Some(t) => server::me_and_session(store, &token_hash(t.trim()))?,
+        None => (server::me(store)?, None),
+    };
     let relogin = "run `crm login --db URL` (or connect as a crm user's login role with PGUSER and PGPASSWORD)";
     let Some(me) = me else {
         return Err(
@@ -82,7 +86,7 @@ pub fn connected_user(store: &crate::db::Store, token: Option<&str>) -> Result<U
         );
     };
     if let Some(token) = token {
-        let u = super::session_user(store, token)?;
+        let u = super::checked_session(store, token, found)?;
         if u.name != me {
             return Err(Error::auth(
                 "the session belongs to another user than the connection's role",

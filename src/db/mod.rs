@@ -174,22 +174,15 @@ impl Db {
                 .connect_timeout(busy.max(Duration::from_secs(10)));
         }
         let pg = postgres::Pg::connect_with(&info, Some(busy))?;
-        let db = Db {
-            store: Store::Postgres(pg),
-            path: PathBuf::from(info.display()),
-        };
-        if mode == OpenMode::Existing && !postgres::setup::is_initialised(&db.store)? {
-            return Err(
-                Error::storage(format!("no crm database at {}", info.display()))
-                    .hint("set it up with `crm init --db URL`"),
-            );
-        }
         if mode == OpenMode::Existing {
-            let state = postgres::setup::state(&db.store)?;
+            let Some(state) = postgres::setup::opened_state(&pg)? else {
+                return Err(
+                    Error::storage(format!("no crm database at {}", info.display()))
+                        .hint("set it up with `crm init --db URL`"),
+                );
+            };
             let (at, known) = (state.version, state.known);
-            if let Store::Postgres(pg) = &db.store {
-                pg.schema.set(at);
-            }
+            pg.schema.set(at);
             if at > known {
                 return Err(Error::storage(format!(
                     "{} was upgraded by a newer crm (schema {at}; this crm knows {known})",
@@ -210,6 +203,10 @@ impl Db {
                 .hint("nothing was changed; the role that owns it runs `crm init --db URL --upgrade` with this crm"));
             }
         }
+        let db = Db {
+            store: Store::Postgres(pg),
+            path: PathBuf::from(info.display()),
+        };
         Ok(db)
     }
 

@@ -146,6 +146,32 @@ impl Pg {
         Ok(self.client.borrow_mut().batch_execute(sql)?)
     }
 
+    /// Every row of a statement run in one round trip: Parse, Bind, Execute and Sync go
+    /// out together on the unnamed statement, each parameter typed `text`. For the few
+    /// statements every command runs once as it opens (the schema's state, who the session
+    /// is): preparing them first would cost a round trip each, and a named statement on
+    /// the server kept for nothing. Its error is the server's own, so that the caller may
+    /// read its SQLSTATE.
+    pub fn rows_once(
+        &self,
+        sql: &str,
+        params: &[&str],
+    ) -> std::result::Result<Vec<Row>, postgres::Error> {
+        let typed: Vec<(&(dyn ToSql + Sync), postgres::types::Type)> = params
+            .iter()
+            .map(|p| (p as &(dyn ToSql + Sync), postgres::types::Type::TEXT))
+            .collect();
+        let rows = self.client.borrow_mut().query_typed(sql, &typed)?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| r.try_get::<_, Cell>(i).map(|c| c.0))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map(Row)
+            })
+            .collect()
+    }
+
     /// Every row of a query, read before the caller sees any (so the caller may query
     /// again while it walks them).
     pub fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {

@@ -54,6 +54,15 @@ pub fn me(s: &Store) -> Result<Option<String>> {
     accounts::me(s)
 }
 
+/// Who a command's session is, asked at once: the connection's crm user (as [`me`]) and
+/// the saved session whose token hashes to `token_hash`.
+pub fn me_and_session(
+    s: &Store,
+    token_hash: &str,
+) -> Result<(Option<String>, Option<crate::db::sessions::Found>)> {
+    accounts::me_and_session(s, token_hash)
+}
+
 /// The server's name for the session's role, or None on an embedded database.
 pub fn session_role(s: &Store) -> Result<Option<String>> {
     match s {

@@ -5,6 +5,7 @@
 
 use crate::db::Store;
 use crate::db::migrate::postgres::names;
+use crate::db::sessions::Found;
 use crate::error::{Error, Result};
 use crate::vals;
 
@@ -12,6 +13,37 @@ use crate::vals;
 /// enabled.
 pub fn me(s: &Store) -> Result<Option<String>> {
     s.value("SELECT crm.me()", vals![])
+}
+
+/// Who a command's session is, in one round trip: the crm user of the connection's login
+/// role (`crm.me()`) and the saved session whose token hashes to `token_hash`, if any
+/// (row-level security shows a user only their own sessions, as to any other query).
+pub fn me_and_session(s: &Store, token_hash: &str) -> Result<(Option<String>, Option<Found>)> {
+    let pg = s
+        .postgres()
+        .ok_or_else(|| Error::internal("me_and_session is for PostgreSQL"))?;
+    let rows = pg.rows_once(
+        "SELECT crm.me(), u.id, u.name, u.role, u.disabled, s.created_at, s.expires_at, s.revoked
+         FROM (SELECT 1) AS one
+         LEFT JOIN (crm.sessions s JOIN crm.users u ON u.id = s.user_id) ON s.token_hash = $1",
+        &[token_hash],
+    )?;
+    let r = rows
+        .first()
+        .ok_or_else(|| Error::internal("the session query gave no row"))?;
+    let found = match r.get::<Option<i64>>(1)? {
+        None => None,
+        Some(user_id) => Some(Found {
+            user_id,
+            name: r.get(2)?,
+            role: r.get(3)?,
+            disabled: r.get(4)?,
+            created_at: r.get(5)?,
+            expires_at: r.get(6)?,
+            revoked: r.get(7)?,
+        }),
+    };
+    Ok((r.get(0)?, found))
 }
 
 /// The login role of the session (`session_user`): what `crm whoami` shows as `pg_role`.

@@ -1,8 +1,12 @@
 //! Setting a `PostgreSQL` database up for crm and telling whether it is: the frozen steps of
 //! `migrate::postgres` and the security generated for this database, in one transaction.
 
+use postgres::error::SqlState;
+
+use super::Pg;
 use crate::db::Store;
 use crate::db::migrate::postgres::{STEPS, security};
+use crate::db::row::Row;
 use crate::error::{Error, Result};
 use crate::vals;
 
@@ -68,11 +72,13 @@ impl State {
     }
 }
 
+const STATE: &str = "SELECT (SELECT MAX(version) FROM crm.schema_version), pg_catalog.obj_description('crm'::regnamespace, 'pg_namespace')";
+
 pub fn state(s: &Store) -> Result<State> {
-    let row = s.query_one(
-        "SELECT (SELECT MAX(version) FROM crm.schema_version), pg_catalog.obj_description('crm'::regnamespace, 'pg_namespace')",
-        vals![],
-    )?;
+    state_of(&s.query_one(STATE, vals![])?)
+}
+
+fn state_of(row: &Row) -> Result<State> {
     let label: Option<String> = row.get(1)?;
     Ok(State {
         version: row.get(0)?,
@@ -80,6 +86,28 @@ pub fn state(s: &Store) -> Result<State> {
         security_current: label.as_deref()
             == Some(security::label(&security::fingerprint()).as_str()),
     })
+}
+
+/// The state of the database a command opens, or None when crm's schema is not there: the
+/// first thing every command asks, in one round trip (a missing schema or version table
+/// answers with its own error, where asking `to_regclass` first cost a statement more).
+pub fn opened_state(pg: &Pg) -> Result<Option<State>> {
+    match pg.rows_once(STATE, &[]) {
+        Ok(rows) => {
+            let row = rows
+                .first()
+                .ok_or_else(|| Error::internal("the schema state query gave no row"))?;
+            state_of(row).map(Some)
+        }
+        Err(e)
+            if e.code().is_some_and(|c| {
+                *c == SqlState::INVALID_SCHEMA_NAME || *c == SqlState::UNDEFINED_TABLE
+            }) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What `upgrade` did.
