@@ -54,10 +54,7 @@ fn table_counts(c: &Connection) -> Result<Vec<(String, i64)>> {
 
 /// Opens a candidate file read-only with `key` (None: plain), failing unless it reads.
 fn open_candidate(path: &Path, key: Option<&str>) -> Result<Connection> {
-    let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    if let Some(k) = key {
-        c.pragma_update(None, "key", k)?;
-    }
+    let c = cipher::Lock::existing(path, key).open(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))?;
     Ok(c)
 }
