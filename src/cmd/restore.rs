@@ -177,24 +177,22 @@ fn restore_into(
     replace::swap_in(tmp, &ctx.g.db, ctx.g.busy, &super::cipher::verify, true)
 }
 
-/// Copies the backup `file` into the empty file `tmp`: byte for byte, but for an encrypted
-/// backup in `SQLCipher`'s defaults (an earlier crm's), rewritten in crm's settings.
+/// Copies the backup `file` into the empty file `tmp`, byte for byte; an encrypted backup
+/// in `SQLCipher`'s defaults (an earlier crm's) is then rewritten in crm's settings.
 fn copy_backup(file: &Path, tmp: &Path) -> Result<()> {
     let io = |e: std::io::Error| Error::storage(format!("{}: {e}", tmp.display()));
-    let earlier = cipher::header(file) == cipher::Header::Encrypted
-        && cipher::Settings::of(file) == cipher::Settings::Defaults;
-    match tmp.to_str().filter(|_| earlier) {
-        // A copy of an encrypted store is written in crm's settings, with the same key.
-        Some(target) => maintain::copy_into(&maintain::open_read_only(file)?, target),
-        None => {
-            let mut out = std::fs::OpenOptions::new()
-                .write(true)
-                .open(tmp)
-                .map_err(io)?;
-            std::io::copy(&mut std::fs::File::open(file)?, &mut out).map_err(io)?;
-            Ok(())
-        }
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .open(tmp)
+        .map_err(io)?;
+    std::io::copy(&mut std::fs::File::open(file)?, &mut out).map_err(io)?;
+    drop(out);
+    if cipher::header(tmp) == cipher::Header::Encrypted
+        && cipher::Settings::of(tmp) == cipher::Settings::Defaults
+    {
+        replace::to_crm_settings(tmp)?;
     }
+    Ok(())
 }
 
 /// The database could not be read: an admin of the backup logs in against the backup.

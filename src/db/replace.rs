@@ -105,6 +105,26 @@ pub fn convert(db: Db, new_key: Option<&str>, busy: Duration, verify: Verify) ->
     result
 }
 
+/// Rewrites the encrypted file `path`, which nothing else uses (a restore's copy of a
+/// backup), in crm's `SQLCipher` settings with the same key.
+pub fn to_crm_settings(path: &Path) -> Result<()> {
+    let key = current_key(path)?.ok_or_else(|| cipher::no_key(path))?;
+    let new = beside(path, ".settings");
+    let _ = std::fs::remove_file(&new);
+    create_private(&new)?;
+    let done = cipher::Lock::existing(path, Some(&key))
+        .open(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .map_err(Error::from)
+        .and_then(|c| cipher::export(&c, &new, Some(&key)));
+    match done {
+        Ok(()) => std::fs::rename(&new, path).map_err(|e| io(path, &e)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&new);
+            Err(e)
+        }
+    }
+}
+
 /// The key the file at `path` is opened with now (None when it is plain).
 fn current_key(path: &Path) -> Result<Option<String>> {
     if cipher::header(path) == cipher::Header::Encrypted {
