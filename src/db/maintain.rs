@@ -88,13 +88,11 @@ pub fn file_in_wal_mode(s: &Store) -> Option<bool> {
 /// An encrypted store's copy is encrypted with the same key, in crm's `SQLCipher` settings.
 pub fn copy_into(s: &Store, target: &str) -> Result<()> {
     let c = s.sqlite()?;
-    match crate::db::cipher::key_of(c) {
-        Some(key) => crate::db::cipher::export(c, Path::new(target), Some(&key)),
-        None => {
-            c.execute("VACUUM INTO ?", [target])?;
-            Ok(())
-        }
+    if let Some(key) = crate::db::cipher::key_of(c) {
+        return crate::db::cipher::export(c, Path::new(target), Some(&key));
     }
+    c.execute("VACUUM INTO ?", [target])?;
+    Ok(())
 }
 
 /// How many audit entries have this action (`demo` marks a demo database).

@@ -65,7 +65,11 @@ impl Settings {
 
 /// Gives the new, still empty file `schema` of `c` the salt `salt` (before its first write).
 pub fn apply_salt(c: &Connection, schema: &str, salt: &[u8; 16]) -> rusqlite::Result<()> {
-    let hex: String = salt.iter().map(|b| format!("{b:02x}")).collect();
+    use std::fmt::Write;
+    let hex = salt.iter().fold(String::new(), |mut h, b| {
+        let _ = write!(h, "{b:02x}");
+        h
+    });
     // Hex digits only: nothing to quote. SQLCipher takes the salt as the text x'...'.
     c.execute_batch(&format!("PRAGMA \"{schema}\".cipher_salt = \"x'{hex}'\";"))
 }
