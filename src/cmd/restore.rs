@@ -142,15 +142,13 @@ fn restore_into(
     me: Option<String>,
 ) -> Result<Option<PathBuf>> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut out = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(tmp)
         .map_err(|e| Error::storage(format!("{}: {e}", tmp.display())))?;
-    std::io::copy(&mut std::fs::File::open(file)?, &mut out)
-        .map_err(|e| Error::storage(format!("{}: {e}", tmp.display())))?;
-    drop(out);
+    copy_backup(file, tmp)?;
     // Opening migrates an older backup; then all of crm check.
     let mut db = Db::open(tmp, OpenMode::Existing, ctx.g.busy).map_err(|e| {
         Error::new(
@@ -177,6 +175,24 @@ fn restore_into(
     replace::stage("checked");
     drop(ctx.take_db());
     replace::swap_in(tmp, &ctx.g.db, ctx.g.busy, &super::cipher::verify, true)
+}
+
+/// Copies the backup `file` into the empty file `tmp`, byte for byte; an encrypted backup
+/// in `SQLCipher`'s defaults (an earlier crm's) is then rewritten in crm's settings.
+fn copy_backup(file: &Path, tmp: &Path) -> Result<()> {
+    let io = |e: std::io::Error| Error::storage(format!("{}: {e}", tmp.display()));
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .open(tmp)
+        .map_err(io)?;
+    std::io::copy(&mut std::fs::File::open(file)?, &mut out).map_err(io)?;
+    drop(out);
+    if cipher::header(tmp) == cipher::Header::Encrypted
+        && cipher::Settings::of(tmp) == cipher::Settings::Defaults
+    {
+        replace::to_crm_settings(tmp)?;
+    }
+    Ok(())
 }
 
 /// The database could not be read: an admin of the backup logs in against the backup.

@@ -4,12 +4,15 @@
 //! above `db/` (`dbkey.rs`), which registers a [`KeySource`] here; the key is asked at most
 //! once per process and only when an encrypted file is opened.
 
+mod settings;
+
 use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
+pub use settings::Settings;
 
 /// Where the key of an encrypted database comes from: Ok(None) when none was given.
 pub type KeySource = Box<dyn Fn(&Path) -> Result<Option<String>> + Send>;
@@ -101,11 +104,15 @@ pub fn header(path: &Path) -> Header {
 }
 
 /// How a connection to one file is unlocked: no key, or a key (the file's, or a new one for
-/// a file being created encrypted).
+/// a file being created encrypted) with the file's `SQLCipher` settings.
 pub struct Lock {
     key: Option<String>,
     /// The file exists encrypted: a refused first read means the key is wrong.
     existing: bool,
+    /// The existing file's settings (read from its salt), or crm's for a new file.
+    settings: Settings,
+    /// A new encrypted file's salt (marked: [`settings::MARK`]).
+    salt: Option<[u8; 16]>,
 }
 
 impl Lock {
@@ -114,27 +121,59 @@ impl Lock {
     pub fn of(path: &Path, new_key: Option<&str>) -> Result<Lock> {
         match header(path) {
             Header::Encrypted => match key_for(path)? {
-                Some(key) => Ok(Lock {
-                    key: Some(key),
-                    existing: true,
-                }),
+                Some(key) => Ok(Lock::existing(path, Some(&key))),
                 None => Err(no_key(path)),
             },
             Header::Empty => Ok(Lock {
                 key: new_key.map(str::to_string),
                 existing: false,
+                settings: Settings::Crm,
+                salt: new_key.map(|_| settings::marked_salt()).transpose()?,
             }),
-            Header::Plain | Header::Foreign => Ok(Lock {
-                key: None,
-                existing: false,
-            }),
+            Header::Plain | Header::Foreign => Ok(Lock::existing(path, None)),
         }
     }
 
-    /// Applies the key to a fresh connection: the first statement it runs.
-    pub fn apply(&self, c: &Connection) -> rusqlite::Result<()> {
-        match &self.key {
-            Some(k) => apply_key(c, k),
+    /// The lock of the existing file `path` opened with `key` (None: a plain file).
+    pub fn existing(path: &Path, key: Option<&str>) -> Lock {
+        Lock {
+            key: key.map(str::to_string),
+            existing: key.is_some(),
+            settings: Settings::of(path),
+            salt: None,
+        }
+    }
+
+    /// Opens `target` (the file, or a URI naming it) with `flags` and unlocks it: a keyed
+    /// connection reads once, so a wrong key fails here ([`Lock::refused`]). A file whose salt
+    /// only happens to start like crm's mark (one in 2^32 of earlier crm's files) is tried
+    /// again with `SQLCipher`'s defaults.
+    pub fn open(&self, target: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+        let attempt = |settings: Settings| -> rusqlite::Result<Connection> {
+            let c = Connection::open_with_flags(target, flags)?;
+            self.apply_as(&c, settings)?;
+            if self.key.is_some() {
+                c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))?;
+            }
+            Ok(c)
+        };
+        match attempt(self.settings) {
+            Err(e) if self.refused(&e) && self.settings != Settings::Defaults => {
+                attempt(Settings::Defaults).map_err(|_| e)
+            }
+            other => other,
+        }
+    }
+
+    /// Applies the key and the settings to a fresh connection: its first statements.
+    fn apply_as(&self, c: &Connection, settings: Settings) -> rusqlite::Result<()> {
+        let Some(k) = &self.key else {
+            return Ok(());
+        };
+        apply_key(c, k)?;
+        settings.apply(c, "main")?;
+        match &self.salt {
+            Some(salt) => settings::apply_salt(c, "main", salt),
             None => Ok(()),
         }
     }
@@ -143,11 +182,6 @@ impl Lock {
     pub fn refused(&self, e: &rusqlite::Error) -> bool {
         self.existing
             && matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase)
-    }
-
-    /// Whether the connection is keyed (the file is or becomes encrypted).
-    pub fn encrypted(&self) -> bool {
-        self.key.is_some()
     }
 }
 
@@ -182,8 +216,11 @@ pub fn wrong_key(path: &Path) -> Error {
     .hint("check CRM_DB_KEY or --key-file; a damaged file is restored from a backup (`crm restore FILE`)")
 }
 
-/// Writes the whole database `c` into the new file `dest` with `key` (None: plain), through
-/// `sqlcipher_export`, which unlike the backup API crosses between encrypted and plain.
+/// Writes the whole database `c` into the new, empty file `dest` with `key` (None: plain),
+/// encrypted in crm's settings ([`Settings::Crm`]), through `sqlcipher_export`, which unlike
+/// the backup API and `VACUUM INTO` crosses between encrypted and plain and between
+/// settings (`VACUUM INTO` of a file in other than `SQLCipher`'s defaults writes a corrupt
+/// copy). One read transaction: a consistent copy while others write.
 pub fn export(c: &Connection, dest: &Path, key: Option<&str>) -> Result<()> {
     let dest = dest
         .to_str()
@@ -194,19 +231,44 @@ pub fn export(c: &Connection, dest: &Path, key: Option<&str>) -> Result<()> {
         [dest, key.unwrap_or("")],
     )?;
     let done = (|| -> Result<()> {
-        c.query_row("SELECT sqlcipher_export('crm_export')", [], |_| Ok(()))?;
-        // The export copies schema and rows; the header fields are crm's to carry over.
-        let app: i64 = c.query_row("PRAGMA main.application_id", [], |r| r.get(0))?;
-        let version: i64 = c.query_row("PRAGMA main.user_version", [], |r| r.get(0))?;
-        c.execute_batch(&format!(
-            "PRAGMA crm_export.application_id = {app}; PRAGMA crm_export.user_version = {version};"
-        ))?;
+        if key.is_some() {
+            Settings::Crm.apply(c, "crm_export")?;
+            settings::apply_salt(c, "crm_export", &settings::marked_salt()?)?;
+        }
+        c.execute_batch("BEGIN")?;
+        let copied = (|| -> Result<()> {
+            c.query_row("SELECT sqlcipher_export('crm_export')", [], |_| Ok(()))?;
+            // The export copies schema and rows; the header fields are crm's to carry over.
+            let app: i64 = c.query_row("PRAGMA main.application_id", [], |r| r.get(0))?;
+            let version: i64 = c.query_row("PRAGMA main.user_version", [], |r| r.get(0))?;
+            c.execute_batch(&format!(
+                "PRAGMA crm_export.application_id = {app}; PRAGMA crm_export.user_version = {version};"
+            ))?;
+            Ok(())
+        })();
+        match copied {
+            Ok(()) => c.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        }
         Ok(())
     })();
     let detached = c.execute("DETACH DATABASE crm_export", []);
     done?;
     detached?;
     Ok(())
+}
+
+/// The key of the encrypted database `c` is open on, None when it is plain.
+pub fn key_of(c: &Connection) -> Option<String> {
+    let path = c.path().filter(|p| !p.is_empty())?;
+    if header(Path::new(path)) == Header::Encrypted {
+        remembered()
+    } else {
+        None
+    }
 }
 
 /// Changes the key of the open, keyed connection `c` (`PRAGMA rekey`).

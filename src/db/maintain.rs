@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
 
 use crate::db::Store;
 use crate::error::Result;
@@ -12,17 +12,15 @@ use crate::error::Result;
 /// An encrypted file is opened with its key (exit 6 without it, or with a wrong one).
 pub fn open_read_only(path: &Path) -> Result<Store> {
     let lock = crate::db::cipher::Lock::of(path, None)?;
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    lock.apply(&conn)?;
-    if lock.encrypted()
-        && let Err(e) = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))
-    {
-        return Err(if lock.refused(&e) {
-            crate::db::cipher::wrong_key(path)
-        } else {
-            e.into()
-        });
-    }
+    let conn = lock
+        .open(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| {
+            if lock.refused(&e) {
+                crate::db::cipher::wrong_key(path)
+            } else {
+                e.into()
+            }
+        })?;
     Ok(Store::Sqlite(conn))
 }
 
@@ -87,8 +85,13 @@ pub fn file_in_wal_mode(s: &Store) -> Option<bool> {
 }
 
 /// Writes a compact, consistent copy of the whole store into `target` (an empty file).
+/// An encrypted store's copy is encrypted with the same key, in crm's `SQLCipher` settings.
 pub fn copy_into(s: &Store, target: &str) -> Result<()> {
-    s.sqlite()?.execute("VACUUM INTO ?", [target])?;
+    let c = s.sqlite()?;
+    if let Some(key) = crate::db::cipher::key_of(c) {
+        return crate::db::cipher::export(c, Path::new(target), Some(&key));
+    }
+    c.execute("VACUUM INTO ?", [target])?;
     Ok(())
 }
 

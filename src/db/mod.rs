@@ -126,10 +126,7 @@ impl Db {
             Ok(c)
         };
         // The key is the first statement on the connection, before the probe reads a page.
-        let opened = Connection::open_with_flags(path, flags).and_then(|c| {
-            lock.apply(&c)?;
-            probe(c)
-        });
+        let opened = lock.open(path, flags).and_then(probe);
         let conn = match opened {
             Ok(c) => c,
             Err(e) if lock.refused(&e) => return Err(cipher::wrong_key(path)),
@@ -318,9 +315,7 @@ fn open_read_only(path: &Path, lock: &cipher::Lock) -> Option<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
-    let c = Connection::open_with_flags(uri, flags).ok()?;
-    lock.apply(&c).ok()?;
-    Some(c)
+    lock.open(Path::new(&uri), flags).ok()
 }
 
 /// Creates an empty file readable only by its owner; `SQLite`'s -wal and -shm inherit its mode.

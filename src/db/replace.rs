@@ -54,10 +54,7 @@ fn table_counts(c: &Connection) -> Result<Vec<(String, i64)>> {
 
 /// Opens a candidate file read-only with `key` (None: plain), failing unless it reads.
 fn open_candidate(path: &Path, key: Option<&str>) -> Result<Connection> {
-    let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    if let Some(k) = key {
-        c.pragma_update(None, "key", k)?;
-    }
+    let c = cipher::Lock::existing(path, key).open(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))?;
     Ok(c)
 }
@@ -106,6 +103,26 @@ pub fn convert(db: Db, new_key: Option<&str>, busy: Duration, verify: Verify) ->
     })();
     let _ = std::fs::remove_file(&tmp);
     result
+}
+
+/// Rewrites the encrypted file `path`, which nothing else uses (a restore's copy of a
+/// backup), in crm's `SQLCipher` settings with the same key.
+pub fn to_crm_settings(path: &Path) -> Result<()> {
+    let key = current_key(path)?.ok_or_else(|| cipher::no_key(path))?;
+    let new = beside(path, ".settings");
+    let _ = std::fs::remove_file(&new);
+    create_private(&new)?;
+    let done = cipher::Lock::existing(path, Some(&key))
+        .open(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .map_err(Error::from)
+        .and_then(|c| cipher::export(&c, &new, Some(&key)));
+    match done {
+        Ok(()) => std::fs::rename(&new, path).map_err(|e| io(path, &e)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&new);
+            Err(e)
+        }
+    }
 }
 
 /// The key the file at `path` is opened with now (None when it is plain).

@@ -25,6 +25,7 @@ mod crm_support;
 mod custom_fields;
 mod dedupe;
 mod encrypt;
+mod encrypt_settings;
 mod help_examples;
 mod history_import;
 mod import;
