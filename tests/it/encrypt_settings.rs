@@ -74,6 +74,18 @@ fn populated() -> Env {
     env
 }
 
+/// A wrong key and a missing key are exit 6, one line.
+fn refuses_wrong_and_missing_keys(env: &Env) {
+    let wrong = env.run_env(&["find", "customer"], &[("CRM_DB_KEY", "not-the-key")]);
+    wrong.code(6).one_error_line();
+    assert!(
+        wrong.stderr.contains("key does not open"),
+        "{}",
+        wrong.stderr
+    );
+    env.run(&["find", "customer"]).code(6).one_error_line();
+}
+
 #[test]
 fn new_encrypted_files_use_crms_settings_and_mark_them() {
     if skip_unless_sqlite("the file's bytes") {
@@ -96,14 +108,7 @@ fn new_encrypted_files_use_crms_settings_and_mark_them() {
     let salt = |p: &Path| std::fs::read(p).expect("read")[..16].to_vec();
     assert_ne!(salt(&env.db), salt(&backup));
     // A wrong or missing key is still exit 6.
-    let wrong = env.run_env(&["find", "customer"], &[("CRM_DB_KEY", "not-the-key")]);
-    wrong.code(6).one_error_line();
-    assert!(
-        wrong.stderr.contains("key does not open"),
-        "{}",
-        wrong.stderr
-    );
-    env.run(&["find", "customer"]).code(6).one_error_line();
+    refuses_wrong_and_missing_keys(&env);
     let fresh = Env::empty();
     let mut init = fresh.cmd();
     init.env("CRM_DB_KEY", KEY)
@@ -124,14 +129,7 @@ fn a_file_an_earlier_crm_encrypted_still_opens_restores_rekeys_and_decrypts() {
     let k = [("CRM_DB_KEY", KEY)];
     assert_eq!(count(&env, &k), "3");
     env.run_env(&["check"], &k).ok();
-    let wrong = env.run_env(&["find", "customer"], &[("CRM_DB_KEY", "not-the-key")]);
-    wrong.code(6).one_error_line();
-    assert!(
-        wrong.stderr.contains("key does not open"),
-        "{}",
-        wrong.stderr
-    );
-    env.run(&["find", "customer"]).code(6).one_error_line();
+    refuses_wrong_and_missing_keys(&env);
     // Writes land in the file's own settings.
     env.run_env(&["add", "customer", "--name", "Later Co", "-q"], &k)
         .ok();
