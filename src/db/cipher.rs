@@ -84,16 +84,13 @@ pub enum Header {
 
 /// Reads `path`'s header.
 pub fn header(path: &Path) -> Header {
-    use std::io::Read;
-    let Ok(mut f) = std::fs::File::open(path) else {
+    let Ok((len, head)) = super::peek::head(path, 16) else {
         return Header::Empty;
     };
-    let len = f.metadata().map_or(0, |m| m.len());
     if len == 0 {
         return Header::Empty;
     }
-    let mut head = [0_u8; 16];
-    if f.read_exact(&mut head).is_ok() && &head == b"SQLite format 3\0" {
+    if head == b"SQLite format 3\0" {
         return Header::Plain;
     }
     if len >= 512 && len % 512 == 0 {
@@ -151,6 +148,7 @@ impl Lock {
     pub fn open(&self, target: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
         let attempt = |settings: Settings| -> rusqlite::Result<Connection> {
             let c = Connection::open_with_flags(target, flags)?;
+            super::peek::hold(target);
             self.apply_as(&c, settings)?;
             if self.key.is_some() {
                 c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))?;
@@ -222,6 +220,18 @@ pub fn wrong_key(path: &Path) -> Error {
 /// settings (`VACUUM INTO` of a file in other than `SQLCipher`'s defaults writes a corrupt
 /// copy). One read transaction: a consistent copy while others write.
 pub fn export(c: &Connection, dest: &Path, key: Option<&str>) -> Result<()> {
+    export_then(c, dest, key, |_| Ok(()))
+}
+
+/// [`export`], then `inside` on `c` in the export's own read transaction: what it reads
+/// (row counts to compare the copy with) is the state the copy holds, whatever others
+/// commit meanwhile.
+pub fn export_then<T>(
+    c: &Connection,
+    dest: &Path,
+    key: Option<&str>,
+    inside: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
     let dest = dest
         .to_str()
         .ok_or_else(|| Error::usage("the database path is not valid UTF-8"))?;
@@ -230,13 +240,13 @@ pub fn export(c: &Connection, dest: &Path, key: Option<&str>) -> Result<()> {
         "ATTACH DATABASE ?1 AS crm_export KEY ?2",
         [dest, key.unwrap_or("")],
     )?;
-    let done = (|| -> Result<()> {
+    let done = (|| -> Result<T> {
         if key.is_some() {
             Settings::Crm.apply(c, "crm_export")?;
             settings::apply_salt(c, "crm_export", &settings::marked_salt()?)?;
         }
         c.execute_batch("BEGIN")?;
-        let copied = (|| -> Result<()> {
+        let copied = (|| -> Result<T> {
             c.query_row("SELECT sqlcipher_export('crm_export')", [], |_| Ok(()))?;
             // The export copies schema and rows; the header fields are crm's to carry over.
             let app: i64 = c.query_row("PRAGMA main.application_id", [], |r| r.get(0))?;
@@ -244,21 +254,23 @@ pub fn export(c: &Connection, dest: &Path, key: Option<&str>) -> Result<()> {
             c.execute_batch(&format!(
                 "PRAGMA crm_export.application_id = {app}; PRAGMA crm_export.user_version = {version};"
             ))?;
-            Ok(())
+            inside(c)
         })();
         match copied {
-            Ok(()) => c.execute_batch("COMMIT")?,
+            Ok(found) => {
+                c.execute_batch("COMMIT")?;
+                Ok(found)
+            }
             Err(e) => {
                 let _ = c.execute_batch("ROLLBACK");
-                return Err(e);
+                Err(e)
             }
         }
-        Ok(())
     })();
     let detached = c.execute("DETACH DATABASE crm_export", []);
-    done?;
+    let found = done?;
     detached?;
-    Ok(())
+    Ok(found)
 }
 
 /// The key of the encrypted database `c` is open on, None when it is plain.

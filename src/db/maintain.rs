@@ -75,13 +75,8 @@ pub fn is_read_only(s: &Store) -> bool {
 /// Whether the file behind the store is in WAL mode, read from its header without writing
 /// (read and write versions 2, bytes 18-19); None when there is no file to read.
 pub fn file_in_wal_mode(s: &Store) -> Option<bool> {
-    use std::io::Read;
-    let mut head = [0_u8; 20];
-    std::fs::File::open(s.sqlite().ok()?.path()?)
-        .ok()?
-        .read_exact(&mut head)
-        .ok()?;
-    Some(head[18] == 2 && head[19] == 2)
+    let (_, head) = crate::db::peek::head(Path::new(s.sqlite().ok()?.path()?), 20).ok()?;
+    (head.len() == 20).then(|| head[18] == 2 && head[19] == 2)
 }
 
 /// Writes a compact, consistent copy of the whole store into `target` (an empty file).

@@ -18,6 +18,7 @@ pub mod maintain;
 pub mod merge;
 pub mod migrate;
 pub mod ownership;
+pub mod peek;
 pub mod postgres;
 pub mod query;
 pub mod records;

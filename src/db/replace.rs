@@ -71,9 +71,10 @@ pub fn convert(db: Db, new_key: Option<&str>, busy: Duration, verify: Verify) ->
             c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
             // Born 0600 (the connection, opened without CREATE, attaches only existing files).
             create_private(&tmp)?;
-            cipher::export(c, &tmp, new_key)?;
+            // Counted in the export's own read transaction: the copy's state, not a later one.
+            let counts = cipher::export_then(c, &tmp, new_key, table_counts)?;
             stage("exported");
-            table_counts(c)?
+            counts
         };
         let copy = open_candidate(&tmp, new_key)?;
         let ok: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;

@@ -38,12 +38,7 @@ pub enum Settings {
 impl Settings {
     /// The settings the salt at the start of `path` says (the defaults when it is not marked).
     pub fn of(path: &Path) -> Settings {
-        use std::io::Read;
-        let mut head = [0_u8; MARK.len()];
-        let marked = std::fs::File::open(path)
-            .and_then(|mut f| f.read_exact(&mut head))
-            .is_ok()
-            && head == MARK;
+        let marked = crate::db::peek::head(path, MARK.len()).is_ok_and(|(_, head)| head == MARK);
         if marked {
             Settings::Crm
         } else {
