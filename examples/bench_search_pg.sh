@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of search on PostgreSQL (issue 11, speed), in one run on one machine, on the
 # customers CSV of examples/bench.sh (1,000,000 rows by default). Not a test: run by hand.
-#   CRM_BENCH_PG=postgresql://postgres@/postgres?host=/tmp/devpg examples/bench_search_pg.sh [CSV] [REPS]
+#   CRM_BENCH_PG=postgresql://postgres@/postgres?host=/tmp/devpg [CRM_BIN=target/release/crm] \
+#     examples/bench_search_pg.sh [CSV] [REPS]
 # Optional CRM_BENCH_BASE=/path/to/crm: a build without the search index, whose import is
 # timed beside this one's (the index's cost on import).
 # Measured, medians of REPS runs:
@@ -36,8 +37,13 @@ PGURL=${CRM_BENCH_PG:?set CRM_BENCH_PG to a superuser URL}
 WORK=${BENCH_DIR:-/tmp/crm-bench-search}
 mkdir -p "$WORK"
 cd "$ROOT"
-cargo build --release --quiet
-CRM="$ROOT/target/release/crm"
+# CRM_BIN: a crm already built (any features); else the default release build.
+if [ -n "${CRM_BIN:-}" ]; then
+  CRM=$CRM_BIN
+else
+  cargo build --release --quiet
+  CRM="$ROOT/target/release/crm"
+fi
 export HOME="$WORK/home" XDG_STATE_HOME="$WORK/home/state" XDG_DATA_HOME="$WORK/home/data"
 PW="bench password 1"
 COLS="code,name,kind,industry,level,status,source,owner,phone,email,website,city,address,tags,credit_code,notes"

@@ -218,15 +218,65 @@ fn column_expr(d: Dialect, f: &Field) -> String {
 }
 
 fn where_sql(d: Dialect, q: &Query, args: &mut Vec<Value>) -> String {
-    where_but(d, q, false, args)
+    where_but(d, q, &Source::table(q), args)
 }
 
-/// The WHERE clause, without the text condition when `answered` (the FROM holds only
-/// records that match the text).
-fn where_but(d: Dialect, q: &Query, answered: bool, args: &mut Vec<Value>) -> String {
+/// Where a query's records come from: the entity's table, or the search index's matches
+/// joined to their records.
+struct Source {
+    /// The FROM (records aliased `t`).
+    from: String,
+    /// The FROM holds only records that match the text: no text condition.
+    answered: bool,
+    /// The alias of the records' index rows in the FROM (`text::condition`'s `row`).
+    row: Option<&'static str>,
+}
+
+impl Source {
+    fn table(q: &Query) -> Source {
+        Source {
+            from: format!("{} t", q.entity.table()),
+            answered: false,
+            row: None,
+        }
+    }
+
+    /// `part`'s FROM, or on `PostgreSQL` the index rows of a text it narrows
+    /// (`text::narrowed`), or the table; binds the FROM's value into `args`.
+    fn of(d: Dialect, q: &Query, part: Option<&Part>, args: &mut Vec<Value>) -> Source {
+        let pg_row = (d == Dialect::Postgres).then_some("c");
+        if let Some(p) = part {
+            args.push(Value::Text(p.index.to_string()));
+            return Source {
+                from: p.from.to_string(),
+                answered: p.exact,
+                row: pg_row,
+            };
+        }
+        let narrowed = q
+            .text
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .and_then(|t| text::narrowed(d, q, t));
+        match narrowed {
+            Some(n) => {
+                args.push(Value::Text(n.query));
+                Source {
+                    from: n.from,
+                    answered: n.exact,
+                    row: pg_row,
+                }
+            }
+            None => Source::table(q),
+        }
+    }
+}
+
+/// The WHERE clause of records from `src`, without the text condition when it answered it.
+fn where_but(d: Dialect, q: &Query, src: &Source, args: &mut Vec<Value>) -> String {
     let mut terms: Vec<String> = Vec::new();
-    if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty() && !answered) {
-        terms.push(text::condition(d, q, text, args));
+    if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty() && !src.answered) {
+        terms.push(text::condition(d, q, text, src.row, args));
     }
     for f in &q.filters {
         let col =
@@ -329,21 +379,14 @@ fn select_from(
         .iter()
         .map(|f| shown_column(q, f, args).unwrap_or_else(|| column_expr(d, f)))
         .collect();
-    let from = match part {
-        Some(p) => {
-            args.push(Value::Text(p.index.to_string()));
-            p.from.to_string()
-        }
-        None => format!("{} t", q.entity.table()),
-    };
+    let src = Source::of(d, q, part, args);
     let cols = if cols.is_empty() {
         "1".to_string()
     } else {
         cols.join(", ")
     };
-    let answered = part.is_some_and(|p| p.exact);
-    let mut sql = format!("SELECT {cols} FROM {from}");
-    let filter = where_but(d, q, answered, args);
+    let mut sql = format!("SELECT {cols} FROM {}", src.from);
+    let filter = where_but(d, q, &src, args);
     sql.push_str(&filter);
     if let Some(p) = part {
         let rank = text::rank(d, q.entity, q.text.as_deref().unwrap_or(""), args);
@@ -469,10 +512,12 @@ pub fn count(conn: &Store, q: &Query) -> Result<i64> {
     {
         return conn.value(&sql, &args);
     }
+    let d = conn.dialect();
+    let src = Source::of(d, q, None, &mut args);
     let sql = format!(
-        "SELECT COUNT(*) FROM {} t{}",
-        q.entity.table(),
-        where_sql(conn.dialect(), q, &mut args)
+        "SELECT COUNT(*) FROM {}{}",
+        src.from,
+        where_but(d, q, &src, &mut args)
     );
     conn.value(&sql, &args)
 }

@@ -89,6 +89,30 @@ fn chinese_of_any_length_pinyin_and_phones_find_their_records() {
     let n = env.run(&["find", "customer", "北京", "--count"]);
     n.ok();
     assert_eq!(n.stdout.trim(), "2");
+    // A count and a list sorted by a field find the same records as the ranked list, by
+    // other queries (the index alone, or its rows joined to the records).
+    for (q, want) in [
+        ("zhangwei", vec![zhang]),
+        ("ZW", vec![zhang]),
+        ("139", vec![zhang, shan]),
+        ("北京", vec![zhang, keji]),
+        ("科技", vec![keji]),
+        ("张科", vec![]),
+        ("%", vec![pct]),
+        ("shan@example", vec![shan]),
+    ] {
+        let sorted: Vec<i64> = env
+            .read_json(&["find", "customer", q, "--sort", "id"])
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|r| r["id"].as_i64().expect("an id"))
+            .collect();
+        assert_eq!(sorted, want, "{q} --sort id");
+        let n = env.run(&["find", "customer", q, "--count"]);
+        n.ok();
+        assert_eq!(n.stdout.trim(), want.len().to_string(), "{q} --count");
+    }
 }
 
 #[test]
