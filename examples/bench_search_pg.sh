@@ -2,7 +2,7 @@
 # Benchmark of search on PostgreSQL (issue 11, speed), in one run on one machine, on the
 # customers CSV of examples/bench.sh (1,000,000 rows by default). Not a test: run by hand.
 #   CRM_BENCH_PG=postgresql://postgres@/postgres?host=/tmp/devpg [CRM_BIN=target/release/crm] \
-#     examples/bench_search_pg.sh [CSV] [REPS]
+#     [QREPS=N] examples/bench_search_pg.sh [CSV] [REPS]   (QREPS: runs per query, default REPS)
 # Optional CRM_BENCH_BASE=/path/to/crm: a build without the search index, whose import is
 # timed beside this one's (the index's cost on import).
 # Measured, medians of REPS runs:
@@ -104,7 +104,7 @@ printf '%-28s %10s %10s %8s\n' query "crm s" "ILIKE s" ratio
 for q in "$email" "$code" "$phone" 科技 zw zhangwei; do
   : > "$WORK/q-crm"; : > "$WORK/q-scan"
   case $q in 科技) args=(--count); extra="count(*)"; lim="";; *) args=(--limit 20); extra=id; lim=" LIMIT 20";; esac
-  for rep in $(seq "$REPS"); do
+  for rep in $(seq "${QREPS:-$REPS}"); do
     secs "$CRM" -q find customer "$q" "${args[@]}" >> "$WORK/q-crm"
     secs scan "$q" "$extra" "$lim" >> "$WORK/q-scan"
   done

@@ -5,6 +5,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::harness::{Env, PW, engine_is_postgres, skip_unless_sqlite};
 
@@ -273,8 +275,6 @@ fn conversions_under_write_load_lose_nothing() {
     if skip_unless_sqlite("encryption is of the SQLite file") {
         return;
     }
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
     let env = Env::new();
     let token = env.token("admin");
     let stop = Arc::new(AtomicBool::new(false));
