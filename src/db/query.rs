@@ -228,8 +228,9 @@ struct Source {
     from: String,
     /// The FROM holds only records that match the text: no text condition.
     answered: bool,
-    /// The alias of the records' index rows in the FROM (`text::condition`'s `row`).
-    row: Option<&'static str>,
+    /// The records' index rows in the FROM, on `PostgreSQL`: their alias and the index
+    /// query that found them (`text::condition`'s `row`).
+    row: Option<(&'static str, String)>,
 }
 
 impl Source {
@@ -244,13 +245,13 @@ impl Source {
     /// `part`'s FROM, or on `PostgreSQL` the index rows of a text it narrows
     /// (`text::narrowed`), or the table; binds the FROM's value into `args`.
     fn of(d: Dialect, q: &Query, part: Option<&Part>, args: &mut Vec<Value>) -> Source {
-        let pg_row = (d == Dialect::Postgres).then_some("c");
+        let pg_row = |query: &str| (d == Dialect::Postgres).then(|| ("c", query.to_string()));
         if let Some(p) = part {
             args.push(Value::Text(p.index.to_string()));
             return Source {
                 from: p.from.to_string(),
                 answered: p.exact,
-                row: pg_row,
+                row: pg_row(p.index),
             };
         }
         let narrowed = q
@@ -260,11 +261,11 @@ impl Source {
             .and_then(|t| text::narrowed(d, q, t));
         match narrowed {
             Some(n) => {
-                args.push(Value::Text(n.query));
+                args.push(Value::Text(n.query.clone()));
                 Source {
                     from: n.from,
                     answered: n.exact,
-                    row: pg_row,
+                    row: pg_row(&n.query),
                 }
             }
             None => Source::table(q),
@@ -276,7 +277,11 @@ impl Source {
 fn where_but(d: Dialect, q: &Query, src: &Source, args: &mut Vec<Value>) -> String {
     let mut terms: Vec<String> = Vec::new();
     if let Some(text) = q.text.as_deref().filter(|t| !t.is_empty() && !src.answered) {
-        terms.push(text::condition(d, q, text, src.row, args));
+        let row = src
+            .row
+            .as_ref()
+            .map(|(alias, query)| text::Row { alias, query });
+        terms.push(text::condition(d, q, text, row, args));
     }
     for f in &q.filters {
         let col =

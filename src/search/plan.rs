@@ -32,6 +32,19 @@ pub struct Plan {
     pub pinyin: Option<String>,
 }
 
+/// Leaves out the prefix terms of an alternative that holds two or more whole tokens: it
+/// stays a superset of the matches (the values confirm), and a short word's prefix
+/// (`cn`, `com` in an e-mail) is about the dearest term an index can be asked — every
+/// token it starts, each in most records: on `PostgreSQL` the two made a rare e-mail's
+/// index lookup 194 ms instead of 63.
+fn without_common_prefixes(terms: BTreeSet<Term>) -> Vec<Term> {
+    let whole = terms.iter().filter(|t| matches!(t, Term::Exact(_))).count();
+    terms
+        .into_iter()
+        .filter(|t| whole < 2 || matches!(t, Term::Exact(_)))
+        .collect()
+}
+
 /// The terms that every value containing this piece holds.
 fn terms(piece: &Piece, out: &mut BTreeSet<Term>) {
     match piece {
@@ -64,13 +77,13 @@ impl Plan {
         }
         let phone = tokens::phone_digits(query);
         if !own.is_empty() {
-            text.push(own.into_iter().collect::<Vec<_>>());
+            text.push(without_common_prefixes(own));
             if let Some(d) = &phone {
                 let mut digits = BTreeSet::new();
                 for p in tokens::pieces(d) {
                     terms(&p, &mut digits);
                 }
-                let digits: Vec<Term> = digits.into_iter().collect();
+                let digits = without_common_prefixes(digits);
                 if !text.contains(&digits) {
                     text.push(digits);
                 }

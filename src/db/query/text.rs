@@ -8,14 +8,21 @@ use crate::schema::{Entity, Field, Kind, Value, ident};
 use crate::search::Plan;
 use crate::search::tokens::PHONE_SEPARATORS;
 
-/// The WHERE term of a text search; binds its values in order into `args`. `row`: the
-/// alias of the record's index row when the FROM joins it (`PostgreSQL`, [`narrowed`]):
+/// The record's index row when the FROM joins it (`PostgreSQL`, [`narrowed`], [`Paged`]):
 /// its tsvector answers the index queries, which are then not asked of the whole index.
+#[derive(Clone, Copy)]
+pub struct Row<'a> {
+    pub alias: &'a str,
+    /// The index query the FROM found its rows by.
+    pub query: &'a str,
+}
+
+/// The WHERE term of a text search; binds its values in order into `args`.
 pub fn condition(
     d: Dialect,
     q: &Query,
     text: &str,
-    row: Option<&str>,
+    row: Option<Row>,
     args: &mut Vec<Value>,
 ) -> String {
     let e = q.entity;
@@ -30,6 +37,11 @@ pub fn condition(
         Some(m) if plan.exact && !hiding(q) => {
             args.push(Value::Text(m));
             alts.push(ix.candidates(row));
+        }
+        // The FROM found its rows by this very query: the values alone confirm. Asked
+        // again, PostgreSQL would push it into the index scan and look it up twice.
+        Some(m) if row.is_some_and(|r| r.query == m) => {
+            alts.push(format!("({})", values_contain(d, q, text, &plan, args)));
         }
         // The index narrows, the values confirm.
         Some(m) => {
@@ -149,9 +161,9 @@ impl Index {
 
     /// The records the bound index query finds: by their index row `row` when the FROM
     /// joins it (`PostgreSQL`), else by id among the index's matches.
-    fn candidates(&self, row: Option<&str>) -> String {
+    fn candidates(&self, row: Option<Row>) -> String {
         if let (Dialect::Postgres, Some(r)) = (self.d, row) {
-            return format!("{r}.\"t\" @@ {TSQUERY}");
+            return format!("{}.\"t\" @@ {TSQUERY}", r.alias);
         }
         let id = match self.d {
             Dialect::Sqlite => "rowid",
