@@ -29,6 +29,27 @@
 #     table. Where it goes, next steps: tokens per row (~60-99), doc building on the
 #     import's one thread, the GIN build; fewer tokens (the searchperf branch's work on
 #     tokens.rs) cut all three.
+#
+# Measured 2026-12-02 17:40 UTC, same VM (load ~1.5-2: nothing else running), release
+# build --no-default-features --features encryption,test-clock, PostgreSQL 15 at
+# /tmp/devpg, /tmp/b/customers-1000000.csv (examples/gen_customers.py 1000000):
+#   CRM_BENCH_PG=… CRM_BIN=target/release/crm QREPS=5 examples/bench_search_pg.sh CSV 1
+#   query (medians of 5)          crm find   ILIKE scan   ratio   (12-01)
+#   rare e-mail (user654322@…)     0.132 s     5.663 s     0.02    0.17
+#   code C0765433                  0.056 s     4.639 s     0.01    0.07
+#   phone fragment 74520649        0.072 s     4.575 s     0.02    0.01
+#   科技 --count (99,927 hits)     0.700 s     2.012 s     0.35    1.14   (GOAL 0.1: not met)
+#   zw (30,195 matches)            0.100 s     3.494 s     0.03    0.37   (GOAL 30 ms: not met)
+#   zhangwei (449 matches)         0.074 s     4.268 s     0.02    0.15   (GOAL 30 ms: not met)
+#   import with the index 156.6 s (one run); index 1099 MB beside the 332 MB table.
+# What changed: the records of a text search come FROM the index's matches joined to
+# them (`t.id IN (…)` beside every record let the planner scan the whole table: zhangwei
+# 1.1 s), an exact text's count is read from the index table alone (its row security is
+# the record's read scope), and a short word's prefix terms are left out when whole tokens
+# narrow (the e-mail's 'cn':* and 'com':*). What is left: every crm process connects and
+# checks its session first (~35 ms of each figure above: see bench_login.sh); the count
+# reads ~68,000 heap pages of the 850 MB index table (GIN cannot count alone; the bitmap
+# scan rechecks every row: one tsvector of ~90 tokens a record).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CSV=${1:-/tmp/b9/customers-1000000.csv}

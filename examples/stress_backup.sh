@@ -27,7 +27,7 @@ for i in $(seq 1 "${N:-60}"); do
 done
 touch "$T/stop"; wait
 echo "backups failed: $fails of ${N:-60}"
-echo "writers failed: $(grep -c 'add failed' "$T/writers.err" 2>/dev/null || echo 0)"
-sort "$T/backups.err" 2>/dev/null | uniq -c | head -5
+echo "writers failed: $(cat "$T/writers.err" 2>/dev/null | grep -c 'add failed'); customers added: $("$BIN" find customer --count)"
+grep -h "^error" "$T/backups.err" "$T/writers.err" 2>/dev/null | sort | uniq -c | head -5
 echo "integrity: $(sqlite3 -cmd '.timeout 5000' "$CRM_DB" 'PRAGMA integrity_check' | head -3)"
 rm -rf "$T"
