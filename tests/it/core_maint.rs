@@ -181,20 +181,12 @@ fn backup_under_write_load_is_one_consistent_committed_state() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writers: Vec<_> = (0..2)
         .map(|w| {
-            let (db, home, token, stop) = (
-                env.db.clone(),
-                env.dir.path().to_path_buf(),
-                token.clone(),
-                stop.clone(),
-            );
+            let (remote, stop) = (env.remote(&token), stop.clone());
             std::thread::spawn(move || {
                 let mut n = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 5 {
-                    let o = std::process::Command::new(Env::bin())
-                        .env_clear()
-                        .env("HOME", &home)
-                        .env("CRM_DB", &db)
-                        .env("CRM_TOKEN", &token)
+                    let o = remote
+                        .command()
                         .args(["add", "customer", "--name", &format!("w{w} {n}"), "-q"])
                         .output()
                         .unwrap();

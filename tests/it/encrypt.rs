@@ -279,20 +279,12 @@ fn conversions_under_write_load_lose_nothing() {
     let token = env.token("admin");
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
-        let (db, home, token, stop) = (
-            env.db.clone(),
-            env.dir.path().to_path_buf(),
-            token.clone(),
-            stop.clone(),
-        );
+        let (remote, stop) = (env.remote(&token), stop.clone());
         std::thread::spawn(move || {
             let (mut added, mut n) = (0_i64, 0);
             while !stop.load(Ordering::Relaxed) || n < 5 {
-                let o = std::process::Command::new(Env::bin())
-                    .env_clear()
-                    .env("HOME", &home)
-                    .env("CRM_DB", &db)
-                    .env("CRM_TOKEN", &token)
+                let o = remote
+                    .command()
                     .env("CRM_DB_KEY", KEY)
                     .args(["add", "customer", "--name", &format!("w {n}"), "-q"])
                     .output()

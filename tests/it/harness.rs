@@ -17,6 +17,27 @@ use tempfile::TempDir;
 pub const PW: &str = "correct horse battery";
 
 /// A temp home with its own database.
+/// What a thread of its own needs to run crm as one user on an env's database (the `Env`
+/// stays with its test): [`Env::remote`].
+pub struct Remote {
+    db: PathBuf,
+    home: PathBuf,
+    token: String,
+}
+
+impl Remote {
+    /// `crm` with the database, home and token, and nothing else of this process's
+    /// environment.
+    pub fn command(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(Env::bin());
+        c.env_clear()
+            .env("HOME", &self.home)
+            .env("CRM_DB", &self.db)
+            .env("CRM_TOKEN", &self.token);
+        c
+    }
+}
+
 pub struct Env {
     pub dir: TempDir,
     /// What `--db`/`CRM_DB` names: the `SQLite` file's path, or the `PostgreSQL` database's
@@ -265,6 +286,15 @@ impl Env {
     /// The path of the built `crm` binary.
     pub fn bin() -> PathBuf {
         assert_cmd::cargo::cargo_bin("crm")
+    }
+
+    /// Runs crm as `token` on this database from another thread.
+    pub fn remote(&self, token: &str) -> Remote {
+        Remote {
+            db: self.db.clone(),
+            home: self.dir.path().to_path_buf(),
+            token: token.to_string(),
+        }
     }
 
     /// Runs as a user through `CRM_TOKEN`, with stdin.
