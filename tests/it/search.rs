@@ -7,7 +7,12 @@ use crate::harness::{Env, skip_unless_sqlite, write};
 
 /// The ids `find customer TEXT` prints, in order.
 fn ids(env: &Env, text: &str) -> Vec<i64> {
-    env.read_json(&["find", "customer", text])
+    ids_of(env, &["find", "customer", text])
+}
+
+/// The ids a listing command prints, in order.
+fn ids_of(env: &Env, args: &[&str]) -> Vec<i64> {
+    env.read_json(args)
         .as_array()
         .expect("an array")
         .iter()
@@ -101,13 +106,7 @@ fn chinese_of_any_length_pinyin_and_phones_find_their_records() {
         ("%", vec![pct]),
         ("shan@example", vec![shan]),
     ] {
-        let sorted: Vec<i64> = env
-            .read_json(&["find", "customer", q, "--sort", "id"])
-            .as_array()
-            .expect("an array")
-            .iter()
-            .map(|r| r["id"].as_i64().expect("an id"))
-            .collect();
+        let sorted = ids_of(&env, &["find", "customer", q, "--sort", "id"]);
         assert_eq!(sorted, want, "{q} --sort id");
         let n = env.run(&["find", "customer", q, "--count"]);
         n.ok();
